@@ -1,0 +1,142 @@
+//! Typed JSON request bodies: deserialised into a raw shape, then parsed into a valid domain
+//! request, with every problem reported per field as a 422.
+
+use super::problem::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use http::header;
+use serde::de::DeserializeOwned;
+use serde_path_to_error::Segment;
+use stratum_shared::validation::ValidationErrors;
+
+/// A request body type. `Raw` is the wire shape (plain strings and numbers); `parse` turns it
+/// into a value that can only hold valid data, collecting every field error on the way.
+pub trait RequestBody: Sized {
+    type Raw: DeserializeOwned;
+    fn parse(raw: Self::Raw) -> Result<Self, ValidationErrors>;
+}
+
+/// Extracts and parses a [`RequestBody`].
+#[derive(Debug)]
+pub struct Valid<T>(pub T);
+
+impl<S: Send + Sync, T: RequestBody> FromRequest<S> for Valid<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(request.headers().get(header::CONTENT_TYPE)) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            ApiError::Validation(ValidationErrors::single("", "unreadable_body", rejection.body_text()))
+        })?;
+        let raw = deserialize::<T::Raw>(&bytes)?;
+        Ok(Valid(T::parse(raw)?))
+    }
+}
+
+fn is_json(content_type: Option<&http::HeaderValue>) -> bool {
+    let Some(essence) = content_type.and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()) else {
+        return false;
+    };
+    let essence = essence.trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Deserialises JSON, turning a failure into a field error at the dotted path where it
+/// happened.
+pub(crate) fn deserialize<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ValidationErrors> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let mut field: Vec<String> = error
+            .path()
+            .iter()
+            .filter_map(|segment| match segment {
+                Segment::Seq { index } => Some(index.to_string()),
+                Segment::Map { key } => Some(key.clone()),
+                Segment::Enum { variant } => Some(variant.clone()),
+                Segment::Unknown => None,
+            })
+            .collect();
+        let inner = error.into_inner();
+        let message = inner.to_string();
+        let code = if inner.is_syntax() || inner.is_eof() {
+            field.clear();
+            "malformed_json"
+        } else if let Some(missing) = quoted_after(&message, "missing field ") {
+            field.push(missing.to_owned());
+            "required"
+        } else if message.starts_with("unknown field ") {
+            // The path already ends at the unknown key.
+            "unknown_field"
+        } else {
+            "invalid_type"
+        };
+        ValidationErrors::single(field.join("."), code, strip_position(&message))
+    })
+}
+
+/// The name between backticks after `marker` in a serde message (`missing field `name``).
+fn quoted_after<'a>(message: &'a str, marker: &str) -> Option<&'a str> {
+    let rest = message.strip_prefix(marker)?.strip_prefix('`')?;
+    rest.split('`').next()
+}
+
+/// serde_json appends "at line 1 column 12"; the field path says more to a client.
+fn strip_position(message: &str) -> String {
+    message.split(" at line ").next().unwrap_or(message).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Address {
+        country_code: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Form {
+        name: String,
+        roles: Vec<String>,
+        address: Option<Address>,
+    }
+
+    fn error_of(json: &str) -> (String, &'static str) {
+        let errors = deserialize::<Form>(json.as_bytes()).unwrap_err();
+        let error = &errors.errors()[0];
+        (error.field.clone(), error.code)
+    }
+
+    #[test]
+    fn bad_bodies_are_reported_at_the_offending_field() {
+        let cases = [
+            (r#"{"name": 1, "roles": []}"#, ("name", "invalid_type"), "wrong type at the top level"),
+            (r#"{"name": "a", "roles": ["x", 2]}"#, ("roles.1", "invalid_type"), "wrong type inside an array"),
+            (r#"{"name": "a", "roles": [], "address": {}}"#, ("address.country_code", "required"), "missing nested field"),
+            (r#"{"roles": []}"#, ("name", "required"), "missing top-level field"),
+            (r#"{"name": "a", "roles": [], "nickname": "b"}"#, ("nickname", "unknown_field"), "unknown field"),
+            (r#"{"name": "a", "roles": ["#, ("", "malformed_json"), "truncated JSON"),
+            ("not json", ("", "malformed_json"), "not JSON at all"),
+        ];
+        for (json, (field, code), reason) in cases {
+            assert_eq!(error_of(json), (field.to_owned(), code), "{reason}");
+        }
+    }
+
+    #[test]
+    fn json_and_json_suffixed_media_types_are_accepted() {
+        let accepted = |v: &'static str| is_json(Some(&http::HeaderValue::from_static(v)));
+        assert!(accepted("application/json"));
+        assert!(accepted("Application/JSON; charset=utf-8"));
+        assert!(accepted("application/merge-patch+json"));
+        assert!(!accepted("text/plain"));
+        assert!(!is_json(None));
+    }
+}

@@ -1,0 +1,11 @@
+//! Adapters and plumbing around the domain crate.
+//!
+//! - [`store`]: the DynamoDB (`dynamodb` feature) and embedded SQLite (`sqlite` feature)
+//!   adapters of the store port. Features keep each Lambda binary linking only what it uses.
+//! - [`http`]: the route table every function builds its router from, typed JSON bodies,
+//!   problem+json errors, request ids and request logs.
+//! - [`logging`]: structured JSON logs.
+
+pub mod http;
+pub mod logging;
+pub mod store;
