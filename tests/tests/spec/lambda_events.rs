@@ -1,0 +1,46 @@
+//! The Lambda binaries' handlers, fed the recorded API Gateway HTTP API (v2) events in
+//! `events/` through the same adapter `lambda_http::run` uses.
+
+use lambda_http::lambda_runtime::{Context, LambdaEvent};
+use lambda_http::request::LambdaRequest;
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// Runs a recorded event through a function's router as the Lambda runtime would, and returns
+/// the API Gateway response as JSON.
+async fn invoke(router: axum::Router, event: &str) -> Value {
+    let payload: LambdaRequest = serde_json::from_str(&stratum_tests::event(event)).expect("a valid API Gateway v2 event");
+    let adapter = lambda_http::Adapter::from(router);
+    let response = adapter.oneshot(LambdaEvent::new(payload, Context::default())).await.expect("the handler answers");
+    serde_json::to_value(response).expect("responses serialise")
+}
+
+fn body(response: &Value) -> Value {
+    serde_json::from_str(response["body"].as_str().expect("a text body")).expect("a JSON body")
+}
+
+#[tokio::test]
+async fn the_system_function_answers_the_recorded_health_check() {
+    let response = invoke(stratum_system::api().into_router(), "apigw-v2-health.json").await;
+
+    assert_eq!(response["statusCode"], 200);
+    assert_eq!(body(&response)["status"], "ok");
+    assert!(response["headers"]["x-request-id"].is_string());
+}
+
+#[tokio::test]
+async fn the_system_function_serves_the_openapi_document() {
+    let response = invoke(stratum_system::api().into_router(), "apigw-v2-openapi.json").await;
+
+    assert_eq!(response["statusCode"], 200);
+    assert_eq!(body(&response)["openapi"], "3.1.0");
+}
+
+#[tokio::test]
+async fn an_unknown_route_answers_problem_json_404() {
+    let response = invoke(stratum_system::api().into_router(), "apigw-v2-unknown-route.json").await;
+
+    assert_eq!(response["statusCode"], 404);
+    assert_eq!(response["headers"]["content-type"], "application/problem+json");
+    assert_eq!(body(&response)["code"], "not_found");
+}

@@ -1,0 +1,5 @@
+//! End-to-end specs: one test binary, so the crates link once.
+
+mod lambda_events;
+mod openapi;
+mod store_conformance;
