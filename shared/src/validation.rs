@@ -19,8 +19,16 @@ pub struct FieldError {
 pub struct ValidationErrors(Vec<FieldError>);
 
 impl ValidationErrors {
-    pub fn single(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
-        Self(vec![FieldError { field: field.into(), code, message: message.into() }])
+    pub fn single(
+        field: impl Into<String>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self(vec![FieldError {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }])
     }
 
     pub fn errors(&self) -> &[FieldError] {
@@ -49,13 +57,26 @@ impl Collector {
         }
     }
 
-    pub fn push(&mut self, field: impl Into<String>, code: &'static str, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), code, message: message.into() });
+    pub fn push(
+        &mut self,
+        field: impl Into<String>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) {
+        self.0.push(FieldError {
+            field: field.into(),
+            code,
+            message: message.into(),
+        });
     }
 
     /// `Ok(value)` if nothing was recorded; the value is built only then.
     pub fn finish<T>(self, build: impl FnOnce() -> T) -> Result<T, ValidationErrors> {
-        if self.0.is_empty() { Ok(build()) } else { Err(ValidationErrors(self.0)) }
+        if self.0.is_empty() {
+            Ok(build())
+        } else {
+            Err(ValidationErrors(self.0))
+        }
     }
 }
 
@@ -67,7 +88,11 @@ mod tests {
     fn a_collector_reports_every_error_not_just_the_first() {
         let mut collector = Collector::new();
         collector.push("name", "required", "name is required");
-        let parsed: Option<u8> = collector.check(Err(ValidationErrors::single("email", "invalid_email", "not an e-mail")));
+        let parsed: Option<u8> = collector.check(Err(ValidationErrors::single(
+            "email",
+            "invalid_email",
+            "not an e-mail",
+        )));
         assert_eq!(parsed, None);
         let errors = collector.finish(|| ()).unwrap_err();
         let fields: Vec<_> = errors.errors().iter().map(|e| e.field.as_str()).collect();

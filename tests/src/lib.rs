@@ -30,7 +30,11 @@ pub fn moto() -> &'static Moto {
 
 fn start_moto() -> Moto {
     let executable = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
-    let found = Command::new(&executable).arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status();
+    let found = Command::new(&executable)
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
     if !matches!(found, Ok(status) if status.success()) {
         panic!("{INSTALL_HINT}");
     }
@@ -49,10 +53,16 @@ fn start_moto() -> Moto {
         .expect("sh is available");
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
-        assert!(Instant::now() < deadline, "moto_server did not start listening on 127.0.0.1:{port} within 30 s");
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not start listening on 127.0.0.1:{port} within 30 s"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    Moto { endpoint: format!("http://127.0.0.1:{port}"), _guard: guard }
+    Moto {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        _guard: guard,
+    }
 }
 
 fn free_port() -> u16 {
@@ -65,7 +75,9 @@ pub async fn moto_sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(&moto().endpoint)
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "moto"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "moto",
+        ))
         .load()
         .await
 }
@@ -74,7 +86,9 @@ pub async fn moto_sdk_config() -> aws_config::SdkConfig {
 pub async fn dynamo_store(clock: Arc<dyn Clock>) -> DynamoStore {
     let table = format!("stratum-test-{}", uuid::Uuid::new_v4());
     let store = DynamoStore::new(&moto_sdk_config().await, &table, clock);
-    create_table(store.client(), &table).await.expect("moto creates the table");
+    create_table(store.client(), &table)
+        .await
+        .expect("moto creates the table");
     store.requests().take();
     store
 }
@@ -88,6 +102,8 @@ pub fn sqlite_store(clock: Arc<dyn Clock>) -> (SqliteStore, tempfile::TempDir) {
 
 /// The text of a recorded event in `events/`.
 pub fn event(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../events")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }

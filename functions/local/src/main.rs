@@ -16,7 +16,8 @@ const SWEEP_EVERY: Duration = Duration::from_secs(300);
 async fn main() -> ExitCode {
     stratum_infra::logging::init();
     let addr = std::env::var("STRATUM_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
-    let data_dir = PathBuf::from(std::env::var("STRATUM_DATA_DIR").unwrap_or_else(|_| "./.stratum".into()));
+    let data_dir =
+        PathBuf::from(std::env::var("STRATUM_DATA_DIR").unwrap_or_else(|_| "./.stratum".into()));
     match serve(&addr, &data_dir).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -27,14 +28,21 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(addr: &str, data_dir: &std::path::Path) -> Result<(), String> {
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
     let database = data_dir.join("stratum.db");
-    let store = SqliteStore::open(&database, Arc::new(SystemClock)).map_err(|e| format!("cannot open {}: {e}", database.display()))?;
+    let store = SqliteStore::open(&database, Arc::new(SystemClock))
+        .map_err(|e| format!("cannot open {}: {e}", database.display()))?;
     tokio::spawn(sweep_expired_items(store));
 
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("Stratum listening on http://{local} (data in {})", data_dir.display());
+    println!(
+        "Stratum listening on http://{local} (data in {})",
+        data_dir.display()
+    );
     axum::serve(listener, stratum::api().into_router())
         .with_graceful_shutdown(shutdown_requested())
         .await

@@ -21,7 +21,10 @@ pub struct Api<S = ()> {
 
 impl<S: Clone + Send + Sync + 'static> Default for Api<S> {
     fn default() -> Self {
-        Self { router: Router::new(), routes: Vec::new() }
+        Self {
+            router: Router::new(),
+            routes: Vec::new(),
+        }
     }
 }
 
@@ -43,7 +46,10 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
 
     /// Gives the handlers their state.
     pub fn with_state(self, state: S) -> Api {
-        Api { router: self.router.with_state(state), routes: self.routes }
+        Api {
+            router: self.router.with_state(state),
+            routes: self.routes,
+        }
     }
 }
 

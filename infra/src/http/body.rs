@@ -27,20 +27,30 @@ impl<S: Send + Sync, T: RequestBody> FromRequest<S> for Valid<T> {
         if !is_json(request.headers().get(header::CONTENT_TYPE)) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            ApiError::Validation(ValidationErrors::single("", "unreadable_body", rejection.body_text()))
-        })?;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                ApiError::Validation(ValidationErrors::single(
+                    "",
+                    "unreadable_body",
+                    rejection.body_text(),
+                ))
+            })?;
         let raw = deserialize::<T::Raw>(&bytes)?;
         Ok(Valid(T::parse(raw)?))
     }
 }
 
 fn is_json(content_type: Option<&http::HeaderValue>) -> bool {
-    let Some(essence) = content_type.and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()) else {
+    let Some(essence) = content_type
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+    else {
         return false;
     };
     let essence = essence.trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Deserialises JSON, turning a failure into a field error at the dotted path where it
@@ -84,7 +94,11 @@ fn quoted_after<'a>(message: &'a str, marker: &str) -> Option<&'a str> {
 
 /// serde_json appends "at line 1 column 12"; the field path says more to a client.
 fn strip_position(message: &str) -> String {
-    message.split(" at line ").next().unwrap_or(message).to_owned()
+    message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -117,12 +131,36 @@ mod tests {
     #[test]
     fn bad_bodies_are_reported_at_the_offending_field() {
         let cases = [
-            (r#"{"name": 1, "roles": []}"#, ("name", "invalid_type"), "wrong type at the top level"),
-            (r#"{"name": "a", "roles": ["x", 2]}"#, ("roles.1", "invalid_type"), "wrong type inside an array"),
-            (r#"{"name": "a", "roles": [], "address": {}}"#, ("address.country_code", "required"), "missing nested field"),
-            (r#"{"roles": []}"#, ("name", "required"), "missing top-level field"),
-            (r#"{"name": "a", "roles": [], "nickname": "b"}"#, ("nickname", "unknown_field"), "unknown field"),
-            (r#"{"name": "a", "roles": ["#, ("", "malformed_json"), "truncated JSON"),
+            (
+                r#"{"name": 1, "roles": []}"#,
+                ("name", "invalid_type"),
+                "wrong type at the top level",
+            ),
+            (
+                r#"{"name": "a", "roles": ["x", 2]}"#,
+                ("roles.1", "invalid_type"),
+                "wrong type inside an array",
+            ),
+            (
+                r#"{"name": "a", "roles": [], "address": {}}"#,
+                ("address.country_code", "required"),
+                "missing nested field",
+            ),
+            (
+                r#"{"roles": []}"#,
+                ("name", "required"),
+                "missing top-level field",
+            ),
+            (
+                r#"{"name": "a", "roles": [], "nickname": "b"}"#,
+                ("nickname", "unknown_field"),
+                "unknown field",
+            ),
+            (
+                r#"{"name": "a", "roles": ["#,
+                ("", "malformed_json"),
+                "truncated JSON",
+            ),
             ("not json", ("", "malformed_json"), "not JSON at all"),
         ];
         for (json, (field, code), reason) in cases {

@@ -16,7 +16,10 @@ pub struct RequestId(pub String);
 impl RequestId {
     fn from_header(value: Option<&HeaderValue>) -> Self {
         let offered = value.and_then(|v| v.to_str().ok()).filter(|id| {
-            (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+            (1..=128).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
         });
         Self(offered.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned))
     }
@@ -27,13 +30,21 @@ impl RequestId {
 pub async fn identify_and_log(mut request: Request, next: Next) -> Response {
     let id = RequestId::from_header(request.headers().get(HEADER));
     let method = request.method().clone();
-    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
     request.extensions_mut().insert(id.clone());
     let span = tracing::info_span!("request", request_id = %id.0, %method, %route);
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
     span.in_scope(|| {
-        tracing::info!(status = response.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "served");
+        tracing::info!(
+            status = response.status().as_u16(),
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "served"
+        );
     });
     if let Ok(value) = HeaderValue::from_str(&id.0) {
         response.headers_mut().insert(HEADER, value);

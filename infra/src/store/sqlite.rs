@@ -14,8 +14,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use stratum_shared::clock::Clock;
 use stratum_shared::store::{
-    Attributes, Condition, Cursor, Index, IndexKey, Item, Key, Page, Query, SortCondition, Store, StoreError, Update,
-    Write, check_transaction,
+    Attributes, Condition, Cursor, Index, IndexKey, Item, Key, Page, Query, SortCondition, Store,
+    StoreError, Update, Write, check_transaction,
 };
 
 const SCHEMA: &str = "
@@ -61,14 +61,22 @@ impl SqliteStore {
 
     fn with_connection(connection: Connection, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         connection.execute_batch(SCHEMA).map_err(unavailable)?;
-        Ok(Self { connection: Arc::new(Mutex::new(connection)), clock })
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+            clock,
+        })
     }
 
     /// Deletes items past their expiry, as DynamoDB's TTL sweeper does; returns how many.
     /// Readers never depend on it.
     pub async fn sweep_expired(&self) -> Result<usize, StoreError> {
         self.run(|connection, now| {
-            connection.execute("DELETE FROM items WHERE ttl IS NOT NULL AND ttl <= ?1", [now]).map_err(unavailable)
+            connection
+                .execute(
+                    "DELETE FROM items WHERE ttl IS NOT NULL AND ttl <= ?1",
+                    [now],
+                )
+                .map_err(unavailable)
         })
         .await
     }
@@ -81,7 +89,9 @@ impl SqliteStore {
         let connection = Arc::clone(&self.connection);
         let now = self.clock.now().timestamp();
         tokio::task::spawn_blocking(move || {
-            let mut connection = connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut connection = connection
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             work(&mut connection, now)
         })
         .await
@@ -94,12 +104,17 @@ fn unavailable(error: rusqlite::Error) -> StoreError {
 }
 
 fn read_item(row: &Row<'_>) -> rusqlite::Result<Item> {
-    let index_key = |pk: Option<String>, sk: Option<String>| pk.zip(sk).map(|(pk, sk)| IndexKey { pk, sk });
+    let index_key =
+        |pk: Option<String>, sk: Option<String>| pk.zip(sk).map(|(pk, sk)| IndexKey { pk, sk });
     let data: String = row.get(8)?;
-    let attributes: Attributes = serde_json::from_str(&data)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, Box::new(e)))?;
+    let attributes: Attributes = serde_json::from_str(&data).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, Box::new(e))
+    })?;
     Ok(Item {
-        key: Key { pk: row.get(0)?, sk: row.get(1)? },
+        key: Key {
+            pk: row.get(0)?,
+            sk: row.get(1)?,
+        },
         gsi1: index_key(row.get(2)?, row.get(3)?),
         gsi2: index_key(row.get(4)?, row.get(5)?),
         expires_at: row.get(6)?,
@@ -110,14 +125,19 @@ fn read_item(row: &Row<'_>) -> rusqlite::Result<Item> {
 
 fn live_item(connection: &Connection, key: &Key, now: i64) -> Result<Option<Item>, StoreError> {
     let item = connection
-        .query_row(&format!("SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2"), params![key.pk, key.sk], read_item)
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2"),
+            params![key.pk, key.sk],
+            read_item,
+        )
         .optional()
         .map_err(unavailable)?;
     Ok(item.filter(|item| item.is_live(now)))
 }
 
 fn write_item(connection: &Connection, item: &Item) -> Result<(), StoreError> {
-    let data = serde_json::to_string(&item.attributes).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let data =
+        serde_json::to_string(&item.attributes).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let (gsi1pk, gsi1sk) = item.gsi1.as_ref().map(|k| (&k.pk, &k.sk)).unzip();
     let (gsi2pk, gsi2sk) = item.gsi2.as_ref().map(|k| (&k.pk, &k.sk)).unzip();
     connection
@@ -141,7 +161,12 @@ fn write_item(connection: &Connection, item: &Item) -> Result<(), StoreError> {
 
 /// Checks one write's condition against the stored state and applies it; returns the item
 /// as written for an update. Must run inside a transaction that holds the write lock.
-fn apply(connection: &Connection, write: &Write, index: usize, now: i64) -> Result<Option<Item>, StoreError> {
+fn apply(
+    connection: &Connection,
+    write: &Write,
+    index: usize,
+    now: i64,
+) -> Result<Option<Item>, StoreError> {
     let key = write.key();
     let live = live_item(connection, key, now)?;
     let condition = match write {
@@ -161,7 +186,12 @@ fn apply(connection: &Connection, write: &Write, index: usize, now: i64) -> Resu
             Ok(Some(item))
         }
         Write::Delete { key, .. } => {
-            connection.execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", params![key.pk, key.sk]).map_err(unavailable)?;
+            connection
+                .execute(
+                    "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
+                    params![key.pk, key.sk],
+                )
+                .map_err(unavailable)?;
             Ok(None)
         }
         Write::Check { .. } => Ok(None),
@@ -169,8 +199,14 @@ fn apply(connection: &Connection, write: &Write, index: usize, now: i64) -> Resu
 }
 
 /// Applies `writes` in one immediate transaction: all of them, or none.
-fn transact(connection: &mut Connection, writes: &[Write], now: i64) -> Result<Option<Item>, StoreError> {
-    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
+fn transact(
+    connection: &mut Connection,
+    writes: &[Write],
+    now: i64,
+) -> Result<Option<Item>, StoreError> {
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(unavailable)?;
     let mut last = None;
     for (index, write) in writes.iter().enumerate() {
         last = apply(&transaction, write, index, now)?;
@@ -191,7 +227,8 @@ fn query_page(connection: &Connection, query: &Query, now: i64) -> Result<Page, 
         Index::Table => "sk".to_string(),
         _ => format!("{isk}, pk, sk"),
     };
-    let mut sql = format!("SELECT {COLUMNS} FROM items WHERE {ipk} = ? AND (ttl IS NULL OR ttl > ?)");
+    let mut sql =
+        format!("SELECT {COLUMNS} FROM items WHERE {ipk} = ? AND (ttl IS NULL OR ttl > ?)");
     let mut args: Vec<SqlValue> = vec![query.pk.clone().into(), now.into()];
     let mut bound = |sql: &mut String, clause: &str, values: &[&str]| {
         sql.push_str(" AND ");
@@ -212,11 +249,19 @@ fn query_page(connection: &Connection, query: &Query, now: i64) -> Result<Page, 
     if let Some(cursor) = cursor {
         match query.index {
             Index::Table => bound(&mut sql, &format!("sk {direction} ?"), &[&cursor.sk]),
-            _ => bound(&mut sql, &format!("({isk}, pk, sk) {direction} (?, ?, ?)"), &[cursor.sort_key(), &cursor.pk, &cursor.sk]),
+            _ => bound(
+                &mut sql,
+                &format!("({isk}, pk, sk) {direction} (?, ?, ?)"),
+                &[cursor.sort_key(), &cursor.pk, &cursor.sk],
+            ),
         }
     }
     let order = if query.ascending { "ASC" } else { "DESC" };
-    let order_by = order_columns.split(", ").map(|c| format!("{c} {order}")).collect::<Vec<_>>().join(", ");
+    let order_by = order_columns
+        .split(", ")
+        .map(|c| format!("{c} {order}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let size = query.page_size() as usize;
     sql.push_str(&format!(" ORDER BY {order_by} LIMIT {}", size + 1));
 
@@ -239,7 +284,8 @@ fn query_page(connection: &Connection, query: &Query, now: i64) -> Result<Page, 
 impl Store for SqliteStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         let key = key.clone();
-        self.run(move |connection, now| live_item(connection, &key, now)).await
+        self.run(move |connection, now| live_item(connection, &key, now))
+            .await
     }
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
@@ -247,7 +293,10 @@ impl Store for SqliteStore {
         self.run(move |connection, now| {
             // One read transaction, so the items come from one consistent snapshot.
             let transaction = connection.transaction().map_err(unavailable)?;
-            let items = keys.iter().map(|key| live_item(&transaction, key, now)).collect();
+            let items = keys
+                .iter()
+                .map(|key| live_item(&transaction, key, now))
+                .collect();
             transaction.commit().map_err(unavailable)?;
             items
         })
@@ -256,29 +305,37 @@ impl Store for SqliteStore {
 
     async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError> {
         let writes = [Write::Put { item, condition }];
-        self.run(move |connection, now| transact(connection, &writes, now).map(drop)).await
+        self.run(move |connection, now| transact(connection, &writes, now).map(drop))
+            .await
     }
 
     async fn update(&self, update: Update) -> Result<Item, StoreError> {
         let writes = [Write::Update(update)];
         self.run(move |connection, now| {
-            transact(connection, &writes, now).map(|item| item.expect("an update returns the item it wrote"))
+            transact(connection, &writes, now)
+                .map(|item| item.expect("an update returns the item it wrote"))
         })
         .await
     }
 
     async fn delete(&self, key: &Key, condition: Option<Condition>) -> Result<(), StoreError> {
-        let writes = [Write::Delete { key: key.clone(), condition }];
-        self.run(move |connection, now| transact(connection, &writes, now).map(drop)).await
+        let writes = [Write::Delete {
+            key: key.clone(),
+            condition,
+        }];
+        self.run(move |connection, now| transact(connection, &writes, now).map(drop))
+            .await
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         let query = query.clone();
-        self.run(move |connection, now| query_page(connection, &query, now)).await
+        self.run(move |connection, now| query_page(connection, &query, now))
+            .await
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         check_transaction(&writes)?;
-        self.run(move |connection, now| transact(connection, &writes, now).map(drop)).await
+        self.run(move |connection, now| transact(connection, &writes, now).map(drop))
+            .await
     }
 }

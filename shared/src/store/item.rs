@@ -12,7 +12,10 @@ pub struct Key {
 
 impl Key {
     pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
-        Self { pk: pk.into(), sk: sk.into() }
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
     }
 }
 
@@ -26,7 +29,10 @@ pub struct IndexKey {
 
 impl IndexKey {
     pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
-        Self { pk: pk.into(), sk: sk.into() }
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
     }
 }
 
@@ -45,7 +51,14 @@ pub struct Item {
 
 impl Item {
     pub fn new(key: Key) -> Self {
-        Self { key, gsi1: None, gsi2: None, expires_at: None, version: 1, attributes: Attributes::new() }
+        Self {
+            key,
+            gsi1: None,
+            gsi2: None,
+            expires_at: None,
+            version: 1,
+            attributes: Attributes::new(),
+        }
     }
 
     pub fn with_gsi1(mut self, key: IndexKey) -> Self {

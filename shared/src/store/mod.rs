@@ -29,11 +29,20 @@ pub const MAX_PAGE: u32 = 1000;
 /// One write of a transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Write {
-    Put { item: Item, condition: Option<Condition> },
+    Put {
+        item: Item,
+        condition: Option<Condition>,
+    },
     Update(Update),
-    Delete { key: Key, condition: Option<Condition> },
+    Delete {
+        key: Key,
+        condition: Option<Condition>,
+    },
     /// Checks a condition on an item the transaction does not otherwise touch.
-    Check { key: Key, condition: Condition },
+    Check {
+        key: Key,
+        condition: Condition,
+    },
 }
 
 impl Write {
@@ -104,7 +113,9 @@ pub fn check_transaction(writes: &[Write]) -> Result<(), StoreError> {
     let mut keys: Vec<&Key> = writes.iter().map(Write::key).collect();
     keys.sort();
     if keys.windows(2).any(|pair| pair[0] == pair[1]) {
-        return Err(StoreError::Invalid("a transaction touches each item at most once".into()));
+        return Err(StoreError::Invalid(
+            "a transaction touches each item at most once".into(),
+        ));
     }
     Ok(())
 }

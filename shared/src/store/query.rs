@@ -1,4 +1,4 @@
-use super::{Item, Key, StoreError, MAX_PAGE};
+use super::{Item, Key, MAX_PAGE, StoreError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -57,7 +57,14 @@ pub struct Query {
 
 impl Query {
     pub fn new(index: Index, pk: impl Into<String>) -> Self {
-        Self { index, pk: pk.into(), sort: SortCondition::Any, ascending: true, limit: 50, cursor: None }
+        Self {
+            index,
+            pk: pk.into(),
+            sort: SortCondition::Any,
+            ascending: true,
+            limit: 50,
+            cursor: None,
+        }
     }
 
     pub fn sort(mut self, sort: SortCondition) -> Self {
@@ -87,7 +94,9 @@ impl Query {
     /// The cursor, checked to belong to this query's index and partition.
     pub fn checked_cursor(&self) -> Result<Option<&Cursor>, StoreError> {
         match &self.cursor {
-            Some(cursor) if cursor.index != self.index || cursor.partition() != self.pk => Err(StoreError::InvalidCursor),
+            Some(cursor) if cursor.index != self.index || cursor.partition() != self.pk => {
+                Err(StoreError::InvalidCursor)
+            }
             other => Ok(other.as_ref()),
         }
     }
@@ -121,11 +130,25 @@ impl Cursor {
     pub fn at(index: Index, item: &Item) -> Option<Self> {
         let Key { pk, sk } = item.key.clone();
         let index_key = match index {
-            Index::Table => return Some(Self { index, pk, sk, index_pk: None, index_sk: None }),
+            Index::Table => {
+                return Some(Self {
+                    index,
+                    pk,
+                    sk,
+                    index_pk: None,
+                    index_sk: None,
+                });
+            }
             Index::Gsi1 => item.gsi1.clone()?,
             Index::Gsi2 => item.gsi2.clone()?,
         };
-        Some(Self { index, pk, sk, index_pk: Some(index_key.pk), index_sk: Some(index_key.sk) })
+        Some(Self {
+            index,
+            pk,
+            sk,
+            index_pk: Some(index_key.pk),
+            index_sk: Some(index_key.sk),
+        })
     }
 
     /// The partition key of the table or index this position is in.
@@ -144,13 +167,20 @@ impl Cursor {
     }
 
     pub fn decode(encoded: &str) -> Result<Self, StoreError> {
-        let json = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| StoreError::InvalidCursor)?;
-        let cursor: Cursor = serde_json::from_slice(&json).map_err(|_| StoreError::InvalidCursor)?;
+        let json = URL_SAFE_NO_PAD
+            .decode(encoded)
+            .map_err(|_| StoreError::InvalidCursor)?;
+        let cursor: Cursor =
+            serde_json::from_slice(&json).map_err(|_| StoreError::InvalidCursor)?;
         let well_formed = match cursor.index {
             Index::Table => cursor.index_pk.is_none() && cursor.index_sk.is_none(),
             Index::Gsi1 | Index::Gsi2 => cursor.index_pk.is_some() && cursor.index_sk.is_some(),
         };
-        if well_formed { Ok(cursor) } else { Err(StoreError::InvalidCursor) }
+        if well_formed {
+            Ok(cursor)
+        } else {
+            Err(StoreError::InvalidCursor)
+        }
     }
 }
 
@@ -168,9 +198,16 @@ mod tests {
 
     #[test]
     fn garbage_and_malformed_cursors_are_refused() {
-        assert_eq!(Cursor::decode("not base64!"), Err(StoreError::InvalidCursor));
-        let table_cursor_with_index_key = URL_SAFE_NO_PAD.encode(br#"{"i":"table","pk":"P","sk":"S","ipk":"X","isk":"Y"}"#);
-        assert_eq!(Cursor::decode(&table_cursor_with_index_key), Err(StoreError::InvalidCursor));
+        assert_eq!(
+            Cursor::decode("not base64!"),
+            Err(StoreError::InvalidCursor)
+        );
+        let table_cursor_with_index_key =
+            URL_SAFE_NO_PAD.encode(br#"{"i":"table","pk":"P","sk":"S","ipk":"X","isk":"Y"}"#);
+        assert_eq!(
+            Cursor::decode(&table_cursor_with_index_key),
+            Err(StoreError::InvalidCursor)
+        );
     }
 
     #[test]

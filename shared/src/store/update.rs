@@ -17,7 +17,15 @@ pub struct Update {
 
 impl Update {
     pub fn new(key: Key) -> Self {
-        Self { key, set: vec![], remove: vec![], add: vec![], gsi1: None, gsi2: None, condition: None }
+        Self {
+            key,
+            set: vec![],
+            remove: vec![],
+            add: vec![],
+            gsi1: None,
+            gsi2: None,
+            condition: None,
+        }
     }
 
     pub fn set(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
@@ -69,11 +77,12 @@ impl Update {
         for (name, by) in &self.add {
             let current = match item.attributes.get(name) {
                 None => 0,
-                Some(value) => value
-                    .as_i64()
-                    .ok_or_else(|| StoreError::Invalid(format!("cannot add to non-integer attribute {name}")))?,
+                Some(value) => value.as_i64().ok_or_else(|| {
+                    StoreError::Invalid(format!("cannot add to non-integer attribute {name}"))
+                })?,
             };
-            item.attributes.insert(name.clone(), Value::from(current + by));
+            item.attributes
+                .insert(name.clone(), Value::from(current + by));
         }
         if let Some(gsi1) = &self.gsi1 {
             item.gsi1 = Some(gsi1.clone());
@@ -93,7 +102,13 @@ mod tests {
     #[test]
     fn an_update_sets_removes_adds_and_bumps_the_version() {
         let mut item = Item::new(Key::new("P", "S")).with("a", 1).with("b", "x");
-        Update::new(item.key.clone()).set("c", true).remove("b").add("a", 2).add("n", -1).apply(&mut item).unwrap();
+        Update::new(item.key.clone())
+            .set("c", true)
+            .remove("b")
+            .add("a", 2)
+            .add("n", -1)
+            .apply(&mut item)
+            .unwrap();
         assert_eq!(item.attribute("a"), Some(&Value::from(3)));
         assert_eq!(item.attribute("n"), Some(&Value::from(-1)));
         assert_eq!(item.attribute("b"), None);
@@ -104,6 +119,9 @@ mod tests {
     #[test]
     fn adding_to_a_non_integer_is_refused() {
         let mut item = Item::new(Key::new("P", "S")).with("a", "text");
-        assert!(matches!(Update::new(item.key.clone()).add("a", 1).apply(&mut item), Err(StoreError::Invalid(_))));
+        assert!(matches!(
+            Update::new(item.key.clone()).add("a", 1).apply(&mut item),
+            Err(StoreError::Invalid(_))
+        ));
     }
 }

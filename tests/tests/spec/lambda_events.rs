@@ -9,9 +9,13 @@ use tower::ServiceExt;
 /// Runs a recorded event through a function's router as the Lambda runtime would, and returns
 /// the API Gateway response as JSON.
 async fn invoke(router: axum::Router, event: &str) -> Value {
-    let payload: LambdaRequest = serde_json::from_str(&stratum_tests::event(event)).expect("a valid API Gateway v2 event");
+    let payload: LambdaRequest =
+        serde_json::from_str(&stratum_tests::event(event)).expect("a valid API Gateway v2 event");
     let adapter = lambda_http::Adapter::from(router);
-    let response = adapter.oneshot(LambdaEvent::new(payload, Context::default())).await.expect("the handler answers");
+    let response = adapter
+        .oneshot(LambdaEvent::new(payload, Context::default()))
+        .await
+        .expect("the handler answers");
     serde_json::to_value(response).expect("responses serialise")
 }
 
@@ -38,9 +42,16 @@ async fn the_system_function_serves_the_openapi_document() {
 
 #[tokio::test]
 async fn an_unknown_route_answers_problem_json_404() {
-    let response = invoke(stratum_system::api().into_router(), "apigw-v2-unknown-route.json").await;
+    let response = invoke(
+        stratum_system::api().into_router(),
+        "apigw-v2-unknown-route.json",
+    )
+    .await;
 
     assert_eq!(response["statusCode"], 404);
-    assert_eq!(response["headers"]["content-type"], "application/problem+json");
+    assert_eq!(
+        response["headers"]["content-type"],
+        "application/problem+json"
+    );
     assert_eq!(body(&response)["code"], "not_found");
 }

@@ -43,7 +43,10 @@ pub fn key_map(key: &Key) -> AttributeMap {
 
 pub fn item_map(item: &Item) -> AttributeMap {
     let mut map = key_map(&item.key);
-    for (index_key, (pk, sk)) in [(&item.gsi1, (GSI1PK, GSI1SK)), (&item.gsi2, (GSI2PK, GSI2SK))] {
+    for (index_key, (pk, sk)) in [
+        (&item.gsi1, (GSI1PK, GSI1SK)),
+        (&item.gsi2, (GSI2PK, GSI2SK)),
+    ] {
         if let Some(IndexKey { pk: ipk, sk: isk }) = index_key {
             map.insert(pk.into(), s(ipk));
             map.insert(sk.into(), s(isk));
@@ -53,7 +56,15 @@ pub fn item_map(item: &Item) -> AttributeMap {
         map.insert(TTL.into(), AttributeValue::N(expires_at.to_string()));
     }
     map.insert(VERSION.into(), AttributeValue::N(item.version.to_string()));
-    map.insert(DATA.into(), AttributeValue::M(item.attributes.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect()));
+    map.insert(
+        DATA.into(),
+        AttributeValue::M(
+            item.attributes
+                .iter()
+                .map(|(k, v)| (k.clone(), to_attribute(v)))
+                .collect(),
+        ),
+    );
     map
 }
 
@@ -63,9 +74,16 @@ pub fn item_from_map(mut map: AttributeMap) -> Result<Item, StoreError> {
         None => Ok(None),
         Some(_) => Err(malformed(name)),
     };
-    let key = Key { pk: string(PK)?.ok_or_else(|| malformed(PK))?, sk: string(SK)?.ok_or_else(|| malformed(SK))? };
-    let gsi1 = string(GSI1PK)?.zip(string(GSI1SK)?).map(|(pk, sk)| IndexKey { pk, sk });
-    let gsi2 = string(GSI2PK)?.zip(string(GSI2SK)?).map(|(pk, sk)| IndexKey { pk, sk });
+    let key = Key {
+        pk: string(PK)?.ok_or_else(|| malformed(PK))?,
+        sk: string(SK)?.ok_or_else(|| malformed(SK))?,
+    };
+    let gsi1 = string(GSI1PK)?
+        .zip(string(GSI1SK)?)
+        .map(|(pk, sk)| IndexKey { pk, sk });
+    let gsi2 = string(GSI2PK)?
+        .zip(string(GSI2SK)?)
+        .map(|(pk, sk)| IndexKey { pk, sk });
     let number = |value: Option<AttributeValue>, name: &str| match value {
         Some(AttributeValue::N(n)) => n.parse::<i64>().map(Some).map_err(|_| malformed(name)),
         None => Ok(None),
@@ -74,11 +92,21 @@ pub fn item_from_map(mut map: AttributeMap) -> Result<Item, StoreError> {
     let expires_at = number(map.remove(TTL), TTL)?;
     let version = number(map.remove(VERSION), VERSION)?.ok_or_else(|| malformed(VERSION))? as u64;
     let attributes = match map.remove(DATA) {
-        Some(AttributeValue::M(data)) => data.into_iter().map(|(k, v)| Ok((k, from_attribute(v)?))).collect::<Result<Attributes, _>>()?,
+        Some(AttributeValue::M(data)) => data
+            .into_iter()
+            .map(|(k, v)| Ok((k, from_attribute(v)?)))
+            .collect::<Result<Attributes, _>>()?,
         None => Attributes::new(),
         Some(_) => return Err(malformed(DATA)),
     };
-    Ok(Item { key, gsi1, gsi2, expires_at, version, attributes })
+    Ok(Item {
+        key,
+        gsi1,
+        gsi2,
+        expires_at,
+        version,
+        attributes,
+    })
 }
 
 /// The cursor DynamoDB's `LastEvaluatedKey` denotes.
@@ -95,7 +123,13 @@ pub fn cursor_from_map(index: Index, mut map: AttributeMap) -> Result<Cursor, St
             (Some(take(ipk)?), Some(take(isk)?))
         }
     };
-    Ok(Cursor { index, pk, sk, index_pk, index_sk })
+    Ok(Cursor {
+        index,
+        pk,
+        sk,
+        index_pk,
+        index_sk,
+    })
 }
 
 /// The `ExclusiveStartKey` for a cursor.
@@ -120,7 +154,11 @@ pub fn to_attribute(value: &Value) -> AttributeValue {
         Value::Number(n) => AttributeValue::N(n.to_string()),
         Value::String(text) => AttributeValue::S(text.clone()),
         Value::Array(values) => AttributeValue::L(values.iter().map(to_attribute).collect()),
-        Value::Object(map) => AttributeValue::M(map.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect()),
+        Value::Object(map) => AttributeValue::M(
+            map.iter()
+                .map(|(k, v)| (k.clone(), to_attribute(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -130,11 +168,22 @@ fn from_attribute(value: AttributeValue) -> Result<Value, StoreError> {
         AttributeValue::Bool(b) => Value::Bool(b),
         AttributeValue::N(n) => Value::Number(parse_number(&n)?),
         AttributeValue::S(text) => Value::String(text),
-        AttributeValue::L(values) => Value::Array(values.into_iter().map(from_attribute).collect::<Result<_, _>>()?),
-        AttributeValue::M(map) => {
-            Value::Object(map.into_iter().map(|(k, v)| Ok((k, from_attribute(v)?))).collect::<Result<_, StoreError>>()?)
+        AttributeValue::L(values) => Value::Array(
+            values
+                .into_iter()
+                .map(from_attribute)
+                .collect::<Result<_, _>>()?,
+        ),
+        AttributeValue::M(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| Ok((k, from_attribute(v)?)))
+                .collect::<Result<_, StoreError>>()?,
+        ),
+        other => {
+            return Err(StoreError::Invalid(format!(
+                "unsupported attribute type {other:?}"
+            )));
         }
-        other => return Err(StoreError::Invalid(format!("unsupported attribute type {other:?}"))),
     })
 }
 
@@ -145,7 +194,10 @@ fn parse_number(n: &str) -> Result<Number, StoreError> {
     if let Ok(u) = n.parse::<u64>() {
         return Ok(u.into());
     }
-    n.parse::<f64>().ok().and_then(Number::from_f64).ok_or_else(|| StoreError::Invalid(format!("bad number {n}")))
+    n.parse::<f64>()
+        .ok()
+        .and_then(Number::from_f64)
+        .ok_or_else(|| StoreError::Invalid(format!("bad number {n}")))
 }
 
 fn malformed(name: &str) -> StoreError {
@@ -162,7 +214,10 @@ mod tests {
         let item = Item::new(Key::new("P", "S"))
             .with_gsi2(IndexKey::new("G", "H"))
             .expiring_at(1_700_000_000)
-            .with("nested", json!({"a": [1, 2.5, null, true, "x"], "version": "v2"}))
+            .with(
+                "nested",
+                json!({"a": [1, 2.5, null, true, "x"], "version": "v2"}),
+            )
             .with("big", u64::MAX);
         assert_eq!(item_from_map(item_map(&item)), Ok(item));
     }

@@ -16,12 +16,20 @@ pub struct RequestCounter(Arc<Mutex<RequestCounts>>);
 
 impl RequestCounter {
     pub fn snapshot(&self) -> RequestCounts {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Returns the counts so far and starts again from zero.
     pub fn take(&self) -> RequestCounts {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+        std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
     }
 }
 
@@ -36,8 +44,16 @@ impl Intercept for RequestCounter {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let operation = cfg.load::<Metadata>().map_or("unknown", Metadata::name).to_owned();
-        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).entry(operation).or_default() += 1;
+        let operation = cfg
+            .load::<Metadata>()
+            .map_or("unknown", Metadata::name)
+            .to_owned();
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(operation)
+            .or_default() += 1;
         Ok(())
     }
 }

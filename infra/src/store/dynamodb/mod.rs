@@ -18,8 +18,13 @@ use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
-use aws_sdk_dynamodb::types::{ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem};
-use codec::{AttributeMap, cursor_from_map, cursor_map, index_key_names, index_name, item_from_map, item_map, key_map, s};
+use aws_sdk_dynamodb::types::{
+    ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem,
+};
+use codec::{
+    AttributeMap, cursor_from_map, cursor_map, index_key_names, index_name, item_from_map,
+    item_map, key_map, s,
+};
 use expression::Expression;
 use rand::Rng;
 use std::collections::HashMap;
@@ -27,7 +32,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use stratum_shared::clock::Clock;
 use stratum_shared::store::{
-    Condition, Cursor, Item, Key, Page, Query, SortCondition, Store, StoreError, Update, Write, check_transaction,
+    Condition, Cursor, Item, Key, Page, Query, SortCondition, Store, StoreError, Update, Write,
+    check_transaction,
 };
 
 /// BatchGetItem's limit on keys per request.
@@ -49,10 +55,19 @@ impl DynamoStore {
     pub fn new(config: &SdkConfig, table: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
         let counter = RequestCounter::default();
         let client_config = aws_sdk_dynamodb::config::Builder::from(config)
-            .retry_config(RetryConfig::standard().with_max_attempts(4).with_initial_backoff(Duration::from_millis(25)))
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(4)
+                    .with_initial_backoff(Duration::from_millis(25)),
+            )
             .interceptor(counter.clone())
             .build();
-        Self { client: Client::from_conf(client_config), table: table.into(), clock, counter }
+        Self {
+            client: Client::from_conf(client_config),
+            table: table.into(),
+            clock,
+            counter,
+        }
     }
 
     pub fn client(&self) -> &Client {
@@ -130,16 +145,26 @@ impl DynamoStore {
         let items = writes
             .iter()
             .map(|write| match write {
-                Write::Put { item, condition } => TransactWriteItem::builder().put(self.put_request(item, condition.as_ref())),
-                Write::Update(update) => TransactWriteItem::builder().update(self.update_request(update)),
-                Write::Delete { key, condition } => {
-                    TransactWriteItem::builder().delete(self.delete_request(key, condition.as_ref()))
+                Write::Put { item, condition } => {
+                    TransactWriteItem::builder().put(self.put_request(item, condition.as_ref()))
                 }
-                Write::Check { key, condition } => TransactWriteItem::builder().condition_check(self.check_request(key, condition)),
+                Write::Update(update) => {
+                    TransactWriteItem::builder().update(self.update_request(update))
+                }
+                Write::Delete { key, condition } => TransactWriteItem::builder()
+                    .delete(self.delete_request(key, condition.as_ref())),
+                Write::Check { key, condition } => {
+                    TransactWriteItem::builder().condition_check(self.check_request(key, condition))
+                }
             })
             .map(|builder| builder.build())
             .collect();
-        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
         let Err(error) = result else { return Ok(()) };
         let Some(canceled) = error.as_service_error().and_then(|e| match e {
             aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => Some(c),
@@ -148,13 +173,21 @@ impl DynamoStore {
             return Err(backend(error));
         };
         let reasons = canceled.cancellation_reasons();
-        if let Some(index) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
+        if let Some(index) = reasons
+            .iter()
+            .position(|r| r.code() == Some("ConditionalCheckFailed"))
+        {
             return Err(StoreError::ConditionFailed { index });
         }
-        if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
+        if reasons
+            .iter()
+            .any(|r| r.code() == Some("TransactionConflict"))
+        {
             return Err(StoreError::Contention);
         }
-        Err(StoreError::Unavailable(format!("transaction cancelled: {reasons:?}")))
+        Err(StoreError::Unavailable(format!(
+            "transaction cancelled: {reasons:?}"
+        )))
     }
 }
 
@@ -188,7 +221,11 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(backend)?;
-        output.item.map(|map| self.live(map)).transpose().map(Option::flatten)
+        output
+            .item
+            .map(|map| self.live(map))
+            .transpose()
+            .map(Option::flatten)
     }
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
@@ -207,12 +244,21 @@ impl Store for DynamoStore {
                     .send()
                     .await
                     .map_err(backend)?;
-                for map in output.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                for map in output
+                    .responses
+                    .unwrap_or_default()
+                    .remove(&self.table)
+                    .unwrap_or_default()
+                {
                     if let Some(item) = self.live(map)? {
                         found.insert(item.key.clone(), item);
                     }
                 }
-                match output.unprocessed_keys.unwrap_or_default().remove(&self.table) {
+                match output
+                    .unprocessed_keys
+                    .unwrap_or_default()
+                    .remove(&self.table)
+                {
                     Some(unprocessed) if !unprocessed.keys().is_empty() => {
                         pending = unprocessed;
                         back_off(attempt).await;
@@ -237,7 +283,9 @@ impl Store for DynamoStore {
             .await
             .map(drop)
             .map_err(|error| match error.as_service_error() {
-                Some(e) if e.is_conditional_check_failed_exception() => StoreError::ConditionFailed { index: 0 },
+                Some(e) if e.is_conditional_check_failed_exception() => {
+                    StoreError::ConditionFailed { index: 0 }
+                }
                 _ => backend(error),
             })
     }
@@ -257,7 +305,9 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(|error| match error.as_service_error() {
-                Some(e) if e.is_conditional_check_failed_exception() => StoreError::ConditionFailed { index: 0 },
+                Some(e) if e.is_conditional_check_failed_exception() => {
+                    StoreError::ConditionFailed { index: 0 }
+                }
                 _ => backend(error),
             })?;
         item_from_map(output.attributes.unwrap_or_default())
@@ -276,7 +326,9 @@ impl Store for DynamoStore {
             .await
             .map(drop)
             .map_err(|error| match error.as_service_error() {
-                Some(e) if e.is_conditional_check_failed_exception() => StoreError::ConditionFailed { index: 0 },
+                Some(e) if e.is_conditional_check_failed_exception() => {
+                    StoreError::ConditionFailed { index: 0 }
+                }
                 _ => backend(error),
             })
     }
@@ -286,7 +338,10 @@ impl Store for DynamoStore {
         let mut expression = Expression::new(self.now());
         let (pk_name, sk_name) = index_key_names(query.index);
         let (pk, pk_value) = (expression.name(pk_name), expression.value(s(&query.pk)));
-        let key_condition = format!("{pk} = {pk_value}{}", sort_condition(&mut expression, sk_name, &query.sort));
+        let key_condition = format!(
+            "{pk} = {pk_value}{}",
+            sort_condition(&mut expression, sk_name, &query.sort)
+        );
         let filter = expression.unexpired();
         let size = query.page_size() as usize;
         let output = self
@@ -305,12 +360,20 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(backend)?;
-        let mut items = output.items.unwrap_or_default().into_iter().map(item_from_map).collect::<Result<Vec<_>, _>>()?;
+        let mut items = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(item_from_map)
+            .collect::<Result<Vec<_>, _>>()?;
         let next = if items.len() > size {
             items.truncate(size);
             items.last().and_then(|last| Cursor::at(query.index, last))
         } else {
-            output.last_evaluated_key.map(|key| cursor_from_map(query.index, key)).transpose()?
+            output
+                .last_evaluated_key
+                .map(|key| cursor_from_map(query.index, key))
+                .transpose()?
         };
         Ok(Page { items, next })
     }
