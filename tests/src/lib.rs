@@ -25,18 +25,21 @@ pub struct Moto {
 /// The process-wide moto server, started on first use.
 pub fn moto() -> &'static Moto {
     static MOTO: OnceLock<Moto> = OnceLock::new();
-    MOTO.get_or_init(start_moto)
+    MOTO.get_or_init(|| {
+        let executable = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+        start_moto(&executable).unwrap_or_else(|hint| panic!("{hint}"))
+    })
 }
 
-fn start_moto() -> Moto {
-    let executable = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
-    let found = Command::new(&executable)
+/// Starts `executable` as a moto server; without one, says how to install it.
+pub fn start_moto(executable: &str) -> Result<Moto, &'static str> {
+    let found = Command::new(executable)
         .arg("--help")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
     if !matches!(found, Ok(status) if status.success()) {
-        panic!("{INSTALL_HINT}");
+        return Err(INSTALL_HINT);
     }
     let port = free_port();
     let script = r#"
@@ -46,7 +49,7 @@ fn start_moto() -> Moto {
         kill "$server" 2>/dev/null
     "#;
     let guard = Command::new("sh")
-        .args(["-c", script, &executable, &port.to_string()])
+        .args(["-c", script, executable, &port.to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -59,10 +62,10 @@ fn start_moto() -> Moto {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    Moto {
+    Ok(Moto {
         endpoint: format!("http://127.0.0.1:{port}"),
         _guard: guard,
-    }
+    })
 }
 
 fn free_port() -> u16 {
