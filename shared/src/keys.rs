@@ -6,7 +6,9 @@
 //! `ORG#2e8c…` / `MEMBER#USER#91ab…`. Segment values are ids, normalised e-mails or natural
 //! keys; `#` inside a value is escaped so a value can never forge another segment.
 
-use crate::store::Key;
+use crate::identity::Email;
+use crate::ids::{MessageId, OrganisationId, SessionId, UserId};
+use crate::store::{IndexKey, Key};
 
 const SEPARATOR: char = '#';
 
@@ -35,9 +37,76 @@ pub fn prefix(segments: &[&str]) -> String {
     key
 }
 
-/// The key of an item identified by a composed partition and sort key.
-pub fn item(pk: &[&str], sk: &[&str]) -> Key {
-    Key::new(compose(pk), compose(sk))
+/// A user's partition: their profile and their memberships (so one query answers "who is
+/// this and where do they belong").
+pub fn user_partition(user: UserId) -> String {
+    compose(&["USER", &user.to_string()])
+}
+
+pub fn user(user: UserId) -> Key {
+    Key::new(user_partition(user), "PROFILE")
+}
+
+/// Sort-key prefix of the memberships in a user's partition.
+pub const MEMBERSHIP_PREFIX: &str = "MEMBER#";
+
+pub fn membership(user: UserId, organisation: OrganisationId) -> Key {
+    Key::new(user_partition(user), compose(&["MEMBER", &organisation.to_string()]))
+}
+
+/// GSI1 key of a membership: the organisation's members.
+pub fn membership_by_organisation(organisation: OrganisationId, user: UserId) -> IndexKey {
+    IndexKey::new(compose(&["ORG", &organisation.to_string()]), compose(&["MEMBER", &user.to_string()]))
+}
+
+/// T10: one item per normalised e-mail address.
+pub fn email(email: &Email) -> Key {
+    Key::new(compose(&["EMAIL", email.as_str()]), "EMAIL")
+}
+
+pub fn organisation(organisation: OrganisationId) -> Key {
+    Key::new(compose(&["ORG", &organisation.to_string()]), "PROFILE")
+}
+
+/// A user's sessions live in a partition of their own, off the hot profile query.
+pub fn sessions_partition(user: UserId) -> String {
+    compose(&["SESSIONS", &user.to_string()])
+}
+
+pub fn session(user: UserId, session: SessionId) -> Key {
+    Key::new(sessions_partition(user), compose(&["SESSION", &session.to_string()]))
+}
+
+/// A refresh token, by the hash of its value.
+pub fn refresh_token(digest: &str) -> Key {
+    Key::new(compose(&["REFRESH", digest]), "REFRESH")
+}
+
+/// A single-use e-mailed token, by the hash of its value.
+pub fn one_time_token(digest: &str) -> Key {
+    Key::new(compose(&["TOKEN", digest]), "TOKEN")
+}
+
+/// Sign-in throttling per account (by e-mail, so unknown addresses are throttled alike).
+pub fn account_throttle(email: &Email) -> Key {
+    Key::new(compose(&["THROTTLE", "ACCOUNT", email.as_str()]), "THROTTLE")
+}
+
+/// Sign-in throttling per source address.
+pub fn source_throttle(address: &str) -> Key {
+    Key::new(compose(&["THROTTLE", "SOURCE", address]), "THROTTLE")
+}
+
+/// The outbox: one partition, sorted by time-ordered message id.
+pub const OUTBOX_PARTITION: &str = "OUTBOX";
+
+pub fn outbox_message(message: MessageId) -> Key {
+    Key::new(OUTBOX_PARTITION, compose(&["MESSAGE", &message.to_string()]))
+}
+
+/// Marks a message as delivered, so a redelivered copy is not sent twice.
+pub fn delivery(message: MessageId) -> Key {
+    Key::new(compose(&["DELIVERY", &message.to_string()]), "DELIVERY")
 }
 
 #[cfg(test)]

@@ -4,10 +4,18 @@
 //! - [`store`]: the single-table store port — items, conditions, queries, transactions — and
 //!   the semantics both adapters (DynamoDB, embedded) must share.
 //! - [`keys`]: the one place that composes partition, sort and index key strings.
-//! - [`clock`]: time as a port, so expiry is testable without sleeping.
-//! - [`validation`]: per-field errors that parsers collect and the HTTP layer renders.
+//! - [`identity`]: users, registration, sessions, password reset, suspension (SPEC §4).
+//! - [`outbox`] and [`mail`]: messages committed with their cause, relayed, delivered once.
+//! - [`clock`], [`ids`], [`time`]: time as a port, typed ids, API timestamps.
+//! - [`validation`] and [`error`]: per-field errors and the domain's one error type.
 
 pub mod clock;
+pub mod error;
+pub mod identity;
+pub mod ids;
 pub mod keys;
+pub mod mail;
+pub mod outbox;
 pub mod store;
+pub mod time;
 pub mod validation;

@@ -1,0 +1,53 @@
+//! The domain's one error type. The HTTP layer maps it to problem+json in one place.
+
+use crate::store::StoreError;
+use crate::validation::ValidationErrors;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    /// Missing, wrong or expired credentials. Deliberately says nothing more.
+    #[error("authentication failed")]
+    Unauthenticated,
+    /// Inside the caller's scope but not permitted.
+    #[error("not permitted")]
+    Forbidden,
+    /// Refused for a reason the caller may know (an unconfirmed address, a suspended account).
+    #[error("{detail}")]
+    Denied { code: &'static str, detail: String },
+    /// Absent, or outside the caller's scope (the two are indistinguishable on purpose).
+    #[error("not found")]
+    NotFound,
+    /// An invariant or uniqueness rule refused the change.
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    /// The resource existed but is no longer usable (expired, used, revoked).
+    #[error("{detail}")]
+    Gone { code: &'static str, detail: String },
+    #[error("the resource changed since it was read")]
+    PreconditionFailed,
+    #[error("too many attempts")]
+    Throttled { retry_after_seconds: u64 },
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// A bug or a broken dependency; the detail is logged, never shown.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl DomainError {
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Conflict { code, detail: detail.into() }
+    }
+
+    pub fn denied(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Denied { code, detail: detail.into() }
+    }
+
+    pub fn gone(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Gone { code, detail: detail.into() }
+    }
+}
+
+pub type DomainResult<T> = Result<T, DomainError>;

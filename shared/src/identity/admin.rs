@@ -1,0 +1,103 @@
+//! Platform administration of users (T9): the bootstrap admin, viewing, suspending and
+//! reactivating users.
+
+use super::register::{create_person, new_person};
+use super::{Access, Email, Identity, Password, PlatformRole, Principal, Registration, User, UserKind};
+use crate::error::{DomainError, DomainResult};
+use crate::ids::{OrganisationId, UserId};
+use crate::keys;
+use crate::store::{Condition, StoreError, Update};
+use crate::time::Timestamp;
+use serde::Serialize;
+use serde_json::json;
+
+/// A user as platform admins see them.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    pub id: UserId,
+    pub email: Email,
+    pub name: String,
+    pub kind: UserKind,
+    pub registration: Registration,
+    pub access: Access,
+    pub platform_roles: Vec<PlatformRole>,
+    pub personal_organisation_id: OrganisationId,
+    pub default_organisation_id: OrganisationId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<User> for UserView {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            kind: user.kind,
+            registration: user.registration,
+            access: user.access,
+            platform_roles: user.platform_roles,
+            personal_organisation_id: user.personal_organisation_id,
+            default_organisation_id: user.default_organisation_id,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+/// Only platform admins administer users; to anyone else the user does not exist.
+fn require_platform_admin(principal: &Principal) -> DomainResult<()> {
+    if principal.is_platform_admin() { Ok(()) } else { Err(DomainError::NotFound) }
+}
+
+impl Identity {
+    /// Creates the first platform admin if no user holds `email` yet; does nothing otherwise.
+    /// Safe to run on every start, from any number of processes at once.
+    pub async fn bootstrap_admin(&self, email: &str, password: &str) -> DomainResult<Option<User>> {
+        let email = Email::parse(email)?;
+        if self.store.get(&keys::email(&email)).await?.is_some() {
+            return Ok(None);
+        }
+        let name = super::name_from_email(&email);
+        let password = Password::parse(password, &[email.as_str()])?;
+        let hash = self.hasher.hash(&password).await;
+        let person = new_person(email, name, Some(hash), Registration::Registered, vec![PlatformRole::PlatformAdmin], self.now());
+        match create_person(self, person, vec![]).await {
+            Ok(user) => Ok(Some(user)),
+            Err(DomainError::Conflict { code: "email_taken", .. }) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    pub async fn user(&self, principal: &Principal, user_id: UserId) -> DomainResult<UserView> {
+        require_platform_admin(principal)?;
+        let item = self.store.get(&keys::user(user_id)).await?.ok_or(DomainError::NotFound)?;
+        Ok(item.record::<User>()?.into())
+    }
+
+    /// Suspends a user: they can no longer sign in, refresh or call the API, and every
+    /// session of theirs ends.
+    pub async fn suspend(&self, principal: &Principal, user_id: UserId) -> DomainResult<UserView> {
+        require_platform_admin(principal)?;
+        if user_id == principal.user.id {
+            return Err(DomainError::conflict("cannot_suspend_self", "platform admins cannot suspend themselves"));
+        }
+        let user = self.set_access(user_id, Access::Suspended).await?;
+        self.revoke_all_sessions(user_id).await?;
+        Ok(user)
+    }
+
+    pub async fn reactivate(&self, principal: &Principal, user_id: UserId) -> DomainResult<UserView> {
+        require_platform_admin(principal)?;
+        self.set_access(user_id, Access::Active).await
+    }
+
+    async fn set_access(&self, user_id: UserId, access: Access) -> DomainResult<UserView> {
+        let update = Update::new(keys::user(user_id)).set("access", json!(access)).set("updated_at", json!(self.now()));
+        match self.store.update(update.when(Condition::Exists)).await {
+            Ok(item) => Ok(item.record::<User>()?.into()),
+            Err(StoreError::ConditionFailed { .. }) => Err(DomainError::NotFound),
+            Err(other) => Err(other.into()),
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! Who is calling: an access token checked, then the user and their memberships read in one
+//! query of the user's partition. A suspended user is refused at once, whatever their token.
+
+use super::{Access, Identity, Membership, User};
+use crate::error::{DomainError, DomainResult};
+use crate::ids::{OrganisationId, SessionId, UserId};
+use crate::keys;
+use crate::store::{Index, MAX_PAGE, Query};
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: User,
+    /// The profile's version, its etag.
+    pub user_version: u64,
+    pub memberships: Vec<Membership>,
+    pub session_id: SessionId,
+}
+
+impl Principal {
+    pub fn is_platform_admin(&self) -> bool {
+        self.user.is_platform_admin()
+    }
+
+    pub fn active_membership(&self, organisation: OrganisationId) -> Option<&Membership> {
+        self.memberships.iter().find(|m| m.organisation_id == organisation && m.active)
+    }
+}
+
+impl Identity {
+    pub async fn authenticate(&self, access_token: &str) -> DomainResult<Principal> {
+        let claims = self.tokens.verify(access_token, self.now()).ok_or(DomainError::Unauthenticated)?;
+        self.principal_of(claims.user_id, claims.session_id).await
+    }
+
+    /// The user and their memberships, from one query of the user's partition.
+    pub(super) async fn principal_of(&self, user_id: UserId, session_id: SessionId) -> DomainResult<Principal> {
+        let page = self.store.query(&Query::new(Index::Table, keys::user_partition(user_id)).limit(MAX_PAGE)).await?;
+        let mut user = None;
+        let mut memberships = Vec::new();
+        for item in &page.items {
+            if item.key.sk.starts_with(keys::MEMBERSHIP_PREFIX) {
+                memberships.push(item.record::<Membership>()?);
+            } else if item.key == keys::user(user_id) {
+                user = Some((item.record::<User>()?, item.version));
+            }
+        }
+        let (user, user_version) = user.ok_or(DomainError::Unauthenticated)?;
+        if user.access != Access::Active {
+            return Err(DomainError::Unauthenticated);
+        }
+        Ok(Principal { user, user_version, memberships, session_id })
+    }
+}

@@ -1,0 +1,130 @@
+//! `GET /api/me` and `PATCH /api/me`: the caller's profile, memberships and default
+//! organisation (T11).
+
+use super::register::parse_name;
+use super::{Identity, OrganisationKind, PlatformRole, Principal, Role, UserKind};
+use crate::error::{DomainError, DomainResult};
+use crate::ids::{OrganisationId, UserId};
+use crate::keys;
+use crate::store::{Condition, StoreError, Update, Write};
+use crate::validation::{Collector, ValidationErrors};
+use crate::{identity::Email, time::Timestamp};
+use serde::Serialize;
+use serde_json::json;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MembershipView {
+    pub organisation_id: OrganisationId,
+    pub organisation_name: String,
+    pub parent_organisation_id: Option<OrganisationId>,
+    pub kind: OrganisationKind,
+    pub roles: Vec<Role>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MeView {
+    pub id: UserId,
+    pub email: Email,
+    pub name: String,
+    pub kind: UserKind,
+    pub platform_roles: Vec<PlatformRole>,
+    pub personal_organisation_id: OrganisationId,
+    pub default_organisation_id: OrganisationId,
+    pub memberships: Vec<MembershipView>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// The profile's version; send it back in `If-Match` to update.
+    #[serde(skip)]
+    pub etag: u64,
+}
+
+/// A valid `PATCH /api/me`.
+#[derive(Debug, Default)]
+pub struct MeUpdate {
+    pub name: Option<String>,
+    pub default_organisation_id: Option<OrganisationId>,
+}
+
+impl MeUpdate {
+    pub fn parse(name: Option<&str>, default_organisation_id: Option<&str>) -> Result<Self, ValidationErrors> {
+        let mut errors = Collector::new();
+        let name = name.and_then(|name| errors.check(parse_name(name)));
+        let default = default_organisation_id.and_then(|id| errors.check(OrganisationId::parse(id, "default_organisation_id")));
+        errors.finish(|| MeUpdate { name, default_organisation_id: default })
+    }
+}
+
+impl Identity {
+    pub fn me(&self, principal: &Principal) -> MeView {
+        let user = &principal.user;
+        MeView {
+            id: user.id,
+            email: user.email.clone(),
+            name: user.name.clone(),
+            kind: user.kind,
+            platform_roles: user.platform_roles.clone(),
+            personal_organisation_id: user.personal_organisation_id,
+            default_organisation_id: user.default_organisation_id,
+            memberships: principal
+                .memberships
+                .iter()
+                .filter(|m| m.active)
+                .map(|m| MembershipView {
+                    organisation_id: m.organisation_id,
+                    organisation_name: m.organisation_name.clone(),
+                    parent_organisation_id: m.parent_organisation_id,
+                    kind: m.organisation_kind,
+                    roles: m.roles.clone(),
+                })
+                .collect(),
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+            etag: principal.user_version,
+        }
+    }
+
+    /// Renames the caller (and their personal organisation, which is named after them, T2)
+    /// and/or changes their default organisation to one of their active memberships (T11).
+    /// `if_match` is the profile version the caller last saw.
+    pub async fn update_me(&self, principal: &Principal, update: MeUpdate, if_match: Option<u64>) -> DomainResult<MeView> {
+        let user = &principal.user;
+        let mut profile = Update::new(keys::user(user.id)).set("updated_at", json!(self.now()));
+        if let Some(version) = if_match {
+            profile = profile.when(Condition::VersionIs(version));
+        }
+        let mut writes = Vec::new();
+        if let Some(organisation) = update.default_organisation_id {
+            let Some(membership) = principal.active_membership(organisation) else {
+                return Err(ValidationErrors::single(
+                    "default_organisation_id",
+                    "not_a_membership",
+                    "the default organisation must be one you are an active member of",
+                )
+                .into());
+            };
+            profile = profile.set("default_organisation_id", json!(organisation));
+            // The membership must still be active when the change lands.
+            writes.push(Write::Check {
+                key: keys::membership(user.id, membership.organisation_id),
+                condition: Condition::AttributeEquals("active".into(), json!(true)),
+            });
+        }
+        if let Some(name) = &update.name {
+            profile = profile.set("name", name.as_str());
+            let personal = user.personal_organisation_id;
+            writes.push(Write::Update(Update::new(keys::organisation(personal)).set("name", name.as_str())));
+            writes.push(Write::Update(Update::new(keys::membership(user.id, personal)).set("organisation_name", name.as_str())));
+        }
+        writes.insert(0, Write::Update(profile));
+        match self.store.transact(writes).await {
+            Ok(()) => {}
+            Err(StoreError::ConditionFailed { index: 0 }) if if_match.is_some() => return Err(DomainError::PreconditionFailed),
+            Err(StoreError::ConditionFailed { .. }) => {
+                return Err(DomainError::conflict("membership_changed", "the default organisation is no longer one of your memberships"));
+            }
+            Err(other) => return Err(other.into()),
+        }
+        let refreshed = self.principal_of(user.id, principal.session_id).await?;
+        Ok(self.me(&refreshed))
+    }
+}

@@ -1,0 +1,139 @@
+//! Identity (SPEC §4, T2, T9, T10, T11): users, e-mail uniqueness, password registration and
+//! confirmation, sessions with rotating refresh tokens, password reset, sign-in throttling,
+//! the personal organisation, platform admins and suspension.
+//!
+//! [`Identity`] holds the ports the use cases need; each use case lives in its own module.
+
+mod admin;
+mod authenticate;
+mod email;
+mod me;
+mod password;
+mod records;
+mod register;
+mod reset;
+mod sessions;
+mod throttle;
+mod tokens;
+
+pub use admin::UserView;
+pub use authenticate::Principal;
+pub use email::Email;
+pub use me::{MeUpdate, MeView, MembershipView};
+pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Password};
+pub use records::*;
+pub use register::Registration as NewRegistration;
+pub use sessions::{LoginContext, SessionView, TokenPair};
+pub use throttle::ThrottlePolicy;
+
+use crate::clock::Clock;
+use crate::ids::{SessionId, UserId};
+use crate::store::Store;
+use crate::time::Timestamp;
+use async_trait::async_trait;
+use std::sync::Arc;
+
+/// Hashes and verifies passwords (argon2id in `infra`). Async because hashing is deliberately
+/// slow and must not block the request executor.
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    async fn hash(&self, password: &Password) -> String;
+    /// Whether `password` matches the PHC string `hash`.
+    async fn verify(&self, password: &str, hash: &str) -> bool;
+    /// Spends the time a verification would, for unknown accounts, so response times do not
+    /// tell which addresses are registered.
+    async fn waste_time(&self, password: &str);
+}
+
+/// Random secrets and their digests.
+pub trait Secrets: Send + Sync {
+    /// A fresh token: 256 bits from a CSPRNG, URL-safe text.
+    fn token(&self) -> String;
+    /// The digest under which a token is stored (SHA-256, hex); the token itself never is.
+    fn digest(&self, token: &str) -> String;
+}
+
+/// The claims a verified access token carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessClaims {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+}
+
+/// Issues and verifies short-lived signed access tokens (EdDSA JWTs in `infra`).
+pub trait AccessTokens: Send + Sync {
+    /// A token for `claims`, valid from `now` for [`AccessTokens::lifetime_seconds`].
+    fn issue(&self, claims: &AccessClaims, now: Timestamp) -> String;
+    /// The claims of a valid token: signature by a known key, issuer, audience and times.
+    fn verify(&self, token: &str, now: Timestamp) -> Option<AccessClaims>;
+    fn lifetime_seconds(&self) -> u64;
+}
+
+/// Deployment settings of identity.
+#[derive(Debug, Clone)]
+pub struct IdentitySettings {
+    /// Base URL of the web app, for links in e-mails (`{web_url}/confirm-email?token=…`).
+    pub web_url: String,
+    pub confirmation_hours: i64,
+    pub reset_minutes: i64,
+    pub session_days: i64,
+    pub account_throttle: ThrottlePolicy,
+    pub source_throttle: ThrottlePolicy,
+}
+
+impl IdentitySettings {
+    pub fn new(web_url: impl Into<String>) -> Self {
+        Self {
+            web_url: web_url.into().trim_end_matches('/').to_owned(),
+            confirmation_hours: 48,
+            reset_minutes: 60,
+            session_days: 30,
+            account_throttle: ThrottlePolicy { free_attempts: 5, base_delay_seconds: 1, max_delay_seconds: 900 },
+            source_throttle: ThrottlePolicy { free_attempts: 50, base_delay_seconds: 1, max_delay_seconds: 900 },
+        }
+    }
+}
+
+/// The identity use cases and the ports they run on.
+#[derive(Clone)]
+pub struct Identity {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub secrets: Arc<dyn Secrets>,
+    pub tokens: Arc<dyn AccessTokens>,
+    pub settings: IdentitySettings,
+}
+
+impl Identity {
+    fn now(&self) -> Timestamp {
+        Timestamp::new(self.clock.now())
+    }
+}
+
+/// A display name guessed from an address's local part: `jane.doe` → `Jane Doe`.
+pub fn name_from_email(email: &Email) -> String {
+    email
+        .local_part()
+        .split(|c: char| c == '.' || c == '_' || c == '-' || c == '+')
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map(|first| first.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_is_guessed_from_the_local_part() {
+        let guess = |raw: &str| name_from_email(&Email::parse(raw).unwrap());
+        assert_eq!(guess("jane.doe@x.io"), "Jane Doe");
+        assert_eq!(guess("bob_smith+test@x.io"), "Bob Smith Test");
+        assert_eq!(guess("ops@x.io"), "Ops");
+    }
+}

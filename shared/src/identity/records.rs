@@ -1,0 +1,161 @@
+//! The identity records as stored. Views shown to clients are separate types, so a stored
+//! secret (a password hash) cannot leak through a response by accident.
+
+use super::Email;
+use crate::ids::{OrganisationId, SessionId, UserId};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserKind {
+    Person,
+    Machine,
+}
+
+/// How far a user has come through registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Registration {
+    /// Registered with a password; the e-mail address is not confirmed yet.
+    PendingConfirmation,
+    Registered,
+}
+
+/// T9: a suspended user cannot authenticate at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    Active,
+    Suspended,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlatformRole {
+    PlatformAdmin,
+    SupportEngineer,
+}
+
+/// Membership roles (SPEC §3). `Member` is always present in a membership's set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    BillingAdmin,
+    Operator,
+    Viewer,
+    Member,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganisationKind {
+    Personal,
+    Shared,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub email: Email,
+    pub name: String,
+    pub kind: UserKind,
+    pub registration: Registration,
+    pub access: Access,
+    #[serde(default)]
+    pub platform_roles: Vec<PlatformRole>,
+    /// PHC string (argon2id, parameters included). Never leaves the store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    pub personal_organisation_id: OrganisationId,
+    pub default_organisation_id: OrganisationId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl User {
+    pub fn is_platform_admin(&self) -> bool {
+        self.platform_roles.contains(&PlatformRole::PlatformAdmin)
+    }
+}
+
+/// The e-mail uniqueness record (T10): one per address, naming the user who holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailClaim {
+    pub user_id: UserId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Organisation {
+    pub id: OrganisationId,
+    pub name: String,
+    pub kind: OrganisationKind,
+    pub parent_organisation_id: Option<OrganisationId>,
+    pub billing_subscriber_id: UserId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub deleted_at: Option<Timestamp>,
+}
+
+/// A user's membership of an organisation, with the organisation's name and place
+/// denormalised so one query of the user's partition answers "who am I and where".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Membership {
+    pub user_id: UserId,
+    pub organisation_id: OrganisationId,
+    pub organisation_name: String,
+    pub parent_organisation_id: Option<OrganisationId>,
+    pub organisation_kind: OrganisationKind,
+    pub roles: Vec<Role>,
+    pub active: bool,
+    pub joined_at: Timestamp,
+}
+
+/// What a single-use e-mailed token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenPurpose {
+    ConfirmEmail,
+    ResetPassword,
+}
+
+/// A single-use token sent by e-mail, stored under the hash of its value. Kept past its
+/// expiry (the item's TTL is later) so a late or second use can be told apart from a
+/// token that never existed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OneTimeToken {
+    pub purpose: TokenPurpose,
+    pub user_id: UserId,
+    pub expires_at: Timestamp,
+    pub used: bool,
+}
+
+/// One sign-in: the family of refresh tokens rotated from one login.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub created_at: Timestamp,
+    pub last_used_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub user_agent: Option<String>,
+    pub source_address: Option<String>,
+}
+
+/// A refresh token, stored under the hash of its value. A rotated token stays (until the
+/// session would have expired) so that its reuse is recognised and revokes the session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefreshToken {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    pub rotated: bool,
+}
+
+/// Failed-attempt bookkeeping for sign-in throttling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Throttle {
+    pub failures: u32,
+    /// Unix seconds before which no attempt is allowed.
+    pub locked_until: i64,
+}

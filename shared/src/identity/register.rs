@@ -1,0 +1,175 @@
+//! Registration by password and e-mail confirmation; the personal organisation (T2) and the
+//! e-mail claim (T10) are written in the same transaction as the user.
+
+use super::{
+    Access, Email, EmailClaim, Identity, Membership, Organisation, OrganisationKind, Password, PlatformRole, Registration as RegistrationState,
+    Role, TokenPurpose, User, UserKind, name_from_email,
+};
+use crate::error::{DomainError, DomainResult};
+use crate::ids::{OrganisationId, UserId};
+use crate::keys;
+use crate::mail::EmailMessage;
+use crate::outbox::OutboxMessage;
+use crate::store::{Condition, Item, StoreError, Update, Write};
+use crate::time::Timestamp;
+use crate::validation::{Collector, ValidationErrors};
+use serde_json::json;
+
+/// Longest display name accepted.
+const MAX_NAME_CHARS: usize = 200;
+
+/// A valid registration request.
+#[derive(Debug)]
+pub struct Registration {
+    pub email: Email,
+    pub password: Password,
+    pub name: String,
+}
+
+impl Registration {
+    pub fn parse(email: &str, password: &str, name: Option<&str>) -> Result<Self, ValidationErrors> {
+        let mut errors = Collector::new();
+        let email = errors.check(Email::parse(email));
+        let name = match name.map(str::trim) {
+            Some(name) => errors.check(parse_name(name)),
+            None => email.as_ref().map(name_from_email),
+        };
+        let context: Vec<&str> = [email.as_ref().map(Email::as_str), name.as_deref()].into_iter().flatten().collect();
+        let password = errors.check(Password::parse(password, &context));
+        errors.finish(|| Registration {
+            email: email.expect("checked"),
+            password: password.expect("checked"),
+            name: name.expect("checked"),
+        })
+    }
+}
+
+pub(super) fn parse_name(name: &str) -> Result<String, ValidationErrors> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ValidationErrors::single("name", "required", "a name must not be blank"));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(ValidationErrors::single("name", "too_long", "a name has at most 200 characters"));
+    }
+    Ok(name.to_owned())
+}
+
+/// A new person with their personal organisation (T2), and the writes that create them
+/// atomically: user, e-mail claim (T10), organisation, membership.
+pub(super) struct NewPerson {
+    pub user: User,
+    pub writes: Vec<Write>,
+}
+
+/// Position of the e-mail claim in [`NewPerson::writes`]: its condition failing means the
+/// address is taken.
+const EMAIL_CLAIM_WRITE: usize = 1;
+
+pub(super) fn new_person(
+    email: Email,
+    name: String,
+    password_hash: Option<String>,
+    registration: RegistrationState,
+    platform_roles: Vec<PlatformRole>,
+    now: Timestamp,
+) -> NewPerson {
+    let user_id = UserId::generate();
+    let organisation_id = OrganisationId::generate();
+    let user = User {
+        id: user_id,
+        email: email.clone(),
+        name: name.clone(),
+        kind: UserKind::Person,
+        registration,
+        access: Access::Active,
+        platform_roles,
+        password_hash,
+        personal_organisation_id: organisation_id,
+        default_organisation_id: organisation_id,
+        created_at: now,
+        updated_at: now,
+    };
+    let organisation = Organisation {
+        id: organisation_id,
+        name: name.clone(),
+        kind: OrganisationKind::Personal,
+        parent_organisation_id: None,
+        billing_subscriber_id: user_id,
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+    };
+    let membership = Membership {
+        user_id,
+        organisation_id,
+        organisation_name: name,
+        parent_organisation_id: None,
+        organisation_kind: OrganisationKind::Personal,
+        roles: vec![Role::Owner, Role::BillingAdmin, Role::Member],
+        active: true,
+        joined_at: now,
+    };
+    let create = |item: Item| Write::Put { item, condition: Some(Condition::NotExists) };
+    let writes = vec![
+        create(Item::from_record(keys::user(user_id), &user)),
+        create(Item::from_record(keys::email(&email), &EmailClaim { user_id })),
+        create(Item::from_record(keys::organisation(organisation_id), &organisation)),
+        create(
+            Item::from_record(keys::membership(user_id, organisation_id), &membership)
+                .with_gsi1(keys::membership_by_organisation(organisation_id, user_id)),
+        ),
+    ];
+    NewPerson { user, writes }
+}
+
+/// Runs the transaction creating a person (plus `extra` writes); a taken address is a 409.
+pub(super) async fn create_person(identity: &Identity, person: NewPerson, extra: Vec<Write>) -> DomainResult<User> {
+    let mut writes = person.writes;
+    writes.extend(extra);
+    match identity.store.transact(writes).await {
+        Ok(()) => Ok(person.user),
+        Err(StoreError::ConditionFailed { index: EMAIL_CLAIM_WRITE }) => {
+            Err(DomainError::conflict("email_taken", "this e-mail address is already registered"))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+impl Identity {
+    /// Registers a person by password. They must confirm their address (a link is e-mailed)
+    /// before they can sign in.
+    pub async fn register(&self, registration: Registration) -> DomainResult<User> {
+        let now = self.now();
+        let hash = self.hasher.hash(&registration.password).await;
+        let person = new_person(
+            registration.email.clone(),
+            registration.name.clone(),
+            Some(hash),
+            RegistrationState::PendingConfirmation,
+            vec![],
+            now,
+        );
+        let (token, token_write) =
+            self.issue_one_time_token(TokenPurpose::ConfirmEmail, person.user.id, chrono::Duration::hours(self.settings.confirmation_hours));
+        let mail = EmailMessage::ConfirmEmail {
+            to: registration.email,
+            name: registration.name,
+            link: format!("{}/confirm-email?token={token}", self.settings.web_url),
+        };
+        create_person(self, person, vec![token_write, OutboxMessage::email(mail, now).write()]).await
+    }
+
+    /// Confirms an address with the token from the confirmation e-mail.
+    pub async fn confirm_email(&self, token: &str) -> DomainResult<()> {
+        let redeemable = self.check_one_time_token(token, TokenPurpose::ConfirmEmail).await?;
+        let confirm = Update::new(keys::user(redeemable.record.user_id))
+            .set("registration", json!(RegistrationState::Registered))
+            .set("updated_at", json!(self.now()));
+        match self.store.transact(vec![redeemable.consume(), Write::Update(confirm)]).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::ConditionFailed { index: 0 }) => Err(DomainError::gone("token_used", "this link has already been used")),
+            Err(other) => Err(other.into()),
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Sign-in, refresh-token rotation with reuse detection, sign-out, and the user's sessions.
+
+use super::throttle::claim;
+use super::{AccessClaims, Access, Email, Identity, RefreshToken, Registration, Session, User};
+use crate::error::{DomainError, DomainResult};
+use crate::ids::{SessionId, UserId};
+use crate::keys;
+use crate::store::{Condition, Index, Item, Query, StoreError, Update, Write};
+use crate::time::Timestamp;
+use serde::Serialize;
+use serde_json::json;
+
+/// Where a sign-in comes from, for throttling and the session list.
+#[derive(Debug, Clone, Default)]
+pub struct LoginContext {
+    pub source_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionView {
+    pub id: SessionId,
+    pub created_at: Timestamp,
+    pub last_used_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub user_agent: Option<String>,
+    pub source_address: Option<String>,
+    /// Whether this is the session the request was made with.
+    pub current: bool,
+}
+
+/// Longest user agent kept with a session.
+const MAX_USER_AGENT_CHARS: usize = 256;
+
+impl Identity {
+    /// Signs a person in with e-mail and password. Wrong address and wrong password answer
+    /// the same, after the same work.
+    pub async fn login(&self, email: &str, password: &str, context: &LoginContext) -> DomainResult<TokenPair> {
+        let now = self.now();
+        let email = Email::parse(email).map_err(|_| DomainError::Unauthenticated)?;
+        if let Some(source) = &context.source_address {
+            claim(&*self.store, &keys::source_throttle(source), &self.settings.source_throttle, now).await?;
+        }
+        let account_throttle = keys::account_throttle(&email);
+        claim(&*self.store, &account_throttle, &self.settings.account_throttle, now).await?;
+
+        let user = self.user_by_email(&email).await?;
+        let Some((user, hash)) = user.and_then(|user| user.password_hash.clone().map(|hash| (user, hash))) else {
+            self.hasher.waste_time(password).await;
+            return Err(DomainError::Unauthenticated);
+        };
+        if !self.hasher.verify(password, &hash).await {
+            return Err(DomainError::Unauthenticated);
+        }
+        if user.access == Access::Suspended {
+            return Err(DomainError::denied("account_suspended", "this account is suspended"));
+        }
+        if user.registration != Registration::Registered {
+            return Err(DomainError::denied("email_not_confirmed", "confirm your e-mail address before signing in"));
+        }
+        let (pair, mut writes) = self.open_session(&user, context, now);
+        writes.push(Write::Delete { key: account_throttle, condition: None });
+        self.store.transact(writes).await?;
+        Ok(pair)
+    }
+
+    pub(super) async fn user_by_email(&self, email: &Email) -> DomainResult<Option<User>> {
+        let Some(claim) = self.store.get(&keys::email(email)).await? else { return Ok(None) };
+        let user_id: UserId = claim.record::<super::EmailClaim>()?.user_id;
+        Ok(self.store.get(&keys::user(user_id)).await?.map(|item| item.record()).transpose()?)
+    }
+
+    /// A new session for `user` and the writes that store it.
+    fn open_session(&self, user: &User, context: &LoginContext, now: Timestamp) -> (TokenPair, Vec<Write>) {
+        let expires_at = now.plus(chrono::Duration::days(self.settings.session_days));
+        let session = Session {
+            id: SessionId::generate(),
+            user_id: user.id,
+            created_at: now,
+            last_used_at: now,
+            expires_at,
+            user_agent: context.user_agent.as_ref().map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect()),
+            source_address: context.source_address.clone(),
+        };
+        let session_item = Item::from_record(keys::session(user.id, session.id), &session).expiring_at(expires_at.unix_seconds());
+        let (pair, refresh_write) = self.issue_tokens(user.id, session.id, expires_at, now);
+        (pair, vec![Write::Put { item: session_item, condition: Some(Condition::NotExists) }, refresh_write])
+    }
+
+    fn issue_tokens(&self, user_id: UserId, session_id: SessionId, session_expires_at: Timestamp, now: Timestamp) -> (TokenPair, Write) {
+        let refresh_token = self.secrets.token();
+        let record = RefreshToken { user_id, session_id, rotated: false };
+        let item = Item::from_record(keys::refresh_token(&self.secrets.digest(&refresh_token)), &record)
+            .expiring_at(session_expires_at.unix_seconds());
+        let pair = TokenPair {
+            access_token: self.tokens.issue(&AccessClaims { user_id, session_id }, now),
+            refresh_token,
+            token_type: "Bearer",
+            expires_in: self.tokens.lifetime_seconds(),
+        };
+        (pair, Write::Put { item, condition: Some(Condition::NotExists) })
+    }
+
+    /// Exchanges a refresh token for a new pair. The old token is rotated out; presenting a
+    /// rotated token again means it leaked, and ends the whole session.
+    pub async fn refresh(&self, refresh_token: &str) -> DomainResult<TokenPair> {
+        let now = self.now();
+        let token_key = keys::refresh_token(&self.secrets.digest(refresh_token));
+        let token_item = self.store.get(&token_key).await?.ok_or(DomainError::Unauthenticated)?;
+        let token: RefreshToken = token_item.record()?;
+        let session_key = keys::session(token.user_id, token.session_id);
+        if token.rotated {
+            self.store.delete(&session_key, None).await?;
+            return Err(DomainError::Unauthenticated);
+        }
+        let found = self.store.batch_get(&[session_key.clone(), keys::user(token.user_id)]).await?;
+        let (Some(session_item), Some(user_item)) = (&found[0], &found[1]) else {
+            return Err(DomainError::Unauthenticated);
+        };
+        let session: Session = session_item.record()?;
+        let user: User = user_item.record()?;
+        if user.access != Access::Active {
+            return Err(DomainError::Unauthenticated);
+        }
+        let (pair, new_token) = self.issue_tokens(user.id, session.id, session.expires_at, now);
+        let rotate = Update::new(token_key).set("rotated", true).when(Condition::AttributeEquals("rotated".into(), json!(false)));
+        let touch = Update::new(session_key.clone()).set("last_used_at", json!(now));
+        match self.store.transact(vec![Write::Update(rotate), new_token, Write::Update(touch)]).await {
+            Ok(()) => Ok(pair),
+            // A concurrent refresh with the same token won: this is a reuse.
+            Err(StoreError::ConditionFailed { index: 0 }) => {
+                self.store.delete(&session_key, None).await?;
+                Err(DomainError::Unauthenticated)
+            }
+            Err(StoreError::ConditionFailed { .. }) => Err(DomainError::Unauthenticated),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Ends the session a refresh token belongs to. Unknown tokens are ignored.
+    pub async fn logout(&self, refresh_token: &str) -> DomainResult<()> {
+        let token_key = keys::refresh_token(&self.secrets.digest(refresh_token));
+        if let Some(item) = self.store.get(&token_key).await? {
+            let token: RefreshToken = item.record()?;
+            self.store.delete(&keys::session(token.user_id, token.session_id), None).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn sessions(&self, user_id: UserId, current: SessionId) -> DomainResult<Vec<SessionView>> {
+        let page = self.store.query(&Query::new(Index::Table, keys::sessions_partition(user_id)).limit(200)).await?;
+        page.items
+            .iter()
+            .map(|item| {
+                let session: Session = item.record()?;
+                Ok(SessionView {
+                    current: session.id == current,
+                    id: session.id,
+                    created_at: session.created_at,
+                    last_used_at: session.last_used_at,
+                    expires_at: session.expires_at,
+                    user_agent: session.user_agent,
+                    source_address: session.source_address,
+                })
+            })
+            .collect()
+    }
+
+    /// Ends one of the user's own sessions; another user's session id is simply not found.
+    pub async fn revoke_session(&self, user_id: UserId, session_id: SessionId) -> DomainResult<()> {
+        match self.store.delete(&keys::session(user_id, session_id), Some(Condition::Exists)).await {
+            Err(StoreError::ConditionFailed { .. }) => Err(DomainError::NotFound),
+            other => Ok(other?),
+        }
+    }
+
+    /// Ends every session of a user (suspension, password reset).
+    pub(super) async fn revoke_all_sessions(&self, user_id: UserId) -> DomainResult<()> {
+        loop {
+            let page = self.store.query(&Query::new(Index::Table, keys::sessions_partition(user_id)).limit(100)).await?;
+            if page.items.is_empty() {
+                return Ok(());
+            }
+            let deletes = page.items.into_iter().map(|item| Write::Delete { key: item.key, condition: None }).collect();
+            self.store.transact(deletes).await?;
+        }
+    }
+}

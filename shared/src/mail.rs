@@ -1,0 +1,95 @@
+//! The e-mails the platform sends, rendered from default templates. Values are HTML-escaped
+//! in the HTML part; the text part is plain.
+
+use crate::identity::Email;
+use serde::{Deserialize, Serialize};
+
+/// An e-mail to send, as the outbox stores it: who to, and which template with which values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "template", rename_all = "snake_case")]
+pub enum EmailMessage {
+    ConfirmEmail { to: Email, name: String, link: String },
+    ResetPassword { to: Email, name: String, link: String },
+}
+
+/// A rendered e-mail, ready for a mailer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedEmail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl EmailMessage {
+    pub fn to(&self) -> &Email {
+        match self {
+            EmailMessage::ConfirmEmail { to, .. } | EmailMessage::ResetPassword { to, .. } => to,
+        }
+    }
+
+    pub fn render(&self) -> RenderedEmail {
+        let (subject, greeting, body, action, link, footer) = match self {
+            EmailMessage::ConfirmEmail { name, link, .. } => (
+                "Confirm your e-mail address for Stratum",
+                name,
+                "Welcome to Stratum. Please confirm that this is your e-mail address.",
+                "Confirm e-mail address",
+                link,
+                "If you did not create a Stratum account, ignore this message.",
+            ),
+            EmailMessage::ResetPassword { name, link, .. } => (
+                "Reset your Stratum password",
+                name,
+                "Someone asked to reset the password of your Stratum account.",
+                "Choose a new password",
+                link,
+                "If it was not you, ignore this message: your password stays as it is.",
+            ),
+        };
+        let text = format!("Hello {greeting},\n\n{body}\n\n{action}: {link}\n\n{footer}\n");
+        let html = format!(
+            "<!doctype html><html><body><p>Hello {},</p><p>{}</p><p><a href=\"{}\">{}</a></p><p>{}</p></body></html>",
+            escape_html(greeting),
+            escape_html(body),
+            escape_html(link),
+            escape_html(action),
+            escape_html(footer)
+        );
+        RenderedEmail { to: self.to().to_string(), subject: subject.to_owned(), text, html }
+    }
+}
+
+pub fn escape_html(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_confirmation_mail_carries_the_link_and_escapes_the_name() {
+        let message = EmailMessage::ConfirmEmail {
+            to: Email::parse("jane@example.com").unwrap(),
+            name: "<b>Jane</b>".into(),
+            link: "https://app.example.com/confirm-email?token=abc&x=1".into(),
+        };
+        let mail = message.render();
+        assert_eq!(mail.to, "jane@example.com");
+        assert!(mail.text.contains("https://app.example.com/confirm-email?token=abc&x=1"));
+        assert!(mail.html.contains("&lt;b&gt;Jane&lt;/b&gt;"));
+        assert!(mail.html.contains("token=abc&amp;x=1"));
+    }
+}
