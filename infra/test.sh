@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: installs what is missing (moto_server and
+# The whole test suite, from a fresh machine: installs what is missing (moto[server] and
 # cfn-lint from PyPI), then runs formatting and lint checks, the unit tests, the store
-# conformance suite on both adapters (DynamoDB on moto_server, embedded SQLite), the
+# conformance suite on both adapters (DynamoDB on a moto server, embedded SQLite), the
 # end-to-end specs (local server, Lambda handlers fed the recorded events) and cfn-lint on
 # template.yaml. Fails on the first failure.
 set -euo pipefail
@@ -14,8 +14,9 @@ pip_install() {
     python3 -m pip install --quiet --user "$@" 2>/dev/null || python3 -m pip install --quiet "$@"
 }
 
-have moto_server || pip_install "moto[server]"
-have moto_server || { echo "test.sh: moto_server is still missing; install it with: pip install 'moto[server]'" >&2; exit 1; }
+has_moto() { python3 -c "import moto.server, werkzeug" >/dev/null 2>&1; }
+has_moto || pip_install "moto[server]"
+has_moto || { echo "test.sh: moto is still missing; install it with: pip install 'moto[server]'" >&2; exit 1; }
 have cfn-lint || pip_install cfn-lint
 have cfn-lint || { echo "test.sh: cfn-lint is still missing; install it with: pip install cfn-lint" >&2; exit 1; }
 

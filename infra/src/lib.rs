@@ -6,6 +6,8 @@
 //!   problem+json errors, request ids and request logs.
 //! - [`logging`]: structured JSON logs.
 
+#[cfg(feature = "crypto")]
+pub mod crypto;
 pub mod http;
 pub mod logging;
 pub mod store;

@@ -38,15 +38,24 @@ pub enum DomainError {
 
 impl DomainError {
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Conflict { code, detail: detail.into() }
+        Self::Conflict {
+            code,
+            detail: detail.into(),
+        }
     }
 
     pub fn denied(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Denied { code, detail: detail.into() }
+        Self::Denied {
+            code,
+            detail: detail.into(),
+        }
     }
 
     pub fn gone(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Gone { code, detail: detail.into() }
+        Self::Gone {
+            code,
+            detail: detail.into(),
+        }
     }
 }
 

@@ -8,8 +8,16 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "template", rename_all = "snake_case")]
 pub enum EmailMessage {
-    ConfirmEmail { to: Email, name: String, link: String },
-    ResetPassword { to: Email, name: String, link: String },
+    ConfirmEmail {
+        to: Email,
+        name: String,
+        link: String,
+    },
+    ResetPassword {
+        to: Email,
+        name: String,
+        link: String,
+    },
 }
 
 /// A rendered e-mail, ready for a mailer.
@@ -56,7 +64,12 @@ impl EmailMessage {
             escape_html(action),
             escape_html(footer)
         );
-        RenderedEmail { to: self.to().to_string(), subject: subject.to_owned(), text, html }
+        RenderedEmail {
+            to: self.to().to_string(),
+            subject: subject.to_owned(),
+            text,
+            html,
+        }
     }
 }
 
@@ -88,7 +101,10 @@ mod tests {
         };
         let mail = message.render();
         assert_eq!(mail.to, "jane@example.com");
-        assert!(mail.text.contains("https://app.example.com/confirm-email?token=abc&x=1"));
+        assert!(
+            mail.text
+                .contains("https://app.example.com/confirm-email?token=abc&x=1")
+        );
         assert!(mail.html.contains("&lt;b&gt;Jane&lt;/b&gt;"));
         assert!(mail.html.contains("token=abc&amp;x=1"));
     }

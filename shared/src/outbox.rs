@@ -7,7 +7,9 @@ use crate::error::{DomainError, DomainResult};
 use crate::ids::MessageId;
 use crate::keys;
 use crate::mail::{EmailMessage, RenderedEmail};
-use crate::store::{Condition, Index, Item, MAX_TRANSACTION_WRITES, Query, SortCondition, Store, StoreError, Write};
+use crate::store::{
+    Condition, Index, Item, MAX_TRANSACTION_WRITES, Query, SortCondition, Store, StoreError, Write,
+};
 use crate::time::Timestamp;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -26,12 +28,19 @@ pub struct OutboxMessage {
 
 impl OutboxMessage {
     pub fn email(email: EmailMessage, now: Timestamp) -> Self {
-        Self { id: MessageId::generate(), created_at: now, email }
+        Self {
+            id: MessageId::generate(),
+            created_at: now,
+            email,
+        }
     }
 
     /// The write that puts this message in the outbox, for the transaction of its cause.
     pub fn write(&self) -> Write {
-        Write::Put { item: Item::from_record(keys::outbox_message(self.id), self), condition: Some(Condition::NotExists) }
+        Write::Put {
+            item: Item::from_record(keys::outbox_message(self.id), self),
+            condition: Some(Condition::NotExists),
+        }
     }
 }
 
@@ -53,14 +62,29 @@ pub trait Mailer: Send + Sync {
 pub async fn relay(store: &dyn Store, queue: &dyn Queue, batch: u32) -> DomainResult<usize> {
     let batch = batch.min(MAX_TRANSACTION_WRITES as u32);
     let page = store
-        .query(&Query::new(Index::Table, keys::OUTBOX_PARTITION).sort(SortCondition::BeginsWith("MESSAGE#".into())).limit(batch))
+        .query(
+            &Query::new(Index::Table, keys::OUTBOX_PARTITION)
+                .sort(SortCondition::BeginsWith("MESSAGE#".into()))
+                .limit(batch),
+        )
         .await?;
     if page.items.is_empty() {
         return Ok(0);
     }
-    let messages = page.items.iter().map(Item::record::<OutboxMessage>).collect::<Result<Vec<_>, _>>()?;
+    let messages = page
+        .items
+        .iter()
+        .map(Item::record::<OutboxMessage>)
+        .collect::<Result<Vec<_>, _>>()?;
     queue.send(&messages).await.map_err(DomainError::Internal)?;
-    let sent = page.items.into_iter().map(|item| Write::Delete { key: item.key, condition: None }).collect();
+    let sent = page
+        .items
+        .into_iter()
+        .map(|item| Write::Delete {
+            key: item.key,
+            condition: None,
+        })
+        .collect();
     store.transact(sent).await?;
     Ok(messages.len())
 }
@@ -75,19 +99,31 @@ pub enum Delivery {
 /// Delivers one message at most once per id: claims a lease on the message id, sends,
 /// then remembers the delivery. If sending fails the claim is released so a retry can send;
 /// if the process dies mid-way the lease expires and a redelivery sends.
-pub async fn deliver(store: &dyn Store, mailer: &dyn Mailer, clock: &dyn Clock, message: &OutboxMessage) -> DomainResult<Delivery> {
+pub async fn deliver(
+    store: &dyn Store,
+    mailer: &dyn Mailer,
+    clock: &dyn Clock,
+    message: &OutboxMessage,
+) -> DomainResult<Delivery> {
     let key = keys::delivery(message.id);
     let now = clock.now().timestamp();
-    let lease = Item::new(key.clone()).expiring_at(now + DELIVERY_LEASE_SECONDS).with("state", "sending");
+    let lease = Item::new(key.clone())
+        .expiring_at(now + DELIVERY_LEASE_SECONDS)
+        .with("state", "sending");
     match store.put(lease, Some(Condition::NotExists)).await {
         Err(StoreError::ConditionFailed { .. }) => return Ok(Delivery::Duplicate),
         other => other?,
     }
     if let Err(cause) = mailer.send(&message.email.render()).await {
         store.delete(&key, None).await?;
-        return Err(DomainError::Internal(format!("sending message {}: {cause}", message.id)));
+        return Err(DomainError::Internal(format!(
+            "sending message {}: {cause}",
+            message.id
+        )));
     }
-    let delivered = Item::new(key).expiring_at(now + DELIVERY_MEMORY_SECONDS).with("state", "sent");
+    let delivered = Item::new(key)
+        .expiring_at(now + DELIVERY_MEMORY_SECONDS)
+        .with("state", "sent");
     store.put(delivered, None).await?;
     Ok(Delivery::Sent)
 }

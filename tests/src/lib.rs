@@ -11,12 +11,14 @@ use stratum_infra::store::dynamodb::{DynamoStore, create_table};
 use stratum_infra::store::sqlite::SqliteStore;
 use stratum_shared::clock::Clock;
 
-const INSTALL_HINT: &str = "moto_server is required for the DynamoDB, SQS and SES tests and was not found. \
+const INSTALL_HINT: &str = "moto (with its server) is required for the DynamoDB, SQS and SES tests and was not found. \
 Install it with `pip install \"moto[server]\"` (the README's test command does this for you), \
-or point MOTO_SERVER at the executable.";
+or point MOTO_PYTHON at a Python that has it.";
 
-/// A running `moto_server`. It is started once per test process and stops when the process
-/// exits: it runs under a small shell that kills it as soon as our end of its stdin closes.
+/// A running moto server (`tests/moto_serial.py`: moto's own server app, applying one request
+/// at a time as DynamoDB applies each conditional write atomically). It is started once per
+/// test process and stops when the process exits: it runs under a small shell that kills it
+/// as soon as our end of its stdin closes.
 pub struct Moto {
     pub endpoint: String,
     _guard: Child,
@@ -26,15 +28,15 @@ pub struct Moto {
 pub fn moto() -> &'static Moto {
     static MOTO: OnceLock<Moto> = OnceLock::new();
     MOTO.get_or_init(|| {
-        let executable = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
-        start_moto(&executable).unwrap_or_else(|hint| panic!("{hint}"))
+        let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".into());
+        start_moto(&python).unwrap_or_else(|hint| panic!("{hint}"))
     })
 }
 
-/// Starts `executable` as a moto server; without one, says how to install it.
-pub fn start_moto(executable: &str) -> Result<Moto, &'static str> {
-    let found = Command::new(executable)
-        .arg("--help")
+/// Starts a moto server with `python`; without moto, says how to install it.
+pub fn start_moto(python: &str) -> Result<Moto, &'static str> {
+    let found = Command::new(python)
+        .args(["-c", "import moto.server, werkzeug"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
@@ -43,13 +45,13 @@ pub fn start_moto(executable: &str) -> Result<Moto, &'static str> {
     }
     let port = free_port();
     let script = r#"
-        "$0" -H 127.0.0.1 -p "$1" >/dev/null 2>&1 &
+        "$0" "$1" 127.0.0.1 "$2" >/dev/null 2>&1 &
         server=$!
         read -r _
         kill "$server" 2>/dev/null
     "#;
     let guard = Command::new("sh")
-        .args(["-c", script, executable, &port.to_string()])
+        .args(["-c", script, python, SERIAL_LAUNCHER, &port.to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -67,6 +69,8 @@ pub fn start_moto(executable: &str) -> Result<Moto, &'static str> {
         _guard: guard,
     })
 }
+
+const SERIAL_LAUNCHER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/moto_serial.py");
 
 fn free_port() -> u16 {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("a free loopback port");

@@ -2,7 +2,9 @@
 //! reactivating users.
 
 use super::register::{create_person, new_person};
-use super::{Access, Email, Identity, Password, PlatformRole, Principal, Registration, User, UserKind};
+use super::{
+    Access, Email, Identity, Password, PlatformRole, Principal, Registration, User, UserKind,
+};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
@@ -47,7 +49,11 @@ impl From<User> for UserView {
 
 /// Only platform admins administer users; to anyone else the user does not exist.
 fn require_platform_admin(principal: &Principal) -> DomainResult<()> {
-    if principal.is_platform_admin() { Ok(()) } else { Err(DomainError::NotFound) }
+    if principal.is_platform_admin() {
+        Ok(())
+    } else {
+        Err(DomainError::NotFound)
+    }
 }
 
 impl Identity {
@@ -61,17 +67,31 @@ impl Identity {
         let name = super::name_from_email(&email);
         let password = Password::parse(password, &[email.as_str()])?;
         let hash = self.hasher.hash(&password).await;
-        let person = new_person(email, name, Some(hash), Registration::Registered, vec![PlatformRole::PlatformAdmin], self.now());
+        let person = new_person(
+            email,
+            name,
+            Some(hash),
+            Registration::Registered,
+            vec![PlatformRole::PlatformAdmin],
+            self.now(),
+        );
         match create_person(self, person, vec![]).await {
             Ok(user) => Ok(Some(user)),
-            Err(DomainError::Conflict { code: "email_taken", .. }) => Ok(None),
+            Err(DomainError::Conflict {
+                code: "email_taken",
+                ..
+            }) => Ok(None),
             Err(other) => Err(other),
         }
     }
 
     pub async fn user(&self, principal: &Principal, user_id: UserId) -> DomainResult<UserView> {
         require_platform_admin(principal)?;
-        let item = self.store.get(&keys::user(user_id)).await?.ok_or(DomainError::NotFound)?;
+        let item = self
+            .store
+            .get(&keys::user(user_id))
+            .await?
+            .ok_or(DomainError::NotFound)?;
         Ok(item.record::<User>()?.into())
     }
 
@@ -80,20 +100,29 @@ impl Identity {
     pub async fn suspend(&self, principal: &Principal, user_id: UserId) -> DomainResult<UserView> {
         require_platform_admin(principal)?;
         if user_id == principal.user.id {
-            return Err(DomainError::conflict("cannot_suspend_self", "platform admins cannot suspend themselves"));
+            return Err(DomainError::conflict(
+                "cannot_suspend_self",
+                "platform admins cannot suspend themselves",
+            ));
         }
         let user = self.set_access(user_id, Access::Suspended).await?;
         self.revoke_all_sessions(user_id).await?;
         Ok(user)
     }
 
-    pub async fn reactivate(&self, principal: &Principal, user_id: UserId) -> DomainResult<UserView> {
+    pub async fn reactivate(
+        &self,
+        principal: &Principal,
+        user_id: UserId,
+    ) -> DomainResult<UserView> {
         require_platform_admin(principal)?;
         self.set_access(user_id, Access::Active).await
     }
 
     async fn set_access(&self, user_id: UserId, access: Access) -> DomainResult<UserView> {
-        let update = Update::new(keys::user(user_id)).set("access", json!(access)).set("updated_at", json!(self.now()));
+        let update = Update::new(keys::user(user_id))
+            .set("access", json!(access))
+            .set("updated_at", json!(self.now()));
         match self.store.update(update.when(Condition::Exists)).await {
             Ok(item) => Ok(item.record::<User>()?.into()),
             Err(StoreError::ConditionFailed { .. }) => Err(DomainError::NotFound),

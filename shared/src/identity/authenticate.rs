@@ -23,19 +23,31 @@ impl Principal {
     }
 
     pub fn active_membership(&self, organisation: OrganisationId) -> Option<&Membership> {
-        self.memberships.iter().find(|m| m.organisation_id == organisation && m.active)
+        self.memberships
+            .iter()
+            .find(|m| m.organisation_id == organisation && m.active)
     }
 }
 
 impl Identity {
     pub async fn authenticate(&self, access_token: &str) -> DomainResult<Principal> {
-        let claims = self.tokens.verify(access_token, self.now()).ok_or(DomainError::Unauthenticated)?;
+        let claims = self
+            .tokens
+            .verify(access_token, self.now())
+            .ok_or(DomainError::Unauthenticated)?;
         self.principal_of(claims.user_id, claims.session_id).await
     }
 
     /// The user and their memberships, from one query of the user's partition.
-    pub(super) async fn principal_of(&self, user_id: UserId, session_id: SessionId) -> DomainResult<Principal> {
-        let page = self.store.query(&Query::new(Index::Table, keys::user_partition(user_id)).limit(MAX_PAGE)).await?;
+    pub(super) async fn principal_of(
+        &self,
+        user_id: UserId,
+        session_id: SessionId,
+    ) -> DomainResult<Principal> {
+        let page = self
+            .store
+            .query(&Query::new(Index::Table, keys::user_partition(user_id)).limit(MAX_PAGE))
+            .await?;
         let mut user = None;
         let mut memberships = Vec::new();
         for item in &page.items {
@@ -49,6 +61,11 @@ impl Identity {
         if user.access != Access::Active {
             return Err(DomainError::Unauthenticated);
         }
-        Ok(Principal { user, user_version, memberships, session_id })
+        Ok(Principal {
+            user,
+            user_version,
+            memberships,
+            session_id,
+        })
     }
 }

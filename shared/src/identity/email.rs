@@ -13,7 +13,11 @@ impl Email {
         let invalid = |message: &str| ValidationErrors::single("email", "invalid_email", message);
         let normalised = raw.trim().to_lowercase();
         if normalised.is_empty() {
-            return Err(ValidationErrors::single("email", "required", "an e-mail address is required"));
+            return Err(ValidationErrors::single(
+                "email",
+                "required",
+                "an e-mail address is required",
+            ));
         }
         if normalised.len() > 254 {
             return Err(invalid("an e-mail address has at most 254 characters"));
@@ -26,7 +30,9 @@ impl Email {
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..")
-            && local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+            && local
+                .chars()
+                .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
         let domain_ok = domain.contains('.')
             && domain.split('.').all(|label| {
                 !label.is_empty()
@@ -78,7 +84,10 @@ mod tests {
 
     #[test]
     fn case_and_surrounding_whitespace_do_not_make_a_different_address() {
-        assert_eq!(Email::parse("  Jane.Doe@Example.COM \n").unwrap().as_str(), "jane.doe@example.com");
+        assert_eq!(
+            Email::parse("  Jane.Doe@Example.COM \n").unwrap().as_str(),
+            "jane.doe@example.com"
+        );
     }
 
     #[test]

@@ -46,11 +46,18 @@ pub struct MeUpdate {
 }
 
 impl MeUpdate {
-    pub fn parse(name: Option<&str>, default_organisation_id: Option<&str>) -> Result<Self, ValidationErrors> {
+    pub fn parse(
+        name: Option<&str>,
+        default_organisation_id: Option<&str>,
+    ) -> Result<Self, ValidationErrors> {
         let mut errors = Collector::new();
         let name = name.and_then(|name| errors.check(parse_name(name)));
-        let default = default_organisation_id.and_then(|id| errors.check(OrganisationId::parse(id, "default_organisation_id")));
-        errors.finish(|| MeUpdate { name, default_organisation_id: default })
+        let default = default_organisation_id
+            .and_then(|id| errors.check(OrganisationId::parse(id, "default_organisation_id")));
+        errors.finish(|| MeUpdate {
+            name,
+            default_organisation_id: default,
+        })
     }
 }
 
@@ -86,7 +93,12 @@ impl Identity {
     /// Renames the caller (and their personal organisation, which is named after them, T2)
     /// and/or changes their default organisation to one of their active memberships (T11).
     /// `if_match` is the profile version the caller last saw.
-    pub async fn update_me(&self, principal: &Principal, update: MeUpdate, if_match: Option<u64>) -> DomainResult<MeView> {
+    pub async fn update_me(
+        &self,
+        principal: &Principal,
+        update: MeUpdate,
+        if_match: Option<u64>,
+    ) -> DomainResult<MeView> {
         let user = &principal.user;
         let mut profile = Update::new(keys::user(user.id)).set("updated_at", json!(self.now()));
         if let Some(version) = if_match {
@@ -112,15 +124,25 @@ impl Identity {
         if let Some(name) = &update.name {
             profile = profile.set("name", name.as_str());
             let personal = user.personal_organisation_id;
-            writes.push(Write::Update(Update::new(keys::organisation(personal)).set("name", name.as_str())));
-            writes.push(Write::Update(Update::new(keys::membership(user.id, personal)).set("organisation_name", name.as_str())));
+            writes.push(Write::Update(
+                Update::new(keys::organisation(personal)).set("name", name.as_str()),
+            ));
+            writes.push(Write::Update(
+                Update::new(keys::membership(user.id, personal))
+                    .set("organisation_name", name.as_str()),
+            ));
         }
         writes.insert(0, Write::Update(profile));
         match self.store.transact(writes).await {
             Ok(()) => {}
-            Err(StoreError::ConditionFailed { index: 0 }) if if_match.is_some() => return Err(DomainError::PreconditionFailed),
+            Err(StoreError::ConditionFailed { index: 0 }) if if_match.is_some() => {
+                return Err(DomainError::PreconditionFailed);
+            }
             Err(StoreError::ConditionFailed { .. }) => {
-                return Err(DomainError::conflict("membership_changed", "the default organisation is no longer one of your memberships"));
+                return Err(DomainError::conflict(
+                    "membership_changed",
+                    "the default organisation is no longer one of your memberships",
+                ));
             }
             Err(other) => return Err(other.into()),
         }

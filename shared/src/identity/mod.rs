@@ -88,8 +88,16 @@ impl IdentitySettings {
             confirmation_hours: 48,
             reset_minutes: 60,
             session_days: 30,
-            account_throttle: ThrottlePolicy { free_attempts: 5, base_delay_seconds: 1, max_delay_seconds: 900 },
-            source_throttle: ThrottlePolicy { free_attempts: 50, base_delay_seconds: 1, max_delay_seconds: 900 },
+            account_throttle: ThrottlePolicy {
+                free_attempts: 5,
+                base_delay_seconds: 1,
+                max_delay_seconds: 900,
+            },
+            source_throttle: ThrottlePolicy {
+                free_attempts: 50,
+                base_delay_seconds: 1,
+                max_delay_seconds: 900,
+            },
         }
     }
 }
@@ -115,11 +123,14 @@ impl Identity {
 pub fn name_from_email(email: &Email) -> String {
     email
         .local_part()
-        .split(|c: char| c == '.' || c == '_' || c == '-' || c == '+')
+        .split(['.', '_', '-', '+'])
         .filter(|word| !word.is_empty())
         .map(|word| {
             let mut chars = word.chars();
-            chars.next().map(|first| first.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
         })
         .collect::<Vec<_>>()
         .join(" ")

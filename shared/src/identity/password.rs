@@ -31,7 +31,10 @@ impl Password {
         // The estimator's cost grows faster than linearly; a strong prefix is a strong password.
         let prefix: String = raw.chars().take(STRENGTH_PREFIX_CHARS).collect();
         if zxcvbn::zxcvbn(&prefix, context).score() < MIN_STRENGTH {
-            return Err(error("too_weak", "this password is too common or easy to guess; try a few unrelated words"));
+            return Err(error(
+                "too_weak",
+                "this password is too common or easy to guess; try a few unrelated words",
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -52,7 +55,10 @@ mod tests {
     use super::*;
 
     fn code(raw: &str) -> &'static str {
-        Password::parse(raw, &["jane@example.com"]).unwrap_err().errors()[0].code
+        Password::parse(raw, &["jane@example.com"])
+            .unwrap_err()
+            .errors()[0]
+            .code
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Sign-in, refresh-token rotation with reuse detection, sign-out, and the user's sessions.
 
 use super::throttle::claim;
-use super::{AccessClaims, Access, Email, Identity, RefreshToken, Registration, Session, User};
+use super::{Access, AccessClaims, Email, Identity, RefreshToken, Registration, Session, User};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{SessionId, UserId};
 use crate::keys;
@@ -43,17 +43,36 @@ const MAX_USER_AGENT_CHARS: usize = 256;
 impl Identity {
     /// Signs a person in with e-mail and password. Wrong address and wrong password answer
     /// the same, after the same work.
-    pub async fn login(&self, email: &str, password: &str, context: &LoginContext) -> DomainResult<TokenPair> {
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        context: &LoginContext,
+    ) -> DomainResult<TokenPair> {
         let now = self.now();
         let email = Email::parse(email).map_err(|_| DomainError::Unauthenticated)?;
         if let Some(source) = &context.source_address {
-            claim(&*self.store, &keys::source_throttle(source), &self.settings.source_throttle, now).await?;
+            claim(
+                &*self.store,
+                &keys::source_throttle(source),
+                &self.settings.source_throttle,
+                now,
+            )
+            .await?;
         }
         let account_throttle = keys::account_throttle(&email);
-        claim(&*self.store, &account_throttle, &self.settings.account_throttle, now).await?;
+        claim(
+            &*self.store,
+            &account_throttle,
+            &self.settings.account_throttle,
+            now,
+        )
+        .await?;
 
         let user = self.user_by_email(&email).await?;
-        let Some((user, hash)) = user.and_then(|user| user.password_hash.clone().map(|hash| (user, hash))) else {
+        let Some((user, hash)) =
+            user.and_then(|user| user.password_hash.clone().map(|hash| (user, hash)))
+        else {
             self.hasher.waste_time(password).await;
             return Err(DomainError::Unauthenticated);
         };
@@ -61,25 +80,46 @@ impl Identity {
             return Err(DomainError::Unauthenticated);
         }
         if user.access == Access::Suspended {
-            return Err(DomainError::denied("account_suspended", "this account is suspended"));
+            return Err(DomainError::denied(
+                "account_suspended",
+                "this account is suspended",
+            ));
         }
         if user.registration != Registration::Registered {
-            return Err(DomainError::denied("email_not_confirmed", "confirm your e-mail address before signing in"));
+            return Err(DomainError::denied(
+                "email_not_confirmed",
+                "confirm your e-mail address before signing in",
+            ));
         }
         let (pair, mut writes) = self.open_session(&user, context, now);
-        writes.push(Write::Delete { key: account_throttle, condition: None });
+        writes.push(Write::Delete {
+            key: account_throttle,
+            condition: None,
+        });
         self.store.transact(writes).await?;
         Ok(pair)
     }
 
     pub(super) async fn user_by_email(&self, email: &Email) -> DomainResult<Option<User>> {
-        let Some(claim) = self.store.get(&keys::email(email)).await? else { return Ok(None) };
+        let Some(claim) = self.store.get(&keys::email(email)).await? else {
+            return Ok(None);
+        };
         let user_id: UserId = claim.record::<super::EmailClaim>()?.user_id;
-        Ok(self.store.get(&keys::user(user_id)).await?.map(|item| item.record()).transpose()?)
+        Ok(self
+            .store
+            .get(&keys::user(user_id))
+            .await?
+            .map(|item| item.record())
+            .transpose()?)
     }
 
     /// A new session for `user` and the writes that store it.
-    fn open_session(&self, user: &User, context: &LoginContext, now: Timestamp) -> (TokenPair, Vec<Write>) {
+    fn open_session(
+        &self,
+        user: &User,
+        context: &LoginContext,
+        now: Timestamp,
+    ) -> (TokenPair, Vec<Write>) {
         let expires_at = now.plus(chrono::Duration::days(self.settings.session_days));
         let session = Session {
             id: SessionId::generate(),
@@ -87,26 +127,64 @@ impl Identity {
             created_at: now,
             last_used_at: now,
             expires_at,
-            user_agent: context.user_agent.as_ref().map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect()),
+            user_agent: context
+                .user_agent
+                .as_ref()
+                .map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect()),
             source_address: context.source_address.clone(),
         };
-        let session_item = Item::from_record(keys::session(user.id, session.id), &session).expiring_at(expires_at.unix_seconds());
+        let session_item = Item::from_record(keys::session(user.id, session.id), &session)
+            .expiring_at(expires_at.unix_seconds());
         let (pair, refresh_write) = self.issue_tokens(user.id, session.id, expires_at, now);
-        (pair, vec![Write::Put { item: session_item, condition: Some(Condition::NotExists) }, refresh_write])
+        (
+            pair,
+            vec![
+                Write::Put {
+                    item: session_item,
+                    condition: Some(Condition::NotExists),
+                },
+                refresh_write,
+            ],
+        )
     }
 
-    fn issue_tokens(&self, user_id: UserId, session_id: SessionId, session_expires_at: Timestamp, now: Timestamp) -> (TokenPair, Write) {
+    fn issue_tokens(
+        &self,
+        user_id: UserId,
+        session_id: SessionId,
+        session_expires_at: Timestamp,
+        now: Timestamp,
+    ) -> (TokenPair, Write) {
         let refresh_token = self.secrets.token();
-        let record = RefreshToken { user_id, session_id, rotated: false };
-        let item = Item::from_record(keys::refresh_token(&self.secrets.digest(&refresh_token)), &record)
-            .expiring_at(session_expires_at.unix_seconds());
+        let record = RefreshToken {
+            user_id,
+            session_id,
+            rotated: false,
+        };
+        let item = Item::from_record(
+            keys::refresh_token(&self.secrets.digest(&refresh_token)),
+            &record,
+        )
+        .expiring_at(session_expires_at.unix_seconds());
         let pair = TokenPair {
-            access_token: self.tokens.issue(&AccessClaims { user_id, session_id }, now),
+            access_token: self.tokens.issue(
+                &AccessClaims {
+                    user_id,
+                    session_id,
+                },
+                now,
+            ),
             refresh_token,
             token_type: "Bearer",
             expires_in: self.tokens.lifetime_seconds(),
         };
-        (pair, Write::Put { item, condition: Some(Condition::NotExists) })
+        (
+            pair,
+            Write::Put {
+                item,
+                condition: Some(Condition::NotExists),
+            },
+        )
     }
 
     /// Exchanges a refresh token for a new pair. The old token is rotated out; presenting a
@@ -114,14 +192,21 @@ impl Identity {
     pub async fn refresh(&self, refresh_token: &str) -> DomainResult<TokenPair> {
         let now = self.now();
         let token_key = keys::refresh_token(&self.secrets.digest(refresh_token));
-        let token_item = self.store.get(&token_key).await?.ok_or(DomainError::Unauthenticated)?;
+        let token_item = self
+            .store
+            .get(&token_key)
+            .await?
+            .ok_or(DomainError::Unauthenticated)?;
         let token: RefreshToken = token_item.record()?;
         let session_key = keys::session(token.user_id, token.session_id);
         if token.rotated {
             self.store.delete(&session_key, None).await?;
             return Err(DomainError::Unauthenticated);
         }
-        let found = self.store.batch_get(&[session_key.clone(), keys::user(token.user_id)]).await?;
+        let found = self
+            .store
+            .batch_get(&[session_key.clone(), keys::user(token.user_id)])
+            .await?;
         let (Some(session_item), Some(user_item)) = (&found[0], &found[1]) else {
             return Err(DomainError::Unauthenticated);
         };
@@ -131,9 +216,15 @@ impl Identity {
             return Err(DomainError::Unauthenticated);
         }
         let (pair, new_token) = self.issue_tokens(user.id, session.id, session.expires_at, now);
-        let rotate = Update::new(token_key).set("rotated", true).when(Condition::AttributeEquals("rotated".into(), json!(false)));
+        let rotate = Update::new(token_key)
+            .set("rotated", true)
+            .when(Condition::AttributeEquals("rotated".into(), json!(false)));
         let touch = Update::new(session_key.clone()).set("last_used_at", json!(now));
-        match self.store.transact(vec![Write::Update(rotate), new_token, Write::Update(touch)]).await {
+        match self
+            .store
+            .transact(vec![Write::Update(rotate), new_token, Write::Update(touch)])
+            .await
+        {
             Ok(()) => Ok(pair),
             // A concurrent refresh with the same token won: this is a reuse.
             Err(StoreError::ConditionFailed { index: 0 }) => {
@@ -150,13 +241,22 @@ impl Identity {
         let token_key = keys::refresh_token(&self.secrets.digest(refresh_token));
         if let Some(item) = self.store.get(&token_key).await? {
             let token: RefreshToken = item.record()?;
-            self.store.delete(&keys::session(token.user_id, token.session_id), None).await?;
+            self.store
+                .delete(&keys::session(token.user_id, token.session_id), None)
+                .await?;
         }
         Ok(())
     }
 
-    pub async fn sessions(&self, user_id: UserId, current: SessionId) -> DomainResult<Vec<SessionView>> {
-        let page = self.store.query(&Query::new(Index::Table, keys::sessions_partition(user_id)).limit(200)).await?;
+    pub async fn sessions(
+        &self,
+        user_id: UserId,
+        current: SessionId,
+    ) -> DomainResult<Vec<SessionView>> {
+        let page = self
+            .store
+            .query(&Query::new(Index::Table, keys::sessions_partition(user_id)).limit(200))
+            .await?;
         page.items
             .iter()
             .map(|item| {
@@ -176,7 +276,11 @@ impl Identity {
 
     /// Ends one of the user's own sessions; another user's session id is simply not found.
     pub async fn revoke_session(&self, user_id: UserId, session_id: SessionId) -> DomainResult<()> {
-        match self.store.delete(&keys::session(user_id, session_id), Some(Condition::Exists)).await {
+        match self
+            .store
+            .delete(&keys::session(user_id, session_id), Some(Condition::Exists))
+            .await
+        {
             Err(StoreError::ConditionFailed { .. }) => Err(DomainError::NotFound),
             other => Ok(other?),
         }
@@ -185,11 +289,21 @@ impl Identity {
     /// Ends every session of a user (suspension, password reset).
     pub(super) async fn revoke_all_sessions(&self, user_id: UserId) -> DomainResult<()> {
         loop {
-            let page = self.store.query(&Query::new(Index::Table, keys::sessions_partition(user_id)).limit(100)).await?;
+            let page = self
+                .store
+                .query(&Query::new(Index::Table, keys::sessions_partition(user_id)).limit(100))
+                .await?;
             if page.items.is_empty() {
                 return Ok(());
             }
-            let deletes = page.items.into_iter().map(|item| Write::Delete { key: item.key, condition: None }).collect();
+            let deletes = page
+                .items
+                .into_iter()
+                .map(|item| Write::Delete {
+                    key: item.key,
+                    condition: None,
+                })
+                .collect();
             self.store.transact(deletes).await?;
         }
     }

@@ -28,26 +28,51 @@ impl ThrottlePolicy {
             return 0;
         }
         let doublings = (failures - self.free_attempts).min(32);
-        self.base_delay_seconds.saturating_mul(1u64 << doublings).min(self.max_delay_seconds)
+        self.base_delay_seconds
+            .saturating_mul(1u64 << doublings)
+            .min(self.max_delay_seconds)
     }
 }
 
 /// Claims one attempt under `policy`, or answers how long to wait. The claim counts as a
 /// failure until [`clear`] forgets it after a success.
-pub(super) async fn claim(store: &dyn Store, key: &Key, policy: &ThrottlePolicy, now: Timestamp) -> DomainResult<()> {
+pub(super) async fn claim(
+    store: &dyn Store,
+    key: &Key,
+    policy: &ThrottlePolicy,
+    now: Timestamp,
+) -> DomainResult<()> {
     let now = now.unix_seconds();
     for _ in 0..CLAIM_ATTEMPTS {
         let current = store.get(key).await?;
         let (throttle, condition) = match &current {
-            Some(item) => (item.record::<Throttle>()?, Condition::VersionIs(item.version)),
-            None => (Throttle { failures: 0, locked_until: 0 }, Condition::NotExists),
+            Some(item) => (
+                item.record::<Throttle>()?,
+                Condition::VersionIs(item.version),
+            ),
+            None => (
+                Throttle {
+                    failures: 0,
+                    locked_until: 0,
+                },
+                Condition::NotExists,
+            ),
         };
         if throttle.locked_until > now {
-            return Err(DomainError::Throttled { retry_after_seconds: (throttle.locked_until - now) as u64 });
+            return Err(DomainError::Throttled {
+                retry_after_seconds: (throttle.locked_until - now) as u64,
+            });
         }
         let failures = throttle.failures + 1;
         let locked_until = now + policy.delay_after(failures) as i64;
-        let mut item = Item::from_record(key.clone(), &Throttle { failures, locked_until }).expiring_at(locked_until + FORGET_AFTER_SECONDS);
+        let mut item = Item::from_record(
+            key.clone(),
+            &Throttle {
+                failures,
+                locked_until,
+            },
+        )
+        .expiring_at(locked_until + FORGET_AFTER_SECONDS);
         item.version = current.map_or(1, |item| item.version + 1);
         match store.put(item, Some(condition)).await {
             Ok(()) => return Ok(()),
@@ -55,7 +80,9 @@ pub(super) async fn claim(store: &dyn Store, key: &Key, policy: &ThrottlePolicy,
             Err(other) => return Err(other.into()),
         }
     }
-    Err(DomainError::Throttled { retry_after_seconds: policy.base_delay_seconds.max(1) })
+    Err(DomainError::Throttled {
+        retry_after_seconds: policy.base_delay_seconds.max(1),
+    })
 }
 
 #[cfg(test)]
@@ -64,7 +91,11 @@ mod tests {
 
     #[test]
     fn the_wait_doubles_after_the_free_attempts_up_to_a_ceiling() {
-        let policy = ThrottlePolicy { free_attempts: 5, base_delay_seconds: 1, max_delay_seconds: 900 };
+        let policy = ThrottlePolicy {
+            free_attempts: 5,
+            base_delay_seconds: 1,
+            max_delay_seconds: 900,
+        };
         let waits: Vec<u64> = (1..=8).map(|n| policy.delay_after(n)).collect();
         assert_eq!(waits, [0, 0, 0, 0, 1, 2, 4, 8]);
         assert_eq!(policy.delay_after(40), 900);

@@ -21,23 +21,51 @@ pub(super) struct Redeemable {
 impl Redeemable {
     /// The write that consumes the token; it fails if another request consumed it first.
     pub fn consume(&self) -> Write {
-        Write::Update(Update::new(self.key.clone()).set("used", true).when(Condition::AttributeEquals("used".into(), json!(false))))
+        Write::Update(
+            Update::new(self.key.clone())
+                .set("used", true)
+                .when(Condition::AttributeEquals("used".into(), json!(false))),
+        )
     }
 }
 
 impl Identity {
     /// A new token for `user`: its text (for the e-mail) and the write that stores it.
-    pub(super) fn issue_one_time_token(&self, purpose: TokenPurpose, user_id: UserId, valid_for: chrono::Duration) -> (String, Write) {
+    pub(super) fn issue_one_time_token(
+        &self,
+        purpose: TokenPurpose,
+        user_id: UserId,
+        valid_for: chrono::Duration,
+    ) -> (String, Write) {
         let token = self.secrets.token();
         let expires_at = self.now().plus(valid_for);
-        let record = OneTimeToken { purpose, user_id, expires_at, used: false };
+        let record = OneTimeToken {
+            purpose,
+            user_id,
+            expires_at,
+            used: false,
+        };
         let item = Item::from_record(keys::one_time_token(&self.secrets.digest(&token)), &record)
-            .expiring_at(expires_at.plus(chrono::Duration::days(KEEP_AFTER_EXPIRY_DAYS)).unix_seconds());
-        (token, Write::Put { item, condition: Some(Condition::NotExists) })
+            .expiring_at(
+                expires_at
+                    .plus(chrono::Duration::days(KEEP_AFTER_EXPIRY_DAYS))
+                    .unix_seconds(),
+            );
+        (
+            token,
+            Write::Put {
+                item,
+                condition: Some(Condition::NotExists),
+            },
+        )
     }
 
     /// Checks a presented token: unknown (or for another purpose) → 404; used or expired → 410.
-    pub(super) async fn check_one_time_token(&self, token: &str, purpose: TokenPurpose) -> DomainResult<Redeemable> {
+    pub(super) async fn check_one_time_token(
+        &self,
+        token: &str,
+        purpose: TokenPurpose,
+    ) -> DomainResult<Redeemable> {
         let key = keys::one_time_token(&self.secrets.digest(token));
         let item = self.store.get(&key).await?.ok_or(DomainError::NotFound)?;
         let record: OneTimeToken = item.record()?;
@@ -45,7 +73,10 @@ impl Identity {
             return Err(DomainError::NotFound);
         }
         if record.used {
-            return Err(DomainError::gone("token_used", "this link has already been used"));
+            return Err(DomainError::gone(
+                "token_used",
+                "this link has already been used",
+            ));
         }
         if record.expires_at <= self.now() {
             return Err(DomainError::gone("token_expired", "this link has expired"));

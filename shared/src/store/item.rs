@@ -90,6 +90,30 @@ impl Item {
     }
 }
 
+/// Records are stored as their serde form in an item's attributes.
+impl Item {
+    /// An item holding `record` under `key`.
+    pub fn from_record<T: serde::Serialize>(key: Key, record: &T) -> Item {
+        match serde_json::to_value(record) {
+            Ok(Value::Object(attributes)) => Item {
+                attributes,
+                ..Item::new(key)
+            },
+            other => panic!("a record serialises to a JSON object, not {other:?}"),
+        }
+    }
+
+    /// The record this item holds.
+    pub fn record<T: serde::de::DeserializeOwned>(&self) -> Result<T, super::StoreError> {
+        serde_json::from_value(Value::Object(self.attributes.clone())).map_err(|e| {
+            super::StoreError::Invalid(format!(
+                "item {}/{} is not the record expected: {e}",
+                self.key.pk, self.key.sk
+            ))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,22 +124,5 @@ mod tests {
         assert!(item.is_live(99));
         assert!(!item.is_live(100));
         assert!(Item::new(Key::new("P", "S")).is_live(i64::MAX));
-    }
-}
-
-/// Records are stored as their serde form in an item's attributes.
-impl Item {
-    /// An item holding `record` under `key`.
-    pub fn from_record<T: serde::Serialize>(key: Key, record: &T) -> Item {
-        match serde_json::to_value(record) {
-            Ok(Value::Object(attributes)) => Item { attributes, ..Item::new(key) },
-            other => panic!("a record serialises to a JSON object, not {other:?}"),
-        }
-    }
-
-    /// The record this item holds.
-    pub fn record<T: serde::de::DeserializeOwned>(&self) -> Result<T, super::StoreError> {
-        serde_json::from_value(Value::Object(self.attributes.clone()))
-            .map_err(|e| super::StoreError::Invalid(format!("item {}/{} is not the record expected: {e}", self.key.pk, self.key.sk)))
     }
 }

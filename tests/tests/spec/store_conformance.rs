@@ -700,7 +700,7 @@ async fn the_dynamodb_adapter_counts_its_round_trips_per_operation() {
 
 #[test]
 fn without_moto_server_the_suite_fails_saying_how_to_install_it() {
-    let Err(hint) = stratum_tests::start_moto("/nonexistent/moto_server") else {
+    let Err(hint) = stratum_tests::start_moto("/nonexistent/python3") else {
         panic!("a missing moto_server cannot start");
     };
     assert!(hint.contains("pip install \"moto[server]\""), "{hint}");

@@ -1,0 +1,246 @@
+//! Crypto adapters of the identity ports: argon2id password hashing, random tokens and their
+//! digests (AWS-LC), and EdDSA (Ed25519) access tokens.
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
+use async_trait::async_trait;
+use aws_lc_rs::digest::{SHA256, digest};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use stratum_shared::identity::{AccessClaims, AccessTokens, Password, PasswordHasher, Secrets};
+use stratum_shared::ids::{SessionId, UserId};
+use stratum_shared::time::Timestamp;
+
+/// SPEC §4's floor for argon2id: 19 MiB, 2 passes, 1 lane. Kept in each PHC string, so it
+/// can be raised later without invalidating stored hashes.
+const ARGON2_MEMORY_KIB: u32 = 19_456;
+const ARGON2_PASSES: u32 = 2;
+const ARGON2_LANES: u32 = 1;
+
+/// argon2id with the parameters above. Hashing runs on the blocking pool.
+#[derive(Clone)]
+pub struct Argon2Hasher {
+    argon2: Argon2<'static>,
+    /// A hash of a random password, verified against for unknown accounts.
+    decoy: String,
+}
+
+impl Default for Argon2Hasher {
+    fn default() -> Self {
+        let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES, None)
+            .expect("valid argon2 parameters");
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let decoy = argon2
+            .hash_password(&random_bytes::<32>())
+            .expect("argon2 hashes")
+            .to_string();
+        Self { argon2, decoy }
+    }
+}
+
+impl Argon2Hasher {
+    fn verify_blocking(&self, password: &str, hash: &str) -> bool {
+        PasswordHash::new(hash).is_ok_and(|parsed| {
+            self.argon2
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+    }
+}
+
+#[async_trait]
+impl PasswordHasher for Argon2Hasher {
+    async fn hash(&self, password: &Password) -> String {
+        let (hasher, password) = (self.clone(), password.expose().to_owned());
+        tokio::task::spawn_blocking(move || {
+            hasher
+                .argon2
+                .hash_password(password.as_bytes())
+                .expect("argon2 hashes")
+                .to_string()
+        })
+        .await
+        .expect("hashing completes")
+    }
+
+    async fn verify(&self, password: &str, hash: &str) -> bool {
+        let (hasher, password, hash) = (self.clone(), password.to_owned(), hash.to_owned());
+        tokio::task::spawn_blocking(move || hasher.verify_blocking(&password, &hash))
+            .await
+            .unwrap_or(false)
+    }
+
+    async fn waste_time(&self, password: &str) {
+        let decoy = self.decoy.clone();
+        self.verify(password, &decoy).await;
+    }
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("the system CSPRNG works");
+    bytes
+}
+
+/// Tokens of 256 random bits (URL-safe base64), stored as SHA-256 hex digests.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RandomSecrets;
+
+impl Secrets for RandomSecrets {
+    fn token(&self) -> String {
+        URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+    }
+
+    fn digest(&self, token: &str) -> String {
+        digest(&SHA256, token.as_bytes())
+            .as_ref()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    sid: String,
+    iss: String,
+    aud: String,
+    iat: i64,
+    nbf: i64,
+    exp: i64,
+    jti: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("the signing key is not base64: {0}")]
+    Encoding(String),
+    #[error("the signing key is not a PKCS#8 Ed25519 key")]
+    NotEd25519,
+}
+
+/// Signs access tokens with an Ed25519 key and verifies them against that key and any
+/// previous public keys still trusted (for rotation), chosen by `kid`.
+pub struct JwtKeys {
+    kid: String,
+    signing: EncodingKey,
+    verifying: HashMap<String, DecodingKey>,
+    issuer: String,
+    audience: String,
+    lifetime_seconds: u64,
+}
+
+/// Tolerated clock difference between machines, in seconds.
+const LEEWAY_SECONDS: i64 = 30;
+
+impl JwtKeys {
+    /// A new random signing key, as base64 PKCS#8 DER (what configuration holds).
+    pub fn generate_signing_key() -> String {
+        let document =
+            Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).expect("key generation works");
+        STANDARD.encode(document.as_ref())
+    }
+
+    /// Keys from configuration: the signing key (base64 PKCS#8 DER) and the base64 raw public
+    /// keys of previous signing keys whose tokens are still accepted.
+    pub fn new(
+        signing_key: &str,
+        previous_public_keys: &[String],
+        issuer: &str,
+        audience: &str,
+        lifetime_seconds: u64,
+    ) -> Result<Self, KeyError> {
+        let der = STANDARD
+            .decode(signing_key.trim())
+            .map_err(|e| KeyError::Encoding(e.to_string()))?;
+        let pair = Ed25519KeyPair::from_pkcs8(&der).map_err(|_| KeyError::NotEd25519)?;
+        let public = pair.public_key().as_ref().to_vec();
+        let mut verifying = HashMap::from([(key_id(&public), DecodingKey::from_ed_der(&public))]);
+        for previous in previous_public_keys {
+            let public = STANDARD
+                .decode(previous.trim())
+                .map_err(|e| KeyError::Encoding(e.to_string()))?;
+            verifying.insert(key_id(&public), DecodingKey::from_ed_der(&public));
+        }
+        Ok(Self {
+            kid: key_id(&public),
+            signing: EncodingKey::from_ed_der(&der),
+            verifying,
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+            lifetime_seconds,
+        })
+    }
+
+    /// The base64 raw public key of the signing key (to trust it after rotating it out).
+    pub fn public_key(signing_key: &str) -> Result<String, KeyError> {
+        let der = STANDARD
+            .decode(signing_key.trim())
+            .map_err(|e| KeyError::Encoding(e.to_string()))?;
+        let pair = Ed25519KeyPair::from_pkcs8(&der).map_err(|_| KeyError::NotEd25519)?;
+        Ok(STANDARD.encode(pair.public_key().as_ref()))
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+}
+
+/// A key's id: the first 16 characters of the URL-safe base64 SHA-256 of its public key.
+fn key_id(public_key: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(digest(&SHA256, public_key).as_ref())[..16].to_owned()
+}
+
+impl AccessTokens for JwtKeys {
+    fn issue(&self, claims: &AccessClaims, now: Timestamp) -> String {
+        let issued_at = now.unix_seconds();
+        let claims = Claims {
+            sub: claims.user_id.to_string(),
+            sid: claims.session_id.to_string(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            iat: issued_at,
+            nbf: issued_at,
+            exp: issued_at + self.lifetime_seconds as i64,
+            jti: uuid::Uuid::new_v4().to_string(),
+        };
+        let mut header = Header::new(jsonwebtoken::Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        encode(&header, &claims, &self.signing).expect("signing with a valid key works")
+    }
+
+    fn verify(&self, token: &str, now: Timestamp) -> Option<AccessClaims> {
+        let header = decode_header(token).ok()?;
+        let key = self.verifying.get(header.kid.as_deref()?)?;
+        // Only EdDSA: `none`, HMAC (with a public key as the secret) and others are refused.
+        let mut validation = Validation::new(jsonwebtoken::Algorithm::EdDSA);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+        // Times are checked below against the injected clock, not the system's.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        let claims = decode::<Claims>(token, key, &validation).ok()?.claims;
+        let now = now.unix_seconds();
+        if now >= claims.exp + LEEWAY_SECONDS || now + LEEWAY_SECONDS < claims.nbf {
+            return None;
+        }
+        Some(AccessClaims {
+            user_id: UserId::parse(&claims.sub, "sub").ok()?,
+            session_id: SessionId::parse(&claims.sid, "sid").ok()?,
+        })
+    }
+
+    fn lifetime_seconds(&self) -> u64 {
+        self.lifetime_seconds
+    }
+}
