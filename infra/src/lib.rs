@@ -6,8 +6,14 @@
 //!   problem+json errors, request ids and request logs.
 //! - [`logging`]: structured JSON logs.
 
+pub mod config;
 #[cfg(feature = "crypto")]
 pub mod crypto;
 pub mod http;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod logging;
+pub mod mail;
+#[cfg(feature = "sqs")]
+pub mod queue;
 pub mod store;

@@ -7,9 +7,12 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+use stratum_infra::crypto::{Argon2Hasher, JwtKeys, RandomSecrets};
 use stratum_infra::store::dynamodb::{DynamoStore, create_table};
 use stratum_infra::store::sqlite::SqliteStore;
 use stratum_shared::clock::Clock;
+use stratum_shared::identity::{Identity, IdentitySettings};
+use stratum_shared::store::Store;
 
 const INSTALL_HINT: &str = "moto (with its server) is required for the DynamoDB, SQS and SES tests and was not found. \
 Install it with `pip install \"moto[server]\"` (the README's test command does this for you), \
@@ -113,4 +116,31 @@ pub fn event(name: &str) -> String {
         .join("../events")
         .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// The web app base URL that test identities put in e-mailed links.
+pub const WEB_URL: &str = "https://app.stratum.test";
+pub const ISSUER: &str = "stratum";
+pub const AUDIENCE: &str = "stratum-api";
+
+/// Identity on `store`, with a fresh signing key and the production adapters.
+pub fn identity_on(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Identity {
+    identity_with_key(store, clock, &JwtKeys::generate_signing_key())
+}
+
+pub fn identity_with_key(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    signing_key: &str,
+) -> Identity {
+    let keys =
+        JwtKeys::new(signing_key, &[], ISSUER, AUDIENCE, 900).expect("a generated key is valid");
+    Identity {
+        store,
+        clock,
+        hasher: Arc::new(Argon2Hasher::default()),
+        secrets: Arc::new(RandomSecrets),
+        tokens: Arc::new(keys),
+        settings: IdentitySettings::new(WEB_URL),
+    }
 }

@@ -1,1 +1,247 @@
+//! The identity function's routes: registration, e-mail confirmation, sign-in, token refresh,
+//! sign-out, password reset, the caller's profile and sessions, and user administration.
 
+mod etag;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use etag::{etag, if_match};
+use http::Method;
+use serde::Deserialize;
+use stratum_infra::http::{Api, ApiError, Caller, RequestBody, Shape, Source, Valid};
+use stratum_shared::identity::{
+    Identity, LoginContext, MeUpdate, MeView, NewRegistration, UserView,
+};
+use stratum_shared::ids::{SessionId, UserId};
+use stratum_shared::validation::ValidationErrors;
+
+pub fn api(identity: Identity) -> Api {
+    Api::new()
+        .route(Method::POST, "/api/auth/register", register)
+        .route(Method::POST, "/api/auth/confirm-email", confirm_email)
+        .route(Method::POST, "/api/auth/login", login)
+        .route(Method::POST, "/api/auth/refresh", refresh)
+        .route(Method::POST, "/api/auth/logout", logout)
+        .route(Method::POST, "/api/auth/password/forgot", forgot_password)
+        .route(Method::POST, "/api/auth/password/reset", reset_password)
+        .route(Method::GET, "/api/me", me)
+        .route(Method::PATCH, "/api/me", update_me)
+        .route(Method::GET, "/api/me/sessions", sessions)
+        .route(
+            Method::DELETE,
+            "/api/me/sessions/{session_id}",
+            revoke_session,
+        )
+        .route(Method::GET, "/api/users/{user_id}", user)
+        .route(Method::POST, "/api/users/{user_id}/suspend", suspend)
+        .route(Method::POST, "/api/users/{user_id}/reactivate", reactivate)
+        .with_state(identity)
+}
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterBody {
+    email: String,
+    password: String,
+    name: Option<String>,
+}
+
+struct Register(NewRegistration);
+
+impl RequestBody for Register {
+    type Raw = RegisterBody;
+
+    fn parse(raw: RegisterBody) -> std::result::Result<Self, ValidationErrors> {
+        NewRegistration::parse(&raw.email, &raw.password, raw.name.as_deref()).map(Register)
+    }
+}
+
+async fn register(
+    State(identity): State<Identity>,
+    Valid(Register(registration)): Valid<Register>,
+) -> Result<Response> {
+    let user = identity.register(registration).await?;
+    Ok((StatusCode::CREATED, Json(UserView::from(user))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    token: String,
+}
+
+async fn confirm_email(
+    State(identity): State<Identity>,
+    Valid(Shape(body)): Valid<Shape<TokenBody>>,
+) -> Result<StatusCode> {
+    identity.confirm_email(&body.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    email: String,
+    password: String,
+}
+
+async fn login(
+    State(identity): State<Identity>,
+    Source(source): Source,
+    headers: HeaderMap,
+    Valid(Shape(body)): Valid<Shape<LoginBody>>,
+) -> Result<Response> {
+    let context = LoginContext {
+        source_address: source.map(|address| address.0),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|agent| agent.to_str().ok())
+            .map(str::to_owned),
+    };
+    let tokens = identity
+        .login(&body.email, &body.password, &context)
+        .await?;
+    Ok(Json(tokens).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefreshBody {
+    refresh_token: String,
+}
+
+async fn refresh(
+    State(identity): State<Identity>,
+    Valid(Shape(body)): Valid<Shape<RefreshBody>>,
+) -> Result<Response> {
+    Ok(Json(identity.refresh(&body.refresh_token).await?).into_response())
+}
+
+async fn logout(
+    State(identity): State<Identity>,
+    Valid(Shape(body)): Valid<Shape<RefreshBody>>,
+) -> Result<StatusCode> {
+    identity.logout(&body.refresh_token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForgotBody {
+    email: String,
+}
+
+async fn forgot_password(
+    State(identity): State<Identity>,
+    Valid(Shape(body)): Valid<Shape<ForgotBody>>,
+) -> Result<StatusCode> {
+    identity.forgot_password(&body.email).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetBody {
+    token: String,
+    password: String,
+}
+
+async fn reset_password(
+    State(identity): State<Identity>,
+    Valid(Shape(body)): Valid<Shape<ResetBody>>,
+) -> Result<StatusCode> {
+    identity.reset_password(&body.token, &body.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn with_etag(view: MeView) -> Response {
+    ([(header::ETAG, etag(view.etag))], Json(view)).into_response()
+}
+
+async fn me(State(identity): State<Identity>, Caller(principal): Caller) -> Response {
+    with_etag(identity.me(&principal))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateMeBody {
+    name: Option<String>,
+    default_organisation_id: Option<String>,
+}
+
+struct UpdateMe(MeUpdate);
+
+impl RequestBody for UpdateMe {
+    type Raw = UpdateMeBody;
+
+    fn parse(raw: UpdateMeBody) -> std::result::Result<Self, ValidationErrors> {
+        MeUpdate::parse(raw.name.as_deref(), raw.default_organisation_id.as_deref()).map(UpdateMe)
+    }
+}
+
+async fn update_me(
+    State(identity): State<Identity>,
+    Caller(principal): Caller,
+    headers: HeaderMap,
+    Valid(UpdateMe(update)): Valid<UpdateMe>,
+) -> Result<Response> {
+    let expected = if_match(&headers)?;
+    Ok(with_etag(
+        identity.update_me(&principal, update, expected).await?,
+    ))
+}
+
+async fn sessions(State(identity): State<Identity>, Caller(principal): Caller) -> Result<Response> {
+    let items = identity
+        .sessions(principal.user.id, principal.session_id)
+        .await?;
+    Ok(Json(serde_json::json!({ "items": items, "next_cursor": null })).into_response())
+}
+
+/// An id in a path that does not parse names nothing that exists.
+fn path_id<T>(parsed: std::result::Result<T, ValidationErrors>) -> Result<T> {
+    parsed.map_err(|_| ApiError::NotFound)
+}
+
+async fn revoke_session(
+    State(identity): State<Identity>,
+    Caller(principal): Caller,
+    Path(session_id): Path<String>,
+) -> Result<StatusCode> {
+    let session_id = path_id(SessionId::parse(&session_id, "session_id"))?;
+    identity
+        .revoke_session(principal.user.id, session_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn user(
+    State(identity): State<Identity>,
+    Caller(principal): Caller,
+    Path(user_id): Path<String>,
+) -> Result<Json<UserView>> {
+    let user_id = path_id(UserId::parse(&user_id, "user_id"))?;
+    Ok(Json(identity.user(&principal, user_id).await?))
+}
+
+async fn suspend(
+    State(identity): State<Identity>,
+    Caller(principal): Caller,
+    Path(user_id): Path<String>,
+) -> Result<Json<UserView>> {
+    let user_id = path_id(UserId::parse(&user_id, "user_id"))?;
+    Ok(Json(identity.suspend(&principal, user_id).await?))
+}
+
+async fn reactivate(
+    State(identity): State<Identity>,
+    Caller(principal): Caller,
+    Path(user_id): Path<String>,
+) -> Result<Json<UserView>> {
+    let user_id = path_id(UserId::parse(&user_id, "user_id"))?;
+    Ok(Json(identity.reactivate(&principal, user_id).await?))
+}

@@ -1,9 +1,187 @@
-//! The local all-in-one server: every function family's routes in one process, on the
-//! embedded store. `cargo run` at the workspace root starts it.
+//! The local all-in-one server: every function family's routes in one process on the
+//! embedded store, the outbox relay and the notifier running in-process, e-mail written as
+//! `.eml` files under `<data dir>/mail/`. `cargo run` at the workspace root starts it.
 
-use stratum_infra::http::Api;
+mod local_queue;
+
+use axum::extract::{ConnectInfo, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use local_queue::InProcessQueue;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use stratum_infra::config;
+use stratum_infra::crypto::{Argon2Hasher, JwtKeys, RandomSecrets};
+use stratum_infra::http::{Api, SourceAddress};
+use stratum_infra::mail::FileMailer;
+use stratum_infra::store::sqlite::SqliteStore;
+use stratum_shared::clock::Clock;
+use stratum_shared::identity::Identity;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How often the in-process relay drains the outbox.
+const RELAY_EVERY: Duration = Duration::from_millis(200);
+/// How often expired items are swept, as DynamoDB's TTL does on AWS.
+const SWEEP_EVERY: Duration = Duration::from_secs(300);
+/// Sender of local e-mail.
+const LOCAL_MAIL_FROM: &str = "Stratum <no-reply@stratum.local>";
 
 /// Every HTTP route of every function family, as one API.
-pub fn api() -> Api {
-    stratum_system::api()
+pub fn api(identity: Identity) -> Api {
+    stratum_system::api().merge(stratum_identity::api(identity))
+}
+
+pub struct Options {
+    pub addr: String,
+    pub data_dir: PathBuf,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// A running local server.
+pub struct Server {
+    pub local_addr: SocketAddr,
+    pub identity: Identity,
+    pub mail_dir: PathBuf,
+    stop: oneshot::Sender<()>,
+    serving: JoinHandle<std::io::Result<()>>,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Stops taking connections, lets requests in flight finish, and returns.
+    pub async fn stop(self) -> Result<(), String> {
+        let _ = self.stop.send(());
+        let served = self.serving.await.map_err(|e| e.to_string())?;
+        for task in self.background {
+            task.abort();
+        }
+        served.map_err(|e| format!("server failed: {e}"))
+    }
+}
+
+/// Opens the store in `options.data_dir`, loads (or creates) the signing key there, creates
+/// the bootstrap admin if configured, and starts serving and relaying.
+pub async fn start(options: Options) -> Result<Server, String> {
+    let data_dir = &options.data_dir;
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
+    let database = data_dir.join("stratum.db");
+    let store = SqliteStore::open(&database, options.clock.clone())
+        .map_err(|e| format!("cannot open {}: {e}", database.display()))?;
+    let signing_key = signing_key(data_dir)?;
+    let identity = Identity {
+        store: Arc::new(store.clone()),
+        clock: options.clock.clone(),
+        hasher: Arc::new(Argon2Hasher::default()),
+        secrets: Arc::new(RandomSecrets),
+        tokens: Arc::new(config::jwt_keys(&signing_key).map_err(|e| e.to_string())?),
+        settings: config::identity_settings("http://127.0.0.1:3000"),
+    };
+    config::bootstrap_admin(&identity)
+        .await
+        .map_err(|e| e.to_string())?;
+
+    let mail_dir = data_dir.join("mail");
+    let mailer = FileMailer::new(&mail_dir, LOCAL_MAIL_FROM)
+        .map_err(|e| format!("cannot create {}: {e}", mail_dir.display()))?;
+    let queue = InProcessQueue::new(
+        Arc::new(store.clone()),
+        Arc::new(mailer),
+        options.clock.clone(),
+    );
+    let background = vec![
+        tokio::spawn(relay_outbox(store.clone(), queue)),
+        tokio::spawn(sweep_expired_items(store)),
+    ];
+
+    let listener = tokio::net::TcpListener::bind(&options.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
+    let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let router = api(identity.clone())
+        .into_router()
+        .layer(axum::middleware::from_fn(record_peer_address));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let serving = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    Ok(Server {
+        local_addr,
+        identity,
+        mail_dir,
+        stop,
+        serving,
+        background,
+    })
+}
+
+/// The access-token signing key: `STRATUM_JWT_SIGNING_KEY` if set, otherwise the key kept in
+/// the data dir, generated on first start.
+fn signing_key(data_dir: &Path) -> Result<String, String> {
+    if let Some(key) = config::optional("STRATUM_JWT_SIGNING_KEY") {
+        return Ok(key);
+    }
+    let path = data_dir.join("jwt-signing-key");
+    match std::fs::read_to_string(&path) {
+        Ok(key) => Ok(key),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let key = JwtKeys::generate_signing_key();
+            write_private(&path, &key)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(key)
+        }
+        Err(error) => Err(format!("cannot read {}: {error}", path.display())),
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
+async fn record_peer_address(mut request: Request, next: Next) -> Response {
+    if let Some(ConnectInfo(peer)) = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .copied()
+    {
+        request
+            .extensions_mut()
+            .insert(SourceAddress(peer.ip().to_string()));
+    }
+    next.run(request).await
+}
+
+async fn relay_outbox(store: SqliteStore, queue: InProcessQueue) {
+    let mut every = tokio::time::interval(RELAY_EVERY);
+    loop {
+        every.tick().await;
+        if let Err(error) = stratum_relay::drain(&store, &queue).await {
+            tracing::warn!(%error, "relaying the outbox failed; retrying");
+        }
+    }
+}
+
+async fn sweep_expired_items(store: SqliteStore) {
+    let mut every = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        every.tick().await;
+        if let Err(error) = store.sweep_expired().await {
+            tracing::warn!(%error, "sweeping expired items failed");
+        }
+    }
 }

@@ -16,6 +16,18 @@ pub trait RequestBody: Sized {
     fn parse(raw: Self::Raw) -> Result<Self, ValidationErrors>;
 }
 
+/// A body whose JSON shape is all there is to check (fields of plain strings, say).
+#[derive(Debug)]
+pub struct Shape<T>(pub T);
+
+impl<T: DeserializeOwned> RequestBody for Shape<T> {
+    type Raw = T;
+
+    fn parse(raw: T) -> Result<Self, ValidationErrors> {
+        Ok(Shape(raw))
+    }
+}
+
 /// Extracts and parses a [`RequestBody`].
 #[derive(Debug)]
 pub struct Valid<T>(pub T);

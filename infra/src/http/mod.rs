@@ -4,10 +4,12 @@
 
 mod api;
 mod body;
+mod caller;
 mod problem;
 mod request_id;
 
 pub use api::{Api, Route};
-pub use body::{RequestBody, Valid};
+pub use body::{RequestBody, Shape, Valid};
+pub use caller::{Caller, Source, SourceAddress};
 pub use problem::{ApiError, PROBLEM_JSON};
 pub use request_id::RequestId;

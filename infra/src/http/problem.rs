@@ -5,6 +5,8 @@ use axum::Json;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
+use stratum_shared::error::DomainError;
+use stratum_shared::store::StoreError;
 use stratum_shared::validation::{FieldError, ValidationErrors};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -19,6 +21,9 @@ pub enum ApiError {
     Unauthenticated,
     #[error("not allowed")]
     Forbidden,
+    /// Refused for a reason the caller may know; `code` says which.
+    #[error("{detail}")]
+    Denied { code: &'static str, detail: String },
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -55,7 +60,7 @@ impl ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::Denied { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -75,7 +80,9 @@ impl ApiError {
             ApiError::Forbidden => "forbidden",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::Conflict { code, .. } | ApiError::Gone { code, .. } => code,
+            ApiError::Conflict { code, .. }
+            | ApiError::Gone { code, .. }
+            | ApiError::Denied { code, .. } => code,
             ApiError::PreconditionFailed => "precondition_failed",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Internal(_) => "internal_error",
@@ -86,6 +93,36 @@ impl ApiError {
 impl From<ValidationErrors> for ApiError {
     fn from(errors: ValidationErrors) -> Self {
         ApiError::Validation(errors)
+    }
+}
+
+/// The one mapping from domain outcomes to HTTP.
+impl From<DomainError> for ApiError {
+    fn from(error: DomainError) -> Self {
+        match error {
+            DomainError::Invalid(errors) => ApiError::Validation(errors),
+            DomainError::Unauthenticated => ApiError::Unauthenticated,
+            DomainError::Forbidden => ApiError::Forbidden,
+            DomainError::Denied { code, detail } => ApiError::Denied { code, detail },
+            DomainError::NotFound => ApiError::NotFound,
+            DomainError::Conflict { code, detail } => ApiError::Conflict { code, detail },
+            DomainError::Gone { code, detail } => ApiError::Gone { code, detail },
+            DomainError::PreconditionFailed => ApiError::PreconditionFailed,
+            DomainError::Throttled {
+                retry_after_seconds,
+            } => ApiError::TooManyRequests {
+                retry_after_seconds,
+            },
+            DomainError::Store(StoreError::InvalidCursor) => {
+                ApiError::Validation(ValidationErrors::single(
+                    "cursor",
+                    "invalid_cursor",
+                    "this cursor does not belong to this list",
+                ))
+            }
+            DomainError::Store(cause) => ApiError::Internal(cause.to_string()),
+            DomainError::Internal(cause) => ApiError::Internal(cause),
+        }
     }
 }
 

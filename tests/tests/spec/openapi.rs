@@ -3,6 +3,9 @@
 
 use serde_json::Value;
 use std::collections::BTreeSet;
+use std::sync::Arc;
+use stratum_infra::store::sqlite::SqliteStore;
+use stratum_shared::clock::SystemClock;
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -27,7 +30,9 @@ fn documented() -> BTreeSet<(String, String)> {
 }
 
 fn routed() -> BTreeSet<(String, String)> {
-    stratum::api()
+    let clock = Arc::new(SystemClock);
+    let store = SqliteStore::in_memory(clock.clone()).unwrap();
+    stratum::api(stratum_tests::identity_on(Arc::new(store), clock))
         .routes()
         .iter()
         .map(|route| (route.method.to_string(), route.path.to_string()))

@@ -1,0 +1,43 @@
+//! The notifier: consumes outbox messages from SQS and sends each e-mail once. Failures are
+//! reported per message (partial batch response), so SQS redelivers only those; a message
+//! that keeps failing ends in the dead-letter queue.
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use std::sync::Arc;
+use stratum_shared::clock::Clock;
+use stratum_shared::outbox::{Mailer, OutboxMessage, deliver};
+use stratum_shared::store::Store;
+
+pub struct Notifier {
+    pub store: Arc<dyn Store>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Notifier {
+    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        let mut response = SqsBatchResponse::default();
+        for record in event.records {
+            let id = record.message_id.clone().unwrap_or_default();
+            let outcome = match record
+                .body
+                .as_deref()
+                .map(serde_json::from_str::<OutboxMessage>)
+            {
+                Some(Ok(message)) => deliver(&*self.store, &*self.mailer, &*self.clock, &message)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+                Some(Err(error)) => Err(format!("not an outbox message: {error}")),
+                None => Err("empty message".to_owned()),
+            };
+            if let Err(error) = outcome {
+                tracing::error!(sqs_message_id = %id, %error, "delivery failed");
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
+            }
+        }
+        response
+    }
+}

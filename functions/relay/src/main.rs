@@ -1,0 +1,28 @@
+//! Lambda entry point of the relay (DynamoDB stream and schedule; the event is only a
+//! wake-up, the outbox itself says what to send).
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use std::sync::Arc;
+use stratum_infra::config;
+use stratum_infra::queue::SqsQueue;
+use stratum_infra::store::dynamodb::DynamoStore;
+use stratum_shared::clock::SystemClock;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    stratum_infra::logging::init();
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let store = DynamoStore::new(
+        &aws,
+        config::required("STRATUM_TABLE")?,
+        Arc::new(SystemClock),
+    );
+    let queue = SqsQueue::new(&aws, config::required("STRATUM_QUEUE_URL")?);
+    let (store, queue) = (&store, &queue);
+    lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| async move {
+        let relayed = stratum_relay::drain(store, queue).await?;
+        tracing::info!(relayed, "outbox drained");
+        Ok::<_, lambda_runtime::Error>(serde_json::json!({ "relayed": relayed }))
+    }))
+    .await
+}

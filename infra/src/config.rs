@@ -1,0 +1,67 @@
+//! Configuration from the environment, read once at start-up (Lambda init or local server
+//! start), with errors that name the variable.
+
+use stratum_shared::identity::IdentitySettings;
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+pub fn required(name: &str) -> Result<String, ConfigError> {
+    optional(name).ok_or_else(|| ConfigError(format!("{name} is not set")))
+}
+
+pub fn optional(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
+
+/// `STRATUM_WEB_URL` (links in e-mails) with `default` when unset.
+pub fn identity_settings(default_web_url: &str) -> IdentitySettings {
+    IdentitySettings::new(optional("STRATUM_WEB_URL").unwrap_or_else(|| default_web_url.to_owned()))
+}
+
+/// Access-token lifetime: 15 minutes, SPEC §4's ceiling.
+pub const ACCESS_TOKEN_SECONDS: u64 = 900;
+
+/// The access-token keys: `signing_key` (base64 PKCS#8 Ed25519), previous public keys still
+/// trusted from `STRATUM_JWT_PREVIOUS_PUBLIC_KEYS` (comma-separated), issuer and audience from
+/// `STRATUM_JWT_ISSUER` / `STRATUM_JWT_AUDIENCE` (default `stratum` / `stratum-api`).
+#[cfg(feature = "crypto")]
+pub fn jwt_keys(signing_key: &str) -> Result<crate::crypto::JwtKeys, ConfigError> {
+    let previous: Vec<String> = optional("STRATUM_JWT_PREVIOUS_PUBLIC_KEYS")
+        .map(|keys| keys.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    let issuer = optional("STRATUM_JWT_ISSUER").unwrap_or_else(|| "stratum".into());
+    let audience = optional("STRATUM_JWT_AUDIENCE").unwrap_or_else(|| "stratum-api".into());
+    crate::crypto::JwtKeys::new(
+        signing_key,
+        &previous,
+        &issuer,
+        &audience,
+        ACCESS_TOKEN_SECONDS,
+    )
+    .map_err(|e| ConfigError(e.to_string()))
+}
+
+/// Creates the first platform admin from `STRATUM_BOOTSTRAP_ADMIN_EMAIL` and
+/// `STRATUM_BOOTSTRAP_ADMIN_PASSWORD` when both are set and the address is unused.
+pub async fn bootstrap_admin(
+    identity: &stratum_shared::identity::Identity,
+) -> Result<(), ConfigError> {
+    let (Some(email), Some(password)) = (
+        optional("STRATUM_BOOTSTRAP_ADMIN_EMAIL"),
+        optional("STRATUM_BOOTSTRAP_ADMIN_PASSWORD"),
+    ) else {
+        return Ok(());
+    };
+    match identity.bootstrap_admin(&email, &password).await {
+        Ok(Some(user)) => {
+            tracing::info!(user_id = %user.id, "created the bootstrap platform admin");
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(error) => Err(ConfigError(format!("bootstrap admin: {error}"))),
+    }
+}

@@ -1,0 +1,52 @@
+//! Who is calling and from where, as extractors.
+
+use super::problem::ApiError;
+use axum::extract::{FromRef, FromRequestParts};
+use http::header;
+use http::request::Parts;
+use stratum_shared::identity::{Identity, Principal};
+
+/// The authenticated caller (`Authorization: Bearer <access token>`); 401 otherwise.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+impl<S> FromRequestParts<S> for Caller
+where
+    S: Send + Sync,
+    Identity: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| {
+                value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or(ApiError::Unauthenticated)?;
+        let identity = Identity::from_ref(state);
+        Ok(Caller(identity.authenticate(token).await?))
+    }
+}
+
+/// The network address a request came from, as the entry point saw it (API Gateway's
+/// `sourceIp`, or the socket's peer locally). Absent when the entry point cannot tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceAddress(pub String);
+
+/// Extracts the [`SourceAddress`] the entry point recorded, if any.
+#[derive(Debug, Clone)]
+pub struct Source(pub Option<SourceAddress>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Source {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Source(parts.extensions.get::<SourceAddress>().cloned()))
+    }
+}
