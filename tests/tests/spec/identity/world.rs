@@ -1,0 +1,472 @@
+//! A world to run identity scenarios in, over either entry point:
+//!
+//! - **local**: the real local server (`stratum::start`) on a loopback socket, embedded store,
+//!   in-process relay and notifier, e-mail read back from the `.eml` files it writes;
+//! - **lambda**: the identity function's router behind `lambda_http`'s adapter, fed API
+//!   Gateway v2 events built from the recorded `events/apigw-v2-register.json`, on DynamoDB
+//!   (moto); e-mail travels outbox → relay → SQS (moto) → notifier (fed SQS events built from
+//!   `events/sqs-outbox.json`) → SES (moto), and is read back from moto's record of sent mail.
+//!
+//! Both run on a manual clock, so expiry and throttling are tested without sleeping.
+
+use aws_lambda_events::sqs::SqsEvent;
+use chrono::{TimeZone, Utc};
+use lambda_http::lambda_runtime::{Context, LambdaEvent};
+use lambda_http::request::LambdaRequest;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use stratum_infra::mail::SesMailer;
+use stratum_infra::queue::SqsQueue;
+use stratum_infra::store::dynamodb::DynamoStore;
+use stratum_notifier::Notifier;
+use stratum_shared::clock::ManualClock;
+use stratum_shared::identity::Identity;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+const MAIL_FROM: &str = "no-reply@stratum.test";
+
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HashMap<String, String>,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    pub fn field_errors(&self) -> Vec<(String, String)> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| {
+                        (
+                            e["field"].as_str().unwrap().to_owned(),
+                            e["code"].as_str().unwrap().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+pub struct Mail {
+    pub subject: String,
+    pub body: String,
+}
+
+impl Mail {
+    /// The token in the mail's link (`…?token=…`).
+    pub fn token(&self) -> String {
+        let start = self
+            .body
+            .find("token=")
+            .expect("the mail has a link with a token")
+            + "token=".len();
+        self.body[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect()
+    }
+}
+
+enum Transport {
+    Local {
+        base: String,
+        client: reqwest::Client,
+        server: Option<Box<stratum::Server>>,
+        _dir: tempfile::TempDir,
+    },
+    Lambda {
+        router: axum::Router,
+        pipeline: Box<MailPipeline>,
+    },
+}
+
+/// The AWS path of an e-mail, driven on demand.
+struct MailPipeline {
+    store: DynamoStore,
+    queue: SqsQueue,
+    queue_url: String,
+    notifier: Notifier,
+}
+
+pub struct World {
+    pub clock: Arc<ManualClock>,
+    pub identity: Identity,
+    transport: Transport,
+    source: String,
+}
+
+fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
+    ))
+}
+
+impl World {
+    pub async fn local() -> World {
+        let clock = clock();
+        let dir = tempfile::tempdir().unwrap();
+        let server = stratum::start(stratum::Options {
+            addr: "127.0.0.1:0".into(),
+            data_dir: dir.path().to_owned(),
+            clock: clock.clone(),
+        })
+        .await
+        .expect("the local server starts");
+        let base = format!("http://{}", server.local_addr);
+        World {
+            clock,
+            identity: server.identity.clone(),
+            transport: Transport::Local {
+                base,
+                client: reqwest::Client::new(),
+                server: Some(Box::new(server)),
+                _dir: dir,
+            },
+            source: "127.0.0.1".into(),
+        }
+    }
+
+    pub async fn lambda() -> World {
+        let clock = clock();
+        let store = stratum_tests::dynamo_store(clock.clone()).await;
+        let identity = stratum_tests::identity_on(Arc::new(store.clone()), clock.clone());
+        let aws = stratum_tests::moto_sdk_config().await;
+        let queue_name = format!("outbox-{}", uuid::Uuid::new_v4());
+        let queue_url = aws_sdk_sqs::Client::new(&aws)
+            .create_queue()
+            .queue_name(&queue_name)
+            .send()
+            .await
+            .unwrap()
+            .queue_url
+            .unwrap();
+        aws_sdk_ses::Client::new(&aws)
+            .verify_email_identity()
+            .email_address(MAIL_FROM)
+            .send()
+            .await
+            .unwrap();
+        let notifier = Notifier {
+            store: Arc::new(store.clone()),
+            mailer: Arc::new(SesMailer::new(&aws, MAIL_FROM)),
+            clock: clock.clone(),
+        };
+        let pipeline = MailPipeline {
+            queue: SqsQueue::new(&aws, &queue_url),
+            queue_url,
+            store,
+            notifier,
+        };
+        let router = stratum_infra::lambda::with_source_address(
+            stratum_identity::api(identity.clone()).into_router(),
+        );
+        World {
+            clock,
+            identity,
+            transport: Transport::Lambda {
+                router,
+                pipeline: Box::new(pipeline),
+            },
+            source: "203.0.113.7".into(),
+        }
+    }
+
+    /// The address requests come from, as the entry point reports it.
+    pub fn source_address(&self) -> &str {
+        &self.source
+    }
+
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let auth = token.map(|token| format!("Bearer {token}"));
+        let headers: Vec<(&str, &str)> = auth
+            .iter()
+            .map(|value| ("authorization", value.as_str()))
+            .collect();
+        self.call_with(method, path, &headers, body).await
+    }
+
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Reply {
+        match &self.transport {
+            Transport::Local { base, client, .. } => {
+                let mut request = client.request(method.parse().unwrap(), format!("{base}{path}"));
+                for (name, value) in headers {
+                    request = request.header(*name, *value);
+                }
+                if let Some(body) = body {
+                    request = request
+                        .header("content-type", "application/json")
+                        .body(body.to_string());
+                }
+                let response = request.send().await.expect("the server answers");
+                let status = response.status().as_u16();
+                let headers = response
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+                    .collect();
+                let text = response.text().await.unwrap();
+                Reply {
+                    status,
+                    headers,
+                    body: serde_json::from_str(&text).unwrap_or(Value::Null),
+                }
+            }
+            Transport::Lambda { router, .. } => {
+                let mut event: Value =
+                    serde_json::from_str(&stratum_tests::event("apigw-v2-register.json")).unwrap();
+                event["routeKey"] = json!("$default");
+                event["rawPath"] = json!(path);
+                event["requestContext"]["routeKey"] = json!("$default");
+                event["requestContext"]["http"]["method"] = json!(method);
+                event["requestContext"]["http"]["path"] = json!(path);
+                let event_headers = event["headers"].as_object_mut().unwrap();
+                event_headers.remove("content-length");
+                for (name, value) in headers {
+                    event_headers.insert(name.to_string(), json!(value));
+                }
+                match body {
+                    Some(body) => event["body"] = json!(body.to_string()),
+                    None => {
+                        event.as_object_mut().unwrap().remove("body");
+                    }
+                }
+                let payload: LambdaRequest = serde_json::from_value(event).unwrap();
+                let adapter = lambda_http::Adapter::from(router.clone());
+                let response = adapter
+                    .oneshot(LambdaEvent::new(payload, Context::default()))
+                    .await
+                    .unwrap();
+                let response = serde_json::to_value(response).unwrap();
+                let headers = response["headers"]
+                    .as_object()
+                    .map(|h| {
+                        h.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let body = response["body"]
+                    .as_str()
+                    .and_then(|text| serde_json::from_str(text).ok())
+                    .unwrap_or(Value::Null);
+                Reply {
+                    status: response["statusCode"].as_u64().unwrap() as u16,
+                    headers,
+                    body,
+                }
+            }
+        }
+    }
+
+    /// Every e-mail sent to `to` so far, oldest first. Waits (up to 10 s) for at least `at_least`.
+    pub async fn mails_to(&self, to: &str, at_least: usize) -> Vec<Mail> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mails = match &self.transport {
+                Transport::Local { server, .. } => {
+                    read_eml_folder(&server.as_ref().unwrap().mail_dir, to)
+                }
+                Transport::Lambda { pipeline, .. } => {
+                    pipeline.deliver_pending().await;
+                    read_moto_sent_mail(to).await
+                }
+            };
+            if mails.len() >= at_least || Instant::now() > deadline {
+                return mails;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The token of the newest e-mail to `to`, waiting for the `nth` (1-based) to arrive.
+    pub async fn token_from_mail(&self, to: &str, nth: usize) -> String {
+        let mails = self.mails_to(to, nth).await;
+        assert!(
+            mails.len() >= nth,
+            "expected {nth} mails to {to}, found {}",
+            mails.len()
+        );
+        mails[nth - 1].token()
+    }
+
+    /// Registers and confirms `email`, then signs in; returns (access, refresh) tokens.
+    pub async fn signed_up(&self, email: &str) -> (String, String) {
+        let registered = self
+            .call(
+                "POST",
+                "/api/auth/register",
+                None,
+                Some(json!({ "email": email, "password": PASSWORD })),
+            )
+            .await;
+        assert_eq!(registered.status, 201, "{registered:?}");
+        let token = self.token_from_mail(email, 1).await;
+        assert_eq!(
+            self.call(
+                "POST",
+                "/api/auth/confirm-email",
+                None,
+                Some(json!({ "token": token }))
+            )
+            .await
+            .status,
+            204
+        );
+        self.login(email, PASSWORD).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> (String, String) {
+        let reply = self
+            .call(
+                "POST",
+                "/api/auth/login",
+                None,
+                Some(json!({ "email": email, "password": password })),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{reply:?}");
+        (
+            reply.body["access_token"].as_str().unwrap().to_owned(),
+            reply.body["refresh_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub async fn stop(mut self) {
+        if let Transport::Local { server, .. } = &mut self.transport {
+            server.take().unwrap().stop().await.unwrap();
+        }
+    }
+}
+
+/// A unique address for one test.
+pub fn address(name: &str) -> String {
+    format!(
+        "{name}.{}@example.com",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}
+
+fn read_eml_folder(folder: &PathBuf, to: &str) -> Vec<Mail> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+        .iter()
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .filter(|eml| eml.lines().any(|line| line == format!("To: {to}")))
+        .map(|eml| Mail {
+            subject: eml
+                .lines()
+                .find_map(|line| line.strip_prefix("Subject: "))
+                .unwrap_or_default()
+                .to_owned(),
+            body: eml,
+        })
+        .collect()
+}
+
+async fn read_moto_sent_mail(to: &str) -> Vec<Mail> {
+    let data: Value = reqwest::get(format!(
+        "{}/moto-api/data.json",
+        stratum_tests::moto().endpoint
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    data["ses"]["Message"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|message| {
+            message["destinations"]["ToAddresses"]
+                .as_array()
+                .is_some_and(|to_list| to_list.iter().any(|a| a == to))
+        })
+        .map(|message| Mail {
+            subject: message["subject"].as_str().unwrap_or_default().to_owned(),
+            body: message["body"].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect()
+}
+
+impl MailPipeline {
+    /// Relays the outbox to SQS, then hands what SQS delivers to the notifier the way the
+    /// Lambda event source does, deleting what the notifier did not report as failed.
+    async fn deliver_pending(&self) {
+        stratum_relay::drain(&self.store, &self.queue)
+            .await
+            .expect("the relay drains the outbox");
+        loop {
+            let received = self
+                .queue
+                .client()
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap();
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return;
+            }
+            let mut event: Value =
+                serde_json::from_str(&stratum_tests::event("sqs-outbox.json")).unwrap();
+            let template = event["Records"][0].clone();
+            event["Records"] = messages
+                .iter()
+                .map(|message| {
+                    let mut record = template.clone();
+                    record["messageId"] = json!(message.message_id());
+                    record["receiptHandle"] = json!(message.receipt_handle());
+                    record["body"] = json!(message.body());
+                    record
+                })
+                .collect();
+            let event: SqsEvent = serde_json::from_value(event).unwrap();
+            let response = self.notifier.handle(event).await;
+            assert!(
+                response.batch_item_failures.is_empty(),
+                "the notifier failed: {:?}",
+                response.batch_item_failures
+            );
+            for message in &messages {
+                self.queue
+                    .client()
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(message.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
