@@ -23,24 +23,23 @@ const ARGON2_MEMORY_KIB: u32 = 19_456;
 const ARGON2_PASSES: u32 = 2;
 const ARGON2_LANES: u32 = 1;
 
+/// A hash of a random password nobody knows, with the parameters above: verifying against it
+/// costs what verifying a real password costs. A constant, so no hashing happens at start-up.
+const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$WZquckYdb/H5ZVv9Qyl3/w$coYDYdkgqKbHbdqWM34T3W/KJTTXAjdfqeArSRMIDWk";
+
 /// argon2id with the parameters above. Hashing runs on the blocking pool.
 #[derive(Clone)]
 pub struct Argon2Hasher {
     argon2: Argon2<'static>,
-    /// A hash of a random password, verified against for unknown accounts.
-    decoy: String,
 }
 
 impl Default for Argon2Hasher {
     fn default() -> Self {
         let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES, None)
             .expect("valid argon2 parameters");
-        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let decoy = argon2
-            .hash_password(&random_bytes::<32>())
-            .expect("argon2 hashes")
-            .to_string();
-        Self { argon2, decoy }
+        Self {
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+        }
     }
 }
 
@@ -77,8 +76,7 @@ impl PasswordHasher for Argon2Hasher {
     }
 
     async fn waste_time(&self, password: &str) {
-        let decoy = self.decoy.clone();
-        self.verify(password, &decoy).await;
+        self.verify(password, DECOY_HASH).await;
     }
 }
 
@@ -120,11 +118,16 @@ struct Claims {
     jti: String,
 }
 
+/// Shortest signing secret accepted: 32 characters of base64 carry 192 bits.
+const MIN_SECRET_CHARS: usize = 32;
+
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("the signing key is not base64: {0}")]
+    #[error("a previous public key is not base64: {0}")]
     Encoding(String),
-    #[error("the signing key is not a PKCS#8 Ed25519 key")]
+    #[error("the signing secret is shorter than 32 characters")]
+    TooShort,
+    #[error("no Ed25519 key can be made from the signing secret")]
     NotEd25519,
 }
 
@@ -143,26 +146,24 @@ pub struct JwtKeys {
 const LEEWAY_SECONDS: i64 = 30;
 
 impl JwtKeys {
-    /// A new random signing key, as base64 PKCS#8 DER (what configuration holds).
+    /// A new random signing secret (256 bits, URL-safe base64), as configuration holds it.
     pub fn generate_signing_key() -> String {
-        let document =
-            Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).expect("key generation works");
-        STANDARD.encode(document.as_ref())
+        RandomSecrets.token()
     }
 
-    /// Keys from configuration: the signing key (base64 PKCS#8 DER) and the base64 raw public
-    /// keys of previous signing keys whose tokens are still accepted.
+    /// Keys from configuration: the signing secret, from which the Ed25519 key is derived
+    /// (its seed is the secret's SHA-256, so any high-entropy text works, e.g. one generated
+    /// by Secrets Manager), and the base64 raw public keys of previous signing keys whose
+    /// tokens are still accepted during a rotation.
     pub fn new(
-        signing_key: &str,
+        signing_secret: &str,
         previous_public_keys: &[String],
         issuer: &str,
         audience: &str,
         lifetime_seconds: u64,
     ) -> Result<Self, KeyError> {
-        let der = STANDARD
-            .decode(signing_key.trim())
-            .map_err(|e| KeyError::Encoding(e.to_string()))?;
-        let pair = Ed25519KeyPair::from_pkcs8(&der).map_err(|_| KeyError::NotEd25519)?;
+        let pair = key_pair(signing_secret)?;
+        let pkcs8 = pair.to_pkcs8().map_err(|_| KeyError::NotEd25519)?;
         let public = pair.public_key().as_ref().to_vec();
         let mut verifying = HashMap::from([(key_id(&public), DecodingKey::from_ed_der(&public))]);
         for previous in previous_public_keys {
@@ -173,7 +174,7 @@ impl JwtKeys {
         }
         Ok(Self {
             kid: key_id(&public),
-            signing: EncodingKey::from_ed_der(&der),
+            signing: EncodingKey::from_ed_der(pkcs8.as_ref()),
             verifying,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
@@ -181,18 +182,24 @@ impl JwtKeys {
         })
     }
 
-    /// The base64 raw public key of the signing key (to trust it after rotating it out).
-    pub fn public_key(signing_key: &str) -> Result<String, KeyError> {
-        let der = STANDARD
-            .decode(signing_key.trim())
-            .map_err(|e| KeyError::Encoding(e.to_string()))?;
-        let pair = Ed25519KeyPair::from_pkcs8(&der).map_err(|_| KeyError::NotEd25519)?;
-        Ok(STANDARD.encode(pair.public_key().as_ref()))
+    /// The base64 raw public key of a signing secret (to keep trusting it after rotating it
+    /// out, through `STRATUM_JWT_PREVIOUS_PUBLIC_KEYS`).
+    pub fn public_key(signing_secret: &str) -> Result<String, KeyError> {
+        Ok(STANDARD.encode(key_pair(signing_secret)?.public_key().as_ref()))
     }
 
     pub fn kid(&self) -> &str {
         &self.kid
     }
+}
+
+fn key_pair(signing_secret: &str) -> Result<Ed25519KeyPair, KeyError> {
+    let secret = signing_secret.trim();
+    if secret.len() < MIN_SECRET_CHARS {
+        return Err(KeyError::TooShort);
+    }
+    Ed25519KeyPair::from_seed_unchecked(digest(&SHA256, secret.as_bytes()).as_ref())
+        .map_err(|_| KeyError::NotEd25519)
 }
 
 /// A key's id: the first 16 characters of the URL-safe base64 SHA-256 of its public key.

@@ -1,0 +1,31 @@
+//! Password hashing: argon2id with SPEC §4's parameters, kept in the PHC string.
+#![cfg(feature = "crypto")]
+
+use stratum_infra::crypto::Argon2Hasher;
+use stratum_shared::identity::{Password, PasswordHasher};
+
+#[tokio::test]
+async fn passwords_are_hashed_with_argon2id_and_verified_exactly_as_typed() {
+    let hasher = Argon2Hasher::default();
+    let typed = " correct horse battery staple ";
+    let hash = hasher.hash(&Password::parse(typed, &[]).unwrap()).await;
+
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    assert!(hasher.verify(typed, &hash).await);
+    assert!(!hasher.verify(typed.trim(), &hash).await, "never trimmed");
+    assert!(!hasher.verify("correct horse battery stapl", &hash).await);
+    assert!(!hasher.verify(typed, "not a phc string").await);
+}
+
+#[tokio::test]
+async fn a_long_password_is_never_truncated() {
+    let hasher = Argon2Hasher::default();
+    let long = format!("{}tail", "a very long passphrase indeed ".repeat(20));
+    let hash = hasher.hash(&Password::parse(&long, &[]).unwrap()).await;
+    let other_tail = format!("{}TAIL", "a very long passphrase indeed ".repeat(20));
+    assert!(hasher.verify(&long, &hash).await);
+    assert!(!hasher.verify(&other_tail, &hash).await);
+}
