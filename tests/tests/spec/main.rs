@@ -3,4 +3,5 @@
 mod identity;
 mod lambda_events;
 mod openapi;
+mod outbox;
 mod store_conformance;
