@@ -12,6 +12,18 @@ pub const BATCH: u32 = 100;
 /// Rounds per invocation, so one invocation stays well inside its timeout.
 const MAX_ROUNDS: usize = 50;
 
+/// Handles one wake-up (a stream batch or a scheduled event; either way only a signal):
+/// drains the outbox and reports how many messages went to the queue.
+pub async fn handle(
+    store: &dyn Store,
+    queue: &dyn Queue,
+    _wake_up: serde_json::Value,
+) -> DomainResult<serde_json::Value> {
+    let relayed = drain(store, queue).await?;
+    tracing::info!(relayed, "outbox drained");
+    Ok(serde_json::json!({ "relayed": relayed }))
+}
+
 /// Relays until the outbox is empty (or the round limit); returns how many were relayed.
 pub async fn drain(store: &dyn Store, queue: &dyn Queue) -> DomainResult<usize> {
     let mut total = 0;

@@ -19,10 +19,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     );
     let queue = SqsQueue::new(&aws, config::required("STRATUM_QUEUE_URL")?);
     let (store, queue) = (&store, &queue);
-    lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| async move {
-        let relayed = stratum_relay::drain(store, queue).await?;
-        tracing::info!(relayed, "outbox drained");
-        Ok::<_, lambda_runtime::Error>(serde_json::json!({ "relayed": relayed }))
-    }))
+    lambda_runtime::run(service_fn(
+        |event: LambdaEvent<serde_json::Value>| async move {
+            Ok::<_, lambda_runtime::Error>(
+                stratum_relay::handle(store, queue, event.payload).await?,
+            )
+        },
+    ))
     .await
 }

@@ -55,3 +55,20 @@ async fn an_unknown_route_answers_problem_json_404() {
     );
     assert_eq!(body(&response)["code"], "not_found");
 }
+
+#[tokio::test]
+async fn the_identity_function_answers_the_recorded_registration() {
+    let clock = std::sync::Arc::new(stratum_shared::clock::SystemClock);
+    let store = stratum_tests::dynamo_store(clock.clone()).await;
+    let identity = stratum_tests::identity_on(std::sync::Arc::new(store), clock);
+    let router =
+        stratum_infra::lambda::with_source_address(stratum_identity::api(identity).into_router());
+
+    let response = invoke(router.clone(), "apigw-v2-register.json").await;
+
+    assert_eq!(response["statusCode"], 201, "{response}");
+    assert_eq!(body(&response)["email"], "jane.doe@example.com");
+    let again = invoke(router, "apigw-v2-register.json").await;
+    assert_eq!(again["statusCode"], 409);
+    assert_eq!(body(&again)["code"], "email_taken");
+}

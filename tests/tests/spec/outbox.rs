@@ -226,3 +226,35 @@ async fn the_relay_keeps_what_the_queue_did_not_take_and_sends_it_later() {
         pending
     );
 }
+
+#[tokio::test]
+async fn the_relay_drains_the_outbox_on_the_recorded_stream_and_schedule_events() {
+    let clock = Arc::new(SystemClock);
+    let aws = stratum_tests::moto_sdk_config().await;
+    let store = stratum_tests::dynamo_store(clock).await;
+    let queue_url = aws_sdk_sqs::Client::new(&aws)
+        .create_queue()
+        .queue_name(format!("relay-{}", uuid::Uuid::new_v4()))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let queue = stratum_infra::queue::SqsQueue::new(&aws, &queue_url);
+
+    for (event, messages) in [("dynamodb-stream-outbox.json", 3), ("schedule.json", 1)] {
+        let writes = (0..messages)
+            .map(|_| message(&unique("wake")).write())
+            .collect();
+        store.transact(writes).await.unwrap();
+        let payload: Value = serde_json::from_str(&stratum_tests::event(event)).unwrap();
+
+        let outcome = stratum_relay::handle(&store, &queue, payload)
+            .await
+            .unwrap();
+
+        assert_eq!(outcome, json!({ "relayed": messages }), "{event}");
+    }
+    let outbox = Query::new(Index::Table, stratum_shared::keys::OUTBOX_PARTITION);
+    assert!(store.query(&outbox).await.unwrap().items.is_empty());
+}

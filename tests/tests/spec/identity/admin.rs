@@ -148,6 +148,15 @@ async fn only_platform_admins_see_and_suspend_users(world: &World) {
             .status,
         404
     );
+    let reactivated_by_person = world
+        .call(
+            "POST",
+            &format!("/api/users/{admin_id}/reactivate"),
+            Some(&person),
+            None,
+        )
+        .await;
+    assert_eq!(reactivated_by_person.status, 404);
     assert_eq!(
         world
             .call(
