@@ -12,9 +12,7 @@ pub fn required(name: &str) -> Result<String, ConfigError> {
 }
 
 pub fn optional(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .filter(|value| !value.trim().is_empty())
+    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
 }
 
 /// `STRATUM_WEB_URL` (links in e-mails) with `default` when unset.
@@ -35,21 +33,13 @@ pub fn jwt_keys(signing_key: &str) -> Result<crate::crypto::JwtKeys, ConfigError
         .unwrap_or_default();
     let issuer = optional("STRATUM_JWT_ISSUER").unwrap_or_else(|| "stratum".into());
     let audience = optional("STRATUM_JWT_AUDIENCE").unwrap_or_else(|| "stratum-api".into());
-    crate::crypto::JwtKeys::new(
-        signing_key,
-        &previous,
-        &issuer,
-        &audience,
-        ACCESS_TOKEN_SECONDS,
-    )
-    .map_err(|e| ConfigError(e.to_string()))
+    crate::crypto::JwtKeys::new(signing_key, &previous, &issuer, &audience, ACCESS_TOKEN_SECONDS)
+        .map_err(|e| ConfigError(e.to_string()))
 }
 
 /// Creates the first platform admin from `STRATUM_BOOTSTRAP_ADMIN_EMAIL` and
 /// `STRATUM_BOOTSTRAP_ADMIN_PASSWORD` when both are set and the address is unused.
-pub async fn bootstrap_admin(
-    identity: &stratum_shared::identity::Identity,
-) -> Result<(), ConfigError> {
+pub async fn bootstrap_admin(identity: &stratum_shared::identity::Identity) -> Result<(), ConfigError> {
     let (Some(email), Some(password)) = (
         optional("STRATUM_BOOTSTRAP_ADMIN_EMAIL"),
         optional("STRATUM_BOOTSTRAP_ADMIN_PASSWORD"),

@@ -25,7 +25,8 @@ const ARGON2_LANES: u32 = 1;
 
 /// A hash of a random password nobody knows, with the parameters above: verifying against it
 /// costs what verifying a real password costs. A constant, so no hashing happens at start-up.
-const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$WZquckYdb/H5ZVv9Qyl3/w$coYDYdkgqKbHbdqWM34T3W/KJTTXAjdfqeArSRMIDWk";
+const DECOY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$WZquckYdb/H5ZVv9Qyl3/w$coYDYdkgqKbHbdqWM34T3W/KJTTXAjdfqeArSRMIDWk";
 
 /// argon2id with the parameters above. Hashing runs on the blocking pool.
 #[derive(Clone)]
@@ -35,8 +36,8 @@ pub struct Argon2Hasher {
 
 impl Default for Argon2Hasher {
     fn default() -> Self {
-        let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES, None)
-            .expect("valid argon2 parameters");
+        let params =
+            Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES, None).expect("valid argon2 parameters");
         Self {
             argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
         }
@@ -45,11 +46,7 @@ impl Default for Argon2Hasher {
 
 impl Argon2Hasher {
     fn verify_blocking(&self, password: &str, hash: &str) -> bool {
-        PasswordHash::new(hash).is_ok_and(|parsed| {
-            self.argon2
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        PasswordHash::new(hash).is_ok_and(|parsed| self.argon2.verify_password(password.as_bytes(), &parsed).is_ok())
     }
 }
 
@@ -82,9 +79,7 @@ impl PasswordHasher for Argon2Hasher {
 
 fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .expect("the system CSPRNG works");
+    SystemRandom::new().fill(&mut bytes).expect("the system CSPRNG works");
     bytes
 }
 
@@ -198,8 +193,7 @@ fn key_pair(signing_secret: &str) -> Result<Ed25519KeyPair, KeyError> {
     if secret.len() < MIN_SECRET_CHARS {
         return Err(KeyError::TooShort);
     }
-    Ed25519KeyPair::from_seed_unchecked(digest(&SHA256, secret.as_bytes()).as_ref())
-        .map_err(|_| KeyError::NotEd25519)
+    Ed25519KeyPair::from_seed_unchecked(digest(&SHA256, secret.as_bytes()).as_ref()).map_err(|_| KeyError::NotEd25519)
 }
 
 /// A key's id: the first 16 characters of the URL-safe base64 SHA-256 of its public key.

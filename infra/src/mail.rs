@@ -24,12 +24,7 @@ impl FileMailer {
 }
 
 /// The RFC 5322 text of `email`: headers, then a multipart/alternative body.
-pub fn rfc5322(
-    email: &RenderedEmail,
-    from: &str,
-    date: chrono::DateTime<chrono::Utc>,
-    message_id: &str,
-) -> String {
+pub fn rfc5322(email: &RenderedEmail, from: &str, date: chrono::DateTime<chrono::Utc>, message_id: &str) -> String {
     let boundary = format!("stratum-{message_id}");
     let mut text = String::new();
     for (name, value) in [
@@ -47,7 +42,9 @@ pub fn rfc5322(
         text.push_str(&format!("{name}: {value}\r\n"));
     }
     for (content_type, body) in [("text/plain", &email.text), ("text/html", &email.html)] {
-        text.push_str(&format!("\r\n--{boundary}\r\nContent-Type: {content_type}; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"));
+        text.push_str(&format!(
+            "\r\n--{boundary}\r\nContent-Type: {content_type}; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        ));
         text.push_str(&body.replace("\r\n", "\n").replace('\n', "\r\n"));
     }
     text.push_str(&format!("\r\n--{boundary}--\r\n"));
@@ -140,9 +137,7 @@ mod tests {
         };
         let date = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         let eml = rfc5322(&email, "Stratum <no-reply@stratum.local>", date, "m1");
-        assert!(eml.starts_with(
-            "From: Stratum <no-reply@stratum.local>\r\nTo: jane@example.com\r\nSubject: Hi\r\n"
-        ));
+        assert!(eml.starts_with("From: Stratum <no-reply@stratum.local>\r\nTo: jane@example.com\r\nSubject: Hi\r\n"));
         assert!(eml.contains("line 1\r\nline 2"));
         assert!(eml.contains("Content-Type: text/html; charset=utf-8"));
         assert!(eml.ends_with("--stratum-m1--\r\n"));

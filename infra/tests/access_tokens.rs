@@ -40,11 +40,7 @@ fn decode_part(part: &str) -> Value {
 /// A token's header and payload, for forging variants of it.
 fn parts_of(token: &str) -> (Value, Value, String) {
     let pieces: Vec<&str> = token.split('.').collect();
-    (
-        decode_part(pieces[0]),
-        decode_part(pieces[1]),
-        pieces[2].to_owned(),
-    )
+    (decode_part(pieces[0]), decode_part(pieces[1]), pieces[2].to_owned())
 }
 
 #[test]
@@ -80,14 +76,8 @@ fn hs256_signed_with_the_public_key_is_refused() {
     header["alg"] = json!("HS256");
     let signing_input = format!("{}.{}", part(&header), part(&payload));
     let public_key = JwtKeys::public_key(SECRET).unwrap();
-    for secret in [
-        STANDARD.decode(&public_key).unwrap(),
-        public_key.into_bytes(),
-    ] {
-        let tag = hmac::sign(
-            &hmac::Key::new(hmac::HMAC_SHA256, &secret),
-            signing_input.as_bytes(),
-        );
+    for secret in [STANDARD.decode(&public_key).unwrap(), public_key.into_bytes()] {
+        let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &secret), signing_input.as_bytes());
         let token = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
         assert_eq!(keys().verify(&token, now()), None);
     }
@@ -101,10 +91,7 @@ fn an_expired_token_is_refused() {
             .verify(&token, now().plus(chrono::Duration::seconds(899)))
             .is_some()
     );
-    assert_eq!(
-        keys().verify(&token, now().plus(chrono::Duration::minutes(16))),
-        None
-    );
+    assert_eq!(keys().verify(&token, now().plus(chrono::Duration::minutes(16))), None);
 }
 
 #[test]
@@ -117,14 +104,8 @@ fn a_token_not_yet_valid_is_refused() {
 fn a_token_for_another_issuer_or_audience_is_refused() {
     let other_issuer = JwtKeys::new(SECRET, &[], "someone-else", "stratum-api", 900).unwrap();
     let other_audience = JwtKeys::new(SECRET, &[], "stratum", "another-api", 900).unwrap();
-    assert_eq!(
-        keys().verify(&other_issuer.issue(&claims(), now()), now()),
-        None
-    );
-    assert_eq!(
-        keys().verify(&other_audience.issue(&claims(), now()), now()),
-        None
-    );
+    assert_eq!(keys().verify(&other_issuer.issue(&claims(), now()), now()), None);
+    assert_eq!(keys().verify(&other_audience.issue(&claims(), now()), now()), None);
 }
 
 #[test]

@@ -76,8 +76,7 @@ async fn call(request: Request<Body>) -> (StatusCode, http::HeaderMap, Value) {
     let value = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes)
-            .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
+        serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
     };
     (parts.status, parts.headers, value)
 }
@@ -91,24 +90,14 @@ fn post(path: &str, content_type: &str, body: &str) -> Request<Body> {
 
 #[tokio::test]
 async fn a_valid_body_reaches_the_handler_parsed() {
-    let (status, _, body) = call(post(
-        "/signup",
-        "application/json",
-        r#"{"name":"Ada","age":36}"#,
-    ))
-    .await;
+    let (status, _, body) = call(post("/signup", "application/json", r#"{"name":"Ada","age":36}"#)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({"name": "Ada", "age": 36}));
 }
 
 #[tokio::test]
 async fn an_invalid_body_gets_422_problem_json_with_every_field_error() {
-    let (status, headers, body) = call(post(
-        "/signup",
-        "application/json",
-        r#"{"name":" ","age":3}"#,
-    ))
-    .await;
+    let (status, headers, body) = call(post("/signup", "application/json", r#"{"name":" ","age":3}"#)).await;
 
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json");
@@ -126,12 +115,7 @@ async fn an_invalid_body_gets_422_problem_json_with_every_field_error() {
 
 #[tokio::test]
 async fn a_body_of_the_wrong_shape_names_the_field() {
-    let (status, _, body) = call(post(
-        "/signup",
-        "application/json",
-        r#"{"name":"Ada","age":"old"}"#,
-    ))
-    .await;
+    let (status, _, body) = call(post("/signup", "application/json", r#"{"name":"Ada","age":"old"}"#)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["errors"][0]["field"], "age");
     assert_eq!(body["errors"][0]["code"], "invalid_type");
@@ -155,8 +139,7 @@ async fn an_unknown_path_gets_404_problem_json() {
 
 #[tokio::test]
 async fn a_wrong_method_gets_405_problem_json_with_allow() {
-    let (status, headers, body) =
-        call(Request::delete("/signup").body(Body::empty()).unwrap()).await;
+    let (status, headers, body) = call(Request::delete("/signup").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json");
     assert_eq!(headers[header::ALLOW], "POST");
@@ -191,8 +174,7 @@ async fn every_response_carries_a_request_id_and_a_sane_offered_one_is_kept() {
 
 #[tokio::test]
 async fn throttling_says_when_to_come_back() {
-    let (status, headers, body) =
-        call(Request::get("/throttled").body(Body::empty()).unwrap()).await;
+    let (status, headers, body) = call(Request::get("/throttled").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(headers[header::RETRY_AFTER], "30");
     assert_eq!(body["code"], "too_many_requests");

@@ -10,10 +10,7 @@ async fn passwords_are_hashed_with_argon2id_and_verified_exactly_as_typed() {
     let typed = " correct horse battery staple ";
     let hash = hasher.hash(&Password::parse(typed, &[]).unwrap()).await;
 
-    assert!(
-        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-        "{hash}"
-    );
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
     assert!(hasher.verify(typed, &hash).await);
     assert!(!hasher.verify(typed.trim(), &hash).await, "never trimmed");
     assert!(!hasher.verify("correct horse battery stapl", &hash).await);

@@ -51,10 +51,7 @@ pub fn user(user: UserId) -> Key {
 pub const MEMBERSHIP_PREFIX: &str = "MEMBER#";
 
 pub fn membership(user: UserId, organisation: OrganisationId) -> Key {
-    Key::new(
-        user_partition(user),
-        compose(&["MEMBER", &organisation.to_string()]),
-    )
+    Key::new(user_partition(user), compose(&["MEMBER", &organisation.to_string()]))
 }
 
 /// GSI1 key of a membership: the organisation's members.
@@ -80,10 +77,7 @@ pub fn sessions_partition(user: UserId) -> String {
 }
 
 pub fn session(user: UserId, session: SessionId) -> Key {
-    Key::new(
-        sessions_partition(user),
-        compose(&["SESSION", &session.to_string()]),
-    )
+    Key::new(sessions_partition(user), compose(&["SESSION", &session.to_string()]))
 }
 
 /// A refresh token, by the hash of its value.
@@ -98,10 +92,7 @@ pub fn one_time_token(digest: &str) -> Key {
 
 /// Sign-in throttling per account (by e-mail, so unknown addresses are throttled alike).
 pub fn account_throttle(email: &Email) -> Key {
-    Key::new(
-        compose(&["THROTTLE", "ACCOUNT", email.as_str()]),
-        "THROTTLE",
-    )
+    Key::new(compose(&["THROTTLE", "ACCOUNT", email.as_str()]), "THROTTLE")
 }
 
 /// Sign-in throttling per source address.
@@ -113,10 +104,7 @@ pub fn source_throttle(address: &str) -> Key {
 pub const OUTBOX_PARTITION: &str = "OUTBOX";
 
 pub fn outbox_message(message: MessageId) -> Key {
-    Key::new(
-        OUTBOX_PARTITION,
-        compose(&["MESSAGE", &message.to_string()]),
-    )
+    Key::new(OUTBOX_PARTITION, compose(&["MESSAGE", &message.to_string()]))
 }
 
 /// Marks a message as delivered, so a redelivered copy is not sent twice.

@@ -8,16 +8,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "template", rename_all = "snake_case")]
 pub enum EmailMessage {
-    ConfirmEmail {
-        to: Email,
-        name: String,
-        link: String,
-    },
-    ResetPassword {
-        to: Email,
-        name: String,
-        link: String,
-    },
+    ConfirmEmail { to: Email, name: String, link: String },
+    ResetPassword { to: Email, name: String, link: String },
 }
 
 /// A rendered e-mail, ready for a mailer.

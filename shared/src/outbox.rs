@@ -7,9 +7,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::ids::MessageId;
 use crate::keys;
 use crate::mail::{EmailMessage, RenderedEmail};
-use crate::store::{
-    Condition, Index, Item, MAX_TRANSACTION_WRITES, Query, SortCondition, Store, StoreError, Write,
-};
+use crate::store::{Condition, Index, Item, MAX_TRANSACTION_WRITES, Query, SortCondition, Store, StoreError, Write};
 use crate::time::Timestamp;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

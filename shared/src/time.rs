@@ -59,9 +59,6 @@ mod tests {
         let at = Utc.timestamp_millis_opt(1_716_912_573_584).unwrap();
         let json = serde_json::to_string(&Timestamp::new(at)).unwrap();
         assert_eq!(json, "\"2024-05-28T16:09:33.584Z\"");
-        assert_eq!(
-            serde_json::from_str::<Timestamp>(&json).unwrap(),
-            Timestamp::new(at)
-        );
+        assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), Timestamp::new(at));
     }
 }

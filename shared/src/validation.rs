@@ -19,11 +19,7 @@ pub struct FieldError {
 pub struct ValidationErrors(Vec<FieldError>);
 
 impl ValidationErrors {
-    pub fn single(
-        field: impl Into<String>,
-        code: &'static str,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn single(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
         Self(vec![FieldError {
             field: field.into(),
             code,
@@ -57,12 +53,7 @@ impl Collector {
         }
     }
 
-    pub fn push(
-        &mut self,
-        field: impl Into<String>,
-        code: &'static str,
-        message: impl Into<String>,
-    ) {
+    pub fn push(&mut self, field: impl Into<String>, code: &'static str, message: impl Into<String>) {
         self.0.push(FieldError {
             field: field.into(),
             code,
@@ -88,11 +79,8 @@ mod tests {
     fn a_collector_reports_every_error_not_just_the_first() {
         let mut collector = Collector::new();
         collector.push("name", "required", "name is required");
-        let parsed: Option<u8> = collector.check(Err(ValidationErrors::single(
-            "email",
-            "invalid_email",
-            "not an e-mail",
-        )));
+        let parsed: Option<u8> =
+            collector.check(Err(ValidationErrors::single("email", "invalid_email", "not an e-mail")));
         assert_eq!(parsed, None);
         let errors = collector.finish(|| ()).unwrap_err();
         let fields: Vec<_> = errors.errors().iter().map(|e| e.field.as_str()).collect();

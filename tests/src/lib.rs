@@ -112,9 +112,7 @@ pub fn sqlite_store(clock: Arc<dyn Clock>) -> (SqliteStore, tempfile::TempDir) {
 
 /// The text of a recorded event in `events/`.
 pub fn event(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../events")
-        .join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
@@ -128,13 +126,8 @@ pub fn identity_on(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Identity {
     identity_with_key(store, clock, &JwtKeys::generate_signing_key())
 }
 
-pub fn identity_with_key(
-    store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
-    signing_key: &str,
-) -> Identity {
-    let keys =
-        JwtKeys::new(signing_key, &[], ISSUER, AUDIENCE, 900).expect("a generated key is valid");
+pub fn identity_with_key(store: Arc<dyn Store>, clock: Arc<dyn Clock>, signing_key: &str) -> Identity {
+    let keys = JwtKeys::new(signing_key, &[], ISSUER, AUDIENCE, 900).expect("a generated key is valid");
     Identity {
         store,
         clock,
@@ -143,4 +136,44 @@ pub fn identity_with_key(
         tokens: Arc::new(keys),
         settings: IdentitySettings::new(WEB_URL),
     }
+}
+
+/// The recorded SQS event (`events/sqs-outbox.json`) carrying `messages` as its records:
+/// `(message id, receipt handle, body)`.
+pub fn sqs_event(messages: &[(String, String, String)]) -> aws_lambda_events::sqs::SqsEvent {
+    let mut event: serde_json::Value = serde_json::from_str(&event("sqs-outbox.json")).expect("a recorded SQS event");
+    let template = event["Records"][0].clone();
+    event["Records"] = messages
+        .iter()
+        .map(|(id, receipt, body)| {
+            let mut record = template.clone();
+            record["messageId"] = serde_json::json!(id);
+            record["receiptHandle"] = serde_json::json!(receipt);
+            record["body"] = serde_json::json!(body);
+            record
+        })
+        .collect();
+    serde_json::from_value(event).expect("the recorded shape still parses")
+}
+
+/// What moto's SES has "sent" to `to`: `(subject, body)` pairs, oldest first.
+pub async fn moto_sent_mail(to: &str) -> Vec<(String, String)> {
+    let url = format!("{}/moto-api/data.json", moto().endpoint);
+    let data: serde_json::Value = reqwest::get(url)
+        .await
+        .expect("moto answers")
+        .json()
+        .await
+        .expect("JSON");
+    let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
+    data["ses"]["Message"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|message| {
+            let recipients = message["destinations"]["ToAddresses"].as_array();
+            recipients.is_some_and(|list| list.iter().any(|address| address == to))
+        })
+        .map(|message| (text(&message["subject"]), text(&message["body"])))
+        .collect()
 }

@@ -13,10 +13,7 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
-    let text = value
-        .to_str()
-        .map_err(|_| ApiError::PreconditionFailed)?
-        .trim();
+    let text = value.to_str().map_err(|_| ApiError::PreconditionFailed)?.trim();
     let text = text.strip_prefix("W/").unwrap_or(text);
     text.trim_matches('"')
         .parse()
@@ -30,9 +27,7 @@ mod tests {
 
     #[test]
     fn if_match_reads_strong_and_weak_etags() {
-        let headers = |value: &'static str| {
-            HeaderMap::from_iter([(header::IF_MATCH, HeaderValue::from_static(value))])
-        };
+        let headers = |value: &'static str| HeaderMap::from_iter([(header::IF_MATCH, HeaderValue::from_static(value))]);
         assert_eq!(if_match(&headers("\"7\"")).unwrap(), Some(7));
         assert_eq!(if_match(&headers("W/\"7\"")).unwrap(), Some(7));
         assert!(if_match(&headers("\"abc\"")).is_err());

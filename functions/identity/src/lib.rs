@@ -11,9 +11,7 @@ use etag::{etag, if_match};
 use http::Method;
 use serde::Deserialize;
 use stratum_infra::http::{Api, ApiError, Caller, RequestBody, Shape, Source, Valid};
-use stratum_shared::identity::{
-    Identity, LoginContext, MeUpdate, MeView, NewRegistration, UserView,
-};
+use stratum_shared::identity::{Identity, LoginContext, MeUpdate, MeView, NewRegistration, UserView};
 use stratum_shared::ids::{SessionId, UserId};
 use stratum_shared::validation::ValidationErrors;
 
@@ -29,11 +27,7 @@ pub fn api(identity: Identity) -> Api {
         .route(Method::GET, "/api/me", me)
         .route(Method::PATCH, "/api/me", update_me)
         .route(Method::GET, "/api/me/sessions", sessions)
-        .route(
-            Method::DELETE,
-            "/api/me/sessions/{session_id}",
-            revoke_session,
-        )
+        .route(Method::DELETE, "/api/me/sessions/{session_id}", revoke_session)
         .route(Method::GET, "/api/users/{user_id}", user)
         .route(Method::POST, "/api/users/{user_id}/suspend", suspend)
         .route(Method::POST, "/api/users/{user_id}/reactivate", reactivate)
@@ -102,9 +96,7 @@ async fn login(
             .and_then(|agent| agent.to_str().ok())
             .map(str::to_owned),
     };
-    let tokens = identity
-        .login(&body.email, &body.password, &context)
-        .await?;
+    let tokens = identity.login(&body.email, &body.password, &context).await?;
     Ok(Json(tokens).into_response())
 }
 
@@ -114,17 +106,11 @@ struct RefreshBody {
     refresh_token: String,
 }
 
-async fn refresh(
-    State(identity): State<Identity>,
-    Valid(Shape(body)): Valid<Shape<RefreshBody>>,
-) -> Result<Response> {
+async fn refresh(State(identity): State<Identity>, Valid(Shape(body)): Valid<Shape<RefreshBody>>) -> Result<Response> {
     Ok(Json(identity.refresh(&body.refresh_token).await?).into_response())
 }
 
-async fn logout(
-    State(identity): State<Identity>,
-    Valid(Shape(body)): Valid<Shape<RefreshBody>>,
-) -> Result<StatusCode> {
+async fn logout(State(identity): State<Identity>, Valid(Shape(body)): Valid<Shape<RefreshBody>>) -> Result<StatusCode> {
     identity.logout(&body.refresh_token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -190,15 +176,11 @@ async fn update_me(
     Valid(UpdateMe(update)): Valid<UpdateMe>,
 ) -> Result<Response> {
     let expected = if_match(&headers)?;
-    Ok(with_etag(
-        identity.update_me(&principal, update, expected).await?,
-    ))
+    Ok(with_etag(identity.update_me(&principal, update, expected).await?))
 }
 
 async fn sessions(State(identity): State<Identity>, Caller(principal): Caller) -> Result<Response> {
-    let items = identity
-        .sessions(principal.user.id, principal.session_id)
-        .await?;
+    let items = identity.sessions(principal.user.id, principal.session_id).await?;
     Ok(Json(serde_json::json!({ "items": items, "next_cursor": null })).into_response())
 }
 
@@ -213,9 +195,7 @@ async fn revoke_session(
     Path(session_id): Path<String>,
 ) -> Result<StatusCode> {
     let session_id = path_id(SessionId::parse(&session_id, "session_id"))?;
-    identity
-        .revoke_session(principal.user.id, session_id)
-        .await?;
+    identity.revoke_session(principal.user.id, session_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

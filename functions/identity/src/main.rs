@@ -18,9 +18,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         clock,
         hasher: Arc::new(Argon2Hasher::default()),
         secrets: Arc::new(RandomSecrets),
-        tokens: Arc::new(config::jwt_keys(&config::required(
-            "STRATUM_JWT_SIGNING_KEY",
-        )?)?),
+        tokens: Arc::new(config::jwt_keys(&config::required("STRATUM_JWT_SIGNING_KEY")?)?),
         settings: config::identity_settings("http://localhost:3000"),
     };
     config::bootstrap_admin(&identity).await?;

@@ -66,8 +66,7 @@ impl Server {
 /// the bootstrap admin if configured, and starts serving and relaying.
 pub async fn start(options: Options) -> Result<Server, String> {
     let data_dir = &options.data_dir;
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
     let database = data_dir.join("stratum.db");
     let store = SqliteStore::open(&database, options.clock.clone())
         .map_err(|e| format!("cannot open {}: {e}", database.display()))?;
@@ -80,18 +79,12 @@ pub async fn start(options: Options) -> Result<Server, String> {
         tokens: Arc::new(config::jwt_keys(&signing_key).map_err(|e| e.to_string())?),
         settings: config::identity_settings("http://127.0.0.1:3000"),
     };
-    config::bootstrap_admin(&identity)
-        .await
-        .map_err(|e| e.to_string())?;
+    config::bootstrap_admin(&identity).await.map_err(|e| e.to_string())?;
 
     let mail_dir = data_dir.join("mail");
     let mailer = FileMailer::new(&mail_dir, LOCAL_MAIL_FROM)
         .map_err(|e| format!("cannot create {}: {e}", mail_dir.display()))?;
-    let queue = InProcessQueue::new(
-        Arc::new(store.clone()),
-        Arc::new(mailer),
-        options.clock.clone(),
-    );
+    let queue = InProcessQueue::new(Arc::new(store.clone()), Arc::new(mailer), options.clock.clone());
     let background = vec![
         tokio::spawn(relay_outbox(store.clone(), queue)),
         tokio::spawn(sweep_expired_items(store)),
@@ -106,14 +99,11 @@ pub async fn start(options: Options) -> Result<Server, String> {
         .layer(axum::middleware::from_fn(record_peer_address));
     let (stop, stopped) = oneshot::channel::<()>();
     let serving = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
-            let _ = stopped.await;
-        })
-        .await
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
     });
     Ok(Server {
         local_addr,
@@ -136,8 +126,7 @@ fn signing_key(data_dir: &Path) -> Result<String, String> {
         Ok(key) => Ok(key),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let key = JwtKeys::generate_signing_key();
-            write_private(&path, &key)
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            write_private(&path, &key).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             Ok(key)
         }
         Err(error) => Err(format!("cannot read {}: {error}", path.display())),
@@ -154,14 +143,8 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 }
 
 async fn record_peer_address(mut request: Request, next: Next) -> Response {
-    if let Some(ConnectInfo(peer)) = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .copied()
-    {
-        request
-            .extensions_mut()
-            .insert(SourceAddress(peer.ip().to_string()));
+    if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
+        request.extensions_mut().insert(SourceAddress(peer.ip().to_string()));
     }
     next.run(request).await
 }

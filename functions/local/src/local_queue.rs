@@ -14,11 +14,7 @@ pub struct InProcessQueue {
 
 impl InProcessQueue {
     pub fn new(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            store,
-            mailer,
-            clock,
-        }
+        Self { store, mailer, clock }
     }
 }
 

@@ -13,9 +13,7 @@ async fn main() -> ExitCode {
     stratum_infra::logging::init();
     let options = stratum::Options {
         addr: std::env::var("STRATUM_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into()),
-        data_dir: PathBuf::from(
-            std::env::var("STRATUM_DATA_DIR").unwrap_or_else(|_| "./.stratum".into()),
-        ),
+        data_dir: PathBuf::from(std::env::var("STRATUM_DATA_DIR").unwrap_or_else(|_| "./.stratum".into())),
         clock: Arc::new(SystemClock),
     };
     let data_dir = options.data_dir.clone();

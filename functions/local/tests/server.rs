@@ -53,8 +53,5 @@ async fn the_local_server_serves_http_and_stops_cleanly_on_ctrl_c() {
     };
     assert!(status.success(), "a clean exit, not {status}");
     let rest: Vec<String> = stdout.lines().map_while(Result::ok).collect();
-    assert!(
-        rest.iter().any(|line| line.contains("Stratum stopped")),
-        "{rest:?}"
-    );
+    assert!(rest.iter().any(|line| line.contains("Stratum stopped")), "{rest:?}");
 }

@@ -19,11 +19,7 @@ impl Notifier {
         let mut response = SqsBatchResponse::default();
         for record in event.records {
             let id = record.message_id.clone().unwrap_or_default();
-            let outcome = match record
-                .body
-                .as_deref()
-                .map(serde_json::from_str::<OutboxMessage>)
-            {
+            let outcome = match record.body.as_deref().map(serde_json::from_str::<OutboxMessage>) {
                 Some(Ok(message)) => deliver(&*self.store, &*self.mailer, &*self.clock, &message)
                     .await
                     .map(drop)

@@ -12,19 +12,11 @@ use stratum_shared::clock::SystemClock;
 async fn main() -> Result<(), lambda_runtime::Error> {
     stratum_infra::logging::init();
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = DynamoStore::new(
-        &aws,
-        config::required("STRATUM_TABLE")?,
-        Arc::new(SystemClock),
-    );
+    let store = DynamoStore::new(&aws, config::required("STRATUM_TABLE")?, Arc::new(SystemClock));
     let queue = SqsQueue::new(&aws, config::required("STRATUM_QUEUE_URL")?);
     let (store, queue) = (&store, &queue);
-    lambda_runtime::run(service_fn(
-        |event: LambdaEvent<serde_json::Value>| async move {
-            Ok::<_, lambda_runtime::Error>(
-                stratum_relay::handle(store, queue, event.payload).await?,
-            )
-        },
-    ))
+    lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| async move {
+        Ok::<_, lambda_runtime::Error>(stratum_relay::handle(store, queue, event.payload).await?)
+    }))
     .await
 }

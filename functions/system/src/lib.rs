@@ -11,11 +11,9 @@ use stratum_infra::http::Api;
 pub const OPENAPI_DOCUMENT: &str = include_str!("../openapi.json");
 
 pub fn api() -> Api {
-    Api::new().route(Method::GET, "/api/health", health).route(
-        Method::GET,
-        "/api/openapi.json",
-        openapi,
-    )
+    Api::new()
+        .route(Method::GET, "/api/health", health)
+        .route(Method::GET, "/api/openapi.json", openapi)
 }
 
 async fn health() -> Json<Value> {
@@ -23,8 +21,5 @@ async fn health() -> Json<Value> {
 }
 
 async fn openapi() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        OPENAPI_DOCUMENT,
-    )
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_DOCUMENT)
 }

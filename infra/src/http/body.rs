@@ -39,15 +39,9 @@ impl<S: Send + Sync, T: RequestBody> FromRequest<S> for Valid<T> {
         if !is_json(request.headers().get(header::CONTENT_TYPE)) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                ApiError::Validation(ValidationErrors::single(
-                    "",
-                    "unreadable_body",
-                    rejection.body_text(),
-                ))
-            })?;
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            ApiError::Validation(ValidationErrors::single("", "unreadable_body", rejection.body_text()))
+        })?;
         let raw = deserialize::<T::Raw>(&bytes)?;
         Ok(Valid(T::parse(raw)?))
     }
@@ -61,8 +55,7 @@ fn is_json(content_type: Option<&http::HeaderValue>) -> bool {
         return false;
     };
     let essence = essence.trim().to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Deserialises JSON, turning a failure into a field error at the dotted path where it
@@ -106,11 +99,7 @@ fn quoted_after<'a>(message: &'a str, marker: &str) -> Option<&'a str> {
 
 /// serde_json appends "at line 1 column 12"; the field path says more to a client.
 fn strip_position(message: &str) -> String {
-    message
-        .split(" at line ")
-        .next()
-        .unwrap_or(message)
-        .to_owned()
+    message.split(" at line ").next().unwrap_or(message).to_owned()
 }
 
 #[cfg(test)]
@@ -158,21 +147,13 @@ mod tests {
                 ("address.country_code", "required"),
                 "missing nested field",
             ),
-            (
-                r#"{"roles": []}"#,
-                ("name", "required"),
-                "missing top-level field",
-            ),
+            (r#"{"roles": []}"#, ("name", "required"), "missing top-level field"),
             (
                 r#"{"name": "a", "roles": [], "nickname": "b"}"#,
                 ("nickname", "unknown_field"),
                 "unknown field",
             ),
-            (
-                r#"{"name": "a", "roles": ["#,
-                ("", "malformed_json"),
-                "truncated JSON",
-            ),
+            (r#"{"name": "a", "roles": ["#, ("", "malformed_json"), "truncated JSON"),
             ("not json", ("", "malformed_json"), "not JSON at all"),
         ];
         for (json, (field, code), reason) in cases {

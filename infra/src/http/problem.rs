@@ -80,9 +80,7 @@ impl ApiError {
             ApiError::Forbidden => "forbidden",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::Conflict { code, .. }
-            | ApiError::Gone { code, .. }
-            | ApiError::Denied { code, .. } => code,
+            ApiError::Conflict { code, .. } | ApiError::Gone { code, .. } | ApiError::Denied { code, .. } => code,
             ApiError::PreconditionFailed => "precondition_failed",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Internal(_) => "internal_error",
@@ -108,18 +106,12 @@ impl From<DomainError> for ApiError {
             DomainError::Conflict { code, detail } => ApiError::Conflict { code, detail },
             DomainError::Gone { code, detail } => ApiError::Gone { code, detail },
             DomainError::PreconditionFailed => ApiError::PreconditionFailed,
-            DomainError::Throttled {
-                retry_after_seconds,
-            } => ApiError::TooManyRequests {
-                retry_after_seconds,
-            },
-            DomainError::Store(StoreError::InvalidCursor) => {
-                ApiError::Validation(ValidationErrors::single(
-                    "cursor",
-                    "invalid_cursor",
-                    "this cursor does not belong to this list",
-                ))
-            }
+            DomainError::Throttled { retry_after_seconds } => ApiError::TooManyRequests { retry_after_seconds },
+            DomainError::Store(StoreError::InvalidCursor) => ApiError::Validation(ValidationErrors::single(
+                "cursor",
+                "invalid_cursor",
+                "this cursor does not belong to this list",
+            )),
             DomainError::Store(cause) => ApiError::Internal(cause.to_string()),
             DomainError::Internal(cause) => ApiError::Internal(cause),
         }
@@ -150,9 +142,7 @@ impl IntoResponse for ApiError {
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         let headers = response.headers_mut();
         match self {
-            ApiError::TooManyRequests {
-                retry_after_seconds,
-            } => {
+            ApiError::TooManyRequests { retry_after_seconds } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
             }
             ApiError::Unauthenticated => {

@@ -16,10 +16,7 @@ pub struct RequestId(pub String);
 impl RequestId {
     fn from_header(value: Option<&HeaderValue>) -> Self {
         let offered = value.and_then(|v| v.to_str().ok()).filter(|id| {
-            (1..=128).contains(&id.len())
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+            (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
         });
         Self(offered.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned))
     }

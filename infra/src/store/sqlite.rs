@@ -14,8 +14,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use stratum_shared::clock::Clock;
 use stratum_shared::store::{
-    Attributes, Condition, Cursor, Index, IndexKey, Item, Key, Page, Query, SortCondition, Store,
-    StoreError, Update, Write, check_transaction,
+    Attributes, Condition, Cursor, Index, IndexKey, Item, Key, Page, Query, SortCondition, Store, StoreError, Update,
+    Write, check_transaction,
 };
 
 const SCHEMA: &str = "
@@ -72,10 +72,7 @@ impl SqliteStore {
     pub async fn sweep_expired(&self) -> Result<usize, StoreError> {
         self.run(|connection, now| {
             connection
-                .execute(
-                    "DELETE FROM items WHERE ttl IS NOT NULL AND ttl <= ?1",
-                    [now],
-                )
+                .execute("DELETE FROM items WHERE ttl IS NOT NULL AND ttl <= ?1", [now])
                 .map_err(unavailable)
         })
         .await
@@ -89,9 +86,7 @@ impl SqliteStore {
         let connection = Arc::clone(&self.connection);
         let now = self.clock.now().timestamp();
         tokio::task::spawn_blocking(move || {
-            let mut connection = connection
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut connection = connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             work(&mut connection, now)
         })
         .await
@@ -104,12 +99,10 @@ fn unavailable(error: rusqlite::Error) -> StoreError {
 }
 
 fn read_item(row: &Row<'_>) -> rusqlite::Result<Item> {
-    let index_key =
-        |pk: Option<String>, sk: Option<String>| pk.zip(sk).map(|(pk, sk)| IndexKey { pk, sk });
+    let index_key = |pk: Option<String>, sk: Option<String>| pk.zip(sk).map(|(pk, sk)| IndexKey { pk, sk });
     let data: String = row.get(8)?;
-    let attributes: Attributes = serde_json::from_str(&data).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, Box::new(e))
-    })?;
+    let attributes: Attributes = serde_json::from_str(&data)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, Box::new(e)))?;
     Ok(Item {
         key: Key {
             pk: row.get(0)?,
@@ -136,8 +129,7 @@ fn live_item(connection: &Connection, key: &Key, now: i64) -> Result<Option<Item
 }
 
 fn write_item(connection: &Connection, item: &Item) -> Result<(), StoreError> {
-    let data =
-        serde_json::to_string(&item.attributes).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let data = serde_json::to_string(&item.attributes).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let (gsi1pk, gsi1sk) = item.gsi1.as_ref().map(|k| (&k.pk, &k.sk)).unzip();
     let (gsi2pk, gsi2sk) = item.gsi2.as_ref().map(|k| (&k.pk, &k.sk)).unzip();
     connection
@@ -161,12 +153,7 @@ fn write_item(connection: &Connection, item: &Item) -> Result<(), StoreError> {
 
 /// Checks one write's condition against the stored state and applies it; returns the item
 /// as written for an update. Must run inside a transaction that holds the write lock.
-fn apply(
-    connection: &Connection,
-    write: &Write,
-    index: usize,
-    now: i64,
-) -> Result<Option<Item>, StoreError> {
+fn apply(connection: &Connection, write: &Write, index: usize, now: i64) -> Result<Option<Item>, StoreError> {
     let key = write.key();
     let live = live_item(connection, key, now)?;
     let condition = match write {
@@ -187,10 +174,7 @@ fn apply(
         }
         Write::Delete { key, .. } => {
             connection
-                .execute(
-                    "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
-                    params![key.pk, key.sk],
-                )
+                .execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", params![key.pk, key.sk])
                 .map_err(unavailable)?;
             Ok(None)
         }
@@ -199,11 +183,7 @@ fn apply(
 }
 
 /// Applies `writes` in one immediate transaction: all of them, or none.
-fn transact(
-    connection: &mut Connection,
-    writes: &[Write],
-    now: i64,
-) -> Result<Option<Item>, StoreError> {
+fn transact(connection: &mut Connection, writes: &[Write], now: i64) -> Result<Option<Item>, StoreError> {
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(unavailable)?;
@@ -227,8 +207,7 @@ fn query_page(connection: &Connection, query: &Query, now: i64) -> Result<Page, 
         Index::Table => "sk".to_string(),
         _ => format!("{isk}, pk, sk"),
     };
-    let mut sql =
-        format!("SELECT {COLUMNS} FROM items WHERE {ipk} = ? AND (ttl IS NULL OR ttl > ?)");
+    let mut sql = format!("SELECT {COLUMNS} FROM items WHERE {ipk} = ? AND (ttl IS NULL OR ttl > ?)");
     let mut args: Vec<SqlValue> = vec![query.pk.clone().into(), now.into()];
     let mut bound = |sql: &mut String, clause: &str, values: &[&str]| {
         sql.push_str(" AND ");
@@ -284,8 +263,7 @@ fn query_page(connection: &Connection, query: &Query, now: i64) -> Result<Page, 
 impl Store for SqliteStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         let key = key.clone();
-        self.run(move |connection, now| live_item(connection, &key, now))
-            .await
+        self.run(move |connection, now| live_item(connection, &key, now)).await
     }
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
@@ -293,10 +271,7 @@ impl Store for SqliteStore {
         self.run(move |connection, now| {
             // One read transaction, so the items come from one consistent snapshot.
             let transaction = connection.transaction().map_err(unavailable)?;
-            let items = keys
-                .iter()
-                .map(|key| live_item(&transaction, key, now))
-                .collect();
+            let items = keys.iter().map(|key| live_item(&transaction, key, now)).collect();
             transaction.commit().map_err(unavailable)?;
             items
         })
@@ -312,8 +287,7 @@ impl Store for SqliteStore {
     async fn update(&self, update: Update) -> Result<Item, StoreError> {
         let writes = [Write::Update(update)];
         self.run(move |connection, now| {
-            transact(connection, &writes, now)
-                .map(|item| item.expect("an update returns the item it wrote"))
+            transact(connection, &writes, now).map(|item| item.expect("an update returns the item it wrote"))
         })
         .await
     }

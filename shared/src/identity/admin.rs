@@ -2,9 +2,7 @@
 //! reactivating users.
 
 use super::register::{create_person, new_person};
-use super::{
-    Access, Email, Identity, Password, PlatformRole, Principal, Registration, User, UserKind,
-};
+use super::{Access, Email, Identity, Password, PlatformRole, Principal, Registration, User, UserKind};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
@@ -78,8 +76,7 @@ impl Identity {
         match create_person(self, person, vec![]).await {
             Ok(user) => Ok(Some(user)),
             Err(DomainError::Conflict {
-                code: "email_taken",
-                ..
+                code: "email_taken", ..
             }) => Ok(None),
             Err(other) => Err(other),
         }
@@ -110,11 +107,7 @@ impl Identity {
         Ok(user)
     }
 
-    pub async fn reactivate(
-        &self,
-        principal: &Principal,
-        user_id: UserId,
-    ) -> DomainResult<UserView> {
+    pub async fn reactivate(&self, principal: &Principal, user_id: UserId) -> DomainResult<UserView> {
         require_platform_admin(principal)?;
         self.set_access(user_id, Access::Active).await
     }

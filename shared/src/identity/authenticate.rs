@@ -39,11 +39,7 @@ impl Identity {
     }
 
     /// The user and their memberships, from one query of the user's partition.
-    pub(super) async fn principal_of(
-        &self,
-        user_id: UserId,
-        session_id: SessionId,
-    ) -> DomainResult<Principal> {
+    pub(super) async fn principal_of(&self, user_id: UserId, session_id: SessionId) -> DomainResult<Principal> {
         let page = self
             .store
             .query(&Query::new(Index::Table, keys::user_partition(user_id)).limit(MAX_PAGE))

@@ -46,14 +46,11 @@ pub struct MeUpdate {
 }
 
 impl MeUpdate {
-    pub fn parse(
-        name: Option<&str>,
-        default_organisation_id: Option<&str>,
-    ) -> Result<Self, ValidationErrors> {
+    pub fn parse(name: Option<&str>, default_organisation_id: Option<&str>) -> Result<Self, ValidationErrors> {
         let mut errors = Collector::new();
         let name = name.and_then(|name| errors.check(parse_name(name)));
-        let default = default_organisation_id
-            .and_then(|id| errors.check(OrganisationId::parse(id, "default_organisation_id")));
+        let default =
+            default_organisation_id.and_then(|id| errors.check(OrganisationId::parse(id, "default_organisation_id")));
         errors.finish(|| MeUpdate {
             name,
             default_organisation_id: default,
@@ -128,8 +125,7 @@ impl Identity {
                 Update::new(keys::organisation(personal)).set("name", name.as_str()),
             ));
             writes.push(Write::Update(
-                Update::new(keys::membership(user.id, personal))
-                    .set("organisation_name", name.as_str()),
+                Update::new(keys::membership(user.id, personal)).set("organisation_name", name.as_str()),
             ));
         }
         writes.insert(0, Write::Update(profile));

@@ -55,10 +55,7 @@ mod tests {
     use super::*;
 
     fn code(raw: &str) -> &'static str {
-        Password::parse(raw, &["jane@example.com"])
-            .unwrap_err()
-            .errors()[0]
-            .code
+        Password::parse(raw, &["jane@example.com"]).unwrap_err().errors()[0].code
     }
 
     #[test]

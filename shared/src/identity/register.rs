@@ -2,9 +2,8 @@
 //! e-mail claim (T10) are written in the same transaction as the user.
 
 use super::{
-    Access, Email, EmailClaim, Identity, Membership, Organisation, OrganisationKind, Password,
-    PlatformRole, Registration as RegistrationState, Role, TokenPurpose, User, UserKind,
-    name_from_email,
+    Access, Email, EmailClaim, Identity, Membership, Organisation, OrganisationKind, Password, PlatformRole,
+    Registration as RegistrationState, Role, TokenPurpose, User, UserKind, name_from_email,
 };
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};
@@ -28,11 +27,7 @@ pub struct Registration {
 }
 
 impl Registration {
-    pub fn parse(
-        email: &str,
-        password: &str,
-        name: Option<&str>,
-    ) -> Result<Self, ValidationErrors> {
+    pub fn parse(email: &str, password: &str, name: Option<&str>) -> Result<Self, ValidationErrors> {
         let mut errors = Collector::new();
         let email = errors.check(Email::parse(email));
         let name = match name.map(str::trim) {
@@ -55,11 +50,7 @@ impl Registration {
 pub(super) fn parse_name(name: &str) -> Result<String, ValidationErrors> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(ValidationErrors::single(
-            "name",
-            "required",
-            "a name must not be blank",
-        ));
+        return Err(ValidationErrors::single("name", "required", "a name must not be blank"));
     }
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(ValidationErrors::single(
@@ -132,14 +123,8 @@ pub(super) fn new_person(
     };
     let writes = vec![
         create(Item::from_record(keys::user(user_id), &user)),
-        create(Item::from_record(
-            keys::email(&email),
-            &EmailClaim { user_id },
-        )),
-        create(Item::from_record(
-            keys::organisation(organisation_id),
-            &organisation,
-        )),
+        create(Item::from_record(keys::email(&email), &EmailClaim { user_id })),
+        create(Item::from_record(keys::organisation(organisation_id), &organisation)),
         create(
             Item::from_record(keys::membership(user_id, organisation_id), &membership)
                 .with_gsi1(keys::membership_by_organisation(organisation_id, user_id)),
@@ -149,11 +134,7 @@ pub(super) fn new_person(
 }
 
 /// Runs the transaction creating a person (plus `extra` writes); a taken address is a 409.
-pub(super) async fn create_person(
-    identity: &Identity,
-    person: NewPerson,
-    extra: Vec<Write>,
-) -> DomainResult<User> {
+pub(super) async fn create_person(identity: &Identity, person: NewPerson, extra: Vec<Write>) -> DomainResult<User> {
     let mut writes = person.writes;
     writes.extend(extra);
     match identity.store.transact(writes).await {
@@ -192,19 +173,12 @@ impl Identity {
             name: registration.name,
             link: format!("{}/confirm-email?token={token}", self.settings.web_url),
         };
-        create_person(
-            self,
-            person,
-            vec![token_write, OutboxMessage::email(mail, now).write()],
-        )
-        .await
+        create_person(self, person, vec![token_write, OutboxMessage::email(mail, now).write()]).await
     }
 
     /// Confirms an address with the token from the confirmation e-mail.
     pub async fn confirm_email(&self, token: &str) -> DomainResult<()> {
-        let redeemable = self
-            .check_one_time_token(token, TokenPurpose::ConfirmEmail)
-            .await?;
+        let redeemable = self.check_one_time_token(token, TokenPurpose::ConfirmEmail).await?;
         let confirm = Update::new(keys::user(redeemable.record.user_id))
             .set("registration", json!(RegistrationState::Registered))
             .set("updated_at", json!(self.now()));
@@ -214,10 +188,9 @@ impl Identity {
             .await
         {
             Ok(()) => Ok(()),
-            Err(StoreError::ConditionFailed { index: 0 }) => Err(DomainError::gone(
-                "token_used",
-                "this link has already been used",
-            )),
+            Err(StoreError::ConditionFailed { index: 0 }) => {
+                Err(DomainError::gone("token_used", "this link has already been used"))
+            }
             Err(other) => Err(other.into()),
         }
     }

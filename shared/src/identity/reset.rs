@@ -42,9 +42,7 @@ impl Identity {
     /// Sets a new password with the token from a reset e-mail and ends every session. Using
     /// the e-mailed link also proves the address, so it counts as confirmed.
     pub async fn reset_password(&self, token: &str, password: &str) -> DomainResult<()> {
-        let redeemable = self
-            .check_one_time_token(token, TokenPurpose::ResetPassword)
-            .await?;
+        let redeemable = self.check_one_time_token(token, TokenPurpose::ResetPassword).await?;
         let user_key = keys::user(redeemable.record.user_id);
         let user: User = self
             .store
@@ -65,10 +63,7 @@ impl Identity {
         {
             Ok(()) => {}
             Err(StoreError::ConditionFailed { index: 0 }) => {
-                return Err(DomainError::gone(
-                    "token_used",
-                    "this link has already been used",
-                ));
+                return Err(DomainError::gone("token_used", "this link has already been used"));
             }
             Err(other) => return Err(other.into()),
         }

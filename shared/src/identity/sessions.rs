@@ -43,12 +43,7 @@ const MAX_USER_AGENT_CHARS: usize = 256;
 impl Identity {
     /// Signs a person in with e-mail and password. Wrong address and wrong password answer
     /// the same, after the same work.
-    pub async fn login(
-        &self,
-        email: &str,
-        password: &str,
-        context: &LoginContext,
-    ) -> DomainResult<TokenPair> {
+    pub async fn login(&self, email: &str, password: &str, context: &LoginContext) -> DomainResult<TokenPair> {
         let now = self.now();
         let email = Email::parse(email).map_err(|_| DomainError::Unauthenticated)?;
         if let Some(source) = &context.source_address {
@@ -61,18 +56,10 @@ impl Identity {
             .await?;
         }
         let account_throttle = keys::account_throttle(&email);
-        claim(
-            &*self.store,
-            &account_throttle,
-            &self.settings.account_throttle,
-            now,
-        )
-        .await?;
+        claim(&*self.store, &account_throttle, &self.settings.account_throttle, now).await?;
 
         let user = self.user_by_email(&email).await?;
-        let Some((user, hash)) =
-            user.and_then(|user| user.password_hash.clone().map(|hash| (user, hash)))
-        else {
+        let Some((user, hash)) = user.and_then(|user| user.password_hash.clone().map(|hash| (user, hash))) else {
             self.hasher.waste_time(password).await;
             return Err(DomainError::Unauthenticated);
         };
@@ -80,10 +67,7 @@ impl Identity {
             return Err(DomainError::Unauthenticated);
         }
         if user.access == Access::Suspended {
-            return Err(DomainError::denied(
-                "account_suspended",
-                "this account is suspended",
-            ));
+            return Err(DomainError::denied("account_suspended", "this account is suspended"));
         }
         if user.registration != Registration::Registered {
             return Err(DomainError::denied(
@@ -114,12 +98,7 @@ impl Identity {
     }
 
     /// A new session for `user` and the writes that store it.
-    fn open_session(
-        &self,
-        user: &User,
-        context: &LoginContext,
-        now: Timestamp,
-    ) -> (TokenPair, Vec<Write>) {
+    fn open_session(&self, user: &User, context: &LoginContext, now: Timestamp) -> (TokenPair, Vec<Write>) {
         let expires_at = now.plus(chrono::Duration::days(self.settings.session_days));
         let session = Session {
             id: SessionId::generate(),
@@ -133,8 +112,8 @@ impl Identity {
                 .map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect()),
             source_address: context.source_address.clone(),
         };
-        let session_item = Item::from_record(keys::session(user.id, session.id), &session)
-            .expiring_at(expires_at.unix_seconds());
+        let session_item =
+            Item::from_record(keys::session(user.id, session.id), &session).expiring_at(expires_at.unix_seconds());
         let (pair, refresh_write) = self.issue_tokens(user.id, session.id, expires_at, now);
         (
             pair,
@@ -161,19 +140,10 @@ impl Identity {
             session_id,
             rotated: false,
         };
-        let item = Item::from_record(
-            keys::refresh_token(&self.secrets.digest(&refresh_token)),
-            &record,
-        )
-        .expiring_at(session_expires_at.unix_seconds());
+        let item = Item::from_record(keys::refresh_token(&self.secrets.digest(&refresh_token)), &record)
+            .expiring_at(session_expires_at.unix_seconds());
         let pair = TokenPair {
-            access_token: self.tokens.issue(
-                &AccessClaims {
-                    user_id,
-                    session_id,
-                },
-                now,
-            ),
+            access_token: self.tokens.issue(&AccessClaims { user_id, session_id }, now),
             refresh_token,
             token_type: "Bearer",
             expires_in: self.tokens.lifetime_seconds(),
@@ -192,11 +162,7 @@ impl Identity {
     pub async fn refresh(&self, refresh_token: &str) -> DomainResult<TokenPair> {
         let now = self.now();
         let token_key = keys::refresh_token(&self.secrets.digest(refresh_token));
-        let token_item = self
-            .store
-            .get(&token_key)
-            .await?
-            .ok_or(DomainError::Unauthenticated)?;
+        let token_item = self.store.get(&token_key).await?.ok_or(DomainError::Unauthenticated)?;
         let token: RefreshToken = token_item.record()?;
         let session_key = keys::session(token.user_id, token.session_id);
         if token.rotated {
@@ -248,11 +214,7 @@ impl Identity {
         Ok(())
     }
 
-    pub async fn sessions(
-        &self,
-        user_id: UserId,
-        current: SessionId,
-    ) -> DomainResult<Vec<SessionView>> {
+    pub async fn sessions(&self, user_id: UserId, current: SessionId) -> DomainResult<Vec<SessionView>> {
         let page = self
             .store
             .query(&Query::new(Index::Table, keys::sessions_partition(user_id)).limit(200))

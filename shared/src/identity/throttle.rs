@@ -36,20 +36,12 @@ impl ThrottlePolicy {
 
 /// Claims one attempt under `policy`, or answers how long to wait. The claim counts as a
 /// failure until [`clear`] forgets it after a success.
-pub(super) async fn claim(
-    store: &dyn Store,
-    key: &Key,
-    policy: &ThrottlePolicy,
-    now: Timestamp,
-) -> DomainResult<()> {
+pub(super) async fn claim(store: &dyn Store, key: &Key, policy: &ThrottlePolicy, now: Timestamp) -> DomainResult<()> {
     let now = now.unix_seconds();
     for _ in 0..CLAIM_ATTEMPTS {
         let current = store.get(key).await?;
         let (throttle, condition) = match &current {
-            Some(item) => (
-                item.record::<Throttle>()?,
-                Condition::VersionIs(item.version),
-            ),
+            Some(item) => (item.record::<Throttle>()?, Condition::VersionIs(item.version)),
             None => (
                 Throttle {
                     failures: 0,
@@ -65,14 +57,8 @@ pub(super) async fn claim(
         }
         let failures = throttle.failures + 1;
         let locked_until = now + policy.delay_after(failures) as i64;
-        let mut item = Item::from_record(
-            key.clone(),
-            &Throttle {
-                failures,
-                locked_until,
-            },
-        )
-        .expiring_at(locked_until + FORGET_AFTER_SECONDS);
+        let mut item = Item::from_record(key.clone(), &Throttle { failures, locked_until })
+            .expiring_at(locked_until + FORGET_AFTER_SECONDS);
         item.version = current.map_or(1, |item| item.version + 1);
         match store.put(item, Some(condition)).await {
             Ok(()) => return Ok(()),

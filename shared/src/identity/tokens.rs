@@ -45,12 +45,11 @@ impl Identity {
             expires_at,
             used: false,
         };
-        let item = Item::from_record(keys::one_time_token(&self.secrets.digest(&token)), &record)
-            .expiring_at(
-                expires_at
-                    .plus(chrono::Duration::days(KEEP_AFTER_EXPIRY_DAYS))
-                    .unix_seconds(),
-            );
+        let item = Item::from_record(keys::one_time_token(&self.secrets.digest(&token)), &record).expiring_at(
+            expires_at
+                .plus(chrono::Duration::days(KEEP_AFTER_EXPIRY_DAYS))
+                .unix_seconds(),
+        );
         (
             token,
             Write::Put {
@@ -61,11 +60,7 @@ impl Identity {
     }
 
     /// Checks a presented token: unknown (or for another purpose) → 404; used or expired → 410.
-    pub(super) async fn check_one_time_token(
-        &self,
-        token: &str,
-        purpose: TokenPurpose,
-    ) -> DomainResult<Redeemable> {
+    pub(super) async fn check_one_time_token(&self, token: &str, purpose: TokenPurpose) -> DomainResult<Redeemable> {
         let key = keys::one_time_token(&self.secrets.digest(token));
         let item = self.store.get(&key).await?.ok_or(DomainError::NotFound)?;
         let record: OneTimeToken = item.record()?;
@@ -73,10 +68,7 @@ impl Identity {
             return Err(DomainError::NotFound);
         }
         if record.used {
-            return Err(DomainError::gone(
-                "token_used",
-                "this link has already been used",
-            ));
+            return Err(DomainError::gone("token_used", "this link has already been used"));
         }
         if record.expires_at <= self.now() {
             return Err(DomainError::gone("token_expired", "this link has expired"));

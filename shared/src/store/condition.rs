@@ -30,13 +30,10 @@ impl Condition {
             (_, None) => false,
             (Condition::Exists, Some(_)) => true,
             (Condition::VersionIs(version), Some(item)) => item.version == *version,
-            (Condition::AttributeEquals(name, value), Some(item)) => {
-                item.attribute(name) == Some(value)
+            (Condition::AttributeEquals(name, value), Some(item)) => item.attribute(name) == Some(value),
+            (Condition::AttributeBelow(name, bound), Some(item)) => {
+                item.attribute(name).and_then(Value::as_i64).is_some_and(|n| n < *bound)
             }
-            (Condition::AttributeBelow(name, bound), Some(item)) => item
-                .attribute(name)
-                .and_then(Value::as_i64)
-                .is_some_and(|n| n < *bound),
         }
     }
 }
@@ -47,9 +44,7 @@ mod tests {
     use crate::store::Key;
 
     fn item() -> Item {
-        Item::new(Key::new("P", "S"))
-            .with("attempts", 2)
-            .with("state", "open")
+        Item::new(Key::new("P", "S")).with("attempts", 2).with("state", "open")
     }
 
     #[test]

@@ -167,11 +167,8 @@ impl Cursor {
     }
 
     pub fn decode(encoded: &str) -> Result<Self, StoreError> {
-        let json = URL_SAFE_NO_PAD
-            .decode(encoded)
-            .map_err(|_| StoreError::InvalidCursor)?;
-        let cursor: Cursor =
-            serde_json::from_slice(&json).map_err(|_| StoreError::InvalidCursor)?;
+        let json = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| StoreError::InvalidCursor)?;
+        let cursor: Cursor = serde_json::from_slice(&json).map_err(|_| StoreError::InvalidCursor)?;
         let well_formed = match cursor.index {
             Index::Table => cursor.index_pk.is_none() && cursor.index_sk.is_none(),
             Index::Gsi1 | Index::Gsi2 => cursor.index_pk.is_some() && cursor.index_sk.is_some(),
@@ -198,10 +195,7 @@ mod tests {
 
     #[test]
     fn garbage_and_malformed_cursors_are_refused() {
-        assert_eq!(
-            Cursor::decode("not base64!"),
-            Err(StoreError::InvalidCursor)
-        );
+        assert_eq!(Cursor::decode("not base64!"), Err(StoreError::InvalidCursor));
         let table_cursor_with_index_key =
             URL_SAFE_NO_PAD.encode(br#"{"i":"table","pk":"P","sk":"S","ipk":"X","isk":"Y"}"#);
         assert_eq!(

@@ -77,12 +77,11 @@ impl Update {
         for (name, by) in &self.add {
             let current = match item.attributes.get(name) {
                 None => 0,
-                Some(value) => value.as_i64().ok_or_else(|| {
-                    StoreError::Invalid(format!("cannot add to non-integer attribute {name}"))
-                })?,
+                Some(value) => value
+                    .as_i64()
+                    .ok_or_else(|| StoreError::Invalid(format!("cannot add to non-integer attribute {name}")))?,
             };
-            item.attributes
-                .insert(name.clone(), Value::from(current + by));
+            item.attributes.insert(name.clone(), Value::from(current + by));
         }
         if let Some(gsi1) = &self.gsi1 {
             item.gsi1 = Some(gsi1.clone());

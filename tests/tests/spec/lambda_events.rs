@@ -42,17 +42,10 @@ async fn the_system_function_serves_the_openapi_document() {
 
 #[tokio::test]
 async fn an_unknown_route_answers_problem_json_404() {
-    let response = invoke(
-        stratum_system::api().into_router(),
-        "apigw-v2-unknown-route.json",
-    )
-    .await;
+    let response = invoke(stratum_system::api().into_router(), "apigw-v2-unknown-route.json").await;
 
     assert_eq!(response["statusCode"], 404);
-    assert_eq!(
-        response["headers"]["content-type"],
-        "application/problem+json"
-    );
+    assert_eq!(response["headers"]["content-type"], "application/problem+json");
     assert_eq!(body(&response)["code"], "not_found");
 }
 
@@ -61,8 +54,7 @@ async fn the_identity_function_answers_the_recorded_registration() {
     let clock = std::sync::Arc::new(stratum_shared::clock::SystemClock);
     let store = stratum_tests::dynamo_store(clock.clone()).await;
     let identity = stratum_tests::identity_on(std::sync::Arc::new(store), clock);
-    let router =
-        stratum_infra::lambda::with_source_address(stratum_identity::api(identity).into_router());
+    let router = stratum_infra::lambda::with_source_address(stratum_identity::api(identity).into_router());
 
     let response = invoke(router.clone(), "apigw-v2-register.json").await;
 

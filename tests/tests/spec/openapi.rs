@@ -7,13 +7,10 @@ use std::sync::Arc;
 use stratum_infra::store::sqlite::SqliteStore;
 use stratum_shared::clock::SystemClock;
 
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 fn documented() -> BTreeSet<(String, String)> {
-    let document: Value =
-        serde_json::from_str(stratum_system::OPENAPI_DOCUMENT).expect("the document is JSON");
+    let document: Value = serde_json::from_str(stratum_system::OPENAPI_DOCUMENT).expect("the document is JSON");
     assert_eq!(document["openapi"], "3.1.0");
     let paths = document["paths"].as_object().expect("paths");
     paths
@@ -48,10 +45,7 @@ fn every_routed_operation_is_documented_and_nothing_else() {
         undocumented.is_empty(),
         "routed but not in openapi.json: {undocumented:?}"
     );
-    assert!(
-        unrouted.is_empty(),
-        "in openapi.json but not routed: {unrouted:?}"
-    );
+    assert!(unrouted.is_empty(), "in openapi.json but not routed: {unrouted:?}");
 }
 
 #[test]
@@ -69,10 +63,7 @@ fn every_documented_operation_has_an_id_and_responses() {
                 .as_str()
                 .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
             assert!(ids.insert(id.to_owned()), "operationId {id} is used twice");
-            assert!(
-                operation["responses"].is_object(),
-                "{method} {path} has no responses"
-            );
+            assert!(operation["responses"].is_object(), "{method} {path} has no responses");
         }
     }
 }

@@ -38,43 +38,18 @@ fn message(to: &str) -> OutboxMessage {
     OutboxMessage::email(email, Timestamp::new(chrono::Utc::now()))
 }
 
-/// The recorded SQS event, carrying `bodies` as its records.
+/// The recorded SQS event, carrying `bodies` as its records (`sqs-0`, `sqs-1`, …).
 fn sqs_event(bodies: &[String]) -> aws_lambda_events::sqs::SqsEvent {
-    let mut event: Value = serde_json::from_str(&stratum_tests::event("sqs-outbox.json")).unwrap();
-    let template = event["Records"][0].clone();
-    event["Records"] = bodies
+    let records: Vec<(String, String, String)> = bodies
         .iter()
         .enumerate()
-        .map(|(n, body)| {
-            let mut record = template.clone();
-            record["messageId"] = json!(format!("sqs-{n}"));
-            record["body"] = json!(body);
-            record
-        })
+        .map(|(n, body)| (format!("sqs-{n}"), format!("receipt-{n}"), body.clone()))
         .collect();
-    serde_json::from_value(event).unwrap()
+    stratum_tests::sqs_event(&records)
 }
 
 async fn sent_to(to: &str) -> usize {
-    let data: Value = reqwest::get(format!(
-        "{}/moto-api/data.json",
-        stratum_tests::moto().endpoint
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    data["ses"]["Message"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| {
-            m["destinations"]["ToAddresses"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|x| x == to))
-        })
-        .count()
+    stratum_tests::moto_sent_mail(to).await.len()
 }
 
 fn unique(name: &str) -> String {
@@ -101,9 +76,7 @@ async fn a_redelivered_message_sends_no_second_email() {
     let to = unique("once");
     let body = serde_json::to_string(&message(&to)).unwrap();
 
-    let first = notifier
-        .handle(sqs_event(std::slice::from_ref(&body)))
-        .await;
+    let first = notifier.handle(sqs_event(std::slice::from_ref(&body))).await;
     let again = notifier.handle(sqs_event(&[body])).await;
 
     assert!(first.batch_item_failures.is_empty() && again.batch_item_failures.is_empty());
@@ -142,14 +115,8 @@ async fn a_message_ses_refuses_is_reported_and_can_be_sent_on_redelivery() {
     let to = unique("retry");
     let body = serde_json::to_string(&message(&to)).unwrap();
 
-    let refused = unverified
-        .handle(sqs_event(std::slice::from_ref(&body)))
-        .await;
-    assert_eq!(
-        refused.batch_item_failures.len(),
-        1,
-        "SES refuses an unverified sender"
-    );
+    let refused = unverified.handle(sqs_event(std::slice::from_ref(&body))).await;
+    assert_eq!(refused.batch_item_failures.len(), 1, "SES refuses an unverified sender");
 
     aws_sdk_ses::Client::new(&aws)
         .verify_email_identity()
@@ -162,18 +129,8 @@ async fn a_message_ses_refuses_is_reported_and_can_be_sent_on_redelivery() {
         mailer: Arc::new(SesMailer::new(&aws, FROM)),
         clock,
     };
-    assert!(
-        verified
-            .handle(sqs_event(&[body]))
-            .await
-            .batch_item_failures
-            .is_empty()
-    );
-    assert_eq!(
-        sent_to(&to).await,
-        1,
-        "the failed attempt did not count as a delivery"
-    );
+    assert!(verified.handle(sqs_event(&[body])).await.batch_item_failures.is_empty());
+    assert_eq!(sent_to(&to).await, 1, "the failed attempt did not count as a delivery");
 }
 
 /// A queue that is down.
@@ -221,10 +178,7 @@ async fn the_relay_keeps_what_the_queue_did_not_take_and_sends_it_later() {
         .await
         .unwrap();
     let body = received.messages.unwrap()[0].body.clone().unwrap();
-    assert_eq!(
-        serde_json::from_str::<OutboxMessage>(&body).unwrap(),
-        pending
-    );
+    assert_eq!(serde_json::from_str::<OutboxMessage>(&body).unwrap(), pending);
 }
 
 #[tokio::test]
@@ -243,15 +197,11 @@ async fn the_relay_drains_the_outbox_on_the_recorded_stream_and_schedule_events(
     let queue = stratum_infra::queue::SqsQueue::new(&aws, &queue_url);
 
     for (event, messages) in [("dynamodb-stream-outbox.json", 3), ("schedule.json", 1)] {
-        let writes = (0..messages)
-            .map(|_| message(&unique("wake")).write())
-            .collect();
+        let writes = (0..messages).map(|_| message(&unique("wake")).write()).collect();
         store.transact(writes).await.unwrap();
         let payload: Value = serde_json::from_str(&stratum_tests::event(event)).unwrap();
 
-        let outcome = stratum_relay::handle(&store, &queue, payload)
-            .await
-            .unwrap();
+        let outcome = stratum_relay::handle(&store, &queue, payload).await.unwrap();
 
         assert_eq!(outcome, json!({ "relayed": messages }), "{event}");
     }

@@ -8,8 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use stratum_shared::clock::ManualClock;
 use stratum_shared::store::{
-    Condition, Cursor, Index, IndexKey, Item, Key, Query, SortCondition, Store, StoreError, Update,
-    Write,
+    Condition, Cursor, Index, IndexKey, Item, Key, Query, SortCondition, Store, StoreError, Update, Write,
 };
 
 /// A store under test and the clock it reads expiry against.
@@ -19,9 +18,7 @@ pub struct Subject {
 }
 
 fn clock() -> Arc<ManualClock> {
-    Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-    ))
+    Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()))
 }
 
 pub async fn dynamodb() -> (Subject, ()) {
@@ -99,10 +96,7 @@ fn key(pk: &str, sk: &str) -> Key {
 
 async fn a_conditional_create_collides_with_an_existing_item(s: Subject) {
     let first = Item::new(key("USER#1", "PROFILE")).with("name", "Ada");
-    s.store
-        .put(first.clone(), Some(Condition::NotExists))
-        .await
-        .unwrap();
+    s.store.put(first.clone(), Some(Condition::NotExists)).await.unwrap();
 
     let second = Item::new(key("USER#1", "PROFILE")).with("name", "Mallory");
     let outcome = s.store.put(second, Some(Condition::NotExists)).await;
@@ -176,10 +170,7 @@ async fn a_transaction_with_one_failed_condition_is_rolled_back_whole(s: Subject
 
 async fn a_failed_condition_check_names_its_position(s: Subject) {
     s.store
-        .put(
-            Item::new(key("ORG#1", "META")).with("state", "active"),
-            None,
-        )
+        .put(Item::new(key("ORG#1", "META")).with("state", "active"), None)
         .await
         .unwrap();
     let guarded = |state: &str| {
@@ -201,13 +192,7 @@ async fn a_failed_condition_check_names_its_position(s: Subject) {
     );
     assert_eq!(s.store.get(&key("ORG#1", "MEMBER#9")).await.unwrap(), None);
     s.store.transact(guarded("active")).await.unwrap();
-    assert!(
-        s.store
-            .get(&key("ORG#1", "MEMBER#9"))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(s.store.get(&key("ORG#1", "MEMBER#9")).await.unwrap().is_some());
 }
 
 async fn a_transaction_touches_each_item_once_and_at_most_a_hundred(s: Subject) {
@@ -221,10 +206,7 @@ async fn a_transaction_touches_each_item_once_and_at_most_a_hundred(s: Subject) 
             condition: None,
         },
     ];
-    assert!(matches!(
-        s.store.transact(twice).await,
-        Err(StoreError::Invalid(_))
-    ));
+    assert!(matches!(s.store.transact(twice).await, Err(StoreError::Invalid(_))));
 
     let writes = |n: usize| {
         (0..n)
@@ -239,11 +221,7 @@ async fn a_transaction_touches_each_item_once_and_at_most_a_hundred(s: Subject) 
         Err(StoreError::Invalid(_))
     ));
     s.store.transact(writes(100)).await.unwrap();
-    let page = s
-        .store
-        .query(&Query::new(Index::Table, "T").limit(1000))
-        .await
-        .unwrap();
+    let page = s.store.query(&Query::new(Index::Table, "T").limit(1000)).await.unwrap();
     assert_eq!(page.items.len(), 100);
 }
 
@@ -286,10 +264,7 @@ async fn paging_through_more_than_a_thousand_items_loses_and_repeats_nothing(s: 
         Item::new(key("P", &format!("ITEM#{i:04}"))).with("i", i)
     })
     .await;
-    fill(&*s.store, "Q", 3, |i| {
-        Item::new(key("Q", &format!("ITEM#{i:04}")))
-    })
-    .await;
+    fill(&*s.store, "Q", 3, |i| Item::new(key("Q", &format!("ITEM#{i:04}")))).await;
 
     let items = drain(&*s.store, Query::new(Index::Table, "P").limit(100)).await;
 
@@ -299,16 +274,9 @@ async fn paging_through_more_than_a_thousand_items_loses_and_repeats_nothing(s: 
 }
 
 async fn paging_backwards_returns_the_reverse_order(s: Subject) {
-    fill(&*s.store, "P", 25, |i| {
-        Item::new(key("P", &format!("{i:02}")))
-    })
-    .await;
+    fill(&*s.store, "P", 25, |i| Item::new(key("P", &format!("{i:02}")))).await;
 
-    let items = drain(
-        &*s.store,
-        Query::new(Index::Table, "P").descending().limit(7),
-    )
-    .await;
+    let items = drain(&*s.store, Query::new(Index::Table, "P").descending().limit(7)).await;
 
     let sks: Vec<String> = items.iter().map(|item| item.key.sk.clone()).collect();
     let expected: Vec<String> = (0..25).rev().map(|i| format!("{i:02}")).collect();
@@ -322,10 +290,7 @@ async fn gsi_queries_find_items_by_their_index_keys(s: Subject) {
         ("u3", "o2", "2024-02"),
     ] {
         let item = Item::new(key(&format!("USER#{user}"), &format!("MEMBER#{org}")))
-            .with_gsi1(IndexKey::new(
-                format!("ORG#{org}"),
-                format!("JOINED#{joined}"),
-            ))
+            .with_gsi1(IndexKey::new(format!("ORG#{org}"), format!("JOINED#{joined}")))
             .with_gsi2(IndexKey::new("EMAIL", format!("{user}@example.com")));
         s.store.put(item, None).await.unwrap();
     }
@@ -341,31 +306,21 @@ async fn gsi_queries_find_items_by_their_index_keys(s: Subject) {
 
     let by_email = s
         .store
-        .query(
-            &Query::new(Index::Gsi2, "EMAIL").sort(SortCondition::Equals("u3@example.com".into())),
-        )
+        .query(&Query::new(Index::Gsi2, "EMAIL").sort(SortCondition::Equals("u3@example.com".into())))
         .await
         .unwrap();
     assert_eq!(by_email.items.len(), 1);
     assert_eq!(by_email.items[0].key, key("USER#u3", "MEMBER#o2"));
-    assert_eq!(
-        by_email.items[0].gsi1,
-        Some(IndexKey::new("ORG#o2", "JOINED#2024-02"))
-    );
+    assert_eq!(by_email.items[0].gsi1, Some(IndexKey::new("ORG#o2", "JOINED#2024-02")));
 }
 
 async fn gsi_pages_with_equal_index_keys_lose_nothing(s: Subject) {
     fill(&*s.store, "various", 45, |i| {
-        Item::new(key(&format!("DEVICE#{i:02}"), "META"))
-            .with_gsi1(IndexKey::new("STATUS#online", "SAME"))
+        Item::new(key(&format!("DEVICE#{i:02}"), "META")).with_gsi1(IndexKey::new("STATUS#online", "SAME"))
     })
     .await;
 
-    let items = drain(
-        &*s.store,
-        Query::new(Index::Gsi1, "STATUS#online").limit(10),
-    )
-    .await;
+    let items = drain(&*s.store, Query::new(Index::Gsi1, "STATUS#online").limit(10)).await;
 
     let pks: BTreeSet<String> = items.iter().map(|i| i.key.pk.clone()).collect();
     assert_eq!(items.len(), 45);
@@ -378,10 +333,7 @@ async fn sort_key_conditions_select_the_same_items(s: Subject) {
     }
     let cases = [
         (SortCondition::BeginsWith("A#".into()), vec!["A#1", "A#2"]),
-        (
-            SortCondition::Between("A#2".into(), "B".into()),
-            vec!["A#2", "AB", "B"],
-        ),
+        (SortCondition::Between("A#2".into(), "B".into()), vec!["A#2", "AB", "B"]),
         (SortCondition::Below("A#2".into()), vec!["A", "A#1"]),
         (SortCondition::AtMost("A#2".into()), vec!["A", "A#1", "A#2"]),
         (SortCondition::Above("B".into()), vec!["B#1", "C"]),
@@ -415,10 +367,7 @@ async fn expired_items_are_invisible_before_any_sweeper_runs(s: Subject) {
     assert_eq!(s.store.get(&keys[0]).await.unwrap(), None);
     assert!(s.store.get(&keys[1]).await.unwrap().is_some());
     let listed = |store: Arc<dyn Store>| async move {
-        let page = store
-            .query(&Query::new(Index::Table, "TOKEN"))
-            .await
-            .unwrap();
+        let page = store.query(&Query::new(Index::Table, "TOKEN")).await.unwrap();
         page.items.into_iter().map(|i| i.key.sk).collect::<Vec<_>>()
     };
     assert_eq!(listed(s.store.clone()).await, ["1", "2"]);
@@ -438,19 +387,11 @@ async fn an_expired_item_counts_as_absent_for_conditions(s: Subject) {
     let now = s.clock.now_unix();
     let k = key("INVITE", "1");
     s.store
-        .put(
-            Item::new(k.clone())
-                .expiring_at(now - 1)
-                .with("state", "pending"),
-            None,
-        )
+        .put(Item::new(k.clone()).expiring_at(now - 1).with("state", "pending"), None)
         .await
         .unwrap();
 
-    let update = s
-        .store
-        .update(Update::new(k.clone()).set("state", "accepted"))
-        .await;
+    let update = s.store.update(Update::new(k.clone()).set("state", "accepted")).await;
     assert_eq!(update, Err(StoreError::ConditionFailed { index: 0 }));
     let check = s
         .store
@@ -462,10 +403,7 @@ async fn an_expired_item_counts_as_absent_for_conditions(s: Subject) {
     assert_eq!(check, Err(StoreError::ConditionFailed { index: 0 }));
 
     s.store
-        .put(
-            Item::new(k.clone()).with("state", "fresh"),
-            Some(Condition::NotExists),
-        )
+        .put(Item::new(k.clone()).with("state", "fresh"), Some(Condition::NotExists))
         .await
         .unwrap();
     assert_eq!(
@@ -479,10 +417,7 @@ async fn batch_get_returns_items_in_the_order_asked_for_any_number_of_keys(s: Su
         Item::new(key("B", &format!("{i:03}"))).with("i", i)
     })
     .await;
-    let mut keys: Vec<Key> = (0..150)
-        .rev()
-        .map(|i| key("B", &format!("{i:03}")))
-        .collect();
+    let mut keys: Vec<Key> = (0..150).rev().map(|i| key("B", &format!("{i:03}"))).collect();
     keys.insert(7, key("B", "missing"));
 
     let items = s.store.batch_get(&keys).await.unwrap();
@@ -518,18 +453,11 @@ async fn an_update_changes_only_what_it_names_and_bumps_the_version(s: Subject) 
 
     assert_eq!(updated.version, 2);
     assert_eq!(updated.attribute("name"), Some(&json!("pump 2")));
-    assert_eq!(
-        updated.attribute("firmware"),
-        Some(&json!({"version": "1.0"}))
-    );
+    assert_eq!(updated.attribute("firmware"), Some(&json!({"version": "1.0"})));
     assert_eq!(updated.attribute("notes"), None);
     assert_eq!(updated.attribute("reboots"), Some(&json!(1)));
     assert_eq!(s.store.get(&k).await.unwrap(), Some(updated));
-    let moved = s
-        .store
-        .query(&Query::new(Index::Gsi1, "ORG#2"))
-        .await
-        .unwrap();
+    let moved = s.store.query(&Query::new(Index::Gsi1, "ORG#2")).await.unwrap();
     assert_eq!(moved.items.len(), 1);
     assert!(
         s.store
@@ -542,10 +470,7 @@ async fn an_update_changes_only_what_it_names_and_bumps_the_version(s: Subject) 
 }
 
 async fn an_update_never_creates_an_item(s: Subject) {
-    let outcome = s
-        .store
-        .update(Update::new(key("NOPE", "1")).set("a", 1))
-        .await;
+    let outcome = s.store.update(Update::new(key("NOPE", "1")).set("a", 1)).await;
     assert_eq!(outcome, Err(StoreError::ConditionFailed { index: 0 }));
     assert_eq!(s.store.get(&key("NOPE", "1")).await.unwrap(), None);
 }
@@ -601,10 +526,7 @@ async fn a_conditional_delete_deletes_only_when_the_condition_holds(s: Subject) 
         Err(StoreError::ConditionFailed { index: 0 })
     );
     assert!(s.store.get(&k).await.unwrap().is_some());
-    s.store
-        .delete(&k, Some(Condition::VersionIs(1)))
-        .await
-        .unwrap();
+    s.store.delete(&k, Some(Condition::VersionIs(1))).await.unwrap();
     assert_eq!(s.store.get(&k).await.unwrap(), None);
     s.store
         .delete(&k, None)
@@ -614,11 +536,7 @@ async fn a_conditional_delete_deletes_only_when_the_condition_holds(s: Subject) 
 
 async fn a_cursor_from_another_partition_is_refused(s: Subject) {
     fill(&*s.store, "P", 3, |i| Item::new(key("P", &i.to_string()))).await;
-    let page = s
-        .store
-        .query(&Query::new(Index::Table, "P").limit(1))
-        .await
-        .unwrap();
+    let page = s.store.query(&Query::new(Index::Table, "P").limit(1)).await.unwrap();
     let cursor = page.next.expect("more pages");
 
     let misused = s
@@ -626,16 +544,11 @@ async fn a_cursor_from_another_partition_is_refused(s: Subject) {
         .query(&Query::new(Index::Table, "OTHER").after(Some(cursor.clone())))
         .await;
     assert_eq!(misused, Err(StoreError::InvalidCursor));
-    let wrong_index = s
-        .store
-        .query(&Query::new(Index::Gsi1, "P").after(Some(cursor)))
-        .await;
+    let wrong_index = s.store.query(&Query::new(Index::Gsi1, "P").after(Some(cursor))).await;
     assert_eq!(wrong_index, Err(StoreError::InvalidCursor));
 }
 
-async fn futures_join<T: Send + 'static>(
-    tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>,
-) -> Vec<T> {
+async fn futures_join<T: Send + 'static>(tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
     let mut outcomes = Vec::new();
     for task in tasks.collect::<Vec<_>>() {
         outcomes.push(task.await.expect("task completes"));
@@ -661,10 +574,7 @@ async fn the_embedded_store_keeps_its_items_across_a_restart() {
     let item = Item::new(key("ORG#1", "META")).with("name", "ABC Holdings");
     {
         let store = stratum_infra::store::sqlite::SqliteStore::open(&path, clock()).unwrap();
-        store
-            .put(item.clone(), Some(Condition::NotExists))
-            .await
-            .unwrap();
+        store.put(item.clone(), Some(Condition::NotExists)).await.unwrap();
     }
 
     let reopened = stratum_infra::store::sqlite::SqliteStore::open(&path, clock()).unwrap();
@@ -677,25 +587,14 @@ async fn the_dynamodb_adapter_counts_its_round_trips_per_operation() {
     let store = stratum_tests::dynamo_store(clock()).await;
     store.put(Item::new(key("A", "1")), None).await.unwrap();
     store.get(&key("A", "1")).await.unwrap();
-    store
-        .batch_get(&[key("A", "1"), key("A", "2")])
-        .await
-        .unwrap();
+    store.batch_get(&[key("A", "1"), key("A", "2")]).await.unwrap();
     store.query(&Query::new(Index::Table, "A")).await.unwrap();
 
     let counts = store.requests().take();
 
-    let expected = [
-        ("BatchGetItem", 1),
-        ("GetItem", 1),
-        ("PutItem", 1),
-        ("Query", 1),
-    ];
+    let expected = [("BatchGetItem", 1), ("GetItem", 1), ("PutItem", 1), ("Query", 1)];
     assert_eq!(counts, expected.map(|(op, n)| (op.to_string(), n)).into());
-    assert!(
-        store.requests().snapshot().is_empty(),
-        "take starts again from zero"
-    );
+    assert!(store.requests().snapshot().is_empty(), "take starts again from zero");
 }
 
 #[test]

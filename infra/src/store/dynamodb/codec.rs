@@ -43,10 +43,7 @@ pub fn key_map(key: &Key) -> AttributeMap {
 
 pub fn item_map(item: &Item) -> AttributeMap {
     let mut map = key_map(&item.key);
-    for (index_key, (pk, sk)) in [
-        (&item.gsi1, (GSI1PK, GSI1SK)),
-        (&item.gsi2, (GSI2PK, GSI2SK)),
-    ] {
+    for (index_key, (pk, sk)) in [(&item.gsi1, (GSI1PK, GSI1SK)), (&item.gsi2, (GSI2PK, GSI2SK))] {
         if let Some(IndexKey { pk: ipk, sk: isk }) = index_key {
             map.insert(pk.into(), s(ipk));
             map.insert(sk.into(), s(isk));
@@ -78,12 +75,8 @@ pub fn item_from_map(mut map: AttributeMap) -> Result<Item, StoreError> {
         pk: string(PK)?.ok_or_else(|| malformed(PK))?,
         sk: string(SK)?.ok_or_else(|| malformed(SK))?,
     };
-    let gsi1 = string(GSI1PK)?
-        .zip(string(GSI1SK)?)
-        .map(|(pk, sk)| IndexKey { pk, sk });
-    let gsi2 = string(GSI2PK)?
-        .zip(string(GSI2SK)?)
-        .map(|(pk, sk)| IndexKey { pk, sk });
+    let gsi1 = string(GSI1PK)?.zip(string(GSI1SK)?).map(|(pk, sk)| IndexKey { pk, sk });
+    let gsi2 = string(GSI2PK)?.zip(string(GSI2SK)?).map(|(pk, sk)| IndexKey { pk, sk });
     let number = |value: Option<AttributeValue>, name: &str| match value {
         Some(AttributeValue::N(n)) => n.parse::<i64>().map(Some).map_err(|_| malformed(name)),
         None => Ok(None),
@@ -154,11 +147,7 @@ pub fn to_attribute(value: &Value) -> AttributeValue {
         Value::Number(n) => AttributeValue::N(n.to_string()),
         Value::String(text) => AttributeValue::S(text.clone()),
         Value::Array(values) => AttributeValue::L(values.iter().map(to_attribute).collect()),
-        Value::Object(map) => AttributeValue::M(
-            map.iter()
-                .map(|(k, v)| (k.clone(), to_attribute(v)))
-                .collect(),
-        ),
+        Value::Object(map) => AttributeValue::M(map.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect()),
     }
 }
 
@@ -168,21 +157,14 @@ fn from_attribute(value: AttributeValue) -> Result<Value, StoreError> {
         AttributeValue::Bool(b) => Value::Bool(b),
         AttributeValue::N(n) => Value::Number(parse_number(&n)?),
         AttributeValue::S(text) => Value::String(text),
-        AttributeValue::L(values) => Value::Array(
-            values
-                .into_iter()
-                .map(from_attribute)
-                .collect::<Result<_, _>>()?,
-        ),
+        AttributeValue::L(values) => Value::Array(values.into_iter().map(from_attribute).collect::<Result<_, _>>()?),
         AttributeValue::M(map) => Value::Object(
             map.into_iter()
                 .map(|(k, v)| Ok((k, from_attribute(v)?)))
                 .collect::<Result<_, StoreError>>()?,
         ),
         other => {
-            return Err(StoreError::Invalid(format!(
-                "unsupported attribute type {other:?}"
-            )));
+            return Err(StoreError::Invalid(format!("unsupported attribute type {other:?}")));
         }
     })
 }
@@ -214,10 +196,7 @@ mod tests {
         let item = Item::new(Key::new("P", "S"))
             .with_gsi2(IndexKey::new("G", "H"))
             .expiring_at(1_700_000_000)
-            .with(
-                "nested",
-                json!({"a": [1, 2.5, null, true, "x"], "version": "v2"}),
-            )
+            .with("nested", json!({"a": [1, 2.5, null, true, "x"], "version": "v2"}))
             .with("big", u64::MAX);
         assert_eq!(item_from_map(item_map(&item)), Ok(item));
     }

@@ -16,20 +16,12 @@ pub struct RequestCounter(Arc<Mutex<RequestCounts>>);
 
 impl RequestCounter {
     pub fn snapshot(&self) -> RequestCounts {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 
     /// Returns the counts so far and starts again from zero.
     pub fn take(&self) -> RequestCounts {
-        std::mem::take(
-            &mut *self
-                .0
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        )
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 }
 
@@ -44,10 +36,7 @@ impl Intercept for RequestCounter {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let operation = cfg
-            .load::<Metadata>()
-            .map_or("unknown", Metadata::name)
-            .to_owned();
+        let operation = cfg.load::<Metadata>().map_or("unknown", Metadata::name).to_owned();
         *self
             .0
             .lock()

@@ -40,11 +40,7 @@ impl Expression {
     /// arbitrary text, so they get numbered placeholders.
     fn data_path(&mut self, attribute: &str) -> String {
         let data = self.name(DATA);
-        let placeholder = match self
-            .names
-            .iter()
-            .find(|(_, name)| name.as_str() == attribute)
-        {
+        let placeholder = match self.names.iter().find(|(_, name)| name.as_str() == attribute) {
             Some((placeholder, _)) if placeholder.starts_with("#a") => placeholder.clone(),
             _ => {
                 let placeholder = format!("#a{}", self.names.len());
@@ -89,10 +85,7 @@ impl Expression {
             Condition::Exists => self.live(),
             Condition::VersionIs(version) => {
                 let live = self.live();
-                let (name, value) = (
-                    self.name(VERSION),
-                    self.value(AttributeValue::N(version.to_string())),
-                );
+                let (name, value) = (self.name(VERSION), self.value(AttributeValue::N(version.to_string())));
                 format!("({live} AND {name} = {value})")
             }
             Condition::AttributeEquals(attribute, value) => {
@@ -131,20 +124,14 @@ impl Expression {
             let by = self.value(AttributeValue::N(by.to_string()));
             set.push(format!("{path} = if_not_exists({path}, {zero}) + {by}"));
         }
-        for (index_key, (pk_name, sk_name)) in [
-            (&update.gsi1, (GSI1PK, GSI1SK)),
-            (&update.gsi2, (GSI2PK, GSI2SK)),
-        ] {
+        for (index_key, (pk_name, sk_name)) in [(&update.gsi1, (GSI1PK, GSI1SK)), (&update.gsi2, (GSI2PK, GSI2SK))] {
             if let Some(key) = index_key {
                 let (pk, pk_value) = (self.name(pk_name), self.value(s(&key.pk)));
                 let (sk, sk_value) = (self.name(sk_name), self.value(s(&key.sk)));
                 set.push(format!("{pk} = {pk_value}, {sk} = {sk_value}"));
             }
         }
-        let (version, one) = (
-            self.name(VERSION),
-            self.value(AttributeValue::N("1".into())),
-        );
+        let (version, one) = (self.name(VERSION), self.value(AttributeValue::N("1".into())));
         set.push(format!("{version} = {version} + {one}"));
         let mut expression = format!("SET {}", set.join(", "));
         if !update.remove.is_empty() {

@@ -18,12 +18,9 @@ use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
-use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem};
 use codec::{
-    AttributeMap, cursor_from_map, cursor_map, index_key_names, index_name, item_from_map,
-    item_map, key_map, s,
+    AttributeMap, cursor_from_map, cursor_map, index_key_names, index_name, item_from_map, item_map, key_map, s,
 };
 use expression::Expression;
 use rand::Rng;
@@ -32,8 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use stratum_shared::clock::Clock;
 use stratum_shared::store::{
-    Condition, Cursor, Item, Key, Page, Query, SortCondition, Store, StoreError, Update, Write,
-    check_transaction,
+    Condition, Cursor, Item, Key, Page, Query, SortCondition, Store, StoreError, Update, Write, check_transaction,
 };
 
 /// BatchGetItem's limit on keys per request.
@@ -148,11 +144,10 @@ impl DynamoStore {
                 Write::Put { item, condition } => {
                     TransactWriteItem::builder().put(self.put_request(item, condition.as_ref()))
                 }
-                Write::Update(update) => {
-                    TransactWriteItem::builder().update(self.update_request(update))
+                Write::Update(update) => TransactWriteItem::builder().update(self.update_request(update)),
+                Write::Delete { key, condition } => {
+                    TransactWriteItem::builder().delete(self.delete_request(key, condition.as_ref()))
                 }
-                Write::Delete { key, condition } => TransactWriteItem::builder()
-                    .delete(self.delete_request(key, condition.as_ref())),
                 Write::Check { key, condition } => {
                     TransactWriteItem::builder().condition_check(self.check_request(key, condition))
                 }
@@ -173,21 +168,13 @@ impl DynamoStore {
             return Err(backend(error));
         };
         let reasons = canceled.cancellation_reasons();
-        if let Some(index) = reasons
-            .iter()
-            .position(|r| r.code() == Some("ConditionalCheckFailed"))
-        {
+        if let Some(index) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
             return Err(StoreError::ConditionFailed { index });
         }
-        if reasons
-            .iter()
-            .any(|r| r.code() == Some("TransactionConflict"))
-        {
+        if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
             return Err(StoreError::Contention);
         }
-        Err(StoreError::Unavailable(format!(
-            "transaction cancelled: {reasons:?}"
-        )))
+        Err(StoreError::Unavailable(format!("transaction cancelled: {reasons:?}")))
     }
 }
 
@@ -221,11 +208,7 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(backend)?;
-        output
-            .item
-            .map(|map| self.live(map))
-            .transpose()
-            .map(Option::flatten)
+        output.item.map(|map| self.live(map)).transpose().map(Option::flatten)
     }
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
@@ -254,11 +237,7 @@ impl Store for DynamoStore {
                         found.insert(item.key.clone(), item);
                     }
                 }
-                match output
-                    .unprocessed_keys
-                    .unwrap_or_default()
-                    .remove(&self.table)
-                {
+                match output.unprocessed_keys.unwrap_or_default().remove(&self.table) {
                     Some(unprocessed) if !unprocessed.keys().is_empty() => {
                         pending = unprocessed;
                         back_off(attempt).await;
@@ -283,9 +262,7 @@ impl Store for DynamoStore {
             .await
             .map(drop)
             .map_err(|error| match error.as_service_error() {
-                Some(e) if e.is_conditional_check_failed_exception() => {
-                    StoreError::ConditionFailed { index: 0 }
-                }
+                Some(e) if e.is_conditional_check_failed_exception() => StoreError::ConditionFailed { index: 0 },
                 _ => backend(error),
             })
     }
@@ -305,9 +282,7 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(|error| match error.as_service_error() {
-                Some(e) if e.is_conditional_check_failed_exception() => {
-                    StoreError::ConditionFailed { index: 0 }
-                }
+                Some(e) if e.is_conditional_check_failed_exception() => StoreError::ConditionFailed { index: 0 },
                 _ => backend(error),
             })?;
         item_from_map(output.attributes.unwrap_or_default())
@@ -326,9 +301,7 @@ impl Store for DynamoStore {
             .await
             .map(drop)
             .map_err(|error| match error.as_service_error() {
-                Some(e) if e.is_conditional_check_failed_exception() => {
-                    StoreError::ConditionFailed { index: 0 }
-                }
+                Some(e) if e.is_conditional_check_failed_exception() => StoreError::ConditionFailed { index: 0 },
                 _ => backend(error),
             })
     }

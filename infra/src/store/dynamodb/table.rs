@@ -5,8 +5,8 @@ use super::codec::{GSI1PK, GSI1SK, GSI2PK, GSI2SK, PK, SK, TTL, index_name};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use stratum_shared::store::{Index, StoreError};
 
@@ -33,19 +33,14 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
             .build()
             .expect("complete")
     });
-    let indexes =
-        [(Index::Gsi1, GSI1PK, GSI1SK), (Index::Gsi2, GSI2PK, GSI2SK)].map(|(index, pk, sk)| {
-            GlobalSecondaryIndex::builder()
-                .index_name(index_name(index).expect("a GSI has a name"))
-                .set_key_schema(Some(key_schema(pk, sk)))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
-                .build()
-                .expect("complete")
-        });
+    let indexes = [(Index::Gsi1, GSI1PK, GSI1SK), (Index::Gsi2, GSI2PK, GSI2SK)].map(|(index, pk, sk)| {
+        GlobalSecondaryIndex::builder()
+            .index_name(index_name(index).expect("a GSI has a name"))
+            .set_key_schema(Some(key_schema(pk, sk)))
+            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .build()
+            .expect("complete")
+    });
     client
         .create_table()
         .table_name(table)

@@ -29,10 +29,7 @@ async fn a_person_registers_confirms_and_signs_in_to_their_personal_organisation
         )
         .await;
     assert_eq!(registered.status, 201, "{registered:?}");
-    assert_eq!(
-        registered.body["email"], email,
-        "the address is stored normalised"
-    );
+    assert_eq!(registered.body["email"], email, "the address is stored normalised");
     let name = registered.body["name"].as_str().unwrap();
     assert!(
         name.starts_with("Jane Doe "),
@@ -71,22 +68,10 @@ async fn a_person_registers_confirms_and_signs_in_to_their_personal_organisation
         "exactly one membership: the personal organisation"
     );
     assert_eq!(memberships[0]["kind"], "personal");
-    assert_eq!(
-        memberships[0]["organisation_name"], name,
-        "T2: named after the person"
-    );
-    assert_eq!(
-        memberships[0]["roles"],
-        json!(["owner", "billing_admin", "member"])
-    );
-    assert_eq!(
-        me.body["default_organisation_id"],
-        memberships[0]["organisation_id"]
-    );
-    assert_eq!(
-        me.body["personal_organisation_id"],
-        memberships[0]["organisation_id"]
-    );
+    assert_eq!(memberships[0]["organisation_name"], name, "T2: named after the person");
+    assert_eq!(memberships[0]["roles"], json!(["owner", "billing_admin", "member"]));
+    assert_eq!(me.body["default_organisation_id"], memberships[0]["organisation_id"]);
+    assert_eq!(me.body["personal_organisation_id"], memberships[0]["organisation_id"]);
     assert!(me.headers.contains_key("etag"));
 }
 
@@ -119,10 +104,7 @@ async fn signing_in_before_confirming_is_refused(world: &World) {
             Some(json!({ "email": email, "password": "not the password at all" })),
         )
         .await;
-    assert_eq!(
-        wrong.status, 401,
-        "a wrong password says nothing about confirmation"
-    );
+    assert_eq!(wrong.status, 401, "a wrong password says nothing about confirmation");
 }
 
 async fn registration_answers_every_bad_field_at_once(world: &World) {
@@ -159,14 +141,9 @@ async fn registration_answers_every_bad_field_at_once(world: &World) {
         ),
     ];
     for (body, expected, reason) in cases {
-        let reply = world
-            .call("POST", "/api/auth/register", None, Some(body))
-            .await;
+        let reply = world.call("POST", "/api/auth/register", None, Some(body)).await;
         assert_eq!(reply.status, 422, "{reason}: {reply:?}");
-        assert_eq!(
-            reply.headers["content-type"], "application/problem+json",
-            "{reason}"
-        );
+        assert_eq!(reply.headers["content-type"], "application/problem+json", "{reason}");
         let expected: Vec<(String, String)> = expected
             .into_iter()
             .map(|(f, c)| (f.to_owned(), c.to_owned()))
@@ -174,12 +151,7 @@ async fn registration_answers_every_bad_field_at_once(world: &World) {
         assert_eq!(reply.field_errors(), expected, "{reason}");
     }
     let not_json = world
-        .call_with(
-            "POST",
-            "/api/auth/register",
-            &[("content-type", "text/plain")],
-            None,
-        )
+        .call_with("POST", "/api/auth/register", &[("content-type", "text/plain")], None)
         .await;
     assert_eq!(not_json.status, 415);
 }
@@ -231,23 +203,13 @@ async fn a_confirmation_link_works_once_and_not_after_it_expires(world: &World) 
     let token = world.token_from_mail(&email, 1).await;
     assert_eq!(
         world
-            .call(
-                "POST",
-                "/api/auth/confirm-email",
-                None,
-                Some(json!({ "token": token }))
-            )
+            .call("POST", "/api/auth/confirm-email", None, Some(json!({ "token": token })))
             .await
             .status,
         204
     );
     let reused = world
-        .call(
-            "POST",
-            "/api/auth/confirm-email",
-            None,
-            Some(json!({ "token": token })),
-        )
+        .call("POST", "/api/auth/confirm-email", None, Some(json!({ "token": token })))
         .await;
     assert_eq!((reused.status, reused.code()), (410, "token_used"));
 
@@ -263,12 +225,7 @@ async fn a_confirmation_link_works_once_and_not_after_it_expires(world: &World) 
     let token = world.token_from_mail(&late, 1).await;
     world.clock.advance(chrono::Duration::hours(49));
     let expired = world
-        .call(
-            "POST",
-            "/api/auth/confirm-email",
-            None,
-            Some(json!({ "token": token })),
-        )
+        .call("POST", "/api/auth/confirm-email", None, Some(json!({ "token": token })))
         .await;
     assert_eq!((expired.status, expired.code()), (410, "token_expired"));
 }
@@ -298,9 +255,7 @@ async fn the_caller_renames_themselves_and_their_personal_organisation(world: &W
 async fn the_default_organisation_must_be_one_of_the_callers_memberships(world: &World) {
     let (access, _) = world.signed_up(&address("default")).await;
     let (other, _) = world.signed_up(&address("other")).await;
-    let others_org =
-        world.call("GET", "/api/me", Some(&other), None).await.body["personal_organisation_id"]
-            .clone();
+    let others_org = world.call("GET", "/api/me", Some(&other), None).await.body["personal_organisation_id"].clone();
 
     let reply = world
         .call(
@@ -313,15 +268,10 @@ async fn the_default_organisation_must_be_one_of_the_callers_memberships(world: 
     assert_eq!(reply.status, 422);
     assert_eq!(
         reply.field_errors(),
-        vec![(
-            "default_organisation_id".to_owned(),
-            "not_a_membership".to_owned()
-        )]
+        vec![("default_organisation_id".to_owned(), "not_a_membership".to_owned())]
     );
 
-    let own =
-        world.call("GET", "/api/me", Some(&access), None).await.body["personal_organisation_id"]
-            .clone();
+    let own = world.call("GET", "/api/me", Some(&access), None).await.body["personal_organisation_id"].clone();
     let kept = world
         .call(
             "PATCH",
@@ -336,11 +286,7 @@ async fn the_default_organisation_must_be_one_of_the_callers_memberships(world: 
 
 async fn an_update_with_a_stale_etag_is_refused(world: &World) {
     let (access, _) = world.signed_up(&address("etag")).await;
-    let etag = world
-        .call("GET", "/api/me", Some(&access), None)
-        .await
-        .headers["etag"]
-        .clone();
+    let etag = world.call("GET", "/api/me", Some(&access), None).await.headers["etag"].clone();
     let auth = format!("Bearer {access}");
     let headers = [
         ("authorization", auth.as_str()),
@@ -349,21 +295,11 @@ async fn an_update_with_a_stale_etag_is_refused(world: &World) {
     ];
 
     let first = world
-        .call_with(
-            "PATCH",
-            "/api/me",
-            &headers,
-            Some(json!({ "name": "First" })),
-        )
+        .call_with("PATCH", "/api/me", &headers, Some(json!({ "name": "First" })))
         .await;
     assert_eq!(first.status, 200, "{first:?}");
     let stale = world
-        .call_with(
-            "PATCH",
-            "/api/me",
-            &headers,
-            Some(json!({ "name": "Second" })),
-        )
+        .call_with("PATCH", "/api/me", &headers, Some(json!({ "name": "Second" })))
         .await;
 
     assert_eq!((stale.status, stale.code()), (412, "precondition_failed"));
@@ -403,14 +339,8 @@ async fn forgotten_password_answers_the_same_for_unknown_addresses(world: &World
         .await;
 
     assert_eq!((known.status, &known.body), (202, &serde_json::Value::Null));
-    assert_eq!(
-        (unknown.status, &unknown.body),
-        (202, &serde_json::Value::Null)
-    );
-    assert_eq!(
-        (malformed.status, &malformed.body),
-        (202, &serde_json::Value::Null)
-    );
+    assert_eq!((unknown.status, &unknown.body), (202, &serde_json::Value::Null));
+    assert_eq!((malformed.status, &malformed.body), (202, &serde_json::Value::Null));
     let mails = world.mails_to(&email, 2).await;
     assert_eq!(mails.len(), 2, "confirmation, then reset");
     assert_eq!(mails[1].subject, "Reset your Stratum password");

@@ -41,21 +41,13 @@ async fn a_suspended_user_is_locked_out_at_once_and_can_be_reactivated(world: &W
         .to_owned();
 
     let suspended = world
-        .call(
-            "POST",
-            &format!("/api/users/{id}/suspend"),
-            Some(&admin),
-            None,
-        )
+        .call("POST", &format!("/api/users/{id}/suspend"), Some(&admin), None)
         .await;
 
     assert_eq!(suspended.status, 200, "{suspended:?}");
     assert_eq!(suspended.body["access"], "suspended");
     assert_eq!(
-        world
-            .call("GET", "/api/me", Some(&access), None)
-            .await
-            .status,
+        world.call("GET", "/api/me", Some(&access), None).await.status,
         401,
         "the access token stops working at once"
     );
@@ -82,12 +74,7 @@ async fn a_suspended_user_is_locked_out_at_once_and_can_be_reactivated(world: &W
     assert_eq!((login.status, login.code()), (403, "account_suspended"));
 
     let reactivated = world
-        .call(
-            "POST",
-            &format!("/api/users/{id}/reactivate"),
-            Some(&admin),
-            None,
-        )
+        .call("POST", &format!("/api/users/{id}/reactivate"), Some(&admin), None)
         .await;
     assert_eq!(reactivated.body["access"], "active");
     assert_eq!(
@@ -115,35 +102,20 @@ async fn only_platform_admins_see_and_suspend_users(world: &World) {
         .to_owned();
 
     let seen = world
-        .call(
-            "GET",
-            &format!("/api/users/{person_id}"),
-            Some(&admin),
-            None,
-        )
+        .call("GET", &format!("/api/users/{person_id}"), Some(&admin), None)
         .await;
     assert_eq!(seen.status, 200);
     assert!(seen.body.get("password_hash").is_none());
     assert_eq!(
         world
-            .call(
-                "GET",
-                &format!("/api/users/{admin_id}"),
-                Some(&person),
-                None
-            )
+            .call("GET", &format!("/api/users/{admin_id}"), Some(&person), None)
             .await
             .status,
         404
     );
     assert_eq!(
         world
-            .call(
-                "POST",
-                &format!("/api/users/{admin_id}/suspend"),
-                Some(&person),
-                None
-            )
+            .call("POST", &format!("/api/users/{admin_id}/suspend"), Some(&person), None)
             .await
             .status,
         404
@@ -159,34 +131,19 @@ async fn only_platform_admins_see_and_suspend_users(world: &World) {
     assert_eq!(reactivated_by_person.status, 404);
     assert_eq!(
         world
-            .call(
-                "POST",
-                &format!("/api/users/{person_id}/suspend"),
-                None,
-                None
-            )
+            .call("POST", &format!("/api/users/{person_id}/suspend"), None, None)
             .await
             .status,
         401
     );
     let own = world
-        .call(
-            "POST",
-            &format!("/api/users/{admin_id}/suspend"),
-            Some(&admin),
-            None,
-        )
+        .call("POST", &format!("/api/users/{admin_id}/suspend"), Some(&admin), None)
         .await;
     assert_eq!((own.status, own.code()), (409, "cannot_suspend_self"));
     let unknown = uuid::Uuid::new_v4();
     assert_eq!(
         world
-            .call(
-                "POST",
-                &format!("/api/users/{unknown}/suspend"),
-                Some(&admin),
-                None
-            )
+            .call("POST", &format!("/api/users/{unknown}/suspend"), Some(&admin), None)
             .await
             .status,
         404

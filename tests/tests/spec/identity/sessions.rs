@@ -31,13 +31,7 @@ async fn a_refresh_token_is_rotated_on_every_use(world: &World) {
     let new_refresh = renewed.body["refresh_token"].as_str().unwrap();
     assert_ne!(new_refresh, refresh);
     let access = renewed.body["access_token"].as_str().unwrap();
-    assert_eq!(
-        world
-            .call("GET", "/api/me", Some(access), None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(world.call("GET", "/api/me", Some(access), None).await.status, 200);
     let again = world
         .call(
             "POST",
@@ -59,10 +53,7 @@ async fn reusing_a_rotated_refresh_token_ends_the_whole_session(world: &World) {
             Some(json!({ "refresh_token": stolen })),
         )
         .await;
-    let current = legitimate.body["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let current = legitimate.body["refresh_token"].as_str().unwrap().to_owned();
 
     let replay = world
         .call(
@@ -130,9 +121,7 @@ async fn a_person_lists_and_revokes_their_own_sessions_only(world: &World) {
     let (_, phone_refresh) = world.login(&email, super::world::PASSWORD).await;
     let (stranger, _) = world.signed_up(&address("stranger")).await;
 
-    let listed = world
-        .call("GET", "/api/me/sessions", Some(&laptop), None)
-        .await;
+    let listed = world.call("GET", "/api/me/sessions", Some(&laptop), None).await;
     assert_eq!(listed.status, 200);
     let sessions = listed.body["items"].as_array().unwrap();
     assert_eq!(sessions.len(), 2);
@@ -144,24 +133,14 @@ async fn a_person_lists_and_revokes_their_own_sessions_only(world: &World) {
         .to_owned();
 
     let by_stranger = world
-        .call(
-            "DELETE",
-            &format!("/api/me/sessions/{phone}"),
-            Some(&stranger),
-            None,
-        )
+        .call("DELETE", &format!("/api/me/sessions/{phone}"), Some(&stranger), None)
         .await;
     assert_eq!(
         by_stranger.status, 404,
         "another person's session does not exist for them"
     );
     let revoked = world
-        .call(
-            "DELETE",
-            &format!("/api/me/sessions/{phone}"),
-            Some(&laptop),
-            None,
-        )
+        .call("DELETE", &format!("/api/me/sessions/{phone}"), Some(&laptop), None)
         .await;
     assert_eq!(revoked.status, 204);
     assert_eq!(
@@ -178,12 +157,7 @@ async fn a_person_lists_and_revokes_their_own_sessions_only(world: &World) {
     );
     assert_eq!(
         world
-            .call(
-                "DELETE",
-                &format!("/api/me/sessions/{phone}"),
-                Some(&laptop),
-                None
-            )
+            .call("DELETE", &format!("/api/me/sessions/{phone}"), Some(&laptop), None)
             .await
             .status,
         404
@@ -201,31 +175,19 @@ async fn the_api_refuses_missing_and_forged_access_tokens(world: &World) {
     let missing = world.call("GET", "/api/me", None, None).await;
     assert_eq!((missing.status, missing.code()), (401, "unauthenticated"));
     assert_eq!(missing.headers["www-authenticate"], "Bearer");
-    assert_eq!(
-        world
-            .call("GET", "/api/me", Some("garbage"), None)
-            .await
-            .status,
-        401
-    );
+    assert_eq!(world.call("GET", "/api/me", Some("garbage"), None).await.status, 401);
 
     let (access, _) = world.signed_up(&address("forged")).await;
     let mut parts: Vec<String> = access.split('.').map(str::to_owned).collect();
     parts[1] = parts[1].chars().rev().collect();
     assert_eq!(
-        world
-            .call("GET", "/api/me", Some(&parts.join(".")), None)
-            .await
-            .status,
+        world.call("GET", "/api/me", Some(&parts.join(".")), None).await.status,
         401
     );
 
     world.clock.advance(chrono::Duration::minutes(16));
     assert_eq!(
-        world
-            .call("GET", "/api/me", Some(&access), None)
-            .await
-            .status,
+        world.call("GET", "/api/me", Some(&access), None).await.status,
         401,
         "access tokens last 15 minutes"
     );

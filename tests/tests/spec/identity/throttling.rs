@@ -20,11 +20,7 @@ async fn fifty_concurrent_wrong_passwords_get_five_tries_then_429(world: &World)
     let attempts = (0..50).map(|_| {
         let body = json!({ "email": email, "password": "guessing wildly now" });
         let world = world.clone();
-        async move {
-            world
-                .call("POST", "/api/auth/login", None, Some(body))
-                .await
-        }
+        async move { world.call("POST", "/api/auth/login", None, Some(body)).await }
     });
     let replies = futures_util_join(attempts).await;
 
@@ -62,11 +58,7 @@ async fn the_wait_grows_and_ends(world: &World) {
 
     world.clock.advance(chrono::Duration::seconds(1));
     assert_eq!(attempt("wrong wrong wrong wrong").await.status, 401);
-    assert_eq!(
-        attempt(PASSWORD).await.headers["retry-after"],
-        "2",
-        "the wait doubles"
-    );
+    assert_eq!(attempt(PASSWORD).await.headers["retry-after"], "2", "the wait doubles");
 
     world.clock.advance(chrono::Duration::seconds(2));
     assert_eq!(attempt(PASSWORD).await.status, 200);
@@ -79,13 +71,15 @@ async fn the_wait_grows_and_ends(world: &World) {
 
 async fn one_source_address_trying_many_accounts_is_throttled(world: &World) {
     for n in 0..50 {
-        let reply = world.call("POST", "/api/auth/login", None, Some(json!({ "email": address(&format!("spray{n}")), "password": "guessing wildly now" }))).await;
-        assert_eq!(
-            reply.status,
-            401,
-            "attempt {n} from {}",
-            world.source_address()
-        );
+        let reply = world
+            .call(
+                "POST",
+                "/api/auth/login",
+                None,
+                Some(json!({ "email": address(&format!("spray{n}")), "password": "guessing wildly now" })),
+            )
+            .await;
+        assert_eq!(reply.status, 401, "attempt {n} from {}", world.source_address());
     }
     let next = world
         .call(
@@ -111,11 +105,7 @@ async fn fifty_concurrent_registrations_of_one_address_create_one_user(world: &W
     let registrations = (0..50).map(|n| {
         let body = json!({ "email": variants[n % variants.len()], "password": PASSWORD });
         let world = world.clone();
-        async move {
-            world
-                .call("POST", "/api/auth/register", None, Some(body))
-                .await
-        }
+        async move { world.call("POST", "/api/auth/register", None, Some(body)).await }
     });
     let replies = futures_util_join(registrations).await;
 
@@ -131,17 +121,11 @@ async fn fifty_concurrent_registrations_of_one_address_create_one_user(world: &W
             .filter(|r| r.status != 201)
             .all(|r| r.status == 409 && r.code() == "email_taken")
     );
-    assert_eq!(
-        world.mails_to(&email, 1).await.len(),
-        1,
-        "one confirmation e-mail"
-    );
+    assert_eq!(world.mails_to(&email, 1).await.len(), 1, "one confirmation e-mail");
 }
 
 /// Runs every future concurrently on this task and collects their outputs in order.
-async fn futures_util_join<F: std::future::Future>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<F::Output> {
+async fn futures_util_join<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
     let mut pinned: Vec<_> = futures.map(Box::pin).collect();
     let mut outputs: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
     std::future::poll_fn(|cx| {

@@ -9,7 +9,6 @@
 //!
 //! Both run on a manual clock, so expiry and throttling are tested without sleeping.
 
-use aws_lambda_events::sqs::SqsEvent;
 use chrono::{TimeZone, Utc};
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
 use lambda_http::request::LambdaRequest;
@@ -67,11 +66,7 @@ pub struct Mail {
 impl Mail {
     /// The token in the mail's link (`…?token=…`).
     pub fn token(&self) -> String {
-        let start = self
-            .body
-            .find("token=")
-            .expect("the mail has a link with a token")
-            + "token=".len();
+        let start = self.body.find("token=").expect("the mail has a link with a token") + "token=".len();
         self.body[start..]
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
@@ -108,9 +103,7 @@ pub struct World {
 }
 
 fn clock() -> Arc<ManualClock> {
-    Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
-    ))
+    Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()))
 }
 
 impl World {
@@ -169,9 +162,7 @@ impl World {
             store,
             notifier,
         };
-        let router = stratum_infra::lambda::with_source_address(
-            stratum_identity::api(identity.clone()).into_router(),
-        );
+        let router = stratum_infra::lambda::with_source_address(stratum_identity::api(identity.clone()).into_router());
         World {
             clock,
             identity,
@@ -188,28 +179,13 @@ impl World {
         &self.source
     }
 
-    pub async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
         let auth = token.map(|token| format!("Bearer {token}"));
-        let headers: Vec<(&str, &str)> = auth
-            .iter()
-            .map(|value| ("authorization", value.as_str()))
-            .collect();
+        let headers: Vec<(&str, &str)> = auth.iter().map(|value| ("authorization", value.as_str())).collect();
         self.call_with(method, path, &headers, body).await
     }
 
-    pub async fn call_with(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Option<Value>,
-    ) -> Reply {
+    pub async fn call_with(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<Value>) -> Reply {
         match &self.transport {
             Transport::Local { base, client, .. } => {
                 let mut request = client.request(method.parse().unwrap(), format!("{base}{path}"));
@@ -236,8 +212,7 @@ impl World {
                 }
             }
             Transport::Lambda { router, .. } => {
-                let mut event: Value =
-                    serde_json::from_str(&stratum_tests::event("apigw-v2-register.json")).unwrap();
+                let mut event: Value = serde_json::from_str(&stratum_tests::event("apigw-v2-register.json")).unwrap();
                 event["routeKey"] = json!("$default");
                 event["rawPath"] = json!(path);
                 event["requestContext"]["routeKey"] = json!("$default");
@@ -287,9 +262,7 @@ impl World {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let mails = match &self.transport {
-                Transport::Local { server, .. } => {
-                    read_eml_folder(&server.as_ref().unwrap().mail_dir, to)
-                }
+                Transport::Local { server, .. } => read_eml_folder(&server.as_ref().unwrap().mail_dir, to),
                 Transport::Lambda { pipeline, .. } => {
                     pipeline.deliver_pending().await;
                     read_moto_sent_mail(to).await
@@ -326,14 +299,9 @@ impl World {
         assert_eq!(registered.status, 201, "{registered:?}");
         let token = self.token_from_mail(email, 1).await;
         assert_eq!(
-            self.call(
-                "POST",
-                "/api/auth/confirm-email",
-                None,
-                Some(json!({ "token": token }))
-            )
-            .await
-            .status,
+            self.call("POST", "/api/auth/confirm-email", None, Some(json!({ "token": token })))
+                .await
+                .status,
             204
         );
         self.login(email, PASSWORD).await
@@ -391,29 +359,8 @@ fn read_eml_folder(folder: &PathBuf, to: &str) -> Vec<Mail> {
 }
 
 async fn read_moto_sent_mail(to: &str) -> Vec<Mail> {
-    let data: Value = reqwest::get(format!(
-        "{}/moto-api/data.json",
-        stratum_tests::moto().endpoint
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    data["ses"]["Message"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|message| {
-            message["destinations"]["ToAddresses"]
-                .as_array()
-                .is_some_and(|to_list| to_list.iter().any(|a| a == to))
-        })
-        .map(|message| Mail {
-            subject: message["subject"].as_str().unwrap_or_default().to_owned(),
-            body: message["body"].as_str().unwrap_or_default().to_owned(),
-        })
-        .collect()
+    let sent = stratum_tests::moto_sent_mail(to).await;
+    sent.into_iter().map(|(subject, body)| Mail { subject, body }).collect()
 }
 
 impl MailPipeline {
@@ -437,20 +384,14 @@ impl MailPipeline {
             if messages.is_empty() {
                 return;
             }
-            let mut event: Value =
-                serde_json::from_str(&stratum_tests::event("sqs-outbox.json")).unwrap();
-            let template = event["Records"][0].clone();
-            event["Records"] = messages
+            let records: Vec<(String, String, String)> = messages
                 .iter()
-                .map(|message| {
-                    let mut record = template.clone();
-                    record["messageId"] = json!(message.message_id());
-                    record["receiptHandle"] = json!(message.receipt_handle());
-                    record["body"] = json!(message.body());
-                    record
+                .map(|m| {
+                    let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
+                    (text(m.message_id()), text(m.receipt_handle()), text(m.body()))
                 })
                 .collect();
-            let event: SqsEvent = serde_json::from_value(event).unwrap();
+            let event = stratum_tests::sqs_event(&records);
             let response = self.notifier.handle(event).await;
             assert!(
                 response.batch_item_failures.is_empty(),
