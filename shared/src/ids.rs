@@ -50,6 +50,10 @@ id_type!(
     /// A message waiting in the outbox.
     MessageId
 );
+id_type!(
+    /// An audit event; time-ordered, so the trail sorts by id.
+    AuditEventId
+);
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,7 @@
 //! keys; `#` inside a value is escaped so a value can never forge another segment.
 
 use crate::identity::Email;
-use crate::ids::{MessageId, OrganisationId, SessionId, UserId};
+use crate::ids::{AuditEventId, MessageId, OrganisationId, SessionId, UserId};
 use crate::store::{IndexKey, Key};
 
 const SEPARATOR: char = '#';
@@ -110,6 +110,55 @@ pub fn outbox_message(message: MessageId) -> Key {
 /// Marks a message as delivered, so a redelivered copy is not sent twice.
 pub fn delivery(message: MessageId) -> Key {
     Key::new(compose(&["DELIVERY", &message.to_string()]), "DELIVERY")
+}
+
+/// GSI1 key of a company: its root's companies.
+pub fn company_of(root: OrganisationId, company: OrganisationId) -> IndexKey {
+    IndexKey::new(
+        compose(&["ORG", &root.to_string()]),
+        compose(&["COMPANY", &company.to_string()]),
+    )
+}
+
+/// GSI1 partition of an organisation: its members (`MEMBER#…`) and, for a root, its
+/// companies (`COMPANY#…`).
+pub fn organisation_index_partition(organisation: OrganisationId) -> String {
+    compose(&["ORG", &organisation.to_string()])
+}
+
+pub const MEMBERS_PREFIX: &str = "MEMBER#";
+pub const COMPANIES_PREFIX: &str = "COMPANY#";
+
+/// GSI2 partition listing every shared organisation, for platform admins.
+pub const ALL_ORGANISATIONS: &str = "ORGANISATIONS";
+
+pub fn organisation_everywhere(organisation: OrganisationId) -> IndexKey {
+    IndexKey::new(ALL_ORGANISATIONS, compose(&["ORG", &organisation.to_string()]))
+}
+
+/// The platform settings item.
+pub fn platform_settings() -> Key {
+    Key::new("PLATFORM", "SETTINGS")
+}
+
+/// An organisation's audit trail (or the platform's, for events outside any organisation),
+/// in time order.
+pub fn audit_partition(organisation: Option<OrganisationId>) -> String {
+    match organisation {
+        Some(organisation) => compose(&["AUDIT", &organisation.to_string()]),
+        None => compose(&["AUDIT", "PLATFORM"]),
+    }
+}
+
+pub fn audit_event(organisation: Option<OrganisationId>, event: AuditEventId) -> Key {
+    Key::new(audit_partition(organisation), compose(&["EVENT", &event.to_string()]))
+}
+
+/// GSI2 partition with every audit event, for platform admins.
+pub const ALL_AUDIT_EVENTS: &str = "AUDIT";
+
+pub fn audit_event_everywhere(event: AuditEventId) -> IndexKey {
+    IndexKey::new(ALL_AUDIT_EVENTS, compose(&["EVENT", &event.to_string()]))
 }
 
 #[cfg(test)]

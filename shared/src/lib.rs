@@ -5,10 +5,13 @@
 //!   the semantics both adapters (DynamoDB, embedded) must share.
 //! - [`keys`]: the one place that composes partition, sort and index key strings.
 //! - [`identity`]: users, registration, sessions, password reset, suspension (SPEC §4).
+//! - [`tenancy`]: organisations, companies, memberships, roles and the permission table.
+//! - [`audit`]: the audit trail every change writes in its own transaction.
 //! - [`outbox`] and [`mail`]: messages committed with their cause, relayed, delivered once.
 //! - [`clock`], [`ids`], [`time`]: time as a port, typed ids, API timestamps.
 //! - [`validation`] and [`error`]: per-field errors and the domain's one error type.
 
+pub mod audit;
 pub mod clock;
 pub mod error;
 pub mod identity;
@@ -17,5 +20,6 @@ pub mod keys;
 pub mod mail;
 pub mod outbox;
 pub mod store;
+pub mod tenancy;
 pub mod time;
 pub mod validation;

@@ -17,8 +17,10 @@ use stratum_infra::crypto::{Argon2Hasher, JwtKeys, RandomSecrets};
 use stratum_infra::http::{Api, SourceAddress};
 use stratum_infra::mail::FileMailer;
 use stratum_infra::store::sqlite::SqliteStore;
+use stratum_organisations::Organisations;
 use stratum_shared::clock::Clock;
 use stratum_shared::identity::Identity;
+use stratum_shared::tenancy::Tenancy;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -31,7 +33,13 @@ const LOCAL_MAIL_FROM: &str = "Stratum <no-reply@stratum.local>";
 
 /// Every HTTP route of every function family, as one API.
 pub fn api(identity: Identity) -> Api {
-    stratum_system::api().merge(stratum_identity::api(identity))
+    let tenancy = Tenancy {
+        store: identity.store.clone(),
+        clock: identity.clock.clone(),
+    };
+    stratum_system::api()
+        .merge(stratum_identity::api(identity.clone()))
+        .merge(stratum_organisations::api(Organisations { identity, tenancy }))
 }
 
 pub struct Options {

@@ -1,9 +1,11 @@
 //! Who is calling and from where, as extractors.
 
 use super::problem::ApiError;
+use super::request_id::RequestId;
 use axum::extract::{FromRef, FromRequestParts};
 use http::header;
 use http::request::Parts;
+use stratum_shared::audit::RequestContext;
 use stratum_shared::identity::{Identity, Principal};
 
 /// The authenticated caller (`Authorization: Bearer <access token>`); 401 otherwise.
@@ -44,5 +46,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Source {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(Source(parts.extensions.get::<SourceAddress>().cloned()))
+    }
+}
+
+/// The request's id and source, for the audit events a change writes.
+#[derive(Debug, Clone)]
+pub struct Context(pub RequestContext);
+
+impl<S: Send + Sync> FromRequestParts<S> for Context {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Context(RequestContext {
+            request_id: parts.extensions.get::<RequestId>().map(|id| id.0.clone()),
+            source_address: parts.extensions.get::<SourceAddress>().map(|source| source.0.clone()),
+        }))
     }
 }

@@ -5,11 +5,13 @@
 mod api;
 mod body;
 mod caller;
+mod paging;
 mod problem;
 mod request_id;
 
 pub use api::{Api, Route};
 pub use body::{RequestBody, Shape, Valid};
-pub use caller::{Caller, Source, SourceAddress};
+pub use caller::{Caller, Context, Source, SourceAddress};
+pub use paging::{Paging, page};
 pub use problem::{ApiError, PROBLEM_JSON};
 pub use request_id::RequestId;

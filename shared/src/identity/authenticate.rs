@@ -15,6 +15,8 @@ pub struct Principal {
     pub user_version: u64,
     pub memberships: Vec<Membership>,
     pub session_id: SessionId,
+    /// The API key a machine authenticated with, if it did.
+    pub api_key_id: Option<String>,
 }
 
 impl Principal {
@@ -62,6 +64,7 @@ impl Identity {
             user_version,
             memberships,
             session_id,
+            api_key_id: None,
         })
     }
 }

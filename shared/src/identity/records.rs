@@ -86,16 +86,59 @@ pub struct EmailClaim {
     pub user_id: UserId,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganisationStatus {
+    #[default]
+    Active,
+    /// Created by a platform admin for an owner who has not registered yet.
+    PendingOwner,
+}
+
+/// The details of seed 002's organisation payload; personal organisations have none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct OrganisationDetails {
+    #[serde(rename = "type")]
+    pub organisation_type: Option<String>,
+    pub company_registered_date: Option<Timestamp>,
+    pub address: Option<String>,
+    pub email: Option<Email>,
+    pub phone: Option<String>,
+    /// ISO 3166-1 alpha-2, lower case (as seed 002 shows it).
+    pub country_code: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Organisation {
     pub id: OrganisationId,
     pub name: String,
     pub kind: OrganisationKind,
     pub parent_organisation_id: Option<OrganisationId>,
-    pub billing_subscriber_id: UserId,
+    /// For a company, its root's subscriber: billing happens at the root.
+    pub billing_subscriber_id: Option<UserId>,
+    #[serde(default)]
+    pub status: OrganisationStatus,
+    #[serde(flatten)]
+    pub details: OrganisationDetails,
+    /// The address a `pending_owner` organisation waits for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_owner_email: Option<Email>,
+    /// Counts kept in step with memberships and companies in the same transactions, so the
+    /// invariants that depend on them (T3, T8) are checked against one versioned item.
+    #[serde(default)]
+    pub counts: MemberCounts,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub deleted_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct MemberCounts {
+    pub members: i64,
+    pub owners: i64,
+    pub billing_admins: i64,
+    /// Companies not deleted (roots only).
+    pub companies: i64,
 }
 
 /// A user's membership of an organisation, with the organisation's name and place
@@ -110,6 +153,17 @@ pub struct Membership {
     pub roles: Vec<Role>,
     pub active: bool,
     pub joined_at: Timestamp,
+    /// The member's address and name when they joined, for member lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_email: Option<Email>,
+    #[serde(default)]
+    pub member_name: String,
+    #[serde(default = "person")]
+    pub member_kind: UserKind,
+}
+
+fn person() -> UserKind {
+    UserKind::Person
 }
 
 /// What a single-use e-mailed token is for.

@@ -2,8 +2,9 @@
 //! e-mail claim (T10) are written in the same transaction as the user.
 
 use super::{
-    Access, Email, EmailClaim, Identity, Membership, Organisation, OrganisationKind, Password, PlatformRole,
-    Registration as RegistrationState, Role, TokenPurpose, User, UserKind, name_from_email,
+    Access, Email, EmailClaim, Identity, MemberCounts, Membership, Organisation, OrganisationDetails, OrganisationKind,
+    OrganisationStatus, Password, PlatformRole, Registration as RegistrationState, Role, TokenPurpose, User, UserKind,
+    name_from_email,
 };
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};
@@ -102,7 +103,16 @@ pub(super) fn new_person(
         name: name.clone(),
         kind: OrganisationKind::Personal,
         parent_organisation_id: None,
-        billing_subscriber_id: user_id,
+        billing_subscriber_id: Some(user_id),
+        status: OrganisationStatus::Active,
+        details: OrganisationDetails::default(),
+        pending_owner_email: None,
+        counts: MemberCounts {
+            members: 1,
+            owners: 1,
+            billing_admins: 1,
+            companies: 0,
+        },
         created_at: now,
         updated_at: now,
         deleted_at: None,
@@ -110,12 +120,15 @@ pub(super) fn new_person(
     let membership = Membership {
         user_id,
         organisation_id,
-        organisation_name: name,
+        organisation_name: name.clone(),
         parent_organisation_id: None,
         organisation_kind: OrganisationKind::Personal,
         roles: vec![Role::Owner, Role::BillingAdmin, Role::Member],
         active: true,
         joined_at: now,
+        member_email: Some(email.clone()),
+        member_name: name,
+        member_kind: UserKind::Person,
     };
     let create = |item: Item| Write::Put {
         item,

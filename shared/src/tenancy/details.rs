@@ -1,0 +1,230 @@
+//! Seed 002's organisation payload, parsed: every field checked, every problem reported.
+
+use super::countries::is_country_code;
+use crate::identity::{Email, OrganisationDetails};
+use crate::ids::OrganisationId;
+use crate::time::Timestamp;
+use crate::validation::{Collector, ValidationErrors};
+use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+use serde::Deserialize;
+
+const MAX_NAME_CHARS: usize = 200;
+const MAX_TYPE_CHARS: usize = 100;
+const MAX_ADDRESS_CHARS: usize = 500;
+
+/// The JSON shape of `POST /api/organisations`, `…/suborganisations` and `PATCH`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationPayload {
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    pub organisation_type: Option<String>,
+    pub company_registered_date: Option<String>,
+    pub address: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub country_code: Option<String>,
+    /// Seed 002 repeats the parent in the body of `…/suborganisations`; it must match the path.
+    pub parent_organisation_id: Option<String>,
+    /// Platform admins only: who will own the new organisation.
+    pub initial_owner_email: Option<String>,
+}
+
+/// A valid organisation payload. Absent fields are `None` (for a patch: unchanged).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrganisationInput {
+    pub name: Option<String>,
+    pub details: OrganisationDetails,
+    pub parent_organisation_id: Option<OrganisationId>,
+    pub initial_owner_email: Option<Email>,
+}
+
+impl OrganisationInput {
+    /// Parses a payload; `name` is required when `creating`.
+    pub fn parse(payload: OrganisationPayload, creating: bool) -> Result<Self, ValidationErrors> {
+        let mut errors = Collector::new();
+        let name = match payload.name.as_deref().map(str::trim) {
+            None if creating => {
+                errors.push("name", "required", "a name is required");
+                None
+            }
+            None => None,
+            Some("") => {
+                errors.push("name", "required", "a name must not be blank");
+                None
+            }
+            Some(name) if name.chars().count() > MAX_NAME_CHARS => {
+                errors.push("name", "too_long", "a name has at most 200 characters");
+                None
+            }
+            Some(name) => Some(name.to_owned()),
+        };
+        let organisation_type = payload.organisation_type.map(|t| t.trim().to_owned());
+        if organisation_type
+            .as_ref()
+            .is_some_and(|t| t.is_empty() || t.chars().count() > MAX_TYPE_CHARS)
+        {
+            errors.push("type", "invalid_type", "a type has 1 to 100 characters");
+        }
+        let company_registered_date = payload.company_registered_date.as_deref().and_then(|date| {
+            let parsed = parse_date(date);
+            if parsed.is_none() {
+                errors.push(
+                    "company_registered_date",
+                    "invalid_date",
+                    "a date like 2020-11-01 or 2020-11-01T00:00:00Z",
+                );
+            }
+            parsed
+        });
+        let address = payload.address.map(|a| a.trim().to_owned());
+        if address.as_ref().is_some_and(|a| a.chars().count() > MAX_ADDRESS_CHARS) {
+            errors.push("address", "too_long", "an address has at most 500 characters");
+        }
+        let email = payload
+            .email
+            .as_deref()
+            .and_then(|email| errors.check(Email::parse(email)));
+        let phone = payload.phone.map(|p| p.trim().to_owned());
+        if phone.as_deref().is_some_and(|p| !is_phone_number(p)) {
+            errors.push(
+                "phone",
+                "invalid_phone",
+                "a phone number has 5 to 20 digits, optionally a leading +",
+            );
+        }
+        let country_code = payload.country_code.map(|c| c.trim().to_ascii_lowercase());
+        if country_code.as_deref().is_some_and(|c| !is_country_code(c)) {
+            errors.push(
+                "country_code",
+                "invalid_country_code",
+                "an ISO 3166-1 alpha-2 code, such as ae or gb",
+            );
+        }
+        let parent = payload
+            .parent_organisation_id
+            .as_deref()
+            .and_then(|id| errors.check(OrganisationId::parse(id, "parent_organisation_id")));
+        let initial_owner_email = payload.initial_owner_email.as_deref().and_then(|email| {
+            errors.check(Email::parse(email).map_err(|_| {
+                ValidationErrors::single(
+                    "initial_owner_email",
+                    "invalid_email",
+                    "an e-mail address like name@example.com",
+                )
+            }))
+        });
+        errors.finish(|| OrganisationInput {
+            name,
+            details: OrganisationDetails {
+                organisation_type,
+                company_registered_date,
+                address,
+                email,
+                phone,
+                country_code,
+            },
+            parent_organisation_id: parent,
+            initial_owner_email,
+        })
+    }
+}
+
+/// A date as clients send it: RFC 3339, a zone-less date-time (taken as UTC, as seed 002
+/// sends `2020-11-01T00:00:00`), or a plain date.
+fn parse_date(text: &str) -> Option<Timestamp> {
+    let text = text.trim();
+    let at = chrono::DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|at| Utc.from_utc_datetime(&at))
+        })
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|at| Utc.from_utc_datetime(&at))
+        })?;
+    (1800..=9999)
+        .contains(&chrono::Datelike::year(&at))
+        .then(|| Timestamp::new(at))
+}
+
+fn is_phone_number(text: &str) -> bool {
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    let allowed = digits.chars().all(|c| c.is_ascii_digit() || " -().".contains(c));
+    let count = digits.chars().filter(char::is_ascii_digit).count();
+    allowed && (5..=20).contains(&count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed_002() -> OrganisationPayload {
+        OrganisationPayload {
+            name: Some("ABC Holdings".into()),
+            organisation_type: Some("computer_services".into()),
+            company_registered_date: Some("2020-11-01T00:00:00".into()),
+            address: Some("34 Webings Road".into()),
+            email: Some("hello@abc.com".into()),
+            phone: Some("1238129038290".into()),
+            country_code: Some("ae".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_seed_002_payload_parses() {
+        let input = OrganisationInput::parse(seed_002(), true).unwrap();
+        assert_eq!(input.name.as_deref(), Some("ABC Holdings"));
+        assert_eq!(
+            input.details.company_registered_date.unwrap().to_string(),
+            "2020-11-01T00:00:00.000Z"
+        );
+        assert_eq!(input.details.country_code.as_deref(), Some("ae"));
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let payload = OrganisationPayload {
+            name: None,
+            company_registered_date: Some("yesterday".into()),
+            email: Some("hello-at-abc".into()),
+            phone: Some("call me".into()),
+            country_code: Some("uk".into()),
+            ..Default::default()
+        };
+        let errors = OrganisationInput::parse(payload, true).unwrap_err();
+        let fields: Vec<&str> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["name", "company_registered_date", "email", "phone", "country_code"]
+        );
+    }
+
+    #[test]
+    fn dates_come_in_three_forms() {
+        for text in [
+            "2020-11-01",
+            "2020-11-01T00:00:00",
+            "2020-11-01T00:00:00Z",
+            "2020-11-01T04:00:00+04:00",
+        ] {
+            assert_eq!(
+                parse_date(text).unwrap().to_string(),
+                "2020-11-01T00:00:00.000Z",
+                "{text}"
+            );
+        }
+        assert!(parse_date("0001-01-01").is_none());
+    }
+
+    #[test]
+    fn a_patch_needs_no_name() {
+        assert!(OrganisationInput::parse(OrganisationPayload::default(), false).is_ok());
+    }
+}

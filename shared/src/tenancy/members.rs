@@ -1,0 +1,349 @@
+//! Members and roles: list, set roles, remove, leave — with T2–T7 and T11 checked against
+//! versioned reads and committed conditionally.
+
+use super::access::{Authorized, Permission, authorize};
+use super::organisations::counts_update;
+use super::{Tenancy, with_retries};
+use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::error::{DomainError, DomainResult};
+use crate::identity::{Email, MemberCounts, Membership, OrganisationKind, Principal, Role, User, UserKind};
+use crate::ids::{OrganisationId, UserId};
+use crate::keys;
+use crate::store::{Condition, Cursor, Index, Query, SortCondition, Update, Write};
+use crate::time::Timestamp;
+use crate::validation::ValidationErrors;
+use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberView {
+    pub user_id: UserId,
+    pub email: Option<Email>,
+    pub name: String,
+    pub kind: UserKind,
+    pub roles: Vec<Role>,
+    pub active: bool,
+    pub joined_at: Timestamp,
+    pub billing_subscriber: bool,
+}
+
+/// Parses requested role names; `member` is always added (SPEC §3).
+pub fn parse_roles(names: &[String]) -> Result<BTreeSet<Role>, ValidationErrors> {
+    let mut roles = BTreeSet::from([Role::Member]);
+    for (i, name) in names.iter().enumerate() {
+        let role: Role = serde_json::from_value(json!(name)).map_err(|_| {
+            ValidationErrors::single(
+                format!("roles.{i}"),
+                "unknown_role",
+                "one of owner, billing_admin, operator, viewer, member",
+            )
+        })?;
+        roles.insert(role);
+    }
+    Ok(roles)
+}
+
+/// Checks a role set against the rules that do not depend on other members: T4 (billing
+/// admin needs owner; machines hold neither) and T5 (a root membership holds a staff role).
+fn check_roles(roles: &BTreeSet<Role>, kind: UserKind, organisation_is_root: bool) -> Result<(), ValidationErrors> {
+    if roles.contains(&Role::BillingAdmin) && !roles.contains(&Role::Owner) {
+        return Err(ValidationErrors::single(
+            "roles",
+            "billing_admin_requires_owner",
+            "billing_admin comes with owner (T4)",
+        ));
+    }
+    if kind == UserKind::Machine && (roles.contains(&Role::Owner) || roles.contains(&Role::BillingAdmin)) {
+        return Err(ValidationErrors::single(
+            "roles",
+            "machine_role",
+            "machines hold at most member, viewer, operator (T4)",
+        ));
+    }
+    let staff = [Role::Owner, Role::Operator, Role::Viewer]
+        .iter()
+        .any(|r| roles.contains(r));
+    if organisation_is_root && !staff {
+        return Err(ValidationErrors::single(
+            "roles",
+            "staff_role_required",
+            "on a root organisation a membership holds owner, operator or viewer; end users belong to companies (T5)",
+        ));
+    }
+    Ok(())
+}
+
+fn tally(counts: &mut MemberCounts, roles: &[Role], sign: i64) {
+    counts.owners += sign * i64::from(roles.contains(&Role::Owner));
+    counts.billing_admins += sign * i64::from(roles.contains(&Role::BillingAdmin));
+}
+
+/// T3, for a shared root: at least one owner and one billing admin remain.
+fn check_counts(access: &Authorized, counts: &MemberCounts) -> DomainResult<()> {
+    if access.organisation.parent_organisation_id.is_some() {
+        // A company is owned through its root.
+        return Ok(());
+    }
+    if counts.owners < 1 {
+        return Err(DomainError::conflict(
+            "last_owner",
+            "an organisation keeps at least one owner (T3)",
+        ));
+    }
+    if counts.billing_admins < 1 {
+        return Err(DomainError::conflict(
+            "last_billing_admin",
+            "an organisation keeps at least one billing admin (T3)",
+        ));
+    }
+    Ok(())
+}
+
+impl Tenancy {
+    pub async fn members(
+        &self,
+        principal: &Principal,
+        organisation_id: OrganisationId,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> DomainResult<(Vec<MemberView>, Option<Cursor>)> {
+        let access = authorize(&*self.store, principal, organisation_id, Permission::ReadOrganisation).await?;
+        let query = Query::new(Index::Gsi1, keys::organisation_index_partition(organisation_id))
+            .sort(SortCondition::BeginsWith(keys::MEMBERS_PREFIX.into()))
+            .limit(limit)
+            .after(cursor);
+        let page = self.store.query(&query).await?;
+        let members = page
+            .items
+            .iter()
+            .map(|item| {
+                let m: Membership = item.record()?;
+                Ok(MemberView {
+                    billing_subscriber: access.organisation.billing_subscriber_id == Some(m.user_id),
+                    user_id: m.user_id,
+                    email: m.member_email,
+                    name: m.member_name,
+                    kind: m.member_kind,
+                    roles: m.roles,
+                    active: m.active,
+                    joined_at: m.joined_at,
+                })
+            })
+            .collect::<DomainResult<Vec<_>>>()?;
+        Ok((members, page.next))
+    }
+
+    /// Replaces a member's roles (owners only, T6).
+    pub async fn set_roles(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        user_id: UserId,
+        roles: BTreeSet<Role>,
+    ) -> DomainResult<MemberView> {
+        with_retries(|| async {
+            let access = authorize(&*self.store, principal, organisation_id, Permission::ManageMembers).await?;
+            if access.organisation.kind == OrganisationKind::Personal {
+                return Err(DomainError::conflict(
+                    "personal_organisation",
+                    "roles in a personal organisation never change (T2)",
+                ));
+            }
+            let key = keys::membership(user_id, organisation_id);
+            let item = self.store.get(&key).await?.ok_or(DomainError::NotFound)?;
+            let membership: Membership = item.record()?;
+            check_roles(
+                &roles,
+                membership.member_kind,
+                access.organisation.parent_organisation_id.is_none(),
+            )?;
+            let roles: Vec<Role> = roles.iter().copied().collect();
+            if access.organisation.billing_subscriber_id == Some(user_id)
+                && !(roles.contains(&Role::Owner) && roles.contains(&Role::BillingAdmin))
+            {
+                return Err(DomainError::conflict(
+                    "billing_subscriber",
+                    "the billing subscriber stays owner and billing admin (T7)",
+                ));
+            }
+            let mut counts = access.organisation.counts;
+            tally(&mut counts, &membership.roles, -1);
+            tally(&mut counts, &roles, 1);
+            check_counts(&access, &counts)?;
+            let now = self.now();
+            let organisation_update =
+                Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version));
+            let changes = json!({ "user_id": user_id, "roles": roles, "previous_roles": membership.roles });
+            let audit = AuditEvent::new(
+                Actor::of(principal),
+                Some(organisation_id),
+                "member.roles_changed",
+                "user",
+                user_id,
+                changes,
+                context,
+                now,
+            );
+            self.store
+                .transact(vec![
+                    Write::Update(
+                        Update::new(key)
+                            .set("roles", json!(roles))
+                            .when(Condition::VersionIs(item.version)),
+                    ),
+                    Write::Update(counts_update(organisation_update, &access.organisation, |c| {
+                        *c = counts
+                    })),
+                    audit.write(),
+                ])
+                .await?;
+            Ok(MemberView {
+                billing_subscriber: access.organisation.billing_subscriber_id == Some(user_id),
+                user_id,
+                email: membership.member_email,
+                name: membership.member_name,
+                kind: membership.member_kind,
+                roles,
+                active: membership.active,
+                joined_at: membership.joined_at,
+            })
+        })
+        .await
+    }
+
+    /// Removes a member (owners only, T6).
+    pub async fn remove_member(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        user_id: UserId,
+    ) -> DomainResult<()> {
+        with_retries(|| async {
+            let access = authorize(&*self.store, principal, organisation_id, Permission::ManageMembers).await?;
+            self.end_membership(principal, context, access, user_id, "member.removed")
+                .await
+        })
+        .await
+    }
+
+    /// The caller leaves an organisation.
+    pub async fn leave(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+    ) -> DomainResult<()> {
+        with_retries(|| async {
+            let access = authorize(&*self.store, principal, organisation_id, Permission::ViewOrganisation).await?;
+            if principal.active_membership(organisation_id).is_none() {
+                // Roles through the root are not a membership of this company.
+                return Err(DomainError::NotFound);
+            }
+            self.end_membership(principal, context, access, principal.user.id, "member.left")
+                .await
+        })
+        .await
+    }
+
+    async fn end_membership(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        access: Authorized,
+        user_id: UserId,
+        action: &str,
+    ) -> DomainResult<()> {
+        let organisation_id = access.organisation.id;
+        if access.organisation.kind == OrganisationKind::Personal {
+            return Err(DomainError::conflict(
+                "personal_organisation",
+                "nobody leaves or is removed from a personal organisation (T2)",
+            ));
+        }
+        if access.organisation.billing_subscriber_id == Some(user_id) {
+            return Err(DomainError::conflict(
+                "billing_subscriber",
+                "the billing subscriber cannot leave or be removed (T7)",
+            ));
+        }
+        let key = keys::membership(user_id, organisation_id);
+        let found = self.store.batch_get(&[key.clone(), keys::user(user_id)]).await?;
+        let (Some(membership_item), Some(user_item)) = (&found[0], &found[1]) else {
+            return Err(DomainError::NotFound);
+        };
+        let membership: Membership = membership_item.record()?;
+        let user: User = user_item.record()?;
+        let mut counts = access.organisation.counts;
+        counts.members -= 1;
+        tally(&mut counts, &membership.roles, -1);
+        check_counts(&access, &counts)?;
+        let now = self.now();
+        let organisation_update =
+            Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version));
+        let mut writes = vec![
+            Write::Delete {
+                key,
+                condition: Some(Condition::VersionIs(membership_item.version)),
+            },
+            Write::Update(counts_update(organisation_update, &access.organisation, |c| {
+                *c = counts
+            })),
+        ];
+        if user.default_organisation_id == organisation_id {
+            // T11: the default falls back to the personal organisation.
+            writes.push(Write::Update(
+                Update::new(keys::user(user_id))
+                    .set("default_organisation_id", json!(user.personal_organisation_id))
+                    .when(Condition::VersionIs(user_item.version)),
+            ));
+        }
+        let changes = json!({ "user_id": user_id, "roles": membership.roles });
+        writes.push(
+            AuditEvent::new(
+                Actor::of(principal),
+                Some(organisation_id),
+                action,
+                "user",
+                user_id,
+                changes,
+                context,
+                now,
+            )
+            .write(),
+        );
+        self.store.transact(writes).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_sets_follow_t4_and_t5() {
+        let set = |roles: &[Role]| roles.iter().copied().collect::<BTreeSet<_>>();
+        assert!(check_roles(&set(&[Role::Owner, Role::BillingAdmin]), UserKind::Person, true).is_ok());
+        assert!(check_roles(&set(&[Role::BillingAdmin, Role::Viewer]), UserKind::Person, true).is_err());
+        assert!(check_roles(&set(&[Role::Owner]), UserKind::Machine, true).is_err());
+        assert!(check_roles(&set(&[Role::Operator]), UserKind::Machine, true).is_ok());
+        assert!(
+            check_roles(&set(&[Role::Member]), UserKind::Person, true).is_err(),
+            "no end users on a root"
+        );
+        assert!(
+            check_roles(&set(&[Role::Member]), UserKind::Person, false).is_ok(),
+            "end users on a company"
+        );
+    }
+
+    #[test]
+    fn unknown_role_names_are_reported_at_their_position() {
+        let error = parse_roles(&["viewer".into(), "admin".into()]).unwrap_err();
+        assert_eq!(error.errors()[0].field, "roles.1");
+        assert_eq!(parse_roles(&[]).unwrap(), BTreeSet::from([Role::Member]));
+    }
+}

@@ -1,0 +1,64 @@
+//! Tenancy (SPEC §2, §3): shared organisations, companies, memberships and roles, with every
+//! invariant (T1–T8, T11) checked in the domain and committed with conditional writes.
+//!
+//! Invariants that count members (T3: at least one owner and one billing admin; T8: no other
+//! member and no live company before deletion) are kept as counts on the organisation item
+//! and written with a version condition in the same transaction as the membership change, so
+//! two concurrent changes can never both pass a check the other invalidates.
+
+mod access;
+mod countries;
+mod details;
+mod members;
+mod organisations;
+mod settings;
+
+pub use access::{Authorized, Permission, authorize, role_grants, roles_in};
+pub use details::{OrganisationInput, OrganisationPayload};
+pub use members::{MemberView, parse_roles};
+pub use organisations::{OrganisationRead, OrganisationView};
+pub use settings::{OrganisationCreation, PlatformSettings};
+
+use crate::clock::Clock;
+use crate::error::{DomainError, DomainResult};
+use crate::store::{Store, StoreError};
+use crate::time::Timestamp;
+use std::future::Future;
+use std::sync::Arc;
+
+/// Attempts at a change that lost a race on a version condition before answering 409.
+const ATTEMPTS: usize = 4;
+
+#[derive(Clone)]
+pub struct Tenancy {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Tenancy {
+    fn now(&self) -> Timestamp {
+        Timestamp::new(self.clock.now())
+    }
+}
+
+/// Runs a read–check–write change again when a concurrent change moved a version it read,
+/// so the checks are always made against what the write lands on.
+async fn with_retries<T, F, Fut>(mut attempt: F) -> DomainResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = DomainResult<T>>,
+{
+    for _ in 1..ATTEMPTS {
+        match attempt().await {
+            Err(DomainError::Store(StoreError::ConditionFailed { .. })) => continue,
+            other => return other,
+        }
+    }
+    match attempt().await {
+        Err(DomainError::Store(StoreError::ConditionFailed { .. })) => Err(DomainError::conflict(
+            "concurrent_change",
+            "the organisation changed meanwhile; try again",
+        )),
+        other => other,
+    }
+}

@@ -1,0 +1,607 @@
+//! Shared organisations and companies: create (T1, T11), read, list, update, delete (T8).
+
+use super::access::{Authorized, Permission, authorize, roles_in};
+use super::details::OrganisationInput;
+use super::settings::OrganisationCreation;
+use super::{Tenancy, with_retries};
+use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::error::{DomainError, DomainResult};
+use crate::identity::{
+    Email, EmailClaim, MemberCounts, Membership, Organisation, OrganisationDetails, OrganisationKind,
+    OrganisationStatus, Principal, Registration, Role, User, UserKind,
+};
+use crate::ids::{OrganisationId, UserId};
+use crate::keys;
+use crate::store::{Condition, Cursor, Index, Item, Query, SortCondition, Update, Write};
+use crate::time::Timestamp;
+use crate::validation::ValidationErrors;
+use serde::Serialize;
+use serde_json::json;
+
+/// An organisation as seed 002 shows it, plus its kind and status.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrganisationView {
+    pub id: OrganisationId,
+    pub name: String,
+    #[serde(flatten)]
+    pub details: OrganisationDetails,
+    pub parent_organisation_id: Option<OrganisationId>,
+    pub kind: OrganisationKind,
+    pub status: OrganisationStatus,
+    pub billing_subscriber_id: Option<UserId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub deleted_at: Option<Timestamp>,
+    #[serde(skip)]
+    pub etag: u64,
+}
+
+impl OrganisationView {
+    fn of(organisation: Organisation, version: u64) -> Self {
+        Self {
+            id: organisation.id,
+            name: organisation.name,
+            details: organisation.details,
+            parent_organisation_id: organisation.parent_organisation_id,
+            kind: organisation.kind,
+            status: organisation.status,
+            billing_subscriber_id: organisation.billing_subscriber_id,
+            created_at: organisation.created_at,
+            updated_at: organisation.updated_at,
+            deleted_at: organisation.deleted_at,
+            etag: version,
+        }
+    }
+}
+
+/// What a caller may see of an organisation: everything, or (an end user of a company) its
+/// name only.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum OrganisationRead {
+    Full(Box<OrganisationView>),
+    NameOnly { id: OrganisationId, name: String },
+}
+
+fn personal_refused() -> DomainError {
+    DomainError::conflict(
+        "personal_organisation",
+        "a personal organisation cannot be changed this way (T2)",
+    )
+}
+
+impl Tenancy {
+    /// Creates a shared root organisation. The creator (or, for a platform admin, the named
+    /// initial owner) becomes owner, billing admin and billing subscriber, and the
+    /// organisation becomes their default (T11).
+    pub async fn create_organisation(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        input: OrganisationInput,
+    ) -> DomainResult<OrganisationView> {
+        if principal.user.kind == UserKind::Machine {
+            return Err(DomainError::Forbidden);
+        }
+        let admin = principal.is_platform_admin();
+        if self.platform_settings().await?.organisation_creation == OrganisationCreation::PlatformAdmins && !admin {
+            return Err(DomainError::denied(
+                "organisation_creation_restricted",
+                "only platform admins create organisations here",
+            ));
+        }
+        if input.initial_owner_email.is_some() && !admin {
+            return Err(ValidationErrors::single(
+                "initial_owner_email",
+                "not_permitted",
+                "only platform admins name an owner",
+            )
+            .into());
+        }
+        if input.parent_organisation_id.is_some() {
+            return Err(ValidationErrors::single(
+                "parent_organisation_id",
+                "not_permitted",
+                "create companies with POST /api/organisations/{id}/suborganisations",
+            )
+            .into());
+        }
+        let owner = match &input.initial_owner_email {
+            None => Some((principal.user.clone(), principal.user_version)),
+            Some(email) => self.registered_user(email).await?,
+        };
+        let now = self.now();
+        let id = OrganisationId::generate();
+        let organisation = Organisation {
+            id,
+            name: input.name.clone().expect("a created organisation has a name"),
+            kind: OrganisationKind::Shared,
+            parent_organisation_id: None,
+            billing_subscriber_id: owner.as_ref().map(|(user, _)| user.id),
+            status: if owner.is_some() {
+                OrganisationStatus::Active
+            } else {
+                OrganisationStatus::PendingOwner
+            },
+            details: input.details,
+            pending_owner_email: if owner.is_none() {
+                input.initial_owner_email.clone()
+            } else {
+                None
+            },
+            counts: if owner.is_some() {
+                MemberCounts {
+                    members: 1,
+                    owners: 1,
+                    billing_admins: 1,
+                    companies: 0,
+                }
+            } else {
+                MemberCounts::default()
+            },
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+        };
+        let mut writes = vec![Write::Put {
+            item: Item::from_record(keys::organisation(id), &organisation).with_gsi2(keys::organisation_everywhere(id)),
+            condition: Some(Condition::NotExists),
+        }];
+        if let Some((user, version)) = &owner {
+            writes.extend(join(
+                &organisation,
+                user,
+                *version,
+                vec![Role::Owner, Role::BillingAdmin, Role::Member],
+                now,
+            ));
+        }
+        let changes = json!({ "name": organisation.name, "status": organisation.status, "owner": owner.as_ref().map(|(u, _)| u.id) });
+        writes.push(
+            AuditEvent::new(
+                Actor::of(principal),
+                Some(id),
+                "organisation.created",
+                "organisation",
+                id,
+                changes,
+                context,
+                now,
+            )
+            .write(),
+        );
+        self.store.transact(writes).await?;
+        Ok(OrganisationView::of(organisation, 1))
+    }
+
+    /// A registered person holding `email`, with their profile version; `None` if nobody has
+    /// registered it yet.
+    async fn registered_user(&self, email: &Email) -> DomainResult<Option<(User, u64)>> {
+        let Some(claim) = self.store.get(&keys::email(email)).await? else {
+            return Ok(None);
+        };
+        let user_id = claim.record::<EmailClaim>()?.user_id;
+        let Some(item) = self.store.get(&keys::user(user_id)).await? else {
+            return Ok(None);
+        };
+        let user: User = item.record()?;
+        Ok(
+            (user.registration == Registration::Registered && user.kind == UserKind::Person)
+                .then_some((user, item.version)),
+        )
+    }
+
+    /// Creates a company under a shared root organisation (T1: never under a company or a
+    /// personal organisation).
+    pub async fn create_company(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        root_id: OrganisationId,
+        input: OrganisationInput,
+    ) -> DomainResult<OrganisationView> {
+        if input.parent_organisation_id.is_some_and(|parent| parent != root_id) {
+            return Err(ValidationErrors::single(
+                "parent_organisation_id",
+                "mismatch",
+                "must be the organisation in the path",
+            )
+            .into());
+        }
+        if input.initial_owner_email.is_some() {
+            return Err(ValidationErrors::single(
+                "initial_owner_email",
+                "not_permitted",
+                "companies are owned through their root",
+            )
+            .into());
+        }
+        with_retries(|| async {
+            let root = authorize(&*self.store, principal, root_id, Permission::ManageMembers).await?;
+            if root.organisation.kind != OrganisationKind::Shared || root.organisation.parent_organisation_id.is_some()
+            {
+                return Err(DomainError::conflict(
+                    "invalid_parent",
+                    "companies exist only directly under a shared root organisation (T1)",
+                ));
+            }
+            let now = self.now();
+            let id = OrganisationId::generate();
+            let company = Organisation {
+                id,
+                name: input.name.clone().expect("a created organisation has a name"),
+                kind: OrganisationKind::Shared,
+                parent_organisation_id: Some(root_id),
+                billing_subscriber_id: root.organisation.billing_subscriber_id,
+                status: OrganisationStatus::Active,
+                details: input.details.clone(),
+                pending_owner_email: None,
+                counts: MemberCounts::default(),
+                created_at: now,
+                updated_at: now,
+                deleted_at: None,
+            };
+            let item = Item::from_record(keys::organisation(id), &company)
+                .with_gsi1(keys::company_of(root_id, id))
+                .with_gsi2(keys::organisation_everywhere(id));
+            let count = Update::new(keys::organisation(root_id)).when(Condition::VersionIs(root.version));
+            let changes = json!({ "name": company.name, "parent_organisation_id": root_id });
+            let audit = AuditEvent::new(
+                Actor::of(principal),
+                Some(root_id),
+                "company.created",
+                "organisation",
+                id,
+                changes,
+                context,
+                now,
+            );
+            self.store
+                .transact(vec![
+                    Write::Put {
+                        item,
+                        condition: Some(Condition::NotExists),
+                    },
+                    Write::Update(counts_update(count, &root.organisation, |c| c.companies += 1)),
+                    audit.write(),
+                ])
+                .await?;
+            Ok(OrganisationView::of(company, 1))
+        })
+        .await
+    }
+
+    pub async fn organisation(&self, principal: &Principal, id: OrganisationId) -> DomainResult<OrganisationRead> {
+        let access = authorize(&*self.store, principal, id, Permission::ViewOrganisation).await?;
+        Ok(read(access))
+    }
+
+    /// The organisations the caller may see: those they are a member of and, where they hold
+    /// a staff role on a root, its companies; platform admins page through all of them.
+    pub async fn organisations(
+        &self,
+        principal: &Principal,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> DomainResult<(Vec<OrganisationRead>, Option<Cursor>)> {
+        if principal.is_platform_admin() {
+            let query = Query::new(Index::Gsi2, keys::ALL_ORGANISATIONS)
+                .limit(limit)
+                .after(cursor);
+            let page = self.store.query(&query).await?;
+            let mut views = Vec::new();
+            for item in &page.items {
+                let organisation: Organisation = item.record()?;
+                if organisation.deleted_at.is_none() {
+                    views.push(OrganisationRead::Full(Box::new(OrganisationView::of(
+                        organisation,
+                        item.version,
+                    ))));
+                }
+            }
+            return Ok((views, page.next));
+        }
+        let member_of: Vec<_> = principal.memberships.iter().filter(|m| m.active).collect();
+        let keys: Vec<_> = member_of
+            .iter()
+            .map(|m| keys::organisation(m.organisation_id))
+            .collect();
+        let mut found: Vec<(Organisation, u64)> = Vec::new();
+        for item in self.store.batch_get(&keys).await?.into_iter().flatten() {
+            found.push((item.record()?, item.version));
+        }
+        let staff_roots: Vec<OrganisationId> = member_of
+            .iter()
+            .filter(|m| m.parent_organisation_id.is_none() && m.organisation_kind == OrganisationKind::Shared)
+            .filter(|m| {
+                m.roles
+                    .iter()
+                    .any(|r| matches!(r, Role::Owner | Role::BillingAdmin | Role::Operator | Role::Viewer))
+            })
+            .map(|m| m.organisation_id)
+            .collect();
+        for root in staff_roots {
+            let query = Query::new(Index::Gsi1, keys::organisation_index_partition(root))
+                .sort(SortCondition::BeginsWith(keys::COMPANIES_PREFIX.into()))
+                .limit(crate::store::MAX_PAGE);
+            for item in self.store.query(&query).await?.items {
+                let company: Organisation = item.record()?;
+                if !found.iter().any(|(o, _)| o.id == company.id) {
+                    found.push((company, item.version));
+                }
+            }
+        }
+        let mut views: Vec<OrganisationRead> = found
+            .into_iter()
+            .filter(|(o, _)| o.deleted_at.is_none())
+            .map(|(organisation, version)| {
+                let roles = roles_in(principal, &organisation);
+                let access = Authorized {
+                    organisation,
+                    version,
+                    roles,
+                    platform_admin: false,
+                };
+                read(access)
+            })
+            .collect();
+        views.sort_by_key(|view| match view {
+            OrganisationRead::Full(v) => v.id,
+            OrganisationRead::NameOnly { id, .. } => *id,
+        });
+        Ok((views, None))
+    }
+
+    /// The companies of a root organisation.
+    pub async fn companies(
+        &self,
+        principal: &Principal,
+        root_id: OrganisationId,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> DomainResult<(Vec<OrganisationView>, Option<Cursor>)> {
+        authorize(&*self.store, principal, root_id, Permission::ReadOrganisation).await?;
+        let query = Query::new(Index::Gsi1, keys::organisation_index_partition(root_id))
+            .sort(SortCondition::BeginsWith(keys::COMPANIES_PREFIX.into()))
+            .limit(limit)
+            .after(cursor);
+        let page = self.store.query(&query).await?;
+        let mut companies = Vec::new();
+        for item in &page.items {
+            let company: Organisation = item.record()?;
+            if company.deleted_at.is_none() {
+                companies.push(OrganisationView::of(company, item.version));
+            }
+        }
+        Ok((companies, page.next))
+    }
+
+    /// Changes an organisation's details; `if_match` (its etag) guards against lost updates.
+    pub async fn update_organisation(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        id: OrganisationId,
+        input: OrganisationInput,
+        if_match: Option<u64>,
+    ) -> DomainResult<OrganisationView> {
+        let access = authorize(&*self.store, principal, id, Permission::ManageSettings).await?;
+        if access.organisation.kind == OrganisationKind::Personal {
+            return Err(personal_refused());
+        }
+        if if_match.is_some_and(|version| version != access.version) {
+            return Err(DomainError::PreconditionFailed);
+        }
+        if input.parent_organisation_id.is_some() || input.initial_owner_email.is_some() {
+            return Err(ValidationErrors::single(
+                "parent_organisation_id",
+                "not_permitted",
+                "an organisation's place and owner do not change here",
+            )
+            .into());
+        }
+        let now = self.now();
+        let mut organisation = access.organisation.clone();
+        let mut update = Update::new(keys::organisation(id))
+            .set("updated_at", json!(now))
+            .when(Condition::VersionIs(access.version));
+        let mut changes = serde_json::Map::new();
+        if let Some(name) = &input.name {
+            organisation.name = name.clone();
+            update = update.set("name", name.as_str());
+            changes.insert("name".into(), json!(name));
+        }
+        let details = serde_json::to_value(&input.details).map_err(|e| DomainError::Internal(e.to_string()))?;
+        for (field, value) in details.as_object().into_iter().flatten().filter(|(_, v)| !v.is_null()) {
+            update = update.set(field.as_str(), value.clone());
+            changes.insert(field.clone(), value.clone());
+        }
+        let audit = AuditEvent::new(
+            Actor::of(principal),
+            Some(id),
+            "organisation.updated",
+            "organisation",
+            id,
+            changes.into(),
+            context,
+            now,
+        );
+        match self.store.transact(vec![Write::Update(update), audit.write()]).await {
+            Err(crate::store::StoreError::ConditionFailed { index: 0 }) => return Err(DomainError::PreconditionFailed),
+            other => other?,
+        }
+        if let Some(name) = &input.name {
+            self.rename_memberships(id, name).await?;
+        }
+        let item = self
+            .store
+            .get(&keys::organisation(id))
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        Ok(OrganisationView::of(item.record()?, item.version))
+    }
+
+    /// Memberships carry their organisation's name for one-query reads of `/api/me`; a
+    /// rename follows them after the rename itself has committed.
+    async fn rename_memberships(&self, id: OrganisationId, name: &str) -> DomainResult<()> {
+        let mut cursor = None;
+        loop {
+            let query = Query::new(Index::Gsi1, keys::organisation_index_partition(id))
+                .sort(SortCondition::BeginsWith(keys::MEMBERS_PREFIX.into()))
+                .limit(100)
+                .after(cursor);
+            let page = self.store.query(&query).await?;
+            let renames: Vec<Write> = page
+                .items
+                .iter()
+                .map(|item| Write::Update(Update::new(item.key.clone()).set("organisation_name", name)))
+                .collect();
+            if !renames.is_empty() {
+                self.store.transact(renames).await?;
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// Soft-deletes a shared organisation (T8): a root by its billing subscriber, a company
+    /// by an owner of its root, and only once no other member and no live company remain.
+    pub async fn delete_organisation(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        id: OrganisationId,
+    ) -> DomainResult<()> {
+        with_retries(|| async {
+            let access = authorize(&*self.store, principal, id, Permission::ViewOrganisation).await?;
+            let organisation = &access.organisation;
+            if organisation.kind == OrganisationKind::Personal {
+                return Err(personal_refused());
+            }
+            let caller = principal.user.id;
+            let permitted = match organisation.parent_organisation_id {
+                None => access.platform_admin || organisation.billing_subscriber_id == Some(caller),
+                Some(_) => access.is_owner(),
+            };
+            if !permitted {
+                return Err(DomainError::Forbidden);
+            }
+            let caller_is_member = principal.active_membership(id).is_some();
+            let others = organisation.counts.members - i64::from(caller_is_member);
+            if others > 0 || organisation.counts.companies > 0 {
+                return Err(DomainError::conflict(
+                    "organisation_not_empty",
+                    "remove every other member and company first (T8)",
+                ));
+            }
+            let now = self.now();
+            let mut writes = vec![Write::Update(
+                Update::new(keys::organisation(id))
+                    .set("deleted_at", json!(now))
+                    .set("updated_at", json!(now))
+                    .when(Condition::VersionIs(access.version)),
+            )];
+            if caller_is_member {
+                writes.push(Write::Delete {
+                    key: keys::membership(caller, id),
+                    condition: Some(Condition::Exists),
+                });
+                if principal.user.default_organisation_id == id {
+                    writes.push(Write::Update(
+                        Update::new(keys::user(caller))
+                            .set(
+                                "default_organisation_id",
+                                json!(principal.user.personal_organisation_id),
+                            )
+                            .when(Condition::VersionIs(principal.user_version)),
+                    ));
+                }
+            }
+            if let Some(root_id) = organisation.parent_organisation_id {
+                let root_item = self
+                    .store
+                    .get(&keys::organisation(root_id))
+                    .await?
+                    .ok_or(DomainError::NotFound)?;
+                let root: Organisation = root_item.record()?;
+                let count = Update::new(keys::organisation(root_id)).when(Condition::VersionIs(root_item.version));
+                writes.push(Write::Update(counts_update(count, &root, |c| c.companies -= 1)));
+            }
+            let audit = AuditEvent::new(
+                Actor::of(principal),
+                Some(id),
+                "organisation.deleted",
+                "organisation",
+                id,
+                json!({}),
+                context,
+                now,
+            );
+            writes.push(audit.write());
+            self.store.transact(writes).await?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// `update` with the organisation's counts replaced by `change` applied to them.
+pub(super) fn counts_update(
+    update: Update,
+    organisation: &Organisation,
+    change: impl FnOnce(&mut MemberCounts),
+) -> Update {
+    let mut counts = organisation.counts;
+    change(&mut counts);
+    update.set("counts", json!(counts))
+}
+
+/// The writes that make `user` a member of `organisation` with `roles`, and make it their
+/// default organisation (T11). `user_version` guards the profile update.
+pub(super) fn join(
+    organisation: &Organisation,
+    user: &User,
+    user_version: u64,
+    roles: Vec<Role>,
+    now: Timestamp,
+) -> Vec<Write> {
+    let membership = Membership {
+        user_id: user.id,
+        organisation_id: organisation.id,
+        organisation_name: organisation.name.clone(),
+        parent_organisation_id: organisation.parent_organisation_id,
+        organisation_kind: organisation.kind,
+        roles,
+        active: true,
+        joined_at: now,
+        member_email: Some(user.email.clone()),
+        member_name: user.name.clone(),
+        member_kind: user.kind,
+    };
+    vec![
+        Write::Put {
+            item: Item::from_record(keys::membership(user.id, organisation.id), &membership)
+                .with_gsi1(keys::membership_by_organisation(organisation.id, user.id)),
+            condition: Some(Condition::NotExists),
+        },
+        Write::Update(
+            Update::new(keys::user(user.id))
+                .set("default_organisation_id", json!(organisation.id))
+                .set("updated_at", json!(now))
+                .when(Condition::VersionIs(user_version)),
+        ),
+    ]
+}
+
+fn read(access: Authorized) -> OrganisationRead {
+    if access.may(Permission::ReadOrganisation) {
+        OrganisationRead::Full(Box::new(OrganisationView::of(access.organisation, access.version)))
+    } else {
+        OrganisationRead::NameOnly {
+            id: access.organisation.id,
+            name: access.organisation.name,
+        }
+    }
+}

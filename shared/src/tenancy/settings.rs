@@ -1,0 +1,66 @@
+//! Platform settings that tenancy depends on.
+
+use super::Tenancy;
+use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::error::{DomainError, DomainResult};
+use crate::identity::Principal;
+use crate::keys;
+use crate::store::{Item, Write};
+use serde::{Deserialize, Serialize};
+
+/// Who may create shared organisations (SPEC §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganisationCreation {
+    /// Any person (seed 004).
+    #[default]
+    Anyone,
+    /// Platform admins only, naming the first owner (seed 003).
+    PlatformAdmins,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct PlatformSettings {
+    #[serde(default)]
+    pub organisation_creation: OrganisationCreation,
+}
+
+impl Tenancy {
+    pub async fn platform_settings(&self) -> DomainResult<PlatformSettings> {
+        Ok(self
+            .store
+            .get(&keys::platform_settings())
+            .await?
+            .map(|item| item.record())
+            .transpose()?
+            .unwrap_or_default())
+    }
+
+    /// Replaces the platform settings (platform admins; to anyone else they do not exist).
+    pub async fn set_platform_settings(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        settings: PlatformSettings,
+    ) -> DomainResult<PlatformSettings> {
+        if !principal.is_platform_admin() {
+            return Err(DomainError::NotFound);
+        }
+        let changes = serde_json::to_value(&settings).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let audit = AuditEvent::new(
+            Actor::of(principal),
+            None,
+            "platform.settings_changed",
+            "platform",
+            "settings",
+            changes,
+            context,
+            self.now(),
+        );
+        let item = Item::from_record(keys::platform_settings(), &settings);
+        self.store
+            .transact(vec![Write::Put { item, condition: None }, audit.write()])
+            .await?;
+        Ok(settings)
+    }
+}
