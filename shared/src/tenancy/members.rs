@@ -2,7 +2,7 @@
 //! versioned reads and committed conditionally.
 
 use super::access::{Authorized, Permission, authorize};
-use super::organisations::counts_update;
+use super::organisations::{counts_update, join};
 use super::{Tenancy, with_retries};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
@@ -132,6 +132,81 @@ impl Tenancy {
             })
             .collect::<DomainResult<Vec<_>>>()?;
         Ok((members, page.next))
+    }
+
+    /// Adds an existing user to an organisation with `roles` (owners only, T6); it becomes
+    /// their default organisation (T11). Invitations and machine creation build on this.
+    pub async fn add_member(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        user_id: UserId,
+        roles: BTreeSet<Role>,
+    ) -> DomainResult<MemberView> {
+        with_retries(|| async {
+            let access = authorize(&*self.store, principal, organisation_id, Permission::ManageMembers).await?;
+            if access.organisation.kind == OrganisationKind::Personal {
+                return Err(DomainError::conflict(
+                    "personal_organisation",
+                    "a personal organisation has no other members (T2)",
+                ));
+            }
+            let user_item = self
+                .store
+                .get(&keys::user(user_id))
+                .await?
+                .ok_or(DomainError::NotFound)?;
+            let user: User = user_item.record()?;
+            check_roles(&roles, user.kind, access.organisation.parent_organisation_id.is_none())?;
+            let roles: Vec<Role> = roles.iter().copied().collect();
+            let mut counts = access.organisation.counts;
+            counts.members += 1;
+            tally(&mut counts, &roles, 1);
+            let now = self.now();
+            let organisation_update =
+                Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version));
+            let mut writes = join(&access.organisation, &user, user_item.version, roles.clone(), now);
+            writes.push(Write::Update(counts_update(
+                organisation_update,
+                &access.organisation,
+                |c| *c = counts,
+            )));
+            let changes = json!({ "user_id": user_id, "roles": roles });
+            writes.push(
+                AuditEvent::new(
+                    Actor::of(principal),
+                    Some(organisation_id),
+                    "member.added",
+                    "user",
+                    user_id,
+                    changes,
+                    context,
+                    now,
+                )
+                .write(),
+            );
+            match self.store.transact(writes).await {
+                Err(crate::store::StoreError::ConditionFailed { index: 0 }) => {
+                    return Err(DomainError::conflict(
+                        "already_a_member",
+                        "this user is already a member",
+                    ));
+                }
+                other => other?,
+            }
+            Ok(MemberView {
+                billing_subscriber: false,
+                user_id,
+                email: Some(user.email),
+                name: user.name,
+                kind: user.kind,
+                roles,
+                active: true,
+                joined_at: now,
+            })
+        })
+        .await
     }
 
     /// Replaces a member's roles (owners only, T6).

@@ -1,7 +1,36 @@
 //! End-to-end specs: one test binary, so the crates link once.
 
+/// Instantiates scenarios for both entry points (see `world.rs`); defined before the modules
+/// so they all see it.
+macro_rules! both_entry_points {
+    ($($scenario:ident),* $(,)?) => {
+        mod through_the_local_server {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $scenario() {
+                    let world = crate::world::World::local().await;
+                    super::$scenario(&world).await;
+                    world.stop().await;
+                }
+            )*
+        }
+        mod through_the_lambda_handler {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $scenario() {
+                    let world = crate::world::World::lambda().await;
+                    super::$scenario(&world).await;
+                    world.stop().await;
+                }
+            )*
+        }
+    };
+}
+
 mod identity;
 mod lambda_events;
 mod openapi;
+mod organisations;
 mod outbox;
 mod store_conformance;
+mod world;

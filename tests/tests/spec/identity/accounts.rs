@@ -1,7 +1,6 @@
 //! Registration, confirmation, the personal organisation, `/api/me`, password reset.
 
-use super::both_entry_points;
-use super::world::{PASSWORD, World, address};
+use crate::world::{PASSWORD, World, address};
 use serde_json::json;
 
 both_entry_points!(

@@ -1,7 +1,6 @@
 //! Sessions: access tokens, refresh rotation and reuse detection, sign-out, the session list.
 
-use super::both_entry_points;
-use super::world::{World, address};
+use crate::world::{World, address};
 use serde_json::json;
 
 both_entry_points!(
@@ -118,7 +117,7 @@ async fn signing_out_ends_the_session(world: &World) {
 async fn a_person_lists_and_revokes_their_own_sessions_only(world: &World) {
     let email = address("devices");
     let (laptop, _) = world.signed_up(&email).await;
-    let (_, phone_refresh) = world.login(&email, super::world::PASSWORD).await;
+    let (_, phone_refresh) = world.login(&email, crate::world::PASSWORD).await;
     let (stranger, _) = world.signed_up(&address("stranger")).await;
 
     let listed = world.call("GET", "/api/me/sessions", Some(&laptop), None).await;

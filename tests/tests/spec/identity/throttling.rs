@@ -1,7 +1,6 @@
 //! Sign-in throttling and the e-mail uniqueness race, on both stores.
 
-use super::both_entry_points;
-use super::world::{PASSWORD, World, address};
+use crate::world::{PASSWORD, World, address};
 use serde_json::json;
 use std::sync::Arc;
 

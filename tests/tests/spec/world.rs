@@ -21,8 +21,10 @@ use stratum_infra::mail::SesMailer;
 use stratum_infra::queue::SqsQueue;
 use stratum_infra::store::dynamodb::DynamoStore;
 use stratum_notifier::Notifier;
+use stratum_organisations::Organisations;
 use stratum_shared::clock::ManualClock;
 use stratum_shared::identity::Identity;
+use stratum_shared::tenancy::Tenancy;
 use tower::ServiceExt;
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -162,7 +164,17 @@ impl World {
             store,
             notifier,
         };
-        let router = stratum_infra::lambda::with_source_address(stratum_identity::api(identity.clone()).into_router());
+        // API Gateway routes each path to its function; merging the functions' routers does the same.
+        let tenancy = Tenancy {
+            store: identity.store.clone(),
+            clock: identity.clock.clone(),
+        };
+        let organisations = Organisations {
+            identity: identity.clone(),
+            tenancy,
+        };
+        let api = stratum_identity::api(identity.clone()).merge(stratum_organisations::api(organisations));
+        let router = stratum_infra::lambda::with_source_address(api.into_router());
         World {
             clock,
             identity,
@@ -323,10 +335,64 @@ impl World {
         )
     }
 
+    /// The tenancy use cases on this world's store.
+    pub fn tenancy(&self) -> Tenancy {
+        Tenancy {
+            store: self.identity.store.clone(),
+            clock: self.identity.clock.clone(),
+        }
+    }
+
+    /// A registered, confirmed, signed-in person.
+    pub async fn person(&self, name: &str) -> Person {
+        let email = address(name);
+        let (access, _) = self.signed_up(&email).await;
+        let me = self.call("GET", "/api/me", Some(&access), None).await.body;
+        Person {
+            id: me["id"].as_str().unwrap().to_owned(),
+            personal_organisation_id: me["personal_organisation_id"].as_str().unwrap().to_owned(),
+            email,
+            access,
+        }
+    }
+
+    /// A platform admin (bootstrapped), signed in.
+    pub async fn admin(&self) -> Person {
+        let email = address("admin");
+        let user = self
+            .identity
+            .bootstrap_admin(&email, PASSWORD)
+            .await
+            .unwrap()
+            .expect("a new admin");
+        let (access, refresh) = self.login(&email, PASSWORD).await;
+        Person {
+            id: user.id.to_string(),
+            personal_organisation_id: user.personal_organisation_id.to_string(),
+            email,
+            access,
+        }
+    }
+
     pub async fn stop(mut self) {
         if let Transport::Local { server, .. } = &mut self.transport {
             server.take().unwrap().stop().await.unwrap();
         }
+    }
+}
+
+/// A person signed in to a world.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: String,
+    pub email: String,
+    pub access: String,
+    pub personal_organisation_id: String,
+}
+
+impl Person {
+    pub fn token(&self) -> Option<&str> {
+        Some(&self.access)
     }
 }
 

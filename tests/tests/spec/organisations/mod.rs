@@ -1,0 +1,59 @@
+//! Organisations, companies, members and roles, end to end through both entry points.
+
+mod lifecycle;
+mod members;
+mod races;
+mod scope;
+
+use crate::world::{Person, World};
+use serde_json::{Value, json};
+use stratum_shared::audit::RequestContext;
+use stratum_shared::ids::{OrganisationId, UserId};
+use stratum_shared::tenancy::parse_roles;
+
+/// Seed 002's create payload.
+pub fn seed_002(name: &str) -> Value {
+    json!({
+        "name": name,
+        "type": "computer_services",
+        "company_registered_date": "2020-11-01T00:00:00",
+        "address": "34 Webings Road",
+        "email": "hello@abc.com",
+        "phone": "1238129038290",
+        "country_code": "ae"
+    })
+}
+
+/// `owner` creates a root organisation; returns its id.
+pub async fn organisation(world: &World, owner: &Person, name: &str) -> String {
+    let created = world
+        .call("POST", "/api/organisations", owner.token(), Some(seed_002(name)))
+        .await;
+    assert_eq!(created.status, 201, "{created:?}");
+    created.body["id"].as_str().unwrap().to_owned()
+}
+
+/// `owner` creates a company under `root`; returns its id.
+pub async fn company(world: &World, owner: &Person, root: &str, name: &str) -> String {
+    let path = format!("/api/organisations/{root}/suborganisations");
+    let created = world.call("POST", &path, owner.token(), Some(seed_002(name))).await;
+    assert_eq!(created.status, 201, "{created:?}");
+    created.body["id"].as_str().unwrap().to_owned()
+}
+
+/// `owner` adds `member` to `organisation` with `roles` (as invitations will).
+pub async fn add(world: &World, owner: &Person, organisation: &str, member: &Person, roles: &[&str]) {
+    let principal = world.identity.authenticate(&owner.access).await.unwrap();
+    let roles = parse_roles(&roles.iter().map(|r| r.to_string()).collect::<Vec<_>>()).unwrap();
+    world
+        .tenancy()
+        .add_member(
+            &principal,
+            &RequestContext::default(),
+            OrganisationId::parse(organisation, "id").unwrap(),
+            UserId::parse(&member.id, "id").unwrap(),
+            roles,
+        )
+        .await
+        .unwrap();
+}

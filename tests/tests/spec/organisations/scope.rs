@@ -1,0 +1,172 @@
+//! Scope (SPEC §3): root roles reach the root's companies, company roles only that company;
+//! outside scope is 404, inside scope without the permission is 403.
+
+use super::{add, company, organisation};
+use crate::world::World;
+use serde_json::json;
+
+both_entry_points!(
+    a_company_member_cannot_see_the_parent_or_a_sibling,
+    root_roles_reach_every_company_of_the_root,
+    outsiders_get_404_and_viewers_get_403,
+    an_end_user_sees_their_company_name_only,
+);
+
+async fn a_company_member_cannot_see_the_parent_or_a_sibling(world: &World) {
+    let owner = world.person("owner").await;
+    let carol = world.person("carol").await;
+    let root = organisation(world, &owner, "ABC Holdings").await;
+    let child_1 = company(world, &owner, &root, "ABC Holdings - Child 1").await;
+    let child_2 = company(world, &owner, &root, "ABC Holdings - Child 2").await;
+    add(world, &owner, &child_1, &carol, &["operator"]).await;
+
+    assert_eq!(
+        world
+            .call("GET", &format!("/api/organisations/{child_1}"), carol.token(), None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        world
+            .call("GET", &format!("/api/organisations/{root}"), carol.token(), None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        world
+            .call("GET", &format!("/api/organisations/{child_2}"), carol.token(), None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        world
+            .call(
+                "GET",
+                &format!("/api/organisations/{root}/members"),
+                carol.token(),
+                None
+            )
+            .await
+            .status,
+        404
+    );
+    let listed = world.call("GET", "/api/organisations", carol.token(), None).await;
+    let ids: Vec<&str> = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&child_1.as_str()) && !ids.contains(&root.as_str()) && !ids.contains(&child_2.as_str()));
+}
+
+async fn root_roles_reach_every_company_of_the_root(world: &World) {
+    let owner = world.person("owner").await;
+    let vera = world.person("vera").await;
+    let root = organisation(world, &owner, "ABC Holdings").await;
+    let child = company(world, &owner, &root, "Child").await;
+    add(world, &owner, &root, &vera, &["viewer"]).await;
+
+    assert_eq!(
+        world
+            .call("GET", &format!("/api/organisations/{child}"), vera.token(), None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        world
+            .call(
+                "GET",
+                &format!("/api/organisations/{child}/members"),
+                vera.token(),
+                None
+            )
+            .await
+            .status,
+        200
+    );
+    let listed = world.call("GET", "/api/organisations", vera.token(), None).await;
+    let ids: Vec<&str> = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&root.as_str()) && ids.contains(&child.as_str()));
+    let renamed = world
+        .call(
+            "PATCH",
+            &format!("/api/organisations/{child}"),
+            owner.token(),
+            Some(json!({ "name": "Renamed by a root owner" })),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "T6: a root owner owns the companies");
+}
+
+async fn outsiders_get_404_and_viewers_get_403(world: &World) {
+    let owner = world.person("owner").await;
+    let vera = world.person("vera").await;
+    let mallory = world.person("mallory").await;
+    let root = organisation(world, &owner, "ABC Holdings").await;
+    add(world, &owner, &root, &vera, &["viewer"]).await;
+    let path = format!("/api/organisations/{root}");
+
+    for (method, path, body) in [
+        ("GET", path.clone(), None),
+        ("PATCH", path.clone(), Some(json!({ "name": "Mine now" }))),
+        ("GET", format!("{path}/members"), None),
+        (
+            "PUT",
+            format!("{path}/members/{}/roles", vera.id),
+            Some(json!({ "roles": ["owner"] })),
+        ),
+        (
+            "POST",
+            format!("{path}/suborganisations"),
+            Some(json!({ "name": "Sneaky" })),
+        ),
+    ] {
+        let reply = world.call(method, &path, mallory.token(), body).await;
+        assert_eq!(reply.status, 404, "an outsider: {method} {path}");
+    }
+    let patch = world
+        .call("PATCH", &path, vera.token(), Some(json!({ "name": "Viewer edit" })))
+        .await;
+    assert_eq!((patch.status, patch.code()), (403, "forbidden"));
+    let promote = world
+        .call(
+            "PUT",
+            &format!("{path}/members/{}/roles", vera.id),
+            vera.token(),
+            Some(json!({ "roles": ["owner"] })),
+        )
+        .await;
+    assert_eq!(promote.status, 403, "T6: only owners assign roles");
+}
+
+async fn an_end_user_sees_their_company_name_only(world: &World) {
+    let owner = world.person("owner").await;
+    let eve = world.person("eve").await;
+    let root = organisation(world, &owner, "ABC Holdings").await;
+    let shop = company(world, &owner, &root, "Amazon Band").await;
+    add(world, &owner, &shop, &eve, &["member"]).await;
+
+    let seen = world
+        .call("GET", &format!("/api/organisations/{shop}"), eve.token(), None)
+        .await;
+
+    assert_eq!(seen.status, 200);
+    assert_eq!(seen.body, json!({ "id": shop, "name": "Amazon Band" }));
+    assert_eq!(
+        world
+            .call("GET", &format!("/api/organisations/{shop}/members"), eve.token(), None)
+            .await
+            .status,
+        403
+    );
+}
