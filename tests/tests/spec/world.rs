@@ -365,7 +365,7 @@ impl World {
             .await
             .unwrap()
             .expect("a new admin");
-        let (access, refresh) = self.login(&email, PASSWORD).await;
+        let (access, _) = self.login(&email, PASSWORD).await;
         Person {
             id: user.id.to_string(),
             personal_organisation_id: user.personal_organisation_id.to_string(),
