@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use etag::{etag, if_match};
 use http::Method;
 use serde::Deserialize;
-use stratum_infra::http::{Api, ApiError, Caller, RequestBody, Shape, Source, Valid};
+use stratum_infra::http::{Api, ApiError, Caller, Context, RequestBody, Shape, Valid};
 use stratum_shared::identity::{Identity, LoginContext, MeUpdate, MeView, NewRegistration, UserView};
 use stratum_shared::ids::{SessionId, UserId};
 use stratum_shared::validation::ValidationErrors;
@@ -56,9 +56,10 @@ impl RequestBody for Register {
 
 async fn register(
     State(identity): State<Identity>,
+    Context(context): Context,
     Valid(Register(registration)): Valid<Register>,
 ) -> Result<Response> {
-    let user = identity.register(registration).await?;
+    let user = identity.register(registration, &context).await?;
     Ok((StatusCode::CREATED, Json(UserView::from(user))).into_response())
 }
 
@@ -70,9 +71,10 @@ struct TokenBody {
 
 async fn confirm_email(
     State(identity): State<Identity>,
+    Context(context): Context,
     Valid(Shape(body)): Valid<Shape<TokenBody>>,
 ) -> Result<StatusCode> {
-    identity.confirm_email(&body.token).await?;
+    identity.confirm_email(&body.token, &context).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -85,12 +87,12 @@ struct LoginBody {
 
 async fn login(
     State(identity): State<Identity>,
-    Source(source): Source,
+    Context(request): Context,
     headers: HeaderMap,
     Valid(Shape(body)): Valid<Shape<LoginBody>>,
 ) -> Result<Response> {
     let context = LoginContext {
-        source_address: source.map(|address| address.0),
+        request,
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|agent| agent.to_str().ok())
@@ -106,12 +108,20 @@ struct RefreshBody {
     refresh_token: String,
 }
 
-async fn refresh(State(identity): State<Identity>, Valid(Shape(body)): Valid<Shape<RefreshBody>>) -> Result<Response> {
-    Ok(Json(identity.refresh(&body.refresh_token).await?).into_response())
+async fn refresh(
+    State(identity): State<Identity>,
+    Context(context): Context,
+    Valid(Shape(body)): Valid<Shape<RefreshBody>>,
+) -> Result<Response> {
+    Ok(Json(identity.refresh(&body.refresh_token, &context).await?).into_response())
 }
 
-async fn logout(State(identity): State<Identity>, Valid(Shape(body)): Valid<Shape<RefreshBody>>) -> Result<StatusCode> {
-    identity.logout(&body.refresh_token).await?;
+async fn logout(
+    State(identity): State<Identity>,
+    Context(context): Context,
+    Valid(Shape(body)): Valid<Shape<RefreshBody>>,
+) -> Result<StatusCode> {
+    identity.logout(&body.refresh_token, &context).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -123,9 +133,10 @@ struct ForgotBody {
 
 async fn forgot_password(
     State(identity): State<Identity>,
+    Context(context): Context,
     Valid(Shape(body)): Valid<Shape<ForgotBody>>,
 ) -> Result<StatusCode> {
-    identity.forgot_password(&body.email).await?;
+    identity.forgot_password(&body.email, &context).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -138,9 +149,10 @@ struct ResetBody {
 
 async fn reset_password(
     State(identity): State<Identity>,
+    Context(context): Context,
     Valid(Shape(body)): Valid<Shape<ResetBody>>,
 ) -> Result<StatusCode> {
-    identity.reset_password(&body.token, &body.password).await?;
+    identity.reset_password(&body.token, &body.password, &context).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -172,11 +184,14 @@ impl RequestBody for UpdateMe {
 async fn update_me(
     State(identity): State<Identity>,
     Caller(principal): Caller,
+    Context(context): Context,
     headers: HeaderMap,
     Valid(UpdateMe(update)): Valid<UpdateMe>,
 ) -> Result<Response> {
     let expected = if_match(&headers)?;
-    Ok(with_etag(identity.update_me(&principal, update, expected).await?))
+    Ok(with_etag(
+        identity.update_me(&principal, update, expected, &context).await?,
+    ))
 }
 
 async fn sessions(State(identity): State<Identity>, Caller(principal): Caller) -> Result<Response> {
@@ -192,10 +207,11 @@ fn path_id<T>(parsed: std::result::Result<T, ValidationErrors>) -> Result<T> {
 async fn revoke_session(
     State(identity): State<Identity>,
     Caller(principal): Caller,
+    Context(context): Context,
     Path(session_id): Path<String>,
 ) -> Result<StatusCode> {
     let session_id = path_id(SessionId::parse(&session_id, "session_id"))?;
-    identity.revoke_session(principal.user.id, session_id).await?;
+    identity.revoke_session(&principal, session_id, &context).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -211,17 +227,19 @@ async fn user(
 async fn suspend(
     State(identity): State<Identity>,
     Caller(principal): Caller,
+    Context(context): Context,
     Path(user_id): Path<String>,
 ) -> Result<Json<UserView>> {
     let user_id = path_id(UserId::parse(&user_id, "user_id"))?;
-    Ok(Json(identity.suspend(&principal, user_id).await?))
+    Ok(Json(identity.suspend(&principal, user_id, &context).await?))
 }
 
 async fn reactivate(
     State(identity): State<Identity>,
     Caller(principal): Caller,
+    Context(context): Context,
     Path(user_id): Path<String>,
 ) -> Result<Json<UserView>> {
     let user_id = path_id(UserId::parse(&user_id, "user_id"))?;
-    Ok(Json(identity.reactivate(&principal, user_id).await?))
+    Ok(Json(identity.reactivate(&principal, user_id, &context).await?))
 }

@@ -2,7 +2,7 @@
 //! and roles, leaving, and the platform settings that govern who may create organisations.
 
 use axum::Json;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http::Method;
@@ -11,7 +11,8 @@ use stratum_infra::http::{Api, ApiError, Caller, Context, Paging, RequestBody, S
 use stratum_shared::identity::Identity;
 use stratum_shared::ids::{OrganisationId, UserId};
 use stratum_shared::tenancy::{
-    OrganisationInput, OrganisationPayload, OrganisationRead, OrganisationView, PlatformSettings, Tenancy, parse_roles,
+    AuditFilter, OrganisationInput, OrganisationPayload, OrganisationRead, OrganisationView, PlatformSettings, Tenancy,
+    parse_roles,
 };
 use stratum_shared::validation::ValidationErrors;
 
@@ -68,6 +69,12 @@ pub fn api(state: Organisations) -> Api {
             remove_member,
         )
         .route(Method::POST, "/api/organisations/{organisation_id}/leave", leave)
+        .route(
+            Method::GET,
+            "/api/organisations/{organisation_id}/audit",
+            organisation_audit,
+        )
+        .route(Method::GET, "/api/platform/audit", platform_audit)
         .route(Method::GET, "/api/platform/settings", get_platform_settings)
         .route(Method::PUT, "/api/platform/settings", put_platform_settings)
         .with_state(state)
@@ -295,4 +302,53 @@ async fn put_platform_settings(
             .set_platform_settings(&principal, &context, settings)
             .await?,
     ))
+}
+
+#[derive(Deserialize)]
+struct AuditParams {
+    from: Option<String>,
+    to: Option<String>,
+    actor_id: Option<String>,
+    action: Option<String>,
+}
+
+impl AuditParams {
+    fn filter(&self) -> std::result::Result<AuditFilter, ValidationErrors> {
+        AuditFilter::parse(
+            self.from.as_deref(),
+            self.to.as_deref(),
+            self.actor_id.as_deref(),
+            self.action.as_deref(),
+        )
+    }
+}
+
+async fn organisation_audit(
+    State(state): State<Organisations>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+    Query(params): Query<AuditParams>,
+    paging: Paging,
+) -> Result<Response> {
+    let filter = params.filter()?;
+    let id = organisation_id(&id)?;
+    let (items, next) = state
+        .tenancy
+        .organisation_audit(&principal, id, &filter, paging.limit, paging.cursor)
+        .await?;
+    Ok(page(items, next).into_response())
+}
+
+async fn platform_audit(
+    State(state): State<Organisations>,
+    Caller(principal): Caller,
+    Query(params): Query<AuditParams>,
+    paging: Paging,
+) -> Result<Response> {
+    let filter = params.filter()?;
+    let (items, next) = state
+        .tenancy
+        .platform_audit(&principal, &filter, paging.limit, paging.cursor)
+        .await?;
+    Ok(page(items, next).into_response())
 }

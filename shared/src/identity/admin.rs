@@ -3,10 +3,11 @@
 
 use super::register::{create_person, new_person};
 use super::{Access, Email, Identity, Password, PlatformRole, Principal, Registration, User, UserKind};
+use crate::audit::{Actor, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
-use crate::store::{Condition, StoreError, Update};
+use crate::store::{Condition, StoreError, Update, Write};
 use crate::time::Timestamp;
 use serde::Serialize;
 use serde_json::json;
@@ -73,7 +74,15 @@ impl Identity {
             vec![PlatformRole::PlatformAdmin],
             self.now(),
         );
-        match create_person(self, person, vec![]).await {
+        let changes = json!({ "email": person.user.email, "platform_roles": person.user.platform_roles });
+        let event = self.account_event(
+            Actor::system(),
+            &person.user,
+            "user.bootstrapped",
+            changes,
+            &RequestContext::default(),
+        );
+        match create_person(self, person, vec![event]).await {
             Ok(user) => Ok(Some(user)),
             Err(DomainError::Conflict {
                 code: "email_taken", ..
@@ -94,7 +103,12 @@ impl Identity {
 
     /// Suspends a user: they can no longer sign in, refresh or call the API, and every
     /// session of theirs ends.
-    pub async fn suspend(&self, principal: &Principal, user_id: UserId) -> DomainResult<UserView> {
+    pub async fn suspend(
+        &self,
+        principal: &Principal,
+        user_id: UserId,
+        context: &RequestContext,
+    ) -> DomainResult<UserView> {
         require_platform_admin(principal)?;
         if user_id == principal.user.id {
             return Err(DomainError::conflict(
@@ -102,23 +116,60 @@ impl Identity {
                 "platform admins cannot suspend themselves",
             ));
         }
-        let user = self.set_access(user_id, Access::Suspended).await?;
+        let user = self
+            .set_access(principal, user_id, Access::Suspended, "user.suspended", context)
+            .await?;
         self.revoke_all_sessions(user_id).await?;
         Ok(user)
     }
 
-    pub async fn reactivate(&self, principal: &Principal, user_id: UserId) -> DomainResult<UserView> {
+    pub async fn reactivate(
+        &self,
+        principal: &Principal,
+        user_id: UserId,
+        context: &RequestContext,
+    ) -> DomainResult<UserView> {
         require_platform_admin(principal)?;
-        self.set_access(user_id, Access::Active).await
+        self.set_access(principal, user_id, Access::Active, "user.reactivated", context)
+            .await
     }
 
-    async fn set_access(&self, user_id: UserId, access: Access) -> DomainResult<UserView> {
+    async fn set_access(
+        &self,
+        principal: &Principal,
+        user_id: UserId,
+        access: Access,
+        action: &str,
+        context: &RequestContext,
+    ) -> DomainResult<UserView> {
+        let item = self
+            .store
+            .get(&keys::user(user_id))
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        let mut user: User = item.record()?;
+        let now = self.now();
         let update = Update::new(keys::user(user_id))
             .set("access", json!(access))
-            .set("updated_at", json!(self.now()));
-        match self.store.update(update.when(Condition::Exists)).await {
-            Ok(item) => Ok(item.record::<User>()?.into()),
-            Err(StoreError::ConditionFailed { .. }) => Err(DomainError::NotFound),
+            .set("updated_at", json!(now))
+            .when(Condition::VersionIs(item.version));
+        let event = self.account_event(
+            Actor::of(principal),
+            &user,
+            action,
+            json!({ "access": access }),
+            context,
+        );
+        match self.store.transact(vec![Write::Update(update), event]).await {
+            Ok(()) => {
+                user.access = access;
+                user.updated_at = now;
+                Ok(user.into())
+            }
+            Err(StoreError::ConditionFailed { .. }) => Err(DomainError::conflict(
+                "concurrent_change",
+                "the user changed meanwhile; try again",
+            )),
             Err(other) => Err(other.into()),
         }
     }

@@ -3,6 +3,7 @@
 
 use super::register::parse_name;
 use super::{Identity, OrganisationKind, PlatformRole, Principal, Role, UserKind};
+use crate::audit::{Actor, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
@@ -95,6 +96,7 @@ impl Identity {
         principal: &Principal,
         update: MeUpdate,
         if_match: Option<u64>,
+        context: &RequestContext,
     ) -> DomainResult<MeView> {
         let user = &principal.user;
         let mut profile = Update::new(keys::user(user.id)).set("updated_at", json!(self.now()));
@@ -128,6 +130,8 @@ impl Identity {
                 Update::new(keys::membership(user.id, personal)).set("organisation_name", name.as_str()),
             ));
         }
+        let changes = json!({ "name": update.name, "default_organisation_id": update.default_organisation_id });
+        writes.push(self.account_event(Actor::of(principal), user, "user.updated", changes, context));
         writes.insert(0, Write::Update(profile));
         match self.store.transact(writes).await {
             Ok(()) => {}

@@ -26,9 +26,11 @@ pub use register::Registration as NewRegistration;
 pub use sessions::{LoginContext, SessionView, TokenPair};
 pub use throttle::ThrottlePolicy;
 
+use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::clock::Clock;
 use crate::ids::{SessionId, UserId};
 use crate::store::Store;
+use crate::store::Write;
 use crate::time::Timestamp;
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -116,6 +118,29 @@ pub struct Identity {
 impl Identity {
     fn now(&self) -> Timestamp {
         Timestamp::new(self.clock.now())
+    }
+
+    /// The audit event of a change to `user`'s account, filed in their personal
+    /// organisation's trail (which only they, and platform admins, read).
+    fn account_event(
+        &self,
+        actor: Actor,
+        user: &User,
+        action: &str,
+        changes: serde_json::Value,
+        context: &RequestContext,
+    ) -> Write {
+        AuditEvent::new(
+            actor,
+            Some(user.personal_organisation_id),
+            action,
+            "user",
+            user.id,
+            changes,
+            context,
+            self.now(),
+        )
+        .write()
     }
 }
 

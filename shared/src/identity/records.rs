@@ -204,6 +204,9 @@ pub struct RefreshToken {
     pub user_id: UserId,
     pub session_id: SessionId,
     pub rotated: bool,
+    /// Where the session's audit events are filed (the user's personal organisation).
+    #[serde(default)]
+    pub personal_organisation_id: Option<OrganisationId>,
 }
 
 /// Failed-attempt bookkeeping for sign-in throttling.

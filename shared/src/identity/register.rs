@@ -6,6 +6,7 @@ use super::{
     OrganisationStatus, Password, PlatformRole, Registration as RegistrationState, Role, TokenPurpose, User, UserKind,
     name_from_email,
 };
+use crate::audit::{Actor, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
@@ -165,7 +166,7 @@ pub(super) async fn create_person(identity: &Identity, person: NewPerson, extra:
 impl Identity {
     /// Registers a person by password. They must confirm their address (a link is e-mailed)
     /// before they can sign in.
-    pub async fn register(&self, registration: Registration) -> DomainResult<User> {
+    pub async fn register(&self, registration: Registration, context: &RequestContext) -> DomainResult<User> {
         let now = self.now();
         let hash = self.hasher.hash(&registration.password).await;
         let person = new_person(
@@ -186,18 +187,38 @@ impl Identity {
             name: registration.name,
             link: format!("{}/confirm-email?token={token}", self.settings.web_url),
         };
-        create_person(self, person, vec![token_write, OutboxMessage::email(mail, now).write()]).await
+        let changes = json!({ "email": person.user.email, "name": person.user.name });
+        let event = self.account_event(
+            Actor::user(person.user.id),
+            &person.user,
+            "user.registered",
+            changes,
+            context,
+        );
+        create_person(
+            self,
+            person,
+            vec![token_write, OutboxMessage::email(mail, now).write(), event],
+        )
+        .await
     }
 
     /// Confirms an address with the token from the confirmation e-mail.
-    pub async fn confirm_email(&self, token: &str) -> DomainResult<()> {
+    pub async fn confirm_email(&self, token: &str, context: &RequestContext) -> DomainResult<()> {
         let redeemable = self.check_one_time_token(token, TokenPurpose::ConfirmEmail).await?;
+        let user: User = self
+            .store
+            .get(&keys::user(redeemable.record.user_id))
+            .await?
+            .ok_or(DomainError::NotFound)?
+            .record()?;
+        let event = self.account_event(Actor::user(user.id), &user, "user.email_confirmed", json!({}), context);
         let confirm = Update::new(keys::user(redeemable.record.user_id))
             .set("registration", json!(RegistrationState::Registered))
             .set("updated_at", json!(self.now()));
         match self
             .store
-            .transact(vec![redeemable.consume(), Write::Update(confirm)])
+            .transact(vec![redeemable.consume(), Write::Update(confirm), event])
             .await
         {
             Ok(()) => Ok(()),

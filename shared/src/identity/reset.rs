@@ -2,6 +2,7 @@
 //! or not the address is registered; completing one ends every session.
 
 use super::{Email, Identity, Password, Registration, TokenPurpose, User};
+use crate::audit::{Actor, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::keys;
 use crate::mail::EmailMessage;
@@ -12,7 +13,7 @@ use serde_json::json;
 impl Identity {
     /// E-mails a reset link if `email` belongs to a registered person; otherwise does
     /// nothing. Either way the caller learns nothing.
-    pub async fn forgot_password(&self, email: &str) -> DomainResult<()> {
+    pub async fn forgot_password(&self, email: &str, context: &RequestContext) -> DomainResult<()> {
         let Ok(email) = Email::parse(email) else {
             return Ok(());
         };
@@ -28,20 +29,27 @@ impl Identity {
             user.id,
             chrono::Duration::minutes(self.settings.reset_minutes),
         );
+        let event = self.account_event(
+            Actor::user(user.id),
+            &user,
+            "user.password_reset_requested",
+            json!({}),
+            context,
+        );
         let mail = EmailMessage::ResetPassword {
             to: user.email,
             name: user.name,
             link: format!("{}/reset-password?token={token}", self.settings.web_url),
         };
         self.store
-            .transact(vec![token_write, OutboxMessage::email(mail, now).write()])
+            .transact(vec![token_write, OutboxMessage::email(mail, now).write(), event])
             .await?;
         Ok(())
     }
 
     /// Sets a new password with the token from a reset e-mail and ends every session. Using
     /// the e-mailed link also proves the address, so it counts as confirmed.
-    pub async fn reset_password(&self, token: &str, password: &str) -> DomainResult<()> {
+    pub async fn reset_password(&self, token: &str, password: &str, context: &RequestContext) -> DomainResult<()> {
         let redeemable = self.check_one_time_token(token, TokenPurpose::ResetPassword).await?;
         let user_key = keys::user(redeemable.record.user_id);
         let user: User = self
@@ -58,7 +66,11 @@ impl Identity {
             .set("updated_at", json!(self.now()));
         match self
             .store
-            .transact(vec![redeemable.consume(), Write::Update(update)])
+            .transact(vec![
+                redeemable.consume(),
+                Write::Update(update),
+                self.account_event(Actor::user(user.id), &user, "user.password_reset", json!({}), context),
+            ])
             .await
         {
             Ok(()) => {}

@@ -1,7 +1,8 @@
 //! Sign-in, refresh-token rotation with reuse detection, sign-out, and the user's sessions.
 
 use super::throttle::claim;
-use super::{Access, AccessClaims, Email, Identity, RefreshToken, Registration, Session, User};
+use super::{Access, AccessClaims, Email, Identity, Principal, RefreshToken, Registration, Session, User};
+use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{SessionId, UserId};
 use crate::keys;
@@ -10,10 +11,10 @@ use crate::time::Timestamp;
 use serde::Serialize;
 use serde_json::json;
 
-/// Where a sign-in comes from, for throttling and the session list.
+/// Where a sign-in comes from, for throttling, the session list and the audit trail.
 #[derive(Debug, Clone, Default)]
 pub struct LoginContext {
-    pub source_address: Option<String>,
+    pub request: RequestContext,
     pub user_agent: Option<String>,
 }
 
@@ -46,7 +47,7 @@ impl Identity {
     pub async fn login(&self, email: &str, password: &str, context: &LoginContext) -> DomainResult<TokenPair> {
         let now = self.now();
         let email = Email::parse(email).map_err(|_| DomainError::Unauthenticated)?;
-        if let Some(source) = &context.source_address {
+        if let Some(source) = &context.request.source_address {
             claim(
                 &*self.store,
                 &keys::source_throttle(source),
@@ -80,6 +81,13 @@ impl Identity {
             key: account_throttle,
             condition: None,
         });
+        writes.push(self.account_event(
+            Actor::user(user.id),
+            &user,
+            "session.created",
+            json!({}),
+            &context.request,
+        ));
         self.store.transact(writes).await?;
         Ok(pair)
     }
@@ -110,11 +118,11 @@ impl Identity {
                 .user_agent
                 .as_ref()
                 .map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect()),
-            source_address: context.source_address.clone(),
+            source_address: context.request.source_address.clone(),
         };
         let session_item =
             Item::from_record(keys::session(user.id, session.id), &session).expiring_at(expires_at.unix_seconds());
-        let (pair, refresh_write) = self.issue_tokens(user.id, session.id, expires_at, now);
+        let (pair, refresh_write) = self.issue_tokens(user, session.id, expires_at, now);
         (
             pair,
             vec![
@@ -129,16 +137,18 @@ impl Identity {
 
     fn issue_tokens(
         &self,
-        user_id: UserId,
+        user: &User,
         session_id: SessionId,
         session_expires_at: Timestamp,
         now: Timestamp,
     ) -> (TokenPair, Write) {
+        let user_id = user.id;
         let refresh_token = self.secrets.token();
         let record = RefreshToken {
             user_id,
             session_id,
             rotated: false,
+            personal_organisation_id: Some(user.personal_organisation_id),
         };
         let item = Item::from_record(keys::refresh_token(&self.secrets.digest(&refresh_token)), &record)
             .expiring_at(session_expires_at.unix_seconds());
@@ -159,14 +169,14 @@ impl Identity {
 
     /// Exchanges a refresh token for a new pair. The old token is rotated out; presenting a
     /// rotated token again means it leaked, and ends the whole session.
-    pub async fn refresh(&self, refresh_token: &str) -> DomainResult<TokenPair> {
+    pub async fn refresh(&self, refresh_token: &str, context: &RequestContext) -> DomainResult<TokenPair> {
         let now = self.now();
         let token_key = keys::refresh_token(&self.secrets.digest(refresh_token));
         let token_item = self.store.get(&token_key).await?.ok_or(DomainError::Unauthenticated)?;
         let token: RefreshToken = token_item.record()?;
         let session_key = keys::session(token.user_id, token.session_id);
         if token.rotated {
-            self.store.delete(&session_key, None).await?;
+            self.end_session_on_reuse(&token, context).await?;
             return Err(DomainError::Unauthenticated);
         }
         let found = self
@@ -181,20 +191,31 @@ impl Identity {
         if user.access != Access::Active {
             return Err(DomainError::Unauthenticated);
         }
-        let (pair, new_token) = self.issue_tokens(user.id, session.id, session.expires_at, now);
+        let (pair, new_token) = self.issue_tokens(&user, session.id, session.expires_at, now);
         let rotate = Update::new(token_key)
             .set("rotated", true)
             .when(Condition::AttributeEquals("rotated".into(), json!(false)));
         let touch = Update::new(session_key.clone()).set("last_used_at", json!(now));
         match self
             .store
-            .transact(vec![Write::Update(rotate), new_token, Write::Update(touch)])
+            .transact(vec![
+                Write::Update(rotate),
+                new_token,
+                Write::Update(touch),
+                self.account_event(
+                    Actor::user(user.id),
+                    &user,
+                    "session.refreshed",
+                    json!({ "session_id": session.id }),
+                    context,
+                ),
+            ])
             .await
         {
             Ok(()) => Ok(pair),
             // A concurrent refresh with the same token won: this is a reuse.
             Err(StoreError::ConditionFailed { index: 0 }) => {
-                self.store.delete(&session_key, None).await?;
+                self.end_session_on_reuse(&token, context).await?;
                 Err(DomainError::Unauthenticated)
             }
             Err(StoreError::ConditionFailed { .. }) => Err(DomainError::Unauthenticated),
@@ -202,14 +223,36 @@ impl Identity {
         }
     }
 
+    /// A rotated token came back: it leaked, so its whole session ends.
+    async fn end_session_on_reuse(&self, token: &RefreshToken, context: &RequestContext) -> DomainResult<()> {
+        self.end_session(token, "session.revoked_on_reuse", context).await
+    }
+
+    async fn end_session(&self, token: &RefreshToken, action: &str, context: &RequestContext) -> DomainResult<()> {
+        let changes = json!({ "session_id": token.session_id });
+        let event = AuditEvent::new(
+            Actor::user(token.user_id),
+            token.personal_organisation_id,
+            action,
+            "user",
+            token.user_id,
+            changes,
+            context,
+            self.now(),
+        );
+        let end = Write::Delete {
+            key: keys::session(token.user_id, token.session_id),
+            condition: None,
+        };
+        self.store.transact(vec![end, event.write()]).await?;
+        Ok(())
+    }
+
     /// Ends the session a refresh token belongs to. Unknown tokens are ignored.
-    pub async fn logout(&self, refresh_token: &str) -> DomainResult<()> {
+    pub async fn logout(&self, refresh_token: &str, context: &RequestContext) -> DomainResult<()> {
         let token_key = keys::refresh_token(&self.secrets.digest(refresh_token));
         if let Some(item) = self.store.get(&token_key).await? {
-            let token: RefreshToken = item.record()?;
-            self.store
-                .delete(&keys::session(token.user_id, token.session_id), None)
-                .await?;
+            self.end_session(&item.record()?, "session.ended", context).await?;
         }
         Ok(())
     }
@@ -237,13 +280,26 @@ impl Identity {
     }
 
     /// Ends one of the user's own sessions; another user's session id is simply not found.
-    pub async fn revoke_session(&self, user_id: UserId, session_id: SessionId) -> DomainResult<()> {
-        match self
-            .store
-            .delete(&keys::session(user_id, session_id), Some(Condition::Exists))
-            .await
-        {
-            Err(StoreError::ConditionFailed { .. }) => Err(DomainError::NotFound),
+    pub async fn revoke_session(
+        &self,
+        principal: &Principal,
+        session_id: SessionId,
+        context: &RequestContext,
+    ) -> DomainResult<()> {
+        let user = &principal.user;
+        let end = Write::Delete {
+            key: keys::session(user.id, session_id),
+            condition: Some(Condition::Exists),
+        };
+        let event = self.account_event(
+            Actor::of(principal),
+            user,
+            "session.revoked",
+            json!({ "session_id": session_id }),
+            context,
+        );
+        match self.store.transact(vec![end, event]).await {
+            Err(StoreError::ConditionFailed { index: 0 }) => Err(DomainError::NotFound),
             other => Ok(other?),
         }
     }

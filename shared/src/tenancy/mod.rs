@@ -7,6 +7,7 @@
 //! two concurrent changes can never both pass a check the other invalidates.
 
 mod access;
+mod audit_trail;
 mod countries;
 mod details;
 mod members;
@@ -14,6 +15,7 @@ mod organisations;
 mod settings;
 
 pub use access::{Authorized, Permission, authorize, role_grants, roles_in};
+pub use audit_trail::AuditFilter;
 pub use details::{OrganisationInput, OrganisationPayload};
 pub use members::{MemberView, parse_roles};
 pub use organisations::{OrganisationRead, OrganisationView};

@@ -1,5 +1,6 @@
 //! Organisations, companies, members and roles, end to end through both entry points.
 
+mod audit;
 mod lifecycle;
 mod members;
 mod races;

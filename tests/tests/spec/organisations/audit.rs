@@ -1,0 +1,147 @@
+//! The audit trail: every change writes an event in its own transaction, with actor, request
+//! id and source; owners read their organisation's trail, platform admins everything.
+
+use super::{add, organisation, seed_002};
+use crate::world::World;
+use serde_json::{Value, json};
+
+both_entry_points!(
+    every_change_leaves_an_event_only_owners_and_admins_read,
+    account_changes_are_in_the_personal_trail,
+);
+
+fn actions(reply: &Value) -> Vec<String> {
+    reply["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn every_change_leaves_an_event_only_owners_and_admins_read(world: &World) {
+    let admin = world.admin().await;
+    let ada = world.person("ada").await;
+    let vera = world.person("vera").await;
+    let auth = format!("Bearer {}", ada.access);
+    let created = world
+        .call_with(
+            "POST",
+            "/api/organisations",
+            &[("authorization", auth.as_str()), ("x-request-id", "req-audit-1")],
+            Some(seed_002("ABC")),
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    add(world, &ada, &id, &vera, &["viewer"]).await;
+    let roles = json!({ "roles": ["operator"] });
+    assert_eq!(
+        world
+            .call(
+                "PUT",
+                &format!("/api/organisations/{id}/members/{}/roles", vera.id),
+                ada.token(),
+                Some(roles)
+            )
+            .await
+            .status,
+        200
+    );
+    let trail = format!("/api/organisations/{id}/audit");
+
+    let events = world.call("GET", &trail, ada.token(), None).await;
+
+    assert_eq!(events.status, 200, "{events:?}");
+    assert_eq!(
+        actions(&events.body),
+        ["member.roles_changed", "member.added", "organisation.created"],
+        "newest first"
+    );
+    let creation = &events.body["items"][2];
+    assert_eq!(creation["request_id"], "req-audit-1");
+    assert_eq!(
+        creation["actor"],
+        json!({ "kind": "user", "user_id": ada.id, "api_key_id": null })
+    );
+    assert_eq!(creation["source_address"], world.source_address());
+    assert_eq!(creation["organisation_id"], id.as_str());
+    assert_eq!(
+        events.body["items"][0]["changes"]["roles"],
+        json!(["operator", "member"])
+    );
+
+    assert_eq!(
+        world.call("GET", &trail, vera.token(), None).await.status,
+        403,
+        "operators do not read the trail"
+    );
+    let outsider = world.person("mallory").await;
+    assert_eq!(world.call("GET", &trail, outsider.token(), None).await.status, 404);
+
+    let filtered = world
+        .call("GET", &format!("{trail}?action=member.added"), ada.token(), None)
+        .await;
+    assert_eq!(actions(&filtered.body), ["member.added"]);
+    let first = world.call("GET", &format!("{trail}?limit=1"), ada.token(), None).await;
+    assert_eq!(actions(&first.body), ["member.roles_changed"]);
+    let cursor = first.body["next_cursor"].as_str().expect("more pages").to_owned();
+    let second = world
+        .call("GET", &format!("{trail}?limit=1&cursor={cursor}"), ada.token(), None)
+        .await;
+    assert_eq!(actions(&second.body), ["member.added"]);
+    let bad = world
+        .call("GET", &format!("{trail}?from=yesterday&limit=0"), ada.token(), None)
+        .await;
+    assert_eq!(bad.status, 422);
+
+    assert_eq!(
+        world.call("GET", "/api/platform/audit", ada.token(), None).await.status,
+        404
+    );
+    let everything = world
+        .call(
+            "GET",
+            &format!("/api/platform/audit?action=organisation.created&limit=200"),
+            admin.token(),
+            None,
+        )
+        .await;
+    assert!(
+        everything.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["organisation_id"] == id.as_str())
+    );
+}
+
+async fn account_changes_are_in_the_personal_trail(world: &World) {
+    let ada = world.person("ada").await;
+    let renamed = world
+        .call("PATCH", "/api/me", ada.token(), Some(json!({ "name": "Ada L." })))
+        .await;
+    assert_eq!(renamed.status, 200);
+
+    let trail = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{}/audit", ada.personal_organisation_id),
+            ada.token(),
+            None,
+        )
+        .await;
+
+    assert_eq!(
+        actions(&trail.body),
+        [
+            "user.updated",
+            "session.created",
+            "user.email_confirmed",
+            "user.registered"
+        ]
+    );
+    assert!(
+        !trail.body.to_string().contains(crate::world::PASSWORD),
+        "no secret in the trail"
+    );
+}
