@@ -1,7 +1,7 @@
 //! The audit trail: every change writes an event in its own transaction, with actor, request
 //! id and source; owners read their organisation's trail, platform admins everything.
 
-use super::{add, organisation, seed_002};
+use super::{add, seed_002};
 use crate::world::World;
 use serde_json::{Value, json};
 
@@ -101,7 +101,7 @@ async fn every_change_leaves_an_event_only_owners_and_admins_read(world: &World)
     let everything = world
         .call(
             "GET",
-            &format!("/api/platform/audit?action=organisation.created&limit=200"),
+            "/api/platform/audit?action=organisation.created&limit=200",
             admin.token(),
             None,
         )
