@@ -54,6 +54,10 @@ id_type!(
     /// An audit event; time-ordered, so the trail sorts by id.
     AuditEventId
 );
+id_type!(
+    /// A machine's API key (its id, not its secret).
+    ApiKeyId
+);
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,7 @@
 //! keys; `#` inside a value is escaped so a value can never forge another segment.
 
 use crate::identity::Email;
-use crate::ids::{AuditEventId, MessageId, OrganisationId, SessionId, UserId};
+use crate::ids::{ApiKeyId, AuditEventId, MessageId, OrganisationId, SessionId, UserId};
 use crate::store::{IndexKey, Key};
 
 const SEPARATOR: char = '#';
@@ -110,6 +110,20 @@ pub fn outbox_message(message: MessageId) -> Key {
 /// Marks a message as delivered, so a redelivered copy is not sent twice.
 pub fn delivery(message: MessageId) -> Key {
     Key::new(compose(&["DELIVERY", &message.to_string()]), "DELIVERY")
+}
+
+/// An API key, by the digest of its value (authentication).
+pub fn api_key(digest: &str) -> Key {
+    Key::new(compose(&["APIKEY", digest]), "APIKEY")
+}
+
+/// A machine's API keys (listing, revocation).
+pub fn machine_keys_partition(machine: UserId) -> String {
+    compose(&["APIKEYS", &machine.to_string()])
+}
+
+pub fn machine_key(machine: UserId, key: ApiKeyId) -> Key {
+    Key::new(machine_keys_partition(machine), compose(&["KEY", &key.to_string()]))
 }
 
 /// GSI1 key of a company: its root's companies.

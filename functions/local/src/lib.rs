@@ -33,10 +33,7 @@ const LOCAL_MAIL_FROM: &str = "Stratum <no-reply@stratum.local>";
 
 /// Every HTTP route of every function family, as one API.
 pub fn api(identity: Identity) -> Api {
-    let tenancy = Tenancy {
-        store: identity.store.clone(),
-        clock: identity.clock.clone(),
-    };
+    let tenancy = Tenancy::from(&identity);
     stratum_system::api()
         .merge(stratum_identity::api(identity.clone()))
         .merge(stratum_organisations::api(Organisations { identity, tenancy }))

@@ -9,11 +9,13 @@ use http::Method;
 use serde::Deserialize;
 use stratum_infra::http::{Api, ApiError, Caller, Context, Paging, RequestBody, Shape, Valid, page};
 use stratum_shared::identity::Identity;
-use stratum_shared::ids::{OrganisationId, UserId};
+use stratum_shared::ids::{ApiKeyId, OrganisationId, UserId};
 use stratum_shared::tenancy::{
     AuditFilter, OrganisationInput, OrganisationPayload, OrganisationRead, OrganisationView, PlatformSettings, Tenancy,
-    parse_roles,
+    parse_machine_name, parse_roles,
 };
+use stratum_shared::time::Timestamp;
+use stratum_shared::validation::Collector;
 use stratum_shared::validation::ValidationErrors;
 
 #[derive(Clone)]
@@ -75,6 +77,18 @@ pub fn api(state: Organisations) -> Api {
             organisation_audit,
         )
         .route(Method::GET, "/api/platform/audit", platform_audit)
+        .route(
+            Method::POST,
+            "/api/organisations/{organisation_id}/machines",
+            create_machine,
+        )
+        .route(Method::POST, "/api/machines/{machine_id}/api-keys", create_api_key)
+        .route(Method::GET, "/api/machines/{machine_id}/api-keys", list_api_keys)
+        .route(
+            Method::DELETE,
+            "/api/machines/{machine_id}/api-keys/{key_id}",
+            revoke_api_key,
+        )
         .route(Method::GET, "/api/platform/settings", get_platform_settings)
         .route(Method::PUT, "/api/platform/settings", put_platform_settings)
         .with_state(state)
@@ -351,4 +365,103 @@ async fn platform_audit(
         .platform_audit(&principal, &filter, paging.limit, paging.cursor)
         .await?;
     Ok(page(items, next).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MachineBody {
+    name: String,
+    roles: Option<Vec<String>>,
+}
+
+async fn create_machine(
+    State(state): State<Organisations>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Path(id): Path<String>,
+    Valid(Shape(body)): Valid<Shape<MachineBody>>,
+) -> Result<Response> {
+    let mut errors = Collector::new();
+    let name = errors.check(parse_machine_name(&body.name));
+    let roles = body.roles.as_deref().and_then(|roles| errors.check(parse_roles(roles)));
+    errors.finish(|| ())?;
+    let name = name.expect("checked");
+    let machine = state
+        .tenancy
+        .create_machine(&principal, &context, organisation_id(&id)?, name, roles)
+        .await?;
+    Ok((StatusCode::CREATED, Json(machine)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiKeyBody {
+    name: Option<String>,
+    expires_at: Option<String>,
+}
+
+fn machine_id(text: &str) -> Result<UserId> {
+    UserId::parse(text, "machine_id").map_err(|_| ApiError::NotFound)
+}
+
+async fn create_api_key(
+    State(state): State<Organisations>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Path(machine): Path<String>,
+    Valid(Shape(body)): Valid<Shape<ApiKeyBody>>,
+) -> Result<Response> {
+    let mut errors = Collector::new();
+    let name = body.name.as_deref().map_or(Some("API key".to_owned()), |name| {
+        errors.check(parse_machine_name(name))
+    });
+    let expires_at = body
+        .expires_at
+        .as_deref()
+        .and_then(|text| match chrono::DateTime::parse_from_rfc3339(text) {
+            Ok(at) => Some(Timestamp::new(at.with_timezone(&chrono::Utc))),
+            Err(_) => {
+                errors.push(
+                    "expires_at",
+                    "invalid_date",
+                    "an RFC 3339 time, like 2027-01-01T00:00:00Z",
+                );
+                None
+            }
+        });
+    errors.finish(|| ())?;
+    let issued = state
+        .tenancy
+        .create_api_key(
+            &principal,
+            &context,
+            machine_id(&machine)?,
+            name.expect("checked"),
+            expires_at,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(issued)).into_response())
+}
+
+async fn list_api_keys(
+    State(state): State<Organisations>,
+    Caller(principal): Caller,
+    Path(machine): Path<String>,
+) -> Result<Response> {
+    let keys = state.tenancy.api_keys(&principal, machine_id(&machine)?).await?;
+    Ok(page(keys, None).into_response())
+}
+
+async fn revoke_api_key(
+    State(state): State<Organisations>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Path((machine, key)): Path<(String, String)>,
+) -> Result<StatusCode> {
+    let key = ApiKeyId::parse(&key, "key_id").map_err(|_| ApiError::NotFound)?;
+    state
+        .tenancy
+        .revoke_api_key(&principal, &context, machine_id(&machine)?, key)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

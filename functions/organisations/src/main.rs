@@ -29,8 +29,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         settings: config::identity_settings("http://localhost:3000"),
     };
     let state = Organisations {
+        tenancy: Tenancy::from(&identity),
         identity,
-        tenancy: Tenancy { store, clock },
     };
     stratum_infra::lambda::serve(stratum_organisations::api(state).into_router()).await
 }

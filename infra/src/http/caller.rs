@@ -8,7 +8,8 @@ use http::request::Parts;
 use stratum_shared::audit::RequestContext;
 use stratum_shared::identity::{Identity, Principal};
 
-/// The authenticated caller (`Authorization: Bearer <access token>`); 401 otherwise.
+/// The authenticated caller: a person by `Authorization: Bearer <access token>`, or a machine
+/// by `X-Api-Key`; 401 otherwise.
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
 
@@ -25,10 +26,19 @@ where
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
-            .map(str::trim)
-            .ok_or(ApiError::Unauthenticated)?;
+            .map(str::trim);
+        let api_key = parts
+            .headers
+            .get("x-api-key")
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim);
         let identity = Identity::from_ref(state);
-        Ok(Caller(identity.authenticate(token).await?))
+        let principal = match (token, api_key) {
+            (Some(token), _) => identity.authenticate(token).await?,
+            (None, Some(key)) => identity.authenticate_api_key(key).await?,
+            (None, None) => return Err(ApiError::Unauthenticated),
+        };
+        Ok(Caller(principal))
     }
 }
 

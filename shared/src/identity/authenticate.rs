@@ -1,7 +1,10 @@
 //! Who is calling: an access token checked, then the user and their memberships read in one
 //! query of the user's partition. A suspended user is refused at once, whatever their token.
 
-use super::{Access, Identity, Membership, User};
+use super::{Access, ApiKey, Identity, Membership, User};
+
+/// Every API key starts with this, so a leaked key is recognisable (secret scanners, logs).
+pub const API_KEY_PREFIX: &str = "stm_";
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, SessionId, UserId};
 use crate::keys;
@@ -14,7 +17,8 @@ pub struct Principal {
     /// The profile's version, its etag.
     pub user_version: u64,
     pub memberships: Vec<Membership>,
-    pub session_id: SessionId,
+    /// The sign-in session, for a person; machines with an API key have none.
+    pub session_id: Option<SessionId>,
     /// The API key a machine authenticated with, if it did.
     pub api_key_id: Option<String>,
 }
@@ -37,11 +41,30 @@ impl Identity {
             .tokens
             .verify(access_token, self.now())
             .ok_or(DomainError::Unauthenticated)?;
-        self.principal_of(claims.user_id, claims.session_id).await
+        self.principal_of(claims.user_id, Some(claims.session_id)).await
+    }
+
+    /// A machine, by one of its API keys (`X-Api-Key`).
+    pub async fn authenticate_api_key(&self, key: &str) -> DomainResult<Principal> {
+        if !key.starts_with(API_KEY_PREFIX) {
+            return Err(DomainError::Unauthenticated);
+        }
+        let item = self
+            .store
+            .get(&keys::api_key(&self.secrets.digest(key)))
+            .await?
+            .ok_or(DomainError::Unauthenticated)?;
+        let record: ApiKey = item.record()?;
+        if record.expires_at.is_some_and(|at| at <= self.now()) {
+            return Err(DomainError::Unauthenticated);
+        }
+        let mut principal = self.principal_of(record.machine_id, None).await?;
+        principal.api_key_id = Some(record.id.to_string());
+        Ok(principal)
     }
 
     /// The user and their memberships, from one query of the user's partition.
-    pub(super) async fn principal_of(&self, user_id: UserId, session_id: SessionId) -> DomainResult<Principal> {
+    pub(super) async fn principal_of(&self, user_id: UserId, session_id: Option<SessionId>) -> DomainResult<Principal> {
         let page = self
             .store
             .query(&Query::new(Index::Table, keys::user_partition(user_id)).limit(MAX_PAGE))

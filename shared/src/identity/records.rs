@@ -2,7 +2,7 @@
 //! secret (a password hash) cannot leak through a response by accident.
 
 use super::Email;
-use crate::ids::{OrganisationId, SessionId, UserId};
+use crate::ids::{ApiKeyId, OrganisationId, SessionId, UserId};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -70,6 +70,9 @@ pub struct User {
     pub password_hash: Option<String>,
     pub personal_organisation_id: OrganisationId,
     pub default_organisation_id: OrganisationId,
+    /// For a machine: the organisation whose owners manage it and its API keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_organisation_id: Option<OrganisationId>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -207,6 +210,20 @@ pub struct RefreshToken {
     /// Where the session's audit events are filed (the user's personal organisation).
     #[serde(default)]
     pub personal_organisation_id: Option<OrganisationId>,
+}
+
+/// A machine's API key, stored under the digest of its value (for authentication) and, with
+/// that digest, in the machine's key list (for listing and revocation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub machine_id: UserId,
+    pub name: String,
+    /// The key's first characters, so a leaked key can be matched to its record.
+    pub prefix: String,
+    pub digest: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
 }
 
 /// Failed-attempt bookkeeping for sign-in throttling.

@@ -96,6 +96,7 @@ pub(super) fn new_person(
         password_hash,
         personal_organisation_id: organisation_id,
         default_organisation_id: organisation_id,
+        owner_organisation_id: None,
         created_at: now,
         updated_at: now,
     };

@@ -257,7 +257,7 @@ impl Identity {
         Ok(())
     }
 
-    pub async fn sessions(&self, user_id: UserId, current: SessionId) -> DomainResult<Vec<SessionView>> {
+    pub async fn sessions(&self, user_id: UserId, current: Option<SessionId>) -> DomainResult<Vec<SessionView>> {
         let page = self
             .store
             .query(&Query::new(Index::Table, keys::sessions_partition(user_id)).limit(200))
@@ -267,7 +267,7 @@ impl Identity {
             .map(|item| {
                 let session: Session = item.record()?;
                 Ok(SessionView {
-                    current: session.id == current,
+                    current: Some(session.id) == current,
                     id: session.id,
                     created_at: session.created_at,
                     last_used_at: session.last_used_at,

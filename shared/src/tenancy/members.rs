@@ -46,7 +46,11 @@ pub fn parse_roles(names: &[String]) -> Result<BTreeSet<Role>, ValidationErrors>
 
 /// Checks a role set against the rules that do not depend on other members: T4 (billing
 /// admin needs owner; machines hold neither) and T5 (a root membership holds a staff role).
-fn check_roles(roles: &BTreeSet<Role>, kind: UserKind, organisation_is_root: bool) -> Result<(), ValidationErrors> {
+pub(super) fn check_roles(
+    roles: &BTreeSet<Role>,
+    kind: UserKind,
+    organisation_is_root: bool,
+) -> Result<(), ValidationErrors> {
     if roles.contains(&Role::BillingAdmin) && !roles.contains(&Role::Owner) {
         return Err(ValidationErrors::single(
             "roles",

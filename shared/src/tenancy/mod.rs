@@ -10,6 +10,7 @@ mod access;
 mod audit_trail;
 mod countries;
 mod details;
+mod machines;
 mod members;
 mod organisations;
 mod settings;
@@ -17,12 +18,14 @@ mod settings;
 pub use access::{Authorized, Permission, authorize, role_grants, roles_in};
 pub use audit_trail::AuditFilter;
 pub use details::{OrganisationInput, OrganisationPayload};
+pub use machines::{ApiKeyView, IssuedApiKey, parse_machine_name};
 pub use members::{MemberView, parse_roles};
 pub use organisations::{OrganisationRead, OrganisationView};
 pub use settings::{OrganisationCreation, PlatformSettings};
 
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
+use crate::identity::{Identity, Secrets};
 use crate::store::{Store, StoreError};
 use crate::time::Timestamp;
 use std::future::Future;
@@ -35,6 +38,18 @@ const ATTEMPTS: usize = 4;
 pub struct Tenancy {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    pub secrets: Arc<dyn Secrets>,
+}
+
+/// Tenancy runs on the same ports as identity.
+impl From<&Identity> for Tenancy {
+    fn from(identity: &Identity) -> Self {
+        Self {
+            store: identity.store.clone(),
+            clock: identity.clock.clone(),
+            secrets: identity.secrets.clone(),
+        }
+    }
 }
 
 impl Tenancy {

@@ -165,13 +165,9 @@ impl World {
             notifier,
         };
         // API Gateway routes each path to its function; merging the functions' routers does the same.
-        let tenancy = Tenancy {
-            store: identity.store.clone(),
-            clock: identity.clock.clone(),
-        };
         let organisations = Organisations {
+            tenancy: Tenancy::from(&identity),
             identity: identity.clone(),
-            tenancy,
         };
         let api = stratum_identity::api(identity.clone()).merge(stratum_organisations::api(organisations));
         let router = stratum_infra::lambda::with_source_address(api.into_router());
@@ -335,12 +331,14 @@ impl World {
         )
     }
 
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use stratum_shared::clock::Clock;
+        self.clock.now()
+    }
+
     /// The tenancy use cases on this world's store.
     pub fn tenancy(&self) -> Tenancy {
-        Tenancy {
-            store: self.identity.store.clone(),
-            clock: self.identity.clock.clone(),
-        }
+        Tenancy::from(&self.identity)
     }
 
     /// A registered, confirmed, signed-in person.

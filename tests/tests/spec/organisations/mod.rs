@@ -2,6 +2,7 @@
 
 mod audit;
 mod lifecycle;
+mod machines;
 mod members;
 mod races;
 mod scope;
