@@ -245,3 +245,57 @@ impl AccessTokens for JwtKeys {
         self.lifetime_seconds
     }
 }
+
+/// AES-256-GCM for secrets at rest (payment provider secrets, later TOTP seeds and webhook
+/// secrets). The key is the SHA-256 of a configured secret; each value gets a fresh random
+/// 96-bit nonce and is stored as `v1.` + base64(nonce ‖ ciphertext ‖ tag).
+pub struct AesGcmSecretBox {
+    key: aws_lc_rs::aead::LessSafeKey,
+}
+
+const SEALED_PREFIX: &str = "v1.";
+const NONCE_BYTES: usize = 12;
+
+impl AesGcmSecretBox {
+    pub fn new(secret: &str) -> Result<Self, KeyError> {
+        let secret = secret.trim();
+        if secret.len() < MIN_SECRET_CHARS {
+            return Err(KeyError::TooShort);
+        }
+        let key_bytes = digest(&SHA256, secret.as_bytes());
+        let unbound = aws_lc_rs::aead::UnboundKey::new(&aws_lc_rs::aead::AES_256_GCM, key_bytes.as_ref())
+            .map_err(|_| KeyError::NotEd25519)?;
+        Ok(Self {
+            key: aws_lc_rs::aead::LessSafeKey::new(unbound),
+        })
+    }
+}
+
+impl stratum_shared::tenancy::SecretBox for AesGcmSecretBox {
+    fn seal(&self, plaintext: &str) -> String {
+        let nonce_bytes = random_bytes::<NONCE_BYTES>();
+        let nonce = aws_lc_rs::aead::Nonce::assume_unique_for_key(nonce_bytes);
+        let mut sealed = plaintext.as_bytes().to_vec();
+        self.key
+            .seal_in_place_append_tag(nonce, aws_lc_rs::aead::Aad::empty(), &mut sealed)
+            .expect("sealing a short value works");
+        let mut out = nonce_bytes.to_vec();
+        out.extend(sealed);
+        format!("{SEALED_PREFIX}{}", STANDARD.encode(out))
+    }
+
+    fn open(&self, sealed: &str) -> Option<String> {
+        let bytes = STANDARD.decode(sealed.strip_prefix(SEALED_PREFIX)?).ok()?;
+        if bytes.len() < NONCE_BYTES {
+            return None;
+        }
+        let (nonce, ciphertext) = bytes.split_at(NONCE_BYTES);
+        let nonce = aws_lc_rs::aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut buffer = ciphertext.to_vec();
+        let plain = self
+            .key
+            .open_in_place(nonce, aws_lc_rs::aead::Aad::empty(), &mut buffer)
+            .ok()?;
+        String::from_utf8(plain.to_vec()).ok()
+    }
+}

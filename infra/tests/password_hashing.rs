@@ -26,3 +26,25 @@ async fn a_long_password_is_never_truncated() {
     assert!(hasher.verify(&long, &hash).await);
     assert!(!hasher.verify(&other_tail, &hash).await);
 }
+
+mod secrets_at_rest {
+    use stratum_infra::crypto::AesGcmSecretBox;
+    use stratum_shared::tenancy::SecretBox;
+
+    const KEY: &str = "a-data-encryption-secret-of-enough-length";
+
+    #[test]
+    fn a_sealed_secret_opens_only_with_its_key_and_never_shows_its_plaintext() {
+        let sealed_box = AesGcmSecretBox::new(KEY).unwrap();
+        let sealed = sealed_box.seal("sk_live_51Hxyz");
+        assert!(!sealed.contains("sk_live"));
+        assert_eq!(sealed_box.open(&sealed).as_deref(), Some("sk_live_51Hxyz"));
+        assert_ne!(sealed_box.seal("sk_live_51Hxyz"), sealed, "a fresh nonce every time");
+        let other = AesGcmSecretBox::new("another-data-encryption-secret-value").unwrap();
+        assert_eq!(other.open(&sealed), None);
+        let mut tampered = sealed.clone();
+        tampered.pop();
+        tampered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
+        assert_eq!(sealed_box.open(&tampered), None);
+    }
+}

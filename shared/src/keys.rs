@@ -126,6 +126,14 @@ pub fn machine_key(machine: UserId, key: ApiKeyId) -> Key {
     Key::new(machine_keys_partition(machine), compose(&["KEY", &key.to_string()]))
 }
 
+/// A payment provider account of an organisation.
+pub fn payment_provider(organisation: OrganisationId, provider: &str) -> Key {
+    Key::new(
+        compose(&["ORG", &organisation.to_string()]),
+        compose(&["PROVIDER", provider]),
+    )
+}
+
 /// GSI1 key of a company: its root's companies.
 pub fn company_of(root: OrganisationId, company: OrganisationId) -> IndexKey {
     IndexKey::new(

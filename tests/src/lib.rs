@@ -177,3 +177,12 @@ pub async fn moto_sent_mail(to: &str) -> Vec<(String, String)> {
         .map(|message| (text(&message["subject"]), text(&message["body"])))
         .collect()
 }
+
+/// The data encryption secret of test worlds.
+pub const DATA_KEY: &str = "test-data-encryption-secret-0123456789abcdef";
+
+/// Tenancy on `identity`'s ports, sealing secrets with [`DATA_KEY`].
+pub fn tenancy_of(identity: &Identity) -> stratum_shared::tenancy::Tenancy {
+    let secret_box = stratum_infra::crypto::AesGcmSecretBox::new(DATA_KEY).expect("a long enough key");
+    stratum_shared::tenancy::Tenancy::new(identity, Arc::new(secret_box))
+}

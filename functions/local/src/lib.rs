@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use stratum_infra::config;
-use stratum_infra::crypto::{Argon2Hasher, JwtKeys, RandomSecrets};
+use stratum_infra::crypto::{AesGcmSecretBox, Argon2Hasher, JwtKeys, RandomSecrets};
 use stratum_infra::http::{Api, SourceAddress};
 use stratum_infra::mail::FileMailer;
 use stratum_infra::store::sqlite::SqliteStore;
@@ -32,8 +32,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(300);
 const LOCAL_MAIL_FROM: &str = "Stratum <no-reply@stratum.local>";
 
 /// Every HTTP route of every function family, as one API.
-pub fn api(identity: Identity) -> Api {
-    let tenancy = Tenancy::from(&identity);
+pub fn api(identity: Identity, tenancy: Tenancy) -> Api {
     stratum_system::api()
         .merge(stratum_identity::api(identity.clone()))
         .merge(stratum_organisations::api(Organisations { identity, tenancy }))
@@ -75,7 +74,8 @@ pub async fn start(options: Options) -> Result<Server, String> {
     let database = data_dir.join("stratum.db");
     let store = SqliteStore::open(&database, options.clock.clone())
         .map_err(|e| format!("cannot open {}: {e}", database.display()))?;
-    let signing_key = signing_key(data_dir)?;
+    let signing_key = local_secret(data_dir, "STRATUM_JWT_SIGNING_KEY", "jwt-signing-key")?;
+    let data_key = local_secret(data_dir, "STRATUM_DATA_KEY", "data-key")?;
     let identity = Identity {
         store: Arc::new(store.clone()),
         clock: options.clock.clone(),
@@ -99,7 +99,9 @@ pub async fn start(options: Options) -> Result<Server, String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
     let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let router = api(identity.clone())
+    let secret_box = AesGcmSecretBox::new(&data_key).map_err(|e| format!("STRATUM_DATA_KEY: {e}"))?;
+    let tenancy = Tenancy::new(&identity, Arc::new(secret_box));
+    let router = api(identity.clone(), tenancy)
         .into_router()
         .layer(axum::middleware::from_fn(record_peer_address));
     let (stop, stopped) = oneshot::channel::<()>();
@@ -120,13 +122,13 @@ pub async fn start(options: Options) -> Result<Server, String> {
     })
 }
 
-/// The access-token signing key: `STRATUM_JWT_SIGNING_KEY` if set, otherwise the key kept in
-/// the data dir, generated on first start.
-fn signing_key(data_dir: &Path) -> Result<String, String> {
-    if let Some(key) = config::optional("STRATUM_JWT_SIGNING_KEY") {
+/// A secret (the access-token signing secret, the data encryption secret): the variable
+/// `env` if set, otherwise the one kept in `file` in the data dir, generated on first start.
+fn local_secret(data_dir: &Path, env: &str, file: &str) -> Result<String, String> {
+    if let Some(key) = config::optional(env) {
         return Ok(key);
     }
-    let path = data_dir.join("jwt-signing-key");
+    let path = data_dir.join(file);
     match std::fs::read_to_string(&path) {
         Ok(key) => Ok(key),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {

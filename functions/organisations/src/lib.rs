@@ -11,7 +11,8 @@ use stratum_infra::http::{Api, ApiError, Caller, Context, Paging, RequestBody, S
 use stratum_shared::identity::Identity;
 use stratum_shared::ids::{ApiKeyId, OrganisationId, UserId};
 use stratum_shared::tenancy::{
-    AuditFilter, OrganisationInput, OrganisationPayload, OrganisationRead, OrganisationView, PlatformSettings, Tenancy,
+    AuditFilter, BillingView, OrganisationInput, OrganisationPayload, OrganisationRead, OrganisationView,
+    PaymentMethodPayload, PaymentProvider, PlatformSettings, ProviderPayload, ProviderView, Tenancy,
     parse_machine_name, parse_roles,
 };
 use stratum_shared::time::Timestamp;
@@ -77,6 +78,22 @@ pub fn api(state: Organisations) -> Api {
             organisation_audit,
         )
         .route(Method::GET, "/api/platform/audit", platform_audit)
+        .route(Method::GET, "/api/organisations/{organisation_id}/billing", billing)
+        .route(
+            Method::POST,
+            "/api/organisations/{organisation_id}/billing/payment-method",
+            submit_payment_method,
+        )
+        .route(
+            Method::PUT,
+            "/api/organisations/{organisation_id}/payment-providers/{provider}",
+            configure_provider,
+        )
+        .route(
+            Method::GET,
+            "/api/organisations/{organisation_id}/payment-providers/{provider}",
+            get_provider,
+        )
         .route(
             Method::POST,
             "/api/organisations/{organisation_id}/machines",
@@ -464,4 +481,61 @@ async fn revoke_api_key(
         .revoke_api_key(&principal, &context, machine_id(&machine)?, key)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn billing(
+    State(state): State<Organisations>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<BillingView>> {
+    Ok(Json(state.tenancy.billing(&principal, organisation_id(&id)?).await?))
+}
+
+async fn submit_payment_method(
+    State(state): State<Organisations>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Path(id): Path<String>,
+    Valid(Shape(payload)): Valid<Shape<PaymentMethodPayload>>,
+) -> Result<Json<BillingView>> {
+    Ok(Json(
+        state
+            .tenancy
+            .submit_payment_method(&principal, &context, organisation_id(&id)?, payload)
+            .await?,
+    ))
+}
+
+/// A provider in a path that names none of ours names nothing that exists.
+fn provider(text: &str) -> Result<PaymentProvider> {
+    PaymentProvider::parse(text, "provider").map_err(|_| ApiError::NotFound)
+}
+
+async fn configure_provider(
+    State(state): State<Organisations>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Path((id, name)): Path<(String, String)>,
+    Valid(Shape(payload)): Valid<Shape<ProviderPayload>>,
+) -> Result<Json<ProviderView>> {
+    let id = organisation_id(&id)?;
+    Ok(Json(
+        state
+            .tenancy
+            .configure_provider(&principal, &context, id, provider(&name)?, payload)
+            .await?,
+    ))
+}
+
+async fn get_provider(
+    State(state): State<Organisations>,
+    Caller(principal): Caller,
+    Path((id, name)): Path<(String, String)>,
+) -> Result<Json<ProviderView>> {
+    Ok(Json(
+        state
+            .tenancy
+            .provider(&principal, organisation_id(&id)?, provider(&name)?)
+            .await?,
+    ))
 }

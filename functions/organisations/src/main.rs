@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 use stratum_infra::config;
-use stratum_infra::crypto::{Argon2Hasher, RandomSecrets};
+use stratum_infra::crypto::{AesGcmSecretBox, Argon2Hasher, RandomSecrets};
 use stratum_infra::store::dynamodb::DynamoStore;
 use stratum_organisations::Organisations;
 use stratum_shared::clock::{Clock, SystemClock};
@@ -29,7 +29,10 @@ async fn main() -> Result<(), lambda_http::Error> {
         settings: config::identity_settings("http://localhost:3000"),
     };
     let state = Organisations {
-        tenancy: Tenancy::from(&identity),
+        tenancy: Tenancy::new(
+            &identity,
+            Arc::new(AesGcmSecretBox::new(&config::required("STRATUM_DATA_KEY")?)?),
+        ),
         identity,
     };
     stratum_infra::lambda::serve(stratum_organisations::api(state).into_router()).await

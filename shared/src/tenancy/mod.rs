@@ -8,6 +8,7 @@
 
 mod access;
 mod audit_trail;
+mod billing;
 mod countries;
 mod details;
 mod machines;
@@ -17,6 +18,7 @@ mod settings;
 
 pub use access::{Authorized, Permission, authorize, role_grants, roles_in};
 pub use audit_trail::AuditFilter;
+pub use billing::{BillingView, PaymentMethodPayload, PaymentProvider, ProviderPayload, ProviderView, SecretBox};
 pub use details::{OrganisationInput, OrganisationPayload};
 pub use machines::{ApiKeyView, IssuedApiKey, parse_machine_name};
 pub use members::{MemberView, parse_roles};
@@ -39,20 +41,20 @@ pub struct Tenancy {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub secrets: Arc<dyn Secrets>,
+    pub secret_box: Arc<dyn SecretBox>,
 }
 
-/// Tenancy runs on the same ports as identity.
-impl From<&Identity> for Tenancy {
-    fn from(identity: &Identity) -> Self {
+impl Tenancy {
+    /// Tenancy on the same ports as identity, plus the box that seals stored secrets.
+    pub fn new(identity: &Identity, secret_box: Arc<dyn SecretBox>) -> Self {
         Self {
             store: identity.store.clone(),
             clock: identity.clock.clone(),
             secrets: identity.secrets.clone(),
+            secret_box,
         }
     }
-}
 
-impl Tenancy {
     fn now(&self) -> Timestamp {
         Timestamp::new(self.clock.now())
     }

@@ -29,7 +29,8 @@ fn documented() -> BTreeSet<(String, String)> {
 fn routed() -> BTreeSet<(String, String)> {
     let clock = Arc::new(SystemClock);
     let store = SqliteStore::in_memory(clock.clone()).unwrap();
-    stratum::api(stratum_tests::identity_on(Arc::new(store), clock))
+    let identity = stratum_tests::identity_on(Arc::new(store), clock);
+    stratum::api(identity.clone(), stratum_tests::tenancy_of(&identity))
         .routes()
         .iter()
         .map(|route| (route.method.to_string(), route.path.to_string()))

@@ -166,7 +166,7 @@ impl World {
         };
         // API Gateway routes each path to its function; merging the functions' routers does the same.
         let organisations = Organisations {
-            tenancy: Tenancy::from(&identity),
+            tenancy: stratum_tests::tenancy_of(&identity),
             identity: identity.clone(),
         };
         let api = stratum_identity::api(identity.clone()).merge(stratum_organisations::api(organisations));
@@ -338,7 +338,7 @@ impl World {
 
     /// The tenancy use cases on this world's store.
     pub fn tenancy(&self) -> Tenancy {
-        Tenancy::from(&self.identity)
+        stratum_tests::tenancy_of(&self.identity)
     }
 
     /// A registered, confirmed, signed-in person.

@@ -1,6 +1,7 @@
 //! Organisations, companies, members and roles, end to end through both entry points.
 
 mod audit;
+mod billing;
 mod lifecycle;
 mod machines;
 mod members;
