@@ -4,6 +4,7 @@ mod audit;
 mod billing;
 mod lifecycle;
 mod machines;
+mod matrix;
 mod members;
 mod races;
 mod scope;

@@ -1,0 +1,459 @@
+//! The authorisation matrix: every route against every kind of caller, each cell asserting
+//! the status SPEC §3 implies — 401 without valid credentials, 404 outside the caller's
+//! scope, 403 inside it without the permission, and otherwise an answer past authorisation.
+//! A route that is not classified here fails the test, so every new route joins the matrix.
+
+use super::{add, company, organisation};
+use crate::world::{Person, Reply, World};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use stratum_shared::audit::RequestContext;
+use stratum_shared::ids::{OrganisationId, UserId};
+use stratum_shared::keys;
+use stratum_shared::store::Update;
+
+both_entry_points!(every_route_answers_every_kind_of_caller_as_the_permission_table_says);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Who {
+    PlatformAdmin,
+    RootOwner,
+    RootBillingAdmin,
+    RootOperator,
+    RootViewer,
+    CompanyOwner,
+    CompanyBillingAdmin,
+    CompanyOperator,
+    CompanyViewer,
+    SiblingCompanyMember,
+    OtherOrganisationOwner,
+    SupportEngineerWithoutGrant,
+    SuspendedUser,
+    Machine,
+    OtherOrganisationsApiKey,
+    Anonymous,
+}
+
+use Who::*;
+
+const EVERYONE: [Who; 16] = [
+    PlatformAdmin,
+    RootOwner,
+    RootBillingAdmin,
+    RootOperator,
+    RootViewer,
+    CompanyOwner,
+    CompanyBillingAdmin,
+    CompanyOperator,
+    CompanyViewer,
+    SiblingCompanyMember,
+    OtherOrganisationOwner,
+    SupportEngineerWithoutGrant,
+    SuspendedUser,
+    Machine,
+    OtherOrganisationsApiKey,
+    Anonymous,
+];
+/// Members of the root organisation (the machine holds `viewer`).
+const ROOT_STAFF: [Who; 5] = [RootOwner, RootBillingAdmin, RootOperator, RootViewer, Machine];
+/// The root's owners; both hold `billing_admin` too, only the root owner is the subscriber.
+const ROOT_OWNERS: [Who; 2] = [RootOwner, RootBillingAdmin];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Unauthenticated,
+    NotFound,
+    Forbidden,
+    /// Past authorisation: success, or a domain answer such as 409 or 422.
+    Authorised,
+}
+
+fn outcome(reply: &Reply) -> Outcome {
+    match reply.status {
+        401 => Outcome::Unauthenticated,
+        403 if reply.code() == "forbidden" || reply.code() == "not_a_billing_admin" => Outcome::Forbidden,
+        404 => Outcome::NotFound,
+        _ => Outcome::Authorised,
+    }
+}
+
+/// Who may use a route, as SPEC §3 and §13 say.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    /// No credentials needed (sign-up, sign-in, health…): not part of the caller matrix.
+    Public,
+    /// Any authenticated caller.
+    Authenticated,
+    /// Any authenticated person; machines are refused.
+    Persons,
+    /// Platform admins; to anyone else the route's objects do not exist.
+    PlatformAdmins,
+    /// An id that exists for nobody but its owner: 404 for every authenticated caller.
+    OwnOnly,
+    /// On the root organisation: `allowed` may, other root members get 403, everyone else
+    /// 404; `admin` says what a platform admin gets.
+    Root { allowed: &'static [Who], admin: Outcome },
+}
+
+fn rule(method: &str, path: &str) -> Rule {
+    use Outcome::{Authorised, Forbidden, NotFound};
+    match (method, path) {
+        ("GET", "/api/health" | "/api/openapi.json") => Rule::Public,
+        ("POST", p) if p.starts_with("/api/auth/") => Rule::Public,
+        ("GET" | "PATCH", "/api/me") | ("GET", "/api/me/sessions" | "/api/organisations") => Rule::Authenticated,
+        ("DELETE", "/api/me/sessions/{session_id}") => Rule::OwnOnly,
+        ("POST", "/api/organisations") => Rule::Persons,
+        (_, p) if p.starts_with("/api/users/") || p.starts_with("/api/platform/") => Rule::PlatformAdmins,
+        ("GET", "/api/organisations/{organisation_id}")
+        | ("GET", "/api/organisations/{organisation_id}/suborganisations")
+        | ("GET", "/api/organisations/{organisation_id}/members") => Rule::Root {
+            allowed: &ROOT_STAFF,
+            admin: Authorised,
+        },
+        ("POST", "/api/organisations/{organisation_id}/leave") => Rule::Root {
+            allowed: &ROOT_STAFF,
+            admin: NotFound,
+        },
+        ("DELETE", "/api/organisations/{organisation_id}") => Rule::Root {
+            allowed: &[RootOwner],
+            admin: Authorised,
+        },
+        ("POST", "/api/organisations/{organisation_id}/billing/payment-method") => Rule::Root {
+            allowed: &ROOT_OWNERS,
+            admin: Forbidden,
+        },
+        ("PATCH", "/api/organisations/{organisation_id}")
+        | ("POST", "/api/organisations/{organisation_id}/suborganisations")
+        | ("PUT", "/api/organisations/{organisation_id}/members/{user_id}/roles")
+        | ("DELETE", "/api/organisations/{organisation_id}/members/{user_id}")
+        | ("GET", "/api/organisations/{organisation_id}/audit")
+        | ("POST", "/api/organisations/{organisation_id}/machines")
+        | ("POST" | "GET", "/api/machines/{machine_id}/api-keys")
+        | ("DELETE", "/api/machines/{machine_id}/api-keys/{key_id}")
+        | ("GET", "/api/organisations/{organisation_id}/billing")
+        | ("PUT" | "GET", "/api/organisations/{organisation_id}/payment-providers/{provider}") => Rule::Root {
+            allowed: &ROOT_OWNERS,
+            admin: Authorised,
+        },
+        _ => panic!("{method} {path} is not in the authorisation matrix; classify it here"),
+    }
+}
+
+fn expected(rule: Rule, who: Who) -> Outcome {
+    if matches!(who, Anonymous | SuspendedUser) {
+        return Outcome::Unauthenticated;
+    }
+    match rule {
+        Rule::Public => unreachable!("public routes are not in the caller matrix"),
+        Rule::Authenticated => Outcome::Authorised,
+        Rule::Persons if matches!(who, Machine | OtherOrganisationsApiKey) => Outcome::Forbidden,
+        Rule::Persons => Outcome::Authorised,
+        Rule::PlatformAdmins if who == PlatformAdmin => Outcome::Authorised,
+        Rule::PlatformAdmins | Rule::OwnOnly => Outcome::NotFound,
+        Rule::Root { admin, .. } if who == PlatformAdmin => admin,
+        Rule::Root { allowed, .. } if allowed.contains(&who) => Outcome::Authorised,
+        Rule::Root { .. } if ROOT_STAFF.contains(&who) => Outcome::Forbidden,
+        Rule::Root { .. } => Outcome::NotFound,
+    }
+}
+
+/// How a caller authenticates.
+#[derive(Debug, Clone)]
+enum Credential {
+    Bearer(String),
+    ApiKey(String),
+    None,
+}
+
+struct Fixture {
+    root: String,
+    owner: Person,
+    viewer: Person,
+    removable: Person,
+    target_user: Person,
+    machine: String,
+    callers: Vec<(Who, Credential, Option<Person>)>,
+}
+
+async fn api_key(world: &World, owner: &Person, organisation: &str) -> (String, String) {
+    let machine = world
+        .call(
+            "POST",
+            &format!("/api/organisations/{organisation}/machines"),
+            owner.token(),
+            Some(json!({ "name": "bot" })),
+        )
+        .await;
+    let machine_id = machine.body["user_id"].as_str().unwrap().to_owned();
+    let key = world
+        .call(
+            "POST",
+            &format!("/api/machines/{machine_id}/api-keys"),
+            owner.token(),
+            Some(json!({})),
+        )
+        .await;
+    (machine_id, key.body["key_value"].as_str().unwrap().to_owned())
+}
+
+async fn fixture(world: &World) -> Fixture {
+    let admin = world.admin().await;
+    let owner = world.person("owner").await;
+    let root = organisation(world, &owner, "Root").await;
+    let child = company(world, &owner, &root, "Company").await;
+    let sibling = company(world, &owner, &root, "Sibling").await;
+    let mut callers = vec![
+        (PlatformAdmin, Credential::Bearer(admin.access.clone()), Some(admin)),
+        (RootOwner, Credential::Bearer(owner.access.clone()), Some(owner.clone())),
+    ];
+    for (who, organisation, roles) in [
+        (RootBillingAdmin, &root, &["owner", "billing_admin"][..]),
+        (RootOperator, &root, &["operator"]),
+        (RootViewer, &root, &["viewer"]),
+        (CompanyOwner, &child, &["owner"]),
+        (CompanyBillingAdmin, &child, &["owner", "billing_admin"]),
+        (CompanyOperator, &child, &["operator"]),
+        (CompanyViewer, &child, &["viewer"]),
+        (SiblingCompanyMember, &sibling, &["member"]),
+    ] {
+        let person = world.person(&format!("{who:?}").to_lowercase()).await;
+        add(world, &owner, organisation, &person, roles).await;
+        callers.push((who, Credential::Bearer(person.access.clone()), Some(person)));
+    }
+    let other = world.person("other").await;
+    let other_root = organisation(world, &other, "Elsewhere").await;
+    callers.push((
+        OtherOrganisationOwner,
+        Credential::Bearer(other.access.clone()),
+        Some(other.clone()),
+    ));
+    let support = world.person("support").await;
+    let promote = Update::new(keys::user(UserId::parse(&support.id, "id").unwrap()))
+        .set("platform_roles", json!(["support_engineer"]));
+    world.identity.store.update(promote).await.unwrap();
+    callers.push((
+        SupportEngineerWithoutGrant,
+        Credential::Bearer(support.access.clone()),
+        Some(support),
+    ));
+    let suspended = world.person("suspended").await;
+    add(world, &owner, &root, &suspended, &["viewer"]).await;
+    let admin_token = callers[0].1.clone();
+    let Credential::Bearer(admin_access) = admin_token else {
+        unreachable!()
+    };
+    assert_eq!(
+        world
+            .call(
+                "POST",
+                &format!("/api/users/{}/suspend", suspended.id),
+                Some(&admin_access),
+                None
+            )
+            .await
+            .status,
+        200
+    );
+    callers.push((SuspendedUser, Credential::Bearer(suspended.access.clone()), None));
+    let (machine, key) = api_key(world, &owner, &root).await;
+    callers.push((Machine, Credential::ApiKey(key), None));
+    let (_, other_key) = api_key(world, &other, &other_root).await;
+    callers.push((OtherOrganisationsApiKey, Credential::ApiKey(other_key), None));
+    callers.push((Anonymous, Credential::None, None));
+    assert_eq!(callers.iter().map(|(who, ..)| *who).collect::<Vec<_>>(), EVERYONE);
+
+    let viewer = callers
+        .iter()
+        .find(|(who, ..)| *who == RootViewer)
+        .and_then(|(.., p)| p.clone())
+        .unwrap();
+    let removable = world.person("removable").await;
+    add(world, &owner, &root, &removable, &["viewer"]).await;
+    let target_user = world.person("target").await;
+    let provider = json!({ "public_id": "pk_test", "secret": "sk_test_x" });
+    let configured = world
+        .call(
+            "PUT",
+            &format!("/api/organisations/{root}/payment-providers/stripe"),
+            owner.token(),
+            Some(provider),
+        )
+        .await;
+    assert_eq!(configured.status, 200, "a provider to read");
+    Fixture {
+        root,
+        owner,
+        viewer,
+        removable,
+        target_user,
+        machine,
+        callers,
+    }
+}
+
+/// The concrete request for a route template, and the body it sends.
+async fn request(world: &World, fixture: &Fixture, method: &str, template: &str) -> (String, Option<Value>) {
+    let mut path = template
+        .replace("{organisation_id}", &fixture.root)
+        .replace("{machine_id}", &fixture.machine)
+        .replace("{session_id}", &uuid::Uuid::new_v4().to_string())
+        .replace("{provider}", "stripe");
+    let member = if method == "DELETE" {
+        &fixture.removable
+    } else {
+        &fixture.viewer
+    };
+    path = path.replace(
+        "{user_id}",
+        if template.starts_with("/api/users/") {
+            &fixture.target_user.id
+        } else {
+            &member.id
+        },
+    );
+    if path.contains("{key_id}") {
+        // A fresh key each time, so every allowed caller finds one to revoke.
+        let keys = format!("/api/machines/{}/api-keys", fixture.machine);
+        let key = world.call("POST", &keys, fixture.owner.token(), Some(json!({}))).await;
+        path = path.replace("{key_id}", key.body["id"].as_str().unwrap());
+    }
+    let body = match (method, template) {
+        ("POST", "/api/organisations") | ("POST", "/api/organisations/{organisation_id}/suborganisations") => {
+            Some(json!({ "name": "Made by the matrix" }))
+        }
+        ("PATCH", "/api/organisations/{organisation_id}") => Some(json!({ "name": "Root" })),
+        ("PATCH", "/api/me") => Some(json!({})),
+        ("PUT", "/api/organisations/{organisation_id}/members/{user_id}/roles") => Some(json!({ "roles": ["viewer"] })),
+        ("POST", "/api/organisations/{organisation_id}/machines") => Some(json!({ "name": "matrix bot" })),
+        ("POST", "/api/machines/{machine_id}/api-keys") => Some(json!({})),
+        ("PUT", "/api/platform/settings") => Some(json!({ "organisation_creation": "anyone" })),
+        ("PUT", "/api/organisations/{organisation_id}/payment-providers/{provider}") => {
+            Some(json!({ "public_id": "pk_test", "secret": "sk_test_x" }))
+        }
+        ("POST", "/api/organisations/{organisation_id}/billing/payment-method") => Some(
+            json!({ "provider": "stripe", "reference": "pm_x", "brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2099 }),
+        ),
+        _ => None,
+    };
+    (path, body)
+}
+
+/// Undoes what an allowed call changed, so every cell meets the same fixture.
+async fn repair(world: &World, fixture: &Fixture, method: &str, template: &str, caller: Option<&Person>) {
+    let owner = world.identity.authenticate(&fixture.owner.access).await.unwrap();
+    let context = RequestContext::default();
+    let root = OrganisationId::parse(&fixture.root, "id").unwrap();
+    let tenancy = world.tenancy();
+    let rejoin = |person: Person, roles: &'static [&'static str]| {
+        let (tenancy, owner, context) = (tenancy.clone(), owner.clone(), context.clone());
+        async move {
+            let roles =
+                stratum_shared::tenancy::parse_roles(&roles.iter().map(|r| r.to_string()).collect::<Vec<_>>()).unwrap();
+            let user = UserId::parse(&person.id, "id").unwrap();
+            let _already_there = tenancy.add_member(&owner, &context, root, user, roles).await;
+        }
+    };
+    match (method, template) {
+        ("DELETE", "/api/organisations/{organisation_id}/members/{user_id}") => {
+            rejoin(fixture.removable.clone(), &["viewer"]).await
+        }
+        ("POST", "/api/organisations/{organisation_id}/leave") => {
+            let roles: &'static [&'static str] = match caller {
+                Some(p) if p.email.starts_with("rootbillingadmin") => &["owner", "billing_admin"],
+                Some(p) if p.email.starts_with("rootoperator") => &["operator"],
+                _ => &["viewer"],
+            };
+            if let Some(person) = caller {
+                rejoin(person.clone(), roles).await;
+            }
+        }
+        ("POST", "/api/organisations/{organisation_id}/billing/payment-method") => {
+            let card = serde_json::from_value(json!({ "provider": "stripe", "reference": "pm_owner", "brand": "visa", "last4": "1111", "exp_month": 12, "exp_year": 2099 })).unwrap();
+            tenancy
+                .submit_payment_method(&owner, &context, root, card)
+                .await
+                .unwrap();
+        }
+        ("POST", "/api/users/{user_id}/suspend") => {
+            let admin = world.identity.authenticate(match &fixture.callers[0].1 {
+                Credential::Bearer(token) => token,
+                _ => unreachable!(),
+            });
+            let admin = admin.await.unwrap();
+            world
+                .identity
+                .reactivate(&admin, UserId::parse(&fixture.target_user.id, "id").unwrap(), &context)
+                .await
+                .unwrap();
+        }
+        _ => {}
+    }
+}
+
+async fn every_route_answers_every_kind_of_caller_as_the_permission_table_says(world: &World) {
+    let fixture = fixture(world).await;
+    let routes: BTreeSet<(String, String)> = {
+        let identity = world.identity.clone();
+        stratum::api(identity.clone(), stratum_tests::tenancy_of(&identity))
+            .routes()
+            .iter()
+            .map(|r| (r.method.to_string(), r.path.to_owned()))
+            .collect()
+    };
+    let mut cells = 0;
+    let mut wrong = Vec::new();
+    for (method, template) in &routes {
+        let rule = rule(method, template);
+        if matches!(rule, Rule::Public) {
+            continue;
+        }
+        for (who, credential, person) in &fixture.callers {
+            // Leaving machines cannot rejoin through `add` under the same API key, so the
+            // machine's own `leave` is checked last, below.
+            if *who == Machine && template.ends_with("/leave") {
+                continue;
+            }
+            let (path, body) = request(world, &fixture, method, template).await;
+            let reply = match credential {
+                Credential::Bearer(token) => world.call(method, &path, Some(token), body).await,
+                Credential::ApiKey(key) => {
+                    world
+                        .call_with(method, &path, &[("x-api-key", key.as_str())], body)
+                        .await
+                }
+                Credential::None => world.call(method, &path, None, body).await,
+            };
+            cells += 1;
+            let (got, want) = (outcome(&reply), expected(rule, *who));
+            if got != want {
+                wrong.push(format!(
+                    "{method} {template} as {who:?}: expected {want:?}, got {} {}",
+                    reply.status,
+                    reply.code()
+                ));
+            }
+            if got == Outcome::Authorised {
+                repair(world, &fixture, method, template, person.as_ref()).await;
+            }
+        }
+    }
+    let (_, Credential::ApiKey(key), _) = &fixture.callers[13] else {
+        unreachable!()
+    };
+    let machine_leaves = world
+        .call_with(
+            "POST",
+            &format!("/api/organisations/{}/leave", fixture.root),
+            &[("x-api-key", key.as_str())],
+            None,
+        )
+        .await;
+    assert_eq!(outcome(&machine_leaves), Outcome::Authorised, "a machine may leave");
+    assert!(cells > 300, "the matrix ran {cells} cells");
+    assert!(
+        wrong.is_empty(),
+        "{} of {cells} cells disagree:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
