@@ -1,16 +1,13 @@
 //! The identity function's routes: registration, e-mail confirmation, sign-in, token refresh,
 //! sign-out, password reset, the caller's profile and sessions, and user administration.
 
-mod etag;
-
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use etag::{etag, if_match};
 use http::Method;
 use serde::Deserialize;
-use stratum_infra::http::{Api, ApiError, Caller, Context, RequestBody, Shape, Valid};
+use stratum_infra::http::{Api, ApiError, Caller, Context, RequestBody, Shape, Valid, etag, if_match};
 use stratum_shared::identity::{Identity, LoginContext, MeUpdate, MeView, NewRegistration, UserView};
 use stratum_shared::ids::{SessionId, UserId};
 use stratum_shared::validation::ValidationErrors;

@@ -3,11 +3,11 @@
 
 use axum::Json;
 use axum::extract::{FromRef, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http::Method;
 use serde::Deserialize;
-use stratum_infra::http::{Api, ApiError, Caller, Context, Paging, RequestBody, Shape, Valid, page};
+use stratum_infra::http::{Api, ApiError, Caller, Context, Paging, RequestBody, Shape, Valid, etag, if_match, page};
 use stratum_shared::identity::Identity;
 use stratum_shared::ids::{ApiKeyId, OrganisationId, UserId};
 use stratum_shared::tenancy::{
@@ -120,23 +120,6 @@ fn organisation_id(text: &str) -> Result<OrganisationId> {
 
 fn user_id(text: &str) -> Result<UserId> {
     UserId::parse(text, "user_id").map_err(|_| ApiError::NotFound)
-}
-
-fn etag(version: u64) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header value")
-}
-
-/// The version an `If-Match` header names; a header naming no version of ours never matches.
-fn if_match(headers: &HeaderMap) -> Result<Option<u64>> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let text = value.to_str().map_err(|_| ApiError::PreconditionFailed)?.trim();
-    let text = text.strip_prefix("W/").unwrap_or(text);
-    text.trim_matches('"')
-        .parse()
-        .map(Some)
-        .map_err(|_| ApiError::PreconditionFailed)
 }
 
 fn with_etag(status: StatusCode, view: OrganisationView) -> Response {

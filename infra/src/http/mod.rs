@@ -5,6 +5,7 @@
 mod api;
 mod body;
 mod caller;
+mod etag;
 mod paging;
 mod problem;
 mod request_id;
@@ -12,6 +13,7 @@ mod request_id;
 pub use api::{Api, Route};
 pub use body::{RequestBody, Shape, Valid};
 pub use caller::{Caller, Context, Source, SourceAddress};
+pub use etag::{etag, if_match};
 pub use paging::{Paging, page};
 pub use problem::{ApiError, PROBLEM_JSON};
 pub use request_id::RequestId;

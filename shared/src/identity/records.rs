@@ -135,6 +135,33 @@ pub struct Organisation {
     pub deleted_at: Option<Timestamp>,
 }
 
+impl Organisation {
+    /// A personal organisation (T2): its only member is its user, who is its subscriber if
+    /// they are a person (machines hold neither owner nor billing admin, T4).
+    pub fn personal(id: OrganisationId, name: &str, subscriber: Option<UserId>, now: Timestamp) -> Self {
+        let staff = i64::from(subscriber.is_some());
+        Self {
+            id,
+            name: name.to_owned(),
+            kind: OrganisationKind::Personal,
+            parent_organisation_id: None,
+            billing_subscriber_id: subscriber,
+            status: OrganisationStatus::Active,
+            details: OrganisationDetails::default(),
+            pending_owner_email: None,
+            counts: MemberCounts {
+                members: 1,
+                owners: staff,
+                billing_admins: staff,
+                companies: 0,
+            },
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct MemberCounts {
     pub members: i64,

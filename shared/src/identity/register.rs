@@ -2,9 +2,8 @@
 //! e-mail claim (T10) are written in the same transaction as the user.
 
 use super::{
-    Access, Email, EmailClaim, Identity, MemberCounts, Membership, Organisation, OrganisationDetails, OrganisationKind,
-    OrganisationStatus, Password, PlatformRole, Registration as RegistrationState, Role, TokenPurpose, User, UserKind,
-    name_from_email,
+    Access, Email, EmailClaim, Identity, Membership, Organisation, OrganisationKind, Password, PlatformRole,
+    Registration as RegistrationState, Role, TokenPurpose, User, UserKind, name_from_email,
 };
 use crate::audit::{Actor, RequestContext};
 use crate::error::{DomainError, DomainResult};
@@ -100,25 +99,7 @@ pub(super) fn new_person(
         created_at: now,
         updated_at: now,
     };
-    let organisation = Organisation {
-        id: organisation_id,
-        name: name.clone(),
-        kind: OrganisationKind::Personal,
-        parent_organisation_id: None,
-        billing_subscriber_id: Some(user_id),
-        status: OrganisationStatus::Active,
-        details: OrganisationDetails::default(),
-        pending_owner_email: None,
-        counts: MemberCounts {
-            members: 1,
-            owners: 1,
-            billing_admins: 1,
-            companies: 0,
-        },
-        created_at: now,
-        updated_at: now,
-        deleted_at: None,
-    };
+    let organisation = Organisation::personal(organisation_id, &name, Some(user_id), now);
     let membership = Membership {
         user_id,
         organisation_id,

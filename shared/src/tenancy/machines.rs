@@ -10,8 +10,8 @@ use super::{Tenancy, with_retries};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{
-    API_KEY_PREFIX, Access, ApiKey, Email, EmailClaim, MemberCounts, Membership, Organisation, OrganisationDetails,
-    OrganisationKind, OrganisationStatus, Principal, Registration, Role, User, UserKind,
+    API_KEY_PREFIX, Access, ApiKey, Email, EmailClaim, Membership, Organisation, OrganisationKind, Principal,
+    Registration, Role, User, UserKind,
 };
 use crate::ids::{ApiKeyId, OrganisationId, UserId};
 use crate::keys;
@@ -280,25 +280,7 @@ fn new_machine(organisation: &Organisation, name: &str, roles: &[Role], now: Tim
         created_at: now,
         updated_at: now,
     };
-    let personal = Organisation {
-        id: personal_id,
-        name: name.to_owned(),
-        kind: OrganisationKind::Personal,
-        parent_organisation_id: None,
-        billing_subscriber_id: None,
-        status: OrganisationStatus::Active,
-        details: OrganisationDetails::default(),
-        pending_owner_email: None,
-        counts: MemberCounts {
-            members: 1,
-            owners: 0,
-            billing_admins: 0,
-            companies: 0,
-        },
-        created_at: now,
-        updated_at: now,
-        deleted_at: None,
-    };
+    let personal = Organisation::personal(personal_id, name, None, now);
     let membership = |organisation: &Organisation, roles: Vec<Role>| Membership {
         user_id: id,
         organisation_id: organisation.id,

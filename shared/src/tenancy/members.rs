@@ -6,7 +6,9 @@ use super::organisations::{counts_update, join};
 use super::{Tenancy, with_retries};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{Email, MemberCounts, Membership, OrganisationKind, Principal, Role, User, UserKind};
+use crate::identity::{
+    Email, MemberCounts, Membership, Organisation, OrganisationKind, Principal, Role, User, UserKind,
+};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Condition, Cursor, Index, Query, SortCondition, Update, Write};
@@ -26,6 +28,21 @@ pub struct MemberView {
     pub active: bool,
     pub joined_at: Timestamp,
     pub billing_subscriber: bool,
+}
+
+impl MemberView {
+    pub fn of(membership: Membership, organisation: &Organisation) -> Self {
+        Self {
+            billing_subscriber: organisation.billing_subscriber_id == Some(membership.user_id),
+            user_id: membership.user_id,
+            email: membership.member_email,
+            name: membership.member_name,
+            kind: membership.member_kind,
+            roles: membership.roles,
+            active: membership.active,
+            joined_at: membership.joined_at,
+        }
+    }
 }
 
 /// Parses requested role names; `member` is always added (SPEC §3).
@@ -123,16 +140,7 @@ impl Tenancy {
             .iter()
             .map(|item| {
                 let m: Membership = item.record()?;
-                Ok(MemberView {
-                    billing_subscriber: access.organisation.billing_subscriber_id == Some(m.user_id),
-                    user_id: m.user_id,
-                    email: m.member_email,
-                    name: m.member_name,
-                    kind: m.member_kind,
-                    roles: m.roles,
-                    active: m.active,
-                    joined_at: m.joined_at,
-                })
+                Ok(MemberView::of(m, &access.organisation))
             })
             .collect::<DomainResult<Vec<_>>>()?;
         Ok((members, page.next))
@@ -278,16 +286,7 @@ impl Tenancy {
                     audit.write(),
                 ])
                 .await?;
-            Ok(MemberView {
-                billing_subscriber: access.organisation.billing_subscriber_id == Some(user_id),
-                user_id,
-                email: membership.member_email,
-                name: membership.member_name,
-                kind: membership.member_kind,
-                roles,
-                active: membership.active,
-                joined_at: membership.joined_at,
-            })
+            Ok(MemberView::of(Membership { roles, ..membership }, &access.organisation))
         })
         .await
     }

@@ -1,7 +1,7 @@
 //! ETags are a resource's store version, quoted: `"7"`.
 
+use super::problem::ApiError;
 use axum::http::{HeaderMap, HeaderValue, header};
-use stratum_infra::http::ApiError;
 
 pub fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header value")
