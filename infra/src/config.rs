@@ -55,3 +55,31 @@ pub async fn bootstrap_admin(identity: &stratum_shared::identity::Identity) -> R
         Err(error) => Err(ConfigError(format!("bootstrap admin: {error}"))),
     }
 }
+
+/// The domain services of an HTTP function on AWS, from its environment: the table
+/// (`STRATUM_TABLE`), the signing secret (`STRATUM_JWT_SIGNING_KEY`), the data encryption
+/// secret (`STRATUM_DATA_KEY`) and the web app's URL. Built once, at init.
+#[cfg(all(feature = "dynamodb", feature = "crypto"))]
+pub async fn aws_services() -> Result<stratum_shared::invitations::Invitations, ConfigError> {
+    use crate::crypto::{AesGcmSecretBox, Argon2Hasher, RandomSecrets};
+    use std::sync::Arc;
+    use stratum_shared::clock::{Clock, SystemClock};
+    use stratum_shared::identity::Identity;
+    use stratum_shared::tenancy::Tenancy;
+
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = crate::store::dynamodb::DynamoStore::new(&aws, required("STRATUM_TABLE")?, clock.clone());
+    let identity = Identity {
+        store: Arc::new(store),
+        clock,
+        hasher: Arc::new(Argon2Hasher::default()),
+        secrets: Arc::new(RandomSecrets),
+        tokens: Arc::new(jwt_keys(&required("STRATUM_JWT_SIGNING_KEY")?)?),
+        settings: identity_settings("http://localhost:3000"),
+    };
+    let secret_box = AesGcmSecretBox::new(&required("STRATUM_DATA_KEY")?)
+        .map_err(|e| ConfigError(format!("STRATUM_DATA_KEY: {e}")))?;
+    let tenancy = Tenancy::new(&identity, Arc::new(secret_box));
+    Ok(stratum_shared::invitations::Invitations { identity, tenancy })
+}

@@ -58,6 +58,10 @@ id_type!(
     /// A machine's API key (its id, not its secret).
     ApiKeyId
 );
+id_type!(
+    /// An invitation (its id, not its token).
+    InvitationId
+);
 
 #[cfg(test)]
 mod tests {

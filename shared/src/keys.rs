@@ -7,7 +7,7 @@
 //! keys; `#` inside a value is escaped so a value can never forge another segment.
 
 use crate::identity::Email;
-use crate::ids::{ApiKeyId, AuditEventId, MessageId, OrganisationId, SessionId, UserId};
+use crate::ids::{ApiKeyId, AuditEventId, InvitationId, MessageId, OrganisationId, SessionId, UserId};
 use crate::store::{IndexKey, Key};
 
 const SEPARATOR: char = '#';
@@ -132,6 +132,45 @@ pub fn payment_provider(organisation: OrganisationId, provider: &str) -> Key {
         compose(&["ORG", &organisation.to_string()]),
         compose(&["PROVIDER", provider]),
     )
+}
+
+/// An invitation.
+pub fn invitation(invitation: InvitationId) -> Key {
+    Key::new(compose(&["INVITATION", &invitation.to_string()]), "INVITATION")
+}
+
+/// GSI1 key of an organisation invitation: the organisation's invitations.
+pub fn invitation_of_organisation(organisation: OrganisationId, invitation: InvitationId) -> IndexKey {
+    IndexKey::new(
+        organisation_index_partition(organisation),
+        compose(&["INVITATION", &invitation.to_string()]),
+    )
+}
+
+pub const INVITATIONS_PREFIX: &str = "INVITATION#";
+
+/// GSI2 key of an invitation: the invited user's invitations (claimed at registration).
+pub fn invitation_of_user(user: UserId, invitation: InvitationId) -> IndexKey {
+    IndexKey::new(
+        compose(&["INVITED", &user.to_string()]),
+        compose(&["INVITATION", &invitation.to_string()]),
+    )
+}
+
+pub fn invited_user_partition(user: UserId) -> String {
+    compose(&["INVITED", &user.to_string()])
+}
+
+/// An invitation token, by the digest of its value.
+pub fn invitation_token(digest: &str) -> Key {
+    Key::new(compose(&["INVITE_TOKEN", digest]), "TOKEN")
+}
+
+/// Pending invitations by expiry, for housekeeping.
+pub const INVITATION_EXPIRIES: &str = "INVITATION_EXPIRY";
+
+pub fn invitation_expiry(expires_at_unix: i64, invitation: InvitationId) -> Key {
+    Key::new(INVITATION_EXPIRIES, format!("{expires_at_unix:012}#{invitation}"))
 }
 
 /// GSI1 key of a company: its root's companies.

@@ -16,6 +16,7 @@ pub mod clock;
 pub mod error;
 pub mod identity;
 pub mod ids;
+pub mod invitations;
 pub mod keys;
 pub mod mail;
 pub mod outbox;

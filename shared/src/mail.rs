@@ -8,8 +8,28 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "template", rename_all = "snake_case")]
 pub enum EmailMessage {
-    ConfirmEmail { to: Email, name: String, link: String },
-    ResetPassword { to: Email, name: String, link: String },
+    ConfirmEmail {
+        to: Email,
+        name: String,
+        link: String,
+    },
+    ResetPassword {
+        to: Email,
+        name: String,
+        link: String,
+    },
+    Invitation {
+        to: Email,
+        inviter: String,
+        organisation: Option<String>,
+        link: String,
+    },
+    AddedToOrganisation {
+        to: Email,
+        name: String,
+        organisation: String,
+        link: String,
+    },
 }
 
 /// A rendered e-mail, ready for a mailer.
@@ -24,34 +44,69 @@ pub struct RenderedEmail {
 impl EmailMessage {
     pub fn to(&self) -> &Email {
         match self {
-            EmailMessage::ConfirmEmail { to, .. } | EmailMessage::ResetPassword { to, .. } => to,
+            EmailMessage::ConfirmEmail { to, .. }
+            | EmailMessage::ResetPassword { to, .. }
+            | EmailMessage::Invitation { to, .. }
+            | EmailMessage::AddedToOrganisation { to, .. } => to,
         }
     }
 
     pub fn render(&self) -> RenderedEmail {
-        let (subject, greeting, body, action, link, footer) = match self {
+        let (subject, greeting, body, action, link, footer): (String, &str, String, &str, &str, &str) = match self {
             EmailMessage::ConfirmEmail { name, link, .. } => (
-                "Confirm your e-mail address for Stratum",
+                "Confirm your e-mail address for Stratum".into(),
                 name,
-                "Welcome to Stratum. Please confirm that this is your e-mail address.",
+                "Welcome to Stratum. Please confirm that this is your e-mail address.".into(),
                 "Confirm e-mail address",
                 link,
                 "If you did not create a Stratum account, ignore this message.",
             ),
             EmailMessage::ResetPassword { name, link, .. } => (
-                "Reset your Stratum password",
+                "Reset your Stratum password".into(),
                 name,
-                "Someone asked to reset the password of your Stratum account.",
+                "Someone asked to reset the password of your Stratum account.".into(),
                 "Choose a new password",
                 link,
                 "If it was not you, ignore this message: your password stays as it is.",
+            ),
+            EmailMessage::Invitation {
+                inviter,
+                organisation,
+                link,
+                ..
+            } => (
+                match organisation {
+                    Some(organisation) => format!("{inviter} invited you to {organisation} on Stratum"),
+                    None => format!("{inviter} invited you to Stratum"),
+                },
+                "there",
+                match organisation {
+                    Some(organisation) => format!("{inviter} invited you to join {organisation} on Stratum."),
+                    None => format!("{inviter} invited you to join Stratum."),
+                },
+                "Accept the invitation",
+                link,
+                "The invitation expires; if you were not expecting it, ignore this message.",
+            ),
+            EmailMessage::AddedToOrganisation {
+                name,
+                organisation,
+                link,
+                ..
+            } => (
+                format!("You were added to {organisation} on Stratum"),
+                name,
+                format!("You are now a member of {organisation} on Stratum."),
+                "Open Stratum",
+                link,
+                "If you did not expect this, ask the organisation's owners.",
             ),
         };
         let text = format!("Hello {greeting},\n\n{body}\n\n{action}: {link}\n\n{footer}\n");
         let html = format!(
             "<!doctype html><html><body><p>Hello {},</p><p>{}</p><p><a href=\"{}\">{}</a></p><p>{}</p></body></html>",
             escape_html(greeting),
-            escape_html(body),
+            escape_html(&body),
             escape_html(link),
             escape_html(action),
             escape_html(footer)

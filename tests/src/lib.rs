@@ -186,3 +186,11 @@ pub fn tenancy_of(identity: &Identity) -> stratum_shared::tenancy::Tenancy {
     let secret_box = stratum_infra::crypto::AesGcmSecretBox::new(DATA_KEY).expect("a long enough key");
     stratum_shared::tenancy::Tenancy::new(identity, Arc::new(secret_box))
 }
+
+/// Every domain service on `identity`'s ports, as a function's state.
+pub fn services_of(identity: &Identity) -> stratum_shared::invitations::Invitations {
+    stratum_shared::invitations::Invitations {
+        identity: identity.clone(),
+        tenancy: tenancy_of(identity),
+    }
+}

@@ -2,7 +2,7 @@
 //! sign-out, password reset, the caller's profile and sessions, and user administration.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http::Method;
@@ -10,9 +10,33 @@ use serde::Deserialize;
 use stratum_infra::http::{Api, ApiError, Caller, Context, RequestBody, Shape, Valid, etag, if_match};
 use stratum_shared::identity::{Identity, LoginContext, MeUpdate, MeView, NewRegistration, UserView};
 use stratum_shared::ids::{SessionId, UserId};
+use stratum_shared::invitations::Invitations;
 use stratum_shared::validation::ValidationErrors;
 
-pub fn api(identity: Identity) -> Api {
+/// The identity function's state: identity, and the invitations a registration accepts.
+#[derive(Clone)]
+pub struct IdentityState {
+    pub identity: Identity,
+    pub invitations: Invitations,
+}
+
+impl FromRef<IdentityState> for Identity {
+    fn from_ref(state: &IdentityState) -> Identity {
+        state.identity.clone()
+    }
+}
+
+impl FromRef<IdentityState> for Invitations {
+    fn from_ref(state: &IdentityState) -> Invitations {
+        state.invitations.clone()
+    }
+}
+
+pub fn api(invitations: Invitations) -> Api {
+    let state = IdentityState {
+        identity: invitations.identity.clone(),
+        invitations,
+    };
     Api::new()
         .route(Method::POST, "/api/auth/register", register)
         .route(Method::POST, "/api/auth/confirm-email", confirm_email)
@@ -28,7 +52,7 @@ pub fn api(identity: Identity) -> Api {
         .route(Method::GET, "/api/users/{user_id}", user)
         .route(Method::POST, "/api/users/{user_id}/suspend", suspend)
         .route(Method::POST, "/api/users/{user_id}/reactivate", reactivate)
-        .with_state(identity)
+        .with_state(state)
 }
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -39,24 +63,28 @@ struct RegisterBody {
     email: String,
     password: String,
     name: Option<String>,
+    invitation_token: Option<String>,
 }
 
-struct Register(NewRegistration);
+struct Register(NewRegistration, Option<String>);
 
 impl RequestBody for Register {
     type Raw = RegisterBody;
 
     fn parse(raw: RegisterBody) -> std::result::Result<Self, ValidationErrors> {
-        NewRegistration::parse(&raw.email, &raw.password, raw.name.as_deref()).map(Register)
+        let registration = NewRegistration::parse(&raw.email, &raw.password, raw.name.as_deref())?;
+        Ok(Register(registration, raw.invitation_token))
     }
 }
 
 async fn register(
-    State(identity): State<Identity>,
+    State(invitations): State<Invitations>,
     Context(context): Context,
-    Valid(Register(registration)): Valid<Register>,
+    Valid(Register(registration, invitation_token)): Valid<Register>,
 ) -> Result<Response> {
-    let user = identity.register(registration, &context).await?;
+    let user = invitations
+        .register(registration, invitation_token.as_deref(), &context)
+        .await?;
     Ok((StatusCode::CREATED, Json(UserView::from(user))).into_response())
 }
 

@@ -17,25 +17,28 @@ use stratum_infra::crypto::{AesGcmSecretBox, Argon2Hasher, JwtKeys, RandomSecret
 use stratum_infra::http::{Api, SourceAddress};
 use stratum_infra::mail::FileMailer;
 use stratum_infra::store::sqlite::SqliteStore;
-use stratum_organisations::Organisations;
 use stratum_shared::clock::Clock;
 use stratum_shared::identity::Identity;
+use stratum_shared::invitations::Invitations;
 use stratum_shared::tenancy::Tenancy;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// How often the in-process relay drains the outbox.
 const RELAY_EVERY: Duration = Duration::from_millis(200);
+/// How often housekeeping runs, as the schedule does on AWS.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
 /// How often expired items are swept, as DynamoDB's TTL does on AWS.
 const SWEEP_EVERY: Duration = Duration::from_secs(300);
 /// Sender of local e-mail.
 const LOCAL_MAIL_FROM: &str = "Stratum <no-reply@stratum.local>";
 
 /// Every HTTP route of every function family, as one API.
-pub fn api(identity: Identity, tenancy: Tenancy) -> Api {
+pub fn api(services: Invitations) -> Api {
     stratum_system::api()
-        .merge(stratum_identity::api(identity.clone()))
-        .merge(stratum_organisations::api(Organisations { identity, tenancy }))
+        .merge(stratum_identity::api(services.clone()))
+        .merge(stratum_organisations::api(services.clone()))
+        .merge(stratum_invitations::api(services))
 }
 
 pub struct Options {
@@ -90,7 +93,7 @@ pub async fn start(options: Options) -> Result<Server, String> {
     let mailer = FileMailer::new(&mail_dir, LOCAL_MAIL_FROM)
         .map_err(|e| format!("cannot create {}: {e}", mail_dir.display()))?;
     let queue = InProcessQueue::new(Arc::new(store.clone()), Arc::new(mailer), options.clock.clone());
-    let background = vec![
+    let mut background = vec![
         tokio::spawn(relay_outbox(store.clone(), queue)),
         tokio::spawn(sweep_expired_items(store)),
     ];
@@ -101,7 +104,12 @@ pub async fn start(options: Options) -> Result<Server, String> {
     let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
     let secret_box = AesGcmSecretBox::new(&data_key).map_err(|e| format!("STRATUM_DATA_KEY: {e}"))?;
     let tenancy = Tenancy::new(&identity, Arc::new(secret_box));
-    let router = api(identity.clone(), tenancy)
+    let services = Invitations {
+        identity: identity.clone(),
+        tenancy,
+    };
+    background.push(tokio::spawn(housekeeping(services.clone())));
+    let router = api(services)
         .into_router()
         .layer(axum::middleware::from_fn(record_peer_address));
     let (stop, stopped) = oneshot::channel::<()>();
@@ -162,6 +170,16 @@ async fn relay_outbox(store: SqliteStore, queue: InProcessQueue) {
         every.tick().await;
         if let Err(error) = stratum_relay::drain(&store, &queue).await {
             tracing::warn!(%error, "relaying the outbox failed; retrying");
+        }
+    }
+}
+
+async fn housekeeping(services: Invitations) {
+    let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
+    loop {
+        every.tick().await;
+        if let Err(error) = stratum_housekeeping::handle(&services, serde_json::Value::Null).await {
+            tracing::warn!(%error, "housekeeping failed");
         }
     }
 }

@@ -7,9 +7,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http::Method;
 use serde::Deserialize;
+use std::collections::BTreeSet;
 use stratum_infra::http::{Api, ApiError, Caller, Context, Paging, RequestBody, Shape, Valid, etag, if_match, page};
-use stratum_shared::identity::Identity;
+use stratum_shared::identity::{Identity, OrganisationStatus, Role};
 use stratum_shared::ids::{ApiKeyId, OrganisationId, UserId};
+use stratum_shared::invitations::{Invitations, InviteTarget};
 use stratum_shared::tenancy::{
     AuditFilter, BillingView, OrganisationInput, OrganisationPayload, OrganisationRead, OrganisationView,
     PaymentMethodPayload, PaymentProvider, PlatformSettings, ProviderPayload, ProviderView, Tenancy,
@@ -19,19 +21,25 @@ use stratum_shared::time::Timestamp;
 use stratum_shared::validation::Collector;
 use stratum_shared::validation::ValidationErrors;
 
+/// The organisations function's state: tenancy, on identity's ports, and invitations (a
+/// `pending_owner` organisation invites its first owner).
 #[derive(Clone)]
 pub struct Organisations {
-    pub identity: Identity,
     pub tenancy: Tenancy,
+    pub invitations: Invitations,
 }
 
 impl FromRef<Organisations> for Identity {
     fn from_ref(state: &Organisations) -> Identity {
-        state.identity.clone()
+        state.invitations.identity.clone()
     }
 }
 
-pub fn api(state: Organisations) -> Api {
+pub fn api(invitations: Invitations) -> Api {
+    let state = Organisations {
+        tenancy: invitations.tenancy.clone(),
+        invitations,
+    };
     Api::new()
         .route(Method::POST, "/api/organisations", create_organisation)
         .route(Method::GET, "/api/organisations", list_organisations)
@@ -152,7 +160,18 @@ async fn create_organisation(
     Context(context): Context,
     Valid(Create(input)): Valid<Create>,
 ) -> Result<Response> {
+    let pending_owner = input.initial_owner_email.clone();
     let view = state.tenancy.create_organisation(&principal, &context, input).await?;
+    if let (Some(email), OrganisationStatus::PendingOwner) = (pending_owner, view.status) {
+        // The first owner has not registered: invite them as owner and billing admin. If this
+        // fails the organisation stays pending and an admin can invite again.
+        let roles = BTreeSet::from([Role::Owner, Role::BillingAdmin, Role::Member]);
+        let target = InviteTarget::Email(email);
+        state
+            .invitations
+            .invite_to_organisation(&principal, &context, view.id, target, Some(roles))
+            .await?;
+    }
     Ok(with_etag(StatusCode::CREATED, view))
 }
 

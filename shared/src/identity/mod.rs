@@ -10,7 +10,7 @@ mod email;
 mod me;
 mod password;
 mod records;
-mod register;
+pub(crate) mod register;
 mod reset;
 mod sessions;
 mod throttle;
@@ -116,13 +116,13 @@ pub struct Identity {
 }
 
 impl Identity {
-    fn now(&self) -> Timestamp {
+    pub(crate) fn now(&self) -> Timestamp {
         Timestamp::new(self.clock.now())
     }
 
     /// The audit event of a change to `user`'s account, filed in their personal
     /// organisation's trail (which only they, and platform admins, read).
-    fn account_event(
+    pub(crate) fn account_event(
         &self,
         actor: Actor,
         user: &User,

@@ -20,6 +20,8 @@ pub enum Registration {
     /// Registered with a password; the e-mail address is not confirmed yet.
     PendingConfirmation,
     Registered,
+    /// Invited by someone, not registered yet: holds the address (T10) until they register.
+    Invited,
 }
 
 /// T9: a suspended user cannot authenticate at all.

@@ -48,7 +48,7 @@ impl Registration {
     }
 }
 
-pub(super) fn parse_name(name: &str) -> Result<String, ValidationErrors> {
+pub(crate) fn parse_name(name: &str) -> Result<String, ValidationErrors> {
     let name = name.trim();
     if name.is_empty() {
         return Err(ValidationErrors::single("name", "required", "a name must not be blank"));
@@ -65,7 +65,7 @@ pub(super) fn parse_name(name: &str) -> Result<String, ValidationErrors> {
 
 /// A new person with their personal organisation (T2), and the writes that create them
 /// atomically: user, e-mail claim (T10), organisation, membership.
-pub(super) struct NewPerson {
+pub(crate) struct NewPerson {
     pub user: User,
     pub writes: Vec<Write>,
 }
@@ -74,7 +74,7 @@ pub(super) struct NewPerson {
 /// address is taken.
 const EMAIL_CLAIM_WRITE: usize = 1;
 
-pub(super) fn new_person(
+pub(crate) fn new_person(
     email: Email,
     name: String,
     password_hash: Option<String>,
@@ -130,7 +130,7 @@ pub(super) fn new_person(
 }
 
 /// Runs the transaction creating a person (plus `extra` writes); a taken address is a 409.
-pub(super) async fn create_person(identity: &Identity, person: NewPerson, extra: Vec<Write>) -> DomainResult<User> {
+pub(crate) async fn create_person(identity: &Identity, person: NewPerson, extra: Vec<Write>) -> DomainResult<User> {
     let mut writes = person.writes;
     writes.extend(extra);
     match identity.store.transact(writes).await {

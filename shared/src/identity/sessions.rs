@@ -92,7 +92,7 @@ impl Identity {
         Ok(pair)
     }
 
-    pub(super) async fn user_by_email(&self, email: &Email) -> DomainResult<Option<User>> {
+    pub(crate) async fn user_by_email(&self, email: &Email) -> DomainResult<Option<User>> {
         let Some(claim) = self.store.get(&keys::email(email)).await? else {
             return Ok(None);
         };

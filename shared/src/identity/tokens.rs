@@ -31,7 +31,7 @@ impl Redeemable {
 
 impl Identity {
     /// A new token for `user`: its text (for the e-mail) and the write that stores it.
-    pub(super) fn issue_one_time_token(
+    pub(crate) fn issue_one_time_token(
         &self,
         purpose: TokenPurpose,
         user_id: UserId,

@@ -63,7 +63,7 @@ pub fn parse_roles(names: &[String]) -> Result<BTreeSet<Role>, ValidationErrors>
 
 /// Checks a role set against the rules that do not depend on other members: T4 (billing
 /// admin needs owner; machines hold neither) and T5 (a root membership holds a staff role).
-pub(super) fn check_roles(
+pub(crate) fn check_roles(
     roles: &BTreeSet<Role>,
     kind: UserKind,
     organisation_is_root: bool,
@@ -156,6 +156,20 @@ impl Tenancy {
         user_id: UserId,
         roles: BTreeSet<Role>,
     ) -> DomainResult<MemberView> {
+        self.add_member_with(principal, context, organisation_id, user_id, roles, vec![])
+            .await
+    }
+
+    /// [`Tenancy::add_member`], committing `extra` writes (a notification) with it.
+    pub async fn add_member_with(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        user_id: UserId,
+        roles: BTreeSet<Role>,
+        extra: Vec<Write>,
+    ) -> DomainResult<MemberView> {
         with_retries(|| async {
             let access = authorize(&*self.store, principal, organisation_id, Permission::ManageMembers).await?;
             if access.organisation.kind == OrganisationKind::Personal {
@@ -198,6 +212,7 @@ impl Tenancy {
                 )
                 .write(),
             );
+            writes.extend(extra.clone());
             match self.store.transact(writes).await {
                 Err(crate::store::StoreError::ConditionFailed { index: 0 }) => {
                     return Err(DomainError::conflict(

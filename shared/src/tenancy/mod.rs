@@ -12,8 +12,8 @@ mod billing;
 mod countries;
 mod details;
 mod machines;
-mod members;
-mod organisations;
+pub(crate) mod members;
+pub(crate) mod organisations;
 mod settings;
 
 pub use access::{Authorized, Permission, authorize, role_grants, roles_in};

@@ -548,7 +548,7 @@ impl Tenancy {
 }
 
 /// `update` with the organisation's counts replaced by `change` applied to them.
-pub(super) fn counts_update(
+pub(crate) fn counts_update(
     update: Update,
     organisation: &Organisation,
     change: impl FnOnce(&mut MemberCounts),

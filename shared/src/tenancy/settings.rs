@@ -23,6 +23,13 @@ pub enum OrganisationCreation {
 pub struct PlatformSettings {
     #[serde(default)]
     pub organisation_creation: OrganisationCreation,
+    /// Days an invitation stays valid (`invitations.expiry_days`).
+    #[serde(default = "default_invitation_expiry_days")]
+    pub invitation_expiry_days: u32,
+}
+
+fn default_invitation_expiry_days() -> u32 {
+    14
 }
 
 impl Tenancy {

@@ -54,7 +54,9 @@ async fn the_identity_function_answers_the_recorded_registration() {
     let clock = std::sync::Arc::new(stratum_shared::clock::SystemClock);
     let store = stratum_tests::dynamo_store(clock.clone()).await;
     let identity = stratum_tests::identity_on(std::sync::Arc::new(store), clock);
-    let router = stratum_infra::lambda::with_source_address(stratum_identity::api(identity).into_router());
+    let router = stratum_infra::lambda::with_source_address(
+        stratum_identity::api(stratum_tests::services_of(&identity)).into_router(),
+    );
 
     let response = invoke(router.clone(), "apigw-v2-register.json").await;
 

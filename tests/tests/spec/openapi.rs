@@ -30,7 +30,7 @@ fn routed() -> BTreeSet<(String, String)> {
     let clock = Arc::new(SystemClock);
     let store = SqliteStore::in_memory(clock.clone()).unwrap();
     let identity = stratum_tests::identity_on(Arc::new(store), clock);
-    stratum::api(identity.clone(), stratum_tests::tenancy_of(&identity))
+    stratum::api(stratum_tests::services_of(&identity))
         .routes()
         .iter()
         .map(|route| (route.method.to_string(), route.path.to_string()))

@@ -21,7 +21,6 @@ use stratum_infra::mail::SesMailer;
 use stratum_infra::queue::SqsQueue;
 use stratum_infra::store::dynamodb::DynamoStore;
 use stratum_notifier::Notifier;
-use stratum_organisations::Organisations;
 use stratum_shared::clock::ManualClock;
 use stratum_shared::identity::Identity;
 use stratum_shared::tenancy::Tenancy;
@@ -165,11 +164,10 @@ impl World {
             notifier,
         };
         // API Gateway routes each path to its function; merging the functions' routers does the same.
-        let organisations = Organisations {
-            tenancy: stratum_tests::tenancy_of(&identity),
-            identity: identity.clone(),
-        };
-        let api = stratum_identity::api(identity.clone()).merge(stratum_organisations::api(organisations));
+        let services = stratum_tests::services_of(&identity);
+        let api = stratum_identity::api(services.clone())
+            .merge(stratum_organisations::api(services.clone()))
+            .merge(stratum_invitations::api(services));
         let router = stratum_infra::lambda::with_source_address(api.into_router());
         World {
             clock,

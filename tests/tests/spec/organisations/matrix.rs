@@ -98,11 +98,11 @@ enum Rule {
 fn rule(method: &str, path: &str) -> Rule {
     use Outcome::{Authorised, Forbidden, NotFound};
     match (method, path) {
-        ("GET", "/api/health" | "/api/openapi.json") => Rule::Public,
+        ("GET", "/api/health" | "/api/openapi.json" | "/api/invitations/{token}") => Rule::Public,
         ("POST", p) if p.starts_with("/api/auth/") => Rule::Public,
         ("GET" | "PATCH", "/api/me") | ("GET", "/api/me/sessions" | "/api/organisations") => Rule::Authenticated,
         ("DELETE", "/api/me/sessions/{session_id}") => Rule::OwnOnly,
-        ("POST", "/api/organisations") => Rule::Persons,
+        ("POST", "/api/organisations" | "/api/invitations") => Rule::Persons,
         (_, p) if p.starts_with("/api/users/") || p.starts_with("/api/platform/") => Rule::PlatformAdmins,
         ("GET", "/api/organisations/{organisation_id}")
         | ("GET", "/api/organisations/{organisation_id}/suborganisations")
@@ -131,7 +131,10 @@ fn rule(method: &str, path: &str) -> Rule {
         | ("POST" | "GET", "/api/machines/{machine_id}/api-keys")
         | ("DELETE", "/api/machines/{machine_id}/api-keys/{key_id}")
         | ("GET", "/api/organisations/{organisation_id}/billing")
-        | ("PUT" | "GET", "/api/organisations/{organisation_id}/payment-providers/{provider}") => Rule::Root {
+        | ("PUT" | "GET", "/api/organisations/{organisation_id}/payment-providers/{provider}")
+        | ("POST" | "GET", "/api/organisations/{organisation_id}/invitations")
+        | ("POST", "/api/organisations/{organisation_id}/invitations/{invitation_id}/resend")
+        | ("DELETE", "/api/organisations/{organisation_id}/invitations/{invitation_id}") => Rule::Root {
             allowed: &ROOT_OWNERS,
             admin: Authorised,
         },
@@ -311,6 +314,20 @@ async fn request(world: &World, fixture: &Fixture, method: &str, template: &str)
             &member.id
         },
     );
+    if path.contains("{invitation_id}") {
+        // A fresh pending invitation each time, so every allowed caller finds one.
+        let invitations = format!("/api/organisations/{}/invitations", fixture.root);
+        let email = crate::world::address("invitee");
+        let created = world
+            .call(
+                "POST",
+                &invitations,
+                fixture.owner.token(),
+                Some(json!({ "email": email })),
+            )
+            .await;
+        path = path.replace("{invitation_id}", created.body["invitation"]["id"].as_str().unwrap());
+    }
     if path.contains("{key_id}") {
         // A fresh key each time, so every allowed caller finds one to revoke.
         let keys = format!("/api/machines/{}/api-keys", fixture.machine);
@@ -326,6 +343,9 @@ async fn request(world: &World, fixture: &Fixture, method: &str, template: &str)
         ("PUT", "/api/organisations/{organisation_id}/members/{user_id}/roles") => Some(json!({ "roles": ["viewer"] })),
         ("POST", "/api/organisations/{organisation_id}/machines") => Some(json!({ "name": "matrix bot" })),
         ("POST", "/api/machines/{machine_id}/api-keys") => Some(json!({})),
+        ("POST", "/api/invitations") | ("POST", "/api/organisations/{organisation_id}/invitations") => {
+            Some(json!({ "email": crate::world::address("matrix-invitee") }))
+        }
         ("PUT", "/api/platform/settings") => Some(json!({ "organisation_creation": "anyone" })),
         ("PUT", "/api/organisations/{organisation_id}/payment-providers/{provider}") => {
             Some(json!({ "public_id": "pk_test", "secret": "sk_test_x" }))
@@ -394,7 +414,7 @@ async fn every_route_answers_every_kind_of_caller_as_the_permission_table_says(w
     let fixture = fixture(world).await;
     let routes: BTreeSet<(String, String)> = {
         let identity = world.identity.clone();
-        stratum::api(identity.clone(), stratum_tests::tenancy_of(&identity))
+        stratum::api(stratum_tests::services_of(&identity))
             .routes()
             .iter()
             .map(|r| (r.method.to_string(), r.path.to_owned()))

@@ -1,0 +1,400 @@
+//! Sending, listing, resending and revoking invitations.
+
+use super::{Invitation, InvitationStatus, InvitationView, Invitations, store_invitation, token_write};
+use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::error::{DomainError, DomainResult};
+use crate::identity::register::new_person;
+use crate::identity::{Email, Principal, Registration, Role, User, UserKind, name_from_email};
+use crate::ids::{InvitationId, OrganisationId, UserId};
+use crate::keys;
+use crate::mail::EmailMessage;
+use crate::outbox::OutboxMessage;
+use crate::store::{Condition, Cursor, Index, Query, SortCondition, StoreError, Update, Write};
+use crate::tenancy::members::{MemberView, check_roles};
+use crate::tenancy::{Permission, authorize};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeSet;
+
+/// Whom an organisation invitation is for.
+#[derive(Debug, Clone)]
+pub enum InviteTarget {
+    Email(Email),
+    User(UserId),
+}
+
+/// An existing user is added at once; anyone else gets a pending invitation.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum InviteOutcome {
+    Added { member: MemberView },
+    Invited { invitation: InvitationView },
+}
+
+impl Invitations {
+    async fn expiry_days(&self) -> DomainResult<i64> {
+        Ok(i64::from(
+            self.tenancy.platform_settings().await?.invitation_expiry_days,
+        ))
+    }
+
+    /// The user holding `email` (with their version), if any.
+    pub(super) async fn holder(&self, email: &Email) -> DomainResult<Option<(User, u64)>> {
+        let Some(user) = self.identity.user_by_email(email).await? else {
+            return Ok(None);
+        };
+        let item = self
+            .identity
+            .store
+            .get(&keys::user(user.id))
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        Ok(Some((user, item.version)))
+    }
+
+    /// A pending invitation for `email` (creating the invited-unregistered user if needed),
+    /// its e-mail, and its audit event, in one transaction.
+    async fn invite_guest(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        email: Email,
+        organisation: Option<(OrganisationId, String)>,
+        roles: Vec<Role>,
+    ) -> DomainResult<InvitationView> {
+        let now = self.now();
+        let mut writes = Vec::new();
+        let invited_user_id = match self.holder(&email).await? {
+            Some((user, _)) => user.id,
+            None => {
+                let guest = new_person(
+                    email.clone(),
+                    name_from_email(&email),
+                    None,
+                    Registration::Invited,
+                    vec![],
+                    now,
+                );
+                let id = guest.user.id;
+                writes.extend(guest.writes);
+                id
+            }
+        };
+        let token = self.identity.secrets.token();
+        let invitation = Invitation {
+            id: InvitationId::generate(),
+            organisation_id: organisation.as_ref().map(|(id, _)| *id),
+            organisation_name: organisation.as_ref().map(|(_, name)| name.clone()),
+            email: email.clone(),
+            invited_user_id,
+            invited_by: principal.user.id,
+            roles,
+            status: InvitationStatus::Pending,
+            token_digest: self.identity.secrets.digest(&token),
+            expires_at: now.plus(chrono::Duration::days(self.expiry_days().await?)),
+            created_at: now,
+            accepted_by: None,
+        };
+        writes.extend(store_invitation(&invitation));
+        let mail = EmailMessage::Invitation {
+            to: email,
+            inviter: principal.user.name.clone(),
+            organisation: invitation.organisation_name.clone(),
+            link: self.link(&token),
+        };
+        writes.push(OutboxMessage::email(mail, now).write());
+        let changes =
+            json!({ "email": invitation.email, "roles": invitation.roles, "invited_user_id": invited_user_id });
+        writes.push(
+            AuditEvent::new(
+                Actor::of(principal),
+                invitation.organisation_id,
+                "invitation.created",
+                "invitation",
+                invitation.id,
+                changes,
+                context,
+                now,
+            )
+            .write(),
+        );
+        match self.identity.store.transact(writes).await {
+            Err(StoreError::ConditionFailed { .. }) => Err(DomainError::conflict(
+                "concurrent_change",
+                "the address changed hands meanwhile; try again",
+            )),
+            other => other.map(|()| invitation.into()).map_err(Into::into),
+        }
+    }
+
+    /// Any signed-in person invites a guest to the platform.
+    pub async fn invite_to_platform(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        email: Email,
+    ) -> DomainResult<InvitationView> {
+        if principal.user.kind == UserKind::Machine {
+            return Err(DomainError::Forbidden);
+        }
+        if let Some((user, _)) = self.holder(&email).await?
+            && user.registration != Registration::Invited
+        {
+            return Err(DomainError::conflict(
+                "already_registered",
+                "this person is already on the platform",
+            ));
+        }
+        self.invite_guest(principal, context, email, None, vec![]).await
+    }
+
+    /// An owner invites someone to an organisation: a registered user is added at once and
+    /// told by e-mail; anyone else gets an invitation.
+    pub async fn invite_to_organisation(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        target: InviteTarget,
+        roles: Option<BTreeSet<Role>>,
+    ) -> DomainResult<InviteOutcome> {
+        let access = authorize(
+            &*self.identity.store,
+            principal,
+            organisation_id,
+            Permission::ManageMembers,
+        )
+        .await?;
+        let organisation = &access.organisation;
+        if organisation.kind == crate::identity::OrganisationKind::Personal {
+            return Err(DomainError::conflict(
+                "personal_organisation",
+                "a personal organisation has no other members (T2)",
+            ));
+        }
+        let is_root = organisation.parent_organisation_id.is_none();
+        let default = if is_root { Role::Viewer } else { Role::Member };
+        let roles = roles.unwrap_or_else(|| BTreeSet::from([default, Role::Member]));
+        let existing = match &target {
+            InviteTarget::User(id) => {
+                let item = self
+                    .identity
+                    .store
+                    .get(&keys::user(*id))
+                    .await?
+                    .ok_or(DomainError::NotFound)?;
+                Some((item.record::<User>()?, item.version))
+            }
+            InviteTarget::Email(email) => self.holder(email).await?,
+        };
+        match existing {
+            Some((user, _)) if user.registration != Registration::Invited => {
+                check_roles(&roles, user.kind, is_root)?;
+                let mail = EmailMessage::AddedToOrganisation {
+                    to: user.email.clone(),
+                    name: user.name.clone(),
+                    organisation: organisation.name.clone(),
+                    link: self.identity.settings.web_url.clone(),
+                };
+                let notify = OutboxMessage::email(mail, self.now()).write();
+                let member = self
+                    .tenancy
+                    .add_member_with(principal, context, organisation_id, user.id, roles, vec![notify])
+                    .await?;
+                Ok(InviteOutcome::Added { member })
+            }
+            Some((user, _)) => {
+                check_roles(&roles, UserKind::Person, is_root)?;
+                let invitation = self
+                    .invite_guest(
+                        principal,
+                        context,
+                        user.email,
+                        Some((organisation_id, organisation.name.clone())),
+                        roles.into_iter().collect(),
+                    )
+                    .await?;
+                Ok(InviteOutcome::Invited { invitation })
+            }
+            None => {
+                let InviteTarget::Email(email) = target else {
+                    return Err(DomainError::NotFound);
+                };
+                check_roles(&roles, UserKind::Person, is_root)?;
+                let invitation = self
+                    .invite_guest(
+                        principal,
+                        context,
+                        email,
+                        Some((organisation_id, organisation.name.clone())),
+                        roles.into_iter().collect(),
+                    )
+                    .await?;
+                Ok(InviteOutcome::Invited { invitation })
+            }
+        }
+    }
+
+    pub async fn list(
+        &self,
+        principal: &Principal,
+        organisation_id: OrganisationId,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> DomainResult<(Vec<InvitationView>, Option<Cursor>)> {
+        authorize(
+            &*self.identity.store,
+            principal,
+            organisation_id,
+            Permission::ManageMembers,
+        )
+        .await?;
+        let query = Query::new(Index::Gsi1, keys::organisation_index_partition(organisation_id))
+            .sort(SortCondition::BeginsWith(keys::INVITATIONS_PREFIX.into()))
+            .descending()
+            .limit(limit)
+            .after(cursor);
+        let page = self.identity.store.query(&query).await?;
+        let views = page
+            .items
+            .iter()
+            .map(|item| Ok(item.record::<Invitation>()?.into()))
+            .collect::<DomainResult<Vec<_>>>()?;
+        Ok((views, page.next))
+    }
+
+    /// The pending invitation `id` of the organisation in the path: anything else is 404, so
+    /// an id cannot reach another organisation's invitation.
+    async fn pending_of(
+        &self,
+        principal: &Principal,
+        organisation_id: OrganisationId,
+        id: InvitationId,
+    ) -> DomainResult<(Invitation, u64)> {
+        authorize(
+            &*self.identity.store,
+            principal,
+            organisation_id,
+            Permission::ManageMembers,
+        )
+        .await?;
+        let item = self
+            .identity
+            .store
+            .get(&keys::invitation(id))
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        let invitation: Invitation = item.record()?;
+        if invitation.organisation_id != Some(organisation_id) {
+            return Err(DomainError::NotFound);
+        }
+        if invitation.status != InvitationStatus::Pending {
+            return Err(DomainError::conflict(
+                "invitation_closed",
+                "only a pending invitation can be resent or revoked",
+            ));
+        }
+        Ok((invitation, item.version))
+    }
+
+    /// A new token and a new expiry; the old token stops working.
+    pub async fn resend(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        id: InvitationId,
+    ) -> DomainResult<InvitationView> {
+        let (old, version) = self.pending_of(principal, organisation_id, id).await?;
+        let now = self.now();
+        let token = self.identity.secrets.token();
+        let renewed = Invitation {
+            token_digest: self.identity.secrets.digest(&token),
+            expires_at: now.plus(chrono::Duration::days(self.expiry_days().await?)),
+            ..old.clone()
+        };
+        let update = Update::new(keys::invitation(id))
+            .set("token_digest", renewed.token_digest.as_str())
+            .set("expires_at", json!(renewed.expires_at))
+            .when(Condition::VersionIs(version));
+        let mail = EmailMessage::Invitation {
+            to: renewed.email.clone(),
+            inviter: principal.user.name.clone(),
+            organisation: renewed.organisation_name.clone(),
+            link: self.link(&token),
+        };
+        let audit = AuditEvent::new(
+            Actor::of(principal),
+            Some(organisation_id),
+            "invitation.resent",
+            "invitation",
+            id,
+            json!({ "expires_at": renewed.expires_at }),
+            context,
+            now,
+        );
+        let writes = vec![
+            Write::Update(update),
+            Write::Delete {
+                key: keys::invitation_token(&old.token_digest),
+                condition: None,
+            },
+            token_write(&renewed),
+            Write::Delete {
+                key: keys::invitation_expiry(old.expires_at.unix_seconds(), id),
+                condition: None,
+            },
+            Write::Put {
+                item: crate::store::Item::new(keys::invitation_expiry(renewed.expires_at.unix_seconds(), id)),
+                condition: None,
+            },
+            OutboxMessage::email(mail, now).write(),
+            audit.write(),
+        ];
+        self.commit(writes).await?;
+        Ok(renewed.into())
+    }
+
+    pub async fn revoke(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        id: InvitationId,
+    ) -> DomainResult<()> {
+        let (invitation, version) = self.pending_of(principal, organisation_id, id).await?;
+        let now = self.now();
+        let update = Update::new(keys::invitation(id))
+            .set("status", json!(InvitationStatus::Revoked))
+            .when(Condition::VersionIs(version));
+        let audit = AuditEvent::new(
+            Actor::of(principal),
+            Some(organisation_id),
+            "invitation.revoked",
+            "invitation",
+            id,
+            json!({}),
+            context,
+            now,
+        );
+        self.commit(vec![
+            Write::Update(update),
+            Write::Delete {
+                key: keys::invitation_expiry(invitation.expires_at.unix_seconds(), id),
+                condition: None,
+            },
+            audit.write(),
+        ])
+        .await
+    }
+
+    async fn commit(&self, writes: Vec<Write>) -> DomainResult<()> {
+        match self.identity.store.transact(writes).await {
+            Err(StoreError::ConditionFailed { .. }) => Err(DomainError::conflict(
+                "invitation_changed",
+                "the invitation changed meanwhile; try again",
+            )),
+            other => Ok(other?),
+        }
+    }
+}

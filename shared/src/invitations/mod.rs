@@ -1,0 +1,222 @@
+//! Invitations (SPEC §5): to the platform or to an organisation, by e-mail or user id; a guest
+//! gets an invited-unregistered user holding the address (T10) and an e-mailed single-use
+//! token; an existing user is added at once. Registration accepts the invitations (see
+//! [`register`]); housekeeping marks overdue ones expired, though acceptance checks expiry
+//! itself.
+
+mod accept;
+mod invite;
+
+pub use accept::AcceptedRegistration;
+pub use invite::{InviteOutcome, InviteTarget};
+
+use crate::error::{DomainError, DomainResult};
+use crate::identity::{Email, Identity, Role, name_from_email};
+use crate::ids::{InvitationId, OrganisationId, UserId};
+use crate::keys;
+use crate::store::{Condition, Index, Item, Query, SortCondition, Update, Write};
+use crate::tenancy::Tenancy;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationStatus {
+    Pending,
+    Accepted,
+    Revoked,
+    Expired,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub id: InvitationId,
+    /// `None` for an invitation to the platform.
+    pub organisation_id: Option<OrganisationId>,
+    pub organisation_name: Option<String>,
+    pub email: Email,
+    /// The invited-unregistered user holding the address (the referral's target).
+    pub invited_user_id: UserId,
+    /// Who invited them (the referral).
+    pub invited_by: UserId,
+    pub roles: Vec<Role>,
+    pub status: InvitationStatus,
+    pub token_digest: String,
+    pub expires_at: Timestamp,
+    pub created_at: Timestamp,
+    pub accepted_by: Option<UserId>,
+}
+
+/// An invitation as its organisation's owners see it (never its token).
+#[derive(Debug, Clone, Serialize)]
+pub struct InvitationView {
+    pub id: InvitationId,
+    pub organisation_id: Option<OrganisationId>,
+    pub email: Email,
+    pub invited_by: UserId,
+    pub roles: Vec<Role>,
+    pub status: InvitationStatus,
+    pub expires_at: Timestamp,
+    pub created_at: Timestamp,
+}
+
+impl From<Invitation> for InvitationView {
+    fn from(i: Invitation) -> Self {
+        Self {
+            id: i.id,
+            organisation_id: i.organisation_id,
+            email: i.email,
+            invited_by: i.invited_by,
+            roles: i.roles,
+            status: i.status,
+            expires_at: i.expires_at,
+            created_at: i.created_at,
+        }
+    }
+}
+
+/// What the unauthenticated `GET /api/invitations/{token}` shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvitationPreview {
+    pub email: Email,
+    pub name: String,
+    pub organisation_name: Option<String>,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct TokenRecord {
+    invitation_id: InvitationId,
+}
+
+/// The invitation use cases, on identity's ports and tenancy's rules.
+#[derive(Clone)]
+pub struct Invitations {
+    pub identity: Identity,
+    pub tenancy: Tenancy,
+}
+
+impl Invitations {
+    fn now(&self) -> Timestamp {
+        self.identity.now()
+    }
+
+    fn link(&self, token: &str) -> String {
+        format!("{}/register?invitation={token}", self.identity.settings.web_url)
+    }
+
+    /// The invitation a token names, with its item version: 404 if unknown, 410 if it is no
+    /// longer pending or has expired (whatever housekeeping has or has not marked yet).
+    pub(crate) async fn by_token(&self, token: &str) -> DomainResult<(Invitation, u64)> {
+        let store = &self.identity.store;
+        let record: TokenRecord = store
+            .get(&keys::invitation_token(&self.identity.secrets.digest(token)))
+            .await?
+            .ok_or(DomainError::NotFound)?
+            .record()?;
+        let item = store
+            .get(&keys::invitation(record.invitation_id))
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        let invitation: Invitation = item.record()?;
+        match invitation.status {
+            InvitationStatus::Pending if invitation.expires_at > self.now() => Ok((invitation, item.version)),
+            InvitationStatus::Pending | InvitationStatus::Expired => {
+                Err(DomainError::gone("invitation_expired", "this invitation has expired"))
+            }
+            InvitationStatus::Accepted => Err(DomainError::gone(
+                "invitation_used",
+                "this invitation has already been accepted",
+            )),
+            InvitationStatus::Revoked => Err(DomainError::gone("invitation_revoked", "this invitation was withdrawn")),
+        }
+    }
+
+    pub async fn preview(&self, token: &str) -> DomainResult<InvitationPreview> {
+        let (invitation, _) = self.by_token(token).await?;
+        Ok(InvitationPreview {
+            name: name_from_email(&invitation.email),
+            email: invitation.email,
+            organisation_name: invitation.organisation_name,
+            expires_at: invitation.expires_at,
+        })
+    }
+
+    /// Marks pending invitations past their expiry as expired; returns how many.
+    pub async fn expire_overdue(&self) -> DomainResult<usize> {
+        let store = &self.identity.store;
+        let now = self.now().unix_seconds();
+        let due = Query::new(Index::Table, keys::INVITATION_EXPIRIES)
+            .sort(SortCondition::Below(format!("{now:012}#~")))
+            .limit(100);
+        let mut expired = 0;
+        loop {
+            let page = store.query(&due).await?;
+            if page.items.is_empty() {
+                return Ok(expired);
+            }
+            for item in page.items {
+                let id = item
+                    .key
+                    .sk
+                    .split('#')
+                    .nth(1)
+                    .and_then(|id| InvitationId::parse(id, "id").ok());
+                let mut writes = vec![Write::Delete {
+                    key: item.key.clone(),
+                    condition: None,
+                }];
+                if let Some(id) = id {
+                    writes.push(Write::Update(
+                        Update::new(keys::invitation(id))
+                            .set("status", json!(InvitationStatus::Expired))
+                            .when(Condition::AttributeEquals(
+                                "status".into(),
+                                json!(InvitationStatus::Pending),
+                            )),
+                    ));
+                }
+                match store.transact(writes).await {
+                    Ok(()) => expired += 1,
+                    // Accepted or revoked meanwhile: only the index entry goes.
+                    Err(crate::store::StoreError::ConditionFailed { .. }) => store.delete(&item.key, None).await?,
+                    Err(other) => return Err(other.into()),
+                }
+            }
+        }
+    }
+}
+
+/// The writes that store a new pending invitation with its token and expiry entry.
+fn store_invitation(invitation: &Invitation) -> Vec<Write> {
+    let mut item = Item::from_record(keys::invitation(invitation.id), invitation)
+        .with_gsi2(keys::invitation_of_user(invitation.invited_user_id, invitation.id));
+    if let Some(organisation) = invitation.organisation_id {
+        item = item.with_gsi1(keys::invitation_of_organisation(organisation, invitation.id));
+    }
+    vec![
+        Write::Put {
+            item,
+            condition: Some(Condition::NotExists),
+        },
+        token_write(invitation),
+        Write::Put {
+            item: Item::new(keys::invitation_expiry(
+                invitation.expires_at.unix_seconds(),
+                invitation.id,
+            )),
+            condition: None,
+        },
+    ]
+}
+
+fn token_write(invitation: &Invitation) -> Write {
+    let record = TokenRecord {
+        invitation_id: invitation.id,
+    };
+    Write::Put {
+        item: Item::from_record(keys::invitation_token(&invitation.token_digest), &record),
+        condition: Some(Condition::NotExists),
+    }
+}
