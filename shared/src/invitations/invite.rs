@@ -333,24 +333,27 @@ impl Invitations {
             context,
             now,
         );
-        let writes = vec![
+        let mut writes = vec![
             Write::Update(update),
             Write::Delete {
                 key: keys::invitation_token(&old.token_digest),
                 condition: None,
             },
             token_write(&renewed),
-            Write::Delete {
-                key: keys::invitation_expiry(old.expires_at.unix_seconds(), id),
-                condition: None,
-            },
-            Write::Put {
-                item: crate::store::Item::new(keys::invitation_expiry(renewed.expires_at.unix_seconds(), id)),
-                condition: None,
-            },
             OutboxMessage::email(mail, now).write(),
             audit.write(),
         ];
+        if renewed.expires_at != old.expires_at {
+            writes.push(Write::Delete {
+                key: keys::invitation_expiry(old.expires_at.unix_seconds(), id),
+                condition: None,
+            });
+            let entry = crate::store::Item::new(keys::invitation_expiry(renewed.expires_at.unix_seconds(), id));
+            writes.push(Write::Put {
+                item: entry,
+                condition: None,
+            });
+        }
         self.commit(writes).await?;
         Ok(renewed.into())
     }

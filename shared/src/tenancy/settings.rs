@@ -19,7 +19,7 @@ pub enum OrganisationCreation {
     PlatformAdmins,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlatformSettings {
     #[serde(default)]
     pub organisation_creation: OrganisationCreation,
@@ -30,6 +30,15 @@ pub struct PlatformSettings {
 
 fn default_invitation_expiry_days() -> u32 {
     14
+}
+
+impl Default for PlatformSettings {
+    fn default() -> Self {
+        Self {
+            organisation_creation: OrganisationCreation::default(),
+            invitation_expiry_days: default_invitation_expiry_days(),
+        }
+    }
 }
 
 impl Tenancy {

@@ -28,6 +28,7 @@ macro_rules! both_entry_points {
 }
 
 mod identity;
+mod invitations;
 mod lambda_events;
 mod openapi;
 mod organisations;

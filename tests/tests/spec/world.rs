@@ -65,9 +65,13 @@ pub struct Mail {
 }
 
 impl Mail {
-    /// The token in the mail's link (`…?token=…`).
+    /// The token in the mail's link (`…?token=…` or `…?invitation=…`).
     pub fn token(&self) -> String {
-        let start = self.body.find("token=").expect("the mail has a link with a token") + "token=".len();
+        let (at, marker) = ["token=", "invitation="]
+            .iter()
+            .find_map(|marker| self.body.find(marker).map(|at| (at, *marker)))
+            .expect("the mail has a link with a token");
+        let start = at + marker.len();
         self.body[start..]
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')

@@ -1,0 +1,492 @@
+//! Invitations (SPEC §5), end to end through both entry points. Through the Lambda handler the
+//! e-mails travel outbox → SQS → notifier → SES on moto and are read back from moto.
+
+use crate::organisations::{add, company, organisation};
+use crate::world::{PASSWORD, Person, Reply, World, address};
+use serde_json::{Value, json};
+
+both_entry_points!(
+    a_guest_invited_to_an_organisation_registers_with_another_address_and_joins,
+    an_existing_user_is_added_at_once_and_told_by_email,
+    registering_with_an_invited_address_claims_every_pending_invitation,
+    an_invitation_preview_shows_who_and_where_and_refuses_dead_tokens,
+    owners_list_resend_and_revoke_invitations,
+    a_platform_invitation_lets_a_guest_register,
+    a_pending_owner_organisation_becomes_active_when_its_owner_registers,
+    housekeeping_marks_overdue_invitations_expired,
+    twenty_registrations_racing_for_one_invitation_make_one_membership,
+    an_invitation_revoked_while_being_accepted_ends_one_way_or_the_other,
+);
+
+async fn invite(world: &World, owner: &Person, organisation: &str, body: Value) -> Reply {
+    world
+        .call(
+            "POST",
+            &format!("/api/organisations/{organisation}/invitations"),
+            owner.token(),
+            Some(body),
+        )
+        .await
+}
+
+async fn register(world: &World, email: &str, token: Option<&str>) -> Reply {
+    let mut body = json!({ "email": email, "password": PASSWORD });
+    if let Some(token) = token {
+        body["invitation_token"] = json!(token);
+    }
+    world.call("POST", "/api/auth/register", None, Some(body)).await
+}
+
+/// Confirms `email` with the confirmation mail (the `nth` mail to it) and signs in.
+async fn confirm_and_sign_in(world: &World, email: &str, nth: usize) -> String {
+    let token = world.token_from_mail(email, nth).await;
+    assert_eq!(
+        world
+            .call("POST", "/api/auth/confirm-email", None, Some(json!({ "token": token })))
+            .await
+            .status,
+        204
+    );
+    world.login(email, PASSWORD).await.0
+}
+
+async fn a_guest_invited_to_an_organisation_registers_with_another_address_and_joins(world: &World) {
+    let owner = world.person("owner").await;
+    let root = organisation(world, &owner, "ABC Holdings").await;
+    let guest = address("jane.doe");
+
+    let invited = invite(world, &owner, &root, json!({ "email": guest })).await;
+    assert_eq!(invited.status, 201, "{invited:?}");
+    assert_eq!(
+        (invited.body["outcome"].as_str(), &invited.body["invitation"]["roles"]),
+        (Some("invited"), &json!(["viewer", "member"]))
+    );
+    let mails = world.mails_to(&guest, 1).await;
+    assert!(
+        mails[0].subject.contains("invited you to ABC Holdings"),
+        "{}",
+        mails[0].subject
+    );
+    assert!(mails[0].body.contains("/register?invitation="));
+    let token = mails[0].token();
+
+    let preview = world
+        .call("GET", &format!("/api/invitations/{token}"), None, None)
+        .await;
+    assert_eq!(preview.status, 200);
+    assert_eq!(
+        (
+            preview.body["email"].as_str(),
+            preview.body["organisation_name"].as_str()
+        ),
+        (Some(guest.as_str()), Some("ABC Holdings"))
+    );
+    assert!(preview.body["name"].as_str().unwrap().starts_with("Jane Doe"));
+
+    let other_address = address("jane.private");
+    assert_eq!(register(world, &other_address, Some(&token)).await.status, 201);
+    let access = confirm_and_sign_in(world, &other_address, 1).await;
+    let me = world.call("GET", "/api/me", Some(&access), None).await.body;
+    assert_eq!(
+        me["default_organisation_id"],
+        root.as_str(),
+        "T11: the organisation joined last"
+    );
+    let membership = me["memberships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["organisation_id"] == root.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(membership["roles"], json!(["viewer", "member"]));
+    assert_eq!(
+        me["memberships"].as_array().unwrap().len(),
+        2,
+        "personal organisation plus the invited one"
+    );
+    assert_eq!(
+        world
+            .call("GET", &format!("/api/invitations/{token}"), None, None)
+            .await
+            .status,
+        410,
+        "single use"
+    );
+}
+
+async fn an_existing_user_is_added_at_once_and_told_by_email(world: &World) {
+    let owner = world.person("owner").await;
+    let bob = world.person("bob").await;
+    let carol = world.person("carol").await;
+    let root = organisation(world, &owner, "ABC Holdings").await;
+    let shop = company(world, &owner, &root, "Shop").await;
+
+    let by_email = invite(
+        world,
+        &owner,
+        &root,
+        json!({ "email": bob.email.to_uppercase(), "roles": ["operator"] }),
+    )
+    .await;
+    let by_id = invite(world, &owner, &shop, json!({ "user_id": carol.id })).await;
+
+    assert_eq!(
+        (by_email.status, by_email.body["outcome"].as_str()),
+        (201, Some("added"))
+    );
+    assert_eq!(by_email.body["member"]["roles"], json!(["operator", "member"]));
+    assert_eq!(
+        by_id.body["member"]["roles"],
+        json!(["member"]),
+        "a company's default role"
+    );
+    let bob_me = world.call("GET", "/api/me", bob.token(), None).await.body;
+    assert_eq!(bob_me["default_organisation_id"], root.as_str());
+    let mails = world.mails_to(&bob.email, 2).await;
+    assert_eq!(
+        mails.last().unwrap().subject,
+        "You were added to ABC Holdings on Stratum"
+    );
+    let end_user_on_root = invite(
+        world,
+        &owner,
+        &root,
+        json!({ "email": carol.email, "roles": ["member"] }),
+    )
+    .await;
+    assert_eq!(
+        end_user_on_root.field_errors(),
+        vec![("roles".to_owned(), "staff_role_required".to_owned())],
+        "T5"
+    );
+    let both = invite(
+        world,
+        &owner,
+        &root,
+        json!({ "email": carol.email, "user_id": carol.id }),
+    )
+    .await;
+    assert_eq!(both.status, 422);
+}
+
+async fn registering_with_an_invited_address_claims_every_pending_invitation(world: &World) {
+    let ada = world.person("ada").await;
+    let bea = world.person("bea").await;
+    let first = organisation(world, &ada, "First").await;
+    let second = organisation(world, &bea, "Second").await;
+    let guest = address("guest");
+    invite(world, &ada, &first, json!({ "email": guest })).await;
+    invite(world, &bea, &second, json!({ "email": guest, "roles": ["operator"] })).await;
+
+    let registered = register(world, &guest.to_uppercase(), None).await;
+
+    assert_eq!(registered.status, 201, "{registered:?}");
+    let access = confirm_and_sign_in(world, &guest, 3).await;
+    let me = world.call("GET", "/api/me", Some(&access), None).await.body;
+    let joined: Vec<&str> = me["memberships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["organisation_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        joined.contains(&first.as_str()) && joined.contains(&second.as_str()) && joined.len() == 3,
+        "{joined:?}"
+    );
+    assert_eq!(
+        me["default_organisation_id"],
+        second.as_str(),
+        "the last invitation joined"
+    );
+    assert_eq!(register(world, &guest, None).await.code(), "email_taken");
+}
+
+async fn an_invitation_preview_shows_who_and_where_and_refuses_dead_tokens(world: &World) {
+    let owner = world.person("owner").await;
+    let root = organisation(world, &owner, "ABC Holdings").await;
+    assert_eq!(
+        world
+            .call("GET", "/api/invitations/not-a-token", None, None)
+            .await
+            .status,
+        404
+    );
+
+    let late = address("late");
+    invite(world, &owner, &root, json!({ "email": late })).await;
+    let token = world.token_from_mail(&late, 1).await;
+    world.clock.advance(chrono::Duration::days(15));
+
+    let expired = world
+        .call("GET", &format!("/api/invitations/{token}"), None, None)
+        .await;
+    assert_eq!(
+        (expired.status, expired.code()),
+        (410, "invitation_expired"),
+        "acceptance checks expiry itself"
+    );
+    let refused = register(world, &address("late.other"), Some(&token)).await;
+    assert_eq!((refused.status, refused.code()), (410, "invitation_expired"));
+}
+
+async fn owners_list_resend_and_revoke_invitations(world: &World) {
+    let owner = world.person("owner").await;
+    let viewer = world.person("viewer").await;
+    let root = organisation(world, &owner, "ABC Holdings").await;
+    let other = organisation(world, &viewer, "Other").await;
+    add(world, &owner, &root, &viewer, &["viewer"]).await;
+    let guest = address("guest");
+    let invited = invite(world, &owner, &root, json!({ "email": guest })).await;
+    let id = invited.body["invitation"]["id"].as_str().unwrap().to_owned();
+    let first_token = world.token_from_mail(&guest, 1).await;
+    let base = format!("/api/organisations/{root}/invitations");
+
+    let listed = world.call("GET", &base, owner.token(), None).await;
+    assert_eq!(listed.body["items"][0]["status"], "pending");
+    assert!(!listed.body.to_string().contains(&first_token));
+    assert_eq!(world.call("GET", &base, viewer.token(), None).await.status, 403);
+
+    let resent = world
+        .call("POST", &format!("{base}/{id}/resend"), owner.token(), None)
+        .await;
+    assert_eq!(resent.status, 200, "{resent:?}");
+    let second_token = world.token_from_mail(&guest, 2).await;
+    assert_ne!(first_token, second_token);
+    assert_eq!(
+        world
+            .call("GET", &format!("/api/invitations/{first_token}"), None, None)
+            .await
+            .status,
+        404,
+        "the old token is dead"
+    );
+    assert_eq!(
+        world
+            .call("GET", &format!("/api/invitations/{second_token}"), None, None)
+            .await
+            .status,
+        200
+    );
+
+    let foreign = world
+        .call(
+            "DELETE",
+            &format!("/api/organisations/{other}/invitations/{id}"),
+            viewer.token(),
+            None,
+        )
+        .await;
+    assert_eq!(
+        foreign.status, 404,
+        "an invitation id is checked against the organisation in the path"
+    );
+    assert_eq!(
+        world
+            .call("DELETE", &format!("{base}/{id}"), owner.token(), None)
+            .await
+            .status,
+        204
+    );
+    let revoked = world
+        .call("GET", &format!("/api/invitations/{second_token}"), None, None)
+        .await;
+    assert_eq!((revoked.status, revoked.code()), (410, "invitation_revoked"));
+    assert_eq!(
+        world
+            .call("POST", &format!("{base}/{id}/resend"), owner.token(), None)
+            .await
+            .status,
+        409
+    );
+}
+
+async fn a_platform_invitation_lets_a_guest_register(world: &World) {
+    let ada = world.person("ada").await;
+    let guest = address("friend");
+
+    let invited = world
+        .call("POST", "/api/invitations", ada.token(), Some(json!({ "email": guest })))
+        .await;
+    assert_eq!(invited.status, 201, "{invited:?}");
+    let token = world.token_from_mail(&guest, 1).await;
+    assert_eq!(
+        world
+            .call("GET", &format!("/api/invitations/{token}"), None, None)
+            .await
+            .body["organisation_name"],
+        Value::Null
+    );
+    assert_eq!(register(world, &guest, Some(&token)).await.status, 201);
+    confirm_and_sign_in(world, &guest, 2).await;
+
+    let again = world
+        .call("POST", "/api/invitations", ada.token(), Some(json!({ "email": guest })))
+        .await;
+    assert_eq!((again.status, again.code()), (409, "already_registered"));
+}
+
+async fn a_pending_owner_organisation_becomes_active_when_its_owner_registers(world: &World) {
+    let admin = world.admin().await;
+    let founder = address("founder");
+    let mut payload = crate::organisations::seed_002("Founded Ltd");
+    payload["initial_owner_email"] = json!(founder);
+    let created = world
+        .call("POST", "/api/organisations", admin.token(), Some(payload))
+        .await;
+    assert_eq!(created.body["status"], "pending_owner");
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let mails = world.mails_to(&founder, 1).await;
+    assert!(mails[0].subject.contains("Founded Ltd"));
+
+    assert_eq!(register(world, &founder, None).await.status, 201);
+    let access = confirm_and_sign_in(world, &founder, 2).await;
+
+    let organisation = world
+        .call("GET", &format!("/api/organisations/{id}"), Some(&access), None)
+        .await;
+    assert_eq!(organisation.body["status"], "active");
+    let me = world.call("GET", "/api/me", Some(&access), None).await.body;
+    assert_eq!(organisation.body["billing_subscriber_id"], me["id"]);
+    let membership = me["memberships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["organisation_id"] == id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(membership["roles"], json!(["owner", "billing_admin", "member"]));
+}
+
+async fn housekeeping_marks_overdue_invitations_expired(world: &World) {
+    let owner = world.person("owner").await;
+    let root = organisation(world, &owner, "ABC Holdings").await;
+    invite(world, &owner, &root, json!({ "email": address("slow") })).await;
+    world.clock.advance(chrono::Duration::days(15));
+    let schedule: Value = serde_json::from_str(&stratum_tests::event("schedule.json")).unwrap();
+
+    let outcome = stratum_housekeeping::handle(&stratum_tests::services_of(&world.identity), schedule)
+        .await
+        .unwrap();
+
+    assert!(outcome["expired_invitations"].as_u64().unwrap() >= 1);
+    // Fifteen days on, the owner's access token has long expired: sign in again.
+    let (access, _) = world.login(&owner.email, PASSWORD).await;
+    let listed = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{root}/invitations"),
+            Some(&access),
+            None,
+        )
+        .await;
+    assert_eq!(listed.body["items"][0]["status"], "expired");
+}
+
+async fn twenty_registrations_racing_for_one_invitation_make_one_membership(world: &World) {
+    let owner = world.person("owner").await;
+    let root = organisation(world, &owner, "ABC Holdings").await;
+    let guest = address("popular");
+    invite(world, &owner, &root, json!({ "email": guest })).await;
+    let token = world.token_from_mail(&guest, 1).await;
+    let racers: Vec<String> = (0..20).map(|n| address(&format!("racer{n}"))).collect();
+
+    let replies = futures_join(racers.iter().map(|email| register(world, email, Some(&token)))).await;
+
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    assert_eq!(
+        created,
+        1,
+        "{:?}",
+        replies
+            .iter()
+            .map(|r| (r.status, r.code().to_owned()))
+            .collect::<Vec<_>>()
+    );
+    assert!(replies.iter().filter(|r| r.status != 201).all(|r| r.status == 410));
+    let members = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{root}/members"),
+            owner.token(),
+            None,
+        )
+        .await
+        .body;
+    assert_eq!(
+        members["items"].as_array().unwrap().len(),
+        2,
+        "the owner and one new member"
+    );
+}
+
+async fn an_invitation_revoked_while_being_accepted_ends_one_way_or_the_other(world: &World) {
+    let owner = world.person("owner").await;
+    let root = organisation(world, &owner, "ABC Holdings").await;
+    let guest = address("contested");
+    let invited = invite(world, &owner, &root, json!({ "email": guest })).await;
+    let id = invited.body["invitation"]["id"].as_str().unwrap().to_owned();
+    let token = world.token_from_mail(&guest, 1).await;
+    let other = address("contested.other");
+
+    let revoke_path = format!("/api/organisations/{root}/invitations/{id}");
+    let (registered, revoked) = tokio::join!(
+        register(world, &other, Some(&token)),
+        world.call("DELETE", &revoke_path, owner.token(), None)
+    );
+
+    let members = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{root}/members"),
+            owner.token(),
+            None,
+        )
+        .await
+        .body;
+    let joined = members["items"].as_array().unwrap().len() == 2;
+    let listed = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{root}/invitations"),
+            owner.token(),
+            None,
+        )
+        .await
+        .body;
+    let status = listed["items"][0]["status"].as_str().unwrap().to_owned();
+    match status.as_str() {
+        "accepted" => assert!(
+            registered.status == 201 && joined && revoked.status == 409,
+            "{registered:?} {revoked:?}"
+        ),
+        "revoked" => assert!(
+            registered.status != 201 && !joined && revoked.status == 204,
+            "{registered:?} {revoked:?}"
+        ),
+        other => panic!("unexpected end state {other}"),
+    }
+}
+
+async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futures.map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in pinned.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(|o| o.expect("completed")).collect()
+}
