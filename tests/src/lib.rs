@@ -27,13 +27,28 @@ pub struct Moto {
     _guard: Child,
 }
 
-/// The process-wide moto server, started on first use.
+/// Moto servers per test process. Each applies one request at a time, so the suite spreads
+/// its tests over several: a test takes one with [`moto`] and keeps it.
+const MOTO_SERVERS: usize = 4;
+
+/// A moto server for one test (round-robin over the process's servers, started on first use).
 pub fn moto() -> &'static Moto {
-    static MOTO: OnceLock<Moto> = OnceLock::new();
-    MOTO.get_or_init(|| {
+    static SERVERS: OnceLock<Vec<Moto>> = OnceLock::new();
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let servers = SERVERS.get_or_init(|| {
         let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".into());
-        start_moto(&python).unwrap_or_else(|hint| panic!("{hint}"))
-    })
+        let starting: Vec<_> = (0..MOTO_SERVERS)
+            .map(|_| {
+                let python = python.clone();
+                std::thread::spawn(move || start_moto(&python))
+            })
+            .collect();
+        starting
+            .into_iter()
+            .map(|s| s.join().expect("starts").unwrap_or_else(|hint| panic!("{hint}")))
+            .collect()
+    });
+    &servers[NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % servers.len()]
 }
 
 /// Starts a moto server with `python`; without moto, says how to install it.
@@ -80,27 +95,56 @@ fn free_port() -> u16 {
     listener.local_addr().expect("bound").port()
 }
 
-/// SDK configuration pointing at moto, with its dummy credentials.
-pub async fn moto_sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&moto().endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test", "test", None, None, "moto",
-        ))
-        .load()
-        .await
+impl Moto {
+    /// SDK configuration pointing at this server, with its dummy credentials.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "test", "test", None, None, "moto",
+            ))
+            .load()
+            .await
+    }
+
+    /// A DynamoDB store on a fresh table of its own.
+    pub async fn dynamo_store(&self, clock: Arc<dyn Clock>) -> DynamoStore {
+        let table = format!("stratum-test-{}", uuid::Uuid::new_v4());
+        let store = DynamoStore::new(&self.sdk_config().await, &table, clock);
+        create_table(store.client(), &table)
+            .await
+            .expect("moto creates the table");
+        store.requests().take();
+        store
+    }
+
+    /// What this server's SES has "sent" to `to`: `(subject, body)` pairs, oldest first.
+    pub async fn sent_mail(&self, to: &str) -> Vec<(String, String)> {
+        let url = format!("{}/moto-api/data.json", self.endpoint);
+        let data: serde_json::Value = reqwest::get(url)
+            .await
+            .expect("moto answers")
+            .json()
+            .await
+            .expect("JSON");
+        let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
+        data["ses"]["Message"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|message| {
+                let recipients = message["destinations"]["ToAddresses"].as_array();
+                recipients.is_some_and(|list| list.iter().any(|address| address == to))
+            })
+            .map(|message| (text(&message["subject"]), text(&message["body"])))
+            .collect()
+    }
 }
 
-/// A DynamoDB store on a fresh table of its own in moto.
+/// A DynamoDB store on a fresh table of its own, on one of the moto servers.
 pub async fn dynamo_store(clock: Arc<dyn Clock>) -> DynamoStore {
-    let table = format!("stratum-test-{}", uuid::Uuid::new_v4());
-    let store = DynamoStore::new(&moto_sdk_config().await, &table, clock);
-    create_table(store.client(), &table)
-        .await
-        .expect("moto creates the table");
-    store.requests().take();
-    store
+    moto().dynamo_store(clock).await
 }
 
 /// An embedded store in a fresh temporary directory (removed when the guard drops).
@@ -154,28 +198,6 @@ pub fn sqs_event(messages: &[(String, String, String)]) -> aws_lambda_events::sq
         })
         .collect();
     serde_json::from_value(event).expect("the recorded shape still parses")
-}
-
-/// What moto's SES has "sent" to `to`: `(subject, body)` pairs, oldest first.
-pub async fn moto_sent_mail(to: &str) -> Vec<(String, String)> {
-    let url = format!("{}/moto-api/data.json", moto().endpoint);
-    let data: serde_json::Value = reqwest::get(url)
-        .await
-        .expect("moto answers")
-        .json()
-        .await
-        .expect("JSON");
-    let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
-    data["ses"]["Message"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|message| {
-            let recipients = message["destinations"]["ToAddresses"].as_array();
-            recipients.is_some_and(|list| list.iter().any(|address| address == to))
-        })
-        .map(|message| (text(&message["subject"]), text(&message["body"])))
-        .collect()
 }
 
 /// The data encryption secret of test worlds.

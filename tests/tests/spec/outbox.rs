@@ -13,9 +13,9 @@ use stratum_shared::time::Timestamp;
 
 const FROM: &str = "no-reply@stratum.test";
 
-async fn notifier() -> Notifier {
+async fn notifier(moto: &stratum_tests::Moto) -> Notifier {
     let clock = Arc::new(SystemClock);
-    let aws = stratum_tests::moto_sdk_config().await;
+    let aws = moto.sdk_config().await;
     aws_sdk_ses::Client::new(&aws)
         .verify_email_identity()
         .email_address(FROM)
@@ -23,7 +23,7 @@ async fn notifier() -> Notifier {
         .await
         .unwrap();
     Notifier {
-        store: Arc::new(stratum_tests::dynamo_store(clock.clone()).await),
+        store: Arc::new(moto.dynamo_store(clock.clone()).await),
         mailer: Arc::new(SesMailer::new(&aws, FROM)),
         clock,
     }
@@ -48,8 +48,8 @@ fn sqs_event(bodies: &[String]) -> aws_lambda_events::sqs::SqsEvent {
     stratum_tests::sqs_event(&records)
 }
 
-async fn sent_to(to: &str) -> usize {
-    stratum_tests::moto_sent_mail(to).await.len()
+async fn sent_to(moto: &stratum_tests::Moto, to: &str) -> usize {
+    moto.sent_mail(to).await.len()
 }
 
 fn unique(name: &str) -> String {
@@ -58,21 +58,23 @@ fn unique(name: &str) -> String {
 
 #[tokio::test]
 async fn the_recorded_sqs_event_is_delivered_through_ses() {
-    let notifier = notifier().await;
+    let moto = stratum_tests::moto();
+    let notifier = notifier(moto).await;
     let recorded: aws_lambda_events::sqs::SqsEvent =
         serde_json::from_str(&stratum_tests::event("sqs-outbox.json")).unwrap();
     let to = "jane.doe@example.com";
-    let before = sent_to(to).await;
+    let before = sent_to(moto, to).await;
 
     let response = notifier.handle(recorded).await;
 
     assert!(response.batch_item_failures.is_empty());
-    assert_eq!(sent_to(to).await, before + 1);
+    assert_eq!(sent_to(moto, to).await, before + 1);
 }
 
 #[tokio::test]
 async fn a_redelivered_message_sends_no_second_email() {
-    let notifier = notifier().await;
+    let moto = stratum_tests::moto();
+    let notifier = notifier(moto).await;
     let to = unique("once");
     let body = serde_json::to_string(&message(&to)).unwrap();
 
@@ -80,12 +82,13 @@ async fn a_redelivered_message_sends_no_second_email() {
     let again = notifier.handle(sqs_event(&[body])).await;
 
     assert!(first.batch_item_failures.is_empty() && again.batch_item_failures.is_empty());
-    assert_eq!(sent_to(&to).await, 1);
+    assert_eq!(sent_to(moto, &to).await, 1);
 }
 
 #[tokio::test]
 async fn a_batch_reports_only_the_messages_that_failed() {
-    let notifier = notifier().await;
+    let moto = stratum_tests::moto();
+    let notifier = notifier(moto).await;
     let to = unique("batch");
     let good = serde_json::to_string(&message(&to)).unwrap();
 
@@ -99,14 +102,15 @@ async fn a_batch_reports_only_the_messages_that_failed() {
         .map(|f| f.item_identifier.as_str())
         .collect();
     assert_eq!(failed, ["sqs-1"]);
-    assert_eq!(sent_to(&to).await, 1);
+    assert_eq!(sent_to(moto, &to).await, 1);
 }
 
 #[tokio::test]
 async fn a_message_ses_refuses_is_reported_and_can_be_sent_on_redelivery() {
+    let moto = stratum_tests::moto();
     let clock = Arc::new(SystemClock);
-    let aws = stratum_tests::moto_sdk_config().await;
-    let store = Arc::new(stratum_tests::dynamo_store(clock.clone()).await);
+    let aws = moto.sdk_config().await;
+    let store = Arc::new(moto.dynamo_store(clock.clone()).await);
     let unverified = Notifier {
         store: store.clone(),
         mailer: Arc::new(SesMailer::new(&aws, "unverified@nowhere.test")),
@@ -130,7 +134,11 @@ async fn a_message_ses_refuses_is_reported_and_can_be_sent_on_redelivery() {
         clock,
     };
     assert!(verified.handle(sqs_event(&[body])).await.batch_item_failures.is_empty());
-    assert_eq!(sent_to(&to).await, 1, "the failed attempt did not count as a delivery");
+    assert_eq!(
+        sent_to(moto, &to).await,
+        1,
+        "the failed attempt did not count as a delivery"
+    );
 }
 
 /// A queue that is down.
@@ -145,9 +153,10 @@ impl Queue for BrokenQueue {
 
 #[tokio::test]
 async fn the_relay_keeps_what_the_queue_did_not_take_and_sends_it_later() {
+    let moto = stratum_tests::moto();
     let clock = Arc::new(SystemClock);
-    let aws = stratum_tests::moto_sdk_config().await;
-    let store = stratum_tests::dynamo_store(clock).await;
+    let aws = moto.sdk_config().await;
+    let store = moto.dynamo_store(clock).await;
     let pending = message(&unique("relay"));
     store.transact(vec![pending.write()]).await.unwrap();
 
@@ -183,9 +192,10 @@ async fn the_relay_keeps_what_the_queue_did_not_take_and_sends_it_later() {
 
 #[tokio::test]
 async fn the_relay_drains_the_outbox_on_the_recorded_stream_and_schedule_events() {
+    let moto = stratum_tests::moto();
     let clock = Arc::new(SystemClock);
-    let aws = stratum_tests::moto_sdk_config().await;
-    let store = stratum_tests::dynamo_store(clock).await;
+    let aws = moto.sdk_config().await;
+    let store = moto.dynamo_store(clock).await;
     let queue_url = aws_sdk_sqs::Client::new(&aws)
         .create_queue()
         .queue_name(format!("relay-{}", uuid::Uuid::new_v4()))

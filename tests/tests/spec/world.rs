@@ -94,6 +94,7 @@ enum Transport {
 
 /// The AWS path of an e-mail, driven on demand.
 struct MailPipeline {
+    moto: &'static stratum_tests::Moto,
     store: DynamoStore,
     queue: SqsQueue,
     queue_url: String,
@@ -138,9 +139,10 @@ impl World {
 
     pub async fn lambda() -> World {
         let clock = clock();
-        let store = stratum_tests::dynamo_store(clock.clone()).await;
+        let moto = stratum_tests::moto();
+        let store = moto.dynamo_store(clock.clone()).await;
         let identity = stratum_tests::identity_on(Arc::new(store.clone()), clock.clone());
-        let aws = stratum_tests::moto_sdk_config().await;
+        let aws = moto.sdk_config().await;
         let queue_name = format!("outbox-{}", uuid::Uuid::new_v4());
         let queue_url = aws_sdk_sqs::Client::new(&aws)
             .create_queue()
@@ -162,6 +164,7 @@ impl World {
             clock: clock.clone(),
         };
         let pipeline = MailPipeline {
+            moto,
             queue: SqsQueue::new(&aws, &queue_url),
             queue_url,
             store,
@@ -275,7 +278,7 @@ impl World {
                 Transport::Local { server, .. } => read_eml_folder(&server.as_ref().unwrap().mail_dir, to),
                 Transport::Lambda { pipeline, .. } => {
                     pipeline.deliver_pending().await;
-                    read_moto_sent_mail(to).await
+                    read_moto_sent_mail(pipeline.moto, to).await
                 }
             };
             if mails.len() >= at_least || Instant::now() > deadline {
@@ -424,8 +427,8 @@ fn read_eml_folder(folder: &PathBuf, to: &str) -> Vec<Mail> {
         .collect()
 }
 
-async fn read_moto_sent_mail(to: &str) -> Vec<Mail> {
-    let sent = stratum_tests::moto_sent_mail(to).await;
+async fn read_moto_sent_mail(moto: &stratum_tests::Moto, to: &str) -> Vec<Mail> {
+    let sent = moto.sent_mail(to).await;
     sent.into_iter().map(|(subject, body)| Mail { subject, body }).collect()
 }
 
