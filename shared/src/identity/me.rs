@@ -126,9 +126,15 @@ impl Identity {
             writes.push(Write::Update(
                 Update::new(keys::organisation(personal)).set("name", name.as_str()),
             ));
-            writes.push(Write::Update(
-                Update::new(keys::membership(user.id, personal)).set("organisation_name", name.as_str()),
-            ));
+            // Member lists show the name each membership carries: every membership follows.
+            for membership in &principal.memberships {
+                let mut rename = Update::new(keys::membership(user.id, membership.organisation_id))
+                    .set("member_name", name.as_str());
+                if membership.organisation_id == personal {
+                    rename = rename.set("organisation_name", name.as_str());
+                }
+                writes.push(Write::Update(rename));
+            }
         }
         let changes = json!({ "name": update.name, "default_organisation_id": update.default_organisation_id });
         writes.push(self.account_event(Actor::of(principal), user, "user.updated", changes, context));

@@ -54,6 +54,20 @@ async fn owners_list_members_and_change_roles(world: &World) {
         "T11: the organisation joined last is the default"
     );
 
+    let renamed = world
+        .call("PATCH", "/api/me", bob.token(), Some(json!({ "name": "Robert" })))
+        .await;
+    assert_eq!(renamed.status, 200);
+    let listed = world.call("GET", &members_path, ada.token(), None).await.body;
+    let bob_row = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["user_id"] == bob.id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(bob_row["name"], "Robert", "member lists follow a rename");
+
     let unknown = world
         .call(
             "PUT",
