@@ -1,8 +1,13 @@
 //! The organisations function's routes: shared organisations (seed 002), companies, members
-//! and roles, leaving, and the platform settings that govern who may create organisations.
+//! and roles, leaving, and the platform settings that govern who may create organisations;
+//! billing, machines and audit trails live in their own modules.
+
+mod audit;
+mod billing;
+mod machines;
 
 use axum::Json;
-use axum::extract::{FromRef, Path, Query, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http::Method;
@@ -10,15 +15,11 @@ use serde::Deserialize;
 use std::collections::BTreeSet;
 use stratum_infra::http::{Api, ApiError, Caller, Context, Paging, RequestBody, Shape, Valid, etag, if_match, page};
 use stratum_shared::identity::{Identity, OrganisationStatus, Role};
-use stratum_shared::ids::{ApiKeyId, OrganisationId, UserId};
+use stratum_shared::ids::{OrganisationId, UserId};
 use stratum_shared::invitations::{Invitations, InviteTarget};
 use stratum_shared::tenancy::{
-    AuditFilter, BillingView, OrganisationInput, OrganisationPayload, OrganisationRead, OrganisationView,
-    PaymentMethodPayload, PaymentProvider, PlatformSettings, ProviderPayload, ProviderView, Tenancy,
-    parse_machine_name, parse_roles,
+    OrganisationInput, OrganisationPayload, OrganisationRead, OrganisationView, PlatformSettings, Tenancy, parse_roles,
 };
-use stratum_shared::time::Timestamp;
-use stratum_shared::validation::Collector;
 use stratum_shared::validation::ValidationErrors;
 
 /// The organisations function's state: tenancy, on identity's ports, and invitations (a
@@ -83,46 +84,58 @@ pub fn api(invitations: Invitations) -> Api {
         .route(
             Method::GET,
             "/api/organisations/{organisation_id}/audit",
-            organisation_audit,
+            audit::organisation_audit,
         )
-        .route(Method::GET, "/api/platform/audit", platform_audit)
-        .route(Method::GET, "/api/organisations/{organisation_id}/billing", billing)
+        .route(Method::GET, "/api/platform/audit", audit::platform_audit)
+        .route(
+            Method::GET,
+            "/api/organisations/{organisation_id}/billing",
+            billing::billing,
+        )
         .route(
             Method::POST,
             "/api/organisations/{organisation_id}/billing/payment-method",
-            submit_payment_method,
+            billing::submit_payment_method,
         )
         .route(
             Method::PUT,
             "/api/organisations/{organisation_id}/payment-providers/{provider}",
-            configure_provider,
+            billing::configure_provider,
         )
         .route(
             Method::GET,
             "/api/organisations/{organisation_id}/payment-providers/{provider}",
-            get_provider,
+            billing::get_provider,
         )
         .route(
             Method::POST,
             "/api/organisations/{organisation_id}/machines",
-            create_machine,
+            machines::create_machine,
         )
-        .route(Method::POST, "/api/machines/{machine_id}/api-keys", create_api_key)
-        .route(Method::GET, "/api/machines/{machine_id}/api-keys", list_api_keys)
+        .route(
+            Method::POST,
+            "/api/machines/{machine_id}/api-keys",
+            machines::create_api_key,
+        )
+        .route(
+            Method::GET,
+            "/api/machines/{machine_id}/api-keys",
+            machines::list_api_keys,
+        )
         .route(
             Method::DELETE,
             "/api/machines/{machine_id}/api-keys/{key_id}",
-            revoke_api_key,
+            machines::revoke_api_key,
         )
         .route(Method::GET, "/api/platform/settings", get_platform_settings)
         .route(Method::PUT, "/api/platform/settings", put_platform_settings)
         .with_state(state)
 }
 
-type Result<T> = std::result::Result<T, ApiError>;
+pub(crate) type Result<T> = std::result::Result<T, ApiError>;
 
 /// An id in a path that does not parse names nothing that exists.
-fn organisation_id(text: &str) -> Result<OrganisationId> {
+pub(crate) fn organisation_id(text: &str) -> Result<OrganisationId> {
     OrganisationId::parse(text, "organisation_id").map_err(|_| ApiError::NotFound)
 }
 
@@ -333,211 +346,6 @@ async fn put_platform_settings(
         state
             .tenancy
             .set_platform_settings(&principal, &context, settings)
-            .await?,
-    ))
-}
-
-#[derive(Deserialize)]
-struct AuditParams {
-    from: Option<String>,
-    to: Option<String>,
-    actor_id: Option<String>,
-    action: Option<String>,
-}
-
-impl AuditParams {
-    fn filter(&self) -> std::result::Result<AuditFilter, ValidationErrors> {
-        AuditFilter::parse(
-            self.from.as_deref(),
-            self.to.as_deref(),
-            self.actor_id.as_deref(),
-            self.action.as_deref(),
-        )
-    }
-}
-
-async fn organisation_audit(
-    State(state): State<Organisations>,
-    Caller(principal): Caller,
-    Path(id): Path<String>,
-    Query(params): Query<AuditParams>,
-    paging: Paging,
-) -> Result<Response> {
-    let filter = params.filter()?;
-    let id = organisation_id(&id)?;
-    let (items, next) = state
-        .tenancy
-        .organisation_audit(&principal, id, &filter, paging.limit, paging.cursor)
-        .await?;
-    Ok(page(items, next).into_response())
-}
-
-async fn platform_audit(
-    State(state): State<Organisations>,
-    Caller(principal): Caller,
-    Query(params): Query<AuditParams>,
-    paging: Paging,
-) -> Result<Response> {
-    let filter = params.filter()?;
-    let (items, next) = state
-        .tenancy
-        .platform_audit(&principal, &filter, paging.limit, paging.cursor)
-        .await?;
-    Ok(page(items, next).into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MachineBody {
-    name: String,
-    roles: Option<Vec<String>>,
-}
-
-async fn create_machine(
-    State(state): State<Organisations>,
-    Caller(principal): Caller,
-    Context(context): Context,
-    Path(id): Path<String>,
-    Valid(Shape(body)): Valid<Shape<MachineBody>>,
-) -> Result<Response> {
-    let mut errors = Collector::new();
-    let name = errors.check(parse_machine_name(&body.name));
-    let roles = body.roles.as_deref().and_then(|roles| errors.check(parse_roles(roles)));
-    errors.finish(|| ())?;
-    let name = name.expect("checked");
-    let machine = state
-        .tenancy
-        .create_machine(&principal, &context, organisation_id(&id)?, name, roles)
-        .await?;
-    Ok((StatusCode::CREATED, Json(machine)).into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ApiKeyBody {
-    name: Option<String>,
-    expires_at: Option<String>,
-}
-
-fn machine_id(text: &str) -> Result<UserId> {
-    UserId::parse(text, "machine_id").map_err(|_| ApiError::NotFound)
-}
-
-async fn create_api_key(
-    State(state): State<Organisations>,
-    Caller(principal): Caller,
-    Context(context): Context,
-    Path(machine): Path<String>,
-    Valid(Shape(body)): Valid<Shape<ApiKeyBody>>,
-) -> Result<Response> {
-    let mut errors = Collector::new();
-    let name = body.name.as_deref().map_or(Some("API key".to_owned()), |name| {
-        errors.check(parse_machine_name(name))
-    });
-    let expires_at = body
-        .expires_at
-        .as_deref()
-        .and_then(|text| match chrono::DateTime::parse_from_rfc3339(text) {
-            Ok(at) => Some(Timestamp::new(at.with_timezone(&chrono::Utc))),
-            Err(_) => {
-                errors.push(
-                    "expires_at",
-                    "invalid_date",
-                    "an RFC 3339 time, like 2027-01-01T00:00:00Z",
-                );
-                None
-            }
-        });
-    errors.finish(|| ())?;
-    let issued = state
-        .tenancy
-        .create_api_key(
-            &principal,
-            &context,
-            machine_id(&machine)?,
-            name.expect("checked"),
-            expires_at,
-        )
-        .await?;
-    Ok((StatusCode::CREATED, Json(issued)).into_response())
-}
-
-async fn list_api_keys(
-    State(state): State<Organisations>,
-    Caller(principal): Caller,
-    Path(machine): Path<String>,
-) -> Result<Response> {
-    let keys = state.tenancy.api_keys(&principal, machine_id(&machine)?).await?;
-    Ok(page(keys, None).into_response())
-}
-
-async fn revoke_api_key(
-    State(state): State<Organisations>,
-    Caller(principal): Caller,
-    Context(context): Context,
-    Path((machine, key)): Path<(String, String)>,
-) -> Result<StatusCode> {
-    let key = ApiKeyId::parse(&key, "key_id").map_err(|_| ApiError::NotFound)?;
-    state
-        .tenancy
-        .revoke_api_key(&principal, &context, machine_id(&machine)?, key)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn billing(
-    State(state): State<Organisations>,
-    Caller(principal): Caller,
-    Path(id): Path<String>,
-) -> Result<Json<BillingView>> {
-    Ok(Json(state.tenancy.billing(&principal, organisation_id(&id)?).await?))
-}
-
-async fn submit_payment_method(
-    State(state): State<Organisations>,
-    Caller(principal): Caller,
-    Context(context): Context,
-    Path(id): Path<String>,
-    Valid(Shape(payload)): Valid<Shape<PaymentMethodPayload>>,
-) -> Result<Json<BillingView>> {
-    Ok(Json(
-        state
-            .tenancy
-            .submit_payment_method(&principal, &context, organisation_id(&id)?, payload)
-            .await?,
-    ))
-}
-
-/// A provider in a path that names none of ours names nothing that exists.
-fn provider(text: &str) -> Result<PaymentProvider> {
-    PaymentProvider::parse(text, "provider").map_err(|_| ApiError::NotFound)
-}
-
-async fn configure_provider(
-    State(state): State<Organisations>,
-    Caller(principal): Caller,
-    Context(context): Context,
-    Path((id, name)): Path<(String, String)>,
-    Valid(Shape(payload)): Valid<Shape<ProviderPayload>>,
-) -> Result<Json<ProviderView>> {
-    let id = organisation_id(&id)?;
-    Ok(Json(
-        state
-            .tenancy
-            .configure_provider(&principal, &context, id, provider(&name)?, payload)
-            .await?,
-    ))
-}
-
-async fn get_provider(
-    State(state): State<Organisations>,
-    Caller(principal): Caller,
-    Path((id, name)): Path<(String, String)>,
-) -> Result<Json<ProviderView>> {
-    Ok(Json(
-        state
-            .tenancy
-            .provider(&principal, organisation_id(&id)?, provider(&name)?)
             .await?,
     ))
 }

@@ -9,6 +9,7 @@
 mod access;
 mod audit_trail;
 mod billing;
+mod changes;
 mod countries;
 mod details;
 mod machines;

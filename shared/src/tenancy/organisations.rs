@@ -37,7 +37,7 @@ pub struct OrganisationView {
 }
 
 impl OrganisationView {
-    fn of(organisation: Organisation, version: u64) -> Self {
+    pub(super) fn of(organisation: Organisation, version: u64) -> Self {
         Self {
             id: organisation.id,
             name: organisation.name,
@@ -63,7 +63,7 @@ pub enum OrganisationRead {
     NameOnly { id: OrganisationId, name: String },
 }
 
-fn personal_refused() -> DomainError {
+pub(super) fn personal_refused() -> DomainError {
     DomainError::conflict(
         "personal_organisation",
         "a personal organisation cannot be changed this way (T2)",
@@ -374,176 +374,6 @@ impl Tenancy {
             }
         }
         Ok((companies, page.next))
-    }
-
-    /// Changes an organisation's details; `if_match` (its etag) guards against lost updates.
-    pub async fn update_organisation(
-        &self,
-        principal: &Principal,
-        context: &RequestContext,
-        id: OrganisationId,
-        input: OrganisationInput,
-        if_match: Option<u64>,
-    ) -> DomainResult<OrganisationView> {
-        let access = authorize(&*self.store, principal, id, Permission::ManageSettings).await?;
-        if access.organisation.kind == OrganisationKind::Personal {
-            return Err(personal_refused());
-        }
-        if if_match.is_some_and(|version| version != access.version) {
-            return Err(DomainError::PreconditionFailed);
-        }
-        if input.parent_organisation_id.is_some() || input.initial_owner_email.is_some() {
-            return Err(ValidationErrors::single(
-                "parent_organisation_id",
-                "not_permitted",
-                "an organisation's place and owner do not change here",
-            )
-            .into());
-        }
-        let now = self.now();
-        let mut organisation = access.organisation.clone();
-        let mut update = Update::new(keys::organisation(id))
-            .set("updated_at", json!(now))
-            .when(Condition::VersionIs(access.version));
-        let mut changes = serde_json::Map::new();
-        if let Some(name) = &input.name {
-            organisation.name = name.clone();
-            update = update.set("name", name.as_str());
-            changes.insert("name".into(), json!(name));
-        }
-        let details = serde_json::to_value(&input.details).map_err(|e| DomainError::Internal(e.to_string()))?;
-        for (field, value) in details.as_object().into_iter().flatten().filter(|(_, v)| !v.is_null()) {
-            update = update.set(field.as_str(), value.clone());
-            changes.insert(field.clone(), value.clone());
-        }
-        let audit = AuditEvent::new(
-            Actor::of(principal),
-            Some(id),
-            "organisation.updated",
-            "organisation",
-            id,
-            changes.into(),
-            context,
-            now,
-        );
-        match self.store.transact(vec![Write::Update(update), audit.write()]).await {
-            Err(crate::store::StoreError::ConditionFailed { index: 0 }) => return Err(DomainError::PreconditionFailed),
-            other => other?,
-        }
-        if let Some(name) = &input.name {
-            self.rename_memberships(id, name).await?;
-        }
-        let item = self
-            .store
-            .get(&keys::organisation(id))
-            .await?
-            .ok_or(DomainError::NotFound)?;
-        Ok(OrganisationView::of(item.record()?, item.version))
-    }
-
-    /// Memberships carry their organisation's name for one-query reads of `/api/me`; a
-    /// rename follows them after the rename itself has committed.
-    async fn rename_memberships(&self, id: OrganisationId, name: &str) -> DomainResult<()> {
-        let mut cursor = None;
-        loop {
-            let query = Query::new(Index::Gsi1, keys::organisation_index_partition(id))
-                .sort(SortCondition::BeginsWith(keys::MEMBERS_PREFIX.into()))
-                .limit(100)
-                .after(cursor);
-            let page = self.store.query(&query).await?;
-            let renames: Vec<Write> = page
-                .items
-                .iter()
-                .map(|item| Write::Update(Update::new(item.key.clone()).set("organisation_name", name)))
-                .collect();
-            if !renames.is_empty() {
-                self.store.transact(renames).await?;
-            }
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => return Ok(()),
-            }
-        }
-    }
-
-    /// Soft-deletes a shared organisation (T8): a root by its billing subscriber, a company
-    /// by an owner of its root, and only once no other member and no live company remain.
-    pub async fn delete_organisation(
-        &self,
-        principal: &Principal,
-        context: &RequestContext,
-        id: OrganisationId,
-    ) -> DomainResult<()> {
-        with_retries(|| async {
-            let access = authorize(&*self.store, principal, id, Permission::ViewOrganisation).await?;
-            let organisation = &access.organisation;
-            if organisation.kind == OrganisationKind::Personal {
-                return Err(personal_refused());
-            }
-            let caller = principal.user.id;
-            let permitted = match organisation.parent_organisation_id {
-                None => access.platform_admin || organisation.billing_subscriber_id == Some(caller),
-                Some(_) => access.is_owner(),
-            };
-            if !permitted {
-                return Err(DomainError::Forbidden);
-            }
-            let caller_is_member = principal.active_membership(id).is_some();
-            let others = organisation.counts.members - i64::from(caller_is_member);
-            if others > 0 || organisation.counts.companies > 0 {
-                return Err(DomainError::conflict(
-                    "organisation_not_empty",
-                    "remove every other member and company first (T8)",
-                ));
-            }
-            let now = self.now();
-            let mut writes = vec![Write::Update(
-                Update::new(keys::organisation(id))
-                    .set("deleted_at", json!(now))
-                    .set("updated_at", json!(now))
-                    .when(Condition::VersionIs(access.version)),
-            )];
-            if caller_is_member {
-                writes.push(Write::Delete {
-                    key: keys::membership(caller, id),
-                    condition: Some(Condition::Exists),
-                });
-                if principal.user.default_organisation_id == id {
-                    writes.push(Write::Update(
-                        Update::new(keys::user(caller))
-                            .set(
-                                "default_organisation_id",
-                                json!(principal.user.personal_organisation_id),
-                            )
-                            .when(Condition::VersionIs(principal.user_version)),
-                    ));
-                }
-            }
-            if let Some(root_id) = organisation.parent_organisation_id {
-                let root_item = self
-                    .store
-                    .get(&keys::organisation(root_id))
-                    .await?
-                    .ok_or(DomainError::NotFound)?;
-                let root: Organisation = root_item.record()?;
-                let count = Update::new(keys::organisation(root_id)).when(Condition::VersionIs(root_item.version));
-                writes.push(Write::Update(counts_update(count, &root, |c| c.companies -= 1)));
-            }
-            let audit = AuditEvent::new(
-                Actor::of(principal),
-                Some(id),
-                "organisation.deleted",
-                "organisation",
-                id,
-                json!({}),
-                context,
-                now,
-            );
-            writes.push(audit.write());
-            self.store.transact(writes).await?;
-            Ok(())
-        })
-        .await
     }
 }
 
