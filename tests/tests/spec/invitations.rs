@@ -391,7 +391,7 @@ async fn twenty_registrations_racing_for_one_invitation_make_one_membership(worl
     let token = world.token_from_mail(&guest, 1).await;
     let racers: Vec<String> = (0..20).map(|n| address(&format!("racer{n}"))).collect();
 
-    let replies = futures_join(racers.iter().map(|email| register(world, email, Some(&token)))).await;
+    let replies = crate::world::join_all(racers.iter().map(|email| register(world, email, Some(&token)))).await;
 
     let created = replies.iter().filter(|r| r.status == 201).count();
     assert_eq!(
@@ -466,27 +466,4 @@ async fn an_invitation_revoked_while_being_accepted_ends_one_way_or_the_other(wo
         ),
         other => panic!("unexpected end state {other}"),
     }
-}
-
-async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
-    let mut pinned: Vec<_> = futures.map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (future, output) in pinned.iter_mut().zip(outputs.iter_mut()) {
-            if output.is_none() {
-                match future.as_mut().poll(cx) {
-                    std::task::Poll::Ready(value) => *output = Some(value),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().map(|o| o.expect("completed")).collect()
 }

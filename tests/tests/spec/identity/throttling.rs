@@ -21,7 +21,7 @@ async fn fifty_concurrent_wrong_passwords_get_five_tries_then_429(world: &World)
         let world = world.clone();
         async move { world.call("POST", "/api/auth/login", None, Some(body)).await }
     });
-    let replies = futures_util_join(attempts).await;
+    let replies = crate::world::join_all(attempts).await;
 
     let unauthorised = replies.iter().filter(|r| r.status == 401).count();
     let throttled: Vec<_> = replies.iter().filter(|r| r.status == 429).collect();
@@ -106,7 +106,7 @@ async fn fifty_concurrent_registrations_of_one_address_create_one_user(world: &W
         let world = world.clone();
         async move { world.call("POST", "/api/auth/register", None, Some(body)).await }
     });
-    let replies = futures_util_join(registrations).await;
+    let replies = crate::world::join_all(registrations).await;
 
     assert_eq!(
         replies.iter().filter(|r| r.status == 201).count(),
@@ -121,28 +121,4 @@ async fn fifty_concurrent_registrations_of_one_address_create_one_user(world: &W
             .all(|r| r.status == 409 && r.code() == "email_taken")
     );
     assert_eq!(world.mails_to(&email, 1).await.len(), 1, "one confirmation e-mail");
-}
-
-/// Runs every future concurrently on this task and collects their outputs in order.
-async fn futures_util_join<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
-    let mut pinned: Vec<_> = futures.map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (future, output) in pinned.iter_mut().zip(outputs.iter_mut()) {
-            if output.is_none() {
-                match future.as_mut().poll(cx) {
-                    std::task::Poll::Ready(value) => *output = Some(value),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().map(|o| o.expect("completed")).collect()
 }
