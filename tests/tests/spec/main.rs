@@ -33,5 +33,6 @@ mod lambda_events;
 mod openapi;
 mod organisations;
 mod outbox;
+mod round_trips;
 mod store_conformance;
 mod world;

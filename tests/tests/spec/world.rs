@@ -172,7 +172,8 @@ impl World {
         };
         // API Gateway routes each path to its function; merging the functions' routers does the same.
         let services = stratum_tests::services_of(&identity);
-        let api = stratum_identity::api(services.clone())
+        let api = stratum_system::api()
+            .merge(stratum_identity::api(services.clone()))
             .merge(stratum_organisations::api(services.clone()))
             .merge(stratum_invitations::api(services));
         let router = stratum_infra::lambda::with_source_address(api.into_router());
@@ -184,6 +185,14 @@ impl World {
                 pipeline: Box::new(pipeline),
             },
             source: "203.0.113.7".into(),
+        }
+    }
+
+    /// The DynamoDB client's count of requests sent, on the Lambda entry point.
+    pub fn dynamodb_requests(&self) -> Option<&stratum_infra::store::dynamodb::RequestCounter> {
+        match &self.transport {
+            Transport::Lambda { pipeline, .. } => Some(pipeline.store.requests()),
+            Transport::Local { .. } => None,
         }
     }
 

@@ -168,14 +168,15 @@ enum Credential {
     None,
 }
 
-struct Fixture {
-    root: String,
-    owner: Person,
-    viewer: Person,
+pub(crate) struct Fixture {
+    pub(crate) root: String,
+    pub(crate) owner: Person,
+    pub(crate) viewer: Person,
     removable: Person,
-    target_user: Person,
+    pub(crate) target_user: Person,
     machine: String,
     callers: Vec<(Who, Credential, Option<Person>)>,
+    pub(crate) admin: Person,
 }
 
 async fn api_key(world: &World, owner: &Person, organisation: &str) -> (String, String) {
@@ -199,14 +200,18 @@ async fn api_key(world: &World, owner: &Person, organisation: &str) -> (String, 
     (machine_id, key.body["key_value"].as_str().unwrap().to_owned())
 }
 
-async fn fixture(world: &World) -> Fixture {
+pub(crate) async fn fixture(world: &World) -> Fixture {
     let admin = world.admin().await;
     let owner = world.person("owner").await;
     let root = organisation(world, &owner, "Root").await;
     let child = company(world, &owner, &root, "Company").await;
     let sibling = company(world, &owner, &root, "Sibling").await;
     let mut callers = vec![
-        (PlatformAdmin, Credential::Bearer(admin.access.clone()), Some(admin)),
+        (
+            PlatformAdmin,
+            Credential::Bearer(admin.access.clone()),
+            Some(admin.clone()),
+        ),
         (RootOwner, Credential::Bearer(owner.access.clone()), Some(owner.clone())),
     ];
     for (who, organisation, roles) in [
@@ -291,11 +296,12 @@ async fn fixture(world: &World) -> Fixture {
         target_user,
         machine,
         callers,
+        admin,
     }
 }
 
 /// The concrete request for a route template, and the body it sends.
-async fn request(world: &World, fixture: &Fixture, method: &str, template: &str) -> (String, Option<Value>) {
+pub(crate) async fn request(world: &World, fixture: &Fixture, method: &str, template: &str) -> (String, Option<Value>) {
     let mut path = template
         .replace("{organisation_id}", &fixture.root)
         .replace("{machine_id}", &fixture.machine)
@@ -359,7 +365,7 @@ async fn request(world: &World, fixture: &Fixture, method: &str, template: &str)
 }
 
 /// Undoes what an allowed call changed, so every cell meets the same fixture.
-async fn repair(world: &World, fixture: &Fixture, method: &str, template: &str, caller: Option<&Person>) {
+pub(crate) async fn repair(world: &World, fixture: &Fixture, method: &str, template: &str, caller: Option<&Person>) {
     let owner = world.identity.authenticate(&fixture.owner.access).await.unwrap();
     let context = RequestContext::default();
     let root = OrganisationId::parse(&fixture.root, "id").unwrap();

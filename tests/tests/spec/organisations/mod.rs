@@ -4,7 +4,7 @@ mod audit;
 mod billing;
 mod lifecycle;
 mod machines;
-mod matrix;
+pub(crate) mod matrix;
 mod members;
 mod races;
 mod scope;

@@ -1,0 +1,445 @@
+//! DynamoDB round trips per route: every route's success path runs through the Lambda handler
+//! on DynamoDB (moto) with the client's request counter on, and the requests it sent, by
+//! operation, must equal [`EXPECTED`] — so a route that starts reading or writing more fails
+//! here. `STRATUM_ROUND_TRIPS_TABLE=<file>` also writes the measured table as Markdown (the
+//! bench command puts it in `docs/performance.md`).
+
+use crate::organisations::matrix::{Fixture, fixture, repair, request};
+use crate::world::{PASSWORD, Person, Reply, World, address};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use stratum_infra::store::dynamodb::RequestCounts;
+
+/// Requests per successful call, by route: what the handler sends (operation and count, in
+/// name order) and the fewest the access pattern needs with the present keys, and why.
+const EXPECTED: &[(&str, &str, &str, &str)] = &[
+    (
+        "DELETE",
+        "/api/machines/{machine_id}/api-keys/{key_id}",
+        "GetItem 3 + Query 1 + TransactWriteItems 1",
+        "4: caller, machine + key, machine's organisation, the write",
+    ),
+    (
+        "DELETE",
+        "/api/me/sessions/{session_id}",
+        "Query 1 + TransactWriteItems 1",
+        "2: caller, the write",
+    ),
+    (
+        "DELETE",
+        "/api/organisations/{organisation_id}",
+        "GetItem 1 + Query 1 + TransactWriteItems 1",
+        "3: caller, organisation, the write",
+    ),
+    (
+        "DELETE",
+        "/api/organisations/{organisation_id}/invitations/{invitation_id}",
+        "GetItem 2 + Query 1 + TransactWriteItems 1",
+        "3: caller, organisation + invitation, the write",
+    ),
+    (
+        "DELETE",
+        "/api/organisations/{organisation_id}/members/{user_id}",
+        "BatchGetItem 1 + GetItem 1 + Query 1 + TransactWriteItems 1",
+        "3: caller, organisation + membership + member, the write",
+    ),
+    ("GET", "/api/health", "", "0"),
+    (
+        "GET",
+        "/api/invitations/{token}",
+        "GetItem 2",
+        "2: token, then its invitation",
+    ),
+    (
+        "GET",
+        "/api/machines/{machine_id}/api-keys",
+        "GetItem 2 + Query 2",
+        "4: caller, machine, its organisation, the keys",
+    ),
+    ("GET", "/api/me", "Query 1", "1: caller"),
+    ("GET", "/api/me/sessions", "Query 2", "2: caller, sessions"),
+    ("GET", "/api/openapi.json", "", "0"),
+    (
+        "GET",
+        "/api/organisations",
+        "BatchGetItem 1 + Query 3",
+        "2 + 1 per root the caller staffs: caller, organisations, companies",
+    ),
+    (
+        "GET",
+        "/api/organisations/{organisation_id}",
+        "GetItem 1 + Query 1",
+        "2: caller, organisation",
+    ),
+    (
+        "GET",
+        "/api/organisations/{organisation_id}/audit",
+        "GetItem 1 + Query 2",
+        "3: caller, organisation, events",
+    ),
+    (
+        "GET",
+        "/api/organisations/{organisation_id}/billing",
+        "BatchGetItem 1 + GetItem 2 + Query 1",
+        "2: caller, organisation + providers",
+    ),
+    (
+        "GET",
+        "/api/organisations/{organisation_id}/invitations",
+        "GetItem 1 + Query 2",
+        "3: caller, organisation, invitations",
+    ),
+    (
+        "GET",
+        "/api/organisations/{organisation_id}/members",
+        "GetItem 1 + Query 2",
+        "3: caller, organisation, members",
+    ),
+    (
+        "GET",
+        "/api/organisations/{organisation_id}/payment-providers/{provider}",
+        "GetItem 2 + Query 1",
+        "2: caller, organisation + provider",
+    ),
+    (
+        "GET",
+        "/api/organisations/{organisation_id}/suborganisations",
+        "GetItem 1 + Query 2",
+        "3: caller, organisation, companies",
+    ),
+    ("GET", "/api/platform/audit", "Query 2", "2: caller, events"),
+    (
+        "GET",
+        "/api/platform/settings",
+        "GetItem 1 + Query 1",
+        "2: caller, settings",
+    ),
+    ("GET", "/api/users/{user_id}", "GetItem 1 + Query 1", "2: caller, user"),
+    (
+        "PATCH",
+        "/api/me",
+        "Query 2 + TransactWriteItems 1",
+        "2: caller, the write",
+    ),
+    (
+        "PATCH",
+        "/api/organisations/{organisation_id}",
+        "GetItem 2 + Query 2 + TransactWriteItems 2",
+        "3: caller, organisation, the write (a rename: + members, + their rows)",
+    ),
+    (
+        "POST",
+        "/api/auth/confirm-email",
+        "GetItem 2 + TransactWriteItems 1",
+        "3: token, user, the write",
+    ),
+    (
+        "POST",
+        "/api/auth/login",
+        "GetItem 4 + PutItem 2 + TransactWriteItems 1",
+        "4: throttles + address, throttle claims, user, the write",
+    ),
+    (
+        "POST",
+        "/api/auth/logout",
+        "GetItem 1 + TransactWriteItems 1",
+        "2: token, the write",
+    ),
+    (
+        "POST",
+        "/api/auth/password/forgot",
+        "GetItem 2 + TransactWriteItems 1",
+        "3: address, user, the write",
+    ),
+    (
+        "POST",
+        "/api/auth/password/reset",
+        "GetItem 2 + Query 2 + TransactWriteItems 2",
+        "4: token, user, sessions, the write",
+    ),
+    (
+        "POST",
+        "/api/auth/refresh",
+        "BatchGetItem 1 + GetItem 1 + TransactWriteItems 1",
+        "3: token, session + user, the write",
+    ),
+    (
+        "POST",
+        "/api/auth/register",
+        "GetItem 1 + TransactWriteItems 1",
+        "1: the write (its claim on the address fails if taken)",
+    ),
+    (
+        "POST",
+        "/api/invitations",
+        "GetItem 3 + Query 1 + TransactWriteItems 1",
+        "3: caller, address + settings, the write",
+    ),
+    (
+        "POST",
+        "/api/machines/{machine_id}/api-keys",
+        "GetItem 2 + Query 1 + TransactWriteItems 1",
+        "4: caller, machine, its organisation, the write",
+    ),
+    (
+        "POST",
+        "/api/organisations",
+        "GetItem 1 + Query 1 + TransactWriteItems 1",
+        "3: caller, settings, the write",
+    ),
+    (
+        "POST",
+        "/api/organisations/{organisation_id}/billing/payment-method",
+        "BatchGetItem 1 + GetItem 3 + Query 1 + TransactWriteItems 1",
+        "3: caller, organisation + providers, the write",
+    ),
+    (
+        "POST",
+        "/api/organisations/{organisation_id}/invitations",
+        "GetItem 4 + Query 1 + TransactWriteItems 1",
+        "3: caller, organisation + address + settings, the write",
+    ),
+    (
+        "POST",
+        "/api/organisations/{organisation_id}/invitations/{invitation_id}/resend",
+        "GetItem 3 + Query 1 + TransactWriteItems 1",
+        "3: caller, organisation + invitation + settings, the write",
+    ),
+    (
+        "POST",
+        "/api/organisations/{organisation_id}/leave",
+        "BatchGetItem 1 + GetItem 1 + Query 1 + TransactWriteItems 1",
+        "3: caller, organisation, the write",
+    ),
+    (
+        "POST",
+        "/api/organisations/{organisation_id}/machines",
+        "GetItem 1 + Query 1 + TransactWriteItems 1",
+        "3: caller, organisation, the write",
+    ),
+    (
+        "POST",
+        "/api/organisations/{organisation_id}/suborganisations",
+        "GetItem 1 + Query 1 + TransactWriteItems 1",
+        "3: caller, organisation, the write",
+    ),
+    (
+        "POST",
+        "/api/users/{user_id}/reactivate",
+        "GetItem 1 + Query 1 + TransactWriteItems 1",
+        "3: caller, user, the write",
+    ),
+    (
+        "POST",
+        "/api/users/{user_id}/suspend",
+        "GetItem 1 + Query 3 + TransactWriteItems 2",
+        "4: caller, user + sessions, the write",
+    ),
+    (
+        "PUT",
+        "/api/organisations/{organisation_id}/members/{user_id}/roles",
+        "GetItem 2 + Query 1 + TransactWriteItems 1",
+        "3: caller, organisation + membership, the write",
+    ),
+    (
+        "PUT",
+        "/api/organisations/{organisation_id}/payment-providers/{provider}",
+        "GetItem 1 + Query 1 + TransactWriteItems 1",
+        "3: caller, organisation, the write",
+    ),
+    (
+        "PUT",
+        "/api/platform/settings",
+        "Query 1 + TransactWriteItems 1",
+        "2: caller, the write",
+    ),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_route_sends_the_dynamodb_requests_its_access_pattern_needs() {
+    let world = World::lambda().await;
+    let fixture = fixture(&world).await;
+    let routes: Vec<(String, String)> = {
+        let identity = world.identity.clone();
+        stratum::api(stratum_tests::services_of(&identity))
+            .routes()
+            .iter()
+            .map(|r| (r.method.to_string(), r.path.to_owned()))
+            .collect()
+    };
+    let mut measured = BTreeMap::new();
+    for (method, template) in &routes {
+        let counts = success_path(&world, &fixture, method, template).await;
+        measured.insert((method.clone(), template.clone()), describe(&counts));
+    }
+    if let Ok(path) = std::env::var("STRATUM_ROUND_TRIPS_TABLE") {
+        std::fs::write(path, markdown(&measured)).expect("the table is written");
+    }
+    let scanning: Vec<_> = measured.iter().filter(|(_, counts)| counts.contains("Scan")).collect();
+    assert!(scanning.is_empty(), "no request path may scan the table: {scanning:?}");
+    let expected: BTreeMap<(String, String), String> = EXPECTED
+        .iter()
+        .map(|(method, template, counts, _)| ((method.to_string(), template.to_string()), counts.to_string()))
+        .collect();
+    let differences: Vec<String> = measured
+        .keys()
+        .chain(expected.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter(|route| measured.get(*route) != expected.get(*route))
+        .map(|(method, template)| {
+            let shown = |counts: Option<&String>| counts.map_or("(no such route)".to_owned(), |c| format!("{c:?}"));
+            format!(
+                "{method} {template}: expected {}, sent {}",
+                shown(expected.get(&(method.clone(), template.clone()))),
+                shown(measured.get(&(method.clone(), template.clone())))
+            )
+        })
+        .collect();
+    assert!(
+        differences.is_empty(),
+        "DynamoDB requests per route changed; fix the regression or update EXPECTED:\n{}",
+        differences.join("\n")
+    );
+    world.stop().await;
+}
+
+/// The measured table, with the minimum next to each route.
+fn markdown(measured: &BTreeMap<(String, String), String>) -> String {
+    let minimum: BTreeMap<(&str, &str), &str> = EXPECTED.iter().map(|(m, t, _, min)| ((*m, *t), *min)).collect();
+    let mut table = String::from("| route | requests | by operation | fewest needed |\n|---|---:|---|---|\n");
+    for ((method, template), counts) in measured {
+        let total: u64 = counts
+            .split(" + ")
+            .filter_map(|part| part.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum();
+        let needed = minimum
+            .get(&(method.as_str(), template.as_str()))
+            .copied()
+            .unwrap_or("?");
+        table.push_str(&format!("| `{method} {template}` | {total} | {counts} | {needed} |\n"));
+    }
+    table
+}
+
+/// `GetItem 1 + Query 1`: requests by operation, in name order.
+fn describe(counts: &RequestCounts) -> String {
+    counts
+        .iter()
+        .map(|(operation, n)| format!("{operation} {n}"))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// Runs the route's success path and returns the DynamoDB requests the call itself sent
+/// (setup before it and repairs after it are not counted).
+async fn success_path(world: &World, fixture: &Fixture, method: &str, template: &str) -> RequestCounts {
+    let counter = world
+        .dynamodb_requests()
+        .expect("the Lambda entry point counts requests");
+    let owner = &fixture.owner;
+    let admin = &fixture.admin;
+    let (caller, path, body): (Option<&Person>, String, Option<Value>) = match (method, template) {
+        ("GET", "/api/health" | "/api/openapi.json") => (None, template.to_owned(), None),
+        ("POST", "/api/auth/register") => (None, template.to_owned(), Some(credentials(&address("new")))),
+        ("POST", "/api/auth/confirm-email") => {
+            let email = address("confirming");
+            registered(world, &email).await;
+            let token = world.token_from_mail(&email, 1).await;
+            (None, template.to_owned(), Some(json!({ "token": token })))
+        }
+        ("POST", "/api/auth/login") => (None, template.to_owned(), Some(credentials(&owner.email))),
+        ("POST", "/api/auth/refresh" | "/api/auth/logout") => {
+            let (_, refresh) = world.login(&owner.email, PASSWORD).await;
+            (None, template.to_owned(), Some(json!({ "refresh_token": refresh })))
+        }
+        ("POST", "/api/auth/password/forgot") => (None, template.to_owned(), Some(json!({ "email": owner.email }))),
+        ("POST", "/api/auth/password/reset") => {
+            let email = address("forgetful");
+            world.signed_up(&email).await;
+            let forgot = world
+                .call(
+                    "POST",
+                    "/api/auth/password/forgot",
+                    None,
+                    Some(json!({ "email": email })),
+                )
+                .await;
+            assert_eq!(forgot.status, 202);
+            let token = world.token_from_mail(&email, 2).await;
+            let body = json!({ "token": token, "password": "another correct horse battery" });
+            (None, template.to_owned(), Some(body))
+        }
+        ("GET", "/api/invitations/{token}") => {
+            let email = address("previewed");
+            let invited = world
+                .call(
+                    "POST",
+                    "/api/invitations",
+                    owner.token(),
+                    Some(json!({ "email": email })),
+                )
+                .await;
+            assert_eq!(invited.status, 201, "{invited:?}");
+            let token = world.token_from_mail(&email, 1).await;
+            (None, format!("/api/invitations/{token}"), None)
+        }
+        ("DELETE", "/api/me/sessions/{session_id}") => {
+            world.login(&owner.email, PASSWORD).await;
+            let sessions = world.call("GET", "/api/me/sessions", owner.token(), None).await;
+            let other = sessions.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["current"] == false)
+                .expect("a second session")["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            (Some(owner), format!("/api/me/sessions/{other}"), None)
+        }
+        ("POST", "/api/users/{user_id}/reactivate") => {
+            let suspend = format!("/api/users/{}/suspend", fixture.target_user.id);
+            assert_eq!(world.call("POST", &suspend, admin.token(), None).await.status, 200);
+            let (path, body) = request(world, fixture, method, template).await;
+            (Some(admin), path, body)
+        }
+        ("DELETE", "/api/organisations/{organisation_id}") => {
+            let doomed = crate::organisations::organisation(world, owner, "Doomed").await;
+            (Some(owner), format!("/api/organisations/{doomed}"), None)
+        }
+        ("POST", "/api/organisations/{organisation_id}/leave") => {
+            let (path, body) = request(world, fixture, method, template).await;
+            (Some(&fixture.viewer), path, body)
+        }
+        _ if template.starts_with("/api/users/") || template.starts_with("/api/platform/") => {
+            let (path, body) = request(world, fixture, method, template).await;
+            (Some(admin), path, body)
+        }
+        _ => {
+            let (path, body) = request(world, fixture, method, template).await;
+            (Some(owner), path, body)
+        }
+    };
+    counter.take();
+    let reply = world.call(method, &path, caller.and_then(Person::token), body).await;
+    let counts = counter.take();
+    assert!(
+        (200..300).contains(&reply.status),
+        "{method} {template}: the success path failed: {reply:?}"
+    );
+    repair(world, fixture, method, template, caller).await;
+    counts
+}
+
+fn credentials(email: &str) -> Value {
+    json!({ "email": email, "password": PASSWORD })
+}
+
+async fn registered(world: &World, email: &str) -> Reply {
+    let reply = world
+        .call("POST", "/api/auth/register", None, Some(credentials(email)))
+        .await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    reply
+}
