@@ -2,11 +2,12 @@
 
 use super::problem::ApiError;
 use super::request_id::RequestId;
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::{FromRef, FromRequestParts, RawPathParams};
 use http::header;
 use http::request::Parts;
 use stratum_shared::audit::RequestContext;
 use stratum_shared::identity::{Identity, Principal};
+use stratum_shared::ids::OrganisationId;
 
 /// The authenticated caller: a person by `Authorization: Bearer <access token>`, or a machine
 /// by `X-Api-Key`; 401 otherwise.
@@ -21,6 +22,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let scope = scope(parts).await;
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -34,12 +36,20 @@ where
             .map(str::trim);
         let identity = Identity::from_ref(state);
         let principal = match (token, api_key) {
-            (Some(token), _) => identity.authenticate(token).await?,
-            (None, Some(key)) => identity.authenticate_api_key(key).await?,
+            (Some(token), _) => identity.authenticate(token, scope).await?,
+            (None, Some(key)) => identity.authenticate_api_key(key, scope).await?,
             (None, None) => return Err(ApiError::Unauthenticated),
         };
         Ok(Caller(principal))
     }
+}
+
+/// The organisation the request's path names (`{organisation_id}`), which authentication
+/// reads along with the caller; a malformed id is left to the handler to refuse.
+async fn scope(parts: &mut Parts) -> Option<OrganisationId> {
+    let params = RawPathParams::from_request_parts(parts, &()).await.ok()?;
+    let (_, value) = params.iter().find(|(name, _)| *name == "organisation_id")?;
+    OrganisationId::parse(value, "organisation_id").ok()
 }
 
 /// The network address a request came from, as the entry point saw it (API Gateway's

@@ -1,14 +1,20 @@
 //! Who is calling: an access token checked, then the user and their memberships read in one
-//! query of the user's partition. A suspended user is refused at once, whatever their token.
+//! request. A suspended user is refused at once, whatever their token.
+//!
+//! A request about one organisation (its path names it) is *scoped*: one BatchGetItem reads
+//! the caller's profile, their membership there and the organisation itself, which
+//! authorisation then uses instead of reading it again — so a read of one organisation is one
+//! round trip, authorisation included. Any other request queries the caller's whole partition.
 
-use super::{Access, ApiKey, Identity, Membership, User};
+use super::{Access, ApiKey, Identity, Membership, Organisation, User};
 
 /// Every API key starts with this, so a leaked key is recognisable (secret scanners, logs).
 pub const API_KEY_PREFIX: &str = "stm_";
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, SessionId, UserId};
 use crate::keys;
-use crate::store::{Index, MAX_PAGE, Query};
+use crate::store::{Index, Item, MAX_PAGE, Query};
+use std::sync::{Arc, Mutex};
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
@@ -16,11 +22,16 @@ pub struct Principal {
     pub user: User,
     /// The profile's version, its etag.
     pub user_version: u64,
+    /// Every membership of the caller; on a scoped request, only those that bear on its
+    /// organisation (its own and, for a company, its root's).
     pub memberships: Vec<Membership>,
     /// The sign-in session, for a person; machines with an API key have none.
     pub session_id: Option<SessionId>,
     /// The API key a machine authenticated with, if it did.
     pub api_key_id: Option<String>,
+    /// The organisation a scoped request read along with the caller, handed to the first
+    /// authorisation only: a retry after a conflicting write must read it afresh.
+    prefetched: Arc<Mutex<Option<(OrganisationId, Option<Item>)>>>,
 }
 
 impl Principal {
@@ -33,19 +44,33 @@ impl Principal {
             .iter()
             .find(|m| m.organisation_id == organisation && m.active)
     }
+
+    /// The organisation item read with the caller, if this request was scoped to
+    /// `organisation` and nobody took it yet (`Some(None)`: it does not exist).
+    pub fn take_prefetched(&self, organisation: OrganisationId) -> Option<Option<Item>> {
+        let mut prefetched = self.prefetched.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match prefetched.take() {
+            Some((id, item)) if id == organisation => Some(item),
+            other => {
+                *prefetched = other;
+                None
+            }
+        }
+    }
 }
 
 impl Identity {
-    pub async fn authenticate(&self, access_token: &str) -> DomainResult<Principal> {
+    /// A person, by their access token; `scope` is the organisation the request is about.
+    pub async fn authenticate(&self, access_token: &str, scope: Option<OrganisationId>) -> DomainResult<Principal> {
         let claims = self
             .tokens
             .verify(access_token, self.now())
             .ok_or(DomainError::Unauthenticated)?;
-        self.principal_of(claims.user_id, Some(claims.session_id)).await
+        self.principal_of(claims.user_id, Some(claims.session_id), scope).await
     }
 
     /// A machine, by one of its API keys (`X-Api-Key`).
-    pub async fn authenticate_api_key(&self, key: &str) -> DomainResult<Principal> {
+    pub async fn authenticate_api_key(&self, key: &str, scope: Option<OrganisationId>) -> DomainResult<Principal> {
         if !key.starts_with(API_KEY_PREFIX) {
             return Err(DomainError::Unauthenticated);
         }
@@ -58,36 +83,83 @@ impl Identity {
         if record.expires_at.is_some_and(|at| at <= self.now()) {
             return Err(DomainError::Unauthenticated);
         }
-        let mut principal = self.principal_of(record.machine_id, None).await?;
+        let mut principal = self.principal_of(record.machine_id, None, scope).await?;
         principal.api_key_id = Some(record.id.to_string());
         Ok(principal)
     }
 
-    /// The user and their memberships, from one query of the user's partition.
-    pub(super) async fn principal_of(&self, user_id: UserId, session_id: Option<SessionId>) -> DomainResult<Principal> {
-        let page = self
-            .store
-            .query(&Query::new(Index::Table, keys::user_partition(user_id)).limit(MAX_PAGE))
-            .await?;
-        let mut user = None;
-        let mut memberships = Vec::new();
-        for item in &page.items {
-            if item.key.sk.starts_with(keys::MEMBERSHIP_PREFIX) {
-                memberships.push(item.record::<Membership>()?);
-            } else if item.key == keys::user(user_id) {
-                user = Some((item.record::<User>()?, item.version));
-            }
-        }
-        let (user, user_version) = user.ok_or(DomainError::Unauthenticated)?;
+    pub(super) async fn principal_of(
+        &self,
+        user_id: UserId,
+        session_id: Option<SessionId>,
+        scope: Option<OrganisationId>,
+    ) -> DomainResult<Principal> {
+        let (profile, memberships, prefetched) = match scope {
+            Some(organisation) => self.scoped_read(user_id, organisation).await?,
+            None => self.partition_read(user_id).await?,
+        };
+        let profile = profile.ok_or(DomainError::Unauthenticated)?;
+        let user: User = profile.record()?;
         if user.access != Access::Active {
             return Err(DomainError::Unauthenticated);
         }
         Ok(Principal {
             user,
-            user_version,
+            user_version: profile.version,
             memberships,
             session_id,
             api_key_id: None,
+            prefetched: Arc::new(Mutex::new(prefetched)),
         })
     }
+
+    /// The profile and every membership, from one query of the user's partition.
+    async fn partition_read(&self, user_id: UserId) -> DomainResult<CallerRead> {
+        let page = self
+            .store
+            .query(&Query::new(Index::Table, keys::user_partition(user_id)).limit(MAX_PAGE))
+            .await?;
+        let mut profile = None;
+        let mut memberships = Vec::new();
+        for item in page.items {
+            if item.key.sk.starts_with(keys::MEMBERSHIP_PREFIX) {
+                memberships.push(item.record::<Membership>()?);
+            } else if item.key == keys::user(user_id) {
+                profile = Some(item);
+            }
+        }
+        Ok((profile, memberships, None))
+    }
+
+    /// The profile, the membership in `organisation` and the organisation, in one batch; for
+    /// a company, the membership in its root too (a second read, as only the first names the
+    /// root).
+    async fn scoped_read(&self, user_id: UserId, organisation: OrganisationId) -> DomainResult<CallerRead> {
+        let keys = [
+            keys::user(user_id),
+            keys::membership(user_id, organisation),
+            keys::organisation(organisation),
+        ];
+        let [profile, membership, organisation_item] =
+            <[Option<Item>; 3]>::try_from(self.store.batch_get(&keys).await?)
+                .map_err(|_| DomainError::Internal("a batch read answered the wrong number of items".into()))?;
+        let mut memberships = Vec::new();
+        if let Some(item) = membership {
+            memberships.push(item.record::<Membership>()?);
+        }
+        let root = match &organisation_item {
+            Some(item) => item.record::<Organisation>()?.parent_organisation_id,
+            None => None,
+        };
+        if profile.is_some()
+            && let Some(root) = root
+            && let Some(item) = self.store.get(&keys::membership(user_id, root)).await?
+        {
+            memberships.push(item.record::<Membership>()?);
+        }
+        Ok((profile, memberships, Some((organisation, organisation_item))))
+    }
 }
+
+/// What authentication read: the profile, memberships, and a scoped request's organisation.
+type CallerRead = (Option<Item>, Vec<Membership>, Option<(OrganisationId, Option<Item>)>);

@@ -152,7 +152,7 @@ impl Identity {
             }
             Err(other) => return Err(other.into()),
         }
-        let refreshed = self.principal_of(user.id, principal.session_id).await?;
+        let refreshed = self.principal_of(user.id, principal.session_id, None).await?;
         Ok(self.me(&refreshed))
     }
 }

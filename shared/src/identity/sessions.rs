@@ -6,7 +6,7 @@ use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{SessionId, UserId};
 use crate::keys;
-use crate::store::{Condition, Index, Item, Query, StoreError, Update, Write};
+use crate::store::{Condition, Index, Item, Query, Store, StoreError, Update, Write};
 use crate::time::Timestamp;
 use serde::Serialize;
 use serde_json::json;
@@ -47,19 +47,37 @@ impl Identity {
     pub async fn login(&self, email: &str, password: &str, context: &LoginContext) -> DomainResult<TokenPair> {
         let now = self.now();
         let email = Email::parse(email).map_err(|_| DomainError::Unauthenticated)?;
-        if let Some(source) = &context.request.source_address {
-            claim(
-                &*self.store,
-                &keys::source_throttle(source),
-                &self.settings.source_throttle,
-                now,
-            )
-            .await?;
-        }
+        // One batch reads both throttles and the address; the claims come before any password
+        // check, and the user is read only once both succeeded.
         let account_throttle = keys::account_throttle(&email);
-        claim(&*self.store, &account_throttle, &self.settings.account_throttle, now).await?;
+        let source_throttle = context.request.source_address.as_deref().map(keys::source_throttle);
+        let mut reads = vec![keys::email(&email), account_throttle.clone()];
+        reads.extend(source_throttle.clone());
+        let mut read = self.store.batch_get(&reads).await?.into_iter();
+        let (address, account, source) = (read.next().flatten(), read.next(), read.next());
+        if let Some(key) = &source_throttle {
+            claim(&*self.store, key, &self.settings.source_throttle, now, source).await?;
+        }
+        claim(
+            &*self.store,
+            &account_throttle,
+            &self.settings.account_throttle,
+            now,
+            account,
+        )
+        .await?;
 
-        let user = self.user_by_email(&email).await?;
+        let user = match address {
+            Some(address) => {
+                let user_id = address.record::<super::EmailClaim>()?.user_id;
+                self.store
+                    .get(&keys::user(user_id))
+                    .await?
+                    .map(|item| item.record::<User>())
+                    .transpose()?
+            }
+            None => None,
+        };
         let Some((user, hash)) = user.and_then(|user| user.password_hash.clone().map(|hash| (user, hash))) else {
             self.hasher.waste_time(password).await;
             return Err(DomainError::Unauthenticated);
@@ -93,16 +111,7 @@ impl Identity {
     }
 
     pub(crate) async fn user_by_email(&self, email: &Email) -> DomainResult<Option<User>> {
-        let Some(claim) = self.store.get(&keys::email(email)).await? else {
-            return Ok(None);
-        };
-        let user_id: UserId = claim.record::<super::EmailClaim>()?.user_id;
-        Ok(self
-            .store
-            .get(&keys::user(user_id))
-            .await?
-            .map(|item| item.record())
-            .transpose()?)
+        Ok(holder_of(&*self.store, email).await?.map(|(user, _)| user))
     }
 
     /// A new session for `user` and the writes that store it.
@@ -304,17 +313,16 @@ impl Identity {
         }
     }
 
-    /// Ends every session of a user (suspension, password reset).
+    /// Ends every session of a user (suspension, password reset). Runs after the change that
+    /// stops new sign-ins, so a session started meanwhile cannot exist: the last page ends it.
     pub(super) async fn revoke_all_sessions(&self, user_id: UserId) -> DomainResult<()> {
         loop {
             let page = self
                 .store
                 .query(&Query::new(Index::Table, keys::sessions_partition(user_id)).limit(100))
                 .await?;
-            if page.items.is_empty() {
-                return Ok(());
-            }
-            let deletes = page
+            let last = page.next.is_none();
+            let deletes: Vec<Write> = page
                 .items
                 .into_iter()
                 .map(|item| Write::Delete {
@@ -322,7 +330,24 @@ impl Identity {
                     condition: None,
                 })
                 .collect();
-            self.store.transact(deletes).await?;
+            if !deletes.is_empty() {
+                self.store.transact(deletes).await?;
+            }
+            if last {
+                return Ok(());
+            }
         }
+    }
+}
+
+/// The user holding `email`, with their profile's version.
+pub(crate) async fn holder_of(store: &dyn Store, email: &Email) -> DomainResult<Option<(User, u64)>> {
+    let Some(claim) = store.get(&keys::email(email)).await? else {
+        return Ok(None);
+    };
+    let user_id: UserId = claim.record::<super::EmailClaim>()?.user_id;
+    match store.get(&keys::user(user_id)).await? {
+        Some(item) => Ok(Some((item.record()?, item.version))),
+        None => Ok(None),
     }
 }

@@ -35,11 +35,21 @@ impl ThrottlePolicy {
 }
 
 /// Claims one attempt under `policy`, or answers how long to wait. The claim counts as a
-/// failure until [`clear`] forgets it after a success.
-pub(super) async fn claim(store: &dyn Store, key: &Key, policy: &ThrottlePolicy, now: Timestamp) -> DomainResult<()> {
+/// failure until a successful sign-in deletes it. `read` is the record as the caller already
+/// read it, if it did, for the first attempt; a lost race reads it again.
+pub(super) async fn claim(
+    store: &dyn Store,
+    key: &Key,
+    policy: &ThrottlePolicy,
+    now: Timestamp,
+    mut read: Option<Option<Item>>,
+) -> DomainResult<()> {
     let now = now.unix_seconds();
     for _ in 0..CLAIM_ATTEMPTS {
-        let current = store.get(key).await?;
+        let current = match read.take() {
+            Some(item) => item,
+            None => store.get(key).await?,
+        };
         let (throttle, condition) = match &current {
             Some(item) => (item.record::<Throttle>()?, Condition::VersionIs(item.version)),
             None => (

@@ -39,47 +39,48 @@ impl Invitations {
         };
         let now = self.now();
         let hash = self.identity.hasher.hash(&registration.password).await;
-        let (mut user, mut writes, mut pending, claimed) = match self.holder(&registration.email).await? {
-            Some((user, _)) if user.registration != Registration::Invited => {
-                return Err(DomainError::conflict(
-                    "email_taken",
-                    "this e-mail address is already registered",
-                ));
-            }
-            Some((invited, version)) => {
-                let pending = self.pending_for(&invited).await?;
-                let mut user = invited;
-                user.name = registration.name.clone();
-                user.password_hash = Some(hash);
-                user.registration = Registration::PendingConfirmation;
-                user.updated_at = now;
-                let personal = user.personal_organisation_id;
-                let writes = vec![
-                    Write::Put {
-                        item: Item::from_record(keys::user(user.id), &user),
-                        condition: Some(Condition::VersionIs(version)),
-                    },
-                    Write::Update(Update::new(keys::organisation(personal)).set("name", user.name.as_str())),
-                    Write::Update(
-                        Update::new(keys::membership(user.id, personal))
-                            .set("organisation_name", user.name.as_str())
-                            .set("member_name", user.name.as_str()),
-                    ),
-                ];
-                (user, writes, pending, true)
-            }
-            None => {
-                let person = new_person(
-                    registration.email.clone(),
-                    registration.name.clone(),
-                    Some(hash),
-                    Registration::PendingConfirmation,
-                    vec![],
-                    now,
-                );
-                (person.user, person.writes, Vec::new(), false)
-            }
-        };
+        let (mut user, mut writes, mut pending, claimed) =
+            match crate::identity::holder_of(&*self.identity.store, &registration.email).await? {
+                Some((user, _)) if user.registration != Registration::Invited => {
+                    return Err(DomainError::conflict(
+                        "email_taken",
+                        "this e-mail address is already registered",
+                    ));
+                }
+                Some((invited, version)) => {
+                    let pending = self.pending_for(&invited).await?;
+                    let mut user = invited;
+                    user.name = registration.name.clone();
+                    user.password_hash = Some(hash);
+                    user.registration = Registration::PendingConfirmation;
+                    user.updated_at = now;
+                    let personal = user.personal_organisation_id;
+                    let writes = vec![
+                        Write::Put {
+                            item: Item::from_record(keys::user(user.id), &user),
+                            condition: Some(Condition::VersionIs(version)),
+                        },
+                        Write::Update(Update::new(keys::organisation(personal)).set("name", user.name.as_str())),
+                        Write::Update(
+                            Update::new(keys::membership(user.id, personal))
+                                .set("organisation_name", user.name.as_str())
+                                .set("member_name", user.name.as_str()),
+                        ),
+                    ];
+                    (user, writes, pending, true)
+                }
+                None => {
+                    let person = new_person(
+                        registration.email.clone(),
+                        registration.name.clone(),
+                        Some(hash),
+                        Registration::PendingConfirmation,
+                        vec![],
+                        now,
+                    );
+                    (person.user, person.writes, Vec::new(), false)
+                }
+            };
         if let Some((invitation, version)) = by_token
             && !pending.iter().any(|(p, _)| p.id == invitation.id)
         {

@@ -38,34 +38,20 @@ impl Invitations {
         ))
     }
 
-    /// The user holding `email` (with their version), if any.
-    pub(super) async fn holder(&self, email: &Email) -> DomainResult<Option<(User, u64)>> {
-        let Some(user) = self.identity.user_by_email(email).await? else {
-            return Ok(None);
-        };
-        let item = self
-            .identity
-            .store
-            .get(&keys::user(user.id))
-            .await?
-            .ok_or(DomainError::NotFound)?;
-        Ok(Some((user, item.version)))
-    }
-
-    /// A pending invitation for `email` (creating the invited-unregistered user if needed),
-    /// its e-mail, and its audit event, in one transaction.
+    /// A pending invitation for `email` (creating the invited-unregistered user when nobody
+    /// holds the address yet), its e-mail, and its audit event, in one transaction.
     async fn invite_guest(
         &self,
         principal: &Principal,
         context: &RequestContext,
-        email: Email,
+        (email, holder): (Email, Option<UserId>),
         organisation: Option<(OrganisationId, String)>,
         roles: Vec<Role>,
     ) -> DomainResult<InvitationView> {
         let now = self.now();
         let mut writes = Vec::new();
-        let invited_user_id = match self.holder(&email).await? {
-            Some((user, _)) => user.id,
+        let invited_user_id = match holder {
+            Some(id) => id,
             None => {
                 let guest = new_person(
                     email.clone(),
@@ -137,7 +123,8 @@ impl Invitations {
         if principal.user.kind == UserKind::Machine {
             return Err(DomainError::Forbidden);
         }
-        if let Some((user, _)) = self.holder(&email).await?
+        let holder = crate::identity::holder_of(&*self.identity.store, &email).await?;
+        if let Some((user, _)) = &holder
             && user.registration != Registration::Invited
         {
             return Err(DomainError::conflict(
@@ -145,7 +132,8 @@ impl Invitations {
                 "this person is already on the platform",
             ));
         }
-        self.invite_guest(principal, context, email, None, vec![]).await
+        let guest = (email, holder.map(|(user, _)| user.id));
+        self.invite_guest(principal, context, guest, None, vec![]).await
     }
 
     /// An owner invites someone to an organisation: a registered user is added at once and
@@ -185,7 +173,7 @@ impl Invitations {
                     .ok_or(DomainError::NotFound)?;
                 Some((item.record::<User>()?, item.version))
             }
-            InviteTarget::Email(email) => self.holder(email).await?,
+            InviteTarget::Email(email) => crate::identity::holder_of(&*self.identity.store, email).await?,
         };
         match existing {
             Some((user, _)) if user.registration != Registration::Invited => {
@@ -209,7 +197,7 @@ impl Invitations {
                     .invite_guest(
                         principal,
                         context,
-                        user.email,
+                        (user.email, Some(user.id)),
                         Some((organisation_id, organisation.name.clone())),
                         roles.into_iter().collect(),
                     )
@@ -225,7 +213,7 @@ impl Invitations {
                     .invite_guest(
                         principal,
                         context,
-                        email,
+                        (email, None),
                         Some((organisation_id, organisation.name.clone())),
                         roles.into_iter().collect(),
                     )

@@ -7,7 +7,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::{Organisation, Principal, Role};
 use crate::ids::OrganisationId;
 use crate::keys;
-use crate::store::Store;
+use crate::store::{Item, Store};
 use std::collections::BTreeSet;
 
 /// What a caller may do in an organisation (SPEC §3, one row each).
@@ -59,11 +59,18 @@ pub struct Authorized {
     /// on its root (SPEC §3 scope).
     pub roles: BTreeSet<Role>,
     pub platform_admin: bool,
+    /// The organisation item as read, for attributes kept beside the record.
+    pub(super) item: Item,
 }
 
 impl Authorized {
     pub fn may(&self, permission: Permission) -> bool {
         self.platform_admin || self.roles.iter().any(|role| role_grants(*role, permission))
+    }
+
+    /// An attribute of the organisation item that is not part of its record.
+    pub fn attribute(&self, name: &str) -> Option<&serde_json::Value> {
+        self.item.attribute(name)
     }
 
     /// Whether the caller's roles apply through the root rather than the organisation itself.
@@ -91,10 +98,11 @@ pub async fn authorize(
     organisation_id: OrganisationId,
     permission: Permission,
 ) -> DomainResult<Authorized> {
-    let item = store
-        .get(&keys::organisation(organisation_id))
-        .await?
-        .ok_or(DomainError::NotFound)?;
+    let item = match principal.take_prefetched(organisation_id) {
+        Some(prefetched) => prefetched,
+        None => store.get(&keys::organisation(organisation_id)).await?,
+    }
+    .ok_or(DomainError::NotFound)?;
     let organisation: Organisation = item.record()?;
     if organisation.deleted_at.is_some() {
         return Err(DomainError::NotFound);
@@ -109,6 +117,7 @@ pub async fn authorize(
         version: item.version,
         roles,
         platform_admin,
+        item,
     };
     if authorized.may(permission) {
         Ok(authorized)

@@ -166,12 +166,7 @@ fn parse_payment_method(
 impl Tenancy {
     pub async fn billing(&self, principal: &Principal, organisation_id: OrganisationId) -> DomainResult<BillingView> {
         let access = authorize(&*self.store, principal, organisation_id, Permission::ManageBilling).await?;
-        let item = self
-            .store
-            .get(&keys::organisation(organisation_id))
-            .await?
-            .ok_or(DomainError::NotFound)?;
-        let method: Option<PaymentMethod> = item
+        let method: Option<PaymentMethod> = access
             .attribute("payment_method")
             .filter(|v| !v.is_null())
             .map(|v| serde_json::from_value(v.clone()))

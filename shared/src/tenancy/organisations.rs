@@ -7,8 +7,8 @@ use super::{Tenancy, with_retries};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{
-    Email, EmailClaim, MemberCounts, Membership, Organisation, OrganisationDetails, OrganisationKind,
-    OrganisationStatus, Principal, Registration, Role, User, UserKind,
+    Email, MemberCounts, Membership, Organisation, OrganisationDetails, OrganisationKind, OrganisationStatus,
+    Principal, Registration, Role, User, UserKind,
 };
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
@@ -84,7 +84,7 @@ impl Tenancy {
             return Err(DomainError::Forbidden);
         }
         let admin = principal.is_platform_admin();
-        if self.platform_settings().await?.organisation_creation == OrganisationCreation::PlatformAdmins && !admin {
+        if !admin && self.platform_settings().await?.organisation_creation == OrganisationCreation::PlatformAdmins {
             return Err(DomainError::denied(
                 "organisation_creation_restricted",
                 "only platform admins create organisations here",
@@ -177,18 +177,8 @@ impl Tenancy {
     /// A registered person holding `email`, with their profile version; `None` if nobody has
     /// registered it yet.
     async fn registered_user(&self, email: &Email) -> DomainResult<Option<(User, u64)>> {
-        let Some(claim) = self.store.get(&keys::email(email)).await? else {
-            return Ok(None);
-        };
-        let user_id = claim.record::<EmailClaim>()?.user_id;
-        let Some(item) = self.store.get(&keys::user(user_id)).await? else {
-            return Ok(None);
-        };
-        let user: User = item.record()?;
-        Ok(
-            (user.registration == Registration::Registered && user.kind == UserKind::Person)
-                .then_some((user, item.version)),
-        )
+        let holder = crate::identity::holder_of(&*self.store, email).await?;
+        Ok(holder.filter(|(user, _)| user.registration == Registration::Registered && user.kind == UserKind::Person))
     }
 
     /// Creates a company under a shared root organisation (T1: never under a company or a
@@ -306,9 +296,9 @@ impl Tenancy {
             .iter()
             .map(|m| keys::organisation(m.organisation_id))
             .collect();
-        let mut found: Vec<(Organisation, u64)> = Vec::new();
+        let mut found: Vec<(Organisation, Item)> = Vec::new();
         for item in self.store.batch_get(&keys).await?.into_iter().flatten() {
-            found.push((item.record()?, item.version));
+            found.push((item.record()?, item));
         }
         let staff_roots: Vec<OrganisationId> = member_of
             .iter()
@@ -327,22 +317,22 @@ impl Tenancy {
             for item in self.store.query(&query).await?.items {
                 let company: Organisation = item.record()?;
                 if !found.iter().any(|(o, _)| o.id == company.id) {
-                    found.push((company, item.version));
+                    found.push((company, item));
                 }
             }
         }
         let mut views: Vec<OrganisationRead> = found
             .into_iter()
             .filter(|(o, _)| o.deleted_at.is_none())
-            .map(|(organisation, version)| {
+            .map(|(organisation, item)| {
                 let roles = roles_in(principal, &organisation);
-                let access = Authorized {
+                read(Authorized {
                     organisation,
-                    version,
+                    version: item.version,
                     roles,
                     platform_admin: false,
-                };
-                read(access)
+                    item,
+                })
             })
             .collect();
         views.sort_by_key(|view| match view {

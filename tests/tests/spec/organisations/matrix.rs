@@ -366,7 +366,7 @@ pub(crate) async fn request(world: &World, fixture: &Fixture, method: &str, temp
 
 /// Undoes what an allowed call changed, so every cell meets the same fixture.
 pub(crate) async fn repair(world: &World, fixture: &Fixture, method: &str, template: &str, caller: Option<&Person>) {
-    let owner = world.identity.authenticate(&fixture.owner.access).await.unwrap();
+    let owner = world.identity.authenticate(&fixture.owner.access, None).await.unwrap();
     let context = RequestContext::default();
     let root = OrganisationId::parse(&fixture.root, "id").unwrap();
     let tenancy = world.tenancy();
@@ -401,11 +401,7 @@ pub(crate) async fn repair(world: &World, fixture: &Fixture, method: &str, templ
                 .unwrap();
         }
         ("POST", "/api/users/{user_id}/suspend") => {
-            let admin = world.identity.authenticate(match &fixture.callers[0].1 {
-                Credential::Bearer(token) => token,
-                _ => unreachable!(),
-            });
-            let admin = admin.await.unwrap();
+            let admin = world.identity.authenticate(&fixture.admin.access, None).await.unwrap();
             world
                 .identity
                 .reactivate(&admin, UserId::parse(&fixture.target_user.id, "id").unwrap(), &context)

@@ -47,7 +47,7 @@ pub async fn company(world: &World, owner: &Person, root: &str, name: &str) -> S
 
 /// `owner` adds `member` to `organisation` with `roles` (as invitations will).
 pub async fn add(world: &World, owner: &Person, organisation: &str, member: &Person, roles: &[&str]) {
-    let principal = world.identity.authenticate(&owner.access).await.unwrap();
+    let principal = world.identity.authenticate(&owner.access, None).await.unwrap();
     let roles = parse_roles(&roles.iter().map(|r| r.to_string()).collect::<Vec<_>>()).unwrap();
     world
         .tenancy()
