@@ -121,18 +121,16 @@ impl Moto {
 
     /// What this server's SES has "sent" to `to`: `(subject, body)` pairs, oldest first.
     pub async fn sent_mail(&self, to: &str) -> Vec<(String, String)> {
-        let url = format!("{}/moto-api/data.json", self.endpoint);
-        let data: serde_json::Value = reqwest::get(url)
+        let url = format!("{}/stratum/sent-mail", self.endpoint);
+        let messages: Vec<serde_json::Value> = reqwest::get(url)
             .await
             .expect("moto answers")
             .json()
             .await
             .expect("JSON");
         let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
-        data["ses"]["Message"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        messages
+            .iter()
             .filter(|message| {
                 let recipients = message["destinations"]["ToAddresses"].as_array();
                 recipients.is_some_and(|list| list.iter().any(|address| address == to))
