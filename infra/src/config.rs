@@ -67,7 +67,7 @@ pub async fn aws_services() -> Result<stratum_shared::invitations::Invitations, 
     use stratum_shared::identity::Identity;
     use stratum_shared::tenancy::Tenancy;
 
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = crate::aws::sdk_config().await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = crate::store::dynamodb::DynamoStore::new(&aws, required("STRATUM_TABLE")?, clock.clone());
     let identity = Identity {

@@ -5,7 +5,10 @@
 //! - [`http`]: the route table every function builds its router from, typed JSON bodies,
 //!   problem+json errors, request ids and request logs.
 //! - [`logging`]: structured JSON logs.
+//! - [`aws`]: the SDK configuration the functions share.
 
+#[cfg(any(feature = "dynamodb", feature = "sqs", feature = "ses"))]
+pub mod aws;
 pub mod config;
 #[cfg(feature = "crypto")]
 pub mod crypto;

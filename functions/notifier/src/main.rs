@@ -12,7 +12,7 @@ use stratum_shared::clock::{Clock, SystemClock};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     stratum_infra::logging::init();
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = stratum_infra::aws::sdk_config().await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let notifier = Notifier {
         store: Arc::new(DynamoStore::new(

@@ -11,7 +11,7 @@ use stratum_shared::clock::SystemClock;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     stratum_infra::logging::init();
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = stratum_infra::aws::sdk_config().await;
     let store = DynamoStore::new(&aws, config::required("STRATUM_TABLE")?, Arc::new(SystemClock));
     let queue = SqsQueue::new(&aws, config::required("STRATUM_QUEUE_URL")?);
     let (store, queue) = (&store, &queue);

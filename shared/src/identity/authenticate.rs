@@ -31,7 +31,7 @@ pub struct Principal {
     pub api_key_id: Option<String>,
     /// The organisation a scoped request read along with the caller, handed to the first
     /// authorisation only: a retry after a conflicting write must read it afresh.
-    prefetched: Arc<Mutex<Option<(OrganisationId, Option<Item>)>>>,
+    prefetched: Arc<Mutex<Prefetched>>,
 }
 
 impl Principal {
@@ -161,5 +161,8 @@ impl Identity {
     }
 }
 
+/// A scoped request's organisation as authentication read it (`None` inside: absent).
+type Prefetched = Option<(OrganisationId, Option<Item>)>;
+
 /// What authentication read: the profile, memberships, and a scoped request's organisation.
-type CallerRead = (Option<Item>, Vec<Membership>, Option<(OrganisationId, Option<Item>)>);
+type CallerRead = (Option<Item>, Vec<Membership>, Prefetched);

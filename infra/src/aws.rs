@@ -1,0 +1,46 @@
+//! The AWS SDK configuration of the functions: region, credentials and endpoint from the
+//! environment as usual, and an HTTPS client that trusts Amazon Trust Services' roots only.
+//!
+//! The SDK's default client loads the platform's root store when it is built — on Debian that
+//! reads and parses every file under `/etc/ssl/certs` — which was most of a function's cold
+//! start (docs/performance.md). AWS endpoints chain to Amazon Root CA 1–4 (cross-signed by
+//! Starfield Services Root CA G2), so those five, compiled in, are all a function needs.
+
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
+
+/// Amazon Root CA 1–4 and Starfield Services Root Certificate Authority G2, PEM.
+const AMAZON_TRUST_SERVICES: &[u8] = include_bytes!("../certs/amazon-trust-services.pem");
+
+/// The SDK configuration from the environment (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL`…),
+/// with the Amazon-roots HTTPS client.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    let trust = TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES);
+    let tls = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .expect("a TLS context of compiled-in roots builds");
+    let client = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(tls)
+        .build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(client)
+        .load()
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_trust_store_holds_the_five_amazon_trust_services_roots() {
+        let pem = String::from_utf8(super::AMAZON_TRUST_SERVICES.to_vec()).unwrap();
+        assert_eq!(pem.matches("-----BEGIN CERTIFICATE-----").count(), 5);
+        for root in [
+            "Amazon_Root_CA_1",
+            "Amazon_Root_CA_4",
+            "Starfield_Services_Root_Certificate_Authority_-_G2",
+        ] {
+            assert!(pem.contains(root), "{root} is in the bundle");
+        }
+    }
+}
