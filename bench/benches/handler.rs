@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use stratum_infra::store::sqlite::SqliteStore;
 use stratum_shared::audit::RequestContext;
 use stratum_shared::clock::{Clock, SystemClock};
-use stratum_shared::identity::LoginContext;
+use stratum_shared::identity::{LoginContext, Password};
 use stratum_shared::store::Condition;
 use stratum_shared::store::{Item, Key, Page, Query, Store, StoreError, Update, Write};
 use stratum_shared::time::Timestamp;
@@ -177,6 +177,14 @@ fn handler_overhead(c: &mut Criterion) {
                 .tokens
                 .verify(&bench.token, Timestamp::new(SystemClock.now()))
         })
+    });
+    // What a sign-in spends on the password: one argon2id verification.
+    let password = "correct horse battery staple";
+    let stored = bench
+        .runtime
+        .block_on(bench.identity.hasher.hash(&Password::parse(password, &[]).unwrap()));
+    c.bench_function("password verification (argon2id)", |b| {
+        b.iter(|| bench.runtime.block_on(bench.identity.hasher.verify(password, &stored)))
     });
     percentiles(&bench, &cases);
 }
