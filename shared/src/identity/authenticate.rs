@@ -3,8 +3,10 @@
 //!
 //! A request about one organisation (its path names it) is *scoped*: one BatchGetItem reads
 //! the caller's profile, their membership there and the organisation itself, which
-//! authorisation then uses instead of reading it again — so a read of one organisation is one
-//! round trip, authorisation included. Any other request queries the caller's whole partition.
+//! authorisation then uses instead of reading it again — so a read of one root organisation is
+//! one round trip, authorisation included (a company adds one read: the caller's membership in
+//! its root, which only the company names). Any other request queries the caller's whole
+//! partition.
 
 use super::{Access, ApiKey, Identity, Membership, Organisation, User};
 

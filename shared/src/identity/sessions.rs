@@ -313,15 +313,18 @@ impl Identity {
         }
     }
 
-    /// Ends every session of a user (suspension, password reset). Runs after the change that
-    /// stops new sign-ins, so a session started meanwhile cannot exist: the last page ends it.
+    /// Ends every session of a user (suspension, password reset), page by page. Expired
+    /// sessions DynamoDB has not removed yet are filtered out after its page limit, so a page
+    /// may come back empty with more to follow: the cursor, not an empty page, ends the loop.
+    /// A sign-in that commits meanwhile keeps its session (after a reset, that is the person
+    /// with the new password; a suspended user is refused on every request anyway).
     pub(super) async fn revoke_all_sessions(&self, user_id: UserId) -> DomainResult<()> {
+        let mut cursor = None;
         loop {
-            let page = self
-                .store
-                .query(&Query::new(Index::Table, keys::sessions_partition(user_id)).limit(100))
-                .await?;
-            let last = page.next.is_none();
+            let query = Query::new(Index::Table, keys::sessions_partition(user_id))
+                .limit(100)
+                .after(cursor);
+            let page = self.store.query(&query).await?;
             let deletes: Vec<Write> = page
                 .items
                 .into_iter()
@@ -333,8 +336,9 @@ impl Identity {
             if !deletes.is_empty() {
                 self.store.transact(deletes).await?;
             }
-            if last {
-                return Ok(());
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(()),
             }
         }
     }

@@ -35,8 +35,9 @@ impl ThrottlePolicy {
 }
 
 /// Claims one attempt under `policy`, or answers how long to wait. The claim counts as a
-/// failure until a successful sign-in deletes it. `read` is the record as the caller already
-/// read it, if it did, for the first attempt; a lost race reads it again.
+/// failure until the record expires or, for an account, a successful sign-in deletes it.
+/// `read` is the record as the caller already read it, if it did, for the first attempt; a
+/// lost race reads it again.
 pub(super) async fn claim(
     store: &dyn Store,
     key: &Key,

@@ -43,20 +43,20 @@ impl Tenancy {
         let mut update = Update::new(keys::organisation(id))
             .set("updated_at", json!(now))
             .when(Condition::VersionIs(access.version));
-        // The item as it will be once the update lands, for the answer.
-        let mut updated = access.item.clone().with("updated_at", json!(now));
         let mut changes = serde_json::Map::new();
         if let Some(name) = &input.name {
             update = update.set("name", name.as_str());
-            updated = updated.with("name", name.as_str());
             changes.insert("name".into(), json!(name));
         }
         let details = serde_json::to_value(&input.details).map_err(|e| DomainError::Internal(e.to_string()))?;
         for (field, value) in details.as_object().into_iter().flatten().filter(|(_, v)| !v.is_null()) {
             update = update.set(field.as_str(), value.clone());
-            updated = updated.with(field.as_str(), value.clone());
             changes.insert(field.clone(), value.clone());
         }
+        // The item as it will be once the update lands, for the answer: the update was
+        // conditioned on the version read, so nothing else can land in between.
+        let mut updated = access.item.clone();
+        update.apply(&mut updated)?;
         let audit = AuditEvent::new(
             Actor::of(principal),
             Some(id),
@@ -71,11 +71,12 @@ impl Tenancy {
             Err(crate::store::StoreError::ConditionFailed { index: 0 }) => return Err(DomainError::PreconditionFailed),
             other => other?,
         }
-        if let Some(name) = input.name.as_ref().filter(|name| **name != access.organisation.name) {
+        // Even an unchanged name renames: resending the same PATCH is how a rename whose
+        // follow-up failed half-way gets repaired.
+        if let Some(name) = &input.name {
             self.rename_memberships(id, name).await?;
         }
-        // The update was conditioned on `access.version`, and each write adds one.
-        Ok(OrganisationView::of(updated.record()?, access.version + 1))
+        Ok(OrganisationView::of(updated.record()?, updated.version))
     }
 
     /// Memberships carry their organisation's name for one-query reads of `/api/me`; a

@@ -10,6 +10,7 @@ both_entry_points!(
     a_person_lists_and_revokes_their_own_sessions_only,
     the_api_refuses_missing_and_forged_access_tokens,
     a_wrong_password_and_an_unknown_address_get_the_same_answer,
+    a_password_reset_ends_live_sessions_behind_many_expired_ones,
 );
 
 async fn a_refresh_token_is_rotated_on_every_use(world: &World) {
@@ -215,4 +216,43 @@ async fn a_wrong_password_and_an_unknown_address_get_the_same_answer(world: &Wor
 
     assert_eq!(wrong.status, 401);
     assert_eq!((unknown.status, &unknown.body), (wrong.status, &wrong.body));
+}
+
+async fn a_password_reset_ends_live_sessions_behind_many_expired_ones(world: &World) {
+    use stratum_shared::ids::{SessionId, UserId};
+    use stratum_shared::store::Item;
+    let email = address("long-history");
+    let (access, refresh) = world.signed_up(&email).await;
+    let me = world.call("GET", "/api/me", Some(&access), None).await;
+    let user = UserId::parse(me.body["id"].as_str().unwrap(), "id").unwrap();
+    // Sessions that expired long ago and that the table has not removed yet (DynamoDB's TTL
+    // lags): their ids sort before the live session's, more than a page of them.
+    let long_ago = world.clock_now().timestamp() - 90 * 24 * 3600;
+    for n in 0..120 {
+        let id = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, (long_ago + n) as u64, 0));
+        let key = stratum_shared::keys::session(user, SessionId::parse(&id.to_string(), "id").unwrap());
+        let expired = Item::new(key).expiring_at(long_ago + n + 3600);
+        world.identity.store.put(expired, None).await.unwrap();
+    }
+    let forgot = json!({ "email": email });
+    world
+        .call("POST", "/api/auth/password/forgot", None, Some(forgot))
+        .await;
+    let token = world.token_from_mail(&email, 2).await;
+    let reset = json!({ "token": token, "password": "purple elephant juggling quietly" });
+    let reply = world.call("POST", "/api/auth/password/reset", None, Some(reset)).await;
+    assert_eq!(reply.status, 204, "{reply:?}");
+
+    let refreshed = world
+        .call(
+            "POST",
+            "/api/auth/refresh",
+            None,
+            Some(json!({ "refresh_token": refresh })),
+        )
+        .await;
+    assert_eq!(
+        refreshed.status, 401,
+        "the session from before the reset is over: {refreshed:?}"
+    );
 }

@@ -412,16 +412,18 @@ pub(crate) async fn repair(world: &World, fixture: &Fixture, method: &str, templ
     }
 }
 
+/// Every routed `(method, path template)` of the whole API, in order.
+pub(crate) fn routes(world: &World) -> BTreeSet<(String, String)> {
+    stratum::api(stratum_tests::services_of(&world.identity))
+        .routes()
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_owned()))
+        .collect()
+}
+
 async fn every_route_answers_every_kind_of_caller_as_the_permission_table_says(world: &World) {
     let fixture = fixture(world).await;
-    let routes: BTreeSet<(String, String)> = {
-        let identity = world.identity.clone();
-        stratum::api(stratum_tests::services_of(&identity))
-            .routes()
-            .iter()
-            .map(|r| (r.method.to_string(), r.path.to_owned()))
-            .collect()
-    };
+    let routes = routes(world);
     let mut cells = 0;
     let mut wrong = Vec::new();
     for (method, template) in &routes {
