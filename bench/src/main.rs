@@ -185,22 +185,14 @@ async fn setup() -> Setup {
     }
 }
 
-/// An API Gateway (HTTP API, payload 2.0) event from the recorded one.
+/// An API Gateway (HTTP API, payload 2.0) event, with the caller's token if any.
 fn http_event(method: &str, path: &str, token: Option<&str>) -> Value {
-    let mut event = recorded("apigw-v2-register.json");
-    event["routeKey"] = json!("$default");
-    event["rawPath"] = json!(path);
-    event["requestContext"]["routeKey"] = json!("$default");
-    event["requestContext"]["http"]["method"] = json!(method);
-    event["requestContext"]["http"]["path"] = json!(path);
-    let headers = event["headers"].as_object_mut().expect("recorded headers");
-    headers.remove("content-length");
-    headers.remove("content-type");
-    if let Some(token) = token {
-        headers.insert("authorization".into(), json!(format!("Bearer {token}")));
-    }
-    event.as_object_mut().expect("an object").remove("body");
-    event
+    let authorization = token.map(|token| format!("Bearer {token}"));
+    let headers: Vec<(&str, &str)> = authorization
+        .iter()
+        .map(|value| ("authorization", value.as_str()))
+        .collect();
+    stratum_tests::http_event(method, path, &headers, None)
 }
 
 fn recorded(name: &str) -> Value {

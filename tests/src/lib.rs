@@ -158,6 +158,31 @@ pub fn event(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
+/// An API Gateway (HTTP API, payload 2.0) event for `method path` with `headers` and `body`,
+/// made from the recorded `events/apigw-v2-register.json`.
+pub fn http_event(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> serde_json::Value {
+    use serde_json::json;
+    let mut event: serde_json::Value =
+        serde_json::from_str(&event("apigw-v2-register.json")).expect("a recorded event is JSON");
+    event["routeKey"] = json!("$default");
+    event["rawPath"] = json!(path);
+    event["requestContext"]["routeKey"] = json!("$default");
+    event["requestContext"]["http"]["method"] = json!(method);
+    event["requestContext"]["http"]["path"] = json!(path);
+    let event_headers = event["headers"].as_object_mut().expect("recorded headers");
+    event_headers.remove("content-length");
+    for (name, value) in headers {
+        event_headers.insert(name.to_string(), json!(value));
+    }
+    match body {
+        Some(body) => event["body"] = json!(body),
+        None => {
+            event.as_object_mut().expect("an object").remove("body");
+        }
+    }
+    event
+}
+
 /// The web app base URL that test identities put in e-mailed links.
 pub const WEB_URL: &str = "https://app.stratum.test";
 pub const ISSUER: &str = "stratum";

@@ -5,7 +5,7 @@
 //! bench command puts it in `docs/performance.md`).
 
 use crate::organisations::matrix::{Fixture, fixture, repair, request, routes};
-use crate::world::{PASSWORD, Person, Reply, World, address};
+use crate::world::{PASSWORD, Person, World, address};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use stratum_infra::store::dynamodb::RequestCounts;
@@ -160,7 +160,10 @@ async fn success_path(world: &World, fixture: &Fixture, method: &str, template: 
         ("POST", "/api/auth/register") => (None, template.to_owned(), Some(credentials(&address("new")))),
         ("POST", "/api/auth/confirm-email") => {
             let email = address("confirming");
-            registered(world, &email).await;
+            let registered = world
+                .call("POST", "/api/auth/register", None, Some(credentials(&email)))
+                .await;
+            assert_eq!(registered.status, 201, "{registered:?}");
             let token = world.token_from_mail(&email, 1).await;
             (None, template.to_owned(), Some(json!({ "token": token })))
         }
@@ -256,12 +259,4 @@ async fn success_path(world: &World, fixture: &Fixture, method: &str, template: 
 
 fn credentials(email: &str) -> Value {
     json!({ "email": email, "password": PASSWORD })
-}
-
-async fn registered(world: &World, email: &str) -> Reply {
-    let reply = world
-        .call("POST", "/api/auth/register", None, Some(credentials(email)))
-        .await;
-    assert_eq!(reply.status, 201, "{reply:?}");
-    reply
 }

@@ -234,23 +234,8 @@ impl World {
                 }
             }
             Transport::Lambda { router, .. } => {
-                let mut event: Value = serde_json::from_str(&stratum_tests::event("apigw-v2-register.json")).unwrap();
-                event["routeKey"] = json!("$default");
-                event["rawPath"] = json!(path);
-                event["requestContext"]["routeKey"] = json!("$default");
-                event["requestContext"]["http"]["method"] = json!(method);
-                event["requestContext"]["http"]["path"] = json!(path);
-                let event_headers = event["headers"].as_object_mut().unwrap();
-                event_headers.remove("content-length");
-                for (name, value) in headers {
-                    event_headers.insert(name.to_string(), json!(value));
-                }
-                match body {
-                    Some(body) => event["body"] = json!(body.to_string()),
-                    None => {
-                        event.as_object_mut().unwrap().remove("body");
-                    }
-                }
+                let body = body.map(|body| body.to_string());
+                let event = stratum_tests::http_event(method, path, headers, body.as_deref());
                 let payload: LambdaRequest = serde_json::from_value(event).unwrap();
                 let adapter = lambda_http::Adapter::from(router.clone());
                 let response = adapter
