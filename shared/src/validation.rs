@@ -71,9 +71,82 @@ impl Collector {
     }
 }
 
+/// Whether `ch` is a Unicode noncharacter (U+FDD0–U+FDEF, and the last two code points of
+/// every plane): reserved for internal use, refused by SQS (U+FFFE, U+FFFF) and never text.
+pub fn is_noncharacter(ch: char) -> bool {
+    let code = u32::from(ch);
+    (0xFDD0..=0xFDEF).contains(&code) || (code & 0xFFFE) == 0xFFFE
+}
+
+/// Parses free text a person typed (a name, an address): surrounding whitespace trimmed,
+/// not blank, at most `max_chars` characters, no control characters (CR and LF included:
+/// free text is one line) and no noncharacters. Everything that passes is also a character
+/// SQS and e-mail headers accept.
+pub fn free_text(field: &str, raw: &str, max_chars: usize) -> Result<String, ValidationErrors> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(ValidationErrors::single(field, "required", format!("{field} must not be blank")));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(ValidationErrors::single(
+            field,
+            "control_character",
+            format!("{field} must not contain control characters (line breaks included)"),
+        ));
+    }
+    if text.chars().any(is_noncharacter) {
+        return Err(ValidationErrors::single(
+            field,
+            "noncharacter",
+            format!("{field} must not contain Unicode noncharacters such as U+FFFF"),
+        ));
+    }
+    if text.chars().count() > max_chars {
+        return Err(ValidationErrors::single(
+            field,
+            "too_long",
+            format!("{field} has at most {max_chars} characters"),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_text_refuses_control_characters_noncharacters_and_excess_length() {
+        let cases = [
+            ("", "required", "blank"),
+            ("   ", "required", "only spaces"),
+            ("Ada\nLovelace", "control_character", "a line feed"),
+            ("Ada\rLovelace", "control_character", "a carriage return"),
+            ("A\u{0}da", "control_character", "NUL"),
+            ("A\u{85}da", "control_character", "C1 next line"),
+            ("Ada\u{FFFF}", "noncharacter", "U+FFFF, which SQS refuses"),
+            ("Ada\u{FFFE}", "noncharacter", "U+FFFE"),
+            ("Ada\u{FDD0}", "noncharacter", "U+FDD0"),
+            ("Ada\u{10FFFF}", "noncharacter", "the last code point"),
+            ("abcdefghijk", "too_long", "eleven characters"),
+        ];
+        for (raw, code, reason) in cases {
+            let errors = free_text("name", raw, 10).expect_err(reason);
+            assert_eq!(errors.errors()[0].code, code, "{reason}");
+        }
+        assert_eq!(free_text("name", "  Zoë Ødegård 李 ", 20).unwrap(), "Zoë Ødegård 李");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn accepted_free_text_is_text_sqs_accepts(raw in "\\PC*|.*") {
+            if let Ok(text) = free_text("name", &raw, 1000) {
+                proptest::prop_assert!(text.chars().all(|c| matches!(u32::from(c),
+                    0x9 | 0xA | 0xD | 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)));
+                proptest::prop_assert!(!text.chars().any(|c| c == '\n' || c == '\r'));
+            }
+        }
+    }
 
     #[test]
     fn a_collector_reports_every_error_not_just_the_first() {

@@ -1,51 +1,66 @@
 use crate::validation::ValidationErrors;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use unicode_normalization::UnicodeNormalization;
 
-/// An e-mail address, normalised (trimmed, lower-cased) so that uniqueness (T10) is
-/// case-insensitive. The only way to get one is [`Email::parse`].
+/// An e-mail address, normalised so that uniqueness (T10) holds for every way of writing it:
+/// trimmed; the local part in Unicode NFC and lower case; the domain through IDNA (UTS #46),
+/// so `jane@Bücher.example` and `jane@xn--bcher-kva.example` are one address, stored in its
+/// ASCII form. The only way to get one is [`Email::parse`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 
+/// RFC 5321's limits: 64 octets of local part, 254 of address.
+const MAX_LOCAL_BYTES: usize = 64;
+const MAX_ADDRESS_BYTES: usize = 254;
+
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, ValidationErrors> {
         let invalid = |message: &str| ValidationErrors::single("email", "invalid_email", message);
-        let normalised = raw.trim().to_lowercase();
-        if normalised.is_empty() {
+        let shape = "an e-mail address looks like name@example.com";
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
             return Err(ValidationErrors::single(
                 "email",
                 "required",
                 "an e-mail address is required",
             ));
         }
-        if normalised.len() > 254 {
+        if trimmed.len() > 4 * MAX_ADDRESS_BYTES {
             return Err(invalid("an e-mail address has at most 254 characters"));
         }
-        let Some((local, domain)) = normalised.rsplit_once('@') else {
-            return Err(invalid("an e-mail address looks like name@example.com"));
+        let Some((local, domain)) = trimmed.rsplit_once('@') else {
+            return Err(invalid(shape));
         };
+        let local: String = local.nfc().collect::<String>().to_lowercase().nfc().collect();
         let local_ok = !local.is_empty()
-            && local.len() <= 64
+            && local.len() <= MAX_LOCAL_BYTES
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..")
             && local
                 .chars()
                 .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+        // UTS #46 maps the domain (lower case, width and compatibility forms) and encodes
+        // each non-ASCII label as punycode; what it yields is then held to hostname rules.
+        let domain = idna::domain_to_ascii(domain).map_err(|_| invalid(shape))?;
         let domain_ok = domain.contains('.')
             && domain.split('.').all(|label| {
                 !label.is_empty()
                     && label.len() <= 63
                     && !label.starts_with('-')
                     && !label.ends_with('-')
-                    && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             });
-        if local_ok && domain_ok {
-            Ok(Self(normalised))
-        } else {
-            Err(invalid("an e-mail address looks like name@example.com"))
+        if !(local_ok && domain_ok) {
+            return Err(invalid(shape));
         }
+        let normalised = format!("{local}@{domain}");
+        if normalised.len() > MAX_ADDRESS_BYTES {
+            return Err(invalid("an e-mail address has at most 254 characters"));
+        }
+        Ok(Self(normalised))
     }
 
     pub fn as_str(&self) -> &str {
@@ -105,6 +120,46 @@ mod tests {
         ];
         for (raw, reason) in cases {
             assert!(Email::parse(raw).is_err(), "{reason}: {raw:?}");
+        }
+    }
+
+    #[test]
+    fn an_internationalised_domain_is_one_address_however_it_is_written() {
+        let unicode = Email::parse("jane@bücher.example").unwrap();
+        let punycode = Email::parse("jane@xn--bcher-kva.example").unwrap();
+        let upper = Email::parse("Jane@BÜCHER.example").unwrap();
+        assert_eq!(unicode, punycode);
+        assert_eq!(upper, punycode);
+        assert_eq!(punycode.as_str(), "jane@xn--bcher-kva.example");
+    }
+
+    #[test]
+    fn a_local_part_is_compared_in_nfc() {
+        let composed = Email::parse("zo\u{e9}@example.com").unwrap();
+        let decomposed = Email::parse("zoe\u{301}@example.com").unwrap();
+        assert_eq!(composed, decomposed);
+        assert_eq!(Email::parse("ZOÉ@example.com").unwrap(), composed);
+    }
+
+    #[test]
+    fn control_characters_and_noncharacters_are_no_address() {
+        for raw in ["ja\nne@example.com", "jane@exa\u{0}mple.com", "ja\u{FFFF}ne@example.com"] {
+            assert!(Email::parse(raw).is_err(), "{raw:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_a_parsed_address_changes_nothing(raw in "[a-zA-Z0-9._%+ÄäÖöé-]{1,20}@[a-zA-Z0-9äöüß.-]{1,30}") {
+            if let Ok(email) = Email::parse(&raw) {
+                proptest::prop_assert_eq!(Email::parse(email.as_str()), Ok(email.clone()));
+                proptest::prop_assert!(email.as_str().split_once('@').unwrap().1.is_ascii());
+            }
+        }
+
+        #[test]
+        fn no_input_makes_the_parser_panic(raw in "\\PC{0,80}|.{0,80}") {
+            let _ = Email::parse(&raw);
         }
     }
 

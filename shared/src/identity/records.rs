@@ -119,7 +119,7 @@ pub struct Organisation {
     pub name: String,
     pub kind: OrganisationKind,
     pub parent_organisation_id: Option<OrganisationId>,
-    /// For a company, its root's subscriber: billing happens at the root.
+    /// Roots only; read it through [`Organisation::billing_subscriber`].
     pub billing_subscriber_id: Option<UserId>,
     #[serde(default)]
     pub status: OrganisationStatus,
@@ -138,6 +138,16 @@ pub struct Organisation {
 }
 
 impl Organisation {
+    /// The billing subscriber (T3, T7), who exists at the root only: a company is billed
+    /// through its root and has none of its own (a copy an earlier version stored on a
+    /// company is ignored, so it can never go stale).
+    pub fn billing_subscriber(&self) -> Option<UserId> {
+        match self.parent_organisation_id {
+            None => self.billing_subscriber_id,
+            Some(_) => None,
+        }
+    }
+
     /// A personal organisation (T2): its only member is its user, who is its subscriber if
     /// they are a person (machines hold neither owner nor billing admin, T4).
     pub fn personal(id: OrganisationId, name: &str, subscriber: Option<UserId>, now: Timestamp) -> Self {

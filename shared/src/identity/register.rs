@@ -13,7 +13,7 @@ use crate::mail::EmailMessage;
 use crate::outbox::OutboxMessage;
 use crate::store::{Condition, Item, StoreError, Update, Write};
 use crate::time::Timestamp;
-use crate::validation::{Collector, ValidationErrors};
+use crate::validation::{Collector, ValidationErrors, free_text};
 use serde_json::json;
 
 /// Longest display name accepted.
@@ -49,18 +49,7 @@ impl Registration {
 }
 
 pub(crate) fn parse_name(name: &str) -> Result<String, ValidationErrors> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(ValidationErrors::single("name", "required", "a name must not be blank"));
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(ValidationErrors::single(
-            "name",
-            "too_long",
-            "a name has at most 200 characters",
-        ));
-    }
-    Ok(name.to_owned())
+    free_text("name", name, MAX_NAME_CHARS)
 }
 
 /// A new person with their personal organisation (T2), and the writes that create them

@@ -331,7 +331,8 @@ impl Invitations {
             OutboxMessage::email(mail, now).write(),
             audit.write(),
         ];
-        if renewed.expires_at != old.expires_at {
+        // The expiry entry is keyed by the second: two resends within one second keep it.
+        if renewed.expires_at.unix_seconds() != old.expires_at.unix_seconds() {
             writes.push(Write::Delete {
                 key: keys::invitation_expiry(old.expires_at.unix_seconds(), id),
                 condition: None,

@@ -72,11 +72,6 @@ impl Authorized {
     pub fn attribute(&self, name: &str) -> Option<&serde_json::Value> {
         self.item.attribute(name)
     }
-
-    /// Whether the caller's roles apply through the root rather than the organisation itself.
-    pub fn is_owner(&self) -> bool {
-        self.platform_admin || self.roles.contains(&Role::Owner)
-    }
 }
 
 /// The roles `principal` holds on `organisation`: their active membership's, plus, for a

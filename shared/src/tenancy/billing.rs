@@ -10,7 +10,7 @@ use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Condition, Item, Update, Write};
 use crate::time::Timestamp;
-use crate::validation::{Collector, ValidationErrors};
+use crate::validation::{Collector, ValidationErrors, free_text};
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -131,16 +131,8 @@ fn parse_payment_method(
 ) -> Result<PaymentMethod, ValidationErrors> {
     let mut errors = Collector::new();
     let provider = errors.check(PaymentProvider::parse(&payload.provider, "provider"));
-    if payload.reference.trim().is_empty() || payload.reference.len() > 255 {
-        errors.push(
-            "reference",
-            "invalid_reference",
-            "the provider's token for the method, 1 to 255 characters",
-        );
-    }
-    if payload.brand.trim().is_empty() || payload.brand.len() > 50 {
-        errors.push("brand", "invalid_brand", "a brand such as visa, 1 to 50 characters");
-    }
+    let reference = errors.check(free_text("reference", &payload.reference, 255));
+    let brand = errors.check(free_text("brand", &payload.brand, 50));
     if payload.last4.len() != 4 || !payload.last4.chars().all(|c| c.is_ascii_digit()) {
         errors.push("last4", "invalid_last4", "the last four digits");
     }
@@ -153,8 +145,8 @@ fn parse_payment_method(
     }
     errors.finish(|| PaymentMethod {
         provider: provider.expect("checked"),
-        reference: payload.reference.trim().to_owned(),
-        brand: payload.brand.trim().to_owned(),
+        reference: reference.expect("checked"),
+        brand: brand.expect("checked"),
         last4: payload.last4,
         exp_month: payload.exp_month,
         exp_year: payload.exp_year,
@@ -180,7 +172,7 @@ impl Tenancy {
         }
         Ok(BillingView {
             organisation_id,
-            billing_subscriber_id: access.organisation.billing_subscriber_id,
+            billing_subscriber_id: access.organisation.billing_subscriber(),
             payment_method: method.map(|m| PaymentMethodView {
                 provider: m.provider,
                 brand: m.brand,
@@ -248,9 +240,7 @@ impl Tenancy {
             ));
         }
         let mut errors = Collector::new();
-        if payload.public_id.trim().is_empty() {
-            errors.push("public_id", "required", "the publishable key or client id");
-        }
+        let public_id = errors.check(free_text("public_id", &payload.public_id, 255));
         if payload.secret.trim().is_empty() {
             errors.push("secret", "required", "the secret key or client secret");
         }
@@ -266,7 +256,7 @@ impl Tenancy {
         let now = self.now();
         let account = ProviderAccount {
             provider,
-            public_id: payload.public_id.trim().to_owned(),
+            public_id: public_id.expect("checked"),
             mode: payload.mode,
             sealed_secrets: self.secret_box.seal(&secrets),
             updated_at: now,

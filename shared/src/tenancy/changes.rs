@@ -7,7 +7,7 @@ use super::organisations::{OrganisationView, counts_update, personal_refused};
 use super::{Tenancy, with_retries};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{Organisation, OrganisationKind, Principal};
+use crate::identity::{Organisation, OrganisationKind, Principal, Role};
 use crate::ids::OrganisationId;
 use crate::keys;
 use crate::store::{Condition, Index, Query, SortCondition, Update, Write};
@@ -120,8 +120,14 @@ impl Tenancy {
             }
             let caller = principal.user.id;
             let permitted = match organisation.parent_organisation_id {
-                None => access.platform_admin || organisation.billing_subscriber_id == Some(caller),
-                Some(_) => access.is_owner(),
+                None => access.platform_admin || organisation.billing_subscriber() == Some(caller),
+                // T8: an owner of the root, not of the company alone.
+                Some(root) => {
+                    access.platform_admin
+                        || principal
+                            .active_membership(root)
+                            .is_some_and(|membership| membership.roles.contains(&Role::Owner))
+                }
             };
             if !permitted {
                 return Err(DomainError::Forbidden);

@@ -4,7 +4,7 @@ use super::countries::is_country_code;
 use crate::identity::{Email, OrganisationDetails};
 use crate::ids::OrganisationId;
 use crate::time::Timestamp;
-use crate::validation::{Collector, ValidationErrors};
+use crate::validation::{Collector, ValidationErrors, free_text};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 
@@ -43,29 +43,18 @@ impl OrganisationInput {
     /// Parses a payload; `name` is required when `creating`.
     pub fn parse(payload: OrganisationPayload, creating: bool) -> Result<Self, ValidationErrors> {
         let mut errors = Collector::new();
-        let name = match payload.name.as_deref().map(str::trim) {
+        let name = match payload.name.as_deref() {
             None if creating => {
                 errors.push("name", "required", "a name is required");
                 None
             }
             None => None,
-            Some("") => {
-                errors.push("name", "required", "a name must not be blank");
-                None
-            }
-            Some(name) if name.chars().count() > MAX_NAME_CHARS => {
-                errors.push("name", "too_long", "a name has at most 200 characters");
-                None
-            }
-            Some(name) => Some(name.to_owned()),
+            Some(name) => errors.check(free_text("name", name, MAX_NAME_CHARS)),
         };
-        let organisation_type = payload.organisation_type.map(|t| t.trim().to_owned());
-        if organisation_type
-            .as_ref()
-            .is_some_and(|t| t.is_empty() || t.chars().count() > MAX_TYPE_CHARS)
-        {
-            errors.push("type", "invalid_type", "a type has 1 to 100 characters");
-        }
+        let organisation_type = payload
+            .organisation_type
+            .as_deref()
+            .and_then(|t| errors.check(free_text("type", t, MAX_TYPE_CHARS)));
         let company_registered_date = payload.company_registered_date.as_deref().and_then(|date| {
             let parsed = parse_date(date);
             if parsed.is_none() {
@@ -77,10 +66,10 @@ impl OrganisationInput {
             }
             parsed
         });
-        let address = payload.address.map(|a| a.trim().to_owned());
-        if address.as_ref().is_some_and(|a| a.chars().count() > MAX_ADDRESS_CHARS) {
-            errors.push("address", "too_long", "an address has at most 500 characters");
-        }
+        let address = payload
+            .address
+            .as_deref()
+            .and_then(|a| errors.check(free_text("address", a, MAX_ADDRESS_CHARS)));
         let email = payload
             .email
             .as_deref()

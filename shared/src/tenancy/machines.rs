@@ -58,15 +58,7 @@ impl From<ApiKey> for ApiKeyView {
 }
 
 pub fn parse_machine_name(name: &str) -> Result<String, ValidationErrors> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(ValidationErrors::single(
-            "name",
-            "invalid_name",
-            "a name has 1 to 200 characters",
-        ));
-    }
-    Ok(name.to_owned())
+    crate::validation::free_text("name", name, MAX_NAME_CHARS)
 }
 
 impl Tenancy {

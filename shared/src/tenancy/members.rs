@@ -33,7 +33,7 @@ pub struct MemberView {
 impl MemberView {
     pub fn of(membership: Membership, organisation: &Organisation) -> Self {
         Self {
-            billing_subscriber: organisation.billing_subscriber_id == Some(membership.user_id),
+            billing_subscriber: organisation.billing_subscriber() == Some(membership.user_id),
             user_id: membership.user_id,
             email: membership.member_email,
             name: membership.member_name,
@@ -262,7 +262,7 @@ impl Tenancy {
                 access.organisation.parent_organisation_id.is_none(),
             )?;
             let roles: Vec<Role> = roles.iter().copied().collect();
-            if access.organisation.billing_subscriber_id == Some(user_id)
+            if access.organisation.billing_subscriber() == Some(user_id)
                 && !(roles.contains(&Role::Owner) && roles.contains(&Role::BillingAdmin))
             {
                 return Err(DomainError::conflict(
@@ -356,7 +356,7 @@ impl Tenancy {
                 "nobody leaves or is removed from a personal organisation (T2)",
             ));
         }
-        if access.organisation.billing_subscriber_id == Some(user_id) {
+        if access.organisation.billing_subscriber() == Some(user_id) {
             return Err(DomainError::conflict(
                 "billing_subscriber",
                 "the billing subscriber cannot leave or be removed (T7)",

@@ -39,13 +39,13 @@ pub struct OrganisationView {
 impl OrganisationView {
     pub(super) fn of(organisation: Organisation, version: u64) -> Self {
         Self {
+            billing_subscriber_id: organisation.billing_subscriber(),
             id: organisation.id,
             name: organisation.name,
             details: organisation.details,
             parent_organisation_id: organisation.parent_organisation_id,
             kind: organisation.kind,
             status: organisation.status,
-            billing_subscriber_id: organisation.billing_subscriber_id,
             created_at: organisation.created_at,
             updated_at: organisation.updated_at,
             deleted_at: organisation.deleted_at,
@@ -222,7 +222,7 @@ impl Tenancy {
                 name: input.name.clone().expect("a created organisation has a name"),
                 kind: OrganisationKind::Shared,
                 parent_organisation_id: Some(root_id),
-                billing_subscriber_id: root.organisation.billing_subscriber_id,
+                billing_subscriber_id: None,
                 status: OrganisationStatus::Active,
                 details: input.details.clone(),
                 pending_owner_email: None,
