@@ -202,7 +202,8 @@ fn recorded(name: &str) -> Value {
 /// An SQS event carrying a fresh outbox message, so the notifier really sends an e-mail.
 fn outbox_sqs_event() -> Value {
     let message = OutboxMessage::email(
-        EmailMessage::ConfirmEmail {
+        &stratum_infra::crypto::AesGcmSecretBox::new(DATA_KEY).expect("a long enough key"),
+        &EmailMessage::ConfirmEmail {
             to: Email::parse("bench.reader@example.com").expect("an address"),
             name: "Bench Reader".into(),
             link: "https://app.stratum.test/confirm-email?token=bench".into(),

@@ -37,6 +37,13 @@ pub fn jwt_keys(signing_key: &str) -> Result<crate::crypto::JwtKeys, ConfigError
         .map_err(|e| ConfigError(e.to_string()))
 }
 
+/// The box that seals secrets at rest and in queues, from `STRATUM_DATA_KEY`.
+#[cfg(feature = "crypto")]
+pub fn data_key() -> Result<crate::crypto::AesGcmSecretBox, ConfigError> {
+    crate::crypto::AesGcmSecretBox::new(&required("STRATUM_DATA_KEY")?)
+        .map_err(|e| ConfigError(format!("STRATUM_DATA_KEY: {e}")))
+}
+
 /// Creates the first platform admin from `STRATUM_BOOTSTRAP_ADMIN_EMAIL` and
 /// `STRATUM_BOOTSTRAP_ADMIN_PASSWORD` when both are set and the address is unused.
 pub async fn bootstrap_admin(identity: &stratum_shared::identity::Identity) -> Result<(), ConfigError> {
@@ -61,7 +68,7 @@ pub async fn bootstrap_admin(identity: &stratum_shared::identity::Identity) -> R
 /// secret (`STRATUM_DATA_KEY`) and the web app's URL. Built once, at init.
 #[cfg(all(feature = "dynamodb", feature = "crypto"))]
 pub async fn aws_services() -> Result<stratum_shared::invitations::Invitations, ConfigError> {
-    use crate::crypto::{AesGcmSecretBox, Argon2Hasher, RandomSecrets};
+    use crate::crypto::{Argon2Hasher, RandomSecrets};
     use std::sync::Arc;
     use stratum_shared::clock::{Clock, SystemClock};
     use stratum_shared::identity::Identity;
@@ -76,10 +83,9 @@ pub async fn aws_services() -> Result<stratum_shared::invitations::Invitations, 
         hasher: Arc::new(Argon2Hasher::default()),
         secrets: Arc::new(RandomSecrets),
         tokens: Arc::new(jwt_keys(&required("STRATUM_JWT_SIGNING_KEY")?)?),
+        secret_box: Arc::new(data_key()?),
         settings: identity_settings("http://localhost:3000"),
     };
-    let secret_box = AesGcmSecretBox::new(&required("STRATUM_DATA_KEY")?)
-        .map_err(|e| ConfigError(format!("STRATUM_DATA_KEY: {e}")))?;
-    let tenancy = Tenancy::new(&identity, Arc::new(secret_box));
+    let tenancy = Tenancy::new(&identity);
     Ok(stratum_shared::invitations::Invitations { identity, tenancy })
 }

@@ -1,11 +1,13 @@
-//! The outbox's queue on AWS: SQS. Messages carry the outbox message as JSON; the notifier
-//! drops duplicates by message id, so SQS's at-least-once delivery is fine.
+//! The outbox's queue on AWS: SQS. Messages carry the outbox message as ASCII JSON (see
+//! [`sqs_body`]); the notifier drops duplicates by message id, so SQS's at-least-once
+//! delivery is fine. Entries SQS refuses are reported one by one, so the relay can set a
+//! message aside without holding up the rest of its batch.
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use stratum_shared::outbox::{OutboxMessage, Queue};
+use stratum_shared::outbox::{OutboxMessage, Queue, Refusal};
 
 /// SQS accepts at most this many messages per batch.
 const SQS_BATCH: usize = 10;
@@ -30,15 +32,15 @@ impl SqsQueue {
 
 #[async_trait]
 impl Queue for SqsQueue {
-    async fn send(&self, messages: &[OutboxMessage]) -> Result<(), String> {
+    async fn send(&self, messages: &[OutboxMessage]) -> Result<Vec<Refusal>, String> {
+        let mut refusals = Vec::new();
         for chunk in messages.chunks(SQS_BATCH) {
             let entries = chunk
                 .iter()
                 .map(|message| {
-                    let body = serde_json::to_string(message).map_err(|e| e.to_string())?;
                     SendMessageBatchRequestEntry::builder()
                         .id(message.id.to_string())
-                        .message_body(body)
+                        .message_body(sqs_body(message))
                         .build()
                         .map_err(|e| e.to_string())
                 })
@@ -51,14 +53,63 @@ impl Queue for SqsQueue {
                 .send()
                 .await
                 .map_err(|e| DisplayErrorContext(e).to_string())?;
-            if let Some(failed) = output.failed().first() {
-                return Err(format!(
-                    "SQS refused message {}: {}",
-                    failed.id(),
-                    failed.message().unwrap_or("no reason given")
-                ));
+            for failed in output.failed() {
+                let Some(message) = chunk.iter().find(|m| m.id.to_string() == failed.id()) else {
+                    return Err(format!("SQS reported an entry it was not sent: {}", failed.id()));
+                };
+                refusals.push(Refusal {
+                    id: message.id,
+                    reason: format!(
+                        "SQS refused it ({}, {} fault): {}",
+                        failed.code(),
+                        if failed.sender_fault() { "sender" } else { "service" },
+                        failed.message().unwrap_or("no reason given")
+                    ),
+                });
             }
         }
-        Ok(())
+        Ok(refusals)
+    }
+}
+
+/// The SQS body of a message: its JSON with every character outside ASCII escaped
+/// (`\uXXXX`), so the body holds only characters SQS accepts whatever the message carries
+/// (SQS refuses bodies with characters outside #x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD |
+/// #x10000–#x10FFFF, and serde_json already escapes control characters).
+pub fn sqs_body(message: &OutboxMessage) -> String {
+    let json = serde_json::to_string(message).expect("an outbox message serialises");
+    let mut body = String::with_capacity(json.len());
+    for ch in json.chars() {
+        if ch.is_ascii() {
+            body.push(ch);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in ch.encode_utf16(&mut units) {
+                body.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stratum_shared::ids::MessageId;
+    use stratum_shared::time::Timestamp;
+
+    #[test]
+    fn a_body_is_ascii_and_reads_back_as_the_same_message() {
+        let message = OutboxMessage {
+            id: MessageId::generate(),
+            created_at: Timestamp::new(chrono::Utc::now()),
+            kind: "email.invitation \u{FFFF} Zoë 😀 \u{1}".into(),
+            sealed: "c2VhbGVk".into(),
+            refusals: 0,
+        };
+        let body = sqs_body(&message);
+        assert!(body.is_ascii(), "{body}");
+        assert!(!body.chars().any(|c| c.is_ascii_control()), "{body}");
+        assert_eq!(serde_json::from_str::<OutboxMessage>(&body).unwrap(), message);
     }
 }

@@ -107,6 +107,14 @@ pub fn outbox_message(message: MessageId) -> Key {
     Key::new(OUTBOX_PARTITION, compose(&["MESSAGE", &message.to_string()]))
 }
 
+/// Messages the relay set aside because the queue kept refusing them (or they could not be
+/// read), kept for operators under the outbox item's own sort key.
+pub const PARKED_MESSAGES: &str = "OUTBOX_PARKED";
+
+pub fn parked_message(outbox_sort_key: &str) -> Key {
+    Key::new(PARKED_MESSAGES, outbox_sort_key)
+}
+
 /// Marks a message as delivered, so a redelivered copy is not sent twice.
 pub fn delivery(message: MessageId) -> Key {
     Key::new(compose(&["DELIVERY", &message.to_string()]), "DELIVERY")

@@ -51,6 +51,16 @@ impl EmailMessage {
         }
     }
 
+    /// The template's name, as the message's kind in logs.
+    pub fn template(&self) -> &'static str {
+        match self {
+            EmailMessage::ConfirmEmail { .. } => "confirm_email",
+            EmailMessage::ResetPassword { .. } => "reset_password",
+            EmailMessage::Invitation { .. } => "invitation",
+            EmailMessage::AddedToOrganisation { .. } => "added_to_organisation",
+        }
+    }
+
     pub fn render(&self) -> RenderedEmail {
         let (subject, greeting, body, action, link, footer): (String, &str, String, &str, &str, &str) = match self {
             EmailMessage::ConfirmEmail { name, link, .. } => (

@@ -4,10 +4,13 @@
 
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
+use crate::identity::SecretBox;
 use crate::ids::MessageId;
 use crate::keys;
 use crate::mail::{EmailMessage, RenderedEmail};
-use crate::store::{Condition, Index, Item, MAX_TRANSACTION_WRITES, Query, SortCondition, Store, StoreError, Write};
+use crate::store::{
+    Condition, Index, Item, MAX_TRANSACTION_WRITES, Query, SortCondition, Store, StoreError, Update, Write,
+};
 use crate::time::Timestamp;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -16,21 +19,49 @@ use serde::{Deserialize, Serialize};
 const DELIVERY_LEASE_SECONDS: i64 = 120;
 /// How long a delivered message is remembered, to drop redeliveries.
 const DELIVERY_MEMORY_SECONDS: i64 = 14 * 24 * 3600;
+/// Refusals by the queue after which a message is set aside instead of tried again, so one
+/// message the queue will never take cannot hold up the ones behind it.
+pub const MAX_REFUSALS: u32 = 5;
 
+/// A message in the outbox and on the queue. Its content is sealed (AES-256-GCM under the
+/// data key) until the notifier renders it: the links it carries hold confirmation, reset and
+/// invitation tokens, which are stored nowhere else in clear (SPEC §10) — not in the outbox,
+/// not in the queue, not in its dead-letter queue. Sealed text is base64, so whatever a
+/// person typed, the body is ASCII and every queue accepts it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboxMessage {
     pub id: MessageId,
     pub created_at: Timestamp,
-    pub email: EmailMessage,
+    /// What the message is (`email.confirm_email`…), for logs and operators; never secret.
+    pub kind: String,
+    pub sealed: String,
+    /// How often the queue refused it so far.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refusals: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl OutboxMessage {
-    pub fn email(email: EmailMessage, now: Timestamp) -> Self {
+    pub fn email(secret_box: &dyn SecretBox, email: &EmailMessage, now: Timestamp) -> Self {
+        let content = serde_json::to_string(email).expect("an e-mail message serialises");
         Self {
             id: MessageId::generate(),
             created_at: now,
-            email,
+            kind: format!("email.{}", email.template()),
+            sealed: secret_box.seal(&content),
+            refusals: 0,
         }
+    }
+
+    /// The e-mail this message carries, unsealed.
+    pub fn open(&self, secret_box: &dyn SecretBox) -> Result<EmailMessage, String> {
+        let content = secret_box
+            .open(&self.sealed)
+            .ok_or_else(|| format!("message {} cannot be unsealed with this data key", self.id))?;
+        serde_json::from_str(&content).map_err(|e| format!("message {} is not an e-mail: {e}", self.id))
     }
 
     /// The write that puts this message in the outbox, for the transaction of its cause.
@@ -42,11 +73,20 @@ impl OutboxMessage {
     }
 }
 
+/// A message the queue did not take, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub id: MessageId,
+    pub reason: String,
+}
+
 /// Where relayed messages go: SQS on AWS, the in-process notifier locally.
 #[async_trait]
 pub trait Queue: Send + Sync {
-    /// Sends every message or fails; a message may be sent more than once.
-    async fn send(&self, messages: &[OutboxMessage]) -> Result<(), String>;
+    /// Sends the messages and answers those the queue refused; every other one was taken (a
+    /// message may be sent more than once). An error means the queue could not be reached:
+    /// nothing is known of any message.
+    async fn send(&self, messages: &[OutboxMessage]) -> Result<Vec<Refusal>, String>;
 }
 
 /// Sends rendered e-mail: SES on AWS, `.eml` files locally.
@@ -55,9 +95,36 @@ pub trait Mailer: Send + Sync {
     async fn send(&self, email: &RenderedEmail) -> Result<(), String>;
 }
 
+/// A message the relay set aside: kept under [`keys::PARKED_MESSAGES`] for operators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parked {
+    /// The outbox item's sort key (the message id, when the item could be read at all).
+    pub message: String,
+    pub kind: String,
+    pub reason: String,
+}
+
+/// What one round of the relay did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RelayRound {
+    pub sent: usize,
+    /// Refused this round and left in the outbox for another try.
+    pub refused: usize,
+    pub parked: Vec<Parked>,
+}
+
+impl RelayRound {
+    /// Whether the round changed the outbox (so another round may find more to do).
+    pub fn made_progress(&self) -> bool {
+        self.sent + self.refused + self.parked.len() > 0
+    }
+}
+
 /// Moves up to `batch` outbox messages to the queue, oldest first, deleting each only after
-/// the queue accepted it. Returns how many were relayed.
-pub async fn relay(store: &dyn Store, queue: &dyn Queue, batch: u32) -> DomainResult<usize> {
+/// the queue took it. A refused message stays for another round until it has been refused
+/// [`MAX_REFUSALS`] times, then it is parked; an item that is not a message at all is parked
+/// at once. Either way the messages behind it go out.
+pub async fn relay(store: &dyn Store, queue: &dyn Queue, batch: u32) -> DomainResult<RelayRound> {
     let batch = batch.min(MAX_TRANSACTION_WRITES as u32);
     let page = store
         .query(
@@ -66,25 +133,82 @@ pub async fn relay(store: &dyn Store, queue: &dyn Queue, batch: u32) -> DomainRe
                 .limit(batch),
         )
         .await?;
-    if page.items.is_empty() {
-        return Ok(0);
+    let mut round = RelayRound::default();
+    let mut messages = Vec::new();
+    for item in page.items {
+        match item.record::<OutboxMessage>() {
+            Ok(message) => messages.push((item, message)),
+            Err(unreadable) => {
+                let kind = "unreadable".to_owned();
+                round
+                    .parked
+                    .push(park(store, item, kind, unreadable.to_string()).await?);
+            }
+        }
     }
-    let messages = page
-        .items
-        .iter()
-        .map(Item::record::<OutboxMessage>)
-        .collect::<Result<Vec<_>, _>>()?;
-    queue.send(&messages).await.map_err(DomainError::Internal)?;
-    let sent = page
-        .items
-        .into_iter()
-        .map(|item| Write::Delete {
-            key: item.key,
-            condition: None,
-        })
-        .collect();
-    store.transact(sent).await?;
-    Ok(messages.len())
+    if messages.is_empty() {
+        return Ok(round);
+    }
+    let batch: Vec<OutboxMessage> = messages.iter().map(|(_, message)| message.clone()).collect();
+    let refusals = queue.send(&batch).await.map_err(DomainError::Internal)?;
+    let mut sent = Vec::new();
+    for (item, message) in messages {
+        match refusals.iter().find(|refusal| refusal.id == message.id) {
+            None => sent.push(Write::Delete {
+                key: item.key,
+                condition: None,
+            }),
+            Some(refusal) if message.refusals + 1 >= MAX_REFUSALS => {
+                round
+                    .parked
+                    .push(park(store, item, message.kind, refusal.reason.clone()).await?);
+            }
+            Some(_) => {
+                round.refused += 1;
+                let counted = Update::new(item.key).add("refusals", 1);
+                match store.update(counted).await {
+                    // Relayed and deleted by a concurrent relay meanwhile.
+                    Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
+                    Err(other) => return Err(other.into()),
+                }
+            }
+        }
+    }
+    round.sent = sent.len();
+    if !sent.is_empty() {
+        store.transact(sent).await?;
+    }
+    Ok(round)
+}
+
+/// Moves an outbox item to the parked messages, with the reason, in one transaction.
+async fn park(store: &dyn Store, item: Item, kind: String, reason: String) -> DomainResult<Parked> {
+    let parked = Item {
+        key: keys::parked_message(&item.key.sk),
+        ..item.clone()
+    }
+    .with("parked_reason", reason.as_str());
+    let moved = store
+        .transact(vec![
+            Write::Put {
+                item: parked,
+                condition: None,
+            },
+            Write::Delete {
+                key: item.key.clone(),
+                condition: Some(Condition::Exists),
+            },
+        ])
+        .await;
+    match moved {
+        // Another relay moved or sent it meanwhile.
+        Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(Parked {
+            message: item.key.sk,
+            kind,
+            reason,
+        }),
+        Err(other) => Err(other.into()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,8 +225,10 @@ pub async fn deliver(
     store: &dyn Store,
     mailer: &dyn Mailer,
     clock: &dyn Clock,
+    secret_box: &dyn SecretBox,
     message: &OutboxMessage,
 ) -> DomainResult<Delivery> {
+    let email = message.open(secret_box).map_err(DomainError::Internal)?;
     let key = keys::delivery(message.id);
     let now = clock.now().timestamp();
     let lease = Item::new(key.clone())
@@ -112,7 +238,7 @@ pub async fn deliver(
         Err(StoreError::ConditionFailed { .. }) => return Ok(Delivery::Duplicate),
         other => other?,
     }
-    if let Err(cause) = mailer.send(&message.email.render()).await {
+    if let Err(cause) = mailer.send(&email.render()).await {
         store.delete(&key, None).await?;
         return Err(DomainError::Internal(format!(
             "sending message {}: {cause}",

@@ -85,7 +85,11 @@ pub fn is_noncharacter(ch: char) -> bool {
 pub fn free_text(field: &str, raw: &str, max_chars: usize) -> Result<String, ValidationErrors> {
     let text = raw.trim();
     if text.is_empty() {
-        return Err(ValidationErrors::single(field, "required", format!("{field} must not be blank")));
+        return Err(ValidationErrors::single(
+            field,
+            "required",
+            format!("{field} must not be blank"),
+        ));
     }
     if text.chars().any(char::is_control) {
         return Err(ValidationErrors::single(

@@ -201,6 +201,7 @@ pub fn identity_with_key(store: Arc<dyn Store>, clock: Arc<dyn Clock>, signing_k
         hasher: Arc::new(Argon2Hasher::default()),
         secrets: Arc::new(RandomSecrets),
         tokens: Arc::new(keys),
+        secret_box: Arc::new(data_key()),
         settings: IdentitySettings::new(WEB_URL),
     }
 }
@@ -226,10 +227,14 @@ pub fn sqs_event(messages: &[(String, String, String)]) -> aws_lambda_events::sq
 /// The data encryption secret of test worlds.
 pub const DATA_KEY: &str = "test-data-encryption-secret-0123456789abcdef";
 
-/// Tenancy on `identity`'s ports, sealing secrets with [`DATA_KEY`].
+/// The box that seals secrets and outbox messages in test worlds, with [`DATA_KEY`].
+pub fn data_key() -> stratum_infra::crypto::AesGcmSecretBox {
+    stratum_infra::crypto::AesGcmSecretBox::new(DATA_KEY).expect("a long enough key")
+}
+
+/// Tenancy on `identity`'s ports.
 pub fn tenancy_of(identity: &Identity) -> stratum_shared::tenancy::Tenancy {
-    let secret_box = stratum_infra::crypto::AesGcmSecretBox::new(DATA_KEY).expect("a long enough key");
-    stratum_shared::tenancy::Tenancy::new(identity, Arc::new(secret_box))
+    stratum_shared::tenancy::Tenancy::new(identity)
 }
 
 /// Every domain service on `identity`'s ports, as a function's state.

@@ -85,6 +85,7 @@ pub async fn start(options: Options) -> Result<Server, String> {
         hasher: Arc::new(Argon2Hasher::default()),
         secrets: Arc::new(RandomSecrets),
         tokens: Arc::new(config::jwt_keys(&signing_key).map_err(|e| e.to_string())?),
+        secret_box: Arc::new(AesGcmSecretBox::new(&data_key).map_err(|e| format!("STRATUM_DATA_KEY: {e}"))?),
         settings: config::identity_settings("http://127.0.0.1:3000"),
     };
     config::bootstrap_admin(&identity).await.map_err(|e| e.to_string())?;
@@ -92,7 +93,12 @@ pub async fn start(options: Options) -> Result<Server, String> {
     let mail_dir = data_dir.join("mail");
     let mailer = FileMailer::new(&mail_dir, LOCAL_MAIL_FROM)
         .map_err(|e| format!("cannot create {}: {e}", mail_dir.display()))?;
-    let queue = InProcessQueue::new(Arc::new(store.clone()), Arc::new(mailer), options.clock.clone());
+    let queue = InProcessQueue {
+        store: Arc::new(store.clone()),
+        mailer: Arc::new(mailer),
+        clock: options.clock.clone(),
+        secret_box: identity.secret_box.clone(),
+    };
     let mut background = vec![
         tokio::spawn(relay_outbox(store.clone(), queue)),
         tokio::spawn(sweep_expired_items(store)),
@@ -102,8 +108,7 @@ pub async fn start(options: Options) -> Result<Server, String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
     let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let secret_box = AesGcmSecretBox::new(&data_key).map_err(|e| format!("STRATUM_DATA_KEY: {e}"))?;
-    let tenancy = Tenancy::new(&identity, Arc::new(secret_box));
+    let tenancy = Tenancy::new(&identity);
     let services = Invitations {
         identity: identity.clone(),
         tenancy,

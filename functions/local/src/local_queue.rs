@@ -1,31 +1,32 @@
 use async_trait::async_trait;
 use std::sync::Arc;
 use stratum_shared::clock::Clock;
-use stratum_shared::outbox::{Mailer, OutboxMessage, Queue, deliver};
+use stratum_shared::identity::SecretBox;
+use stratum_shared::outbox::{Mailer, OutboxMessage, Queue, Refusal, deliver};
 use stratum_shared::store::Store;
 
 /// The local stand-in for SQS + the notifier: a relayed message is delivered at once, with the
-/// same once-per-message rule the notifier applies.
+/// same once-per-message rule the notifier applies; one that cannot be delivered is refused,
+/// so the relay tries it again (and eventually parks it) while the rest go out.
 pub struct InProcessQueue {
-    store: Arc<dyn Store>,
-    mailer: Arc<dyn Mailer>,
-    clock: Arc<dyn Clock>,
-}
-
-impl InProcessQueue {
-    pub fn new(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, mailer, clock }
-    }
+    pub store: Arc<dyn Store>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+    pub secret_box: Arc<dyn SecretBox>,
 }
 
 #[async_trait]
 impl Queue for InProcessQueue {
-    async fn send(&self, messages: &[OutboxMessage]) -> Result<(), String> {
+    async fn send(&self, messages: &[OutboxMessage]) -> Result<Vec<Refusal>, String> {
+        let mut refusals = Vec::new();
         for message in messages {
-            deliver(&*self.store, &*self.mailer, &*self.clock, message)
-                .await
-                .map_err(|e| e.to_string())?;
+            if let Err(error) = deliver(&*self.store, &*self.mailer, &*self.clock, &*self.secret_box, message).await {
+                refusals.push(Refusal {
+                    id: message.id,
+                    reason: error.to_string(),
+                });
+            }
         }
-        Ok(())
+        Ok(refusals)
     }
 }

@@ -5,6 +5,7 @@
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use std::sync::Arc;
 use stratum_shared::clock::Clock;
+use stratum_shared::identity::SecretBox;
 use stratum_shared::outbox::{Mailer, OutboxMessage, deliver};
 use stratum_shared::store::Store;
 
@@ -12,6 +13,8 @@ pub struct Notifier {
     pub store: Arc<dyn Store>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
+    /// Unseals the messages (their links carry tokens, sealed until rendered).
+    pub secret_box: Arc<dyn SecretBox>,
 }
 
 impl Notifier {
@@ -20,7 +23,7 @@ impl Notifier {
         for record in event.records {
             let id = record.message_id.clone().unwrap_or_default();
             let outcome = match record.body.as_deref().map(serde_json::from_str::<OutboxMessage>) {
-                Some(Ok(message)) => deliver(&*self.store, &*self.mailer, &*self.clock, &message)
+                Some(Ok(message)) => deliver(&*self.store, &*self.mailer, &*self.clock, &*self.secret_box, &message)
                     .await
                     .map(drop)
                     .map_err(|e| e.to_string()),

@@ -22,6 +22,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         )),
         mailer: Arc::new(SesMailer::new(&aws, config::required("STRATUM_MAIL_FROM")?)),
         clock,
+        secret_box: Arc::new(config::data_key()?),
     };
     let notifier = &notifier;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async move {

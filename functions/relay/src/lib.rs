@@ -13,26 +13,45 @@ pub const BATCH: u32 = 100;
 const MAX_ROUNDS: usize = 50;
 
 /// Handles one wake-up (a stream batch or a scheduled event; either way only a signal):
-/// drains the outbox and reports how many messages went to the queue.
+/// drains the outbox and reports how many messages went to the queue and how many were set
+/// aside.
 pub async fn handle(
     store: &dyn Store,
     queue: &dyn Queue,
     _wake_up: serde_json::Value,
 ) -> DomainResult<serde_json::Value> {
-    let relayed = drain(store, queue).await?;
-    tracing::info!(relayed, "outbox drained");
-    Ok(serde_json::json!({ "relayed": relayed }))
+    let drained = drain(store, queue).await?;
+    tracing::info!(relayed = drained.relayed, parked = drained.parked, "outbox drained");
+    Ok(serde_json::json!({ "relayed": drained.relayed, "parked": drained.parked }))
 }
 
-/// Relays until the outbox is empty (or the round limit); returns how many were relayed.
-pub async fn drain(store: &dyn Store, queue: &dyn Queue) -> DomainResult<usize> {
-    let mut total = 0;
+/// What a drain did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Drained {
+    pub relayed: usize,
+    /// Messages set aside under `OUTBOX_PARKED` (each one logged as an error).
+    pub parked: usize,
+}
+
+/// Relays until the outbox is empty (or the round limit). A message the queue refuses stays
+/// for later rounds until it is parked; the messages behind it go out meanwhile.
+pub async fn drain(store: &dyn Store, queue: &dyn Queue) -> DomainResult<Drained> {
+    let mut drained = Drained::default();
     for _ in 0..MAX_ROUNDS {
-        let relayed = relay(store, queue, BATCH).await?;
-        total += relayed;
-        if relayed == 0 {
+        let round = relay(store, queue, BATCH).await?;
+        drained.relayed += round.sent;
+        drained.parked += round.parked.len();
+        for parked in &round.parked {
+            tracing::error!(
+                outbox_sort_key = %parked.message,
+                kind = %parked.kind,
+                reason = %parked.reason,
+                "outbox message parked: the queue kept refusing it; it is kept under OUTBOX_PARKED"
+            );
+        }
+        if !round.made_progress() {
             break;
         }
     }
-    Ok(total)
+    Ok(drained)
 }

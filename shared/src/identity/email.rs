@@ -143,7 +143,11 @@ mod tests {
 
     #[test]
     fn control_characters_and_noncharacters_are_no_address() {
-        for raw in ["ja\nne@example.com", "jane@exa\u{0}mple.com", "ja\u{FFFF}ne@example.com"] {
+        for raw in [
+            "ja\nne@example.com",
+            "jane@exa\u{0}mple.com",
+            "ja\u{FFFF}ne@example.com",
+        ] {
             assert!(Email::parse(raw).is_err(), "{raw:?}");
         }
     }

@@ -56,6 +56,13 @@ pub trait Secrets: Send + Sync {
     fn digest(&self, token: &str) -> String;
 }
 
+/// Encrypts secrets at rest and in transit through queues (AES-256-GCM under the data key in
+/// `infra`): provider secrets, and outbox messages whose links carry tokens.
+pub trait SecretBox: Send + Sync {
+    fn seal(&self, plaintext: &str) -> String;
+    fn open(&self, sealed: &str) -> Option<String>;
+}
+
 /// The claims a verified access token carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessClaims {
@@ -113,12 +120,18 @@ pub struct Identity {
     pub hasher: Arc<dyn PasswordHasher>,
     pub secrets: Arc<dyn Secrets>,
     pub tokens: Arc<dyn AccessTokens>,
+    pub secret_box: Arc<dyn SecretBox>,
     pub settings: IdentitySettings,
 }
 
 impl Identity {
     pub(crate) fn now(&self) -> Timestamp {
         Timestamp::new(self.clock.now())
+    }
+
+    /// The write that puts `email` in the outbox, sealed, for the transaction of its cause.
+    pub(crate) fn mail(&self, email: &crate::mail::EmailMessage, now: Timestamp) -> Write {
+        crate::outbox::OutboxMessage::email(&*self.secret_box, email, now).write()
     }
 
     /// The audit event of a change to `user`'s account, filed in their personal

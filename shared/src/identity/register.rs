@@ -10,7 +10,6 @@ use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::mail::EmailMessage;
-use crate::outbox::OutboxMessage;
 use crate::store::{Condition, Item, StoreError, Update, Write};
 use crate::time::Timestamp;
 use crate::validation::{Collector, ValidationErrors, free_text};
@@ -166,12 +165,7 @@ impl Identity {
             changes,
             context,
         );
-        create_person(
-            self,
-            person,
-            vec![token_write, OutboxMessage::email(mail, now).write(), event],
-        )
-        .await
+        create_person(self, person, vec![token_write, self.mail(&mail, now), event]).await
     }
 
     /// Confirms an address with the token from the confirmation e-mail.

@@ -6,7 +6,6 @@ use crate::audit::{Actor, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::keys;
 use crate::mail::EmailMessage;
-use crate::outbox::OutboxMessage;
 use crate::store::{StoreError, Update, Write};
 use serde_json::json;
 
@@ -42,7 +41,7 @@ impl Identity {
             link: format!("{}/reset-password?token={token}", self.settings.web_url),
         };
         self.store
-            .transact(vec![token_write, OutboxMessage::email(mail, now).write(), event])
+            .transact(vec![token_write, self.mail(&mail, now), event])
             .await?;
         Ok(())
     }

@@ -15,7 +15,6 @@ use crate::identity::{
 use crate::ids::OrganisationId;
 use crate::keys;
 use crate::mail::EmailMessage;
-use crate::outbox::OutboxMessage;
 use crate::store::{Condition, Index, Item, Query, StoreError, Update, Write};
 use crate::tenancy::organisations::counts_update;
 use crate::time::Timestamp;
@@ -127,7 +126,7 @@ impl Invitations {
         let accepted: Vec<_> = pending.iter().map(|(i, _)| i.id).collect();
         let changes = json!({ "email": user.email, "name": user.name, "claimed_invited_user": claimed, "accepted_invitations": accepted });
         writes.push(token_write);
-        writes.push(OutboxMessage::email(mail, now).write());
+        writes.push(self.identity.mail(&mail, now));
         writes.push(
             self.identity
                 .account_event(Actor::user(user.id), &user, "user.registered", changes, context),

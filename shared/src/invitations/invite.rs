@@ -8,7 +8,6 @@ use crate::identity::{Email, Principal, Registration, Role, User, UserKind, name
 use crate::ids::{InvitationId, OrganisationId, UserId};
 use crate::keys;
 use crate::mail::EmailMessage;
-use crate::outbox::OutboxMessage;
 use crate::store::{Condition, Cursor, Index, Query, SortCondition, StoreError, Update, Write};
 use crate::tenancy::members::{MemberView, check_roles};
 use crate::tenancy::{Permission, authorize};
@@ -88,7 +87,7 @@ impl Invitations {
             organisation: invitation.organisation_name.clone(),
             link: self.link(&token),
         };
-        writes.push(OutboxMessage::email(mail, now).write());
+        writes.push(self.identity.mail(&mail, now));
         let changes =
             json!({ "email": invitation.email, "roles": invitation.roles, "invited_user_id": invited_user_id });
         writes.push(
@@ -184,7 +183,7 @@ impl Invitations {
                     organisation: organisation.name.clone(),
                     link: self.identity.settings.web_url.clone(),
                 };
-                let notify = OutboxMessage::email(mail, self.now()).write();
+                let notify = self.identity.mail(&mail, self.now());
                 let member = self
                     .tenancy
                     .add_member_with(principal, context, organisation_id, user.id, roles, vec![notify])
@@ -328,7 +327,7 @@ impl Invitations {
                 condition: None,
             },
             token_write(&renewed),
-            OutboxMessage::email(mail, now).write(),
+            self.identity.mail(&mail, now),
             audit.write(),
         ];
         // The expiry entry is keyed by the second: two resends within one second keep it.

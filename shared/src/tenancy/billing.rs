@@ -15,12 +15,6 @@ use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-/// Encrypts secrets at rest (AES-256-GCM in `infra`).
-pub trait SecretBox: Send + Sync {
-    fn seal(&self, plaintext: &str) -> String;
-    fn open(&self, sealed: &str) -> Option<String>;
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentProvider {

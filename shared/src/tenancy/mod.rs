@@ -17,9 +17,10 @@ pub(crate) mod members;
 pub(crate) mod organisations;
 mod settings;
 
+pub use crate::identity::SecretBox;
 pub use access::{Authorized, Permission, authorize, role_grants, roles_in};
 pub use audit_trail::AuditFilter;
-pub use billing::{BillingView, PaymentMethodPayload, PaymentProvider, ProviderPayload, ProviderView, SecretBox};
+pub use billing::{BillingView, PaymentMethodPayload, PaymentProvider, ProviderPayload, ProviderView};
 pub use details::{OrganisationInput, OrganisationPayload};
 pub use machines::{ApiKeyView, IssuedApiKey, parse_machine_name};
 pub use members::{MemberView, parse_roles};
@@ -46,13 +47,13 @@ pub struct Tenancy {
 }
 
 impl Tenancy {
-    /// Tenancy on the same ports as identity, plus the box that seals stored secrets.
-    pub fn new(identity: &Identity, secret_box: Arc<dyn SecretBox>) -> Self {
+    /// Tenancy on the same ports as identity.
+    pub fn new(identity: &Identity) -> Self {
         Self {
             store: identity.store.clone(),
             clock: identity.clock.clone(),
             secrets: identity.secrets.clone(),
-            secret_box,
+            secret_box: identity.secret_box.clone(),
         }
     }
 

@@ -162,6 +162,7 @@ impl World {
             store: Arc::new(store.clone()),
             mailer: Arc::new(SesMailer::new(&aws, MAIL_FROM)),
             clock: clock.clone(),
+            secret_box: identity.secret_box.clone(),
         };
         let pipeline = MailPipeline {
             moto,

@@ -1,0 +1,205 @@
+//! Invitations: resending, stale links at sign-up, deletion and replacement.
+//!
+//! When a registration carries an `invitation_token`, its 201 says what became of it:
+//! `"invitation": {"applied": true, "invitation_id": …}` or
+//! `{"applied": false, "code": …, "detail": …}`; a stale link never blocks signing up.
+
+use crate::organisations::organisation;
+use crate::world::{PASSWORD, Person, Reply, World, address};
+use serde_json::{Value, json};
+
+both_entry_points!(
+    resending_an_invitation_twice_in_one_second_works_both_times,
+    a_stale_invitation_link_never_blocks_sign_up,
+    deleting_an_organisation_revokes_its_pending_invitations,
+    a_newer_invitation_to_the_same_organisation_replaces_the_older_one,
+);
+
+async fn invite(world: &World, owner: &Person, organisation: &str, body: Value) -> Reply {
+    let path = format!("/api/organisations/{organisation}/invitations");
+    let invited = world.call("POST", &path, owner.token(), Some(body)).await;
+    assert_eq!(invited.status, 201, "{invited:?}");
+    invited
+}
+
+async fn register(world: &World, email: &str, token: &str) -> Reply {
+    let body = json!({ "email": email, "password": PASSWORD, "invitation_token": token });
+    world.call("POST", "/api/auth/register", None, Some(body)).await
+}
+
+async fn preview(world: &World, token: &str) -> Reply {
+    world
+        .call("GET", &format!("/api/invitations/{token}"), None, None)
+        .await
+}
+
+/// Registers a fresh address with a stale `token`: signed up all the same, told why the
+/// invitation was not applied, and a member of their personal organisation only.
+async fn signs_up_despite(world: &World, token: &str, code: &str) {
+    let email = address("newcomer");
+    let registered = register(world, &email, token).await;
+    assert_eq!(registered.status, 201, "{code}: {registered:?}");
+    let invitation = &registered.body["invitation"];
+    assert_eq!(
+        (&invitation["applied"], invitation["code"].as_str()),
+        (&json!(false), Some(code)),
+        "{registered:?}"
+    );
+    assert!(invitation["detail"].is_string(), "{registered:?}");
+
+    let confirmation = world.token_from_mail(&email, 1).await;
+    let confirmed = world
+        .call(
+            "POST",
+            "/api/auth/confirm-email",
+            None,
+            Some(json!({ "token": confirmation })),
+        )
+        .await;
+    assert_eq!(confirmed.status, 204, "{code}: {confirmed:?}");
+    let (access, _) = world.login(&email, PASSWORD).await;
+    let me = world.call("GET", "/api/me", Some(&access), None).await.body;
+    let memberships = me["memberships"].as_array().unwrap();
+    assert_eq!(memberships.len(), 1, "{code}: {me}");
+    assert_eq!(
+        memberships[0]["organisation_id"], me["personal_organisation_id"],
+        "{me}"
+    );
+}
+
+async fn resending_an_invitation_twice_in_one_second_works_both_times(world: &World) {
+    let owner = world.person("owner").await;
+    let root = organisation(world, &owner, "ABC Holdings").await;
+    let guest = address("guest");
+    let invited = invite(world, &owner, &root, json!({ "email": guest })).await;
+    let id = invited.body["invitation"]["id"].as_str().unwrap().to_owned();
+    let resend = format!("/api/organisations/{root}/invitations/{id}/resend");
+
+    let first = world.call("POST", &resend, owner.token(), None).await;
+    let second = world.call("POST", &resend, owner.token(), None).await;
+
+    assert_eq!(first.status, 200, "{first:?}");
+    assert_eq!(second.status, 200, "the clock has not moved: {second:?}");
+    let mails = world.mails_to(&guest, 3).await;
+    assert_eq!(mails.len(), 3, "the invitation and two copies");
+    let newest = preview(world, &mails[2].token()).await;
+    assert_eq!(newest.status, 200, "{newest:?}");
+    for older in &mails[..2] {
+        let dead = preview(world, &older.token()).await;
+        assert!(matches!(dead.status, 404 | 410), "an older link is dead: {dead:?}");
+    }
+}
+
+async fn a_stale_invitation_link_never_blocks_sign_up(world: &World) {
+    let owner = world.person("owner").await;
+    let root = organisation(world, &owner, "ABC Holdings").await;
+
+    signs_up_despite(world, "no-such-token", "invitation_not_found").await;
+
+    let revoked_guest = address("revoked");
+    let invited = invite(world, &owner, &root, json!({ "email": revoked_guest })).await;
+    let id = invited.body["invitation"]["id"].as_str().unwrap().to_owned();
+    let revoked_token = world.token_from_mail(&revoked_guest, 1).await;
+    let revoked = world
+        .call(
+            "DELETE",
+            &format!("/api/organisations/{root}/invitations/{id}"),
+            owner.token(),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, 204, "{revoked:?}");
+    signs_up_despite(world, &revoked_token, "invitation_revoked").await;
+
+    let used_guest = address("used");
+    invite(world, &owner, &root, json!({ "email": used_guest })).await;
+    let used_token = world.token_from_mail(&used_guest, 1).await;
+    let first = register(world, &address("first"), &used_token).await;
+    assert_eq!(
+        (first.status, &first.body["invitation"]["applied"]),
+        (201, &json!(true)),
+        "{first:?}"
+    );
+    signs_up_despite(world, &used_token, "invitation_used").await;
+
+    let late_guest = address("late");
+    invite(world, &owner, &root, json!({ "email": late_guest })).await;
+    let late_token = world.token_from_mail(&late_guest, 1).await;
+    world.clock.advance(chrono::Duration::days(15));
+    signs_up_despite(world, &late_token, "invitation_expired").await;
+}
+
+async fn deleting_an_organisation_revokes_its_pending_invitations(world: &World) {
+    let ada = world.person("ada").await;
+    let root = organisation(world, &ada, "Short Lived").await;
+    let guest = address("guest");
+    invite(world, &ada, &root, json!({ "email": guest })).await;
+    let token = world.token_from_mail(&guest, 1).await;
+
+    let deleted = world
+        .call("DELETE", &format!("/api/organisations/{root}"), ada.token(), None)
+        .await;
+    assert_eq!(deleted.status, 204, "{deleted:?}");
+
+    let previewed = preview(world, &token).await;
+    assert_eq!(
+        (previewed.status, previewed.code()),
+        (410, "invitation_revoked"),
+        "{previewed:?}"
+    );
+    let registered = register(world, &guest, &token).await;
+    assert_eq!(registered.status, 201, "{registered:?}");
+    assert_eq!(
+        (
+            &registered.body["invitation"]["applied"],
+            registered.body["invitation"]["code"].as_str()
+        ),
+        (&json!(false), Some("invitation_revoked")),
+        "{registered:?}"
+    );
+}
+
+async fn a_newer_invitation_to_the_same_organisation_replaces_the_older_one(world: &World) {
+    let ada = world.person("ada").await;
+    let root = organisation(world, &ada, "ABC Holdings").await;
+    let guest = address("guest");
+    let older = invite(world, &ada, &root, json!({ "email": guest, "roles": ["viewer"] })).await;
+    let newer = invite(world, &ada, &root, json!({ "email": guest, "roles": ["operator"] })).await;
+    let older_id = older.body["invitation"]["id"].as_str().unwrap().to_owned();
+    let newer_id = newer.body["invitation"]["id"].as_str().unwrap().to_owned();
+
+    let listed = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{root}/invitations"),
+            ada.token(),
+            None,
+        )
+        .await;
+    let status_of = |id: &str| {
+        listed.body["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|i| i["id"] == id))
+            .map(|i| i["status"].clone())
+    };
+    assert_eq!(status_of(&older_id), Some(json!("revoked")), "{listed:?}");
+    assert_eq!(status_of(&newer_id), Some(json!("pending")), "{listed:?}");
+
+    let token = world.token_from_mail(&guest, 2).await;
+    let registered = register(world, &guest, &token).await;
+    assert_eq!(registered.status, 201, "{registered:?}");
+    assert_eq!(registered.body["invitation"]["applied"], true, "{registered:?}");
+    let (access, _) = world.login(&guest, PASSWORD).await;
+    let me = world.call("GET", "/api/me", Some(&access), None).await.body;
+    let membership = me["memberships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["organisation_id"] == root.as_str())
+        .cloned();
+    assert_eq!(
+        membership.map(|m| m["roles"].clone()),
+        Some(json!(["operator", "member"])),
+        "{me}"
+    );
+}

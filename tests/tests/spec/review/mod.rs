@@ -1,0 +1,11 @@
+//! Specs from the review: rules the implementation keeps, end to end through both entry points.
+
+mod companies;
+mod free_text;
+mod idna;
+mod invitations;
+mod many_memberships;
+mod pending_owner;
+mod pre_account_takeover;
+mod sessions;
+mod throttling;

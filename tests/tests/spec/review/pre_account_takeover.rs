@@ -1,0 +1,210 @@
+//! Pre-account takeover: an address not yet proven grants nothing. Invitations to an address
+//! are claimed only once its mailbox is proven: by confirming the address, by registering
+//! with that invitation's own token, or by a password reset.
+
+use crate::organisations::organisation;
+use crate::world::{PASSWORD, Person, World, address};
+use serde_json::{Value, json};
+
+both_entry_points!(
+    an_unconfirmed_registration_claims_no_invitation,
+    the_invitees_own_link_beats_an_unconfirmed_registration,
+    a_password_reset_proves_the_mailbox_and_claims_the_invitations,
+    confirming_the_address_claims_the_pending_invitations,
+);
+
+const STRANGERS_PASSWORD: &str = "stranger's own password 123";
+
+/// An owner, their root organisation, and an invitation of `newhire` to it as owner and
+/// billing admin, which a stranger has tried to claim by registering the address (without
+/// the token, with a password of their own). Returns (owner, root, newhire, invitation token).
+async fn a_stranger_registered_an_invited_address(world: &World) -> (Person, String, String, String) {
+    let owner = world.person("owner").await;
+    let root = organisation(world, &owner, "ABC Holdings").await;
+    let newhire = address("newhire");
+    let invited = world
+        .call(
+            "POST",
+            &format!("/api/organisations/{root}/invitations"),
+            owner.token(),
+            Some(json!({ "email": newhire, "roles": ["owner", "billing_admin"] })),
+        )
+        .await;
+    assert_eq!(invited.status, 201, "{invited:?}");
+    let token = world.token_from_mail(&newhire, 1).await;
+
+    let stranger = world
+        .call(
+            "POST",
+            "/api/auth/register",
+            None,
+            Some(json!({ "email": newhire, "password": STRANGERS_PASSWORD })),
+        )
+        .await;
+    assert_eq!(stranger.status, 201, "{stranger:?}");
+    assert_eq!(stranger.body["registration"], "pending_confirmation", "{stranger:?}");
+    (owner, root, newhire, token)
+}
+
+async fn members(world: &World, owner: &Person, organisation: &str) -> Vec<Value> {
+    let listed = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{organisation}/members"),
+            owner.token(),
+            None,
+        )
+        .await;
+    assert_eq!(listed.status, 200, "{listed:?}");
+    listed.body["items"].as_array().unwrap().clone()
+}
+
+/// The roles `email` holds in `organisation`, if they are a member.
+async fn roles_of(world: &World, owner: &Person, organisation: &str, email: &str) -> Option<Value> {
+    members(world, owner, organisation)
+        .await
+        .into_iter()
+        .find(|m| m["email"] == email)
+        .map(|m| m["roles"].clone())
+}
+
+async fn login_status(world: &World, email: &str, password: &str) -> u16 {
+    world
+        .call(
+            "POST",
+            "/api/auth/login",
+            None,
+            Some(json!({ "email": email, "password": password })),
+        )
+        .await
+        .status
+}
+
+async fn an_unconfirmed_registration_claims_no_invitation(world: &World) {
+    let (owner, root, _newhire, token) = a_stranger_registered_an_invited_address(world).await;
+
+    let listed = members(world, &owner, &root).await;
+    assert_eq!(listed.len(), 1, "only the owner: {listed:?}");
+    assert_eq!(listed[0]["user_id"], owner.id.as_str(), "{listed:?}");
+    let invitations = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{root}/invitations"),
+            owner.token(),
+            None,
+        )
+        .await;
+    assert_eq!(invitations.body["items"][0]["status"], "pending", "{invitations:?}");
+    let previewed = world
+        .call("GET", &format!("/api/invitations/{token}"), None, None)
+        .await;
+    assert_eq!(previewed.status, 200, "the link still works: {previewed:?}");
+}
+
+async fn the_invitees_own_link_beats_an_unconfirmed_registration(world: &World) {
+    let (owner, root, newhire, token) = a_stranger_registered_an_invited_address(world).await;
+
+    let registered = world
+        .call(
+            "POST",
+            "/api/auth/register",
+            None,
+            Some(json!({ "email": newhire, "password": PASSWORD, "invitation_token": token })),
+        )
+        .await;
+
+    assert_eq!(registered.status, 201, "{registered:?}");
+    assert_eq!(registered.body["invitation"]["applied"], true, "{registered:?}");
+    assert_eq!(
+        registered.body["registration"], "registered",
+        "the token proves the mailbox: {registered:?}"
+    );
+    world.login(&newhire, PASSWORD).await;
+    assert_eq!(login_status(world, &newhire, STRANGERS_PASSWORD).await, 401);
+    assert_eq!(
+        roles_of(world, &owner, &root, &newhire).await,
+        Some(json!(["owner", "billing_admin", "member"]))
+    );
+}
+
+async fn a_password_reset_proves_the_mailbox_and_claims_the_invitations(world: &World) {
+    let (owner, root, newhire, _) = a_stranger_registered_an_invited_address(world).await;
+    let new_password = "a brand new long passphrase 42";
+
+    let forgot = world
+        .call(
+            "POST",
+            "/api/auth/password/forgot",
+            None,
+            Some(json!({ "email": newhire })),
+        )
+        .await;
+    assert_eq!(forgot.status, 202, "{forgot:?}");
+    let mails = world.mails_to(&newhire, 3).await;
+    assert_eq!(mails.len(), 3, "the invitation, the stranger's confirmation, the reset");
+    assert!(mails[2].subject.contains("Reset"), "{}", mails[2].subject);
+    let reset = world
+        .call(
+            "POST",
+            "/api/auth/password/reset",
+            None,
+            Some(json!({ "token": mails[2].token(), "password": new_password })),
+        )
+        .await;
+    assert_eq!(reset.status, 204, "{reset:?}");
+
+    world.login(&newhire, new_password).await;
+    assert_eq!(login_status(world, &newhire, STRANGERS_PASSWORD).await, 401);
+    assert_eq!(
+        roles_of(world, &owner, &root, &newhire).await,
+        Some(json!(["owner", "billing_admin", "member"]))
+    );
+}
+
+async fn confirming_the_address_claims_the_pending_invitations(world: &World) {
+    let owner = world.person("owner").await;
+    let root = organisation(world, &owner, "ABC Holdings").await;
+    let guest = address("guest");
+    let invited = world
+        .call(
+            "POST",
+            &format!("/api/organisations/{root}/invitations"),
+            owner.token(),
+            Some(json!({ "email": guest, "roles": ["operator"] })),
+        )
+        .await;
+    assert_eq!(invited.status, 201, "{invited:?}");
+    let registered = world
+        .call(
+            "POST",
+            "/api/auth/register",
+            None,
+            Some(json!({ "email": guest, "password": PASSWORD })),
+        )
+        .await;
+    assert_eq!(registered.status, 201, "{registered:?}");
+    assert_eq!(
+        roles_of(world, &owner, &root, &guest).await,
+        None,
+        "not before confirming"
+    );
+
+    let token = world.token_from_mail(&guest, 2).await;
+    let confirmed = world
+        .call("POST", "/api/auth/confirm-email", None, Some(json!({ "token": token })))
+        .await;
+    assert_eq!(confirmed.status, 204, "{confirmed:?}");
+
+    assert_eq!(
+        roles_of(world, &owner, &root, &guest).await,
+        Some(json!(["operator", "member"]))
+    );
+    let (access, _) = world.login(&guest, PASSWORD).await;
+    let me = world.call("GET", "/api/me", Some(&access), None).await.body;
+    let joined = me["memberships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["organisation_id"] == root.as_str());
+    assert!(joined, "{me}");
+}

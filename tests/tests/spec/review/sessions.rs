@@ -1,0 +1,142 @@
+//! A session that ends (sign-out, revocation, password reset) stops authenticating at once:
+//! its access tokens are refused before they expire.
+
+use crate::world::{PASSWORD, World, address};
+use serde_json::json;
+
+both_entry_points!(
+    a_signed_out_access_token_stops_working_at_once,
+    a_revoked_session_s_access_token_stops_working,
+    a_password_reset_ends_every_access_token,
+    a_sign_in_racing_a_password_reset_never_outlives_it,
+);
+
+async fn me_status(world: &World, access: &str) -> u16 {
+    world.call("GET", "/api/me", Some(access), None).await.status
+}
+
+async fn forgot(world: &World, email: &str) {
+    let reply = world
+        .call(
+            "POST",
+            "/api/auth/password/forgot",
+            None,
+            Some(json!({ "email": email })),
+        )
+        .await;
+    assert_eq!(reply.status, 202, "{reply:?}");
+}
+
+async fn reset(world: &World, token: &str, password: &str) -> crate::world::Reply {
+    world
+        .call(
+            "POST",
+            "/api/auth/password/reset",
+            None,
+            Some(json!({ "token": token, "password": password })),
+        )
+        .await
+}
+
+async fn a_signed_out_access_token_stops_working_at_once(world: &World) {
+    let p = world.person("leaving").await;
+    let (access, refresh) = world.login(&p.email, PASSWORD).await;
+    assert_eq!(me_status(world, &access).await, 200);
+
+    let logout = world
+        .call(
+            "POST",
+            "/api/auth/logout",
+            None,
+            Some(json!({ "refresh_token": refresh })),
+        )
+        .await;
+
+    assert_eq!(logout.status, 204, "{logout:?}");
+    assert_eq!(me_status(world, &access).await, 401, "refused before it expires");
+    let organisation = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{}", p.personal_organisation_id),
+            Some(&access),
+            None,
+        )
+        .await;
+    assert_eq!(organisation.status, 401, "{organisation:?}");
+    assert_eq!(me_status(world, &p.access).await, 200, "another session goes on");
+}
+
+async fn a_revoked_session_s_access_token_stops_working(world: &World) {
+    let email = address("devices");
+    let (laptop, _) = world.signed_up(&email).await;
+    let (phone, _) = world.login(&email, PASSWORD).await;
+    let listed = world.call("GET", "/api/me/sessions", Some(&laptop), None).await;
+    let sessions = listed.body["items"].as_array().expect("a session list").clone();
+    assert_eq!(sessions.len(), 2, "{listed:?}");
+    let other = sessions
+        .iter()
+        .find(|s| s["current"] == false)
+        .expect("the phone's session")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let revoked = world
+        .call("DELETE", &format!("/api/me/sessions/{other}"), Some(&laptop), None)
+        .await;
+
+    assert_eq!(revoked.status, 204, "{revoked:?}");
+    assert_eq!(me_status(world, &phone).await, 401, "the revoked session's token");
+    assert_eq!(me_status(world, &laptop).await, 200, "the session that revoked it");
+}
+
+async fn a_password_reset_ends_every_access_token(world: &World) {
+    let p = world.person("reset").await;
+    let new_password = "purple elephant juggling quietly";
+    forgot(world, &p.email).await;
+    let token = world.token_from_mail(&p.email, 2).await;
+
+    let reply = reset(world, &token, new_password).await;
+
+    assert_eq!(reply.status, 204, "{reply:?}");
+    assert_eq!(me_status(world, &p.access).await, 401, "the old access token");
+    let (access, _) = world.login(&p.email, new_password).await;
+    assert_eq!(me_status(world, &access).await, 200);
+}
+
+async fn a_sign_in_racing_a_password_reset_never_outlives_it(world: &World) {
+    let email = address("racer");
+    world.signed_up(&email).await;
+    let mut current = PASSWORD.to_owned();
+
+    for round in 0..10 {
+        // Past the hourly limit on reset mails and any sign-in back-off from the last round.
+        world.clock.advance(chrono::Duration::minutes(61));
+        forgot(world, &email).await;
+        let token = world.token_from_mail(&email, round + 2).await;
+        let next = format!("round {round} of a brand new passphrase");
+        let login = json!({ "email": email, "password": current });
+
+        let (signed_in, reset_reply) = tokio::join!(
+            world.call("POST", "/api/auth/login", None, Some(login)),
+            reset(world, &token, &next)
+        );
+
+        assert_eq!(reset_reply.status, 204, "round {round}: {reset_reply:?}");
+        match signed_in.status {
+            200 => {
+                let access = signed_in.body["access_token"].as_str().unwrap();
+                assert_eq!(
+                    me_status(world, access).await,
+                    401,
+                    "round {round}: a sign-in with the old password outlived the reset"
+                );
+            }
+            401 | 429 => {}
+            other => panic!("round {round}: sign-in answered {other}: {signed_in:?}"),
+        }
+        current = next;
+    }
+    world.clock.advance(chrono::Duration::minutes(61));
+    world.login(&email, &current).await;
+}
