@@ -33,6 +33,7 @@ mod lambda_events;
 mod openapi;
 mod organisations;
 mod outbox;
+mod review;
 mod round_trips;
 mod store_conformance;
 mod world;
