@@ -52,6 +52,8 @@ async fn whoami(request_id: axum::Extension<RequestId>) -> String {
 
 async fn throttled() -> ApiError {
     ApiError::TooManyRequests {
+        code: "too_many_requests",
+        detail: "too many attempts; try again later".into(),
         retry_after_seconds: 30,
     }
 }

@@ -27,8 +27,13 @@ pub enum DomainError {
     Gone { code: &'static str, detail: String },
     #[error("the resource changed since it was read")]
     PreconditionFailed,
-    #[error("too many attempts")]
-    Throttled { retry_after_seconds: u64 },
+    /// Over a budget (sign-in attempts, mails, invitations); `code` says which.
+    #[error("{detail}")]
+    Throttled {
+        code: &'static str,
+        detail: String,
+        retry_after_seconds: u64,
+    },
     #[error("store: {0}")]
     Store(#[from] StoreError),
     /// A bug or a broken dependency; the detail is logged, never shown.
@@ -48,6 +53,15 @@ impl DomainError {
         Self::Denied {
             code,
             detail: detail.into(),
+        }
+    }
+
+    /// Sign-in attempts over their allowance.
+    pub fn too_many_attempts(retry_after_seconds: u64) -> Self {
+        Self::Throttled {
+            code: "too_many_requests",
+            detail: "too many attempts; try again later".into(),
+            retry_after_seconds,
         }
     }
 

@@ -100,6 +100,14 @@ pub fn source_throttle(address: &str) -> Key {
     Key::new(compose(&["THROTTLE", "SOURCE", address]), "THROTTLE")
 }
 
+/// A budget's counter for one subject in one window (see `limits`).
+pub fn budget(name: &str, subject: &str, window_start_unix: i64) -> Key {
+    Key::new(
+        compose(&["BUDGET", name, subject]),
+        compose(&["WINDOW", &window_start_unix.to_string()]),
+    )
+}
+
 /// The outbox: one partition, sorted by time-ordered message id.
 pub const OUTBOX_PARTITION: &str = "OUTBOX";
 

@@ -8,6 +8,7 @@
 //! - [`tenancy`]: organisations, companies, memberships, roles and the permission table.
 //! - [`audit`]: the audit trail every change writes in its own transaction.
 //! - [`outbox`] and [`mail`]: messages committed with their cause, relayed, delivered once.
+//! - [`limits`]: budgets per actor and window (invitations sent, mails received, sign-ups).
 //! - [`clock`], [`ids`], [`time`]: time as a port, typed ids, API timestamps.
 //! - [`validation`] and [`error`]: per-field errors and the domain's one error type.
 
@@ -18,6 +19,7 @@ pub mod identity;
 pub mod ids;
 pub mod invitations;
 pub mod keys;
+pub mod limits;
 pub mod mail;
 pub mod outbox;
 pub mod store;

@@ -6,11 +6,11 @@ use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http::Method;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use stratum_infra::http::{Api, ApiError, Caller, Context, RequestBody, Shape, Valid, etag, if_match};
 use stratum_shared::identity::{Identity, LoginContext, MeUpdate, MeView, NewRegistration, UserView};
 use stratum_shared::ids::{SessionId, UserId};
-use stratum_shared::invitations::Invitations;
+use stratum_shared::invitations::{InvitationReport, Invitations};
 use stratum_shared::validation::ValidationErrors;
 
 /// The identity function's state: identity, and the invitations a registration accepts.
@@ -82,10 +82,24 @@ async fn register(
     Context(context): Context,
     Valid(Register(registration, invitation_token)): Valid<Register>,
 ) -> Result<Response> {
-    let user = invitations
+    let registered = invitations
         .register(registration, invitation_token.as_deref(), &context)
         .await?;
-    Ok((StatusCode::CREATED, Json(UserView::from(user))).into_response())
+    let body = Registered {
+        user: registered.user.into(),
+        invitation: registered.invitation,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// The answer to a registration: the user, and what became of the invitation token it
+/// carried (absent without one).
+#[derive(Serialize)]
+struct Registered {
+    #[serde(flatten)]
+    user: UserView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invitation: Option<InvitationReport>,
 }
 
 #[derive(Deserialize)]
@@ -95,11 +109,11 @@ struct TokenBody {
 }
 
 async fn confirm_email(
-    State(identity): State<Identity>,
+    State(invitations): State<Invitations>,
     Context(context): Context,
     Valid(Shape(body)): Valid<Shape<TokenBody>>,
 ) -> Result<StatusCode> {
-    identity.confirm_email(&body.token, &context).await?;
+    invitations.confirm_email(&body.token, &context).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -173,11 +187,13 @@ struct ResetBody {
 }
 
 async fn reset_password(
-    State(identity): State<Identity>,
+    State(invitations): State<Invitations>,
     Context(context): Context,
     Valid(Shape(body)): Valid<Shape<ResetBody>>,
 ) -> Result<StatusCode> {
-    identity.reset_password(&body.token, &body.password, &context).await?;
+    invitations
+        .reset_password(&body.token, &body.password, &context)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

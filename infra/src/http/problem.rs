@@ -35,8 +35,12 @@ pub enum ApiError {
     PreconditionFailed,
     #[error("{detail}")]
     Gone { code: &'static str, detail: String },
-    #[error("too many requests")]
-    TooManyRequests { retry_after_seconds: u64 },
+    #[error("{detail}")]
+    TooManyRequests {
+        code: &'static str,
+        detail: String,
+        retry_after_seconds: u64,
+    },
     /// Something failed on our side; the cause goes to the log only.
     #[error("internal error")]
     Internal(String),
@@ -80,9 +84,11 @@ impl ApiError {
             ApiError::Forbidden => "forbidden",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::Conflict { code, .. } | ApiError::Gone { code, .. } | ApiError::Denied { code, .. } => code,
+            ApiError::Conflict { code, .. }
+            | ApiError::Gone { code, .. }
+            | ApiError::Denied { code, .. }
+            | ApiError::TooManyRequests { code, .. } => code,
             ApiError::PreconditionFailed => "precondition_failed",
-            ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -106,7 +112,15 @@ impl From<DomainError> for ApiError {
             DomainError::Conflict { code, detail } => ApiError::Conflict { code, detail },
             DomainError::Gone { code, detail } => ApiError::Gone { code, detail },
             DomainError::PreconditionFailed => ApiError::PreconditionFailed,
-            DomainError::Throttled { retry_after_seconds } => ApiError::TooManyRequests { retry_after_seconds },
+            DomainError::Throttled {
+                code,
+                detail,
+                retry_after_seconds,
+            } => ApiError::TooManyRequests {
+                code,
+                detail,
+                retry_after_seconds,
+            },
             DomainError::Store(StoreError::InvalidCursor) => ApiError::Validation(ValidationErrors::single(
                 "cursor",
                 "invalid_cursor",
@@ -142,7 +156,9 @@ impl IntoResponse for ApiError {
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         let headers = response.headers_mut();
         match self {
-            ApiError::TooManyRequests { retry_after_seconds } => {
+            ApiError::TooManyRequests {
+                retry_after_seconds, ..
+            } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
             }
             ApiError::Unauthenticated => {

@@ -23,6 +23,7 @@ pub use me::{MeUpdate, MeView, MembershipView};
 pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Password};
 pub use records::*;
 pub use register::Registration as NewRegistration;
+pub(crate) use reset::ProvenAddress;
 pub(crate) use sessions::holder_of;
 pub use sessions::{LoginContext, SessionView, TokenPair};
 pub use throttle::ThrottlePolicy;

@@ -5,15 +5,13 @@ use super::{
     Access, Email, EmailClaim, Identity, Membership, Organisation, OrganisationKind, Password, PlatformRole,
     Registration as RegistrationState, Role, TokenPurpose, User, UserKind, name_from_email,
 };
-use crate::audit::{Actor, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::mail::EmailMessage;
-use crate::store::{Condition, Item, StoreError, Update, Write};
+use crate::store::{Condition, Item, StoreError, Write};
 use crate::time::Timestamp;
 use crate::validation::{Collector, ValidationErrors, free_text};
-use serde_json::json;
 
 /// Longest display name accepted.
 const MAX_NAME_CHARS: usize = 200;
@@ -134,63 +132,19 @@ pub(crate) async fn create_person(identity: &Identity, person: NewPerson, extra:
 }
 
 impl Identity {
-    /// Registers a person by password. They must confirm their address (a link is e-mailed)
-    /// before they can sign in.
-    pub async fn register(&self, registration: Registration, context: &RequestContext) -> DomainResult<User> {
-        let now = self.now();
-        let hash = self.hasher.hash(&registration.password).await;
-        let person = new_person(
-            registration.email.clone(),
-            registration.name.clone(),
-            Some(hash),
-            RegistrationState::PendingConfirmation,
-            vec![],
-            now,
-        );
+    /// The writes that e-mail `user` a link confirming their address: the single-use token
+    /// and the (sealed) message.
+    pub(crate) fn confirmation_request(&self, user: &User, now: Timestamp) -> Vec<Write> {
         let (token, token_write) = self.issue_one_time_token(
             TokenPurpose::ConfirmEmail,
-            person.user.id,
+            user.id,
             chrono::Duration::hours(self.settings.confirmation_hours),
         );
         let mail = EmailMessage::ConfirmEmail {
-            to: registration.email,
-            name: registration.name,
+            to: user.email.clone(),
+            name: user.name.clone(),
             link: format!("{}/confirm-email?token={token}", self.settings.web_url),
         };
-        let changes = json!({ "email": person.user.email, "name": person.user.name });
-        let event = self.account_event(
-            Actor::user(person.user.id),
-            &person.user,
-            "user.registered",
-            changes,
-            context,
-        );
-        create_person(self, person, vec![token_write, self.mail(&mail, now), event]).await
-    }
-
-    /// Confirms an address with the token from the confirmation e-mail.
-    pub async fn confirm_email(&self, token: &str, context: &RequestContext) -> DomainResult<()> {
-        let redeemable = self.check_one_time_token(token, TokenPurpose::ConfirmEmail).await?;
-        let user: User = self
-            .store
-            .get(&keys::user(redeemable.record.user_id))
-            .await?
-            .ok_or(DomainError::NotFound)?
-            .record()?;
-        let event = self.account_event(Actor::user(user.id), &user, "user.email_confirmed", json!({}), context);
-        let confirm = Update::new(keys::user(redeemable.record.user_id))
-            .set("registration", json!(RegistrationState::Registered))
-            .set("updated_at", json!(self.now()));
-        match self
-            .store
-            .transact(vec![redeemable.consume(), Write::Update(confirm), event])
-            .await
-        {
-            Ok(()) => Ok(()),
-            Err(StoreError::ConditionFailed { index: 0 }) => {
-                Err(DomainError::gone("token_used", "this link has already been used"))
-            }
-            Err(other) => Err(other.into()),
-        }
+        vec![token_write, self.mail(&mail, now)]
     }
 }

@@ -3,10 +3,10 @@
 
 use super::{Email, Identity, Password, Registration, TokenPurpose, User};
 use crate::audit::{Actor, RequestContext};
-use crate::error::{DomainError, DomainResult};
+use crate::error::DomainResult;
 use crate::keys;
 use crate::mail::EmailMessage;
-use crate::store::{StoreError, Update, Write};
+use crate::store::{Condition, Update, Write};
 use serde_json::json;
 
 impl Identity {
@@ -46,38 +46,63 @@ impl Identity {
         Ok(())
     }
 
-    /// Sets a new password with the token from a reset e-mail and ends every session. Using
-    /// the e-mailed link also proves the address, so it counts as confirmed.
-    pub async fn reset_password(&self, token: &str, password: &str, context: &RequestContext) -> DomainResult<()> {
-        let redeemable = self.check_one_time_token(token, TokenPurpose::ResetPassword).await?;
-        let user_key = keys::user(redeemable.record.user_id);
-        let user: User = self
-            .store
-            .get(&user_key)
-            .await?
-            .ok_or(DomainError::NotFound)?
-            .record()?;
+    /// The plan of a password reset with the token from a reset e-mail: the new password
+    /// hashed, the address counted as confirmed (the e-mailed link proves the mailbox), and
+    /// the writes that consume the token and update the profile — conditioned on the version
+    /// read, so a sign-in that checked the old password cannot commit after it (that sign-in
+    /// conditions on the old hash). Sessions are ended by [`Identity::revoke_all_sessions`]
+    /// once it commits.
+    pub(crate) async fn password_reset(
+        &self,
+        token: &str,
+        password: &str,
+        context: &RequestContext,
+    ) -> DomainResult<ProvenAddress> {
+        let (redeemable, user, version) = self.redeem(token, TokenPurpose::ResetPassword).await?;
         let password = Password::parse(password, &[user.email.as_str(), &user.name])?;
         let hash = self.hasher.hash(&password).await;
-        let update = Update::new(user_key)
+        let profile = Update::new(keys::user(user.id))
             .set("password_hash", hash)
             .set("registration", json!(Registration::Registered))
-            .set("updated_at", json!(self.now()));
-        match self
-            .store
-            .transact(vec![
-                redeemable.consume(),
-                Write::Update(update),
-                self.account_event(Actor::user(user.id), &user, "user.password_reset", json!({}), context),
-            ])
-            .await
-        {
-            Ok(()) => {}
-            Err(StoreError::ConditionFailed { index: 0 }) => {
-                return Err(DomainError::gone("token_used", "this link has already been used"));
-            }
-            Err(other) => return Err(other.into()),
-        }
-        self.revoke_all_sessions(user.id).await
+            .set("updated_at", json!(self.now()))
+            .when(Condition::VersionIs(version));
+        let event = self.account_event(Actor::user(user.id), &user, "user.password_reset", json!({}), context);
+        Ok(ProvenAddress {
+            consume: redeemable.consume(),
+            profile,
+            event,
+            user,
+        })
     }
+
+    /// The plan of an e-mail confirmation with the token from the confirmation e-mail.
+    pub(crate) async fn email_confirmation(
+        &self,
+        token: &str,
+        context: &RequestContext,
+    ) -> DomainResult<ProvenAddress> {
+        let (redeemable, user, version) = self.redeem(token, TokenPurpose::ConfirmEmail).await?;
+        let profile = Update::new(keys::user(user.id))
+            .set("registration", json!(Registration::Registered))
+            .set("updated_at", json!(self.now()))
+            .when(Condition::VersionIs(version));
+        let event = self.account_event(Actor::user(user.id), &user, "user.email_confirmed", json!({}), context);
+        Ok(ProvenAddress {
+            consume: redeemable.consume(),
+            profile,
+            event,
+            user,
+        })
+    }
+}
+
+/// A mailbox proven by an e-mailed token (confirmation or reset): what the proof changes,
+/// before the invitations it claims are added to the same transaction.
+pub(crate) struct ProvenAddress {
+    /// Consumes the token (fails if it was used meanwhile): the transaction's first write.
+    pub consume: Write,
+    /// The profile's update, conditioned on the version read: the second write.
+    pub profile: Update,
+    pub event: Write,
+    pub user: User,
 }

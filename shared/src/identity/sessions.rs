@@ -318,7 +318,7 @@ impl Identity {
     /// may come back empty with more to follow: the cursor, not an empty page, ends the loop.
     /// A sign-in that commits meanwhile keeps its session (after a reset, that is the person
     /// with the new password; a suspended user is refused on every request anyway).
-    pub(super) async fn revoke_all_sessions(&self, user_id: UserId) -> DomainResult<()> {
+    pub(crate) async fn revoke_all_sessions(&self, user_id: UserId) -> DomainResult<()> {
         let mut cursor = None;
         loop {
             let query = Query::new(Index::Table, keys::sessions_partition(user_id))

@@ -62,9 +62,7 @@ pub(super) async fn claim(
             ),
         };
         if throttle.locked_until > now {
-            return Err(DomainError::Throttled {
-                retry_after_seconds: (throttle.locked_until - now) as u64,
-            });
+            return Err(DomainError::too_many_attempts((throttle.locked_until - now) as u64));
         }
         let failures = throttle.failures + 1;
         let locked_until = now + policy.delay_after(failures) as i64;
@@ -77,9 +75,7 @@ pub(super) async fn claim(
             Err(other) => return Err(other.into()),
         }
     }
-    Err(DomainError::Throttled {
-        retry_after_seconds: policy.base_delay_seconds.max(1),
-    })
+    Err(DomainError::too_many_attempts(policy.base_delay_seconds.max(1)))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! only as a digest, expiring, and consumed by a conditional write so two uses cannot both
 //! succeed.
 
-use super::{Identity, OneTimeToken, TokenPurpose, UserId};
+use super::{Identity, OneTimeToken, TokenPurpose, User, UserId};
 use crate::error::{DomainError, DomainResult};
 use crate::keys;
 use crate::store::{Condition, Item, Key, Update, Write};
@@ -13,7 +13,7 @@ use serde_json::json;
 const KEEP_AFTER_EXPIRY_DAYS: i64 = 30;
 
 /// A token that was presented and checked, ready to be consumed.
-pub(super) struct Redeemable {
+pub(crate) struct Redeemable {
     pub record: OneTimeToken,
     key: Key,
 }
@@ -60,6 +60,17 @@ impl Identity {
     }
 
     /// Checks a presented token: unknown (or for another purpose) → 404; used or expired → 410.
+    /// A presented token with the user it names and their profile's version.
+    pub(crate) async fn redeem(&self, token: &str, purpose: TokenPurpose) -> DomainResult<(Redeemable, User, u64)> {
+        let redeemable = self.check_one_time_token(token, purpose).await?;
+        let item = self
+            .store
+            .get(&keys::user(redeemable.record.user_id))
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        Ok((redeemable, item.record()?, item.version))
+    }
+
     pub(super) async fn check_one_time_token(&self, token: &str, purpose: TokenPurpose) -> DomainResult<Redeemable> {
         let key = keys::one_time_token(&self.secrets.digest(token));
         let item = self.store.get(&key).await?.ok_or(DomainError::NotFound)?;

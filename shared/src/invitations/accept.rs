@@ -1,57 +1,153 @@
-//! Registration that accepts invitations (SPEC §5): with a token, whatever address the person
-//! registers with; with an invited address, every pending invitation of that address. The
-//! person gets their personal organisation plus the invited memberships, the last one joined
-//! becoming their default (T11); a `pending_owner` organisation becomes active with them as
-//! owner, billing admin and billing subscriber. All of it is one transaction, and each
-//! invitation is consumed by a condition on its version, so a token is accepted once.
+//! Claiming invitations, which happens only for a proven mailbox (SPEC §5): nothing is granted
+//! to an address that is not proven. A mailbox is proven by confirming the address, by a
+//! password reset (both e-mailed links), or by registering with an invitation's own token for
+//! that address (the token came through that mailbox). A registration with a token for
+//! another address accepts that one invitation only, whatever address it registers.
+//!
+//! Claiming writes, in the transaction of the proof: each accepted invitation consumed by a
+//! condition on its version (so a token is accepted once), the membership, the organisation's
+//! counts, and for a `pending_owner` organisation the activation with the claimant as owner,
+//! billing admin and billing subscriber — whichever order registration and creation happened
+//! in. Of several invitations to one organisation the newest wins and the others are revoked;
+//! one whose organisation is gone is skipped, revoked and reported.
 
 use super::{Invitation, InvitationStatus, Invitations};
 use crate::audit::{Actor, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::register::new_person;
 use crate::identity::{
-    Membership, NewRegistration, Organisation, OrganisationStatus, Registration, Role, TokenPurpose, User,
+    Membership, NewRegistration, Organisation, OrganisationStatus, ProvenAddress, Registration, Role, User,
 };
-use crate::ids::OrganisationId;
+use crate::ids::{InvitationId, OrganisationId, UserId};
 use crate::keys;
-use crate::mail::EmailMessage;
 use crate::store::{Condition, Index, Item, Query, StoreError, Update, Write};
-use crate::tenancy::organisations::counts_update;
+use crate::tenancy::organisations::{counts_update, pending_owner_roles};
 use crate::time::Timestamp;
+use serde::Serialize;
 use serde_json::json;
 
-/// Most invitations one registration accepts (a transaction holds at most 100 writes).
-const MAX_ACCEPTED: usize = 12;
+/// Writes a claim may add to the transaction of its proof (DynamoDB allows 100; the proof
+/// itself and the registration take the rest). Invitations beyond it stay pending.
+const CLAIM_WRITE_BUDGET: usize = 80;
+/// Attempts at a registration or proof that lost a race on a version it read.
+const ATTEMPTS: usize = 3;
 
-pub type AcceptedRegistration = User;
+/// What became of the invitation token a registration carried: applied, or not and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InvitationReport {
+    pub applied: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invitation_id: Option<InvitationId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organisation_id: Option<OrganisationId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl InvitationReport {
+    fn not_applied(code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            applied: false,
+            invitation_id: None,
+            organisation_id: None,
+            code: Some(code),
+            detail: Some(detail.into()),
+        }
+    }
+}
+
+/// A registration: the new (or claimed) user, and what became of the token it carried.
+#[derive(Debug, Clone)]
+pub struct AcceptedRegistration {
+    pub user: User,
+    pub invitation: Option<InvitationReport>,
+}
+
+/// The writes that claim a set of invitations for one user, and what they claim.
+#[derive(Debug, Default)]
+struct Claim {
+    writes: Vec<Write>,
+    accepted: Vec<InvitationId>,
+    /// Invitations not applied, with the reason (`organisation_gone`, `superseded`, …).
+    skipped: Vec<(InvitationId, &'static str)>,
+    /// The organisation the claim makes the user's default (T11): the newest one joined.
+    joined: Option<OrganisationId>,
+}
+
+/// What accepting one invitation comes to.
+enum Acceptance {
+    Accepted(Vec<Write>),
+    Skipped(&'static str, Vec<Write>),
+}
 
 impl Invitations {
+    /// Registers a person by password, with an invitation token or without. The token never
+    /// blocks the sign-up: an unknown, expired, revoked or used one registers the person
+    /// anyway (personal organisation only) and the answer says why it was not applied.
     pub async fn register(
         &self,
         registration: NewRegistration,
         invitation_token: Option<&str>,
         context: &RequestContext,
-    ) -> DomainResult<User> {
-        let by_token = match invitation_token {
-            Some(token) => Some(self.by_token(token).await?),
-            None => None,
-        };
-        let now = self.now();
+    ) -> DomainResult<AcceptedRegistration> {
         let hash = self.identity.hasher.hash(&registration.password).await;
-        let (mut user, mut writes, mut pending, claimed) =
-            match crate::identity::holder_of(&*self.identity.store, &registration.email).await? {
-                Some((user, _)) if user.registration != Registration::Invited => {
+        for attempt in 1..=ATTEMPTS {
+            match self.try_register(&registration, &hash, invitation_token, context).await {
+                // Another registration or acceptance moved something this one read: go again,
+                // on what it left (a used token is then reported, not fatal).
+                Err(Retry::Again) if attempt < ATTEMPTS => continue,
+                Err(Retry::Again) => {
                     return Err(DomainError::conflict(
-                        "email_taken",
-                        "this e-mail address is already registered",
+                        "concurrent_change",
+                        "the address or invitation changed meanwhile; try again",
                     ));
                 }
-                Some((invited, version)) => {
-                    let pending = self.pending_for(&invited).await?;
-                    let mut user = invited;
+                Err(Retry::Fail(error)) => return Err(error),
+                Ok(accepted) => return Ok(accepted),
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    async fn try_register(
+        &self,
+        registration: &NewRegistration,
+        hash: &str,
+        invitation_token: Option<&str>,
+        context: &RequestContext,
+    ) -> Result<AcceptedRegistration, Retry> {
+        let presented = match invitation_token {
+            Some(token) => Some(self.presented(token).await?),
+            None => None,
+        };
+        let proven = matches!(&presented, Some(Ok((invitation, _))) if invitation.email == registration.email);
+        let state = if proven {
+            Registration::Registered
+        } else {
+            Registration::PendingConfirmation
+        };
+        let now = self.now();
+        let taken = || {
+            Retry::Fail(DomainError::conflict(
+                "email_taken",
+                "this e-mail address is already registered",
+            ))
+        };
+        let (mut user, mut writes, claimed) =
+            match crate::identity::holder_of(&*self.identity.store, &registration.email).await? {
+                Some((holder, _)) if holder.registration == Registration::Registered => return Err(taken()),
+                // An unconfirmed registration holds the address, but only proof takes it over:
+                // the real owner of the mailbox is never locked out by a stranger.
+                Some((holder, _)) if holder.registration == Registration::PendingConfirmation && !proven => {
+                    return Err(taken());
+                }
+                Some((holder, version)) => {
+                    let mut user = holder;
                     user.name = registration.name.clone();
-                    user.password_hash = Some(hash);
-                    user.registration = Registration::PendingConfirmation;
+                    user.password_hash = Some(hash.to_owned());
+                    user.registration = state;
                     user.updated_at = now;
                     let personal = user.personal_organisation_id;
                     let writes = vec![
@@ -66,42 +162,36 @@ impl Invitations {
                                 .set("member_name", user.name.as_str()),
                         ),
                     ];
-                    (user, writes, pending, true)
+                    (user, writes, true)
                 }
                 None => {
                     let person = new_person(
                         registration.email.clone(),
                         registration.name.clone(),
-                        Some(hash),
-                        Registration::PendingConfirmation,
+                        Some(hash.to_owned()),
+                        state,
                         vec![],
                         now,
                     );
-                    (person.user, person.writes, Vec::new(), false)
+                    (person.user, person.writes, false)
                 }
             };
-        if let Some((invitation, version)) = by_token
-            && !pending.iter().any(|(p, _)| p.id == invitation.id)
+        let mut invitations = if proven && claimed {
+            self.pending_for(&user).await?
+        } else {
+            Vec::new()
+        };
+        if let Some(Ok((invitation, version))) = &presented
+            && !invitations.iter().any(|(pending, _)| pending.id == invitation.id)
         {
-            pending.push((invitation, version));
+            invitations.push((invitation.clone(), *version));
         }
-        pending.truncate(MAX_ACCEPTED);
-        // One membership per organisation: the newest invitation wins.
-        let mut seen: Vec<OrganisationId> = Vec::new();
-        pending.retain(|(invitation, _)| match invitation.organisation_id {
-            Some(id) if seen.contains(&id) => false,
-            Some(id) => {
-                seen.push(id);
-                true
-            }
-            None => true,
+        let claim = self.claim(&user, invitations, now).await?;
+        let report = presented.map(|presented| match presented {
+            Err(report) => report,
+            Ok((invitation, _)) => claim.report(&invitation),
         });
-        let mut last_joined = None;
-        for (invitation, version) in &pending {
-            writes.extend(self.acceptance(invitation, *version, &user, now).await?);
-            last_joined = invitation.organisation_id.or(last_joined);
-        }
-        if let Some(organisation) = last_joined {
+        if let Some(organisation) = claim.joined {
             user.default_organisation_id = organisation;
             // The user item is the first write on both paths; restate it with the default.
             let condition = match &writes[0] {
@@ -113,41 +203,104 @@ impl Invitations {
                 condition,
             };
         }
-        let (token, token_write) = self.identity.issue_one_time_token(
-            TokenPurpose::ConfirmEmail,
-            user.id,
-            chrono::Duration::hours(self.identity.settings.confirmation_hours),
-        );
-        let mail = EmailMessage::ConfirmEmail {
-            to: user.email.clone(),
-            name: user.name.clone(),
-            link: format!("{}/confirm-email?token={token}", self.identity.settings.web_url),
-        };
-        let accepted: Vec<_> = pending.iter().map(|(i, _)| i.id).collect();
-        let changes = json!({ "email": user.email, "name": user.name, "claimed_invited_user": claimed, "accepted_invitations": accepted });
-        writes.push(token_write);
-        writes.push(self.identity.mail(&mail, now));
+        let changes = json!({
+            "email": user.email,
+            "name": user.name,
+            "claimed_invited_user": claimed,
+            "proven_by_invitation": proven,
+            "accepted_invitations": claim.accepted,
+        });
+        writes.extend(claim.writes);
+        if !proven {
+            writes.extend(self.identity.confirmation_request(&user, now));
+        }
         writes.push(
             self.identity
                 .account_event(Actor::user(user.id), &user, "user.registered", changes, context),
         );
         match self.identity.store.transact(writes).await {
-            Ok(()) => Ok(user),
-            Err(StoreError::ConditionFailed { index: 1 }) if !claimed => Err(DomainError::conflict(
-                "email_taken",
-                "this e-mail address is already registered",
-            )),
-            Err(StoreError::ConditionFailed { .. }) => Err(DomainError::gone(
-                "invitation_used",
-                "an invitation was accepted or changed meanwhile; try again",
-            )),
-            Err(other) => Err(other.into()),
+            Ok(()) => Ok(AcceptedRegistration {
+                user,
+                invitation: report,
+            }),
+            // The new person's e-mail claim: someone registered the address meanwhile.
+            Err(StoreError::ConditionFailed { index: 1 }) if !claimed => Err(taken()),
+            Err(StoreError::ConditionFailed { .. }) => Err(Retry::Again),
+            Err(other) => Err(Retry::Fail(other.into())),
         }
     }
 
-    /// The invited user's invitations that are still pending and unexpired.
-    async fn pending_for(&self, invited: &User) -> DomainResult<Vec<(Invitation, u64)>> {
-        let query = Query::new(Index::Gsi2, keys::invited_user_partition(invited.id)).limit(crate::store::MAX_PAGE);
+    /// The invitation a presented token names, or why it cannot be applied.
+    async fn presented(&self, token: &str) -> DomainResult<Result<(Invitation, u64), InvitationReport>> {
+        match self.by_token(token).await {
+            Ok(found) => Ok(Ok(found)),
+            Err(DomainError::NotFound) => Ok(Err(InvitationReport::not_applied(
+                "invitation_not_found",
+                "this invitation link is not known; you are registered without it",
+            ))),
+            Err(DomainError::Gone { code, detail }) => Ok(Err(InvitationReport::not_applied(code, detail))),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Confirms an address with the token from the confirmation e-mail, and claims the
+    /// invitations waiting for it.
+    pub async fn confirm_email(&self, token: &str, context: &RequestContext) -> DomainResult<()> {
+        self.prove(Proof::Confirmation { token }, context).await?;
+        Ok(())
+    }
+
+    /// Sets a new password with the token from a reset e-mail, which proves the mailbox: the
+    /// address counts as confirmed, the invitations waiting for it are claimed, and every
+    /// session ends (an unconfirmed registration by someone else never locks the real owner
+    /// of the address out).
+    pub async fn reset_password(&self, token: &str, password: &str, context: &RequestContext) -> DomainResult<()> {
+        let user = self.prove(Proof::Reset { token, password }, context).await?;
+        self.identity.revoke_all_sessions(user).await
+    }
+
+    /// Commits a proof of the mailbox (planned again after a lost race) with the invitations
+    /// it claims; answers whose mailbox it was.
+    async fn prove(&self, proof: Proof<'_>, context: &RequestContext) -> DomainResult<UserId> {
+        for attempt in 1..=ATTEMPTS {
+            let proof: ProvenAddress = match proof {
+                Proof::Confirmation { token } => self.identity.email_confirmation(token, context).await?,
+                Proof::Reset { token, password } => self.identity.password_reset(token, password, context).await?,
+            };
+            let now = self.now();
+            let claim = self
+                .claim(&proof.user, self.pending_for(&proof.user).await?, now)
+                .await?;
+            let mut profile = proof.profile;
+            if let Some(organisation) = claim.joined {
+                profile = profile.set("default_organisation_id", json!(organisation));
+            }
+            let mut writes = vec![proof.consume, Write::Update(profile), proof.event];
+            writes.extend(claim.writes);
+            match self.identity.store.transact(writes).await {
+                Ok(()) => return Ok(proof.user.id),
+                Err(StoreError::ConditionFailed { index: 0 }) => {
+                    return Err(DomainError::gone("token_used", "this link has already been used"));
+                }
+                Err(StoreError::ConditionFailed { .. }) if attempt < ATTEMPTS => continue,
+                Err(StoreError::ConditionFailed { .. }) => {
+                    return Err(DomainError::conflict(
+                        "concurrent_change",
+                        "the account changed meanwhile; try again",
+                    ));
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(DomainError::conflict(
+            "concurrent_change",
+            "the account changed meanwhile; try again",
+        ))
+    }
+
+    /// The user's invitations that are still pending and unexpired.
+    async fn pending_for(&self, user: &User) -> DomainResult<Vec<(Invitation, u64)>> {
+        let query = Query::new(Index::Gsi2, keys::invited_user_partition(user.id)).limit(crate::store::MAX_PAGE);
         let now = self.now();
         let mut pending = Vec::new();
         for item in self.identity.store.query(&query).await?.items {
@@ -162,63 +315,103 @@ impl Invitations {
         Ok(pending)
     }
 
-    /// The writes that accept `invitation` for `user`.
+    /// The writes that claim `invitations` for `user`: newest first, one per organisation
+    /// (older ones to the same organisation are revoked), within the transaction's budget.
+    async fn claim(&self, user: &User, mut invitations: Vec<(Invitation, u64)>, now: Timestamp) -> DomainResult<Claim> {
+        // Newest first; ids are time-ordered, so they settle invitations made in one instant.
+        invitations.sort_by(|(a, _), (b, _)| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+        let mut claim = Claim::default();
+        let mut organisations: Vec<OrganisationId> = Vec::new();
+        for (invitation, version) in invitations {
+            if claim.writes.len() + 4 > CLAIM_WRITE_BUDGET {
+                break;
+            }
+            if let Some(organisation) = invitation.organisation_id {
+                if organisations.contains(&organisation) {
+                    claim
+                        .writes
+                        .extend(close(&invitation, version, InvitationStatus::Revoked, None));
+                    claim.skipped.push((invitation.id, "superseded"));
+                    continue;
+                }
+                organisations.push(organisation);
+            }
+            match self.acceptance(&invitation, version, user, now).await? {
+                Acceptance::Accepted(writes) => {
+                    claim.writes.extend(writes);
+                    claim.accepted.push(invitation.id);
+                    claim.joined = claim.joined.or(invitation.organisation_id);
+                }
+                Acceptance::Skipped(reason, writes) => {
+                    claim.writes.extend(writes);
+                    claim.skipped.push((invitation.id, reason));
+                }
+            }
+        }
+        Ok(claim)
+    }
+
+    /// What accepting `invitation` for `user` writes.
     async fn acceptance(
         &self,
         invitation: &Invitation,
         version: u64,
         user: &User,
         now: Timestamp,
-    ) -> DomainResult<Vec<Write>> {
-        let mut writes = vec![
-            Write::Update(
-                Update::new(keys::invitation(invitation.id))
-                    .set("status", json!(InvitationStatus::Accepted))
-                    .set("accepted_by", json!(user.id))
-                    .when(Condition::All(vec![
-                        Condition::VersionIs(version),
-                        Condition::AttributeEquals("status".into(), json!(InvitationStatus::Pending)),
-                    ])),
-            ),
-            Write::Delete {
-                key: keys::invitation_expiry(invitation.expires_at.unix_seconds(), invitation.id),
-                condition: None,
-            },
-        ];
+    ) -> DomainResult<Acceptance> {
+        let accepted = close(invitation, version, InvitationStatus::Accepted, Some(user));
         let Some(organisation_id) = invitation.organisation_id else {
-            return Ok(writes);
+            return Ok(Acceptance::Accepted(accepted));
         };
-        let item = self.identity.store.get(&keys::organisation(organisation_id)).await?;
-        let Some(item) = item.filter(|item| item.record::<Organisation>().is_ok_and(|o| o.deleted_at.is_none())) else {
-            return Err(DomainError::gone(
-                "invitation_expired",
-                "the organisation of this invitation no longer exists",
-            ));
+        let store = &self.identity.store;
+        let found = store
+            .batch_get(&[
+                keys::organisation(organisation_id),
+                keys::membership(user.id, organisation_id),
+            ])
+            .await?;
+        let live = found[0]
+            .as_ref()
+            .map(|item| item.record::<Organisation>().map(|o| (o, item.version)))
+            .transpose()?
+            .filter(|(organisation, _)| organisation.deleted_at.is_none());
+        let Some((organisation, organisation_version)) = live else {
+            let revoked = close(invitation, version, InvitationStatus::Revoked, None);
+            return Ok(Acceptance::Skipped("organisation_gone", revoked));
         };
-        let organisation: Organisation = item.record()?;
+        if found[1].is_some() {
+            return Ok(Acceptance::Skipped("already_a_member", accepted));
+        }
+        let pending_owner = organisation.status == OrganisationStatus::PendingOwner;
+        // An organisation waiting for its owner gets one: owner and billing admin (T3, T4).
+        let roles = if pending_owner {
+            pending_owner_roles()
+        } else {
+            invitation.roles.clone()
+        };
         let membership = Membership {
             user_id: user.id,
             organisation_id,
             organisation_name: organisation.name.clone(),
             parent_organisation_id: organisation.parent_organisation_id,
             organisation_kind: organisation.kind,
-            roles: invitation.roles.clone(),
+            roles: roles.clone(),
             active: true,
             joined_at: now,
             member_email: Some(user.email.clone()),
             member_name: user.name.clone(),
             member_kind: user.kind,
         };
+        let mut writes = accepted;
         writes.push(Write::Put {
             item: Item::from_record(keys::membership(user.id, organisation_id), &membership)
                 .with_gsi1(keys::membership_by_organisation(organisation_id, user.id)),
             condition: Some(Condition::NotExists),
         });
-        let owner = invitation.roles.contains(&Role::Owner);
-        let billing = invitation.roles.contains(&Role::BillingAdmin);
-        let mut update = Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(item.version));
-        if organisation.status == OrganisationStatus::PendingOwner && owner {
-            // The first owner of a `pending_owner` organisation becomes its subscriber (T3, T7).
+        let mut update =
+            Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(organisation_version));
+        if pending_owner {
+            // The first owner to be proven becomes the subscriber (T3, T7).
             update = update
                 .set("status", json!(OrganisationStatus::Active))
                 .set("billing_subscriber_id", json!(user.id))
@@ -226,9 +419,87 @@ impl Invitations {
         }
         writes.push(Write::Update(counts_update(update, &organisation, |c| {
             c.members += 1;
-            c.owners += i64::from(owner);
-            c.billing_admins += i64::from(billing);
+            c.owners += i64::from(roles.contains(&Role::Owner));
+            c.billing_admins += i64::from(roles.contains(&Role::BillingAdmin));
         })));
-        Ok(writes)
+        Ok(Acceptance::Accepted(writes))
+    }
+}
+
+impl Claim {
+    /// What became of the presented `invitation` in this claim.
+    fn report(&self, invitation: &Invitation) -> InvitationReport {
+        if self.accepted.contains(&invitation.id) {
+            return InvitationReport {
+                applied: true,
+                invitation_id: Some(invitation.id),
+                organisation_id: invitation.organisation_id,
+                code: None,
+                detail: None,
+            };
+        }
+        let (code, detail) = match self.skipped.iter().find(|(id, _)| *id == invitation.id) {
+            Some((_, "organisation_gone")) => ("organisation_gone", "the organisation no longer exists"),
+            Some((_, "already_a_member")) => ("already_a_member", "you are already a member"),
+            Some(_) => (
+                "invitation_superseded",
+                "a newer invitation to the same organisation replaced it",
+            ),
+            None => (
+                "too_many_invitations",
+                "too many invitations at once; it is still pending",
+            ),
+        };
+        InvitationReport {
+            invitation_id: Some(invitation.id),
+            organisation_id: invitation.organisation_id,
+            ..InvitationReport::not_applied(code, detail)
+        }
+    }
+}
+
+/// The writes that close a pending invitation (accepted by `by`, or revoked): its status,
+/// conditioned on the version read, and its expiry entry.
+pub(super) fn close(invitation: &Invitation, version: u64, status: InvitationStatus, by: Option<&User>) -> Vec<Write> {
+    let mut update = Update::new(keys::invitation(invitation.id))
+        .set("status", json!(status))
+        .when(Condition::All(vec![
+            Condition::VersionIs(version),
+            Condition::AttributeEquals("status".into(), json!(InvitationStatus::Pending)),
+        ]));
+    if let Some(user) = by {
+        update = update.set("accepted_by", json!(user.id));
+    }
+    vec![
+        Write::Update(update),
+        Write::Delete {
+            key: keys::invitation_expiry(invitation.expires_at.unix_seconds(), invitation.id),
+            condition: None,
+        },
+    ]
+}
+
+/// An e-mailed link that proves a mailbox.
+#[derive(Clone, Copy)]
+enum Proof<'a> {
+    Confirmation { token: &'a str },
+    Reset { token: &'a str, password: &'a str },
+}
+
+/// A registration attempt's failure: final, or worth another go after a lost race.
+enum Retry {
+    Again,
+    Fail(DomainError),
+}
+
+impl From<DomainError> for Retry {
+    fn from(error: DomainError) -> Self {
+        Retry::Fail(error)
+    }
+}
+
+impl From<StoreError> for Retry {
+    fn from(error: StoreError) -> Self {
+        Retry::Fail(error.into())
     }
 }

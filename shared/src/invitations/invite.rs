@@ -1,15 +1,18 @@
 //! Sending, listing, resending and revoking invitations.
 
+use super::accept::close;
 use super::{Invitation, InvitationStatus, InvitationView, Invitations, store_invitation, token_write};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::register::new_person;
-use crate::identity::{Email, Principal, Registration, Role, User, UserKind, name_from_email};
+use crate::identity::{Email, OrganisationStatus, Principal, Registration, Role, User, UserKind, name_from_email};
 use crate::ids::{InvitationId, OrganisationId, UserId};
 use crate::keys;
+use crate::limits::Budget;
 use crate::mail::EmailMessage;
 use crate::store::{Condition, Cursor, Index, Query, SortCondition, StoreError, Update, Write};
 use crate::tenancy::members::{MemberView, check_roles};
+use crate::tenancy::organisations::pending_owner_roles;
 use crate::tenancy::{Permission, authorize};
 use serde::Serialize;
 use serde_json::json;
@@ -30,6 +33,24 @@ pub enum InviteOutcome {
     Invited { invitation: InvitationView },
 }
 
+/// Invitations and direct adds one person makes per hour: enough for an owner onboarding a
+/// team, too few to turn the platform into a mailer.
+pub const INVITATIONS_PER_INVITER: Budget = Budget {
+    name: "invitations",
+    per_window: 50,
+    window_seconds: 3600,
+    code: "too_many_invitations",
+};
+
+/// Invitation mails one address receives per day, whoever sends them, so nobody can be
+/// mail-bombed through invitations and resends.
+pub const INVITATION_MAILS_PER_ADDRESS: Budget = Budget {
+    name: "invitation_mails",
+    per_window: 10,
+    window_seconds: 24 * 3600,
+    code: "too_many_invitations_to_address",
+};
+
 impl Invitations {
     async fn expiry_days(&self) -> DomainResult<i64> {
         Ok(i64::from(
@@ -48,7 +69,13 @@ impl Invitations {
         roles: Vec<Role>,
     ) -> DomainResult<InvitationView> {
         let now = self.now();
+        INVITATION_MAILS_PER_ADDRESS
+            .require(&*self.identity.store, email.as_str(), now)
+            .await?;
         let mut writes = Vec::new();
+        if let (Some(holder), Some((organisation, _))) = (holder, &organisation) {
+            writes.extend(self.superseded(holder, *organisation).await?);
+        }
         let invited_user_id = match holder {
             Some(id) => id,
             None => {
@@ -112,6 +139,22 @@ impl Invitations {
         }
     }
 
+    /// The writes that revoke `holder`'s pending invitations to `organisation`: a newer
+    /// invitation replaces them, so one address has one way into one organisation.
+    async fn superseded(&self, holder: UserId, organisation: OrganisationId) -> DomainResult<Vec<Write>> {
+        let query = Query::new(Index::Gsi2, keys::invited_user_partition(holder)).limit(crate::store::MAX_PAGE);
+        let mut writes = Vec::new();
+        for item in self.identity.store.query(&query).await?.items {
+            let invitation: Invitation = item.record()?;
+            if invitation.status == InvitationStatus::Pending && invitation.organisation_id == Some(organisation) {
+                if let Some(fresh) = self.identity.store.get(&item.key).await? {
+                    writes.extend(close(&fresh.record()?, fresh.version, InvitationStatus::Revoked, None));
+                }
+            }
+        }
+        Ok(writes)
+    }
+
     /// Any signed-in person invites a guest to the platform.
     pub async fn invite_to_platform(
         &self,
@@ -122,6 +165,9 @@ impl Invitations {
         if principal.user.kind == UserKind::Machine {
             return Err(DomainError::Forbidden);
         }
+        INVITATIONS_PER_INVITER
+            .require(&*self.identity.store, &principal.user.id.to_string(), self.now())
+            .await?;
         let holder = crate::identity::holder_of(&*self.identity.store, &email).await?;
         if let Some((user, _)) = &holder
             && user.registration != Registration::Invited
@@ -161,7 +207,15 @@ impl Invitations {
         }
         let is_root = organisation.parent_organisation_id.is_none();
         let default = if is_root { Role::Viewer } else { Role::Member };
-        let roles = roles.unwrap_or_else(|| BTreeSet::from([default, Role::Member]));
+        let roles = if organisation.status == OrganisationStatus::PendingOwner {
+            // Whoever comes first becomes owner, billing admin and subscriber (T3).
+            pending_owner_roles().into_iter().collect()
+        } else {
+            roles.unwrap_or_else(|| BTreeSet::from([default, Role::Member]))
+        };
+        INVITATIONS_PER_INVITER
+            .require(&*self.identity.store, &principal.user.id.to_string(), self.now())
+            .await?;
         let existing = match &target {
             InviteTarget::User(id) => {
                 let item = self
@@ -175,7 +229,9 @@ impl Invitations {
             InviteTarget::Email(email) => crate::identity::holder_of(&*self.identity.store, email).await?,
         };
         match existing {
-            Some((user, _)) if user.registration != Registration::Invited => {
+            // Only a proven address is added at once; an unconfirmed one gets an invitation,
+            // claimed when (and if) its owner proves the mailbox.
+            Some((user, _)) if user.registration == Registration::Registered => {
                 check_roles(&roles, user.kind, is_root)?;
                 let mail = EmailMessage::AddedToOrganisation {
                     to: user.email.clone(),
@@ -294,6 +350,12 @@ impl Invitations {
     ) -> DomainResult<InvitationView> {
         let (old, version) = self.pending_of(principal, organisation_id, id).await?;
         let now = self.now();
+        INVITATIONS_PER_INVITER
+            .require(&*self.identity.store, &principal.user.id.to_string(), now)
+            .await?;
+        INVITATION_MAILS_PER_ADDRESS
+            .require(&*self.identity.store, old.email.as_str(), now)
+            .await?;
         let token = self.identity.secrets.token();
         let renewed = Invitation {
             token_digest: self.identity.secrets.digest(&token),

@@ -7,14 +7,14 @@
 mod accept;
 mod invite;
 
-pub use accept::AcceptedRegistration;
+pub use accept::{AcceptedRegistration, InvitationReport};
 pub use invite::{InviteOutcome, InviteTarget};
 
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Email, Identity, Role, name_from_email};
 use crate::ids::{InvitationId, OrganisationId, UserId};
 use crate::keys;
-use crate::store::{Condition, Index, Item, Query, SortCondition, Update, Write};
+use crate::store::{Condition, Index, Item, Query, SortCondition, Store, Update, Write};
 use crate::tenancy::Tenancy;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -184,6 +184,40 @@ impl Invitations {
                     Err(other) => return Err(other.into()),
                 }
             }
+        }
+    }
+}
+
+/// Revokes every pending invitation of a deleted organisation, page by page, so none of its
+/// links works any more (acceptance checks the organisation too, should one slip through).
+pub(crate) async fn revoke_pending_of(store: &dyn Store, organisation: OrganisationId) -> DomainResult<usize> {
+    let mut cursor = None;
+    let mut revoked = 0;
+    loop {
+        let query = Query::new(Index::Gsi1, keys::organisation_index_partition(organisation))
+            .sort(SortCondition::BeginsWith(keys::INVITATIONS_PREFIX.into()))
+            .limit(100)
+            .after(cursor);
+        let page = store.query(&query).await?;
+        for item in &page.items {
+            if item.record::<Invitation>()?.status != InvitationStatus::Pending {
+                continue;
+            }
+            // Index reads are eventually consistent: close what the table holds now.
+            let Some(fresh) = store.get(&item.key).await? else {
+                continue;
+            };
+            let writes = accept::close(&fresh.record()?, fresh.version, InvitationStatus::Revoked, None);
+            match store.transact(writes).await {
+                Ok(()) => revoked += 1,
+                // Accepted or revoked meanwhile.
+                Err(crate::store::StoreError::ConditionFailed { .. }) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(revoked),
         }
     }
 }

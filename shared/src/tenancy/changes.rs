@@ -187,6 +187,9 @@ impl Tenancy {
             self.store.transact(writes).await?;
             Ok(())
         })
-        .await
+        .await?;
+        // Its invitations die with it: a link from a deleted organisation answers 410.
+        crate::invitations::revoke_pending_of(&*self.store, id).await?;
+        Ok(())
     }
 }

@@ -7,7 +7,8 @@ use super::{Tenancy, with_retries};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{
-    Email, MemberCounts, Membership, Organisation, OrganisationKind, Principal, Role, User, UserKind,
+    Email, MemberCounts, Membership, Organisation, OrganisationKind, OrganisationStatus, Principal, Role, User,
+    UserKind,
 };
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
@@ -190,8 +191,18 @@ impl Tenancy {
             counts.members += 1;
             tally(&mut counts, &roles, 1);
             let now = self.now();
-            let organisation_update =
+            let mut organisation_update =
                 Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version));
+            let activates = access.organisation.status == OrganisationStatus::PendingOwner
+                && roles.contains(&Role::Owner)
+                && roles.contains(&Role::BillingAdmin);
+            if activates {
+                // A `pending_owner` organisation's first owner becomes its subscriber (T3).
+                organisation_update = organisation_update
+                    .set("status", json!(OrganisationStatus::Active))
+                    .set("billing_subscriber_id", json!(user_id))
+                    .set("pending_owner_email", serde_json::Value::Null);
+            }
             let mut writes = join(&access.organisation, &user, user_item.version, roles.clone(), now);
             writes.push(Write::Update(counts_update(
                 organisation_update,
@@ -223,7 +234,7 @@ impl Tenancy {
                 other => other?,
             }
             Ok(MemberView {
-                billing_subscriber: false,
+                billing_subscriber: activates,
                 user_id,
                 email: Some(user.email),
                 name: user.name,

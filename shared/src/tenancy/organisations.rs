@@ -367,6 +367,12 @@ impl Tenancy {
     }
 }
 
+/// The roles of the first owner of an organisation, who is also its billing subscriber (T3,
+/// T4): what a `pending_owner` organisation's invitations always carry.
+pub(crate) fn pending_owner_roles() -> Vec<Role> {
+    vec![Role::Owner, Role::BillingAdmin, Role::Member]
+}
+
 /// `update` with the organisation's counts replaced by `change` applied to them.
 pub(crate) fn counts_update(
     update: Update,

@@ -226,8 +226,15 @@ async fn an_invitation_preview_shows_who_and_where_and_refuses_dead_tokens(world
         (410, "invitation_expired"),
         "acceptance checks expiry itself"
     );
-    let refused = register(world, &address("late.other"), Some(&token)).await;
-    assert_eq!((refused.status, refused.code()), (410, "invitation_expired"));
+    let registered = register(world, &address("late.other"), Some(&token)).await;
+    assert_eq!(
+        (registered.status, &registered.body["invitation"]),
+        (
+            201,
+            &json!({ "applied": false, "code": "invitation_expired", "detail": "this invitation has expired" })
+        ),
+        "a stale link never blocks sign-up"
+    );
 }
 
 async fn owners_list_resend_and_revoke_invitations(world: &World) {
@@ -317,8 +324,13 @@ async fn a_platform_invitation_lets_a_guest_register(world: &World) {
             .body["organisation_name"],
         Value::Null
     );
-    assert_eq!(register(world, &guest, Some(&token)).await.status, 201);
-    confirm_and_sign_in(world, &guest, 2).await;
+    let registered = register(world, &guest, Some(&token)).await;
+    assert_eq!(
+        (registered.status, &registered.body["registration"]),
+        (201, &json!("registered")),
+        "the token came through the invited mailbox, which proves it"
+    );
+    world.login(&guest, PASSWORD).await;
 
     let again = world
         .call("POST", "/api/invitations", ada.token(), Some(json!({ "email": guest })))
@@ -393,17 +405,32 @@ async fn twenty_registrations_racing_for_one_invitation_make_one_membership(worl
 
     let replies = crate::world::join_all(racers.iter().map(|email| register(world, email, Some(&token)))).await;
 
-    let created = replies.iter().filter(|r| r.status == 201).count();
-    assert_eq!(
-        created,
-        1,
-        "{:?}",
-        replies
-            .iter()
-            .map(|r| (r.status, r.code().to_owned()))
-            .collect::<Vec<_>>()
+    let outcomes: Vec<_> = replies
+        .iter()
+        .map(|r| {
+            (
+                r.status,
+                r.body["invitation"]["applied"].clone(),
+                r.body["invitation"]["code"].clone(),
+            )
+        })
+        .collect();
+    assert!(
+        outcomes.iter().all(|(status, _, _)| *status == 201),
+        "a used link never blocks sign-up: {outcomes:?}"
     );
-    assert!(replies.iter().filter(|r| r.status != 201).all(|r| r.status == 410));
+    let applied = outcomes
+        .iter()
+        .filter(|(_, applied, _)| *applied == json!(true))
+        .count();
+    assert_eq!(applied, 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .filter(|(_, applied, _)| *applied == json!(false))
+            .all(|(_, _, code)| *code == json!("invitation_used")),
+        "{outcomes:?}"
+    );
     let members = world
         .call(
             "GET",
@@ -457,11 +484,17 @@ async fn an_invitation_revoked_while_being_accepted_ends_one_way_or_the_other(wo
     let status = listed["items"][0]["status"].as_str().unwrap().to_owned();
     match status.as_str() {
         "accepted" => assert!(
-            registered.status == 201 && joined && revoked.status == 409,
+            registered.status == 201
+                && registered.body["invitation"]["applied"] == json!(true)
+                && joined
+                && revoked.status == 409,
             "{registered:?} {revoked:?}"
         ),
         "revoked" => assert!(
-            registered.status != 201 && !joined && revoked.status == 204,
+            registered.status == 201
+                && registered.body["invitation"]["applied"] == json!(false)
+                && !joined
+                && revoked.status == 204,
             "{registered:?} {revoked:?}"
         ),
         other => panic!("unexpected end state {other}"),
