@@ -71,6 +71,15 @@ pub fn organisation(organisation: OrganisationId) -> Key {
     Key::new(compose(&["ORG", &organisation.to_string()]), "PROFILE")
 }
 
+/// Sort-key prefix of session revocations in a user's partition.
+pub const REVOCATION_PREFIX: &str = "REVOKED#";
+
+/// A revoked session, kept in its user's partition for as long as its access tokens live, so
+/// the read that authenticates a request sees it with no request of its own.
+pub fn session_revocation(user: UserId, session: SessionId) -> Key {
+    Key::new(user_partition(user), compose(&["REVOKED", &session.to_string()]))
+}
+
 /// A user's sessions live in a partition of their own, off the hot profile query.
 pub fn sessions_partition(user: UserId) -> String {
     compose(&["SESSIONS", &user.to_string()])
@@ -90,9 +99,21 @@ pub fn one_time_token(digest: &str) -> Key {
     Key::new(compose(&["TOKEN", digest]), "TOKEN")
 }
 
-/// Sign-in throttling per account (by e-mail, so unknown addresses are throttled alike).
+/// Sign-in throttling per account (by e-mail, so unknown addresses are throttled alike), for
+/// attempts from sources the account never signed in from.
 pub fn account_throttle(email: &Email) -> Key {
     Key::new(compose(&["THROTTLE", "ACCOUNT", email.as_str()]), "THROTTLE")
+}
+
+/// Sign-in throttling per (account, source): the back-off a guesser meets.
+pub fn account_source_throttle(email: &Email, address: &str) -> Key {
+    Key::new(compose(&["THROTTLE", "PAIR", email.as_str(), address]), "THROTTLE")
+}
+
+/// A source the account signed in from successfully: the account-wide throttle does not
+/// apply to it, so nobody can lock a person out from their usual address (ASVS 5.0 §6.3).
+pub fn familiar_source(email: &Email, address: &str) -> Key {
+    Key::new(compose(&["THROTTLE", "FAMILIAR", email.as_str(), address]), "FAMILIAR")
 }
 
 /// Sign-in throttling per source address.

@@ -170,12 +170,19 @@ struct ForgotBody {
     email: String,
 }
 
+/// How long `password/forgot` takes at least, so its timing does not tell a registered address
+/// (a token, a mail and an audit event written) from an unknown one (nothing written).
+pub const FORGOT_PASSWORD_TAKES: std::time::Duration = std::time::Duration::from_millis(250);
+
 async fn forgot_password(
     State(identity): State<Identity>,
     Context(context): Context,
     Valid(Shape(body)): Valid<Shape<ForgotBody>>,
 ) -> Result<StatusCode> {
-    identity.forgot_password(&body.email, &context).await?;
+    let answer_at = tokio::time::Instant::now() + FORGOT_PASSWORD_TAKES;
+    let outcome = identity.forgot_password(&body.email, &context).await;
+    tokio::time::sleep_until(answer_at).await;
+    outcome?;
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -1,5 +1,7 @@
 //! Who is calling: an access token checked, then the user and their memberships read in one
-//! request. A suspended user is refused at once, whatever their token.
+//! request. A suspended user is refused at once, whatever their token, and so is a token of a
+//! session that was ended (sign-out, revocation, password reset): the session's revocation
+//! lives in the user's partition, which that same read covers.
 //!
 //! A request about one organisation (its path names it) is *scoped*: one BatchGetItem reads
 //! the caller's profile, their membership there and the organisation itself, which
@@ -96,10 +98,14 @@ impl Identity {
         session_id: Option<SessionId>,
         scope: Option<OrganisationId>,
     ) -> DomainResult<Principal> {
-        let (profile, memberships, prefetched) = match scope {
-            Some(organisation) => self.scoped_read(user_id, organisation).await?,
-            None => self.partition_read(user_id).await?,
+        let read = match scope {
+            Some(organisation) => self.scoped_read(user_id, session_id, organisation).await?,
+            None => self.partition_read(user_id, session_id).await?,
         };
+        if read.session_revoked {
+            return Err(DomainError::Unauthenticated);
+        }
+        let (profile, memberships, prefetched) = (read.profile, read.memberships, read.prefetched);
         let profile = profile.ok_or(DomainError::Unauthenticated)?;
         let user: User = profile.record()?;
         if user.access != Access::Active {
@@ -115,36 +121,57 @@ impl Identity {
         })
     }
 
-    /// The profile and every membership, from one query of the user's partition.
-    async fn partition_read(&self, user_id: UserId) -> DomainResult<CallerRead> {
-        let page = self
-            .store
-            .query(&Query::new(Index::Table, keys::user_partition(user_id)).limit(MAX_PAGE))
-            .await?;
-        let mut profile = None;
-        let mut memberships = Vec::new();
-        for item in page.items {
-            if item.key.sk.starts_with(keys::MEMBERSHIP_PREFIX) {
-                memberships.push(item.record::<Membership>()?);
-            } else if item.key == keys::user(user_id) {
-                profile = Some(item);
+    /// The profile, every membership and the session's revocation if there is one, from a
+    /// query of the user's partition — one request up to about 2,000 memberships (DynamoDB's
+    /// 1 MB page), every page however many there are.
+    async fn partition_read(&self, user_id: UserId, session_id: Option<SessionId>) -> DomainResult<CallerRead> {
+        let revocation = session_id.map(|session| keys::session_revocation(user_id, session));
+        let mut read = CallerRead::default();
+        let mut cursor = None;
+        loop {
+            let query = Query::new(Index::Table, keys::user_partition(user_id))
+                .limit(MAX_PAGE)
+                .after(cursor);
+            let page = self.store.query(&query).await?;
+            for item in page.items {
+                if item.key.sk.starts_with(keys::MEMBERSHIP_PREFIX) {
+                    read.memberships.push(item.record::<Membership>()?);
+                } else if item.key == keys::user(user_id) {
+                    read.profile = Some(item);
+                } else if Some(&item.key) == revocation.as_ref() {
+                    read.session_revoked = true;
+                }
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(read),
             }
         }
-        Ok((profile, memberships, None))
     }
 
     /// The profile, the membership in `organisation` and the organisation, in one batch; for
     /// a company, the membership in its root too (a second read, as only the first names the
     /// root).
-    async fn scoped_read(&self, user_id: UserId, organisation: OrganisationId) -> DomainResult<CallerRead> {
-        let keys = [
+    async fn scoped_read(
+        &self,
+        user_id: UserId,
+        session_id: Option<SessionId>,
+        organisation: OrganisationId,
+    ) -> DomainResult<CallerRead> {
+        let mut keys = vec![
             keys::user(user_id),
             keys::membership(user_id, organisation),
             keys::organisation(organisation),
         ];
-        let [profile, membership, organisation_item] =
-            <[Option<Item>; 3]>::try_from(self.store.batch_get(&keys).await?)
-                .map_err(|_| DomainError::Internal("a batch read answered the wrong number of items".into()))?;
+        keys.extend(session_id.map(|session| keys::session_revocation(user_id, session)));
+        let mut found = self.store.batch_get(&keys).await?.into_iter();
+        let (Some(profile), Some(membership), Some(organisation_item)) = (found.next(), found.next(), found.next())
+        else {
+            return Err(DomainError::Internal(
+                "a batch read answered the wrong number of items".into(),
+            ));
+        };
+        let session_revoked = found.next().flatten().is_some();
         let mut memberships = Vec::new();
         if let Some(item) = membership {
             memberships.push(item.record::<Membership>()?);
@@ -159,12 +186,24 @@ impl Identity {
         {
             memberships.push(item.record::<Membership>()?);
         }
-        Ok((profile, memberships, Some((organisation, organisation_item))))
+        Ok(CallerRead {
+            profile,
+            memberships,
+            prefetched: Some((organisation, organisation_item)),
+            session_revoked,
+        })
     }
 }
 
 /// A scoped request's organisation as authentication read it (`None` inside: absent).
 type Prefetched = Option<(OrganisationId, Option<Item>)>;
 
-/// What authentication read: the profile, memberships, and a scoped request's organisation.
-type CallerRead = (Option<Item>, Vec<Membership>, Prefetched);
+/// What authentication read: the profile, memberships, a scoped request's organisation, and
+/// whether the access token's session was revoked.
+#[derive(Default)]
+struct CallerRead {
+    profile: Option<Item>,
+    memberships: Vec<Membership>,
+    prefetched: Prefetched,
+    session_revoked: bool,
+}

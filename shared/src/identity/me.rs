@@ -7,7 +7,7 @@ use crate::audit::{Actor, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
-use crate::store::{Condition, StoreError, Update, Write};
+use crate::store::{Condition, Index, MAX_TRANSACTION_WRITES, Query, SortCondition, StoreError, Update, Write};
 use crate::validation::{Collector, ValidationErrors};
 use crate::{identity::Email, time::Timestamp};
 use serde::Serialize;
@@ -60,6 +60,50 @@ impl MeUpdate {
 }
 
 impl Identity {
+    /// Member lists show the name each membership carries, so every membership follows a
+    /// rename — after it commits, a transaction per hundred (a person may belong to
+    /// thousands of organisations; one transaction holds 100 writes). Resending the same
+    /// rename repairs one that failed half-way.
+    async fn rename_in_memberships(&self, user_id: UserId, name: &str, personal: OrganisationId) -> DomainResult<()> {
+        let mut cursor = None;
+        loop {
+            let query = Query::new(Index::Table, keys::user_partition(user_id))
+                .sort(SortCondition::BeginsWith(keys::MEMBERSHIP_PREFIX.into()))
+                .limit(MAX_TRANSACTION_WRITES as u32)
+                .after(cursor);
+            let page = self.store.query(&query).await?;
+            let renames: Vec<Update> = page
+                .items
+                .into_iter()
+                .filter(|item| item.key != keys::membership(user_id, personal))
+                .map(|item| Update::new(item.key).set("member_name", name))
+                .collect();
+            let batch = renames.iter().cloned().map(Write::Update).collect::<Vec<_>>();
+            match if batch.is_empty() {
+                Ok(())
+            } else {
+                self.store.transact(batch).await
+            } {
+                Ok(()) => {}
+                // A membership ended meanwhile (an update never recreates one): rename the
+                // others one by one.
+                Err(StoreError::ConditionFailed { .. }) => {
+                    for rename in renames {
+                        match self.store.update(rename).await {
+                            Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
+                            Err(other) => return Err(other.into()),
+                        }
+                    }
+                }
+                Err(other) => return Err(other.into()),
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(()),
+            }
+        }
+    }
+
     pub fn me(&self, principal: &Principal) -> MeView {
         let user = &principal.user;
         MeView {
@@ -120,21 +164,18 @@ impl Identity {
                 condition: Condition::AttributeEquals("active".into(), json!(true)),
             });
         }
+        let personal = user.personal_organisation_id;
         if let Some(name) = &update.name {
             profile = profile.set("name", name.as_str());
-            let personal = user.personal_organisation_id;
+            // T2: the personal organisation is named after its person, in the same commit.
             writes.push(Write::Update(
                 Update::new(keys::organisation(personal)).set("name", name.as_str()),
             ));
-            // Member lists show the name each membership carries: every membership follows.
-            for membership in &principal.memberships {
-                let mut rename = Update::new(keys::membership(user.id, membership.organisation_id))
-                    .set("member_name", name.as_str());
-                if membership.organisation_id == personal {
-                    rename = rename.set("organisation_name", name.as_str());
-                }
-                writes.push(Write::Update(rename));
-            }
+            writes.push(Write::Update(
+                Update::new(keys::membership(user.id, personal))
+                    .set("member_name", name.as_str())
+                    .set("organisation_name", name.as_str()),
+            ));
         }
         let changes = json!({ "name": update.name, "default_organisation_id": update.default_organisation_id });
         writes.push(self.account_event(Actor::of(principal), user, "user.updated", changes, context));
@@ -151,6 +192,9 @@ impl Identity {
                 ));
             }
             Err(other) => return Err(other.into()),
+        }
+        if let Some(name) = &update.name {
+            self.rename_in_memberships(user.id, name, personal).await?;
         }
         let refreshed = self.principal_of(user.id, principal.session_id, None).await?;
         Ok(self.me(&refreshed))

@@ -88,8 +88,13 @@ pub struct IdentitySettings {
     pub confirmation_hours: i64,
     pub reset_minutes: i64,
     pub session_days: i64,
-    pub account_throttle: ThrottlePolicy,
+    /// Failed sign-ins per (account, source).
+    pub account_source_throttle: ThrottlePolicy,
+    /// Failed sign-ins per source, whatever the account.
     pub source_throttle: ThrottlePolicy,
+    /// Failed sign-ins per account from sources it never signed in from: the ceiling of a
+    /// guesser spread over many addresses, which a familiar source does not meet.
+    pub account_throttle: ThrottlePolicy,
 }
 
 impl IdentitySettings {
@@ -99,8 +104,13 @@ impl IdentitySettings {
             confirmation_hours: 48,
             reset_minutes: 60,
             session_days: 30,
-            account_throttle: ThrottlePolicy {
+            account_source_throttle: ThrottlePolicy {
                 free_attempts: 5,
+                base_delay_seconds: 1,
+                max_delay_seconds: 900,
+            },
+            account_throttle: ThrottlePolicy {
+                free_attempts: 20,
                 base_delay_seconds: 1,
                 max_delay_seconds: 900,
             },

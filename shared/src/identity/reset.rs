@@ -5,24 +5,50 @@ use super::{Email, Identity, Password, Registration, TokenPurpose, User};
 use crate::audit::{Actor, RequestContext};
 use crate::error::DomainResult;
 use crate::keys;
+use crate::limits::{Budget, Spent};
 use crate::mail::EmailMessage;
 use crate::store::{Condition, Update, Write};
 use serde_json::json;
 
+/// Reset mails one address receives per hour: a forgotten password needs one, a mail bomb
+/// needs many.
+pub const RESET_MAILS_PER_ADDRESS: Budget = Budget {
+    name: "reset_mails",
+    per_window: 3,
+    window_seconds: 3600,
+    code: "too_many_reset_mails",
+};
+
+/// Reset requests one source makes per hour, whatever the addresses.
+pub const RESET_REQUESTS_PER_SOURCE: Budget = Budget {
+    name: "reset_requests",
+    per_window: 20,
+    window_seconds: 3600,
+    code: "too_many_requests",
+};
+
 impl Identity {
-    /// E-mails a reset link if `email` belongs to a registered person; otherwise does
-    /// nothing. Either way the caller learns nothing.
+    /// E-mails a reset link if `email` belongs to a person with a password, at most
+    /// [`RESET_MAILS_PER_ADDRESS`] times an hour; otherwise does nothing. Either way the
+    /// caller learns nothing: the address's budget is spent whether or not it is registered,
+    /// and the HTTP layer answers no sooner than a fixed time. A source asking too often is
+    /// refused (429), which says nothing about any address.
     pub async fn forgot_password(&self, email: &str, context: &RequestContext) -> DomainResult<()> {
+        let now = self.now();
+        if let Some(source) = &context.source_address {
+            RESET_REQUESTS_PER_SOURCE.require(&*self.store, source, now).await?;
+        }
         let Ok(email) = Email::parse(email) else {
             return Ok(());
         };
-        let Some(user) = self.user_by_email(&email).await? else {
+        let user = self.user_by_email(&email).await?;
+        let spent = RESET_MAILS_PER_ADDRESS.spend(&*self.store, email.as_str(), now).await?;
+        let Some(user) = user.filter(|user| user.password_hash.is_some()) else {
             return Ok(());
         };
-        if user.password_hash.is_none() {
+        if spent != Spent::Allowed {
             return Ok(());
         }
-        let now = self.now();
         let (token, token_write) = self.issue_one_time_token(
             TokenPurpose::ResetPassword,
             user.id,

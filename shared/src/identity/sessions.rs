@@ -38,6 +38,12 @@ pub struct SessionView {
     pub current: bool,
 }
 
+/// How long a revocation outlives the access tokens it revokes (clock leeway included).
+const REVOCATION_MARGIN_SECONDS: i64 = 60;
+
+/// How long a source stays familiar to an account after its last successful sign-in.
+const FAMILIAR_FOR_SECONDS: i64 = 90 * 24 * 3600;
+
 /// Longest user agent kept with a session.
 const MAX_USER_AGENT_CHARS: usize = 256;
 
@@ -47,25 +53,55 @@ impl Identity {
     pub async fn login(&self, email: &str, password: &str, context: &LoginContext) -> DomainResult<TokenPair> {
         let now = self.now();
         let email = Email::parse(email).map_err(|_| DomainError::Unauthenticated)?;
-        // One batch reads both throttles and the address; the claims come before any password
-        // check, and the user is read only once both succeeded.
+        // One batch reads the address, the throttles and whether the source is familiar to
+        // the account; the claims come before any password check, and the user is read only
+        // once they all succeeded. Failures are throttled per (account, source) and per
+        // source; per account only from unfamiliar sources, so a guesser cannot lock a
+        // person out from where they usually sign in.
+        let source = context.request.source_address.as_deref().unwrap_or("unknown");
+        let pair_throttle = keys::account_source_throttle(&email, source);
+        let familiar = keys::familiar_source(&email, source);
         let account_throttle = keys::account_throttle(&email);
         let source_throttle = context.request.source_address.as_deref().map(keys::source_throttle);
-        let mut reads = vec![keys::email(&email), account_throttle.clone()];
+        let mut reads = vec![
+            keys::email(&email),
+            pair_throttle.clone(),
+            familiar.clone(),
+            account_throttle.clone(),
+        ];
         reads.extend(source_throttle.clone());
         let mut read = self.store.batch_get(&reads).await?.into_iter();
-        let (address, account, source) = (read.next().flatten(), read.next(), read.next());
+        let (address, pair, is_familiar, account, source_read) = (
+            read.next().flatten(),
+            read.next(),
+            read.next().flatten().is_some(),
+            read.next(),
+            read.next(),
+        );
+        let mut refunds = Vec::new();
         if let Some(key) = &source_throttle {
-            claim(&*self.store, key, &self.settings.source_throttle, now, source).await?;
+            refunds.push(claim(&*self.store, key, &self.settings.source_throttle, now, source_read).await?);
         }
         claim(
             &*self.store,
-            &account_throttle,
-            &self.settings.account_throttle,
+            &pair_throttle,
+            &self.settings.account_source_throttle,
             now,
-            account,
+            pair,
         )
         .await?;
+        if !is_familiar {
+            refunds.push(
+                claim(
+                    &*self.store,
+                    &account_throttle,
+                    &self.settings.account_throttle,
+                    now,
+                    account,
+                )
+                .await?,
+            );
+        }
 
         let user = match address {
             Some(address) => {
@@ -94,9 +130,22 @@ impl Identity {
                 "confirm your e-mail address before signing in",
             ));
         }
-        let (pair, mut writes) = self.open_session(&user, context, now);
+        let (tokens, mut writes) = self.open_session(&user, context, now);
+        // The session commits only if the password it checked is still the account's: a
+        // reset that lands first makes this sign-in fail instead of outliving it.
+        writes.push(Write::Check {
+            key: keys::user(user.id),
+            condition: Condition::All(vec![
+                Condition::AttributeEquals("password_hash".into(), json!(hash)),
+                Condition::AttributeEquals("access".into(), json!(Access::Active)),
+            ]),
+        });
         writes.push(Write::Delete {
-            key: account_throttle,
+            key: pair_throttle,
+            condition: None,
+        });
+        writes.push(Write::Put {
+            item: Item::new(familiar).expiring_at(now.unix_seconds() + FAMILIAR_FOR_SECONDS),
             condition: None,
         });
         writes.push(self.account_event(
@@ -106,8 +155,25 @@ impl Identity {
             json!({}),
             &context.request,
         ));
-        self.store.transact(writes).await?;
-        Ok(pair)
+        match self.store.transact(writes).await {
+            Ok(()) => {}
+            Err(StoreError::ConditionFailed { .. }) => return Err(DomainError::Unauthenticated),
+            Err(other) => return Err(other.into()),
+        }
+        // Successes never count against the source or the account.
+        for refund in refunds {
+            refund.refund(&*self.store).await?;
+        }
+        Ok(tokens)
+    }
+
+    /// The write that revokes `session`'s access tokens for as long as any can live.
+    fn revocation(&self, user_id: UserId, session: SessionId) -> Write {
+        let until = self.now().unix_seconds() + self.tokens.lifetime_seconds() as i64 + REVOCATION_MARGIN_SECONDS;
+        Write::Put {
+            item: Item::new(keys::session_revocation(user_id, session)).expiring_at(until),
+            condition: None,
+        }
     }
 
     pub(crate) async fn user_by_email(&self, email: &Email) -> DomainResult<Option<User>> {
@@ -253,7 +319,8 @@ impl Identity {
             key: keys::session(token.user_id, token.session_id),
             condition: None,
         };
-        self.store.transact(vec![end, event.write()]).await?;
+        let revoke = self.revocation(token.user_id, token.session_id);
+        self.store.transact(vec![end, revoke, event.write()]).await?;
         Ok(())
     }
 
@@ -307,32 +374,35 @@ impl Identity {
             json!({ "session_id": session_id }),
             context,
         );
-        match self.store.transact(vec![end, event]).await {
+        let revoke = self.revocation(user.id, session_id);
+        match self.store.transact(vec![end, revoke, event]).await {
             Err(StoreError::ConditionFailed { index: 0 }) => Err(DomainError::NotFound),
             other => Ok(other?),
         }
     }
 
-    /// Ends every session of a user (suspension, password reset), page by page. Expired
+    /// Ends every session of a user (suspension, password reset), page by page, revoking
+    /// their access tokens at once. Expired
     /// sessions DynamoDB has not removed yet are filtered out after its page limit, so a page
     /// may come back empty with more to follow: the cursor, not an empty page, ends the loop.
-    /// A sign-in that commits meanwhile keeps its session (after a reset, that is the person
-    /// with the new password; a suspended user is refused on every request anyway).
+    /// A sign-in that checked the old password cannot commit after the reset (it conditions
+    /// on the hash it checked); one with the new password keeps its session.
     pub(crate) async fn revoke_all_sessions(&self, user_id: UserId) -> DomainResult<()> {
         let mut cursor = None;
         loop {
             let query = Query::new(Index::Table, keys::sessions_partition(user_id))
-                .limit(100)
+                .limit(50)
                 .after(cursor);
             let page = self.store.query(&query).await?;
-            let deletes: Vec<Write> = page
-                .items
-                .into_iter()
-                .map(|item| Write::Delete {
+            let mut deletes = Vec::new();
+            for item in page.items {
+                let session: Session = item.record()?;
+                deletes.push(Write::Delete {
                     key: item.key,
                     condition: None,
-                })
-                .collect();
+                });
+                deletes.push(self.revocation(user_id, session.id));
+            }
             if !deletes.is_empty() {
                 self.store.transact(deletes).await?;
             }

@@ -1,6 +1,7 @@
 //! Sign-in throttling with exponential back-off. Every attempt first *claims* a slot with a
 //! conditional write on the throttle record, and only a successful claim may check a
-//! password; so however many attempts race, no more pass than the policy allows.
+//! password; so however many attempts race, no more pass than the policy allows. A claim
+//! that turns out to be a successful sign-in is refunded: successes never count.
 
 use super::Throttle;
 use crate::error::{DomainError, DomainResult};
@@ -34,33 +35,61 @@ impl ThrottlePolicy {
     }
 }
 
+/// An attempt claimed on one throttle record: what to put back if it succeeds.
+pub(super) struct Claimed {
+    key: Key,
+    /// The record's version as the claim wrote it.
+    version: u64,
+    previous: Option<Throttle>,
+}
+
+impl Claimed {
+    /// Gives a successful attempt back: the record as it was before the claim, unless another
+    /// attempt has claimed since (then this one stays counted, which errs on the safe side).
+    pub(super) async fn refund(self, store: &dyn Store) -> DomainResult<()> {
+        let condition = Some(Condition::VersionIs(self.version));
+        let refunded = match self.previous {
+            None => store.delete(&self.key, condition).await,
+            Some(previous) => {
+                let expires = previous.locked_until + FORGET_AFTER_SECONDS;
+                let mut item = Item::from_record(self.key, &previous).expiring_at(expires);
+                item.version = self.version + 1;
+                store.put(item, condition).await
+            }
+        };
+        match refunded {
+            Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+            Err(other) => Err(other.into()),
+        }
+    }
+}
+
 /// Claims one attempt under `policy`, or answers how long to wait. The claim counts as a
-/// failure until the record expires or, for an account, a successful sign-in deletes it.
-/// `read` is the record as the caller already read it, if it did, for the first attempt; a
-/// lost race reads it again.
+/// failure until the record expires, or until it is refunded or (per account and source)
+/// deleted by a successful sign-in. `read` is the record as the caller already read it, if
+/// it did, for the first attempt; a lost race reads it again.
 pub(super) async fn claim(
     store: &dyn Store,
     key: &Key,
     policy: &ThrottlePolicy,
     now: Timestamp,
     mut read: Option<Option<Item>>,
-) -> DomainResult<()> {
+) -> DomainResult<Claimed> {
     let now = now.unix_seconds();
     for _ in 0..CLAIM_ATTEMPTS {
         let current = match read.take() {
             Some(item) => item,
             None => store.get(key).await?,
         };
-        let (throttle, condition) = match &current {
-            Some(item) => (item.record::<Throttle>()?, Condition::VersionIs(item.version)),
-            None => (
-                Throttle {
-                    failures: 0,
-                    locked_until: 0,
-                },
-                Condition::NotExists,
-            ),
+        let previous = current.as_ref().map(Item::record::<Throttle>).transpose()?;
+        let condition = match &current {
+            Some(item) => Condition::VersionIs(item.version),
+            None => Condition::NotExists,
         };
+        let throttle = previous.clone().unwrap_or(Throttle {
+            failures: 0,
+            locked_until: 0,
+        });
         if throttle.locked_until > now {
             return Err(DomainError::too_many_attempts((throttle.locked_until - now) as u64));
         }
@@ -69,8 +98,15 @@ pub(super) async fn claim(
         let mut item = Item::from_record(key.clone(), &Throttle { failures, locked_until })
             .expiring_at(locked_until + FORGET_AFTER_SECONDS);
         item.version = current.map_or(1, |item| item.version + 1);
+        let version = item.version;
         match store.put(item, Some(condition)).await {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                return Ok(Claimed {
+                    key: key.clone(),
+                    version,
+                    previous,
+                });
+            }
             Err(StoreError::ConditionFailed { .. }) => continue,
             Err(other) => return Err(other.into()),
         }

@@ -20,6 +20,7 @@ use crate::identity::{
 };
 use crate::ids::{InvitationId, OrganisationId, UserId};
 use crate::keys;
+use crate::limits::Budget;
 use crate::store::{Condition, Index, Item, Query, StoreError, Update, Write};
 use crate::tenancy::organisations::{counts_update, pending_owner_roles};
 use crate::time::Timestamp;
@@ -31,6 +32,15 @@ use serde_json::json;
 const CLAIM_WRITE_BUDGET: usize = 80;
 /// Attempts at a registration or proof that lost a race on a version it read.
 const ATTEMPTS: usize = 3;
+
+/// Registrations one source makes per hour (each one mails a new address): enough for an
+/// office behind one address, too few to mass-produce accounts or mail.
+pub const REGISTRATIONS_PER_SOURCE: Budget = Budget {
+    name: "registrations",
+    per_window: 100,
+    window_seconds: 3600,
+    code: "too_many_registrations",
+};
 
 /// What became of the invitation token a registration carried: applied, or not and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -92,6 +102,11 @@ impl Invitations {
         invitation_token: Option<&str>,
         context: &RequestContext,
     ) -> DomainResult<AcceptedRegistration> {
+        if let Some(source) = &context.source_address {
+            REGISTRATIONS_PER_SOURCE
+                .require(&*self.identity.store, source, self.now())
+                .await?;
+        }
         let hash = self.identity.hasher.hash(&registration.password).await;
         for attempt in 1..=ATTEMPTS {
             match self.try_register(&registration, &hash, invitation_token, context).await {

@@ -12,7 +12,7 @@ use crate::identity::{
 };
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
-use crate::store::{Condition, Cursor, Index, Item, Query, SortCondition, Update, Write};
+use crate::store::{Condition, Cursor, Index, Item, Query, SortCondition, StoreError, Update, Write};
 use crate::time::Timestamp;
 use crate::validation::ValidationErrors;
 use serde::Serialize;
@@ -291,15 +291,23 @@ impl Tenancy {
             }
             return Ok((views, page.next));
         }
-        let member_of: Vec<_> = principal.memberships.iter().filter(|m| m.active).collect();
-        let keys: Vec<_> = member_of
-            .iter()
-            .map(|m| keys::organisation(m.organisation_id))
-            .collect();
-        let mut found: Vec<(Organisation, Item)> = Vec::new();
-        for item in self.store.batch_get(&keys).await?.into_iter().flatten() {
-            found.push((item.record()?, item));
-        }
+        self.visible_organisations(principal, limit as usize, cursor).await
+    }
+
+    /// The caller's organisations in pages: first those they are a member of (in id order,
+    /// as their memberships sit in their partition), then, for each root where they hold a
+    /// staff role, its companies (a keyed query per root, followed through its pages). A
+    /// cursor is a position in one of those sequences: after a membership (a table position
+    /// in the caller's partition) or after a company (a position in its root's companies).
+    async fn visible_organisations(
+        &self,
+        principal: &Principal,
+        limit: usize,
+        cursor: Option<Cursor>,
+    ) -> DomainResult<(Vec<OrganisationRead>, Option<Cursor>)> {
+        let user = principal.user.id;
+        let mut member_of: Vec<&Membership> = principal.memberships.iter().filter(|m| m.active).collect();
+        member_of.sort_by_key(|m| m.organisation_id);
         let staff_roots: Vec<OrganisationId> = member_of
             .iter()
             .filter(|m| m.parent_organisation_id.is_none() && m.organisation_kind == OrganisationKind::Shared)
@@ -310,35 +318,71 @@ impl Tenancy {
             })
             .map(|m| m.organisation_id)
             .collect();
-        for root in staff_roots {
-            let query = Query::new(Index::Gsi1, keys::organisation_index_partition(root))
-                .sort(SortCondition::BeginsWith(keys::COMPANIES_PREFIX.into()))
-                .limit(crate::store::MAX_PAGE);
-            for item in self.store.query(&query).await?.items {
-                let company: Organisation = item.record()?;
-                if !found.iter().any(|(o, _)| o.id == company.id) {
-                    found.push((company, item));
+        let after_membership =
+            |m: &Membership| Cursor::at(Index::Table, &Item::new(keys::membership(user, m.organisation_id)));
+        // Where this page starts: the first membership after the cursor, or a root's companies.
+        let (first_membership, first_root, mut company_cursor) = match cursor {
+            None => (0, 0, None),
+            Some(cursor) if cursor.index == Index::Table && cursor.pk == keys::user_partition(user) => {
+                let next = member_of
+                    .iter()
+                    .position(|m| keys::membership(user, m.organisation_id).sk.as_str() > cursor.sk.as_str())
+                    .unwrap_or(member_of.len());
+                (next, 0, None)
+            }
+            Some(cursor) if cursor.index == Index::Gsi1 => {
+                let root = staff_roots
+                    .iter()
+                    .position(|root| keys::organisation_index_partition(*root) == cursor.partition())
+                    .ok_or(StoreError::InvalidCursor)?;
+                (member_of.len(), root, Some(cursor))
+            }
+            Some(_) => return Err(StoreError::InvalidCursor.into()),
+        };
+        let mut views = Vec::new();
+        let page: Vec<&Membership> = member_of.iter().skip(first_membership).take(limit).copied().collect();
+        if !page.is_empty() {
+            let keys: Vec<_> = page.iter().map(|m| keys::organisation(m.organisation_id)).collect();
+            for item in self.store.batch_get(&keys).await?.into_iter().flatten() {
+                let organisation: Organisation = item.record()?;
+                if organisation.deleted_at.is_none() {
+                    views.push(visible(principal, organisation, item));
+                }
+            }
+            let last = page.last().expect("a page that is not empty");
+            let more = first_membership + page.len() < member_of.len() || !staff_roots.is_empty();
+            if page.len() == limit && more {
+                return Ok((views, after_membership(last)));
+            }
+        }
+        let members: Vec<OrganisationId> = member_of.iter().map(|m| m.organisation_id).collect();
+        for (position, root) in staff_roots.iter().enumerate().skip(first_root) {
+            loop {
+                let wanted = limit - views.len();
+                let query = Query::new(Index::Gsi1, keys::organisation_index_partition(*root))
+                    .sort(SortCondition::BeginsWith(keys::COMPANIES_PREFIX.into()))
+                    .limit(wanted as u32)
+                    .after(company_cursor.take());
+                let companies = self.store.query(&query).await?;
+                let last = companies.items.last().and_then(|item| Cursor::at(Index::Gsi1, item));
+                for item in companies.items {
+                    let company: Organisation = item.record()?;
+                    // A company the caller is a member of was listed with their memberships.
+                    if company.deleted_at.is_none() && !members.contains(&company.id) {
+                        views.push(visible(principal, company, item));
+                    }
+                }
+                let more_here = companies.next.is_some();
+                let more_after = position + 1 < staff_roots.len();
+                if views.len() >= limit && (more_here || more_after) {
+                    return Ok((views, last.or(companies.next)));
+                }
+                match companies.next {
+                    Some(next) => company_cursor = Some(next),
+                    None => break,
                 }
             }
         }
-        let mut views: Vec<OrganisationRead> = found
-            .into_iter()
-            .filter(|(o, _)| o.deleted_at.is_none())
-            .map(|(organisation, item)| {
-                let roles = roles_in(principal, &organisation);
-                read(Authorized {
-                    organisation,
-                    version: item.version,
-                    roles,
-                    platform_admin: false,
-                    item,
-                })
-            })
-            .collect();
-        views.sort_by_key(|view| match view {
-            OrganisationRead::Full(v) => v.id,
-            OrganisationRead::NameOnly { id, .. } => *id,
-        });
         Ok((views, None))
     }
 
@@ -419,6 +463,18 @@ pub(super) fn join(
                 .when(Condition::VersionIs(user_version)),
         ),
     ]
+}
+
+/// An organisation as `principal` may see it, from the item read.
+fn visible(principal: &Principal, organisation: Organisation, item: Item) -> OrganisationRead {
+    let roles = roles_in(principal, &organisation);
+    read(Authorized {
+        organisation,
+        version: item.version,
+        roles,
+        platform_admin: false,
+        item,
+    })
 }
 
 fn read(access: Authorized) -> OrganisationRead {

@@ -4,6 +4,7 @@ mod companies;
 mod free_text;
 mod idna;
 mod invitations;
+mod lists;
 mod many_memberships;
 mod pending_owner;
 mod pre_account_takeover;

@@ -1,0 +1,59 @@
+//! Lists page to their end (SPEC §11): nothing is silently cut off at a page boundary.
+
+use crate::organisations::{organisation, seed_002};
+use crate::world::World;
+use std::collections::BTreeSet;
+use stratum_shared::audit::RequestContext;
+use stratum_shared::ids::OrganisationId;
+use stratum_shared::tenancy::{OrganisationInput, OrganisationPayload};
+
+both_entry_points!(a_reseller_with_twelve_hundred_companies_pages_through_all_of_them);
+
+async fn a_reseller_with_twelve_hundred_companies_pages_through_all_of_them(world: &World) {
+    let owner = world.person("reseller").await;
+    let root = organisation(world, &owner, "Reseller").await;
+    let principal = world.identity.authenticate(&owner.access, None).await.unwrap();
+    let tenancy = world.tenancy();
+    let root_id = OrganisationId::parse(&root, "id").unwrap();
+    for n in 0..1200 {
+        let payload: OrganisationPayload = serde_json::from_value(seed_002(&format!("Company {n}"))).unwrap();
+        let input = OrganisationInput::parse(payload, true).unwrap();
+        tenancy
+            .create_company(&principal, &RequestContext::default(), root_id, input)
+            .await
+            .unwrap();
+    }
+
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    let mut path = "/api/organisations?limit=200".to_owned();
+    loop {
+        let page = world.call("GET", &path, owner.token(), None).await;
+        assert_eq!(page.status, 200, "{page:?}");
+        let items = page.body["items"].as_array().unwrap();
+        assert!(items.len() <= 200, "a page holds at most its limit");
+        seen.extend(items.iter().map(|o| o["id"].as_str().unwrap().to_owned()));
+        pages += 1;
+        assert!(pages <= 10, "the cursor moves on");
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/organisations?limit=200&cursor={cursor}"),
+            None => break,
+        }
+    }
+
+    let distinct: BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(distinct.len(), seen.len(), "no organisation is listed twice");
+    assert_eq!(
+        seen.len(),
+        1 + 1 + 1200,
+        "the personal organisation, the root and every company"
+    );
+    assert!(distinct.contains(&root) && distinct.contains(&owner.personal_organisation_id));
+    let foreign = world
+        .call("GET", "/api/organisations?cursor=bm90LWEtY3Vyc29y", owner.token(), None)
+        .await;
+    assert_eq!(
+        foreign.status, 422,
+        "a cursor this list did not issue is refused: {foreign:?}"
+    );
+}
