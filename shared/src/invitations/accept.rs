@@ -334,7 +334,7 @@ impl Invitations {
     /// (older ones to the same organisation are revoked), within the transaction's budget.
     async fn claim(&self, user: &User, mut invitations: Vec<(Invitation, u64)>, now: Timestamp) -> DomainResult<Claim> {
         // Newest first; ids are time-ordered, so they settle invitations made in one instant.
-        invitations.sort_by(|(a, _), (b, _)| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+        invitations.sort_by_key(|(invitation, _)| std::cmp::Reverse((invitation.created_at, invitation.id)));
         let mut claim = Claim::default();
         let mut organisations: Vec<OrganisationId> = Vec::new();
         for (invitation, version) in invitations {

@@ -33,11 +33,11 @@ pub enum InviteOutcome {
     Invited { invitation: InvitationView },
 }
 
-/// Invitations and direct adds one person makes per hour: enough for an owner onboarding a
-/// team, too few to turn the platform into a mailer.
+/// Invitations, resends and direct adds one person makes per hour: enough for an owner
+/// onboarding a team, too few to turn the platform into a mailer.
 pub const INVITATIONS_PER_INVITER: Budget = Budget {
     name: "invitations",
-    per_window: 50,
+    per_window: 100,
     window_seconds: 3600,
     code: "too_many_invitations",
 };
@@ -146,10 +146,11 @@ impl Invitations {
         let mut writes = Vec::new();
         for item in self.identity.store.query(&query).await?.items {
             let invitation: Invitation = item.record()?;
-            if invitation.status == InvitationStatus::Pending && invitation.organisation_id == Some(organisation) {
-                if let Some(fresh) = self.identity.store.get(&item.key).await? {
-                    writes.extend(close(&fresh.record()?, fresh.version, InvitationStatus::Revoked, None));
-                }
+            if invitation.status == InvitationStatus::Pending
+                && invitation.organisation_id == Some(organisation)
+                && let Some(fresh) = self.identity.store.get(&item.key).await?
+            {
+                writes.extend(close(&fresh.record()?, fresh.version, InvitationStatus::Revoked, None));
             }
         }
         Ok(writes)

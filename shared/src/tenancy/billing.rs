@@ -283,7 +283,13 @@ impl Tenancy {
         organisation_id: OrganisationId,
         provider: PaymentProvider,
     ) -> DomainResult<ProviderView> {
-        authorize(&*self.store, principal, organisation_id, Permission::ManageBilling).await?;
+        let access = authorize(&*self.store, principal, organisation_id, Permission::ManageBilling).await?;
+        if access.organisation.parent_organisation_id.is_some() {
+            return Err(DomainError::conflict(
+                "billing_at_root",
+                "payment providers belong to the root organisation",
+            ));
+        }
         let item = self
             .store
             .get(&keys::payment_provider(organisation_id, provider_name(provider)))

@@ -182,6 +182,22 @@ async fn registering_with_an_invited_address_claims_every_pending_invitation(wor
     let registered = register(world, &guest.to_uppercase(), None).await;
 
     assert_eq!(registered.status, 201, "{registered:?}");
+    for (owner, organisation) in [(&ada, &first), (&bea, &second)] {
+        let members = world
+            .call(
+                "GET",
+                &format!("/api/organisations/{organisation}/members"),
+                owner.token(),
+                None,
+            )
+            .await
+            .body;
+        assert_eq!(
+            members["items"].as_array().unwrap().len(),
+            1,
+            "nothing is claimed before the address is confirmed: {members}"
+        );
+    }
     let access = confirm_and_sign_in(world, &guest, 3).await;
     let me = world.call("GET", "/api/me", Some(&access), None).await.body;
     let joined: Vec<&str> = me["memberships"]
@@ -352,6 +368,14 @@ async fn a_pending_owner_organisation_becomes_active_when_its_owner_registers(wo
     assert!(mails[0].subject.contains("Founded Ltd"));
 
     assert_eq!(register(world, &founder, None).await.status, 201);
+    let waiting = world
+        .call("GET", &format!("/api/organisations/{id}"), admin.token(), None)
+        .await;
+    assert_eq!(
+        (&waiting.body["status"], &waiting.body["billing_subscriber_id"]),
+        (&json!("pending_owner"), &Value::Null),
+        "an unconfirmed registration owns nothing yet: {waiting:?}"
+    );
     let access = confirm_and_sign_in(world, &founder, 2).await;
 
     let organisation = world

@@ -4,7 +4,7 @@
 //! here. `STRATUM_ROUND_TRIPS_TABLE=<file>` also writes the measured table as Markdown (the
 //! bench command puts it in `docs/performance.md`).
 
-use crate::organisations::matrix::{Fixture, fixture, repair, request, routes};
+use crate::organisations::matrix::{Fixture, Scope, fixture, repair, request, routes};
 use crate::world::{PASSWORD, Person, World, address};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use stratum_infra::store::dynamodb::RequestCounts;
 const EXPECTED: &str = "
 DELETE /api/machines/{machine_id}/api-keys/{key_id} | GetItem 3 + Query 1 + TransactWriteItems 1 | 4: caller, machine + key, machine's organisation, the write
 DELETE /api/me/sessions/{session_id} | Query 1 + TransactWriteItems 1 | 2: caller, the write
-DELETE /api/organisations/{organisation_id} | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
+DELETE /api/organisations/{organisation_id} | BatchGetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the write, its invitations (a query; a write per pending one, revoking it)
 DELETE /api/organisations/{organisation_id}/invitations/{invitation_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + invitation (one batch), the write
 DELETE /api/organisations/{organisation_id}/members/{user_id} | BatchGetItem 2 + TransactWriteItems 1 | 2: caller + organisation + member's membership and profile (one batch), the write
 GET /api/health | - | 0
@@ -37,19 +37,19 @@ GET /api/platform/settings | GetItem 1 + Query 1 | 2: caller, settings
 GET /api/users/{user_id} | GetItem 1 + Query 1 | 2: caller, user
 PATCH /api/me | Query 2 + TransactWriteItems 1 | 2: caller, the write
 PATCH /api/organisations/{organisation_id} | BatchGetItem 1 + Query 1 + TransactWriteItems 2 | 2: caller + organisation (one batch), the write (a rename adds: members, their rows)
-POST /api/auth/confirm-email | GetItem 2 + TransactWriteItems 1 | 3: token, user, the write
-POST /api/auth/login | BatchGetItem 1 + GetItem 1 + PutItem 2 + TransactWriteItems 1 | 4: throttles + address (one batch), two throttle claims, user; the write
+POST /api/auth/confirm-email | GetItem 2 + Query 1 + TransactWriteItems 1 | 4: token, user, the invitations it claims (a query; a read each), the write
+POST /api/auth/login | BatchGetItem 1 + DeleteItem 1 + GetItem 1 + PutItem 2 + TransactWriteItems 1 | 6: throttles + address + familiar source (one batch), claims per source and per (account, source) (a third from an unfamiliar source), user; the write; the source's claim given back (successes never count)
 POST /api/auth/logout | GetItem 1 + TransactWriteItems 1 | 2: token, the write
-POST /api/auth/password/forgot | GetItem 2 + TransactWriteItems 1 | 3: address, user, the write
-POST /api/auth/password/reset | GetItem 2 + Query 1 + TransactWriteItems 2 | 4: token, user, the write, sessions (ending them)
+POST /api/auth/password/forgot | GetItem 2 + PutItem 2 + TransactWriteItems 1 + UpdateItem 2 | 5: source's budget, address, user, address's budget, the write (a budget is one update, and a put the first time in its window)
+POST /api/auth/password/reset | GetItem 2 + Query 2 + TransactWriteItems 2 | 5: token, user, the invitations it claims (a query), the write, sessions (ending and revoking them)
 POST /api/auth/refresh | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: token, session + user, the write
-POST /api/auth/register | GetItem 1 + TransactWriteItems 1 | 1: the write (its claim on the address fails if taken)
-POST /api/invitations | GetItem 2 + Query 1 + TransactWriteItems 1 | 3: caller, address + settings (one batch), the write
+POST /api/auth/register | GetItem 1 + TransactWriteItems 1 + UpdateItem 1 | 2: the source's budget, the write (its claim on the address fails if taken)
+POST /api/invitations | GetItem 2 + PutItem 1 + Query 1 + TransactWriteItems 1 + UpdateItem 2 | 5: caller, inviter's budget, address + settings (one batch), address's budget, the write (a budget is one update, and a put the first time in its window)
 POST /api/machines/{machine_id}/api-keys | GetItem 2 + Query 1 + TransactWriteItems 1 | 4: caller, machine, its organisation, the write
 POST /api/organisations | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, settings, the write
 POST /api/organisations/{organisation_id}/billing/payment-method | BatchGetItem 2 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + providers (one batch), the write
-POST /api/organisations/{organisation_id}/invitations | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 2: caller + organisation + address + settings (one batch), the write
-POST /api/organisations/{organisation_id}/invitations/{invitation_id}/resend | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 2: caller + organisation + invitation + settings (one batch), the write
+POST /api/organisations/{organisation_id}/invitations | BatchGetItem 1 + GetItem 2 + PutItem 1 + TransactWriteItems 1 + UpdateItem 2 | 4: caller + organisation + address + settings (one batch), inviter's budget, address's budget, the write (a budget is one update, and a put the first time in its window)
+POST /api/organisations/{organisation_id}/invitations/{invitation_id}/resend | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 + UpdateItem 2 | 4: caller + organisation + invitation + settings (one batch), inviter's budget, address's budget, the write
 POST /api/organisations/{organisation_id}/leave | BatchGetItem 2 + TransactWriteItems 1 | 2: caller + organisation + own membership (one batch), the write
 POST /api/organisations/{organisation_id}/machines | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 POST /api/organisations/{organisation_id}/suborganisations | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
@@ -220,13 +220,13 @@ async fn success_path(world: &World, fixture: &Fixture, method: &str, template: 
         ("POST", "/api/users/{user_id}/suspend") => {
             // A live session, so suspension has one to end.
             world.login(&fixture.target_user.email, PASSWORD).await;
-            let (path, body) = request(world, fixture, method, template).await;
+            let (path, body) = request(world, fixture, method, template, Scope::Root).await;
             (Some(admin), path, body)
         }
         ("POST", "/api/users/{user_id}/reactivate") => {
             let suspend = format!("/api/users/{}/suspend", fixture.target_user.id);
             assert_eq!(world.call("POST", &suspend, admin.token(), None).await.status, 200);
-            let (path, body) = request(world, fixture, method, template).await;
+            let (path, body) = request(world, fixture, method, template, Scope::Root).await;
             (Some(admin), path, body)
         }
         ("DELETE", "/api/organisations/{organisation_id}") => {
@@ -234,15 +234,15 @@ async fn success_path(world: &World, fixture: &Fixture, method: &str, template: 
             (Some(owner), format!("/api/organisations/{doomed}"), None)
         }
         ("POST", "/api/organisations/{organisation_id}/leave") => {
-            let (path, body) = request(world, fixture, method, template).await;
+            let (path, body) = request(world, fixture, method, template, Scope::Root).await;
             (Some(&fixture.viewer), path, body)
         }
         _ if template.starts_with("/api/users/") || template.starts_with("/api/platform/") => {
-            let (path, body) = request(world, fixture, method, template).await;
+            let (path, body) = request(world, fixture, method, template, Scope::Root).await;
             (Some(admin), path, body)
         }
         _ => {
-            let (path, body) = request(world, fixture, method, template).await;
+            let (path, body) = request(world, fixture, method, template, Scope::Root).await;
             (Some(owner), path, body)
         }
     };
@@ -253,7 +253,7 @@ async fn success_path(world: &World, fixture: &Fixture, method: &str, template: 
         (200..300).contains(&reply.status),
         "{method} {template}: the success path failed: {reply:?}"
     );
-    repair(world, fixture, method, template, caller).await;
+    repair(world, fixture, method, template, Scope::Root, caller).await;
     counts
 }
 

@@ -13,6 +13,7 @@ both_entry_points!(
     concurrent_attempts_to_remove_the_last_billing_admin_fail,
     a_member_removed_while_being_promoted_ends_one_way_or_the_other,
     owners_promoted_concurrently_are_all_counted,
+    two_owners_leaving_at_once_leave_one_owner_behind,
 );
 
 async fn both<A, B>(a: A, b: B) -> (Reply, Reply)
@@ -186,4 +187,38 @@ async fn owners_promoted_concurrently_are_all_counted(world: &World) {
     );
     let members = assert_counts_match_members(world, &ada, &id).await;
     assert_eq!((holding(&members, "owner"), holding(&members, "billing_admin")), (3, 2));
+}
+
+/// T3's count rule on its own: with no billing subscriber in the way (the guard that protects
+/// the subscriber is tested above), two owners and billing admins leave at once. Each would
+/// pass the check alone; together they would leave nobody, so one of them must be refused.
+async fn two_owners_leaving_at_once_leave_one_owner_behind(world: &World) {
+    let ada = world.person("ada").await;
+    let bob = world.person("bob").await;
+    let id = organisation(world, &ada, "ABC Holdings").await;
+    add(world, &ada, &id, &bob, &["owner", "billing_admin"]).await;
+    let key = keys::organisation(OrganisationId::parse(&id, "id").unwrap());
+    let no_subscriber = stratum_shared::store::Update::new(key).set("billing_subscriber_id", serde_json::Value::Null);
+    world.identity.store.update(no_subscriber).await.unwrap();
+    let leave = format!("/api/organisations/{id}/leave");
+
+    let (ada_leaves, bob_leaves) = both(
+        world.call("POST", &leave, ada.token(), None),
+        world.call("POST", &leave, bob.token(), None),
+    )
+    .await;
+
+    let mut outcomes = [
+        (ada_leaves.status, ada_leaves.code().to_owned()),
+        (bob_leaves.status, bob_leaves.code().to_owned()),
+    ];
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        [(204, String::new()), (409, "last_owner".to_owned())],
+        "{ada_leaves:?} {bob_leaves:?}"
+    );
+    let stayed = if ada_leaves.status == 409 { &ada } else { &bob };
+    let members = assert_counts_match_members(world, stayed, &id).await;
+    assert_eq!((holding(&members, "owner"), holding(&members, "billing_admin")), (1, 1));
 }

@@ -71,7 +71,8 @@ async fn an_inviter_is_limited_and_told_when_to_come_back(world: &World) {
     let path = format!("/api/organisations/{root}/invitations");
     let invite = || world.call("POST", &path, owner.token(), Some(json!({ "email": address("g") })));
 
-    for n in 0..50 {
+    let allowance = stratum_shared::invitations::INVITATIONS_PER_INVITER.per_window;
+    for n in 0..allowance {
         let invited = invite().await;
         assert_eq!(invited.status, 201, "invitation {n}: {invited:?}");
     }
@@ -87,4 +88,13 @@ async fn an_inviter_is_limited_and_told_when_to_come_back(world: &World) {
         .get("retry-after")
         .and_then(|value| value.parse::<u64>().ok());
     assert!(retry_after.is_some_and(|seconds| seconds > 0), "{refused:?}");
+    world.clock.advance(chrono::Duration::hours(1));
+    let (access, _) = world.login(&owner.email, crate::world::PASSWORD).await;
+    let next_hour = world
+        .call("POST", &path, Some(&access), Some(json!({ "email": address("g") })))
+        .await;
+    assert_eq!(
+        next_hour.status, 201,
+        "the budget comes back with the next window: {next_hour:?}"
+    );
 }
