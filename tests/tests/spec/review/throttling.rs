@@ -12,6 +12,7 @@ both_entry_points!(
     a_stranger_cannot_lock_a_person_out_from_their_usual_address,
     wrong_passwords_are_throttled_per_account_and_source,
     a_forgotten_password_mail_is_not_sent_more_than_three_times_an_hour,
+    asking_for_resets_takes_the_same_time_for_any_address_and_is_rationed_per_source,
 );
 
 const WRONG: &str = "guessing wildly now";
@@ -114,4 +115,41 @@ async fn a_forgotten_password_mail_is_not_sent_more_than_three_times_an_hour(wor
     assert_eq!(resets(world.mails_to(&p.email, 4).await), 3);
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     assert_eq!(resets(world.mails_to(&p.email, 4).await), 3, "no more arrive later");
+}
+
+async fn asking_for_resets_takes_the_same_time_for_any_address_and_is_rationed_per_source(world: &World) {
+    let known = world.person("known").await;
+    let floor = stratum_identity::FORGOT_PASSWORD_TAKES;
+    let ask = |email: String| async move {
+        let started = std::time::Instant::now();
+        let reply = world
+            .call(
+                "POST",
+                "/api/auth/password/forgot",
+                None,
+                Some(json!({ "email": email })),
+            )
+            .await;
+        (reply, started.elapsed())
+    };
+
+    let (for_known, known_took) = ask(known.email.clone()).await;
+    let (for_unknown, unknown_took) = ask(crate::world::address("nobody")).await;
+
+    assert_eq!((for_known.status, for_unknown.status), (202, 202));
+    assert!(
+        known_took >= floor && unknown_took >= floor,
+        "both answer no sooner than {floor:?}: {known_took:?} {unknown_took:?}"
+    );
+    for n in 3..=stratum_shared::identity::RESET_REQUESTS_PER_SOURCE.per_window {
+        let (reply, _) = ask(crate::world::address("someone")).await;
+        assert_eq!(reply.status, 202, "request {n}: {reply:?}");
+    }
+    let (refused, _) = ask(crate::world::address("one.more")).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (429, "too_many_requests"),
+        "{refused:?}"
+    );
+    assert!(refused.headers.contains_key("retry-after"), "{refused:?}");
 }
