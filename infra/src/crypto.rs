@@ -105,6 +105,9 @@ impl Secrets for RandomSecrets {
 struct Claims {
     sub: String,
     sid: String,
+    /// When the session began, in Unix milliseconds.
+    #[serde(default)]
+    sst: i64,
     iss: String,
     aud: String,
     iat: i64,
@@ -207,6 +210,7 @@ impl AccessTokens for JwtKeys {
         let claims = Claims {
             sub: claims.user_id.to_string(),
             sid: claims.session_id.to_string(),
+            sst: claims.session_started_at.unix_millis(),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             iat: issued_at,
@@ -238,6 +242,7 @@ impl AccessTokens for JwtKeys {
         Some(AccessClaims {
             user_id: UserId::parse(&claims.sub, "sub").ok()?,
             session_id: SessionId::parse(&claims.sid, "sid").ok()?,
+            session_started_at: Timestamp::from_unix_millis(claims.sst)?,
         })
     }
 

@@ -65,6 +65,7 @@ impl Queue for SqsQueue {
                         if failed.sender_fault() { "sender" } else { "service" },
                         failed.message().unwrap_or("no reason given")
                     ),
+                    permanent: failed.sender_fault(),
                 });
             }
         }

@@ -26,6 +26,7 @@ fn claims() -> AccessClaims {
     AccessClaims {
         user_id: UserId::generate(),
         session_id: SessionId::generate(),
+        session_started_at: now(),
     }
 }
 

@@ -78,6 +78,10 @@ impl OutboxMessage {
 pub struct Refusal {
     pub id: MessageId,
     pub reason: String,
+    /// The queue refused the message itself (SQS: a sender fault, such as characters it does
+    /// not take), so sending it again will fail again; otherwise the fault was the queue's and
+    /// a later round may succeed.
+    pub permanent: bool,
 }
 
 /// Where relayed messages go: SQS on AWS, the in-process notifier locally.
@@ -95,6 +99,9 @@ pub trait Mailer: Send + Sync {
     async fn send(&self, email: &RenderedEmail) -> Result<(), String>;
 }
 
+/// How long a parked message is kept for operators, from its creation.
+const PARKED_FOR_SECONDS: i64 = 30 * 24 * 3600;
+
 /// A message the relay set aside: kept under [`keys::PARKED_MESSAGES`] for operators.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parked {
@@ -108,8 +115,10 @@ pub struct Parked {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RelayRound {
     pub sent: usize,
-    /// Refused this round and left in the outbox for another try.
+    /// Refused for good this round, counted on the message and left for another try.
     pub refused: usize,
+    /// Not taken because of the queue's own fault: left as they were, for a later drain.
+    pub deferred: usize,
     pub parked: Vec<Parked>,
 }
 
@@ -121,9 +130,10 @@ impl RelayRound {
 }
 
 /// Moves up to `batch` outbox messages to the queue, oldest first, deleting each only after
-/// the queue took it. A refused message stays for another round until it has been refused
-/// [`MAX_REFUSALS`] times, then it is parked; an item that is not a message at all is parked
-/// at once. Either way the messages behind it go out.
+/// the queue took it. A message the queue refuses for good stays for another round until it
+/// has been refused [`MAX_REFUSALS`] times, then it is parked; one the queue could not take
+/// through its own fault stays as it is; an item that is not a message at all is parked at
+/// once. Either way the messages behind it go out.
 pub async fn relay(store: &dyn Store, queue: &dyn Queue, batch: u32) -> DomainResult<RelayRound> {
     let batch = batch.min(MAX_TRANSACTION_WRITES as u32);
     let page = store
@@ -158,7 +168,10 @@ pub async fn relay(store: &dyn Store, queue: &dyn Queue, batch: u32) -> DomainRe
                 key: item.key,
                 condition: None,
             }),
+            Some(refusal) if !refusal.permanent => round.deferred += 1,
             Some(refusal) if message.refusals + 1 >= MAX_REFUSALS => {
+                let keep_until = message.created_at.plus(chrono::Duration::seconds(PARKED_FOR_SECONDS));
+                let item = item.expiring_at(keep_until.unix_seconds());
                 round
                     .parked
                     .push(park(store, item, message.kind, refusal.reason.clone()).await?);

@@ -19,6 +19,14 @@ impl Timestamp {
         self.0.timestamp()
     }
 
+    pub fn unix_millis(&self) -> i64 {
+        self.0.timestamp_millis()
+    }
+
+    pub fn from_unix_millis(millis: i64) -> Option<Self> {
+        DateTime::from_timestamp_millis(millis).map(Self)
+    }
+
     pub fn plus(&self, duration: chrono::Duration) -> Self {
         Self(self.0 + duration)
     }

@@ -78,20 +78,38 @@ pub fn is_noncharacter(ch: char) -> bool {
     (0xFDD0..=0xFDEF).contains(&code) || (code & 0xFFFE) == 0xFFFE
 }
 
+/// Whether `ch` changes how text reads without being seen: line and paragraph separators and
+/// bidirectional overrides and isolates (which can make a name in a mail subject read as
+/// something else), and the byte-order mark.
+fn is_disruptive(ch: char) -> bool {
+    matches!(u32::from(ch), 0x2028 | 0x2029 | 0x202A..=0x202E | 0x2066..=0x2069 | 0xFEFF)
+}
+
+/// Whether `ch` shows nothing by itself (spaces, zero-width characters, fillers), so text made
+/// only of such characters is blank.
+fn is_invisible(ch: char) -> bool {
+    ch.is_whitespace()
+        || matches!(
+            u32::from(ch),
+            0x00AD | 0x115F | 0x1160 | 0x180E | 0x200B..=0x200F | 0x2060..=0x2064 | 0x3164 | 0xFFA0
+        )
+}
+
 /// Parses free text a person typed (a name, an address): surrounding whitespace trimmed,
-/// not blank, at most `max_chars` characters, no control characters (CR and LF included:
-/// free text is one line) and no noncharacters. Everything that passes is also a character
+/// not blank (nor only invisible characters), at most `max_chars` characters, no control
+/// characters (CR and LF included: free text is one line), no line separators or
+/// bidirectional overrides, and no noncharacters. Everything that passes is also a character
 /// SQS and e-mail headers accept.
 pub fn free_text(field: &str, raw: &str, max_chars: usize) -> Result<String, ValidationErrors> {
     let text = raw.trim();
-    if text.is_empty() {
+    if text.chars().all(is_invisible) {
         return Err(ValidationErrors::single(
             field,
             "required",
             format!("{field} must not be blank"),
         ));
     }
-    if text.chars().any(char::is_control) {
+    if text.chars().any(|ch| ch.is_control() || is_disruptive(ch)) {
         return Err(ValidationErrors::single(
             field,
             "control_character",
@@ -133,6 +151,9 @@ mod tests {
             ("Ada\u{FDD0}", "noncharacter", "U+FDD0"),
             ("Ada\u{10FFFF}", "noncharacter", "the last code point"),
             ("abcdefghijk", "too_long", "eleven characters"),
+            ("\u{200B}\u{3164}", "required", "only invisible characters"),
+            ("Ada\u{2028}Lovelace", "control_character", "a line separator"),
+            ("Ada\u{202E}ecalevoL", "control_character", "a right-to-left override"),
         ];
         for (raw, code, reason) in cases {
             let errors = free_text("name", raw, 10).expect_err(reason);

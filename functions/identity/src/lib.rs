@@ -102,18 +102,21 @@ struct Registered {
     invitation: Option<InvitationReport>,
 }
 
+/// An e-mailed token with a password: the one registered with (confirmation), or a new one
+/// (reset).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TokenBody {
+struct TokenAndPassword {
     token: String,
+    password: String,
 }
 
 async fn confirm_email(
     State(invitations): State<Invitations>,
     Context(context): Context,
-    Valid(Shape(body)): Valid<Shape<TokenBody>>,
+    Valid(Shape(body)): Valid<Shape<TokenAndPassword>>,
 ) -> Result<StatusCode> {
-    invitations.confirm_email(&body.token, &context).await?;
+    invitations.confirm_email(&body.token, &body.password, &context).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -186,17 +189,10 @@ async fn forgot_password(
     Ok(StatusCode::ACCEPTED)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ResetBody {
-    token: String,
-    password: String,
-}
-
 async fn reset_password(
     State(invitations): State<Invitations>,
     Context(context): Context,
-    Valid(Shape(body)): Valid<Shape<ResetBody>>,
+    Valid(Shape(body)): Valid<Shape<TokenAndPassword>>,
 ) -> Result<StatusCode> {
     invitations
         .reset_password(&body.token, &body.password, &context)

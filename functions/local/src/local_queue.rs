@@ -20,10 +20,13 @@ impl Queue for InProcessQueue {
     async fn send(&self, messages: &[OutboxMessage]) -> Result<Vec<Refusal>, String> {
         let mut refusals = Vec::new();
         for message in messages {
+            // A message that cannot be unsealed never will be; a failed delivery may succeed.
+            let permanent = message.open(&*self.secret_box).is_err();
             if let Err(error) = deliver(&*self.store, &*self.mailer, &*self.clock, &*self.secret_box, message).await {
                 refusals.push(Refusal {
                     id: message.id,
                     reason: error.to_string(),
+                    permanent,
                 });
             }
         }

@@ -21,7 +21,12 @@ pub async fn handle(
     _wake_up: serde_json::Value,
 ) -> DomainResult<serde_json::Value> {
     let drained = drain(store, queue).await?;
-    tracing::info!(relayed = drained.relayed, parked = drained.parked, "outbox drained");
+    tracing::info!(
+        relayed = drained.relayed,
+        parked = drained.parked,
+        deferred = drained.deferred,
+        "outbox drained"
+    );
     Ok(serde_json::json!({ "relayed": drained.relayed, "parked": drained.parked }))
 }
 
@@ -31,6 +36,8 @@ pub struct Drained {
     pub relayed: usize,
     /// Messages set aside under `OUTBOX_PARKED` (each one logged as an error).
     pub parked: usize,
+    /// Messages the queue could not take through its own fault, left for the next wake-up.
+    pub deferred: usize,
 }
 
 /// Relays until the outbox is empty (or the round limit). A message the queue refuses stays
@@ -41,6 +48,7 @@ pub async fn drain(store: &dyn Store, queue: &dyn Queue) -> DomainResult<Drained
         let round = relay(store, queue, BATCH).await?;
         drained.relayed += round.sent;
         drained.parked += round.parked.len();
+        drained.deferred += round.deferred;
         for parked in &round.parked {
             tracing::error!(
                 outbox_sort_key = %parked.message,

@@ -149,10 +149,15 @@ impl Identity {
             .ok_or(DomainError::NotFound)?;
         let mut user: User = item.record()?;
         let now = self.now();
-        let update = Update::new(keys::user(user_id))
+        let mut update = Update::new(keys::user(user_id))
             .set("access", json!(access))
             .set("updated_at", json!(now))
             .when(Condition::VersionIs(item.version));
+        if access == Access::Suspended {
+            // Every session ends with the suspension, in its own transaction: reactivation
+            // does not bring one back, even if removing them is cut short.
+            update = update.set("sessions_ended_at", json!(now));
+        }
         let event = self.account_event(
             Actor::of(principal),
             &user,

@@ -70,7 +70,13 @@ impl Identity {
             .tokens
             .verify(access_token, self.now())
             .ok_or(DomainError::Unauthenticated)?;
-        self.principal_of(claims.user_id, Some(claims.session_id), scope).await
+        let principal = self
+            .principal_of(claims.user_id, Some(claims.session_id), scope)
+            .await?;
+        if principal.user.session_ended(claims.session_started_at) {
+            return Err(DomainError::Unauthenticated);
+        }
+        Ok(principal)
     }
 
     /// A machine, by one of its API keys (`X-Api-Key`).

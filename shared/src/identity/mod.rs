@@ -24,7 +24,7 @@ pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Password};
 pub use records::*;
 pub use register::Registration as NewRegistration;
 pub(crate) use reset::ProvenAddress;
-pub use reset::{RESET_MAILS_PER_ADDRESS, RESET_REQUESTS_PER_SOURCE};
+pub use reset::{RESET_MAILS_PER_ADDRESS, RESET_MAILS_PER_ADDRESS_AND_SOURCE, RESET_REQUESTS_PER_SOURCE};
 pub(crate) use sessions::holder_of;
 pub use sessions::{LoginContext, SessionView, TokenPair};
 pub use throttle::ThrottlePolicy;
@@ -70,6 +70,9 @@ pub trait SecretBox: Send + Sync {
 pub struct AccessClaims {
     pub user_id: UserId,
     pub session_id: SessionId,
+    /// When the token's session began (sign-in), so that ending every session at once (a
+    /// password reset, a suspension) ends its tokens with it.
+    pub session_started_at: Timestamp,
 }
 
 /// Issues and verifies short-lived signed access tokens (EdDSA JWTs in `infra`).

@@ -75,6 +75,11 @@ pub struct User {
     /// For a machine: the organisation whose owners manage it and its API keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_organisation_id: Option<OrganisationId>,
+    /// Every session that began before this has ended (a password reset, a suspension): set in
+    /// the same transaction as its cause, so their tokens stop working at once even if
+    /// removing the sessions one by one is cut short.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions_ended_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -82,6 +87,17 @@ pub struct User {
 impl User {
     pub fn is_platform_admin(&self) -> bool {
         self.platform_roles.contains(&PlatformRole::PlatformAdmin)
+    }
+
+    /// Whether a session that began at `started_at` was ended by ending them all (one that
+    /// began in the same millisecond as the reset verified the new password: a sign-in that
+    /// checked the old one cannot commit after the reset).
+    pub fn session_ended(&self, started_at: Timestamp) -> bool {
+        self.sessions_ended_at.is_some_and(|ended| started_at < ended)
+    }
+
+    pub(crate) fn ended(&self, session: &Session) -> bool {
+        self.session_ended(session.created_at)
     }
 }
 

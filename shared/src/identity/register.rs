@@ -82,6 +82,7 @@ pub(crate) fn new_person(
         personal_organisation_id: organisation_id,
         default_organisation_id: organisation_id,
         owner_organisation_id: None,
+        sessions_ended_at: None,
         created_at: now,
         updated_at: now,
     };

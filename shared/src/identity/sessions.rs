@@ -197,7 +197,7 @@ impl Identity {
         };
         let session_item =
             Item::from_record(keys::session(user.id, session.id), &session).expiring_at(expires_at.unix_seconds());
-        let (pair, refresh_write) = self.issue_tokens(user, session.id, expires_at, now);
+        let (pair, refresh_write) = self.issue_tokens(user, &session, now);
         (
             pair,
             vec![
@@ -210,14 +210,8 @@ impl Identity {
         )
     }
 
-    fn issue_tokens(
-        &self,
-        user: &User,
-        session_id: SessionId,
-        session_expires_at: Timestamp,
-        now: Timestamp,
-    ) -> (TokenPair, Write) {
-        let user_id = user.id;
+    fn issue_tokens(&self, user: &User, session: &Session, now: Timestamp) -> (TokenPair, Write) {
+        let (user_id, session_id, session_expires_at) = (user.id, session.id, session.expires_at);
         let refresh_token = self.secrets.token();
         let record = RefreshToken {
             user_id,
@@ -228,7 +222,14 @@ impl Identity {
         let item = Item::from_record(keys::refresh_token(&self.secrets.digest(&refresh_token)), &record)
             .expiring_at(session_expires_at.unix_seconds());
         let pair = TokenPair {
-            access_token: self.tokens.issue(&AccessClaims { user_id, session_id }, now),
+            access_token: self.tokens.issue(
+                &AccessClaims {
+                    user_id,
+                    session_id,
+                    session_started_at: session.created_at,
+                },
+                now,
+            ),
             refresh_token,
             token_type: "Bearer",
             expires_in: self.tokens.lifetime_seconds(),
@@ -263,10 +264,10 @@ impl Identity {
         };
         let session: Session = session_item.record()?;
         let user: User = user_item.record()?;
-        if user.access != Access::Active {
+        if user.access != Access::Active || user.ended(&session) {
             return Err(DomainError::Unauthenticated);
         }
-        let (pair, new_token) = self.issue_tokens(&user, session.id, session.expires_at, now);
+        let (pair, new_token) = self.issue_tokens(&user, &session, now);
         let rotate = Update::new(token_key)
             .set("rotated", true)
             .when(Condition::AttributeEquals("rotated".into(), json!(false)));

@@ -5,11 +5,12 @@
 
 use super::Throttle;
 use crate::error::{DomainError, DomainResult};
-use crate::store::{Condition, Item, Key, Store, StoreError};
+use crate::store::{Condition, Item, Key, Store, StoreError, Update};
 use crate::time::Timestamp;
 
-/// How long a throttle record is kept after its lock ends.
-const FORGET_AFTER_SECONDS: i64 = 24 * 3600;
+/// How long a throttle record is kept after its lock ends: failures wear off after an hour
+/// without one, so ordinary typos never add up to a lock.
+const FORGET_AFTER_SECONDS: i64 = 3600;
 /// Claims retried this often when racing other claims before giving up as throttled.
 const CLAIM_ATTEMPTS: usize = 64;
 
@@ -35,30 +36,19 @@ impl ThrottlePolicy {
     }
 }
 
-/// An attempt claimed on one throttle record: what to put back if it succeeds.
+/// An attempt claimed on one throttle record, to give back if it succeeds.
 pub(super) struct Claimed {
     key: Key,
-    /// The record's version as the claim wrote it.
-    version: u64,
-    previous: Option<Throttle>,
 }
 
 impl Claimed {
-    /// Gives a successful attempt back: the record as it was before the claim, unless another
-    /// attempt has claimed since (then this one stays counted, which errs on the safe side).
+    /// Gives a successful attempt back: one failure less, atomically, so successes racing each
+    /// other and failures on the same record all land (a lock the claim set stays until it
+    /// ends; it only happens past the free attempts, when the record is under attack).
     pub(super) async fn refund(self, store: &dyn Store) -> DomainResult<()> {
-        let condition = Some(Condition::VersionIs(self.version));
-        let refunded = match self.previous {
-            None => store.delete(&self.key, condition).await,
-            Some(previous) => {
-                let expires = previous.locked_until + FORGET_AFTER_SECONDS;
-                let mut item = Item::from_record(self.key, &previous).expiring_at(expires);
-                item.version = self.version + 1;
-                store.put(item, condition).await
-            }
-        };
-        match refunded {
-            Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+        match store.update(Update::new(self.key).add("failures", -1)).await {
+            // The record was forgotten meanwhile: nothing to give back.
+            Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
             Err(other) => Err(other.into()),
         }
     }
@@ -81,15 +71,16 @@ pub(super) async fn claim(
             Some(item) => item,
             None => store.get(key).await?,
         };
-        let previous = current.as_ref().map(Item::record::<Throttle>).transpose()?;
-        let condition = match &current {
-            Some(item) => Condition::VersionIs(item.version),
-            None => Condition::NotExists,
+        let (throttle, condition) = match &current {
+            Some(item) => (item.record::<Throttle>()?, Condition::VersionIs(item.version)),
+            None => (
+                Throttle {
+                    failures: 0,
+                    locked_until: 0,
+                },
+                Condition::NotExists,
+            ),
         };
-        let throttle = previous.clone().unwrap_or(Throttle {
-            failures: 0,
-            locked_until: 0,
-        });
         if throttle.locked_until > now {
             return Err(DomainError::too_many_attempts((throttle.locked_until - now) as u64));
         }
@@ -98,15 +89,8 @@ pub(super) async fn claim(
         let mut item = Item::from_record(key.clone(), &Throttle { failures, locked_until })
             .expiring_at(locked_until + FORGET_AFTER_SECONDS);
         item.version = current.map_or(1, |item| item.version + 1);
-        let version = item.version;
         match store.put(item, Some(condition)).await {
-            Ok(()) => {
-                return Ok(Claimed {
-                    key: key.clone(),
-                    version,
-                    previous,
-                });
-            }
+            Ok(()) => return Ok(Claimed { key: key.clone() }),
             Err(StoreError::ConditionFailed { .. }) => continue,
             Err(other) => return Err(other.into()),
         }

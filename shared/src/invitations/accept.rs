@@ -153,9 +153,14 @@ impl Invitations {
         let (mut user, mut writes, claimed) =
             match crate::identity::holder_of(&*self.identity.store, &registration.email).await? {
                 Some((holder, _)) if holder.registration == Registration::Registered => return Err(taken()),
-                // An unconfirmed registration holds the address, but only proof takes it over:
-                // the real owner of the mailbox is never locked out by a stranger.
-                Some((holder, _)) if holder.registration == Registration::PendingConfirmation && !proven => {
+                // An unconfirmed registration holds the address until its confirmation link
+                // lapses; before that only proof takes it over, so a stranger's registration
+                // never locks the real owner of the mailbox out for long.
+                Some((holder, _))
+                    if holder.registration == Registration::PendingConfirmation
+                        && !proven
+                        && !self.lapsed(&holder, now) =>
+                {
                     return Err(taken());
                 }
                 Some((holder, version)) => {
@@ -165,9 +170,13 @@ impl Invitations {
                     user.registration = state;
                     user.updated_at = now;
                     let personal = user.personal_organisation_id;
+                    // A put stores the version it is given: the next one, so that a racing
+                    // registration conditioned on the version it read fails.
+                    let mut item = Item::from_record(keys::user(user.id), &user);
+                    item.version = version + 1;
                     let writes = vec![
                         Write::Put {
-                            item: Item::from_record(keys::user(user.id), &user),
+                            item,
                             condition: Some(Condition::VersionIs(version)),
                         },
                         Write::Update(Update::new(keys::organisation(personal)).set("name", user.name.as_str())),
@@ -209,14 +218,10 @@ impl Invitations {
         if let Some(organisation) = claim.joined {
             user.default_organisation_id = organisation;
             // The user item is the first write on both paths; restate it with the default.
-            let condition = match &writes[0] {
-                Write::Put { condition, .. } => condition.clone(),
-                _ => unreachable!("the user item comes first"),
+            let Write::Put { item, .. } = &mut writes[0] else {
+                unreachable!("the user item comes first")
             };
-            writes[0] = Write::Put {
-                item: Item::from_record(keys::user(user.id), &user),
-                condition,
-            };
+            item.attributes = Item::from_record(keys::user(user.id), &user).attributes;
         }
         let changes = json!({
             "email": user.email,
@@ -245,6 +250,15 @@ impl Invitations {
         }
     }
 
+    /// Whether an unconfirmed registration's confirmation window has passed, so a new
+    /// registration of the address may replace it.
+    fn lapsed(&self, unconfirmed: &User, now: Timestamp) -> bool {
+        unconfirmed
+            .updated_at
+            .plus(chrono::Duration::hours(self.identity.settings.confirmation_hours))
+            <= now
+    }
+
     /// The invitation a presented token names, or why it cannot be applied.
     async fn presented(&self, token: &str) -> DomainResult<Result<(Invitation, u64), InvitationReport>> {
         match self.by_token(token).await {
@@ -258,10 +272,10 @@ impl Invitations {
         }
     }
 
-    /// Confirms an address with the token from the confirmation e-mail, and claims the
-    /// invitations waiting for it.
-    pub async fn confirm_email(&self, token: &str, context: &RequestContext) -> DomainResult<()> {
-        self.prove(Proof::Confirmation { token }, context).await?;
+    /// Confirms an address with the token from the confirmation e-mail and the password the
+    /// registration was made with, and claims the invitations waiting for it.
+    pub async fn confirm_email(&self, token: &str, password: &str, context: &RequestContext) -> DomainResult<()> {
+        self.prove(Proof::Confirmation { token, password }, context).await?;
         Ok(())
     }
 
@@ -279,7 +293,9 @@ impl Invitations {
     async fn prove(&self, proof: Proof<'_>, context: &RequestContext) -> DomainResult<UserId> {
         for attempt in 1..=ATTEMPTS {
             let proof: ProvenAddress = match proof {
-                Proof::Confirmation { token } => self.identity.email_confirmation(token, context).await?,
+                Proof::Confirmation { token, password } => {
+                    self.identity.email_confirmation(token, password, context).await?
+                }
                 Proof::Reset { token, password } => self.identity.password_reset(token, password, context).await?,
             };
             let now = self.now();
@@ -291,6 +307,7 @@ impl Invitations {
                 profile = profile.set("default_organisation_id", json!(organisation));
             }
             let mut writes = vec![proof.consume, Write::Update(profile), proof.event];
+            writes.extend(proof.also);
             writes.extend(claim.writes);
             match self.identity.store.transact(writes).await {
                 Ok(()) => return Ok(proof.user.id),
@@ -497,7 +514,7 @@ pub(super) fn close(invitation: &Invitation, version: u64, status: InvitationSta
 /// An e-mailed link that proves a mailbox.
 #[derive(Clone, Copy)]
 enum Proof<'a> {
-    Confirmation { token: &'a str },
+    Confirmation { token: &'a str, password: &'a str },
     Reset { token: &'a str, password: &'a str },
 }
 

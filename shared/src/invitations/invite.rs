@@ -42,16 +42,59 @@ pub const INVITATIONS_PER_INVITER: Budget = Budget {
     code: "too_many_invitations",
 };
 
+/// Invitations, resends and direct adds from one source address per hour, whoever signs them.
+pub const INVITATIONS_PER_SOURCE: Budget = Budget {
+    name: "invitations_from_source",
+    per_window: 300,
+    window_seconds: 3600,
+    code: "too_many_invitations",
+};
+
+/// Invitation mails one address receives per day from one inviter.
+pub const INVITATION_MAILS_PER_INVITER_AND_ADDRESS: Budget = Budget {
+    name: "invitation_mails_from_inviter",
+    per_window: 5,
+    window_seconds: 24 * 3600,
+    code: "too_many_invitations_to_address",
+};
+
 /// Invitation mails one address receives per day, whoever sends them, so nobody can be
-/// mail-bombed through invitations and resends.
+/// mail-bombed through invitations and resends; four times one inviter's allowance, so one
+/// inviter cannot stop others inviting the address.
 pub const INVITATION_MAILS_PER_ADDRESS: Budget = Budget {
     name: "invitation_mails",
-    per_window: 10,
+    per_window: 20,
     window_seconds: 24 * 3600,
     code: "too_many_invitations_to_address",
 };
 
 impl Invitations {
+    /// Spends one invitation (or resend, or direct add) from the inviter's budget and their
+    /// source address's. Platform admins, who onboard organisations, are not held to them.
+    async fn spend_invitation(&self, principal: &Principal, context: &RequestContext) -> DomainResult<()> {
+        if principal.is_platform_admin() {
+            return Ok(());
+        }
+        let (store, now) = (&*self.identity.store, self.now());
+        INVITATIONS_PER_INVITER
+            .require(store, &principal.user.id.to_string(), now)
+            .await?;
+        if let Some(source) = &context.source_address {
+            INVITATIONS_PER_SOURCE.require(store, source, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Spends one mail to `address` from the inviter's allowance for it and the address's own.
+    async fn spend_mail_to(&self, principal: &Principal, address: &Email) -> DomainResult<()> {
+        let (store, now) = (&*self.identity.store, self.now());
+        let from_inviter = format!("{}#{address}", principal.user.id);
+        INVITATION_MAILS_PER_INVITER_AND_ADDRESS
+            .require(store, &from_inviter, now)
+            .await?;
+        INVITATION_MAILS_PER_ADDRESS.require(store, address.as_str(), now).await
+    }
+
     async fn expiry_days(&self) -> DomainResult<i64> {
         Ok(i64::from(
             self.tenancy.platform_settings().await?.invitation_expiry_days,
@@ -69,9 +112,7 @@ impl Invitations {
         roles: Vec<Role>,
     ) -> DomainResult<InvitationView> {
         let now = self.now();
-        INVITATION_MAILS_PER_ADDRESS
-            .require(&*self.identity.store, email.as_str(), now)
-            .await?;
+        self.spend_mail_to(principal, &email).await?;
         let mut writes = Vec::new();
         if let (Some(holder), Some((organisation, _))) = (holder, &organisation) {
             writes.extend(self.superseded(holder, *organisation).await?);
@@ -166,9 +207,7 @@ impl Invitations {
         if principal.user.kind == UserKind::Machine {
             return Err(DomainError::Forbidden);
         }
-        INVITATIONS_PER_INVITER
-            .require(&*self.identity.store, &principal.user.id.to_string(), self.now())
-            .await?;
+        self.spend_invitation(principal, context).await?;
         let holder = crate::identity::holder_of(&*self.identity.store, &email).await?;
         if let Some((user, _)) = &holder
             && user.registration != Registration::Invited
@@ -214,9 +253,7 @@ impl Invitations {
         } else {
             roles.unwrap_or_else(|| BTreeSet::from([default, Role::Member]))
         };
-        INVITATIONS_PER_INVITER
-            .require(&*self.identity.store, &principal.user.id.to_string(), self.now())
-            .await?;
+        self.spend_invitation(principal, context).await?;
         let existing = match &target {
             InviteTarget::User(id) => {
                 let item = self
@@ -234,6 +271,8 @@ impl Invitations {
             // claimed when (and if) its owner proves the mailbox.
             Some((user, _)) if user.registration == Registration::Registered => {
                 check_roles(&roles, user.kind, is_root)?;
+                // Being added is announced by e-mail too: the address's budget applies.
+                self.spend_mail_to(principal, &user.email).await?;
                 let mail = EmailMessage::AddedToOrganisation {
                     to: user.email.clone(),
                     name: user.name.clone(),
@@ -351,12 +390,8 @@ impl Invitations {
     ) -> DomainResult<InvitationView> {
         let (old, version) = self.pending_of(principal, organisation_id, id).await?;
         let now = self.now();
-        INVITATIONS_PER_INVITER
-            .require(&*self.identity.store, &principal.user.id.to_string(), now)
-            .await?;
-        INVITATION_MAILS_PER_ADDRESS
-            .require(&*self.identity.store, old.email.as_str(), now)
-            .await?;
+        self.spend_invitation(principal, context).await?;
+        self.spend_mail_to(principal, &old.email).await?;
         let token = self.identity.secrets.token();
         let renewed = Invitation {
             token_digest: self.identity.secrets.digest(&token),

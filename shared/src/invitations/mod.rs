@@ -8,7 +8,10 @@ mod accept;
 mod invite;
 
 pub use accept::{AcceptedRegistration, InvitationReport};
-pub use invite::{INVITATION_MAILS_PER_ADDRESS, INVITATIONS_PER_INVITER, InviteOutcome, InviteTarget};
+pub use invite::{
+    INVITATION_MAILS_PER_ADDRESS, INVITATION_MAILS_PER_INVITER_AND_ADDRESS, INVITATIONS_PER_INVITER,
+    INVITATIONS_PER_SOURCE, InviteOutcome, InviteTarget,
+};
 
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Email, Identity, Role, name_from_email};

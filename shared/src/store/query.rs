@@ -91,10 +91,15 @@ impl Query {
         self.limit.clamp(1, MAX_PAGE)
     }
 
-    /// The cursor, checked to belong to this query's index and partition.
+    /// The cursor, checked to belong to this query: its index, its partition, and a position
+    /// its sort condition allows (DynamoDB refuses a start key outside the condition).
     pub fn checked_cursor(&self) -> Result<Option<&Cursor>, StoreError> {
         match &self.cursor {
-            Some(cursor) if cursor.index != self.index || cursor.partition() != self.pk => {
+            Some(cursor)
+                if cursor.index != self.index
+                    || cursor.partition() != self.pk
+                    || !self.sort.matches(cursor.sort_key()) =>
+            {
                 Err(StoreError::InvalidCursor)
             }
             other => Ok(other.as_ref()),
@@ -202,6 +207,15 @@ mod tests {
             Cursor::decode(&table_cursor_with_index_key),
             Err(StoreError::InvalidCursor)
         );
+    }
+
+    #[test]
+    fn a_cursor_outside_the_sort_condition_is_refused() {
+        let item = Item::new(Key::new("P", "MEMBER#1"));
+        let query = Query::new(Index::Table, "P")
+            .sort(SortCondition::BeginsWith("COMPANY#".into()))
+            .after(Cursor::at(Index::Table, &item));
+        assert_eq!(query.checked_cursor(), Err(StoreError::InvalidCursor));
     }
 
     #[test]

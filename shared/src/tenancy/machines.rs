@@ -269,6 +269,7 @@ fn new_machine(organisation: &Organisation, name: &str, roles: &[Role], now: Tim
         personal_organisation_id: personal_id,
         default_organisation_id: organisation.id,
         owner_organisation_id: Some(organisation.id),
+        sessions_ended_at: None,
         created_at: now,
         updated_at: now,
     };

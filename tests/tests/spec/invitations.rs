@@ -42,7 +42,12 @@ async fn confirm_and_sign_in(world: &World, email: &str, nth: usize) -> String {
     let token = world.token_from_mail(email, nth).await;
     assert_eq!(
         world
-            .call("POST", "/api/auth/confirm-email", None, Some(json!({ "token": token })))
+            .call(
+                "POST",
+                "/api/auth/confirm-email",
+                None,
+                Some(json!({ "token": token, "password": PASSWORD }))
+            )
             .await
             .status,
         204

@@ -259,6 +259,7 @@ impl Queue for SqsCharacterRules {
                 refusals.push(Refusal {
                     id: message.id,
                     reason: "InvalidMessageContents: invalid characters".into(),
+                    permanent: true,
                 });
             }
         }
@@ -346,4 +347,38 @@ async fn whatever_a_person_typed_the_sqs_body_is_one_sqs_accepts_and_tokens_are_
     assert!(!outbox_item.contains(token), "nor sits in the outbox in clear");
     let read_back: OutboxMessage = serde_json::from_str(&body).unwrap();
     assert_eq!(read_back.open(&secret_box).unwrap(), email, "the notifier unseals it");
+}
+
+/// A queue that is up but fails every message through its own fault (SQS: a service fault).
+struct StrugglingQueue;
+
+#[async_trait::async_trait]
+impl Queue for StrugglingQueue {
+    async fn send(&self, messages: &[OutboxMessage]) -> Result<Vec<Refusal>, String> {
+        Ok(messages
+            .iter()
+            .map(|message| Refusal {
+                id: message.id,
+                reason: "InternalError: try again".into(),
+                permanent: false,
+            })
+            .collect())
+    }
+}
+
+#[tokio::test]
+async fn a_message_the_queue_fails_through_its_own_fault_is_kept_as_it_was() {
+    let moto = stratum_tests::moto();
+    let store = moto.dynamo_store(Arc::new(SystemClock)).await;
+    let waiting = message(&unique("waiting"));
+    store.transact(vec![waiting.write()]).await.unwrap();
+
+    for _ in 0..(stratum_shared::outbox::MAX_REFUSALS + 2) {
+        let drained = stratum_relay::drain(&store, &StrugglingQueue).await.unwrap();
+        assert_eq!((drained.relayed, drained.parked, drained.deferred), (0, 0, 1));
+    }
+
+    let outbox = Query::new(Index::Table, stratum_shared::keys::OUTBOX_PARTITION);
+    let kept: OutboxMessage = store.query(&outbox).await.unwrap().items[0].record().unwrap();
+    assert_eq!(kept, waiting, "neither counted nor parked: the next drain sends it");
 }

@@ -38,18 +38,18 @@ GET /api/users/{user_id} | GetItem 1 + Query 1 | 2: caller, user
 PATCH /api/me | Query 2 + TransactWriteItems 1 | 2: caller, the write
 PATCH /api/organisations/{organisation_id} | BatchGetItem 1 + Query 1 + TransactWriteItems 2 | 2: caller + organisation (one batch), the write (a rename adds: members, their rows)
 POST /api/auth/confirm-email | GetItem 2 + Query 1 + TransactWriteItems 1 | 4: token, user, the invitations it claims (a query; a read each), the write
-POST /api/auth/login | BatchGetItem 1 + DeleteItem 1 + GetItem 1 + PutItem 2 + TransactWriteItems 1 | 6: throttles + address + familiar source (one batch), claims per source and per (account, source) (a third from an unfamiliar source), user; the write; the source's claim given back (successes never count)
+POST /api/auth/login | BatchGetItem 1 + GetItem 1 + PutItem 2 + TransactWriteItems 1 + UpdateItem 1 | 6: throttles + address + familiar source (one batch), claims per source and per (account, source) (a third from an unfamiliar source), user; the write; the source's claim given back (successes never count)
 POST /api/auth/logout | GetItem 1 + TransactWriteItems 1 | 2: token, the write
-POST /api/auth/password/forgot | GetItem 2 + PutItem 2 + TransactWriteItems 1 + UpdateItem 2 | 5: source's budget, address, user, address's budget, the write (a budget is one update, and a put the first time in its window)
+POST /api/auth/password/forgot | GetItem 2 + PutItem 3 + TransactWriteItems 1 + UpdateItem 3 | 6: source's budget, address, user, the address's budgets from this source and in all, the write (a budget is one update, and a put the first time in its window)
 POST /api/auth/password/reset | GetItem 2 + Query 2 + TransactWriteItems 2 | 5: token, user, the invitations it claims (a query), the write, sessions (ending and revoking them)
 POST /api/auth/refresh | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: token, session + user, the write
 POST /api/auth/register | GetItem 1 + TransactWriteItems 1 + UpdateItem 1 | 2: the source's budget, the write (its claim on the address fails if taken)
-POST /api/invitations | GetItem 2 + PutItem 1 + Query 1 + TransactWriteItems 1 + UpdateItem 2 | 5: caller, inviter's budget, address + settings (one batch), address's budget, the write (a budget is one update, and a put the first time in its window)
+POST /api/invitations | GetItem 2 + PutItem 2 + Query 1 + TransactWriteItems 1 + UpdateItem 4 | 7: caller, the inviter's and the source's budgets, address + settings (one batch), the address's budgets from this inviter and in all, the write (a budget is one update, and a put the first time in its window)
 POST /api/machines/{machine_id}/api-keys | GetItem 2 + Query 1 + TransactWriteItems 1 | 4: caller, machine, its organisation, the write
 POST /api/organisations | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, settings, the write
 POST /api/organisations/{organisation_id}/billing/payment-method | BatchGetItem 2 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + providers (one batch), the write
-POST /api/organisations/{organisation_id}/invitations | BatchGetItem 1 + GetItem 2 + PutItem 1 + TransactWriteItems 1 + UpdateItem 2 | 4: caller + organisation + address + settings (one batch), inviter's budget, address's budget, the write (a budget is one update, and a put the first time in its window)
-POST /api/organisations/{organisation_id}/invitations/{invitation_id}/resend | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 + UpdateItem 2 | 4: caller + organisation + invitation + settings (one batch), inviter's budget, address's budget, the write
+POST /api/organisations/{organisation_id}/invitations | BatchGetItem 1 + GetItem 2 + PutItem 2 + TransactWriteItems 1 + UpdateItem 4 | 6: caller + organisation + address + settings (one batch), the inviter's and the source's budgets, the address's budgets from this inviter and in all, the write (a budget is one update, and a put the first time in its window)
+POST /api/organisations/{organisation_id}/invitations/{invitation_id}/resend | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 + UpdateItem 4 | 6: caller + organisation + invitation + settings (one batch), the inviter's and the source's budgets, the address's budgets from this inviter and in all, the write
 POST /api/organisations/{organisation_id}/leave | BatchGetItem 2 + TransactWriteItems 1 | 2: caller + organisation + own membership (one batch), the write
 POST /api/organisations/{organisation_id}/machines | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 POST /api/organisations/{organisation_id}/suborganisations | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
@@ -165,7 +165,11 @@ async fn success_path(world: &World, fixture: &Fixture, method: &str, template: 
                 .await;
             assert_eq!(registered.status, 201, "{registered:?}");
             let token = world.token_from_mail(&email, 1).await;
-            (None, template.to_owned(), Some(json!({ "token": token })))
+            (
+                None,
+                template.to_owned(),
+                Some(json!({ "token": token, "password": PASSWORD })),
+            )
         }
         ("POST", "/api/auth/login") => (None, template.to_owned(), Some(credentials(&owner.email))),
         ("POST", "/api/auth/refresh" | "/api/auth/logout") => {

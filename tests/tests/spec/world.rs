@@ -307,9 +307,14 @@ impl World {
         assert_eq!(registered.status, 201, "{registered:?}");
         let token = self.token_from_mail(email, 1).await;
         assert_eq!(
-            self.call("POST", "/api/auth/confirm-email", None, Some(json!({ "token": token })))
-                .await
-                .status,
+            self.call(
+                "POST",
+                "/api/auth/confirm-email",
+                None,
+                Some(json!({ "token": token, "password": PASSWORD }))
+            )
+            .await
+            .status,
             204
         );
         self.login(email, PASSWORD).await

@@ -49,7 +49,7 @@ async fn a_person_registers_confirms_and_signs_in_to_their_personal_organisation
             "POST",
             "/api/auth/confirm-email",
             None,
-            Some(json!({ "token": mails[0].token() })),
+            Some(json!({ "token": mails[0].token(), "password": PASSWORD })),
         )
         .await;
     assert_eq!(confirmed.status, 204, "{confirmed:?}");
@@ -185,7 +185,7 @@ async fn a_confirmation_link_works_once_and_not_after_it_expires(world: &World) 
             "POST",
             "/api/auth/confirm-email",
             None,
-            Some(json!({ "token": "no-such-token" })),
+            Some(json!({ "token": "no-such-token", "password": PASSWORD })),
         )
         .await;
     assert_eq!(unknown.status, 404);
@@ -202,13 +202,23 @@ async fn a_confirmation_link_works_once_and_not_after_it_expires(world: &World) 
     let token = world.token_from_mail(&email, 1).await;
     assert_eq!(
         world
-            .call("POST", "/api/auth/confirm-email", None, Some(json!({ "token": token })))
+            .call(
+                "POST",
+                "/api/auth/confirm-email",
+                None,
+                Some(json!({ "token": token, "password": PASSWORD }))
+            )
             .await
             .status,
         204
     );
     let reused = world
-        .call("POST", "/api/auth/confirm-email", None, Some(json!({ "token": token })))
+        .call(
+            "POST",
+            "/api/auth/confirm-email",
+            None,
+            Some(json!({ "token": token, "password": PASSWORD })),
+        )
         .await;
     assert_eq!((reused.status, reused.code()), (410, "token_used"));
 
@@ -224,7 +234,12 @@ async fn a_confirmation_link_works_once_and_not_after_it_expires(world: &World) 
     let token = world.token_from_mail(&late, 1).await;
     world.clock.advance(chrono::Duration::hours(49));
     let expired = world
-        .call("POST", "/api/auth/confirm-email", None, Some(json!({ "token": token })))
+        .call(
+            "POST",
+            "/api/auth/confirm-email",
+            None,
+            Some(json!({ "token": token, "password": PASSWORD })),
+        )
         .await;
     assert_eq!((expired.status, expired.code()), (410, "token_expired"));
 }

@@ -96,16 +96,16 @@ enum Outcome {
     Forbidden,
     /// Past authorisation: success, or a domain answer such as 409 or 422.
     Authorised,
-    /// A 5xx: never what any cell expects.
-    ServerError,
+    /// A 429 or a 5xx: never what any cell expects.
+    Unexpected,
 }
 
 fn outcome(reply: &Reply) -> Outcome {
     match reply.status {
         401 => Outcome::Unauthenticated,
-        403 if reply.code() == "forbidden" || reply.code() == "not_a_billing_admin" => Outcome::Forbidden,
+        403 => Outcome::Forbidden,
         404 => Outcome::NotFound,
-        500..=599 => Outcome::ServerError,
+        429 | 500..=599 => Outcome::Unexpected,
         _ => Outcome::Authorised,
     }
 }

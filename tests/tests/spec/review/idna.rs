@@ -32,7 +32,7 @@ async fn an_internationalised_domain_is_one_address_in_unicode_or_punycode(world
             "POST",
             "/api/auth/confirm-email",
             None,
-            Some(json!({ "token": mails[0].token() })),
+            Some(json!({ "token": mails[0].token(), "password": PASSWORD })),
         )
         .await;
     assert_eq!(confirmed.status, 204, "{confirmed:?}");

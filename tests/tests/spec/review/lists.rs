@@ -24,6 +24,18 @@ async fn a_reseller_with_twelve_hundred_companies_pages_through_all_of_them(worl
             .unwrap();
     }
 
+    // The reseller is also a member of one company themselves: it is listed once.
+    let companies = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{root}/suborganisations?limit=1"),
+            owner.token(),
+            None,
+        )
+        .await;
+    let joined = companies.body["items"][0]["id"].as_str().unwrap().to_owned();
+    crate::organisations::add(world, &owner, &joined, &owner, &["operator"]).await;
+
     let mut seen = Vec::new();
     let mut pages = 0;
     let mut path = "/api/organisations?limit=200".to_owned();

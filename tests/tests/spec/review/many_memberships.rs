@@ -6,7 +6,7 @@ use serde_json::json;
 use stratum_shared::identity::{Email, Membership, OrganisationKind, Role, UserKind};
 use stratum_shared::ids::{OrganisationId, UserId};
 use stratum_shared::keys;
-use stratum_shared::store::{Item, Write};
+use stratum_shared::store::{Index, Item, Query, SortCondition, Write};
 use stratum_shared::time::Timestamp;
 
 both_entry_points!(
@@ -52,6 +52,28 @@ async fn a_person_in_five_thousand_organisations_signs_in_and_renames_themselves
         .call("PATCH", "/api/me", bob.token(), Some(json!({ "name": "Robert" })))
         .await;
     assert_eq!(renamed.status, 200, "{:?} {}", renamed.status, renamed.body["code"]);
+    let (mut renamed, mut cursor) = (0, None);
+    loop {
+        let query = Query::new(Index::Table, keys::user_partition(user_id))
+            .sort(SortCondition::BeginsWith(keys::MEMBERSHIP_PREFIX.into()))
+            .limit(1000)
+            .after(cursor);
+        let page = world.identity.store.query(&query).await.unwrap();
+        for row in &page.items {
+            assert_eq!(
+                row.record::<Membership>().unwrap().member_name,
+                "Robert",
+                "{:?}",
+                row.key
+            );
+            renamed += 1;
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(renamed, 5001, "every membership row shows the new name");
     let me = world.call("GET", "/api/me", bob.token(), None).await;
     assert_eq!(me.body["name"], "Robert");
     let personal = world

@@ -43,7 +43,12 @@ async fn an_unconfirmed_first_owner_is_not_added_until_proven(world: &World) {
 
     let token = world.token_from_mail(&founder, 1).await;
     let confirmed = world
-        .call("POST", "/api/auth/confirm-email", None, Some(json!({ "token": token })))
+        .call(
+            "POST",
+            "/api/auth/confirm-email",
+            None,
+            Some(json!({ "token": token, "password": PASSWORD })),
+        )
         .await;
     assert_eq!(confirmed.status, 204, "{confirmed:?}");
     let (access, _) = world.login(&founder, PASSWORD).await;

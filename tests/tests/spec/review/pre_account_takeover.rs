@@ -11,6 +11,9 @@ both_entry_points!(
     the_invitees_own_link_beats_an_unconfirmed_registration,
     a_password_reset_proves_the_mailbox_and_claims_the_invitations,
     confirming_the_address_claims_the_pending_invitations,
+    the_owner_clicking_a_strangers_confirmation_link_confirms_nothing,
+    a_proven_and_an_unproven_registration_racing_never_both_win,
+    an_unconfirmed_registration_lapses_and_the_owner_registers_anew,
 );
 
 const STRANGERS_PASSWORD: &str = "stranger's own password 123";
@@ -191,7 +194,12 @@ async fn confirming_the_address_claims_the_pending_invitations(world: &World) {
 
     let token = world.token_from_mail(&guest, 2).await;
     let confirmed = world
-        .call("POST", "/api/auth/confirm-email", None, Some(json!({ "token": token })))
+        .call(
+            "POST",
+            "/api/auth/confirm-email",
+            None,
+            Some(json!({ "token": token, "password": PASSWORD })),
+        )
         .await;
     assert_eq!(confirmed.status, 204, "{confirmed:?}");
 
@@ -207,4 +215,115 @@ async fn confirming_the_address_claims_the_pending_invitations(world: &World) {
         .iter()
         .any(|m| m["organisation_id"] == root.as_str());
     assert!(joined, "{me}");
+}
+
+/// The stranger's confirmation mail lands in the real owner's mailbox; clicking it must not
+/// hand the stranger (who knows the password) a confirmed account and the invitations.
+async fn the_owner_clicking_a_strangers_confirmation_link_confirms_nothing(world: &World) {
+    let (owner, root, newhire, _) = a_stranger_registered_an_invited_address(world).await;
+    let mails = world.mails_to(&newhire, 2).await;
+    assert!(mails[1].subject.contains("Confirm"), "{}", mails[1].subject);
+
+    let clicked = world
+        .call(
+            "POST",
+            "/api/auth/confirm-email",
+            None,
+            Some(json!({ "token": mails[1].token(), "password": PASSWORD })),
+        )
+        .await;
+
+    assert_eq!(
+        (clicked.status, clicked.code()),
+        (403, "not_the_registrant"),
+        "{clicked:?}"
+    );
+    let stranger = login_status(world, &newhire, STRANGERS_PASSWORD).await;
+    assert_eq!(stranger, 403, "still unconfirmed: the stranger cannot sign in");
+    assert_eq!(roles_of(world, &owner, &root, &newhire).await, None, "nothing claimed");
+}
+
+async fn a_proven_and_an_unproven_registration_racing_never_both_win(world: &World) {
+    let owner = world.person("owner").await;
+    let root = organisation(world, &owner, "ABC Holdings").await;
+    for round in 0..5 {
+        let newhire = address(&format!("contested{round}"));
+        let invited = world
+            .call(
+                "POST",
+                &format!("/api/organisations/{root}/invitations"),
+                owner.token(),
+                Some(json!({ "email": newhire })),
+            )
+            .await;
+        assert_eq!(invited.status, 201, "{invited:?}");
+        let token = world.token_from_mail(&newhire, 1).await;
+        let proven = json!({ "email": newhire, "password": PASSWORD, "invitation_token": token });
+        let unproven = json!({ "email": newhire, "password": STRANGERS_PASSWORD });
+
+        let (owner_registers, stranger_registers) = tokio::join!(
+            world.call("POST", "/api/auth/register", None, Some(proven)),
+            world.call("POST", "/api/auth/register", None, Some(unproven))
+        );
+
+        // Whichever commits first, the proven registration ends up owning the address: it
+        // takes over an unconfirmed one, and an unproven one cannot overwrite it.
+        assert_eq!(
+            (owner_registers.status, &owner_registers.body["registration"]),
+            (201, &json!("registered")),
+            "round {round}: {owner_registers:?} {stranger_registers:?}"
+        );
+        world.login(&newhire, PASSWORD).await;
+        assert_eq!(
+            login_status(world, &newhire, STRANGERS_PASSWORD).await,
+            401,
+            "round {round}: the proven registration keeps its password ({stranger_registers:?})"
+        );
+    }
+}
+
+async fn an_unconfirmed_registration_lapses_and_the_owner_registers_anew(world: &World) {
+    let owner_of_address = address("lapsed");
+    let squatted = world
+        .call(
+            "POST",
+            "/api/auth/register",
+            None,
+            Some(json!({ "email": owner_of_address, "password": STRANGERS_PASSWORD })),
+        )
+        .await;
+    assert_eq!(squatted.status, 201, "{squatted:?}");
+    let too_soon = world
+        .call(
+            "POST",
+            "/api/auth/register",
+            None,
+            Some(json!({ "email": owner_of_address, "password": PASSWORD })),
+        )
+        .await;
+    assert_eq!(too_soon.code(), "email_taken", "{too_soon:?}");
+
+    world.clock.advance(chrono::Duration::hours(49));
+    let registered = world
+        .call(
+            "POST",
+            "/api/auth/register",
+            None,
+            Some(json!({ "email": owner_of_address, "password": PASSWORD })),
+        )
+        .await;
+
+    assert_eq!(registered.status, 201, "the confirmation window lapsed: {registered:?}");
+    let token = world.token_from_mail(&owner_of_address, 2).await;
+    let confirmed = world
+        .call(
+            "POST",
+            "/api/auth/confirm-email",
+            None,
+            Some(json!({ "token": token, "password": PASSWORD })),
+        )
+        .await;
+    assert_eq!(confirmed.status, 204, "{confirmed:?}");
+    world.login(&owner_of_address, PASSWORD).await;
+    assert_eq!(login_status(world, &owner_of_address, STRANGERS_PASSWORD).await, 401);
 }

@@ -9,6 +9,7 @@ both_entry_points!(
     a_revoked_session_s_access_token_stops_working,
     a_password_reset_ends_every_access_token,
     a_sign_in_racing_a_password_reset_never_outlives_it,
+    a_reset_ends_every_token_in_its_own_transaction,
 );
 
 async fn me_status(world: &World, access: &str) -> u16 {
@@ -139,4 +140,47 @@ async fn a_sign_in_racing_a_password_reset_never_outlives_it(world: &World) {
     }
     world.clock.advance(chrono::Duration::minutes(61));
     world.login(&email, &current).await;
+}
+
+/// Removing sessions one by one after a reset may be cut short (a timeout, a failed write):
+/// the reset's own transaction already ends every session that began before it.
+async fn a_reset_ends_every_token_in_its_own_transaction(world: &World) {
+    let p = world.person("interrupted").await;
+    world.clock.advance(chrono::Duration::seconds(1));
+    forgot(world, &p.email).await;
+    let token = world.token_from_mail(&p.email, 2).await;
+
+    assert_eq!(
+        reset(world, &token, "purple elephant juggling quietly").await.status,
+        204
+    );
+    // As if the clean-up had never run: the revocations written after the reset are gone.
+    let user = stratum_shared::ids::UserId::parse(&p.id, "id").unwrap();
+    let partition = stratum_shared::store::Query::new(
+        stratum_shared::store::Index::Table,
+        stratum_shared::keys::user_partition(user),
+    )
+    .sort(stratum_shared::store::SortCondition::BeginsWith(
+        stratum_shared::keys::REVOCATION_PREFIX.into(),
+    ));
+    let revocations = world.identity.store.query(&partition).await.unwrap().items;
+    assert!(!revocations.is_empty(), "the clean-up wrote revocations");
+    for revocation in revocations {
+        world.identity.store.delete(&revocation.key, None).await.unwrap();
+    }
+
+    assert_eq!(
+        me_status(world, &p.access).await,
+        401,
+        "the access token from before the reset"
+    );
+    let scoped = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{}", p.personal_organisation_id),
+            Some(&p.access),
+            None,
+        )
+        .await;
+    assert_eq!(scoped.status, 401, "{scoped:?}");
 }

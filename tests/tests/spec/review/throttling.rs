@@ -13,6 +13,8 @@ both_entry_points!(
     wrong_passwords_are_throttled_per_account_and_source,
     a_forgotten_password_mail_is_not_sent_more_than_three_times_an_hour,
     asking_for_resets_takes_the_same_time_for_any_address_and_is_rationed_per_source,
+    concurrent_successful_sign_ins_never_count_either,
+    another_source_cannot_use_up_the_owners_reset_mails,
 );
 
 const WRONG: &str = "guessing wildly now";
@@ -152,4 +154,63 @@ async fn asking_for_resets_takes_the_same_time_for_any_address_and_is_rationed_p
         "{refused:?}"
     );
     assert!(refused.headers.contains_key("retry-after"), "{refused:?}");
+}
+
+/// Many people behind one address (an office, a carrier's NAT) signing in at once: their
+/// successes give their claims on the source back, racing each other.
+async fn concurrent_successful_sign_ins_never_count_either(world: &World) {
+    let mut people = Vec::new();
+    for n in 0..20 {
+        people.push(world.person(&format!("colleague{n}")).await);
+    }
+    let source = "192.0.2.44";
+
+    for burst in 0..3 {
+        let replies = crate::world::join_all(people.iter().map(|p| sign_in(world, &p.email, PASSWORD, source))).await;
+        let refused: Vec<_> = replies.iter().filter(|reply| reply.is_err()).collect();
+        assert!(refused.is_empty(), "burst {burst}: {refused:?}");
+    }
+    let throttle = world
+        .identity
+        .store
+        .get(&stratum_shared::keys::source_throttle(source))
+        .await
+        .unwrap()
+        .expect("the source's record");
+    assert_eq!(
+        throttle.attribute("failures"),
+        Some(&json!(0)),
+        "60 successes left nothing counted"
+    );
+}
+
+async fn another_source_cannot_use_up_the_owners_reset_mails(world: &World) {
+    let p = world.person("targeted").await;
+    let ask = |source: &'static str| {
+        let email = p.email.clone();
+        async move {
+            let context = RequestContext {
+                source_address: Some(source.into()),
+                ..Default::default()
+            };
+            world.identity.forgot_password(&email, &context).await.unwrap();
+        }
+    };
+    for _ in 0..5 {
+        ask("203.0.113.99").await;
+    }
+    let resets = |mails: Vec<crate::world::Mail>| mails.iter().filter(|m| m.subject.contains("Reset")).count();
+    assert_eq!(
+        resets(world.mails_to(&p.email, 4).await),
+        3,
+        "one source gets three an hour"
+    );
+
+    ask("198.51.100.20").await;
+
+    assert_eq!(
+        resets(world.mails_to(&p.email, 5).await),
+        4,
+        "the owner still gets theirs"
+    );
 }
