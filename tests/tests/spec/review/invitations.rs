@@ -13,6 +13,7 @@ both_entry_points!(
     a_stale_invitation_link_never_blocks_sign_up,
     deleting_an_organisation_revokes_its_pending_invitations,
     a_newer_invitation_to_the_same_organisation_replaces_the_older_one,
+    an_invitation_whose_organisation_is_gone_is_skipped_not_fatal,
 );
 
 async fn invite(world: &World, owner: &Person, organisation: &str, body: Value) -> Reply {
@@ -204,5 +205,42 @@ async fn a_newer_invitation_to_the_same_organisation_replaces_the_older_one(worl
         membership.map(|m| m["roles"].clone()),
         Some(json!(["operator", "member"])),
         "{me}"
+    );
+}
+
+/// Deleting revokes an organisation's invitations after the deletion commits; should that be
+/// cut short, acceptance still skips the invitation (and says so) instead of failing sign-up.
+async fn an_invitation_whose_organisation_is_gone_is_skipped_not_fatal(world: &World) {
+    let owner = world.person("owner").await;
+    let root = organisation(world, &owner, "Short-lived").await;
+    let guest = address("guest");
+    assert_eq!(
+        invite(world, &owner, &root, json!({ "email": guest })).await.status,
+        201
+    );
+    let token = world.token_from_mail(&guest, 1).await;
+    // The organisation is deleted, its invitation left pending (as if the revocation after
+    // the deletion had not run).
+    let key = stratum_shared::keys::organisation(stratum_shared::ids::OrganisationId::parse(&root, "id").unwrap());
+    let deleted = stratum_shared::store::Update::new(key).set("deleted_at", json!("2026-03-01T09:00:00.000Z"));
+    world.identity.store.update(deleted).await.unwrap();
+
+    let registered = register(world, &guest, &token).await;
+
+    assert_eq!(registered.status, 201, "{registered:?}");
+    assert_eq!(
+        (
+            &registered.body["invitation"]["applied"],
+            &registered.body["invitation"]["code"]
+        ),
+        (&json!(false), &json!("organisation_gone")),
+        "{registered:?}"
+    );
+    let (access, _) = world.login(&guest, PASSWORD).await;
+    let me = world.call("GET", "/api/me", Some(&access), None).await.body;
+    assert_eq!(
+        me["memberships"].as_array().unwrap().len(),
+        1,
+        "their personal organisation only: {me}"
     );
 }
