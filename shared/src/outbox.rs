@@ -99,7 +99,7 @@ pub trait Mailer: Send + Sync {
     async fn send(&self, email: &RenderedEmail) -> Result<(), String>;
 }
 
-/// How long a parked message is kept for operators, from its creation.
+/// How long a parked message is kept for operators, from when it was parked.
 const PARKED_FOR_SECONDS: i64 = 30 * 24 * 3600;
 
 /// A message the relay set aside: kept under [`keys::PARKED_MESSAGES`] for operators.
@@ -134,7 +134,7 @@ impl RelayRound {
 /// has been refused [`MAX_REFUSALS`] times, then it is parked; one the queue could not take
 /// through its own fault stays as it is; an item that is not a message at all is parked at
 /// once. Either way the messages behind it go out.
-pub async fn relay(store: &dyn Store, queue: &dyn Queue, batch: u32) -> DomainResult<RelayRound> {
+pub async fn relay(store: &dyn Store, queue: &dyn Queue, clock: &dyn Clock, batch: u32) -> DomainResult<RelayRound> {
     let batch = batch.min(MAX_TRANSACTION_WRITES as u32);
     let page = store
         .query(
@@ -170,8 +170,7 @@ pub async fn relay(store: &dyn Store, queue: &dyn Queue, batch: u32) -> DomainRe
             }),
             Some(refusal) if !refusal.permanent => round.deferred += 1,
             Some(refusal) if message.refusals + 1 >= MAX_REFUSALS => {
-                let keep_until = message.created_at.plus(chrono::Duration::seconds(PARKED_FOR_SECONDS));
-                let item = item.expiring_at(keep_until.unix_seconds());
+                let item = item.expiring_at(clock.now().timestamp() + PARKED_FOR_SECONDS);
                 round
                     .parked
                     .push(park(store, item, message.kind, refusal.reason.clone()).await?);

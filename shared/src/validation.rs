@@ -82,7 +82,10 @@ pub fn is_noncharacter(ch: char) -> bool {
 /// bidirectional overrides and isolates (which can make a name in a mail subject read as
 /// something else), and the byte-order mark.
 fn is_disruptive(ch: char) -> bool {
-    matches!(u32::from(ch), 0x2028 | 0x2029 | 0x202A..=0x202E | 0x2066..=0x2069 | 0xFEFF)
+    matches!(
+        u32::from(ch),
+        0x061C | 0x2028 | 0x2029 | 0x202A..=0x202E | 0x2066..=0x2069 | 0xFEFF
+    )
 }
 
 /// Whether `ch` shows nothing by itself (spaces, zero-width characters, fillers), so text made
@@ -91,7 +94,18 @@ fn is_invisible(ch: char) -> bool {
     ch.is_whitespace()
         || matches!(
             u32::from(ch),
-            0x00AD | 0x115F | 0x1160 | 0x180E | 0x200B..=0x200F | 0x2060..=0x2064 | 0x3164 | 0xFFA0
+            0x00AD
+                | 0x034F
+                | 0x115F
+                | 0x1160
+                | 0x180E
+                | 0x200B..=0x200F
+                | 0x2060..=0x2064
+                | 0x2800
+                | 0x3164
+                | 0xFE00..=0xFE0F
+                | 0xFFA0
+                | 0xE0020..=0xE007F
         )
 }
 

@@ -173,7 +173,7 @@ async fn relay_outbox(store: SqliteStore, queue: InProcessQueue) {
     let mut every = tokio::time::interval(RELAY_EVERY);
     loop {
         every.tick().await;
-        if let Err(error) = stratum_relay::drain(&store, &queue).await {
+        if let Err(error) = stratum_relay::drain(&store, &queue, &*queue.clock).await {
             tracing::warn!(%error, "relaying the outbox failed; retrying");
         }
     }

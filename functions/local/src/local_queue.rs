@@ -20,13 +20,14 @@ impl Queue for InProcessQueue {
     async fn send(&self, messages: &[OutboxMessage]) -> Result<Vec<Refusal>, String> {
         let mut refusals = Vec::new();
         for message in messages {
-            // A message that cannot be unsealed never will be; a failed delivery may succeed.
-            let permanent = message.open(&*self.secret_box).is_err();
+            // Locally a refusal counts towards parking whatever its cause (a message that
+            // cannot be unsealed, a mail file that cannot be written), so no message can sit
+            // at the head of the outbox for ever; the ones behind it go out meanwhile.
             if let Err(error) = deliver(&*self.store, &*self.mailer, &*self.clock, &*self.secret_box, message).await {
                 refusals.push(Refusal {
                     id: message.id,
                     reason: error.to_string(),
-                    permanent,
+                    permanent: true,
                 });
             }
         }

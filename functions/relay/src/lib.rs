@@ -3,6 +3,7 @@
 //! sweep, so a missed wake-up delays a message but never loses it). Locally the server runs
 //! the same drain in-process.
 
+use stratum_shared::clock::{Clock, SystemClock};
 use stratum_shared::error::DomainResult;
 use stratum_shared::outbox::{Queue, relay};
 use stratum_shared::store::Store;
@@ -20,7 +21,7 @@ pub async fn handle(
     queue: &dyn Queue,
     _wake_up: serde_json::Value,
 ) -> DomainResult<serde_json::Value> {
-    let drained = drain(store, queue).await?;
+    let drained = drain(store, queue, &SystemClock).await?;
     tracing::info!(
         relayed = drained.relayed,
         parked = drained.parked,
@@ -42,10 +43,10 @@ pub struct Drained {
 
 /// Relays until the outbox is empty (or the round limit). A message the queue refuses stays
 /// for later rounds until it is parked; the messages behind it go out meanwhile.
-pub async fn drain(store: &dyn Store, queue: &dyn Queue) -> DomainResult<Drained> {
+pub async fn drain(store: &dyn Store, queue: &dyn Queue, clock: &dyn Clock) -> DomainResult<Drained> {
     let mut drained = Drained::default();
     for _ in 0..MAX_ROUNDS {
-        let round = relay(store, queue, BATCH).await?;
+        let round = relay(store, queue, clock, BATCH).await?;
         drained.relayed += round.sent;
         drained.parked += round.parked.len();
         drained.deferred += round.deferred;

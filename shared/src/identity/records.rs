@@ -284,7 +284,9 @@ pub struct ApiKey {
 /// Failed-attempt bookkeeping for sign-in throttling.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Throttle {
-    pub failures: u32,
+    /// Signed: a refund racing the record's deletion may take it below zero, which counts as
+    /// none.
+    pub failures: i64,
     /// Unix seconds before which no attempt is allowed.
     pub locked_until: i64,
 }

@@ -25,7 +25,8 @@ pub struct ThrottlePolicy {
 
 impl ThrottlePolicy {
     /// How long to wait after the `failures`-th failed attempt.
-    pub fn delay_after(&self, failures: u32) -> u64 {
+    pub fn delay_after(&self, failures: i64) -> u64 {
+        let failures = u32::try_from(failures.max(0)).unwrap_or(u32::MAX);
         if failures < self.free_attempts {
             return 0;
         }
@@ -84,7 +85,7 @@ pub(super) async fn claim(
         if throttle.locked_until > now {
             return Err(DomainError::too_many_attempts((throttle.locked_until - now) as u64));
         }
-        let failures = throttle.failures + 1;
+        let failures = throttle.failures.max(0) + 1;
         let locked_until = now + policy.delay_after(failures) as i64;
         let mut item = Item::from_record(key.clone(), &Throttle { failures, locked_until })
             .expiring_at(locked_until + FORGET_AFTER_SECONDS);

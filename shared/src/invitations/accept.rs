@@ -16,7 +16,7 @@ use crate::audit::{Actor, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::register::new_person;
 use crate::identity::{
-    Membership, NewRegistration, Organisation, OrganisationStatus, ProvenAddress, Registration, Role, User,
+    Access, Membership, NewRegistration, Organisation, OrganisationStatus, ProvenAddress, Registration, Role, User,
 };
 use crate::ids::{InvitationId, OrganisationId, UserId};
 use crate::keys;
@@ -167,6 +167,11 @@ impl Invitations {
                     let mut user = holder;
                     user.name = registration.name.clone();
                     user.password_hash = Some(hash.to_owned());
+                    if user.registration == Registration::PendingConfirmation {
+                        // A different person from whoever registered before: nothing of
+                        // theirs (a suspension included) carries over.
+                        user.access = Access::Active;
+                    }
                     user.registration = state;
                     user.updated_at = now;
                     let personal = user.personal_organisation_id;
@@ -200,21 +205,47 @@ impl Invitations {
                     (person.user, person.writes, false)
                 }
             };
-        let mut invitations = if proven && claimed {
-            self.pending_for(&user).await?
+        // What waits for the address: invitations addressed to it, which only a proof
+        // claims, and invitations a previous, unconfirmed registrant of it bound with a token
+        // for their own address, which were theirs and end with their registration.
+        let (addressed, bound) = if claimed {
+            bound_apart(self.pending_for(&user).await?)
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
-        if let Some(Ok((invitation, version))) = &presented
-            && !invitations.iter().any(|(pending, _)| pending.id == invitation.id)
-        {
-            invitations.push((invitation.clone(), *version));
+        let mut to_claim = if proven { addressed } else { Vec::new() };
+        let mut binding = Vec::new();
+        let mut proven_by = None;
+        let mut report = None;
+        match presented {
+            Some(Err(not_applied)) => report = Some(not_applied),
+            Some(Ok((invitation, version))) if proven => {
+                if !to_claim.iter().any(|(pending, _)| pending.id == invitation.id) {
+                    to_claim.push((invitation.clone(), version));
+                }
+                proven_by = Some(invitation);
+            }
+            // A token for another address came through that mailbox, not this one: the
+            // invitation becomes this registrant's, to take effect when they confirm.
+            Some(Ok((invitation, version))) => {
+                binding.push(bind(&invitation, version, &user));
+                report = Some(InvitationReport {
+                    invitation_id: Some(invitation.id),
+                    organisation_id: invitation.organisation_id,
+                    ..InvitationReport::not_applied(
+                        "awaiting_confirmation",
+                        "the invitation is yours: it takes effect when you confirm your address",
+                    )
+                });
+            }
+            None => {}
         }
-        let claim = self.claim(&user, invitations, now).await?;
-        let report = presented.map(|presented| match presented {
-            Err(report) => report,
-            Ok((invitation, _)) => claim.report(&invitation),
-        });
+        let mut claim = self.claim(&user, to_claim, now).await?;
+        if let Some(invitation) = &proven_by {
+            report = Some(claim.report(invitation));
+        }
+        claim.revoke(&bound);
+        claim.writes.extend(binding);
         if let Some(organisation) = claim.joined {
             user.default_organisation_id = organisation;
             // The user item is the first write on both paths; restate it with the default.
@@ -292,16 +323,28 @@ impl Invitations {
     /// it claims; answers whose mailbox it was.
     async fn prove(&self, proof: Proof<'_>, context: &RequestContext) -> DomainResult<UserId> {
         for attempt in 1..=ATTEMPTS {
-            let proof: ProvenAddress = match proof {
+            let (plan, by_registrant) = match proof {
                 Proof::Confirmation { token, password } => {
-                    self.identity.email_confirmation(token, password, context).await?
+                    (self.identity.email_confirmation(token, password, context).await?, true)
                 }
-                Proof::Reset { token, password } => self.identity.password_reset(token, password, context).await?,
+                Proof::Reset { token, password } => {
+                    (self.identity.password_reset(token, password, context).await?, false)
+                }
             };
+            let proof: ProvenAddress = plan;
             let now = self.now();
-            let claim = self
-                .claim(&proof.user, self.pending_for(&proof.user).await?, now)
-                .await?;
+            let waiting = self.pending_for(&proof.user).await?;
+            let claim = if by_registrant {
+                // The registrant themselves (the token and their password): all that is theirs.
+                self.claim(&proof.user, waiting, now).await?
+            } else {
+                // The mailbox's owner, who may not be who registered: what was addressed to the
+                // address is theirs; what a registrant bound ends with that registrant.
+                let (addressed, bound) = bound_apart(waiting);
+                let mut claim = self.claim(&proof.user, addressed, now).await?;
+                claim.revoke(&bound);
+                claim
+            };
             let mut profile = proof.profile;
             if let Some(organisation) = claim.joined {
                 profile = profile.set("default_organisation_id", json!(organisation));
@@ -459,6 +502,15 @@ impl Invitations {
 }
 
 impl Claim {
+    /// Revokes `invitations`: those a previous registrant bound, which end with them.
+    fn revoke(&mut self, invitations: &[(Invitation, u64)]) {
+        for (invitation, version) in invitations {
+            self.writes
+                .extend(close(invitation, *version, InvitationStatus::Revoked, None));
+            self.skipped.push((invitation.id, "previous_registrant"));
+        }
+    }
+
     /// What became of the presented `invitation` in this claim.
     fn report(&self, invitation: &Invitation) -> InvitationReport {
         if self.accepted.contains(&invitation.id) {
@@ -488,6 +540,32 @@ impl Claim {
             ..InvitationReport::not_applied(code, detail)
         }
     }
+}
+
+/// An invitation as read, with its version.
+type Read = (Invitation, u64);
+
+/// Invitations addressed to the address, and those a registrant bound to it with a token for
+/// their own address.
+fn bound_apart(invitations: Vec<Read>) -> (Vec<Read>, Vec<Read>) {
+    invitations
+        .into_iter()
+        .partition(|(invitation, _)| invitation.bound_to.is_none())
+}
+
+/// The write that makes a pending invitation `user`'s (they registered with its token): it
+/// moves to their invitations, to be claimed when they confirm, and its token is spent.
+fn bind(invitation: &Invitation, version: u64, user: &User) -> Write {
+    Write::Update(
+        Update::new(keys::invitation(invitation.id))
+            .set("bound_to", json!(user.id))
+            .set("invited_user_id", json!(user.id))
+            .with_gsi2(keys::invitation_of_user(user.id, invitation.id))
+            .when(Condition::All(vec![
+                Condition::VersionIs(version),
+                Condition::AttributeEquals("status".into(), json!(InvitationStatus::Pending)),
+            ])),
+    )
 }
 
 /// The writes that close a pending invitation (accepted by `by`, or revoked): its status,

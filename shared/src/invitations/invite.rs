@@ -147,6 +147,7 @@ impl Invitations {
             expires_at: now.plus(chrono::Duration::days(self.expiry_days().await?)),
             created_at: now,
             accepted_by: None,
+            bound_to: None,
         };
         writes.extend(store_invitation(&invitation));
         let mail = EmailMessage::Invitation {
@@ -271,6 +272,14 @@ impl Invitations {
             // claimed when (and if) its owner proves the mailbox.
             Some((user, _)) if user.registration == Registration::Registered => {
                 check_roles(&roles, user.kind, is_root)?;
+                // Nothing is spent on an add that cannot happen.
+                let membership = keys::membership(user.id, organisation_id);
+                if self.identity.store.get(&membership).await?.is_some() {
+                    return Err(DomainError::conflict(
+                        "already_a_member",
+                        "this user is already a member",
+                    ));
+                }
                 // Being added is announced by e-mail too: the address's budget applies.
                 self.spend_mail_to(principal, &user.email).await?;
                 let mail = EmailMessage::AddedToOrganisation {

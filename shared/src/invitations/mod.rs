@@ -49,6 +49,11 @@ pub struct Invitation {
     pub expires_at: Timestamp,
     pub created_at: Timestamp,
     pub accepted_by: Option<UserId>,
+    /// Set when someone registered another address with this invitation's token: it is
+    /// theirs, and takes effect when they confirm that address (with its token and their
+    /// password) — never for whoever later proves the address they registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound_to: Option<UserId>,
 }
 
 /// An invitation as its organisation's owners see it (never its token).
@@ -124,6 +129,10 @@ impl Invitations {
             .ok_or(DomainError::NotFound)?;
         let invitation: Invitation = item.record()?;
         match invitation.status {
+            InvitationStatus::Pending if invitation.bound_to.is_some() => Err(DomainError::gone(
+                "invitation_used",
+                "this invitation has already been used to register",
+            )),
             InvitationStatus::Pending if invitation.expires_at > self.now() => Ok((invitation, item.version)),
             InvitationStatus::Pending | InvitationStatus::Expired => {
                 Err(DomainError::gone("invitation_expired", "this invitation has expired"))

@@ -163,7 +163,7 @@ async fn the_relay_keeps_what_the_queue_did_not_take_and_sends_it_later() {
     let pending = message(&unique("relay"));
     store.transact(vec![pending.write()]).await.unwrap();
 
-    assert!(stratum_relay::drain(&store, &BrokenQueue).await.is_err());
+    assert!(stratum_relay::drain(&store, &BrokenQueue, &SystemClock).await.is_err());
     let outbox = Query::new(Index::Table, stratum_shared::keys::OUTBOX_PARTITION);
     assert_eq!(
         store.query(&outbox).await.unwrap().items.len(),
@@ -180,7 +180,13 @@ async fn the_relay_keeps_what_the_queue_did_not_take_and_sends_it_later() {
         .queue_url
         .unwrap();
     let queue = stratum_infra::queue::SqsQueue::new(&aws, &queue_url);
-    assert_eq!(stratum_relay::drain(&store, &queue).await.unwrap().relayed, 1);
+    assert_eq!(
+        stratum_relay::drain(&store, &queue, &SystemClock)
+            .await
+            .unwrap()
+            .relayed,
+        1
+    );
     assert!(store.query(&outbox).await.unwrap().items.is_empty());
     let received = queue
         .client()
@@ -282,7 +288,7 @@ async fn a_message_sqs_refuses_is_set_aside_and_everything_behind_it_goes_out() 
         .unwrap();
     let queue = SqsCharacterRules::writing(|message| serde_json::to_string(message).unwrap());
 
-    let drained = stratum_relay::drain(&store, &queue).await.unwrap();
+    let drained = stratum_relay::drain(&store, &queue, &SystemClock).await.unwrap();
 
     assert_eq!(queue.taken(), [first.id.to_string(), last.id.to_string()]);
     assert_eq!((drained.relayed, drained.parked), (2, 1));
@@ -315,7 +321,9 @@ async fn a_refused_message_is_tried_again_before_it_is_set_aside() {
     store.transact(vec![poisoned.write()]).await.unwrap();
     let queue = SqsCharacterRules::writing(|message| serde_json::to_string(message).unwrap());
 
-    let round = stratum_shared::outbox::relay(&store, &queue, 10).await.unwrap();
+    let round = stratum_shared::outbox::relay(&store, &queue, &SystemClock, 10)
+        .await
+        .unwrap();
 
     assert_eq!((round.sent, round.refused, round.parked.len()), (0, 1, 0));
     let outbox = Query::new(Index::Table, stratum_shared::keys::OUTBOX_PARTITION);
@@ -374,7 +382,9 @@ async fn a_message_the_queue_fails_through_its_own_fault_is_kept_as_it_was() {
     store.transact(vec![waiting.write()]).await.unwrap();
 
     for _ in 0..(stratum_shared::outbox::MAX_REFUSALS + 2) {
-        let drained = stratum_relay::drain(&store, &StrugglingQueue).await.unwrap();
+        let drained = stratum_relay::drain(&store, &StrugglingQueue, &SystemClock)
+            .await
+            .unwrap();
         assert_eq!((drained.relayed, drained.parked, drained.deferred), (0, 0, 1));
     }
 

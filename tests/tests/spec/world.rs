@@ -436,7 +436,7 @@ impl MailPipeline {
     /// Relays the outbox to SQS, then hands what SQS delivers to the notifier the way the
     /// Lambda event source does, deleting what the notifier did not report as failed.
     async fn deliver_pending(&self) {
-        stratum_relay::drain(&self.store, &self.queue)
+        stratum_relay::drain(&self.store, &self.queue, &*self.notifier.clock)
             .await
             .expect("the relay drains the outbox");
         loop {

@@ -14,6 +14,7 @@ both_entry_points!(
     the_owner_clicking_a_strangers_confirmation_link_confirms_nothing,
     a_proven_and_an_unproven_registration_racing_never_both_win,
     an_unconfirmed_registration_lapses_and_the_owner_registers_anew,
+    whoever_owns_a_mistyped_address_never_gets_the_invitation_used_with_it,
 );
 
 const STRANGERS_PASSWORD: &str = "stranger's own password 123";
@@ -326,4 +327,77 @@ async fn an_unconfirmed_registration_lapses_and_the_owner_registers_anew(world: 
     assert_eq!(confirmed.status, 204, "{confirmed:?}");
     world.login(&owner_of_address, PASSWORD).await;
     assert_eq!(login_status(world, &owner_of_address, STRANGERS_PASSWORD).await, 401);
+}
+
+/// Alice registers with her invitation link but mistypes her address. The invitation is hers,
+/// waiting for her to confirm that address — which she cannot. Whoever owns the mistyped
+/// mailbox may take the account over with a password reset, but never her seat.
+async fn whoever_owns_a_mistyped_address_never_gets_the_invitation_used_with_it(world: &World) {
+    let owner = world.person("owner").await;
+    let root = organisation(world, &owner, "ABC Holdings").await;
+    let alice = address("alice");
+    let invited = world
+        .call(
+            "POST",
+            &format!("/api/organisations/{root}/invitations"),
+            owner.token(),
+            Some(json!({ "email": alice, "roles": ["owner", "billing_admin"] })),
+        )
+        .await;
+    assert_eq!(invited.status, 201, "{invited:?}");
+    let token = world.token_from_mail(&alice, 1).await;
+    let typo = address("alcie");
+    let registered = world
+        .call(
+            "POST",
+            "/api/auth/register",
+            None,
+            Some(json!({ "email": typo, "password": PASSWORD, "invitation_token": token })),
+        )
+        .await;
+    assert_eq!(
+        registered.body["invitation"]["code"], "awaiting_confirmation",
+        "{registered:?}"
+    );
+    assert_eq!(
+        roles_of(world, &owner, &root, &typo).await,
+        None,
+        "nothing before confirmation"
+    );
+
+    let forgot = world
+        .call(
+            "POST",
+            "/api/auth/password/forgot",
+            None,
+            Some(json!({ "email": typo })),
+        )
+        .await;
+    assert_eq!(forgot.status, 202);
+    let mails = world.mails_to(&typo, 2).await;
+    let reset = world
+        .call(
+            "POST",
+            "/api/auth/password/reset",
+            None,
+            Some(json!({ "token": mails[1].token(), "password": "the typo mailbox owner's phrase" })),
+        )
+        .await;
+    assert_eq!(reset.status, 204, "{reset:?}");
+
+    world.login(&typo, "the typo mailbox owner's phrase").await;
+    assert_eq!(
+        roles_of(world, &owner, &root, &typo).await,
+        None,
+        "the seat was Alice's"
+    );
+    let listed = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{root}/invitations"),
+            owner.token(),
+            None,
+        )
+        .await;
+    assert_eq!(listed.body["items"][0]["status"], "revoked", "{listed:?}");
 }
