@@ -130,7 +130,9 @@ impl Identity {
                 "confirm your e-mail address before signing in",
             ));
         }
-        let (tokens, mut writes) = self.open_session(&user, context, now);
+        // The session begins now, after the password check: a reset committed meanwhile ended
+        // every session begun before it, and this one must not look older than it is.
+        let (tokens, mut writes) = self.open_session(&user, context, self.now());
         // The session commits only if the password it checked is still the account's: a
         // reset that lands first makes this sign-in fail instead of outliving it.
         writes.push(Write::Check {
@@ -382,13 +384,16 @@ impl Identity {
         }
     }
 
-    /// Ends every session of a user (suspension, password reset), page by page, revoking
-    /// their access tokens at once. Expired
-    /// sessions DynamoDB has not removed yet are filtered out after its page limit, so a page
-    /// may come back empty with more to follow: the cursor, not an empty page, ends the loop.
-    /// A sign-in that checked the old password cannot commit after the reset (it conditions
-    /// on the hash it checked); one with the new password keeps its session.
+    /// Removes the sessions a suspension or a password reset ended (those begun before the
+    /// profile's `sessions_ended_at`, which already refuses their tokens), page by page,
+    /// revoking each. Expired sessions DynamoDB has not removed yet are filtered out after its
+    /// page limit, so a page may come back empty with more to follow: the cursor, not an empty
+    /// page, ends the loop. A session begun since (a sign-in with the new password) stays.
     pub(crate) async fn revoke_all_sessions(&self, user_id: UserId) -> DomainResult<()> {
+        let Some(profile) = self.store.get(&keys::user(user_id)).await? else {
+            return Ok(());
+        };
+        let user: User = profile.record()?;
         let mut cursor = None;
         loop {
             let query = Query::new(Index::Table, keys::sessions_partition(user_id))
@@ -398,6 +403,11 @@ impl Identity {
             let mut deletes = Vec::new();
             for item in page.items {
                 let session: Session = item.record()?;
+                // Begun after the cut-off: a sign-in with the new password. (One begun in its
+                // very millisecond is removed: the cut-off cannot tell it apart.)
+                if user.sessions_ended_at.is_some_and(|ended| session.created_at > ended) {
+                    continue;
+                }
                 deletes.push(Write::Delete {
                     key: item.key,
                     condition: None,

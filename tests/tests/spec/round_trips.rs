@@ -41,7 +41,7 @@ POST /api/auth/confirm-email | GetItem 2 + Query 1 + TransactWriteItems 1 | 4: t
 POST /api/auth/login | BatchGetItem 1 + GetItem 1 + PutItem 2 + TransactWriteItems 1 + UpdateItem 1 | 6: throttles + address + familiar source (one batch), claims per source and per (account, source) (a third from an unfamiliar source), user; the write; the source's claim given back (successes never count)
 POST /api/auth/logout | GetItem 1 + TransactWriteItems 1 | 2: token, the write
 POST /api/auth/password/forgot | GetItem 2 + PutItem 3 + TransactWriteItems 1 + UpdateItem 3 | 6: source's budget, address, user, the address's budgets from this source and in all, the write (a budget is one update, and a put the first time in its window)
-POST /api/auth/password/reset | GetItem 2 + Query 2 + TransactWriteItems 2 | 5: token, user, the invitations it claims (a query), the write, sessions (ending and revoking them)
+POST /api/auth/password/reset | GetItem 3 + Query 2 + TransactWriteItems 2 | 5: token, user, the invitations it claims (a query), the write (which ends every session at once); then the clean-up: the cut-off, sessions (removing and revoking them)
 POST /api/auth/refresh | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: token, session + user, the write
 POST /api/auth/register | GetItem 1 + TransactWriteItems 1 + UpdateItem 1 | 2: the source's budget, the write (its claim on the address fails if taken)
 POST /api/invitations | GetItem 2 + PutItem 2 + Query 1 + TransactWriteItems 1 + UpdateItem 4 | 7: caller, the inviter's and the source's budgets, address + settings (one batch), the address's budgets from this inviter and in all, the write (a budget is one update, and a put the first time in its window)
@@ -54,7 +54,7 @@ POST /api/organisations/{organisation_id}/leave | BatchGetItem 2 + TransactWrite
 POST /api/organisations/{organisation_id}/machines | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 POST /api/organisations/{organisation_id}/suborganisations | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 POST /api/users/{user_id}/reactivate | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, user, the write
-POST /api/users/{user_id}/suspend | GetItem 1 + Query 2 + TransactWriteItems 2 | 4: caller, user, the write, sessions (ending them)
+POST /api/users/{user_id}/suspend | GetItem 2 + Query 2 + TransactWriteItems 2 | 4: caller, user, the write (which ends every session at once); then the clean-up: the cut-off, sessions (removing and revoking them)
 PUT /api/organisations/{organisation_id}/members/{user_id}/roles | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + membership (one batch), the write
 PUT /api/organisations/{organisation_id}/payment-providers/{provider} | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 PUT /api/platform/settings | Query 1 + TransactWriteItems 1 | 2: caller, the write
