@@ -320,6 +320,27 @@ impl World {
         self.login(email, PASSWORD).await
     }
 
+    /// `POST /api/auth/register` with a password and, if any, an invitation token.
+    pub async fn register(&self, email: &str, password: &str, invitation_token: Option<&str>) -> Reply {
+        let mut body = json!({ "email": email, "password": password });
+        if let Some(token) = invitation_token {
+            body["invitation_token"] = json!(token);
+        }
+        self.call("POST", "/api/auth/register", None, Some(body)).await
+    }
+
+    /// `POST /api/auth/confirm-email` with the e-mailed token and the password registered with.
+    pub async fn confirm(&self, token: &str, password: &str) -> Reply {
+        let body = json!({ "token": token, "password": password });
+        self.call("POST", "/api/auth/confirm-email", None, Some(body)).await
+    }
+
+    /// `owner` invites someone to `organisation` (`body`: `{email | user_id, roles?}`).
+    pub async fn invite(&self, owner: &Person, organisation: &str, body: Value) -> Reply {
+        let path = format!("/api/organisations/{organisation}/invitations");
+        self.call("POST", &path, owner.token(), Some(body)).await
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> (String, String) {
         let reply = self
             .call(

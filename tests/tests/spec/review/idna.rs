@@ -27,14 +27,7 @@ async fn an_internationalised_domain_is_one_address_in_unicode_or_punycode(world
 
     let mails = world.mails_to(&ascii, 1).await;
     assert_eq!(mails.len(), 1, "one confirmation, addressed to {ascii}");
-    let confirmed = world
-        .call(
-            "POST",
-            "/api/auth/confirm-email",
-            None,
-            Some(json!({ "token": mails[0].token(), "password": PASSWORD })),
-        )
-        .await;
+    let confirmed = world.confirm(&mails[0].token(), PASSWORD).await;
     assert_eq!(confirmed.status, 204, "{confirmed:?}");
 
     let (access, _) = world.login(&format!("{local}@BÜCHER.example"), PASSWORD).await;

@@ -16,16 +16,15 @@ both_entry_points!(
     an_invitation_whose_organisation_is_gone_is_skipped_not_fatal,
 );
 
+/// An invitation that must be made.
 async fn invite(world: &World, owner: &Person, organisation: &str, body: Value) -> Reply {
-    let path = format!("/api/organisations/{organisation}/invitations");
-    let invited = world.call("POST", &path, owner.token(), Some(body)).await;
+    let invited = world.invite(owner, organisation, body).await;
     assert_eq!(invited.status, 201, "{invited:?}");
     invited
 }
 
 async fn register(world: &World, email: &str, token: &str) -> Reply {
-    let body = json!({ "email": email, "password": PASSWORD, "invitation_token": token });
-    world.call("POST", "/api/auth/register", None, Some(body)).await
+    world.register(email, PASSWORD, Some(token)).await
 }
 
 async fn preview(world: &World, token: &str) -> Reply {
@@ -49,14 +48,7 @@ async fn signs_up_despite(world: &World, token: &str, code: &str) {
     assert!(invitation["detail"].is_string(), "{registered:?}");
 
     let confirmation = world.token_from_mail(&email, 1).await;
-    let confirmed = world
-        .call(
-            "POST",
-            "/api/auth/confirm-email",
-            None,
-            Some(json!({ "token": confirmation, "password": PASSWORD })),
-        )
-        .await;
+    let confirmed = world.confirm(&confirmation, PASSWORD).await;
     assert_eq!(confirmed.status, 204, "{code}: {confirmed:?}");
     let (access, _) = world.login(&email, PASSWORD).await;
     let me = world.call("GET", "/api/me", Some(&access), None).await.body;

@@ -11,14 +11,7 @@ both_entry_points!(
 
 async fn an_unconfirmed_first_owner_is_not_added_until_proven(world: &World) {
     let founder = address("founder");
-    let registered = world
-        .call(
-            "POST",
-            "/api/auth/register",
-            None,
-            Some(json!({ "email": founder, "password": PASSWORD })),
-        )
-        .await;
+    let registered = world.register(&founder, PASSWORD, None).await;
     assert_eq!(registered.status, 201, "{registered:?}");
     let admin = world.admin().await;
     let mut payload = seed_002("Founded");
@@ -42,14 +35,7 @@ async fn an_unconfirmed_first_owner_is_not_added_until_proven(world: &World) {
     assert_eq!(members.body["items"], json!([]), "{members:?}");
 
     let token = world.token_from_mail(&founder, 1).await;
-    let confirmed = world
-        .call(
-            "POST",
-            "/api/auth/confirm-email",
-            None,
-            Some(json!({ "token": token, "password": PASSWORD })),
-        )
-        .await;
+    let confirmed = world.confirm(&token, PASSWORD).await;
     assert_eq!(confirmed.status, 204, "{confirmed:?}");
     let (access, _) = world.login(&founder, PASSWORD).await;
 

@@ -27,24 +27,16 @@ async fn a_stranger_registered_an_invited_address(world: &World) -> (Person, Str
     let root = organisation(world, &owner, "ABC Holdings").await;
     let newhire = address("newhire");
     let invited = world
-        .call(
-            "POST",
-            &format!("/api/organisations/{root}/invitations"),
-            owner.token(),
-            Some(json!({ "email": newhire, "roles": ["owner", "billing_admin"] })),
+        .invite(
+            &owner,
+            &root,
+            json!({ "email": newhire, "roles": ["owner", "billing_admin"] }),
         )
         .await;
     assert_eq!(invited.status, 201, "{invited:?}");
     let token = world.token_from_mail(&newhire, 1).await;
 
-    let stranger = world
-        .call(
-            "POST",
-            "/api/auth/register",
-            None,
-            Some(json!({ "email": newhire, "password": STRANGERS_PASSWORD })),
-        )
-        .await;
+    let stranger = world.register(&newhire, STRANGERS_PASSWORD, None).await;
     assert_eq!(stranger.status, 201, "{stranger:?}");
     assert_eq!(stranger.body["registration"], "pending_confirmation", "{stranger:?}");
     (owner, root, newhire, token)
@@ -108,14 +100,7 @@ async fn an_unconfirmed_registration_claims_no_invitation(world: &World) {
 async fn the_invitees_own_link_beats_an_unconfirmed_registration(world: &World) {
     let (owner, root, newhire, token) = a_stranger_registered_an_invited_address(world).await;
 
-    let registered = world
-        .call(
-            "POST",
-            "/api/auth/register",
-            None,
-            Some(json!({ "email": newhire, "password": PASSWORD, "invitation_token": token })),
-        )
-        .await;
+    let registered = world.register(&newhire, PASSWORD, Some(&token)).await;
 
     assert_eq!(registered.status, 201, "{registered:?}");
     assert_eq!(registered.body["invitation"]["applied"], true, "{registered:?}");
@@ -170,22 +155,10 @@ async fn confirming_the_address_claims_the_pending_invitations(world: &World) {
     let root = organisation(world, &owner, "ABC Holdings").await;
     let guest = address("guest");
     let invited = world
-        .call(
-            "POST",
-            &format!("/api/organisations/{root}/invitations"),
-            owner.token(),
-            Some(json!({ "email": guest, "roles": ["operator"] })),
-        )
+        .invite(&owner, &root, json!({ "email": guest, "roles": ["operator"] }))
         .await;
     assert_eq!(invited.status, 201, "{invited:?}");
-    let registered = world
-        .call(
-            "POST",
-            "/api/auth/register",
-            None,
-            Some(json!({ "email": guest, "password": PASSWORD })),
-        )
-        .await;
+    let registered = world.register(&guest, PASSWORD, None).await;
     assert_eq!(registered.status, 201, "{registered:?}");
     assert_eq!(
         roles_of(world, &owner, &root, &guest).await,
@@ -194,14 +167,7 @@ async fn confirming_the_address_claims_the_pending_invitations(world: &World) {
     );
 
     let token = world.token_from_mail(&guest, 2).await;
-    let confirmed = world
-        .call(
-            "POST",
-            "/api/auth/confirm-email",
-            None,
-            Some(json!({ "token": token, "password": PASSWORD })),
-        )
-        .await;
+    let confirmed = world.confirm(&token, PASSWORD).await;
     assert_eq!(confirmed.status, 204, "{confirmed:?}");
 
     assert_eq!(
@@ -225,14 +191,7 @@ async fn the_owner_clicking_a_strangers_confirmation_link_confirms_nothing(world
     let mails = world.mails_to(&newhire, 2).await;
     assert!(mails[1].subject.contains("Confirm"), "{}", mails[1].subject);
 
-    let clicked = world
-        .call(
-            "POST",
-            "/api/auth/confirm-email",
-            None,
-            Some(json!({ "token": mails[1].token(), "password": PASSWORD })),
-        )
-        .await;
+    let clicked = world.confirm(&mails[1].token(), PASSWORD).await;
 
     assert_eq!(
         (clicked.status, clicked.code()),
@@ -249,14 +208,7 @@ async fn a_proven_and_an_unproven_registration_racing_never_both_win(world: &Wor
     let root = organisation(world, &owner, "ABC Holdings").await;
     for round in 0..5 {
         let newhire = address(&format!("contested{round}"));
-        let invited = world
-            .call(
-                "POST",
-                &format!("/api/organisations/{root}/invitations"),
-                owner.token(),
-                Some(json!({ "email": newhire })),
-            )
-            .await;
+        let invited = world.invite(&owner, &root, json!({ "email": newhire })).await;
         assert_eq!(invited.status, 201, "{invited:?}");
         let token = world.token_from_mail(&newhire, 1).await;
         let proven = json!({ "email": newhire, "password": PASSWORD, "invitation_token": token });
@@ -285,45 +237,17 @@ async fn a_proven_and_an_unproven_registration_racing_never_both_win(world: &Wor
 
 async fn an_unconfirmed_registration_lapses_and_the_owner_registers_anew(world: &World) {
     let owner_of_address = address("lapsed");
-    let squatted = world
-        .call(
-            "POST",
-            "/api/auth/register",
-            None,
-            Some(json!({ "email": owner_of_address, "password": STRANGERS_PASSWORD })),
-        )
-        .await;
+    let squatted = world.register(&owner_of_address, STRANGERS_PASSWORD, None).await;
     assert_eq!(squatted.status, 201, "{squatted:?}");
-    let too_soon = world
-        .call(
-            "POST",
-            "/api/auth/register",
-            None,
-            Some(json!({ "email": owner_of_address, "password": PASSWORD })),
-        )
-        .await;
+    let too_soon = world.register(&owner_of_address, PASSWORD, None).await;
     assert_eq!(too_soon.code(), "email_taken", "{too_soon:?}");
 
     world.clock.advance(chrono::Duration::hours(49));
-    let registered = world
-        .call(
-            "POST",
-            "/api/auth/register",
-            None,
-            Some(json!({ "email": owner_of_address, "password": PASSWORD })),
-        )
-        .await;
+    let registered = world.register(&owner_of_address, PASSWORD, None).await;
 
     assert_eq!(registered.status, 201, "the confirmation window lapsed: {registered:?}");
     let token = world.token_from_mail(&owner_of_address, 2).await;
-    let confirmed = world
-        .call(
-            "POST",
-            "/api/auth/confirm-email",
-            None,
-            Some(json!({ "token": token, "password": PASSWORD })),
-        )
-        .await;
+    let confirmed = world.confirm(&token, PASSWORD).await;
     assert_eq!(confirmed.status, 204, "{confirmed:?}");
     world.login(&owner_of_address, PASSWORD).await;
     assert_eq!(login_status(world, &owner_of_address, STRANGERS_PASSWORD).await, 401);
@@ -337,24 +261,16 @@ async fn whoever_owns_a_mistyped_address_never_gets_the_invitation_used_with_it(
     let root = organisation(world, &owner, "ABC Holdings").await;
     let alice = address("alice");
     let invited = world
-        .call(
-            "POST",
-            &format!("/api/organisations/{root}/invitations"),
-            owner.token(),
-            Some(json!({ "email": alice, "roles": ["owner", "billing_admin"] })),
+        .invite(
+            &owner,
+            &root,
+            json!({ "email": alice, "roles": ["owner", "billing_admin"] }),
         )
         .await;
     assert_eq!(invited.status, 201, "{invited:?}");
     let token = world.token_from_mail(&alice, 1).await;
     let typo = address("alcie");
-    let registered = world
-        .call(
-            "POST",
-            "/api/auth/register",
-            None,
-            Some(json!({ "email": typo, "password": PASSWORD, "invitation_token": token })),
-        )
-        .await;
+    let registered = world.register(&typo, PASSWORD, Some(&token)).await;
     assert_eq!(
         registered.body["invitation"]["code"], "awaiting_confirmation",
         "{registered:?}"
