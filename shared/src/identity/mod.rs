@@ -23,7 +23,6 @@ pub use me::{MeUpdate, MeView, MembershipView};
 pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Password};
 pub use records::*;
 pub use register::Registration as NewRegistration;
-pub(crate) use reset::ProvenAddress;
 pub use reset::{RESET_MAILS_PER_ADDRESS, RESET_MAILS_PER_ADDRESS_AND_SOURCE, RESET_REQUESTS_PER_SOURCE};
 pub(crate) use sessions::holder_of;
 pub use sessions::{LoginContext, SessionView, TokenPair};

@@ -1,6 +1,6 @@
 //! Sending, listing, resending and revoking invitations.
 
-use super::accept::close;
+use super::claim::close;
 use super::{Invitation, InvitationStatus, InvitationView, Invitations, store_invitation, token_write};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};

@@ -1,10 +1,12 @@
 //! Invitations (SPEC §5): to the platform or to an organisation, by e-mail or user id; a guest
 //! gets an invited-unregistered user holding the address (T10) and an e-mailed single-use
-//! token; an existing user is added at once. Registration accepts the invitations (see
-//! [`register`]); housekeeping marks overdue ones expired, though acceptance checks expiry
-//! itself.
+//! token; an existing, confirmed user is added at once. Invitations are claimed only by a
+//! proven mailbox (`claim`: confirmation, reset, or registering with the invitation's own
+//! token, see `accept`); housekeeping marks overdue ones expired, though acceptance checks
+//! expiry itself.
 
 mod accept;
+mod claim;
 mod invite;
 
 pub use accept::{AcceptedRegistration, InvitationReport};
@@ -219,7 +221,7 @@ pub(crate) async fn revoke_pending_of(store: &dyn Store, organisation: Organisat
             let Some(fresh) = store.get(&item.key).await? else {
                 continue;
             };
-            let writes = accept::close(&fresh.record()?, fresh.version, InvitationStatus::Revoked, None);
+            let writes = claim::close(&fresh.record()?, fresh.version, InvitationStatus::Revoked, None);
             match store.transact(writes).await {
                 Ok(()) => revoked += 1,
                 // Accepted or revoked meanwhile.
