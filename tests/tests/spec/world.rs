@@ -341,6 +341,23 @@ impl World {
         self.call("POST", &path, owner.token(), Some(body)).await
     }
 
+    /// `POST /api/auth/password/forgot`.
+    pub async fn forgot_password(&self, email: &str) -> Reply {
+        let body = json!({ "email": email });
+        self.call("POST", "/api/auth/password/forgot", None, Some(body)).await
+    }
+
+    /// `POST /api/auth/password/reset` with the e-mailed token and a new password.
+    pub async fn reset_password(&self, token: &str, password: &str) -> Reply {
+        let body = json!({ "token": token, "password": password });
+        self.call("POST", "/api/auth/password/reset", None, Some(body)).await
+    }
+
+    /// The status of `GET /api/me` with `access`: whether the access token authenticates.
+    pub async fn me_status(&self, access: &str) -> u16 {
+        self.call("GET", "/api/me", Some(access), None).await.status
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> (String, String) {
         let reply = self
             .call(

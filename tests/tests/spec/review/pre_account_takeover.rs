@@ -120,26 +120,12 @@ async fn a_password_reset_proves_the_mailbox_and_claims_the_invitations(world: &
     let (owner, root, newhire, _) = a_stranger_registered_an_invited_address(world).await;
     let new_password = "a brand new long passphrase 42";
 
-    let forgot = world
-        .call(
-            "POST",
-            "/api/auth/password/forgot",
-            None,
-            Some(json!({ "email": newhire })),
-        )
-        .await;
+    let forgot = world.forgot_password(&newhire).await;
     assert_eq!(forgot.status, 202, "{forgot:?}");
     let mails = world.mails_to(&newhire, 3).await;
     assert_eq!(mails.len(), 3, "the invitation, the stranger's confirmation, the reset");
     assert!(mails[2].subject.contains("Reset"), "{}", mails[2].subject);
-    let reset = world
-        .call(
-            "POST",
-            "/api/auth/password/reset",
-            None,
-            Some(json!({ "token": mails[2].token(), "password": new_password })),
-        )
-        .await;
+    let reset = world.reset_password(&mails[2].token(), new_password).await;
     assert_eq!(reset.status, 204, "{reset:?}");
 
     world.login(&newhire, new_password).await;
@@ -281,23 +267,11 @@ async fn whoever_owns_a_mistyped_address_never_gets_the_invitation_used_with_it(
         "nothing before confirmation"
     );
 
-    let forgot = world
-        .call(
-            "POST",
-            "/api/auth/password/forgot",
-            None,
-            Some(json!({ "email": typo })),
-        )
-        .await;
+    let forgot = world.forgot_password(&typo).await;
     assert_eq!(forgot.status, 202);
     let mails = world.mails_to(&typo, 2).await;
     let reset = world
-        .call(
-            "POST",
-            "/api/auth/password/reset",
-            None,
-            Some(json!({ "token": mails[1].token(), "password": "the typo mailbox owner's phrase" })),
-        )
+        .reset_password(&mails[1].token(), "the typo mailbox owner's phrase")
         .await;
     assert_eq!(reset.status, 204, "{reset:?}");
 

@@ -13,30 +13,16 @@ both_entry_points!(
 );
 
 async fn me_status(world: &World, access: &str) -> u16 {
-    world.call("GET", "/api/me", Some(access), None).await.status
+    world.me_status(access).await
 }
 
 async fn forgot(world: &World, email: &str) {
-    let reply = world
-        .call(
-            "POST",
-            "/api/auth/password/forgot",
-            None,
-            Some(json!({ "email": email })),
-        )
-        .await;
+    let reply = world.forgot_password(email).await;
     assert_eq!(reply.status, 202, "{reply:?}");
 }
 
 async fn reset(world: &World, token: &str, password: &str) -> crate::world::Reply {
-    world
-        .call(
-            "POST",
-            "/api/auth/password/reset",
-            None,
-            Some(json!({ "token": token, "password": password })),
-        )
-        .await
+    world.reset_password(token, password).await
 }
 
 async fn a_signed_out_access_token_stops_working_at_once(world: &World) {

@@ -102,14 +102,7 @@ async fn a_forgotten_password_mail_is_not_sent_more_than_three_times_an_hour(wor
     let p = world.person("forgetful").await;
 
     for n in 1..=5 {
-        let reply = world
-            .call(
-                "POST",
-                "/api/auth/password/forgot",
-                None,
-                Some(json!({ "email": p.email })),
-            )
-            .await;
+        let reply = world.forgot_password(&p.email).await;
         assert_eq!(reply.status, 202, "request {n}: {reply:?}");
     }
 
@@ -124,14 +117,7 @@ async fn asking_for_resets_takes_the_same_time_for_any_address_and_is_rationed_p
     let floor = stratum_identity::FORGOT_PASSWORD_TAKES;
     let ask = |email: String| async move {
         let started = std::time::Instant::now();
-        let reply = world
-            .call(
-                "POST",
-                "/api/auth/password/forgot",
-                None,
-                Some(json!({ "email": email })),
-            )
-            .await;
+        let reply = world.forgot_password(&email).await;
         (reply, started.elapsed())
     };
 
