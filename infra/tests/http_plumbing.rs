@@ -6,7 +6,7 @@ use http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use stratum_infra::http::{Api, ApiError, RequestBody, RequestId, Valid};
+use stratum_infra::http::{Api, ApiError, BODY_LIMIT, IfMatch, Operation, RequestBody, RequestId, Valid, cors};
 use stratum_shared::validation::{Collector, ValidationErrors};
 use tower::ServiceExt;
 
@@ -62,12 +62,17 @@ async fn broken() -> ApiError {
     ApiError::Internal("database password is hunter2".into())
 }
 
+async fn versioned(IfMatch(expected): IfMatch) -> Json<Value> {
+    Json(json!({ "expected": expected }))
+}
+
 fn router() -> axum::Router {
     Api::new()
-        .route(Method::POST, "/signup", signup)
-        .route(Method::GET, "/whoami", whoami)
-        .route(Method::GET, "/throttled", throttled)
-        .route(Method::GET, "/broken", broken)
+        .route(Operation::post("/signup", "signup"), signup)
+        .route(Operation::get("/whoami", "whoami"), whoami)
+        .route(Operation::get("/throttled", "throttled"), throttled)
+        .route(Operation::get("/broken", "broken"), broken)
+        .route(Operation::put("/versioned", "versioned"), versioned)
         .into_router()
 }
 
@@ -188,4 +193,78 @@ async fn an_internal_error_reveals_nothing_of_its_cause() {
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(body["code"], "internal_error");
     assert!(!body.to_string().contains("hunter2"));
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_answers_413_as_a_problem() {
+    let huge = format!("{{\"name\": \"{}\", \"age\": 20}}", "a".repeat(BODY_LIMIT));
+    let request = Request::post("/signup")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(huge))
+        .unwrap();
+    let (status, headers, body) = call(request).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json");
+    assert_eq!(body["code"], "payload_too_large");
+}
+
+#[tokio::test]
+async fn if_match_star_means_whatever_is_current() {
+    let with = |value: Option<&'static str>| {
+        let mut request = Request::put("/versioned");
+        if let Some(value) = value {
+            request = request.header(header::IF_MATCH, value);
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    let (status, _, body) = call(with(Some("*"))).await;
+    assert_eq!(
+        (status, &body["expected"]),
+        (StatusCode::OK, &Value::Null),
+        "no version required"
+    );
+    let (_, _, body) = call(with(Some("\"7\""))).await;
+    assert_eq!(body["expected"], 7);
+    let (status, _, body) = call(with(Some("\"seven\""))).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::PRECONDITION_FAILED, Some("precondition_failed"))
+    );
+}
+
+#[tokio::test]
+async fn browsers_from_configured_origins_get_cors_headers_and_others_do_not() {
+    let layer = cors("https://app.example.com, http://localhost:5173")
+        .unwrap()
+        .expect("two origins");
+    let router = router().layer(layer);
+    let preflight = Request::builder()
+        .method(Method::OPTIONS)
+        .uri("/signup")
+        .header(header::ORIGIN, "http://localhost:5173")
+        .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+        .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "content-type, authorization")
+        .body(Body::empty())
+        .unwrap();
+    let answer = router.clone().oneshot(preflight).await.unwrap();
+    assert!(answer.status().is_success());
+    assert_eq!(
+        answer.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "http://localhost:5173"
+    );
+    let allowed = answer.headers()[header::ACCESS_CONTROL_ALLOW_HEADERS]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        allowed.contains("authorization") && allowed.contains("if-match"),
+        "{allowed}"
+    );
+    let stranger = Request::get("/whoami")
+        .header(header::ORIGIN, "https://evil.example")
+        .body(Body::empty())
+        .unwrap();
+    let answer = router.oneshot(stranger).await.unwrap();
+    assert!(answer.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+    assert!(cors("").unwrap().is_none(), "no origins, no CORS");
 }

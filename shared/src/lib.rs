@@ -22,6 +22,7 @@ pub mod keys;
 pub mod limits;
 pub mod mail;
 pub mod outbox;
+pub mod schema;
 pub mod store;
 pub mod tenancy;
 pub mod time;

@@ -27,8 +27,10 @@ impl Timestamp {
         DateTime::from_timestamp_millis(millis).map(Self)
     }
 
+    /// `duration` later, or the latest representable time (a duration from a setting can
+    /// never make arithmetic panic).
     pub fn plus(&self, duration: chrono::Duration) -> Self {
-        Self(self.0 + duration)
+        Self(self.0.checked_add_signed(duration).unwrap_or(DateTime::<Utc>::MAX_UTC))
     }
 
     pub fn as_datetime(&self) -> DateTime<Utc> {
@@ -41,6 +43,16 @@ impl fmt::Display for Timestamp {
         f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
     }
 }
+
+impl utoipa::PartialSchema for Timestamp {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let mut schema = crate::schema::formatted(utoipa::openapi::schema::KnownFormat::DateTime);
+        schema.examples = vec![serde_json::json!("2024-05-28T16:09:33.584Z")];
+        schema.into()
+    }
+}
+
+impl utoipa::ToSchema for Timestamp {}
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

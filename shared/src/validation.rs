@@ -74,40 +74,78 @@ impl Collector {
 /// Whether `ch` is a Unicode noncharacter (U+FDD0–U+FDEF, and the last two code points of
 /// every plane): reserved for internal use, refused by SQS (U+FFFE, U+FFFF) and never text.
 pub fn is_noncharacter(ch: char) -> bool {
+    in_ranges(ch, NONCHARACTERS)
+}
+
+/// The noncharacters, as ranges of code points.
+pub const NONCHARACTERS: &[(u32, u32)] = &[
+    (0xFDD0, 0xFDEF),
+    (0xFFFE, 0xFFFF),
+    (0x1FFFE, 0x1FFFF),
+    (0x2FFFE, 0x2FFFF),
+    (0x3FFFE, 0x3FFFF),
+    (0x4FFFE, 0x4FFFF),
+    (0x5FFFE, 0x5FFFF),
+    (0x6FFFE, 0x6FFFF),
+    (0x7FFFE, 0x7FFFF),
+    (0x8FFFE, 0x8FFFF),
+    (0x9FFFE, 0x9FFFF),
+    (0xAFFFE, 0xAFFFF),
+    (0xBFFFE, 0xBFFFF),
+    (0xCFFFE, 0xCFFFF),
+    (0xDFFFE, 0xDFFFF),
+    (0xEFFFE, 0xEFFFF),
+    (0xFFFFE, 0xFFFFF),
+    (0x10FFFE, 0x10FFFF),
+];
+
+fn in_ranges(ch: char, ranges: &[(u32, u32)]) -> bool {
     let code = u32::from(ch);
-    (0xFDD0..=0xFDEF).contains(&code) || (code & 0xFFFE) == 0xFFFE
+    ranges.iter().any(|&(from, to)| (from..=to).contains(&code))
 }
 
 /// Whether `ch` changes how text reads without being seen: line and paragraph separators and
 /// bidirectional overrides and isolates (which can make a name in a mail subject read as
 /// something else), and the byte-order mark.
 fn is_disruptive(ch: char) -> bool {
-    matches!(
-        u32::from(ch),
-        0x061C | 0x2028 | 0x2029 | 0x202A..=0x202E | 0x2066..=0x2069 | 0xFEFF
-    )
+    in_ranges(ch, DISRUPTIVE)
 }
+
+/// Line and paragraph separators, bidirectional marks, overrides and isolates, and the
+/// byte-order mark.
+pub const DISRUPTIVE: &[(u32, u32)] = &[
+    (0x061C, 0x061C),
+    (0x2028, 0x2029),
+    (0x202A, 0x202E),
+    (0x2066, 0x2069),
+    (0xFEFF, 0xFEFF),
+];
 
 /// Whether `ch` shows nothing by itself (spaces, zero-width characters, fillers), so text made
 /// only of such characters is blank.
 fn is_invisible(ch: char) -> bool {
-    ch.is_whitespace()
-        || matches!(
-            u32::from(ch),
-            0x00AD
-                | 0x034F
-                | 0x115F
-                | 0x1160
-                | 0x180E
-                | 0x200B..=0x200F
-                | 0x2060..=0x2064
-                | 0x2800
-                | 0x3164
-                | 0xFE00..=0xFE0F
-                | 0xFFA0
-                | 0xE0020..=0xE007F
-        )
+    ch.is_whitespace() || in_ranges(ch, INVISIBLE)
 }
+
+/// Characters that show nothing by themselves besides whitespace: soft hyphen, combining
+/// grapheme joiner, Hangul fillers, zero-width characters, word joiners, the blank braille
+/// pattern, variation selectors and tags.
+pub const INVISIBLE: &[(u32, u32)] = &[
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x115F, 0x1160),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x2060, 0x2064),
+    (0x2800, 0x2800),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFFA0, 0xFFA0),
+    (0xE0020, 0xE007F),
+];
+
+/// The longest name of a person, organisation or machine, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
 
 /// Parses free text a person typed (a name, an address): surrounding whitespace trimmed,
 /// not blank (nor only invisible characters), at most `max_chars` characters, no control
@@ -116,6 +154,8 @@ fn is_invisible(ch: char) -> bool {
 /// SQS and e-mail headers accept.
 pub fn free_text(field: &str, raw: &str, max_chars: usize) -> Result<String, ValidationErrors> {
     let text = raw.trim();
+    // Counted as sent, so the limit is the one the OpenAPI document states (`maxLength`).
+    let too_long = raw.chars().count() > max_chars;
     if text.chars().all(is_invisible) {
         return Err(ValidationErrors::single(
             field,
@@ -137,7 +177,7 @@ pub fn free_text(field: &str, raw: &str, max_chars: usize) -> Result<String, Val
             format!("{field} must not contain Unicode noncharacters such as U+FFFF"),
         ));
     }
-    if text.chars().count() > max_chars {
+    if too_long {
         return Err(ValidationErrors::single(
             field,
             "too_long",

@@ -2,16 +2,24 @@
 //! sign-out, password reset, the caller's profile and sessions, and user administration.
 
 use axum::Json;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use http::Method;
 use serde::{Deserialize, Serialize};
-use stratum_infra::http::{Api, ApiError, Caller, Context, RequestBody, Shape, Valid, etag, if_match};
-use stratum_shared::identity::{Identity, LoginContext, MeUpdate, MeView, NewRegistration, UserView};
+use stratum_infra::http::{
+    Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, RequestBody, Shape, Valid, etag, page,
+};
+use stratum_shared::identity::{
+    Email, Identity, LoginContext, MAX_PASSWORD_CHARS, MAX_TOKEN_CHARS, MIN_PASSWORD_CHARS, MeUpdate, MeView,
+    NewRegistration, SessionView, TokenPair, UserView,
+};
 use stratum_shared::ids::{SessionId, UserId};
 use stratum_shared::invitations::{InvitationReport, Invitations};
+use stratum_shared::schema;
 use stratum_shared::validation::ValidationErrors;
+use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, Type};
 
 /// The identity function's state: identity, and the invitations a registration accepts.
 #[derive(Clone)]
@@ -37,33 +45,178 @@ pub fn api(invitations: Invitations) -> Api {
         identity: invitations.identity.clone(),
         invitations,
     };
+    let admins = Access::PlatformAdmins;
     Api::new()
-        .route(Method::POST, "/api/auth/register", register)
-        .route(Method::POST, "/api/auth/confirm-email", confirm_email)
-        .route(Method::POST, "/api/auth/login", login)
-        .route(Method::POST, "/api/auth/refresh", refresh)
-        .route(Method::POST, "/api/auth/logout", logout)
-        .route(Method::POST, "/api/auth/password/forgot", forgot_password)
-        .route(Method::POST, "/api/auth/password/reset", reset_password)
-        .route(Method::GET, "/api/me", me)
-        .route(Method::PATCH, "/api/me", update_me)
-        .route(Method::GET, "/api/me/sessions", sessions)
-        .route(Method::DELETE, "/api/me/sessions/{session_id}", revoke_session)
-        .route(Method::GET, "/api/users/{user_id}", user)
-        .route(Method::POST, "/api/users/{user_id}/suspend", suspend)
-        .route(Method::POST, "/api/users/{user_id}/reactivate", reactivate)
+        .route(
+            Operation::post("/api/auth/register", "register")
+                .summary("auth", "Register with an e-mail address and a password")
+                .takes::<RegisterBody>()
+                .answers::<Registered>(201)
+                .may_answer(&[403, 409, 429]),
+            register,
+        )
+        .route(
+            Operation::post("/api/auth/confirm-email", "confirmEmail")
+                .summary(
+                    "auth",
+                    "Confirm an address with the e-mailed token and the password registered with",
+                )
+                .takes::<TokenAndPassword>()
+                .answers_nothing(204)
+                .may_answer(&[403, 404, 409, 410, 429]),
+            confirm_email,
+        )
+        .route(
+            Operation::post("/api/auth/login", "login")
+                .summary("auth", "Sign in: an access token and a refresh token")
+                .takes::<LoginBody>()
+                .answers::<TokenPair>(200)
+                .may_answer(&[401, 403, 429]),
+            login,
+        )
+        .route(
+            Operation::post("/api/auth/refresh", "refresh")
+                .summary("auth", "Trade a refresh token for a new pair (rotation)")
+                .takes::<RefreshBody>()
+                .answers::<TokenPair>(200)
+                .may_answer(&[401]),
+            refresh,
+        )
+        .route(
+            Operation::post("/api/auth/logout", "logout")
+                .summary("auth", "End the session a refresh token belongs to")
+                .takes::<RefreshBody>()
+                .answers_nothing(204)
+                .may_answer(&[401]),
+            logout,
+        )
+        .route(
+            Operation::post("/api/auth/password/forgot", "forgotPassword")
+                .summary(
+                    "auth",
+                    "E-mail a password reset link (the answer never tells whether the address is known)",
+                )
+                .takes::<ForgotBody>()
+                .answers_nothing(202)
+                .may_answer(&[429]),
+            forgot_password,
+        )
+        .route(
+            Operation::post("/api/auth/password/reset", "resetPassword")
+                .summary("auth", "Set a new password with the e-mailed token; ends every session")
+                .takes::<TokenAndPassword>()
+                .answers_nothing(204)
+                .may_answer(&[404, 410, 429]),
+            reset_password,
+        )
+        .route(
+            Operation::get("/api/me", "getMe")
+                .summary("me", "The caller's profile and memberships")
+                .access(Access::Authenticated)
+                .answers::<MeView>(200)
+                .tagged(),
+            me,
+        )
+        .route(
+            Operation::patch("/api/me", "updateMe")
+                .summary("me", "Change the caller's name or default organisation")
+                .access(Access::Authenticated)
+                .takes::<UpdateMeBody>()
+                .answers::<MeView>(200)
+                .conditional()
+                .may_answer(&[403, 404, 409]),
+            update_me,
+        )
+        .route(
+            Operation::get("/api/me/sessions", "listSessions")
+                .summary("me", "The caller's sessions")
+                .access(Access::Authenticated)
+                .lists::<SessionView>(),
+            sessions,
+        )
+        .route(
+            Operation::delete("/api/me/sessions/{session_id}", "revokeSession")
+                .summary("me", "End one of the caller's sessions")
+                .access(Access::OwnOnly)
+                .answers_nothing(204),
+            revoke_session,
+        )
+        .route(
+            Operation::get("/api/users/{user_id}", "getUser")
+                .summary("users", "A user (platform admins)")
+                .access(admins)
+                .answers::<UserView>(200),
+            user,
+        )
+        .route(
+            Operation::post("/api/users/{user_id}/suspend", "suspendUser")
+                .summary(
+                    "users",
+                    "Suspend a user: they can no longer sign in, and their sessions end",
+                )
+                .access(admins)
+                .answers::<UserView>(200)
+                .may_answer(&[409]),
+            suspend,
+        )
+        .route(
+            Operation::post("/api/users/{user_id}/reactivate", "reactivateUser")
+                .summary("users", "Reactivate a suspended user")
+                .access(admins)
+                .answers::<UserView>(200)
+                .may_answer(&[409]),
+            reactivate,
+        )
         .with_state(state)
 }
 
 type Result<T> = std::result::Result<T, ApiError>;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RegisterRequest)]
 struct RegisterBody {
+    #[schema(schema_with = schema::email_input)]
     email: String,
+    #[schema(schema_with = password)]
     password: String,
+    /// Defaults to a name guessed from the address (jane.doe@… → Jane Doe).
+    #[schema(schema_with = optional_name)]
     name: Option<String>,
+    /// With the invited address, proves the mailbox and applies the invitation at once. With
+    /// another address, the invitation becomes this registrant's and takes effect when they
+    /// confirm that address (`invitation.code` is `awaiting_confirmation`). An unusable token
+    /// never blocks the sign-up (see `invitation` in the answer).
+    #[schema(schema_with = optional_token)]
     invitation_token: Option<String>,
+}
+
+/// A password as typed: 8 to 1,024 characters, refused (422 `weak_password`) when common or
+/// easy to guess — a rule no schema states.
+fn password() -> impl Into<RefOr<Schema>> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(MIN_PASSWORD_CHARS))
+        .max_length(Some(MAX_PASSWORD_CHARS))
+        .description(Some(
+            "Taken exactly as typed; refused (422 `weak_password`) when common or easy to guess.",
+        ))
+}
+
+fn token() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(MAX_TOKEN_CHARS))
+        .build()
+}
+
+fn optional_token() -> impl Into<RefOr<Schema>> {
+    schema::nullable(token())
+}
+
+fn optional_name() -> impl Into<RefOr<Schema>> {
+    schema::nullable(schema::name_text())
 }
 
 struct Register(NewRegistration, Option<String>);
@@ -72,8 +225,59 @@ impl RequestBody for Register {
     type Raw = RegisterBody;
 
     fn parse(raw: RegisterBody) -> std::result::Result<Self, ValidationErrors> {
+        if let Some(token) = &raw.invitation_token {
+            check_token("invitation_token", token)?;
+        }
         let registration = NewRegistration::parse(&raw.email, &raw.password, raw.name.as_deref())?;
         Ok(Register(registration, raw.invitation_token))
+    }
+}
+
+/// A token as the document states it: 1 to [`MAX_TOKEN_CHARS`] characters. Anything else was
+/// never issued, and says so as a 422 rather than as an unknown token.
+fn check_token(field: &str, token: &str) -> std::result::Result<(), ValidationErrors> {
+    if token.is_empty() || token.chars().count() > MAX_TOKEN_CHARS {
+        return Err(ValidationErrors::single(
+            field,
+            "invalid_token",
+            format!("a token has 1 to {MAX_TOKEN_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// An e-mailed token with a password: the one registered with (confirmation), or a new one
+/// (reset).
+struct TokenWithPassword(TokenAndPassword);
+
+impl RequestBody for TokenWithPassword {
+    type Raw = TokenAndPassword;
+
+    fn parse(raw: TokenAndPassword) -> std::result::Result<Self, ValidationErrors> {
+        check_token("token", &raw.token)?;
+        Ok(TokenWithPassword(raw))
+    }
+}
+
+struct Refresh(RefreshBody);
+
+impl RequestBody for Refresh {
+    type Raw = RefreshBody;
+
+    fn parse(raw: RefreshBody) -> std::result::Result<Self, ValidationErrors> {
+        check_token("refresh_token", &raw.refresh_token)?;
+        Ok(Refresh(raw))
+    }
+}
+
+struct Forgot(Email);
+
+impl RequestBody for Forgot {
+    type Raw = ForgotBody;
+
+    /// Only the address's form is checked: the answer says nothing about whether it is known.
+    fn parse(raw: ForgotBody) -> std::result::Result<Self, ValidationErrors> {
+        Email::parse(&raw.email).map(Forgot)
     }
 }
 
@@ -94,7 +298,8 @@ async fn register(
 
 /// The answer to a registration: the user, and what became of the invitation token it
 /// carried (absent without one).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = RegisteredUser)]
 struct Registered {
     #[serde(flatten)]
     user: UserView,
@@ -102,28 +307,32 @@ struct Registered {
     invitation: Option<InvitationReport>,
 }
 
-/// An e-mailed token with a password: the one registered with (confirmation), or a new one
-/// (reset).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = TokenRequest)]
 struct TokenAndPassword {
+    #[schema(schema_with = token)]
     token: String,
+    #[schema(schema_with = password)]
     password: String,
 }
 
 async fn confirm_email(
     State(invitations): State<Invitations>,
     Context(context): Context,
-    Valid(Shape(body)): Valid<Shape<TokenAndPassword>>,
+    Valid(TokenWithPassword(body)): Valid<TokenWithPassword>,
 ) -> Result<StatusCode> {
     invitations.confirm_email(&body.token, &body.password, &context).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = LoginRequest)]
 struct LoginBody {
+    #[schema(schema_with = schema::email_input)]
     email: String,
+    #[schema(schema_with = password)]
     password: String,
 }
 
@@ -144,16 +353,18 @@ async fn login(
     Ok(Json(tokens).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RefreshRequest)]
 struct RefreshBody {
+    #[schema(schema_with = token)]
     refresh_token: String,
 }
 
 async fn refresh(
     State(identity): State<Identity>,
     Context(context): Context,
-    Valid(Shape(body)): Valid<Shape<RefreshBody>>,
+    Valid(Refresh(body)): Valid<Refresh>,
 ) -> Result<Response> {
     Ok(Json(identity.refresh(&body.refresh_token, &context).await?).into_response())
 }
@@ -161,15 +372,17 @@ async fn refresh(
 async fn logout(
     State(identity): State<Identity>,
     Context(context): Context,
-    Valid(Shape(body)): Valid<Shape<RefreshBody>>,
+    Valid(Refresh(body)): Valid<Refresh>,
 ) -> Result<StatusCode> {
     identity.logout(&body.refresh_token, &context).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ForgotPasswordRequest)]
 struct ForgotBody {
+    #[schema(schema_with = schema::email_input)]
     email: String,
 }
 
@@ -180,10 +393,10 @@ pub const FORGOT_PASSWORD_TAKES: std::time::Duration = std::time::Duration::from
 async fn forgot_password(
     State(identity): State<Identity>,
     Context(context): Context,
-    Valid(Shape(body)): Valid<Shape<ForgotBody>>,
+    Valid(Forgot(email)): Valid<Forgot>,
 ) -> Result<StatusCode> {
     let answer_at = tokio::time::Instant::now() + FORGOT_PASSWORD_TAKES;
-    let outcome = identity.forgot_password(&body.email, &context).await;
+    let outcome = identity.forgot_password(email.as_str(), &context).await;
     tokio::time::sleep_until(answer_at).await;
     outcome?;
     Ok(StatusCode::ACCEPTED)
@@ -192,7 +405,7 @@ async fn forgot_password(
 async fn reset_password(
     State(invitations): State<Invitations>,
     Context(context): Context,
-    Valid(Shape(body)): Valid<Shape<TokenAndPassword>>,
+    Valid(TokenWithPassword(body)): Valid<TokenWithPassword>,
 ) -> Result<StatusCode> {
     invitations
         .reset_password(&body.token, &body.password, &context)
@@ -208,11 +421,19 @@ async fn me(State(identity): State<Identity>, Caller(principal): Caller) -> Resp
     with_etag(identity.me(&principal))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = UpdateMeRequest)]
 struct UpdateMeBody {
+    #[schema(schema_with = optional_name)]
     name: Option<String>,
+    /// One of the caller's organisations.
+    #[schema(schema_with = optional_id)]
     default_organisation_id: Option<String>,
+}
+
+fn optional_id() -> impl Into<RefOr<Schema>> {
+    schema::nullable(schema::uuid_input())
 }
 
 struct UpdateMe(MeUpdate);
@@ -229,32 +450,26 @@ async fn update_me(
     State(identity): State<Identity>,
     Caller(principal): Caller,
     Context(context): Context,
-    headers: HeaderMap,
+    IfMatch(expected): IfMatch,
     Valid(UpdateMe(update)): Valid<UpdateMe>,
 ) -> Result<Response> {
-    let expected = if_match(&headers)?;
     Ok(with_etag(
         identity.update_me(&principal, update, expected, &context).await?,
     ))
 }
 
-async fn sessions(State(identity): State<Identity>, Caller(principal): Caller) -> Result<Response> {
+async fn sessions(State(identity): State<Identity>, Caller(principal): Caller, _paging: Paging) -> Result<Response> {
+    // A person has few sessions (sign-ins within the refresh lifetime): one page holds them all.
     let items = identity.sessions(principal.user.id, principal.session_id).await?;
-    Ok(Json(serde_json::json!({ "items": items, "next_cursor": null })).into_response())
-}
-
-/// An id in a path that does not parse names nothing that exists.
-fn path_id<T>(parsed: std::result::Result<T, ValidationErrors>) -> Result<T> {
-    parsed.map_err(|_| ApiError::NotFound)
+    Ok(page(items, None).into_response())
 }
 
 async fn revoke_session(
     State(identity): State<Identity>,
     Caller(principal): Caller,
     Context(context): Context,
-    Path(session_id): Path<String>,
+    Ids(session_id): Ids<SessionId>,
 ) -> Result<StatusCode> {
-    let session_id = path_id(SessionId::parse(&session_id, "session_id"))?;
     identity.revoke_session(&principal, session_id, &context).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -262,9 +477,8 @@ async fn revoke_session(
 async fn user(
     State(identity): State<Identity>,
     Caller(principal): Caller,
-    Path(user_id): Path<String>,
+    Ids(user_id): Ids<UserId>,
 ) -> Result<Json<UserView>> {
-    let user_id = path_id(UserId::parse(&user_id, "user_id"))?;
     Ok(Json(identity.user(&principal, user_id).await?))
 }
 
@@ -272,9 +486,8 @@ async fn suspend(
     State(identity): State<Identity>,
     Caller(principal): Caller,
     Context(context): Context,
-    Path(user_id): Path<String>,
+    Ids(user_id): Ids<UserId>,
 ) -> Result<Json<UserView>> {
-    let user_id = path_id(UserId::parse(&user_id, "user_id"))?;
     Ok(Json(identity.suspend(&principal, user_id, &context).await?))
 }
 
@@ -282,8 +495,7 @@ async fn reactivate(
     State(identity): State<Identity>,
     Caller(principal): Caller,
     Context(context): Context,
-    Path(user_id): Path<String>,
+    Ids(user_id): Ids<UserId>,
 ) -> Result<Json<UserView>> {
-    let user_id = path_id(UserId::parse(&user_id, "user_id"))?;
     Ok(Json(identity.reactivate(&principal, user_id, &context).await?))
 }

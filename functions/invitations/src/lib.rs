@@ -4,14 +4,18 @@ use axum::Json;
 use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use http::Method;
 use serde::Deserialize;
-use stratum_infra::http::{Api, ApiError, Caller, Context, Paging, Shape, Valid, page};
+use serde_json::json;
+use stratum_infra::http::{Access, Api, ApiError, Caller, Context, Ids, Operation, Paging, Shape, Valid, page};
 use stratum_shared::identity::{Email, Identity};
+use stratum_shared::identity::{MAX_TOKEN_CHARS, Role};
 use stratum_shared::ids::{InvitationId, OrganisationId, UserId};
-use stratum_shared::invitations::{InvitationPreview, InvitationView, Invitations, InviteTarget};
+use stratum_shared::invitations::{InvitationPreview, InvitationView, Invitations, InviteOutcome, InviteTarget};
+use stratum_shared::schema;
+use stratum_shared::tenancy::Permission;
 use stratum_shared::tenancy::parse_roles;
 use stratum_shared::validation::{Collector, ValidationErrors};
+use utoipa::ToSchema;
 
 #[derive(Clone)]
 pub struct InvitationsState(pub Invitations);
@@ -23,23 +27,70 @@ impl FromRef<InvitationsState> for Identity {
 }
 
 pub fn api(invitations: Invitations) -> Api {
+    let manage_members = Permission::ManageMembers;
     Api::new()
-        .route(Method::POST, "/api/invitations", invite_to_platform)
-        .route(Method::GET, "/api/invitations/{token}", preview)
         .route(
-            Method::POST,
-            "/api/organisations/{organisation_id}/invitations",
+            Operation::post("/api/invitations", "inviteToPlatform")
+                .summary("invitations", "Invite someone to the platform by e-mail")
+                .access(Access::Persons)
+                .takes::<PlatformInvitationBody>()
+                .answers::<InvitationView>(201)
+                .may_answer(&[409, 429]),
+            invite_to_platform,
+        )
+        .route(
+            Operation::get("/api/invitations/{token}", "previewInvitation")
+                .summary("invitations", "What an invitation link offers, before signing up or in")
+                .path_schema(
+                    "token",
+                    json!({ "type": "string", "minLength": 1, "maxLength": MAX_TOKEN_CHARS }),
+                )
+                .answers::<InvitationPreview>(200)
+                .may_answer(&[410]),
+            preview,
+        )
+        .route(
+            Operation::post(
+                "/api/organisations/{organisation_id}/invitations",
+                "inviteToOrganisation",
+            )
+            .summary("invitations", "Invite someone to an organisation by e-mail or user id")
+            .permission(manage_members)
+            .takes::<OrganisationInvitationBody>()
+            .answers::<InviteOutcome>(201)
+            .may_answer(&[409, 429]),
             invite_to_organisation,
         )
-        .route(Method::GET, "/api/organisations/{organisation_id}/invitations", list)
         .route(
-            Method::POST,
-            "/api/organisations/{organisation_id}/invitations/{invitation_id}/resend",
+            Operation::get("/api/organisations/{organisation_id}/invitations", "listInvitations")
+                .summary("invitations", "An organisation's invitations")
+                .permission(manage_members)
+                .lists::<InvitationView>(),
+            list,
+        )
+        .route(
+            Operation::post(
+                "/api/organisations/{organisation_id}/invitations/{invitation_id}/resend",
+                "resendInvitation",
+            )
+            .summary(
+                "invitations",
+                "Send a pending invitation's e-mail again, with a new link",
+            )
+            .permission(manage_members)
+            .answers::<InvitationView>(200)
+            .may_answer(&[409, 410, 429]),
             resend,
         )
         .route(
-            Method::DELETE,
-            "/api/organisations/{organisation_id}/invitations/{invitation_id}",
+            Operation::delete(
+                "/api/organisations/{organisation_id}/invitations/{invitation_id}",
+                "revokeInvitation",
+            )
+            .summary("invitations", "Revoke a pending invitation")
+            .permission(manage_members)
+            .answers_nothing(204)
+            .may_answer(&[409, 410]),
             revoke,
         )
         .with_state(InvitationsState(invitations))
@@ -47,17 +98,11 @@ pub fn api(invitations: Invitations) -> Api {
 
 type Result<T> = std::result::Result<T, ApiError>;
 
-fn organisation_id(text: &str) -> Result<OrganisationId> {
-    OrganisationId::parse(text, "organisation_id").map_err(|_| ApiError::NotFound)
-}
-
-fn invitation_id(text: &str) -> Result<InvitationId> {
-    InvitationId::parse(text, "invitation_id").map_err(|_| ApiError::NotFound)
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PlatformInvitationRequest)]
 struct PlatformInvitationBody {
+    #[schema(schema_with = schema::email_input)]
     email: String,
 }
 
@@ -79,6 +124,7 @@ async fn preview(
     Ok(Json(invitations.preview(&token).await?))
 }
 
+/// Exactly one of `email` and `user_id` (the other absent or null).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OrganisationInvitationBody {
@@ -87,11 +133,41 @@ struct OrganisationInvitationBody {
     roles: Option<Vec<String>>,
 }
 
+impl utoipa::PartialSchema for OrganisationInvitationBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let email = serde_json::to_value(schema::email_input()).expect("a schema serialises");
+        let roles = serde_json::to_value(<Role as utoipa::PartialSchema>::schema()).expect("a schema serialises");
+        let one_of = |present: &str, value: &serde_json::Value, absent: &str| {
+            json!({ "type": "object", "required": [present],
+                    "properties": { present: value, absent: { "type": "null" } } })
+        };
+        let id = json!({ "type": "string", "format": "uuid" });
+        serde_json::from_value(json!({
+            "type": "object",
+            "additionalProperties": false,
+            "description": "Invite by `email` or add an existing user by `user_id`: exactly one of them.",
+            "properties": {
+                "email": { "oneOf": [email, { "type": "null" }] },
+                "user_id": { "oneOf": [id, { "type": "null" }] },
+                "roles": { "oneOf": [{ "type": "array", "items": roles, "description": "`member` when absent." }, { "type": "null" }] }
+            },
+            "oneOf": [one_of("email", &email, "user_id"), one_of("user_id", &id, "email")]
+        }))
+        .expect("a valid schema")
+    }
+}
+
+impl ToSchema for OrganisationInvitationBody {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "OrganisationInvitationRequest".into()
+    }
+}
+
 async fn invite_to_organisation(
     State(InvitationsState(invitations)): State<InvitationsState>,
     Caller(principal): Caller,
     Context(context): Context,
-    Path(id): Path<String>,
+    Ids(id): Ids<OrganisationId>,
     Valid(Shape(body)): Valid<Shape<OrganisationInvitationBody>>,
 ) -> Result<Response> {
     let mut errors = Collector::new();
@@ -112,13 +188,7 @@ async fn invite_to_organisation(
         .finish(|| ())
         .map_err(|e: ValidationErrors| ApiError::Validation(e))?;
     let outcome = invitations
-        .invite_to_organisation(
-            &principal,
-            &context,
-            organisation_id(&id)?,
-            target.expect("checked"),
-            roles,
-        )
+        .invite_to_organisation(&principal, &context, id, target.expect("checked"), roles)
         .await?;
     Ok((StatusCode::CREATED, Json(outcome)).into_response())
 }
@@ -126,12 +196,10 @@ async fn invite_to_organisation(
 async fn list(
     State(InvitationsState(invitations)): State<InvitationsState>,
     Caller(principal): Caller,
-    Path(id): Path<String>,
+    Ids(id): Ids<OrganisationId>,
     paging: Paging,
 ) -> Result<Response> {
-    let (items, next) = invitations
-        .list(&principal, organisation_id(&id)?, paging.limit, paging.cursor)
-        .await?;
+    let (items, next) = invitations.list(&principal, id, paging.limit, paging.cursor).await?;
     Ok(page(items, next).into_response())
 }
 
@@ -139,23 +207,17 @@ async fn resend(
     State(InvitationsState(invitations)): State<InvitationsState>,
     Caller(principal): Caller,
     Context(context): Context,
-    Path((id, invitation)): Path<(String, String)>,
+    Ids((id, invitation)): Ids<(OrganisationId, InvitationId)>,
 ) -> Result<Json<InvitationView>> {
-    Ok(Json(
-        invitations
-            .resend(&principal, &context, organisation_id(&id)?, invitation_id(&invitation)?)
-            .await?,
-    ))
+    Ok(Json(invitations.resend(&principal, &context, id, invitation).await?))
 }
 
 async fn revoke(
     State(InvitationsState(invitations)): State<InvitationsState>,
     Caller(principal): Caller,
     Context(context): Context,
-    Path((id, invitation)): Path<(String, String)>,
+    Ids((id, invitation)): Ids<(OrganisationId, InvitationId)>,
 ) -> Result<StatusCode> {
-    invitations
-        .revoke(&principal, &context, organisation_id(&id)?, invitation_id(&invitation)?)
-        .await?;
+    invitations.revoke(&principal, &context, id, invitation).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -45,6 +45,8 @@ pub struct Options {
     pub addr: String,
     pub data_dir: PathBuf,
     pub clock: Arc<dyn Clock>,
+    /// Browser origins allowed to call the API, comma-separated (`STRATUM_CORS_ORIGINS`).
+    pub cors_origins: String,
 }
 
 /// A running local server.
@@ -114,9 +116,14 @@ pub async fn start(options: Options) -> Result<Server, String> {
         tenancy,
     };
     background.push(tokio::spawn(housekeeping(services.clone())));
-    let router = api(services)
+    let mut router = api(services)
         .into_router()
         .layer(axum::middleware::from_fn(record_peer_address));
+    if let Some(cors) =
+        stratum_infra::http::cors(&options.cors_origins).map_err(|e| format!("STRATUM_CORS_ORIGINS: {e}"))?
+    {
+        router = router.layer(cors);
+    }
     let (stop, stopped) = oneshot::channel::<()>();
     let serving = tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())

@@ -1,7 +1,8 @@
 //! `cargo run`: serves every route at `STRATUM_ADDR` (default `127.0.0.1:3000`) on the
 //! embedded store in `STRATUM_DATA_DIR` (default `./.stratum`). Ctrl-C (or SIGTERM) stops
 //! taking connections, lets requests in flight finish, and exits; every acknowledged write
-//! is already durable.
+//! is already durable. Browser apps at the origins in `STRATUM_CORS_ORIGINS` (comma-separated)
+//! may call it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,6 +16,7 @@ async fn main() -> ExitCode {
         addr: std::env::var("STRATUM_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into()),
         data_dir: PathBuf::from(std::env::var("STRATUM_DATA_DIR").unwrap_or_else(|_| "./.stratum".into())),
         clock: Arc::new(SystemClock),
+        cors_origins: std::env::var("STRATUM_CORS_ORIGINS").unwrap_or_default(),
     };
     let data_dir = options.data_dir.clone();
     let server = match stratum::start(options).await {

@@ -1,12 +1,18 @@
 //! The audit trails: an organisation's (owners) and the platform's (platform admins).
 
-use super::{Organisations, Result, organisation_id};
-use axum::extract::{Path, Query, State};
+use super::{Organisations, Result};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use stratum_infra::http::{Caller, Paging, page};
+use stratum_infra::http::{Caller, Ids, Paging, Params, page};
+use stratum_shared::ids::OrganisationId;
 use stratum_shared::tenancy::AuditFilter;
 use stratum_shared::validation::ValidationErrors;
+
+/// An RFC 3339 time in a query.
+pub(crate) fn time_schema() -> serde_json::Value {
+    serde_json::json!({ "type": "string", "format": "date-time" })
+}
 
 #[derive(Deserialize)]
 pub(crate) struct AuditParams {
@@ -30,12 +36,11 @@ impl AuditParams {
 pub(crate) async fn organisation_audit(
     State(state): State<Organisations>,
     Caller(principal): Caller,
-    Path(id): Path<String>,
-    Query(params): Query<AuditParams>,
+    Ids(id): Ids<OrganisationId>,
+    Params(params): Params<AuditParams>,
     paging: Paging,
 ) -> Result<Response> {
     let filter = params.filter()?;
-    let id = organisation_id(&id)?;
     let (items, next) = state
         .tenancy
         .organisation_audit(&principal, id, &filter, paging.limit, paging.cursor)
@@ -46,7 +51,7 @@ pub(crate) async fn organisation_audit(
 pub(crate) async fn platform_audit(
     State(state): State<Organisations>,
     Caller(principal): Caller,
-    Query(params): Query<AuditParams>,
+    Params(params): Params<AuditParams>,
     paging: Paging,
 ) -> Result<Response> {
     let filter = params.filter()?;

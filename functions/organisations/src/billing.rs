@@ -1,51 +1,51 @@
 //! Billing: the subscriber and payment method (T7), payment provider accounts.
 
-use super::{Organisations, Result, organisation_id};
+use super::{Organisations, Result};
 use axum::Json;
-use axum::extract::{Path, State};
-use stratum_infra::http::{ApiError, Caller, Context, Shape, Valid};
+use axum::extract::State;
+use stratum_infra::http::{Caller, Context, Ids, Shape, Valid};
+use stratum_shared::ids::OrganisationId;
 use stratum_shared::tenancy::{BillingView, PaymentMethodPayload, PaymentProvider, ProviderPayload, ProviderView};
 
 pub(crate) async fn billing(
     State(state): State<Organisations>,
     Caller(principal): Caller,
-    Path(id): Path<String>,
+    Ids(id): Ids<OrganisationId>,
 ) -> Result<Json<BillingView>> {
-    Ok(Json(state.tenancy.billing(&principal, organisation_id(&id)?).await?))
+    Ok(Json(state.tenancy.billing(&principal, id).await?))
 }
 
 pub(crate) async fn submit_payment_method(
     State(state): State<Organisations>,
     Caller(principal): Caller,
     Context(context): Context,
-    Path(id): Path<String>,
+    Ids(id): Ids<OrganisationId>,
     Valid(Shape(payload)): Valid<Shape<PaymentMethodPayload>>,
 ) -> Result<Json<BillingView>> {
     Ok(Json(
         state
             .tenancy
-            .submit_payment_method(&principal, &context, organisation_id(&id)?, payload)
+            .submit_payment_method(&principal, &context, id, payload)
             .await?,
     ))
 }
 
-/// A provider in a path that names none of ours names nothing that exists.
-fn provider(text: &str) -> Result<PaymentProvider> {
-    PaymentProvider::parse(text, "provider").map_err(|_| ApiError::NotFound)
-}
+/// The `{provider}` path parameter: a provider we integrate with (others name nothing: 404).
+pub(crate) static PROVIDER_SCHEMA: std::sync::LazyLock<serde_json::Value> = std::sync::LazyLock::new(|| {
+    serde_json::to_value(<PaymentProvider as utoipa::PartialSchema>::schema()).expect("a schema serialises")
+});
 
 pub(crate) async fn configure_provider(
     State(state): State<Organisations>,
     Caller(principal): Caller,
     Context(context): Context,
-    Path((id, name)): Path<(String, String)>,
+    Ids((id, provider)): Ids<(OrganisationId, PaymentProvider)>,
     Valid(Shape(payload)): Valid<Shape<ProviderPayload>>,
 ) -> Result<Json<ProviderView>> {
-    let id = organisation_id(&id)?;
     Ok(Json(
         state
             .tenancy
-            .configure_provider(&principal, &context, id, provider(&name)?, payload)
+            .configure_provider(&principal, &context, id, provider, payload)
             .await?,
     ))
 }
@@ -53,12 +53,7 @@ pub(crate) async fn configure_provider(
 pub(crate) async fn get_provider(
     State(state): State<Organisations>,
     Caller(principal): Caller,
-    Path((id, name)): Path<(String, String)>,
+    Ids((id, provider)): Ids<(OrganisationId, PaymentProvider)>,
 ) -> Result<Json<ProviderView>> {
-    Ok(Json(
-        state
-            .tenancy
-            .provider(&principal, organisation_id(&id)?, provider(&name)?)
-            .await?,
-    ))
+    Ok(Json(state.tenancy.provider(&principal, id, provider).await?))
 }

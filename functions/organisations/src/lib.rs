@@ -7,20 +7,26 @@ mod billing;
 mod machines;
 
 use axum::Json;
-use axum::extract::{FromRef, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{FromRef, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use http::Method;
 use serde::Deserialize;
+use serde_json::json;
 use std::collections::BTreeSet;
-use stratum_infra::http::{Api, ApiError, Caller, Context, Paging, RequestBody, Shape, Valid, etag, if_match, page};
+use stratum_infra::http::{
+    Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, RequestBody, Shape, Valid, etag, page,
+};
+use stratum_shared::audit::AuditEvent;
 use stratum_shared::identity::{Identity, OrganisationStatus, Role};
 use stratum_shared::ids::{OrganisationId, UserId};
 use stratum_shared::invitations::{Invitations, InviteTarget};
 use stratum_shared::tenancy::{
-    OrganisationInput, OrganisationPayload, OrganisationRead, OrganisationView, PlatformSettings, Tenancy, parse_roles,
+    ApiKeyView, BillingView, IssuedApiKey, MemberView, NewCompanyPayload, NewOrganisationPayload, OrganisationInput,
+    OrganisationPatchPayload, OrganisationPayload, OrganisationRead, OrganisationView, PaymentMethodPayload,
+    Permission, PlatformSettings, ProviderPayload, ProviderView, Tenancy, parse_roles,
 };
 use stratum_shared::validation::ValidationErrors;
+use utoipa::ToSchema;
 
 /// The organisations function's state: tenancy, on identity's ports, and invitations (a
 /// `pending_owner` organisation invites its first owner).
@@ -42,106 +48,254 @@ pub fn api(invitations: Invitations) -> Api {
         invitations,
     };
     Api::new()
-        .route(Method::POST, "/api/organisations", create_organisation)
-        .route(Method::GET, "/api/organisations", list_organisations)
-        .route(Method::GET, "/api/organisations/{organisation_id}", get_organisation)
         .route(
-            Method::PATCH,
-            "/api/organisations/{organisation_id}",
+            Operation::post("/api/organisations", "createOrganisation")
+                .summary(
+                    "organisations",
+                    "Create a shared organisation (seed 002); the creator becomes its owner",
+                )
+                .access(Access::Persons)
+                .takes::<NewOrganisationPayload>()
+                .answers::<OrganisationView>(201)
+                .tagged()
+                .may_answer(&[409, 429]),
+            create_organisation,
+        )
+        .route(
+            Operation::get("/api/organisations", "listOrganisations")
+                .summary(
+                    "organisations",
+                    "The organisations the caller belongs to (all, for platform admins)",
+                )
+                .access(Access::Authenticated)
+                .lists::<OrganisationView>(),
+            list_organisations,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}", "getOrganisation")
+                .summary(
+                    "organisations",
+                    "An organisation (an end user of a company sees its name only)",
+                )
+                .permission(Permission::ViewOrganisation)
+                .answers::<OrganisationRead>(200)
+                .tagged(),
+            get_organisation,
+        )
+        .route(
+            Operation::patch("/api/organisations/{organisation_id}", "updateOrganisation")
+                .summary("organisations", "Change an organisation's details")
+                .permission(Permission::ManageSettings)
+                .takes::<OrganisationPatchPayload>()
+                .answers::<OrganisationView>(200)
+                .conditional()
+                .may_answer(&[409]),
             update_organisation,
         )
         .route(
-            Method::DELETE,
-            "/api/organisations/{organisation_id}",
+            Operation::delete("/api/organisations/{organisation_id}", "deleteOrganisation")
+                .summary(
+                    "organisations",
+                    "Delete an organisation (T8: by its billing subscriber; a company by an owner of its root)",
+                )
+                .access(Access::DeleteOrganisation)
+                .answers_nothing(204)
+                .may_answer(&[409]),
             delete_organisation,
         )
         .route(
-            Method::POST,
-            "/api/organisations/{organisation_id}/suborganisations",
+            Operation::post("/api/organisations/{organisation_id}/suborganisations", "createCompany")
+                .summary("companies", "Create a company under a root organisation")
+                .permission(Permission::ManageMembers)
+                .takes::<NewCompanyPayload>()
+                .answers::<OrganisationView>(201)
+                .tagged()
+                .may_answer(&[409]),
             create_company,
         )
         .route(
-            Method::GET,
-            "/api/organisations/{organisation_id}/suborganisations",
+            Operation::get("/api/organisations/{organisation_id}/suborganisations", "listCompanies")
+                .summary("companies", "An organisation's companies")
+                .permission(Permission::ReadOrganisation)
+                .lists::<OrganisationView>(),
             list_companies,
         )
         .route(
-            Method::GET,
-            "/api/organisations/{organisation_id}/members",
+            Operation::get("/api/organisations/{organisation_id}/members", "listMembers")
+                .summary("members", "An organisation's members and their roles")
+                .permission(Permission::ReadOrganisation)
+                .lists::<MemberView>(),
             list_members,
         )
         .route(
-            Method::PUT,
-            "/api/organisations/{organisation_id}/members/{user_id}/roles",
+            Operation::put(
+                "/api/organisations/{organisation_id}/members/{user_id}/roles",
+                "setRoles",
+            )
+            .summary("members", "Replace a member's roles (owners; T2–T7)")
+            .permission(Permission::ManageMembers)
+            .takes::<RolesBody>()
+            .answers::<MemberView>(200)
+            .may_answer(&[409]),
             set_roles,
         )
         .route(
-            Method::DELETE,
-            "/api/organisations/{organisation_id}/members/{user_id}",
+            Operation::delete("/api/organisations/{organisation_id}/members/{user_id}", "removeMember")
+                .summary("members", "Remove a member (T3: never the last owner)")
+                .permission(Permission::ManageMembers)
+                .answers_nothing(204)
+                .may_answer(&[409]),
             remove_member,
         )
-        .route(Method::POST, "/api/organisations/{organisation_id}/leave", leave)
         .route(
-            Method::GET,
-            "/api/organisations/{organisation_id}/audit",
+            Operation::post("/api/organisations/{organisation_id}/leave", "leaveOrganisation")
+                .summary("members", "Leave an organisation (T3: never the last owner)")
+                .access(Access::LeaveOrganisation)
+                .answers_nothing(204)
+                .may_answer(&[409]),
+            leave,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/audit", "organisationAudit")
+                .summary("audit", "An organisation's audit trail, newest first")
+                .permission(Permission::ReadAudit)
+                .lists::<AuditEvent>()
+                .query("from", audit::time_schema(), "Events at or after this RFC 3339 time")
+                .query("to", audit::time_schema(), "Events before this RFC 3339 time")
+                .query(
+                    "actor_id",
+                    json!({"type": "string", "format": "uuid"}),
+                    "Events by this user or machine",
+                )
+                .query(
+                    "action",
+                    json!({"type": "string"}),
+                    "Events of this action (e.g. `member.roles_changed`)",
+                ),
             audit::organisation_audit,
         )
-        .route(Method::GET, "/api/platform/audit", audit::platform_audit)
         .route(
-            Method::GET,
-            "/api/organisations/{organisation_id}/billing",
+            Operation::get("/api/platform/audit", "platformAudit")
+                .summary(
+                    "audit",
+                    "The whole platform's audit trail, newest first (platform admins)",
+                )
+                .access(Access::PlatformAdmins)
+                .lists::<AuditEvent>()
+                .query("from", audit::time_schema(), "Events at or after this RFC 3339 time")
+                .query("to", audit::time_schema(), "Events before this RFC 3339 time")
+                .query(
+                    "actor_id",
+                    json!({"type": "string", "format": "uuid"}),
+                    "Events by this user or machine",
+                )
+                .query(
+                    "action",
+                    json!({"type": "string"}),
+                    "Events of this action (e.g. `member.roles_changed`)",
+                ),
+            audit::platform_audit,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/billing", "getBilling")
+                .summary("billing", "The billing subscriber and payment method")
+                .permission(Permission::ManageBilling)
+                .answers::<BillingView>(200),
             billing::billing,
         )
         .route(
-            Method::POST,
-            "/api/organisations/{organisation_id}/billing/payment-method",
+            Operation::post(
+                "/api/organisations/{organisation_id}/billing/payment-method",
+                "submitPaymentMethod",
+            )
+            .summary("billing", "Put a payment method on file (the billing subscriber; T7)")
+            .access(Access::Organisation {
+                permission: Permission::ManageBilling,
+                admin: false,
+            })
+            .takes::<PaymentMethodPayload>()
+            .answers::<BillingView>(200)
+            .may_answer(&[409]),
             billing::submit_payment_method,
         )
         .route(
-            Method::PUT,
-            "/api/organisations/{organisation_id}/payment-providers/{provider}",
+            Operation::put(
+                "/api/organisations/{organisation_id}/payment-providers/{provider}",
+                "configureProvider",
+            )
+            .summary(
+                "billing",
+                "Configure a payment provider account (secrets sealed at rest, never shown)",
+            )
+            .permission(Permission::ManageBilling)
+            .path_schema("provider", billing::PROVIDER_SCHEMA.clone())
+            .takes::<ProviderPayload>()
+            .answers::<ProviderView>(200)
+            .may_answer(&[409]),
             billing::configure_provider,
         )
         .route(
-            Method::GET,
-            "/api/organisations/{organisation_id}/payment-providers/{provider}",
+            Operation::get(
+                "/api/organisations/{organisation_id}/payment-providers/{provider}",
+                "getProvider",
+            )
+            .summary("billing", "A payment provider account, without its secrets")
+            .permission(Permission::ManageBilling)
+            .path_schema("provider", billing::PROVIDER_SCHEMA.clone())
+            .answers::<ProviderView>(200),
             billing::get_provider,
         )
         .route(
-            Method::POST,
-            "/api/organisations/{organisation_id}/machines",
+            Operation::post("/api/organisations/{organisation_id}/machines", "createMachine")
+                .summary("machines", "Create a machine user (an API client) in an organisation")
+                .permission(Permission::ManageMembers)
+                .takes::<machines::MachineBody>()
+                .answers::<MemberView>(201)
+                .may_answer(&[409]),
             machines::create_machine,
         )
         .route(
-            Method::POST,
-            "/api/machines/{machine_id}/api-keys",
+            Operation::post("/api/machines/{machine_id}/api-keys", "createApiKey")
+                .summary("machines", "Issue an API key for a machine; the key is shown once")
+                .permission(Permission::ManageMembers)
+                .takes::<machines::ApiKeyBody>()
+                .answers::<IssuedApiKey>(201)
+                .may_answer(&[409]),
             machines::create_api_key,
         )
         .route(
-            Method::GET,
-            "/api/machines/{machine_id}/api-keys",
+            Operation::get("/api/machines/{machine_id}/api-keys", "listApiKeys")
+                .summary("machines", "A machine's API keys (never the secrets)")
+                .permission(Permission::ManageMembers)
+                .lists::<ApiKeyView>(),
             machines::list_api_keys,
         )
         .route(
-            Method::DELETE,
-            "/api/machines/{machine_id}/api-keys/{key_id}",
+            Operation::delete("/api/machines/{machine_id}/api-keys/{key_id}", "revokeApiKey")
+                .summary("machines", "Revoke an API key")
+                .permission(Permission::ManageMembers)
+                .answers_nothing(204),
             machines::revoke_api_key,
         )
-        .route(Method::GET, "/api/platform/settings", get_platform_settings)
-        .route(Method::PUT, "/api/platform/settings", put_platform_settings)
+        .route(
+            Operation::get("/api/platform/settings", "getPlatformSettings")
+                .summary("platform", "Platform settings (platform admins)")
+                .access(Access::PlatformAdmins)
+                .answers::<PlatformSettings>(200),
+            get_platform_settings,
+        )
+        .route(
+            Operation::put("/api/platform/settings", "putPlatformSettings")
+                .summary("platform", "Change platform settings (platform admins)")
+                .access(Access::PlatformAdmins)
+                .takes::<PlatformSettings>()
+                .answers::<PlatformSettings>(200),
+            put_platform_settings,
+        )
         .with_state(state)
 }
 
 pub(crate) type Result<T> = std::result::Result<T, ApiError>;
-
-/// An id in a path that does not parse names nothing that exists.
-pub(crate) fn organisation_id(text: &str) -> Result<OrganisationId> {
-    OrganisationId::parse(text, "organisation_id").map_err(|_| ApiError::NotFound)
-}
-
-fn user_id(text: &str) -> Result<UserId> {
-    UserId::parse(text, "user_id").map_err(|_| ApiError::NotFound)
-}
 
 fn with_etag(status: StatusCode, view: OrganisationView) -> Response {
     (status, [(header::ETAG, etag(view.etag))], Json(view)).into_response()
@@ -203,28 +357,25 @@ async fn list_organisations(
 async fn get_organisation(
     State(state): State<Organisations>,
     Caller(principal): Caller,
-    Path(id): Path<String>,
+    Ids(id): Ids<OrganisationId>,
 ) -> Result<Response> {
-    Ok(
-        match state.tenancy.organisation(&principal, organisation_id(&id)?).await? {
-            OrganisationRead::Full(view) => with_etag(StatusCode::OK, *view),
-            name_only => Json(name_only).into_response(),
-        },
-    )
+    Ok(match state.tenancy.organisation(&principal, id).await? {
+        OrganisationRead::Full(view) => with_etag(StatusCode::OK, *view),
+        name_only => Json(name_only).into_response(),
+    })
 }
 
 async fn update_organisation(
     State(state): State<Organisations>,
     Caller(principal): Caller,
     Context(context): Context,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    Ids(id): Ids<OrganisationId>,
+    IfMatch(expected): IfMatch,
     Valid(Patch(input)): Valid<Patch>,
 ) -> Result<Response> {
-    let expected = if_match(&headers)?;
     let view = state
         .tenancy
-        .update_organisation(&principal, &context, organisation_id(&id)?, input, expected)
+        .update_organisation(&principal, &context, id, input, expected)
         .await?;
     Ok(with_etag(StatusCode::OK, view))
 }
@@ -233,12 +384,9 @@ async fn delete_organisation(
     State(state): State<Organisations>,
     Caller(principal): Caller,
     Context(context): Context,
-    Path(id): Path<String>,
+    Ids(id): Ids<OrganisationId>,
 ) -> Result<StatusCode> {
-    state
-        .tenancy
-        .delete_organisation(&principal, &context, organisation_id(&id)?)
-        .await?;
+    state.tenancy.delete_organisation(&principal, &context, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -246,25 +394,22 @@ async fn create_company(
     State(state): State<Organisations>,
     Caller(principal): Caller,
     Context(context): Context,
-    Path(id): Path<String>,
+    Ids(id): Ids<OrganisationId>,
     Valid(Create(input)): Valid<Create>,
 ) -> Result<Response> {
-    let view = state
-        .tenancy
-        .create_company(&principal, &context, organisation_id(&id)?, input)
-        .await?;
+    let view = state.tenancy.create_company(&principal, &context, id, input).await?;
     Ok(with_etag(StatusCode::CREATED, view))
 }
 
 async fn list_companies(
     State(state): State<Organisations>,
     Caller(principal): Caller,
-    Path(id): Path<String>,
+    Ids(id): Ids<OrganisationId>,
     paging: Paging,
 ) -> Result<Response> {
     let (items, next) = state
         .tenancy
-        .companies(&principal, organisation_id(&id)?, paging.limit, paging.cursor)
+        .companies(&principal, id, paging.limit, paging.cursor)
         .await?;
     Ok(page(items, next).into_response())
 }
@@ -272,19 +417,22 @@ async fn list_companies(
 async fn list_members(
     State(state): State<Organisations>,
     Caller(principal): Caller,
-    Path(id): Path<String>,
+    Ids(id): Ids<OrganisationId>,
     paging: Paging,
 ) -> Result<Response> {
     let (items, next) = state
         .tenancy
-        .members(&principal, organisation_id(&id)?, paging.limit, paging.cursor)
+        .members(&principal, id, paging.limit, paging.cursor)
         .await?;
     Ok(page(items, next).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RolesRequest)]
 struct RolesBody {
+    /// `member` is implied; `billing_admin` needs `owner` (T4).
+    #[schema(value_type = Vec<Role>)]
     roles: Vec<String>,
 }
 
@@ -292,14 +440,11 @@ async fn set_roles(
     State(state): State<Organisations>,
     Caller(principal): Caller,
     Context(context): Context,
-    Path((id, user)): Path<(String, String)>,
+    Ids((id, user)): Ids<(OrganisationId, UserId)>,
     Valid(Shape(body)): Valid<Shape<RolesBody>>,
 ) -> Result<Response> {
     let roles = parse_roles(&body.roles)?;
-    let member = state
-        .tenancy
-        .set_roles(&principal, &context, organisation_id(&id)?, user_id(&user)?, roles)
-        .await?;
+    let member = state.tenancy.set_roles(&principal, &context, id, user, roles).await?;
     Ok(Json(member).into_response())
 }
 
@@ -307,12 +452,9 @@ async fn remove_member(
     State(state): State<Organisations>,
     Caller(principal): Caller,
     Context(context): Context,
-    Path((id, user)): Path<(String, String)>,
+    Ids((id, user)): Ids<(OrganisationId, UserId)>,
 ) -> Result<StatusCode> {
-    state
-        .tenancy
-        .remove_member(&principal, &context, organisation_id(&id)?, user_id(&user)?)
-        .await?;
+    state.tenancy.remove_member(&principal, &context, id, user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -320,9 +462,9 @@ async fn leave(
     State(state): State<Organisations>,
     Caller(principal): Caller,
     Context(context): Context,
-    Path(id): Path<String>,
+    Ids(id): Ids<OrganisationId>,
 ) -> Result<StatusCode> {
-    state.tenancy.leave(&principal, &context, organisation_id(&id)?).await?;
+    state.tenancy.leave(&principal, &context, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -336,11 +478,21 @@ async fn get_platform_settings(
     Ok(Json(state.tenancy.platform_settings().await?))
 }
 
+struct Settings(PlatformSettings);
+
+impl RequestBody for Settings {
+    type Raw = PlatformSettings;
+
+    fn parse(raw: PlatformSettings) -> std::result::Result<Self, ValidationErrors> {
+        raw.parse().map(Settings)
+    }
+}
+
 async fn put_platform_settings(
     State(state): State<Organisations>,
     Caller(principal): Caller,
     Context(context): Context,
-    Valid(Shape(settings)): Valid<Shape<PlatformSettings>>,
+    Valid(Settings(settings)): Valid<Settings>,
 ) -> Result<Json<PlatformSettings>> {
     Ok(Json(
         state

@@ -1,21 +1,29 @@
 //! Machine users and their API keys.
 
-use super::{Organisations, Result, organisation_id};
+use super::{Organisations, Result};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use stratum_infra::http::{ApiError, Caller, Context, Shape, Valid, page};
+use stratum_infra::http::{Caller, Context, Ids, Shape, Valid, page};
+use stratum_shared::identity::Role;
+use stratum_shared::ids::OrganisationId;
 use stratum_shared::ids::{ApiKeyId, UserId};
+use stratum_shared::schema;
 use stratum_shared::tenancy::{parse_machine_name, parse_roles};
 use stratum_shared::time::Timestamp;
 use stratum_shared::validation::Collector;
+use utoipa::ToSchema;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = MachineRequest)]
 pub(crate) struct MachineBody {
+    #[schema(schema_with = schema::name_text)]
     name: String,
+    /// `viewer` when absent; machines hold neither `owner` nor `billing_admin` (T4).
+    #[schema(value_type = Option<Vec<Role>>)]
     roles: Option<Vec<String>>,
 }
 
@@ -23,7 +31,7 @@ pub(crate) async fn create_machine(
     State(state): State<Organisations>,
     Caller(principal): Caller,
     Context(context): Context,
-    Path(id): Path<String>,
+    Ids(id): Ids<OrganisationId>,
     Valid(Shape(body)): Valid<Shape<MachineBody>>,
 ) -> Result<Response> {
     let mut errors = Collector::new();
@@ -33,27 +41,35 @@ pub(crate) async fn create_machine(
     let name = name.expect("checked");
     let machine = state
         .tenancy
-        .create_machine(&principal, &context, organisation_id(&id)?, name, roles)
+        .create_machine(&principal, &context, id, name, roles)
         .await?;
     Ok((StatusCode::CREATED, Json(machine)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ApiKeyRequest)]
 pub(crate) struct ApiKeyBody {
+    #[schema(schema_with = optional_name)]
     name: Option<String>,
+    /// When the key stops working; never, when absent.
+    #[schema(schema_with = optional_time)]
     expires_at: Option<String>,
 }
 
-fn machine_id(text: &str) -> Result<UserId> {
-    UserId::parse(text, "machine_id").map_err(|_| ApiError::NotFound)
+fn optional_name() -> impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
+    schema::nullable(schema::name_text())
+}
+
+fn optional_time() -> impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
+    schema::nullable(schema::formatted(utoipa::openapi::schema::KnownFormat::DateTime))
 }
 
 pub(crate) async fn create_api_key(
     State(state): State<Organisations>,
     Caller(principal): Caller,
     Context(context): Context,
-    Path(machine): Path<String>,
+    Ids(machine): Ids<UserId>,
     Valid(Shape(body)): Valid<Shape<ApiKeyBody>>,
 ) -> Result<Response> {
     let mut errors = Collector::new();
@@ -77,13 +93,7 @@ pub(crate) async fn create_api_key(
     errors.finish(|| ())?;
     let issued = state
         .tenancy
-        .create_api_key(
-            &principal,
-            &context,
-            machine_id(&machine)?,
-            name.expect("checked"),
-            expires_at,
-        )
+        .create_api_key(&principal, &context, machine, name.expect("checked"), expires_at)
         .await?;
     Ok((StatusCode::CREATED, Json(issued)).into_response())
 }
@@ -91,9 +101,9 @@ pub(crate) async fn create_api_key(
 pub(crate) async fn list_api_keys(
     State(state): State<Organisations>,
     Caller(principal): Caller,
-    Path(machine): Path<String>,
+    Ids(machine): Ids<UserId>,
 ) -> Result<Response> {
-    let keys = state.tenancy.api_keys(&principal, machine_id(&machine)?).await?;
+    let keys = state.tenancy.api_keys(&principal, machine).await?;
     Ok(page(keys, None).into_response())
 }
 
@@ -101,12 +111,8 @@ pub(crate) async fn revoke_api_key(
     State(state): State<Organisations>,
     Caller(principal): Caller,
     Context(context): Context,
-    Path((machine, key)): Path<(String, String)>,
+    Ids((machine, key)): Ids<(UserId, ApiKeyId)>,
 ) -> Result<StatusCode> {
-    let key = ApiKeyId::parse(&key, "key_id").map_err(|_| ApiError::NotFound)?;
-    state
-        .tenancy
-        .revoke_api_key(&principal, &context, machine_id(&machine)?, key)
-        .await?;
+    state.tenancy.revoke_api_key(&principal, &context, machine, key).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,29 +1,27 @@
+use super::operation::Operation;
 use super::problem::ApiError;
 use super::request_id;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::routing::{MethodFilter, on};
-use http::Method;
 
-/// One documented operation: a method on a path template (`/api/organisations/{id}`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Route {
-    pub method: Method,
-    pub path: &'static str,
-}
+/// The largest request body taken; larger ones answer 413.
+pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// A router that remembers its routes, so the OpenAPI document can be checked against what is
-/// actually served.
+/// A router built from route declarations: each [`Operation`] is routed to its handler and
+/// kept, so the OpenAPI document, the authorisation matrix and the deployment's routes are
+/// read from the same declarations.
 pub struct Api<S = ()> {
     router: Router<S>,
-    routes: Vec<Route>,
+    operations: Vec<Operation>,
 }
 
 impl<S: Clone + Send + Sync + 'static> Default for Api<S> {
     fn default() -> Self {
         Self {
             router: Router::new(),
-            routes: Vec::new(),
+            operations: Vec::new(),
         }
     }
 }
@@ -33,14 +31,15 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
         Self::default()
     }
 
-    pub fn route<H, T>(mut self, method: Method, path: &'static str, handler: H) -> Self
+    /// Routes `operation` to `handler`.
+    pub fn route<H, T>(mut self, operation: Operation, handler: H) -> Self
     where
         H: Handler<T, S>,
         T: 'static,
     {
-        let filter = MethodFilter::try_from(method.clone()).expect("routes use standard methods");
-        self.router = self.router.route(path, on(filter, handler));
-        self.routes.push(Route { method, path });
+        let filter = MethodFilter::try_from(operation.method.clone()).expect("routes use standard methods");
+        self.router = self.router.route(operation.path, on(filter, handler));
+        self.operations.push(operation);
         self
     }
 
@@ -48,7 +47,7 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
     pub fn with_state(self, state: S) -> Api {
         Api {
             router: self.router.with_state(state),
-            routes: self.routes,
+            operations: self.operations,
         }
     }
 }
@@ -56,20 +55,27 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
 impl Api {
     pub fn merge(mut self, other: Api) -> Self {
         self.router = self.router.merge(other.router);
-        self.routes.extend(other.routes);
+        self.operations.extend(other.operations);
         self
     }
 
-    pub fn routes(&self) -> &[Route] {
-        &self.routes
+    /// Every declared route, in declaration order.
+    pub fn operations(&self) -> &[Operation] {
+        &self.operations
     }
 
-    /// The finished router: unknown paths and methods answer problem+json, and every request
-    /// gets a request id and a log line.
+    /// The OpenAPI 3.1 document of these routes.
+    pub fn document(&self, version: &str) -> serde_json::Value {
+        super::openapi::document(&self.operations, version)
+    }
+
+    /// The finished router: unknown paths and methods answer problem+json, bodies over
+    /// [`BODY_LIMIT`] 413, and every request gets a request id and a log line.
     pub fn into_router(self) -> Router {
         self.router
             .fallback(|| async { ApiError::NotFound })
             .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+            .layer(DefaultBodyLimit::max(BODY_LIMIT))
             .layer(axum::middleware::from_fn(request_id::identify_and_log))
     }
 }

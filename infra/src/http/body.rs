@@ -40,7 +40,11 @@ impl<S: Send + Sync, T: RequestBody> FromRequest<S> for Valid<T> {
             return Err(ApiError::UnsupportedMediaType);
         }
         let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            ApiError::Validation(ValidationErrors::single("", "unreadable_body", rejection.body_text()))
+            if rejection.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::Validation(ValidationErrors::single("", "unreadable_body", rejection.body_text()))
+            }
         })?;
         let raw = deserialize::<T::Raw>(&bytes)?;
         Ok(Valid(T::parse(raw)?))

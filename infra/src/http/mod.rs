@@ -1,19 +1,27 @@
-//! HTTP plumbing shared by every function: the route table, typed JSON bodies, problem+json
-//! errors, request ids and request logs. Each function family builds an [`Api`]; a Lambda
-//! binary serves its own, the local server merges them all.
+//! HTTP plumbing shared by every function: route declarations and the router and OpenAPI
+//! document built from them, typed JSON bodies and path ids, problem+json errors, CORS,
+//! request ids and request logs. Each function family builds an [`Api`]; a Lambda binary
+//! serves its own, the local server merges them all.
 
 mod api;
 mod body;
 mod caller;
+mod cors;
 mod etag;
+mod openapi;
+mod operation;
 mod paging;
+mod path;
 mod problem;
 mod request_id;
 
-pub use api::{Api, Route};
+pub use api::{Api, BODY_LIMIT};
 pub use body::{RequestBody, Shape, Valid};
 pub use caller::{Caller, Context, Source, SourceAddress};
-pub use etag::{etag, if_match};
-pub use paging::{Paging, page};
+pub use cors::cors;
+pub use etag::{IfMatch, etag};
+pub use operation::{Access, Body, Operation, Payload};
+pub use paging::{Paging, Params, page};
+pub use path::Ids;
 pub use problem::{ApiError, PROBLEM_JSON};
 pub use request_id::RequestId;

@@ -61,6 +61,26 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
     }
 }
 
+/// Query parameters beside paging (filters): unknown ones are ignored, a malformed query is a 422.
+#[derive(Debug, Clone)]
+pub struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::try_from_uri(&parts.uri)
+            .map(|Query(params)| Params(params))
+            .map_err(|rejection| {
+                ApiError::Validation(ValidationErrors::single(
+                    "query",
+                    "invalid_query",
+                    rejection.body_text(),
+                ))
+            })
+    }
+}
+
 /// A list response.
 pub fn page<T: Serialize>(items: Vec<T>, next: Option<Cursor>) -> Json<Value> {
     Json(json!({ "items": items, "next_cursor": next.map(|cursor| cursor.encode()) }))

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::json;
 
 /// A user as platform admins see them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: UserId,
     pub email: Email,

@@ -15,6 +15,14 @@ pub struct Email(String);
 const MAX_LOCAL_BYTES: usize = 64;
 const MAX_ADDRESS_BYTES: usize = 254;
 
+impl utoipa::PartialSchema for Email {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::schema::email_input().into()
+    }
+}
+
+impl utoipa::ToSchema for Email {}
+
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, ValidationErrors> {
         let invalid = |message: &str| ValidationErrors::single("email", "invalid_email", message);

@@ -13,7 +13,7 @@ use crate::{identity::Email, time::Timestamp};
 use serde::Serialize;
 use serde_json::json;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MembershipView {
     pub organisation_id: OrganisationId,
     pub organisation_name: String,
@@ -22,7 +22,7 @@ pub struct MembershipView {
     pub roles: Vec<Role>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MeView {
     pub id: UserId,
     pub email: Email,
@@ -150,12 +150,11 @@ impl Identity {
         let mut writes = Vec::new();
         if let Some(organisation) = update.default_organisation_id {
             let Some(membership) = principal.active_membership(organisation) else {
-                return Err(ValidationErrors::single(
-                    "default_organisation_id",
+                // Who the caller is, not the request's shape, decides this: 409, not 422.
+                return Err(DomainError::conflict(
                     "not_a_membership",
                     "the default organisation must be one you are an active member of",
-                )
-                .into());
+                ));
             };
             profile = profile.set("default_organisation_id", json!(organisation));
             // The membership must still be active when the change lands.

@@ -21,6 +21,9 @@ pub use authenticate::{API_KEY_PREFIX, Principal};
 pub use email::Email;
 pub use me::{MeUpdate, MeView, MembershipView};
 pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Password};
+/// The longest token, e-mailed or refresh, the API documents taking; ours are far shorter, and a
+/// longer one names nothing (404 or 401).
+pub const MAX_TOKEN_CHARS: usize = 512;
 pub use records::*;
 pub use register::Registration as NewRegistration;
 pub use reset::{RESET_MAILS_PER_ADDRESS, RESET_MAILS_PER_ADDRESS_AND_SOURCE, RESET_REQUESTS_PER_SOURCE};

@@ -14,7 +14,7 @@ use crate::time::Timestamp;
 use crate::validation::{Collector, ValidationErrors, free_text};
 
 /// Longest display name accepted.
-const MAX_NAME_CHARS: usize = 200;
+use crate::validation::MAX_NAME_CHARS;
 
 /// A valid registration request.
 #[derive(Debug)]

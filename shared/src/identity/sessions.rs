@@ -18,7 +18,7 @@ pub struct LoginContext {
     pub user_agent: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenPair {
     pub access_token: String,
     pub refresh_token: String,
@@ -26,7 +26,7 @@ pub struct TokenPair {
     pub expires_in: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     pub id: SessionId,
     pub created_at: Timestamp,

@@ -28,7 +28,7 @@ pub const REGISTRATIONS_PER_SOURCE: Budget = Budget {
 };
 
 /// What became of the invitation token a registration carried: applied, or not and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct InvitationReport {
     pub applied: bool,
     #[serde(skip_serializing_if = "Option::is_none")]

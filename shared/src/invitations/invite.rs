@@ -26,7 +26,7 @@ pub enum InviteTarget {
 }
 
 /// An existing user is added at once; anyone else gets a pending invitation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum InviteOutcome {
     Added { member: MemberView },

@@ -25,7 +25,7 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InvitationStatus {
     Pending,
@@ -59,7 +59,7 @@ pub struct Invitation {
 }
 
 /// An invitation as its organisation's owners see it (never its token).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InvitationView {
     pub id: InvitationId,
     pub organisation_id: Option<OrganisationId>,
@@ -87,7 +87,7 @@ impl From<Invitation> for InvitationView {
 }
 
 /// What the unauthenticated `GET /api/invitations/{token}` shows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InvitationPreview {
     pub email: Email,
     pub name: String,

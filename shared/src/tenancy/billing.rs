@@ -15,7 +15,7 @@ use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentProvider {
     Stripe,
@@ -42,15 +42,34 @@ pub struct PaymentMethod {
     pub submitted_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PaymentMethodRequest)]
 pub struct PaymentMethodPayload {
+    #[schema(value_type = PaymentProvider)]
     pub provider: String,
+    /// The provider's token for the card or account.
+    #[schema(schema_with = reference_text)]
     pub reference: String,
+    #[schema(schema_with = brand_text)]
     pub brand: String,
+    #[schema(pattern = "^[0-9]{4}$")]
     pub last4: String,
+    #[serde(deserialize_with = "crate::schema::whole_number")]
+    #[schema(minimum = 1, maximum = 12)]
     pub exp_month: u32,
+    /// Refused (422 `expired`) when the month it names has passed.
+    #[serde(deserialize_with = "crate::schema::whole_number")]
+    #[schema(maximum = 9999)]
     pub exp_year: i32,
+}
+
+fn reference_text() -> utoipa::openapi::schema::Object {
+    crate::schema::free_text(255)
+}
+
+fn brand_text() -> utoipa::openapi::schema::Object {
+    crate::schema::free_text(50)
 }
 
 /// A provider account's configuration: public fields in the clear, secret fields sealed.
@@ -67,17 +86,31 @@ pub struct ProviderAccount {
     pub updated_by: UserId,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ProviderRequest)]
 pub struct ProviderPayload {
+    /// Stripe's publishable key or PayPal's client id.
+    #[schema(schema_with = reference_text)]
     pub public_id: String,
+    /// Sealed at rest, never shown again.
+    #[schema(pattern = "\\S")]
     pub secret: String,
     pub webhook_secret: Option<String>,
+    #[schema(schema_with = mode)]
     pub mode: Option<String>,
 }
 
+fn mode() -> utoipa::openapi::schema::Schema {
+    crate::schema::nullable(
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(["sandbox", "live"])),
+    )
+}
+
 /// A provider account as the API shows it: never a secret.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProviderView {
     pub provider: PaymentProvider,
     pub public_id: String,
@@ -98,7 +131,7 @@ impl From<ProviderAccount> for ProviderView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PaymentMethodView {
     pub provider: PaymentProvider,
     pub brand: String,
@@ -109,7 +142,7 @@ pub struct PaymentMethodView {
     pub submitted_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BillingView {
     pub organisation_id: OrganisationId,
     pub billing_subscriber_id: Option<UserId>,

@@ -8,6 +8,11 @@ ne nf ng ni nl no np nr nu nz om pa pe pf pg ph pk pl pm pn pr ps pt pw py qa re
 sm sn so sr ss st sv sx sy sz tc td tf tg th tj tk tl tm tn to tr tt tv tw tz ua ug um us uy uz va vc ve vg vi vn vu wf ws ye \
 yt za zm zw";
 
+/// Every assigned code, lower case.
+pub fn codes() -> impl Iterator<Item = &'static str> {
+    CODES.split_ascii_whitespace()
+}
+
 /// Whether `code` (any case) is an assigned ISO 3166-1 alpha-2 code.
 pub fn is_country_code(code: &str) -> bool {
     code.len() == 2

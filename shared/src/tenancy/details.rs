@@ -3,31 +3,139 @@
 use super::countries::is_country_code;
 use crate::identity::{Email, OrganisationDetails};
 use crate::ids::OrganisationId;
+use crate::schema;
 use crate::time::Timestamp;
 use crate::validation::{Collector, ValidationErrors, free_text};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
 
-const MAX_NAME_CHARS: usize = 200;
+use crate::validation::MAX_NAME_CHARS;
 const MAX_TYPE_CHARS: usize = 100;
 const MAX_ADDRESS_CHARS: usize = 500;
 
-/// The JSON shape of `POST /api/organisations`, `…/suborganisations` and `PATCH`.
-#[derive(Debug, Default, Deserialize)]
+/// The JSON shape of `POST /api/organisations`, `…/suborganisations` and `PATCH` (seed 002).
+/// Every field may be absent or null (unchanged, for a patch); a new organisation needs a name
+/// ([`NewOrganisationPayload`] is its schema).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = OrganisationPayload, examples(json!({"name": "ABC Holdings", "type": "computer_services", "company_registered_date": "2020-11-01T00:00:00", "address": "34 Webings Road", "email": "hello@abc.com", "phone": "1238129038290", "country_code": "ae"})))]
 pub struct OrganisationPayload {
+    #[schema(schema_with = optional_name)]
     pub name: Option<String>,
     #[serde(rename = "type")]
+    #[schema(schema_with = optional_type)]
     pub organisation_type: Option<String>,
+    /// A date (`2020-11-01`), an RFC 3339 date-time, or (as seed 002 sends it) a date-time
+    /// without an offset, taken as UTC.
+    #[schema(schema_with = optional_date)]
     pub company_registered_date: Option<String>,
+    #[schema(schema_with = optional_address)]
     pub address: Option<String>,
+    #[schema(schema_with = optional_email)]
     pub email: Option<String>,
+    #[schema(schema_with = optional_phone)]
     pub phone: Option<String>,
+    #[schema(schema_with = optional_country_code)]
     pub country_code: Option<String>,
     /// Seed 002 repeats the parent in the body of `…/suborganisations`; it must match the path.
+    #[schema(schema_with = optional_uuid)]
     pub parent_organisation_id: Option<String>,
     /// Platform admins only: who will own the new organisation.
+    #[schema(schema_with = optional_email)]
     pub initial_owner_email: Option<String>,
+}
+
+/// The schemas of [`OrganisationPayload`] per route: a new root needs a name and names no
+/// parent; a new company needs a name and names no owner; a patch changes neither.
+fn payload_schema(name_required: bool, without: &[&str]) -> RefOr<Schema> {
+    let RefOr::T(Schema::Object(mut object)) = <OrganisationPayload as utoipa::PartialSchema>::schema() else {
+        unreachable!("a struct's schema is an object")
+    };
+    for field in without {
+        object.properties.remove(*field);
+    }
+    if name_required {
+        object.properties.insert("name".to_owned(), schema::name_text().into());
+        object.required = vec!["name".to_owned()];
+    }
+    object.into()
+}
+
+macro_rules! payload_schema {
+    ($(#[$doc:meta])* $type:ident, $name:literal, $required:expr, $without:expr) => {
+        $(#[$doc])*
+        pub struct $type;
+
+        impl utoipa::PartialSchema for $type {
+            fn schema() -> RefOr<Schema> {
+                payload_schema($required, $without)
+            }
+        }
+
+        impl utoipa::ToSchema for $type {
+            fn name() -> std::borrow::Cow<'static, str> {
+                $name.into()
+            }
+        }
+    };
+}
+
+payload_schema!(
+    /// `POST /api/organisations`: seed 002's payload, a name required.
+    NewOrganisationPayload, "OrganisationRequest", true, &["parent_organisation_id"]
+);
+payload_schema!(
+    /// `POST …/suborganisations`: seed 002 repeats the parent, which must be the path's.
+    NewCompanyPayload, "CompanyRequest", true, &["initial_owner_email"]
+);
+payload_schema!(
+    /// `PATCH /api/organisations/{id}`: any detail, none required.
+    OrganisationPatchPayload, "OrganisationPatch", false, &["parent_organisation_id", "initial_owner_email"]
+);
+
+fn optional_name() -> impl Into<RefOr<Schema>> {
+    schema::nullable(schema::name_text())
+}
+fn optional_type() -> impl Into<RefOr<Schema>> {
+    schema::nullable(schema::free_text(MAX_TYPE_CHARS))
+}
+fn optional_date() -> impl Into<RefOr<Schema>> {
+    schema::nullable(schema::date_or_date_time())
+}
+fn optional_address() -> impl Into<RefOr<Schema>> {
+    schema::nullable(schema::free_text(MAX_ADDRESS_CHARS))
+}
+fn optional_email() -> impl Into<RefOr<Schema>> {
+    schema::nullable(schema::email_input())
+}
+fn optional_phone() -> impl Into<RefOr<Schema>> {
+    schema::nullable(schema::pattern(
+        PHONE_PATTERN,
+        "5 to 20 digits, optionally a leading +, with spaces, dots, dashes or brackets between",
+    ))
+}
+fn optional_country_code() -> impl Into<RefOr<Schema>> {
+    schema::nullable(schema::pattern(&country_code_pattern(), "ISO 3166-1 alpha-2, any case"))
+}
+fn optional_uuid() -> impl Into<RefOr<Schema>> {
+    schema::nullable(schema::uuid_input())
+}
+
+/// What [`is_phone_number`] accepts, after trimming.
+const PHONE_PATTERN: &str = r"^\s*\+?[ ().\-]*(?:[0-9][ ().\-]*){5,20}\s*$";
+
+/// What [`is_country_code`] accepts, after trimming: every assigned code, in any case.
+fn country_code_pattern() -> String {
+    let codes: Vec<String> = super::countries::codes()
+        .map(|code| {
+            code.chars()
+                .map(|c| format!("[{}{}]", c, c.to_ascii_uppercase()))
+                .collect()
+        })
+        .collect();
+    format!(r"^\s*(?:{})\s*$", codes.join("|"))
 }
 
 /// A valid organisation payload. Absent fields are `None` (for a patch: unchanged).
@@ -137,7 +245,7 @@ fn parse_date(text: &str) -> Option<Timestamp> {
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
                 .map(|at| Utc.from_utc_datetime(&at))
         })?;
-    (1800..=9999)
+    (1..=9999)
         .contains(&chrono::Datelike::year(&at))
         .then(|| Timestamp::new(at))
 }

@@ -24,17 +24,17 @@ use std::collections::BTreeSet;
 
 /// Characters of a key shown as its recognisable prefix.
 const SHOWN_PREFIX_CHARS: usize = 12;
-const MAX_NAME_CHARS: usize = 200;
+use crate::validation::MAX_NAME_CHARS;
 
 /// A new API key: the only time its value is shown.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IssuedApiKey {
     #[serde(flatten)]
     pub key: ApiKeyView,
     pub key_value: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ApiKeyView {
     pub id: ApiKeyId,
     pub machine_id: UserId,

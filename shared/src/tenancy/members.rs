@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeSet;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MemberView {
     pub user_id: UserId,
     pub email: Option<Email>,

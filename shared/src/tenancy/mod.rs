@@ -21,7 +21,9 @@ pub use crate::identity::SecretBox;
 pub use access::{Authorized, Permission, authorize, role_grants, roles_in};
 pub use audit_trail::AuditFilter;
 pub use billing::{BillingView, PaymentMethodPayload, PaymentProvider, ProviderPayload, ProviderView};
-pub use details::{OrganisationInput, OrganisationPayload};
+pub use details::{
+    NewCompanyPayload, NewOrganisationPayload, OrganisationInput, OrganisationPatchPayload, OrganisationPayload,
+};
 pub use machines::{ApiKeyView, IssuedApiKey, parse_machine_name};
 pub use members::{MemberView, parse_roles};
 pub use organisations::{OrganisationRead, OrganisationView};

@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::json;
 
 /// An organisation as seed 002 shows it, plus its kind and status.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrganisationView {
     pub id: OrganisationId,
     pub name: String,
@@ -56,7 +56,7 @@ impl OrganisationView {
 
 /// What a caller may see of an organisation: everything, or (an end user of a company) its
 /// name only.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum OrganisationRead {
     Full(Box<OrganisationView>),
@@ -91,12 +91,10 @@ impl Tenancy {
             ));
         }
         if input.initial_owner_email.is_some() && !admin {
-            return Err(ValidationErrors::single(
-                "initial_owner_email",
-                "not_permitted",
-                "only platform admins name an owner",
-            )
-            .into());
+            return Err(DomainError::denied(
+                "initial_owner_not_permitted",
+                "only platform admins name an owner (initial_owner_email)",
+            ));
         }
         if input.parent_organisation_id.is_some() {
             return Err(ValidationErrors::single(
@@ -191,12 +189,10 @@ impl Tenancy {
         input: OrganisationInput,
     ) -> DomainResult<OrganisationView> {
         if input.parent_organisation_id.is_some_and(|parent| parent != root_id) {
-            return Err(ValidationErrors::single(
-                "parent_organisation_id",
-                "mismatch",
-                "must be the organisation in the path",
-            )
-            .into());
+            return Err(DomainError::conflict(
+                "parent_mismatch",
+                "parent_organisation_id must be the organisation in the path",
+            ));
         }
         if input.initial_owner_email.is_some() {
             return Err(ValidationErrors::single(

@@ -9,7 +9,7 @@ use crate::store::{Item, Write};
 use serde::{Deserialize, Serialize};
 
 /// Who may create shared organisations (SPEC §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrganisationCreation {
     /// Any person (seed 004).
@@ -19,13 +19,34 @@ pub enum OrganisationCreation {
     PlatformAdmins,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlatformSettings {
     #[serde(default)]
     pub organisation_creation: OrganisationCreation,
-    /// Days an invitation stays valid (`invitations.expiry_days`).
-    #[serde(default = "default_invitation_expiry_days")]
+    /// Days an invitation stays valid (`invitations.expiry_days`), 1 to 365.
+    #[serde(
+        default = "default_invitation_expiry_days",
+        deserialize_with = "crate::schema::whole_number"
+    )]
+    #[schema(minimum = 1, maximum = 365)]
     pub invitation_expiry_days: u32,
+}
+
+/// The longest an invitation may stay valid.
+pub const MAX_INVITATION_EXPIRY_DAYS: u32 = 365;
+
+impl PlatformSettings {
+    /// Settings as sent, held to their bounds.
+    pub fn parse(self) -> Result<Self, crate::validation::ValidationErrors> {
+        if !(1..=MAX_INVITATION_EXPIRY_DAYS).contains(&self.invitation_expiry_days) {
+            return Err(crate::validation::ValidationErrors::single(
+                "invitation_expiry_days",
+                "out_of_range",
+                "a whole number of days from 1 to 365",
+            ));
+        }
+        Ok(self)
+    }
 }
 
 fn default_invitation_expiry_days() -> u32 {

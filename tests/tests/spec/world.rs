@@ -108,6 +108,9 @@ pub struct World {
     source: String,
 }
 
+/// The browser origin the local server of the specs lets in.
+pub const CORS_ORIGIN: &str = "https://app.stratum.test";
+
 fn clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()))
 }
@@ -120,6 +123,7 @@ impl World {
             addr: "127.0.0.1:0".into(),
             data_dir: dir.path().to_owned(),
             clock: clock.clone(),
+            cors_origins: CORS_ORIGIN.to_owned(),
         })
         .await
         .expect("the local server starts");

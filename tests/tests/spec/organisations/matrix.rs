@@ -9,7 +9,8 @@
 use super::{add, company, organisation};
 use crate::world::{Person, Reply, World};
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use stratum_infra::http::Access;
 use stratum_shared::audit::RequestContext;
 use stratum_shared::identity::Role;
 use stratum_shared::ids::{OrganisationId, UserId};
@@ -110,89 +111,8 @@ fn outcome(reply: &Reply) -> Outcome {
     }
 }
 
-/// Who may use a route, as SPEC §3 and §13 say.
-#[derive(Debug, Clone, Copy)]
-enum Rule {
-    /// No credentials needed (sign-up, sign-in, health…): not part of the caller matrix.
-    Public,
-    /// Any authenticated caller.
-    Authenticated,
-    /// Any authenticated person; machines are refused.
-    Persons,
-    /// Platform admins; to anyone else the route's objects do not exist.
-    PlatformAdmins,
-    /// An id that exists for nobody but its owner: 404 for every authenticated caller.
-    OwnOnly,
-    /// On an organisation (root or company): callers whose roles there grant `permission`
-    /// may, others in scope get 403, everyone else 404; `admin` says what a platform admin
-    /// gets.
-    Organisation { permission: Permission, admin: Outcome },
-    /// T8: deleting an organisation — a root by its billing subscriber, a company by an owner
-    /// of its root; others in scope get 403.
-    Delete,
-    /// Leaving: any member of that very organisation; roles through the root are no
-    /// membership of a company (404).
-    Leave,
-}
-
-fn rule(method: &str, path: &str) -> Rule {
-    use Outcome::{Authorised, Forbidden};
-    match (method, path) {
-        ("GET", "/api/health" | "/api/openapi.json" | "/api/invitations/{token}") => Rule::Public,
-        ("POST", p) if p.starts_with("/api/auth/") => Rule::Public,
-        ("GET" | "PATCH", "/api/me") | ("GET", "/api/me/sessions" | "/api/organisations") => Rule::Authenticated,
-        ("DELETE", "/api/me/sessions/{session_id}") => Rule::OwnOnly,
-        ("POST", "/api/organisations" | "/api/invitations") => Rule::Persons,
-        (_, p) if p.starts_with("/api/users/") || p.starts_with("/api/platform/") => Rule::PlatformAdmins,
-        ("GET", "/api/organisations/{organisation_id}") => Rule::Organisation {
-            permission: Permission::ViewOrganisation,
-            admin: Authorised,
-        },
-        ("GET", "/api/organisations/{organisation_id}/suborganisations")
-        | ("GET", "/api/organisations/{organisation_id}/members") => Rule::Organisation {
-            permission: Permission::ReadOrganisation,
-            admin: Authorised,
-        },
-        ("POST", "/api/organisations/{organisation_id}/leave") => Rule::Leave,
-        ("DELETE", "/api/organisations/{organisation_id}") => Rule::Delete,
-        ("POST", "/api/organisations/{organisation_id}/billing/payment-method") => Rule::Organisation {
-            permission: Permission::ManageBilling,
-            admin: Forbidden,
-        },
-        ("GET", "/api/organisations/{organisation_id}/billing")
-        | ("PUT" | "GET", "/api/organisations/{organisation_id}/payment-providers/{provider}") => Rule::Organisation {
-            permission: Permission::ManageBilling,
-            admin: Authorised,
-        },
-        ("PATCH", "/api/organisations/{organisation_id}") => Rule::Organisation {
-            permission: Permission::ManageSettings,
-            admin: Authorised,
-        },
-        ("GET", "/api/organisations/{organisation_id}/audit") => Rule::Organisation {
-            permission: Permission::ReadAudit,
-            admin: Authorised,
-        },
-        ("POST", "/api/organisations/{organisation_id}/suborganisations")
-        | ("PUT", "/api/organisations/{organisation_id}/members/{user_id}/roles")
-        | ("DELETE", "/api/organisations/{organisation_id}/members/{user_id}")
-        | ("POST", "/api/organisations/{organisation_id}/machines")
-        | ("POST" | "GET", "/api/organisations/{organisation_id}/invitations")
-        | ("POST", "/api/organisations/{organisation_id}/invitations/{invitation_id}/resend")
-        | ("DELETE", "/api/organisations/{organisation_id}/invitations/{invitation_id}") => Rule::Organisation {
-            permission: Permission::ManageMembers,
-            admin: Authorised,
-        },
-        // A machine's keys are managed by the owners of the organisation that owns it (the root).
-        ("POST" | "GET", "/api/machines/{machine_id}/api-keys")
-        | ("DELETE", "/api/machines/{machine_id}/api-keys/{key_id}") => Rule::Organisation {
-            permission: Permission::ManageMembers,
-            admin: Authorised,
-        },
-        _ => panic!("{method} {path} is not in the authorisation matrix; classify it here"),
-    }
-}
-
-fn expected(rule: Rule, who: Who, scope: Scope) -> Outcome {
+/// The answer a route's declared [`Access`] implies for `who` on `scope`.
+fn expected(access: Access, who: Who, scope: Scope) -> Outcome {
     if matches!(who, Anonymous | SuspendedUser) {
         return Outcome::Unauthenticated;
     }
@@ -203,28 +123,34 @@ fn expected(rule: Rule, who: Who, scope: Scope) -> Outcome {
         (false, true) => Outcome::Forbidden,
         (false, false) => Outcome::NotFound,
     };
-    match rule {
-        Rule::Public => unreachable!("public routes are not in the caller matrix"),
-        Rule::Authenticated => Outcome::Authorised,
-        Rule::Persons if matches!(who, Machine | OtherOrganisationsApiKey) => Outcome::Forbidden,
-        Rule::Persons => Outcome::Authorised,
-        Rule::PlatformAdmins if who == PlatformAdmin => Outcome::Authorised,
-        Rule::PlatformAdmins | Rule::OwnOnly => Outcome::NotFound,
+    match access {
+        Access::Public => unreachable!("public routes are not in the caller matrix"),
+        Access::Authenticated => Outcome::Authorised,
+        Access::Persons if matches!(who, Machine | OtherOrganisationsApiKey) => Outcome::Forbidden,
+        Access::Persons => Outcome::Authorised,
+        Access::PlatformAdmins if who == PlatformAdmin => Outcome::Authorised,
+        Access::PlatformAdmins | Access::OwnOnly => Outcome::NotFound,
         // A platform admin is no billing admin (403), but on a company the answer that
         // billing happens at the root (409) comes first.
-        Rule::Organisation {
-            admin: Outcome::Forbidden,
+        Access::Organisation {
+            admin: false,
             permission: Permission::ManageBilling,
         } if who == PlatformAdmin && scope == Scope::Company => Outcome::Authorised,
-        Rule::Organisation { admin, .. } if who == PlatformAdmin => admin,
-        Rule::Organisation { permission, .. } => permitted(roles.iter().any(|role| role_grants(*role, permission))),
-        Rule::Delete if who == PlatformAdmin => Outcome::Authorised,
-        Rule::Delete => permitted(match scope {
+        Access::Organisation { admin, .. } if who == PlatformAdmin => {
+            if admin {
+                Outcome::Authorised
+            } else {
+                Outcome::Forbidden
+            }
+        }
+        Access::Organisation { permission, .. } => permitted(roles.iter().any(|role| role_grants(*role, permission))),
+        Access::DeleteOrganisation if who == PlatformAdmin => Outcome::Authorised,
+        Access::DeleteOrganisation => permitted(match scope {
             Scope::Root => who == RootOwner,
             Scope::Company => matches!(who, RootOwner | RootBillingAdmin),
         }),
-        Rule::Leave if who == PlatformAdmin => Outcome::NotFound,
-        Rule::Leave => match scope {
+        Access::LeaveOrganisation if who == PlatformAdmin => Outcome::NotFound,
+        Access::LeaveOrganisation => match scope {
             Scope::Root => permitted(ROOT_STAFF.contains(&who)),
             Scope::Company if COMPANY_STAFF.contains(&who) => Outcome::Authorised,
             Scope::Company => Outcome::NotFound,
@@ -522,18 +448,28 @@ pub(crate) async fn repair(
     }
 }
 
-/// Every routed `(method, path template)` of the whole API, in order.
+/// Every declared `(method, path template)` of the whole API, in order.
 pub(crate) fn routes(world: &World) -> BTreeSet<(String, String)> {
+    declared(world).into_keys().collect()
+}
+
+/// Every declared route with who may call it.
+fn declared(world: &World) -> BTreeMap<(String, String), Access> {
     stratum::api(stratum_tests::services_of(&world.identity))
-        .routes()
+        .operations()
         .iter()
-        .map(|r| (r.method.to_string(), r.path.to_owned()))
+        .map(|operation| {
+            (
+                (operation.method.to_string(), operation.path.to_owned()),
+                operation.access,
+            )
+        })
         .collect()
 }
 
 async fn every_route_answers_every_kind_of_caller_as_the_permission_table_says(world: &World) {
     let fixture = fixture(world).await;
-    let routes = routes(world);
+    let routes = declared(world);
     let mut cells = 0;
     let mut wrong = Vec::new();
     let cells_of = |template: &str| {
@@ -543,9 +479,8 @@ async fn every_route_answers_every_kind_of_caller_as_the_permission_table_says(w
             vec![Scope::Root]
         }
     };
-    for (method, template) in &routes {
-        let rule = rule(method, template);
-        if matches!(rule, Rule::Public) {
+    for ((method, template), access) in &routes {
+        if *access == Access::Public {
             continue;
         }
         for (scope, (who, credential, person)) in cells_of(template)
@@ -568,7 +503,7 @@ async fn every_route_answers_every_kind_of_caller_as_the_permission_table_says(w
                 Credential::None => world.call(method, &path, None, body).await,
             };
             cells += 1;
-            let (got, want) = (outcome(&reply), expected(rule, *who, scope));
+            let (got, want) = (outcome(&reply), expected(*access, *who, scope));
             if got != want {
                 wrong.push(format!(
                     "{method} {template} on the {scope:?} as {who:?}: expected {want:?}, got {} {}",

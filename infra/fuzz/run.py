@@ -1,0 +1,106 @@
+"""The contract fuzz run: starts the local server on a fresh data dir, signs in a platform admin
+and an organisation owner, and runs schemathesis (every check, fixed seed) against the served
+OpenAPI document once as each. Exits non-zero on any failure.
+
+Usage: run.py <stratum binary> <schemathesis executable> <seconds per caller>
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ADMIN = ("fuzz-admin@stratum.test", "fuzzing admin passphrase 7731")
+OWNER = ("fuzz-owner@stratum.test", "fuzzing owner passphrase 4410")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def call(base: str, method: str, path: str, body=None, token=None) -> dict:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request) as response:
+        text = response.read()
+        return json.loads(text) if text else {}
+
+
+def confirmation_token(mail_dir: Path, address: str) -> str:
+    for _ in range(100):
+        for mail in sorted(mail_dir.glob("*.eml")):
+            text = mail.read_text(errors="replace")
+            if address in text:
+                found = re.search(r"token=([A-Za-z0-9_\-]+)", text)
+                if found:
+                    return found.group(1)
+        time.sleep(0.1)
+    sys.exit(f"fuzz: no confirmation mail for {address} in {mail_dir}")
+
+
+def main() -> int:
+    binary, schemathesis, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    data_dir = Path(tempfile.mkdtemp(prefix="stratum-fuzz-"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(
+        os.environ,
+        STRATUM_ADDR=f"127.0.0.1:{port}",
+        STRATUM_DATA_DIR=str(data_dir),
+        STRATUM_BOOTSTRAP_ADMIN_EMAIL=ADMIN[0],
+        STRATUM_BOOTSTRAP_ADMIN_PASSWORD=ADMIN[1],
+        RUST_LOG="warn",
+    )
+    server = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                call(base, "GET", "/api/health")
+                break
+            except OSError:
+                time.sleep(0.05)
+        admin = call(base, "POST", "/api/auth/login", {"email": ADMIN[0], "password": ADMIN[1]})["access_token"]
+        call(base, "POST", "/api/auth/register", {"email": OWNER[0], "password": OWNER[1], "name": "Fuzz Owner"})
+        token = confirmation_token(data_dir / "mail", OWNER[0])
+        call(base, "POST", "/api/auth/confirm-email", {"token": token, "password": OWNER[1]})
+        owner = call(base, "POST", "/api/auth/login", {"email": OWNER[0], "password": OWNER[1]})["access_token"]
+        organisation = call(base, "POST", "/api/organisations", {"name": "Fuzz Holdings"}, owner)
+        call(base, "POST", f"/api/organisations/{organisation['id']}/suborganisations", {"name": "Fuzz Company"}, owner)
+        failed = False
+        for who, bearer in (("owner", owner), ("platform admin", admin)):
+            print(f"\n== schemathesis as the {who} ({seconds} s)", flush=True)
+            run = subprocess.run(
+                [
+                    schemathesis, "--config-file", str(HERE / "schemathesis.toml"), "run", f"{base}/api/openapi.json",
+                    "-H", f"Authorization: Bearer {bearer}",
+                    "--checks", "all",
+                    "--phases", "examples,coverage,fuzzing",
+                    "--max-time", str(seconds),
+                    "--workers", "2",
+                    "--no-color",
+                ],
+                env=dict(os.environ, SCHEMATHESIS_HOOKS=""),
+            )
+            failed |= run.returncode != 0
+        return 1 if failed else 0
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+//! How the API's value types look in the OpenAPI document (utoipa schemas), written beside
+//! the rules that parse them so the document states exactly what the parsers accept.
+
+use crate::validation::{DISRUPTIVE, INVISIBLE, NONCHARACTERS};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
+
+/// Deserialises an integer field as JSON Schema counts integers: `12` and `12.0` alike (a
+/// number with a zero fraction is an integer there), anything else as serde would refuse it.
+pub fn whole_number<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    use serde::Deserialize;
+    use serde::de::Error;
+    let number = serde_json::Number::deserialize(deserializer)?;
+    let whole = number
+        .as_i64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                .map(|f| f as i64)
+        })
+        .ok_or_else(|| D::Error::custom(format!("invalid type: {number}, expected a whole number")))?;
+    T::try_from(whole).map_err(|_| D::Error::custom(format!("{whole} is out of range")))
+}
+
+/// A string of `format`.
+pub fn formatted(format: KnownFormat) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(format)))
+        .build()
+}
+
+/// Code points as a regular-expression class body: `\u{…}` escapes for the BMP, the
+/// characters themselves above it (read as characters by the Python and JavaScript
+/// validators alike when the class is used with the Unicode flag).
+fn class(ranges: &[(u32, u32)]) -> String {
+    ranges
+        .iter()
+        .map(|&(from, to)| {
+            let one = |code: u32| match char::from_u32(code) {
+                Some(ch) if code > 0xFFFF => ch.to_string(),
+                _ => format!("\\u{code:04X}"),
+            };
+            if from == to {
+                one(from)
+            } else {
+                format!("{}-{}", one(from), one(to))
+            }
+        })
+        .collect()
+}
+
+/// The pattern of [`crate::validation::free_text`]: no control, disruptive or noncharacter
+/// code point anywhere, and at least one visible character.
+pub fn free_text_pattern() -> String {
+    let control: &[(u32, u32)] = &[(0x00, 0x1F), (0x7F, 0x9F)];
+    let refused = [control, DISRUPTIVE, NONCHARACTERS].concat();
+    let blank = [refused.as_slice(), INVISIBLE].concat();
+    let refused = class(&refused);
+    format!("^[^{refused}]*[^\\s{}][^{refused}]*$", class(&blank))
+}
+
+/// One line of free text of at most `max_chars` characters (a name, an address).
+pub fn free_text(max_chars: usize) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max_chars))
+        .pattern(Some(free_text_pattern()))
+        .description(Some(
+            "One line of free text, trimmed: control characters (line breaks included), \
+             bidirectional overrides and Unicode noncharacters are refused with 422 (field error \
+             codes `control_character`, `noncharacter`, `too_long`, `required`).",
+        ))
+        .build()
+}
+
+pub fn name_text() -> Object {
+    free_text(crate::validation::MAX_NAME_CHARS)
+}
+
+/// An e-mail address as sent: normalised on the way in.
+pub fn email_input() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+        .max_length(Some(254))
+        .description(Some(
+            "Normalised: the domain by IDNA (UTS #46) to its ASCII form, the local part in Unicode NFC and lower case.",
+        ))
+        .build()
+}
+
+/// `schema`, or null (an optional field sent as null counts as absent).
+pub fn nullable(schema: impl Into<RefOr<Schema>>) -> Schema {
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(schema)
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .build(),
+    )
+}
+
+/// A string matching `pattern`, described.
+pub fn pattern(pattern: &str, description: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .description(Some(description))
+        .build()
+}
+
+/// A date (`2020-11-01`) or an RFC 3339 date-time.
+pub fn date_or_date_time() -> Schema {
+    Schema::OneOf(OneOfBuilder::new()
+        .item(formatted(KnownFormat::Date))
+        .item(formatted(KnownFormat::DateTime))
+        .description(Some(
+            "A date (2020-11-01) or an RFC 3339 date-time; a date-time without an offset (2020-11-01T00:00:00) is taken as UTC.",
+        ))
+        .build())
+}
+
+pub fn uuid_input() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::Custom("uuid".to_owned())))
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validation::free_text as parse_free_text;
+
+    #[test]
+    fn the_free_text_pattern_names_every_refused_code_point() {
+        let pattern = free_text_pattern();
+        for refused in [
+            '\u{0}', '\u{1F}', '\u{85}', '\u{2028}', '\u{202E}', '\u{FEFF}', '\u{FDD0}', '\u{FFFF}',
+        ] {
+            assert!(
+                parse_free_text("name", &format!("a{refused}b"), 10).is_err(),
+                "{refused:?} is refused by the parser"
+            );
+            let escaped = format!("\\u{:04X}", u32::from(refused));
+            let listed = pattern.split(']').next().unwrap();
+            let in_class = class(&[(0x00, 0x1F), (0x7F, 0x9F)]);
+            assert!(
+                listed.contains(&escaped) || in_class.contains("\\u0000-\\u001F") || listed.contains(refused),
+                "{refused:?} is in the pattern"
+            );
+        }
+        assert!(
+            pattern.contains('\u{10FFFF}'),
+            "astral noncharacters are listed as characters"
+        );
+    }
+}
