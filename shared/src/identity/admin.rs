@@ -1,14 +1,15 @@
 //! Platform administration of users (T9): the bootstrap admin, viewing, suspending and
 //! reactivating users.
 
-use super::register::{create_person, new_person};
+use super::register::new_person;
 use super::{Access, Email, Identity, Password, PlatformRole, Principal, Registration, User, UserKind};
 use crate::audit::{Actor, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
-use crate::store::{Condition, StoreError, Update, Write};
+use crate::store::{Condition, Update, Write};
 use crate::time::Timestamp;
+use crate::unit_of_work::UnitOfWork;
 use serde::Serialize;
 use serde_json::json;
 
@@ -82,8 +83,15 @@ impl Identity {
             changes,
             &RequestContext::default(),
         );
-        match create_person(self, person, vec![event]).await {
-            Ok(user) => Ok(Some(user)),
+        let user = person.user.clone();
+        let taken = DomainError::conflict("email_taken", "this e-mail address is already registered");
+        match person
+            .add_to(UnitOfWork::new(), taken)
+            .audit(event)
+            .commit(&*self.store)
+            .await
+        {
+            Ok(()) => Ok(Some(user)),
             Err(DomainError::Conflict {
                 code: "email_taken", ..
             }) => Ok(None),
@@ -165,17 +173,15 @@ impl Identity {
             json!({ "access": access }),
             context,
         );
-        match self.store.transact(vec![Write::Update(update), event]).await {
-            Ok(()) => {
-                user.access = access;
-                user.updated_at = now;
-                Ok(user.into())
-            }
-            Err(StoreError::ConditionFailed { .. }) => Err(DomainError::conflict(
-                "concurrent_change",
-                "the user changed meanwhile; try again",
-            )),
-            Err(other) => Err(other.into()),
-        }
+        let changed = DomainError::conflict("concurrent_change", "the user changed meanwhile; try again");
+        UnitOfWork::new()
+            .write(Write::Update(update))
+            .audit(event)
+            .otherwise(changed)
+            .commit(&*self.store)
+            .await?;
+        user.access = access;
+        user.updated_at = now;
+        Ok(user.into())
     }
 }

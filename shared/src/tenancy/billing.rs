@@ -10,6 +10,7 @@ use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Condition, Item, Update, Write};
 use crate::time::Timestamp;
+use crate::unit_of_work::UnitOfWork;
 use crate::validation::{Collector, ValidationErrors, free_text};
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
@@ -209,9 +210,13 @@ impl Tenancy {
             // Still a billing admin when the change lands.
             let still = Write::Check { key: keys::membership(user, organisation_id), condition: Condition::AttributeEquals("roles".into(), json!(own.roles)) };
             let changes = json!({ "billing_subscriber_id": user, "previous_billing_subscriber_id": access.organisation.billing_subscriber_id, "brand": method.brand, "last4": method.last4, "reference": method.reference });
-            let event = AuditEvent::new(Actor::of(principal), Some(organisation_id), "billing.payment_method_submitted", "organisation", organisation_id, changes, context, now);
-            self.store.transact(vec![Write::Update(update), still, event.write()]).await?;
-            Ok(())
+            let event = AuditEvent::by(Actor::of(principal))
+                .did("billing.payment_method_submitted")
+                .on("organisation", organisation_id)
+                .in_organisation(organisation_id)
+                .changes(changes)
+                .at(now, context);
+            UnitOfWork::new().write(Write::Update(update)).write(still).audit(event).commit(&*self.store).await
         })
         .await?;
         self.billing(principal, organisation_id).await
@@ -257,22 +262,20 @@ impl Tenancy {
             updated_by: principal.user.id,
         };
         let changes = json!({ "provider": provider, "public_id": account.public_id, "mode": account.mode, "secret": "[redacted]" });
-        let event = AuditEvent::new(
-            Actor::of(principal),
-            Some(organisation_id),
-            "billing.provider_configured",
-            "organisation",
-            organisation_id,
-            changes,
-            context,
-            now,
-        );
+        let event = AuditEvent::by(Actor::of(principal))
+            .did("billing.provider_configured")
+            .on("organisation", organisation_id)
+            .in_organisation(organisation_id)
+            .changes(changes)
+            .at(now, context);
         let item = Item::from_record(
             keys::payment_provider(organisation_id, provider_name(provider)),
             &account,
         );
-        self.store
-            .transact(vec![Write::Put { item, condition: None }, event.write()])
+        UnitOfWork::new()
+            .write(Write::Put { item, condition: None })
+            .audit(event)
+            .commit(&*self.store)
             .await?;
         Ok(account.into())
     }

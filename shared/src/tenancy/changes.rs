@@ -11,6 +11,7 @@ use crate::identity::{Organisation, OrganisationKind, Principal, Role};
 use crate::ids::OrganisationId;
 use crate::keys;
 use crate::store::{Condition, Index, Query, SortCondition, Update, Write};
+use crate::unit_of_work::UnitOfWork;
 use crate::validation::ValidationErrors;
 use serde_json::json;
 
@@ -57,20 +58,17 @@ impl Tenancy {
         // conditioned on the version read, so nothing else can land in between.
         let mut updated = access.item.clone();
         update.apply(&mut updated)?;
-        let audit = AuditEvent::new(
-            Actor::of(principal),
-            Some(id),
-            "organisation.updated",
-            "organisation",
-            id,
-            changes.into(),
-            context,
-            now,
-        );
-        match self.store.transact(vec![Write::Update(update), audit.write()]).await {
-            Err(crate::store::StoreError::ConditionFailed { index: 0 }) => return Err(DomainError::PreconditionFailed),
-            other => other?,
-        }
+        let event = AuditEvent::by(Actor::of(principal))
+            .did("organisation.updated")
+            .on("organisation", id)
+            .in_organisation(id)
+            .changes(changes.into())
+            .at(now, context);
+        UnitOfWork::new()
+            .write_or(Write::Update(update), DomainError::PreconditionFailed)
+            .audit(event)
+            .commit(&*self.store)
+            .await?;
         // Even an unchanged name renames: resending the same PATCH is how a rename whose
         // follow-up failed half-way gets repaired.
         if let Some(name) = &input.name {
@@ -173,18 +171,16 @@ impl Tenancy {
                 let count = Update::new(keys::organisation(root_id)).when(Condition::VersionIs(root_item.version));
                 writes.push(Write::Update(counts_update(count, &root, |c| c.companies -= 1)));
             }
-            let audit = AuditEvent::new(
-                Actor::of(principal),
-                Some(id),
-                "organisation.deleted",
-                "organisation",
-                id,
-                json!({}),
-                context,
-                now,
-            );
-            writes.push(audit.write());
-            self.store.transact(writes).await?;
+            let event = AuditEvent::by(Actor::of(principal))
+                .did("organisation.deleted")
+                .on("organisation", id)
+                .in_organisation(id)
+                .at(now, context);
+            UnitOfWork::new()
+                .writes(writes)
+                .audit(event)
+                .commit(&*self.store)
+                .await?;
             Ok(())
         })
         .await?;

@@ -12,8 +12,10 @@ use crate::identity::{
 };
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
+use crate::outbox::OutboxMessage;
 use crate::store::{Condition, Cursor, Index, Query, SortCondition, Update, Write};
 use crate::time::Timestamp;
+use crate::unit_of_work::UnitOfWork;
 use crate::validation::ValidationErrors;
 use serde::Serialize;
 use serde_json::json;
@@ -157,11 +159,11 @@ impl Tenancy {
         user_id: UserId,
         roles: BTreeSet<Role>,
     ) -> DomainResult<MemberView> {
-        self.add_member_with(principal, context, organisation_id, user_id, roles, vec![])
+        self.add_member_with(principal, context, organisation_id, user_id, roles, None)
             .await
     }
 
-    /// [`Tenancy::add_member`], committing `extra` writes (a notification) with it.
+    /// [`Tenancy::add_member`], committing a notification (an e-mail to the member) with it.
     pub async fn add_member_with(
         &self,
         principal: &Principal,
@@ -169,7 +171,7 @@ impl Tenancy {
         organisation_id: OrganisationId,
         user_id: UserId,
         roles: BTreeSet<Role>,
-        extra: Vec<Write>,
+        notification: Option<OutboxMessage>,
     ) -> DomainResult<MemberView> {
         with_retries(|| async {
             let access = authorize(&*self.store, principal, organisation_id, Permission::ManageMembers).await?;
@@ -203,36 +205,23 @@ impl Tenancy {
                     .set("billing_subscriber_id", json!(user_id))
                     .set("pending_owner_email", serde_json::Value::Null);
             }
-            let mut writes = join(&access.organisation, &user, user_item.version, roles.clone(), now);
-            writes.push(Write::Update(counts_update(
-                organisation_update,
-                &access.organisation,
-                |c| *c = counts,
-            )));
-            let changes = json!({ "user_id": user_id, "roles": roles });
-            writes.push(
-                AuditEvent::new(
-                    Actor::of(principal),
-                    Some(organisation_id),
-                    "member.added",
-                    "user",
-                    user_id,
-                    changes,
-                    context,
-                    now,
-                )
-                .write(),
-            );
-            writes.extend(extra.clone());
-            match self.store.transact(writes).await {
-                Err(crate::store::StoreError::ConditionFailed { index: 0 }) => {
-                    return Err(DomainError::conflict(
-                        "already_a_member",
-                        "this user is already a member",
-                    ));
-                }
-                other => other?,
-            }
+            let [membership, profile] = join(&access.organisation, &user, user_item.version, roles.clone(), now);
+            let counts = counts_update(organisation_update, &access.organisation, |c| *c = counts);
+            let event = AuditEvent::by(Actor::of(principal))
+                .did("member.added")
+                .on("user", user_id)
+                .in_organisation(organisation_id)
+                .changes(json!({ "user_id": user_id, "roles": roles }))
+                .at(now, context);
+            let already = DomainError::conflict("already_a_member", "this user is already a member");
+            UnitOfWork::new()
+                .write_or(membership, already)
+                .write(profile)
+                .write(Write::Update(counts))
+                .audit(event)
+                .writes(notification.clone().map(|message| message.write()))
+                .commit(&*self.store)
+                .await?;
             Ok(MemberView {
                 billing_subscriber: activates,
                 user_id,
@@ -289,28 +278,25 @@ impl Tenancy {
             let organisation_update =
                 Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version));
             let changes = json!({ "user_id": user_id, "roles": roles, "previous_roles": membership.roles });
-            let audit = AuditEvent::new(
-                Actor::of(principal),
-                Some(organisation_id),
-                "member.roles_changed",
-                "user",
-                user_id,
-                changes,
-                context,
-                now,
-            );
-            self.store
-                .transact(vec![
-                    Write::Update(
-                        Update::new(key)
-                            .set("roles", json!(roles))
-                            .when(Condition::VersionIs(item.version)),
-                    ),
-                    Write::Update(counts_update(organisation_update, &access.organisation, |c| {
-                        *c = counts
-                    })),
-                    audit.write(),
-                ])
+            let event = AuditEvent::by(Actor::of(principal))
+                .did("member.roles_changed")
+                .on("user", user_id)
+                .in_organisation(organisation_id)
+                .changes(changes)
+                .at(now, context);
+            UnitOfWork::new()
+                .write(Write::Update(
+                    Update::new(key)
+                        .set("roles", json!(roles))
+                        .when(Condition::VersionIs(item.version)),
+                ))
+                .write(Write::Update(counts_update(
+                    organisation_update,
+                    &access.organisation,
+                    |c| *c = counts,
+                )))
+                .audit(event)
+                .commit(&*self.store)
                 .await?;
             Ok(MemberView::of(Membership { roles, ..membership }, &access.organisation))
         })
@@ -387,39 +373,31 @@ impl Tenancy {
         let now = self.now();
         let organisation_update =
             Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version));
-        let mut writes = vec![
-            Write::Delete {
+        let mut work = UnitOfWork::new()
+            .write(Write::Delete {
                 key,
                 condition: Some(Condition::VersionIs(membership_item.version)),
-            },
-            Write::Update(counts_update(organisation_update, &access.organisation, |c| {
-                *c = counts
-            })),
-        ];
+            })
+            .write(Write::Update(counts_update(
+                organisation_update,
+                &access.organisation,
+                |c| *c = counts,
+            )));
         if user.default_organisation_id == organisation_id {
             // T11: the default falls back to the personal organisation.
-            writes.push(Write::Update(
+            work = work.write(Write::Update(
                 Update::new(keys::user(user_id))
                     .set("default_organisation_id", json!(user.personal_organisation_id))
                     .when(Condition::VersionIs(user_item.version)),
             ));
         }
-        let changes = json!({ "user_id": user_id, "roles": membership.roles });
-        writes.push(
-            AuditEvent::new(
-                Actor::of(principal),
-                Some(organisation_id),
-                action,
-                "user",
-                user_id,
-                changes,
-                context,
-                now,
-            )
-            .write(),
-        );
-        self.store.transact(writes).await?;
-        Ok(())
+        let event = AuditEvent::by(Actor::of(principal))
+            .did(action)
+            .on("user", user_id)
+            .in_organisation(organisation_id)
+            .changes(json!({ "user_id": user_id, "roles": membership.roles }))
+            .at(now, context);
+        work.audit(event).commit(&*self.store).await
     }
 }
 

@@ -14,6 +14,7 @@ use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Condition, Cursor, Index, Item, Query, SortCondition, StoreError, Update, Write};
 use crate::time::Timestamp;
+use crate::unit_of_work::UnitOfWork;
 use crate::validation::ValidationErrors;
 use serde::Serialize;
 use serde_json::json;
@@ -143,34 +144,32 @@ impl Tenancy {
             updated_at: now,
             deleted_at: None,
         };
-        let mut writes = vec![Write::Put {
-            item: Item::from_record(keys::organisation(id), &organisation).with_gsi2(keys::organisation_everywhere(id)),
-            condition: Some(Condition::NotExists),
-        }];
-        if let Some((user, version)) = &owner {
-            writes.extend(join(
+        let owner_joins = owner.as_ref().map(|(user, version)| {
+            join(
                 &organisation,
                 user,
                 *version,
                 vec![Role::Owner, Role::BillingAdmin, Role::Member],
                 now,
-            ));
-        }
-        let changes = json!({ "name": organisation.name, "status": organisation.status, "owner": owner.as_ref().map(|(u, _)| u.id) });
-        writes.push(
-            AuditEvent::new(
-                Actor::of(principal),
-                Some(id),
-                "organisation.created",
-                "organisation",
-                id,
-                changes,
-                context,
-                now,
             )
-            .write(),
-        );
-        self.store.transact(writes).await?;
+        });
+        let changes = json!({ "name": organisation.name, "status": organisation.status, "owner": owner.as_ref().map(|(u, _)| u.id) });
+        let event = AuditEvent::by(Actor::of(principal))
+            .did("organisation.created")
+            .on("organisation", id)
+            .in_organisation(id)
+            .changes(changes)
+            .at(now, context);
+        UnitOfWork::new()
+            .write(Write::Put {
+                item: Item::from_record(keys::organisation(id), &organisation)
+                    .with_gsi2(keys::organisation_everywhere(id)),
+                condition: Some(Condition::NotExists),
+            })
+            .writes(owner_joins.into_iter().flatten())
+            .audit(event)
+            .commit(&*self.store)
+            .await?;
         Ok(OrganisationView::of(organisation, 1))
     }
 
@@ -236,25 +235,22 @@ impl Tenancy {
                 .with_gsi2(keys::organisation_everywhere(id));
             let count = Update::new(keys::organisation(root_id)).when(Condition::VersionIs(root.version));
             let changes = json!({ "name": company.name, "parent_organisation_id": root_id });
-            let audit = AuditEvent::new(
-                Actor::of(principal),
-                Some(root_id),
-                "company.created",
-                "organisation",
-                id,
-                changes,
-                context,
-                now,
-            );
-            self.store
-                .transact(vec![
-                    Write::Put {
-                        item,
-                        condition: Some(Condition::NotExists),
-                    },
-                    Write::Update(counts_update(count, &root.organisation, |c| c.companies += 1)),
-                    audit.write(),
-                ])
+            let event = AuditEvent::by(Actor::of(principal))
+                .did("company.created")
+                .on("organisation", id)
+                .in_organisation(root_id)
+                .changes(changes)
+                .at(now, context);
+            UnitOfWork::new()
+                .write(Write::Put {
+                    item,
+                    condition: Some(Condition::NotExists),
+                })
+                .write(Write::Update(counts_update(count, &root.organisation, |c| {
+                    c.companies += 1
+                })))
+                .audit(event)
+                .commit(&*self.store)
                 .await?;
             Ok(OrganisationView::of(company, 1))
         })
@@ -436,7 +432,7 @@ pub(super) fn join(
     user_version: u64,
     roles: Vec<Role>,
     now: Timestamp,
-) -> Vec<Write> {
+) -> [Write; 2] {
     let membership = Membership {
         user_id: user.id,
         organisation_id: organisation.id,
@@ -450,7 +446,7 @@ pub(super) fn join(
         member_name: user.name.clone(),
         member_kind: user.kind,
     };
-    vec![
+    [
         Write::Put {
             item: Item::from_record(keys::membership(user.id, organisation.id), &membership)
                 .with_gsi1(keys::membership_by_organisation(organisation.id, user.id)),

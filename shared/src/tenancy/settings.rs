@@ -6,6 +6,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::keys;
 use crate::store::{Item, Write};
+use crate::unit_of_work::UnitOfWork;
 use serde::{Deserialize, Serialize};
 
 /// Who may create shared organisations (SPEC §2).
@@ -63,19 +64,16 @@ impl Tenancy {
             return Err(DomainError::NotFound);
         }
         let changes = serde_json::to_value(&settings).map_err(|e| DomainError::Internal(e.to_string()))?;
-        let audit = AuditEvent::new(
-            Actor::of(principal),
-            None,
-            "platform.settings_changed",
-            "platform",
-            "settings",
-            changes,
-            context,
-            self.now(),
-        );
+        let event = AuditEvent::by(Actor::of(principal))
+            .did("platform.settings_changed")
+            .on("platform", "settings")
+            .changes(changes)
+            .at(self.now(), context);
         let item = Item::from_record(keys::platform_settings(), &settings);
-        self.store
-            .transact(vec![Write::Put { item, condition: None }, audit.write()])
+        UnitOfWork::new()
+            .write(Write::Put { item, condition: None })
+            .audit(event)
+            .commit(&*self.store)
             .await?;
         Ok(settings)
     }
