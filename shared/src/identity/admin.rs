@@ -2,7 +2,10 @@
 //! reactivating users.
 
 use super::register::new_person;
-use super::{Access, Email, Identity, Password, PlatformRole, Principal, Registration, User, UserKind};
+use super::{
+    Access, Email, Identity, Password, PlatformAdmin, PlatformRole, Principal, Registration, User, UserKind,
+    require_platform_admin,
+};
 use crate::audit::{Actor, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};
@@ -44,15 +47,6 @@ impl From<User> for UserView {
             created_at: user.created_at,
             updated_at: user.updated_at,
         }
-    }
-}
-
-/// Only platform admins administer users; to anyone else the user does not exist.
-fn require_platform_admin(principal: &Principal) -> DomainResult<()> {
-    if principal.is_platform_admin() {
-        Ok(())
-    } else {
-        Err(DomainError::NotFound)
     }
 }
 
@@ -99,8 +93,13 @@ impl Identity {
         }
     }
 
+    /// A user as platform admins see them; to anyone else the user does not exist.
     pub async fn user(&self, principal: &Principal, user_id: UserId) -> DomainResult<UserView> {
-        require_platform_admin(principal)?;
+        let admin = require_platform_admin(principal)?;
+        self.user_seen_by(&admin, user_id).await
+    }
+
+    async fn user_seen_by(&self, _admin: &PlatformAdmin, user_id: UserId) -> DomainResult<UserView> {
         let item = self
             .store
             .get(&keys::user(user_id))
@@ -117,15 +116,15 @@ impl Identity {
         user_id: UserId,
         context: &RequestContext,
     ) -> DomainResult<UserView> {
-        require_platform_admin(principal)?;
-        if user_id == principal.user.id {
+        let admin = require_platform_admin(principal)?;
+        if user_id == admin.user_id() {
             return Err(DomainError::conflict(
                 "cannot_suspend_self",
                 "platform admins cannot suspend themselves",
             ));
         }
         let user = self
-            .set_access(principal, user_id, Access::Suspended, "user.suspended", context)
+            .set_access(&admin, user_id, Access::Suspended, "user.suspended", context)
             .await?;
         self.revoke_all_sessions(user_id).await?;
         Ok(user)
@@ -137,14 +136,14 @@ impl Identity {
         user_id: UserId,
         context: &RequestContext,
     ) -> DomainResult<UserView> {
-        require_platform_admin(principal)?;
-        self.set_access(principal, user_id, Access::Active, "user.reactivated", context)
+        let admin = require_platform_admin(principal)?;
+        self.set_access(&admin, user_id, Access::Active, "user.reactivated", context)
             .await
     }
 
     async fn set_access(
         &self,
-        principal: &Principal,
+        admin: &PlatformAdmin,
         user_id: UserId,
         access: Access,
         action: &str,
@@ -166,13 +165,7 @@ impl Identity {
             // does not bring one back, even if removing them is cut short.
             update = update.set("sessions_ended_at", json!(now));
         }
-        let event = self.account_event(
-            Actor::of(principal),
-            &user,
-            action,
-            json!({ "access": access }),
-            context,
-        );
+        let event = self.account_event(admin.actor(), &user, action, json!({ "access": access }), context);
         let changed = DomainError::conflict("concurrent_change", "the user changed meanwhile; try again");
         UnitOfWork::new()
             .write(Write::Update(update))

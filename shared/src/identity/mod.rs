@@ -17,7 +17,7 @@ mod throttle;
 mod tokens;
 
 pub use admin::UserView;
-pub use authenticate::{API_KEY_PREFIX, Principal};
+pub use authenticate::{API_KEY_PREFIX, PlatformAdmin, Principal, require_platform_admin};
 pub use email::Email;
 pub use me::{MeUpdate, MeView, MembershipView};
 pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Password};

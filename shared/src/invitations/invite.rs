@@ -13,7 +13,7 @@ use crate::mail::EmailMessage;
 use crate::store::{Condition, Cursor, Index, Query, SortCondition, Update, Write};
 use crate::tenancy::members::{MemberView, check_roles};
 use crate::tenancy::organisations::pending_owner_roles;
-use crate::tenancy::{Permission, authorize};
+use crate::tenancy::{ManageMembers, authorize};
 use crate::unit_of_work::UnitOfWork;
 use serde::Serialize;
 use serde_json::json;
@@ -73,7 +73,7 @@ impl Invitations {
     /// Spends one invitation (or resend, or direct add) from the inviter's budget and their
     /// source address's. Platform admins, who onboard organisations, are not held to them.
     async fn spend_invitation(&self, principal: &Principal, context: &RequestContext) -> DomainResult<()> {
-        if principal.is_platform_admin() {
+        if principal.platform_admin().is_some() {
             return Ok(());
         }
         let (store, now) = (&*self.identity.store, self.now());
@@ -223,14 +223,8 @@ impl Invitations {
         target: InviteTarget,
         roles: Option<BTreeSet<Role>>,
     ) -> DomainResult<InviteOutcome> {
-        let access = authorize(
-            &*self.identity.store,
-            principal,
-            organisation_id,
-            Permission::ManageMembers,
-        )
-        .await?;
-        let organisation = &access.organisation;
+        let access = authorize::<ManageMembers>(&*self.identity.store, principal, organisation_id).await?;
+        let organisation = access.organisation();
         if organisation.kind == crate::identity::OrganisationKind::Personal {
             return Err(DomainError::conflict(
                 "personal_organisation",
@@ -325,13 +319,7 @@ impl Invitations {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<InvitationView>, Option<Cursor>)> {
-        authorize(
-            &*self.identity.store,
-            principal,
-            organisation_id,
-            Permission::ManageMembers,
-        )
-        .await?;
+        authorize::<ManageMembers>(&*self.identity.store, principal, organisation_id).await?;
         let query = Query::new(Index::Gsi1, keys::organisation_index_partition(organisation_id))
             .sort(SortCondition::BeginsWith(keys::INVITATIONS_PREFIX.into()))
             .descending()
@@ -354,13 +342,7 @@ impl Invitations {
         organisation_id: OrganisationId,
         id: InvitationId,
     ) -> DomainResult<(Invitation, u64)> {
-        authorize(
-            &*self.identity.store,
-            principal,
-            organisation_id,
-            Permission::ManageMembers,
-        )
-        .await?;
+        authorize::<ManageMembers>(&*self.identity.store, principal, organisation_id).await?;
         let item = self
             .identity
             .store

@@ -1,7 +1,8 @@
 //! Billing (SPEC §2 T7, §6): the billing subscriber, the payment method, and payment
 //! provider accounts whose secrets are encrypted at rest and never returned.
 
-use super::access::{Permission, authorize};
+use super::access::authorize;
+use super::grants::ManageBilling;
 use super::{Tenancy, with_retries};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
@@ -152,7 +153,7 @@ fn parse_payment_method(
 
 impl Tenancy {
     pub async fn billing(&self, principal: &Principal, organisation_id: OrganisationId) -> DomainResult<BillingView> {
-        let access = authorize(&*self.store, principal, organisation_id, Permission::ManageBilling).await?;
+        let access = authorize::<ManageBilling>(&*self.store, principal, organisation_id).await?;
         let method: Option<PaymentMethod> = access
             .attribute("payment_method")
             .filter(|v| !v.is_null())
@@ -167,7 +168,7 @@ impl Tenancy {
         }
         Ok(BillingView {
             organisation_id,
-            billing_subscriber_id: access.organisation.billing_subscriber(),
+            billing_subscriber_id: access.organisation().billing_subscriber(),
             payment_method: method.map(|m| PaymentMethodView {
                 provider: m.provider,
                 brand: m.brand,
@@ -192,8 +193,8 @@ impl Tenancy {
     ) -> DomainResult<BillingView> {
         let method = parse_payment_method(payload, principal.user.id, self.now())?;
         with_retries(|| async {
-            let access = authorize(&*self.store, principal, organisation_id, Permission::ManageBilling).await?;
-            if access.organisation.parent_organisation_id.is_some() {
+            let access = authorize::<ManageBilling>(&*self.store, principal, organisation_id).await?;
+            if access.organisation().parent_organisation_id.is_some() {
                 return Err(DomainError::conflict("billing_at_root", "companies are billed through their root organisation"));
             }
             let user = principal.user.id;
@@ -206,10 +207,10 @@ impl Tenancy {
                 .set("payment_method", json!(method))
                 .set("billing_subscriber_id", json!(user))
                 .set("updated_at", json!(now))
-                .when(Condition::VersionIs(access.version));
+                .when(Condition::VersionIs(access.version()));
             // Still a billing admin when the change lands.
             let still = Write::Check { key: keys::membership(user, organisation_id), condition: Condition::AttributeEquals("roles".into(), json!(own.roles)) };
-            let changes = json!({ "billing_subscriber_id": user, "previous_billing_subscriber_id": access.organisation.billing_subscriber_id, "brand": method.brand, "last4": method.last4, "reference": method.reference });
+            let changes = json!({ "billing_subscriber_id": user, "previous_billing_subscriber_id": access.organisation().billing_subscriber_id, "brand": method.brand, "last4": method.last4, "reference": method.reference });
             let event = AuditEvent::by(Actor::of(principal))
                 .did("billing.payment_method_submitted")
                 .on("organisation", organisation_id)
@@ -231,8 +232,8 @@ impl Tenancy {
         provider: PaymentProvider,
         payload: ProviderPayload,
     ) -> DomainResult<ProviderView> {
-        let access = authorize(&*self.store, principal, organisation_id, Permission::ManageBilling).await?;
-        if access.organisation.parent_organisation_id.is_some() {
+        let access = authorize::<ManageBilling>(&*self.store, principal, organisation_id).await?;
+        if access.organisation().parent_organisation_id.is_some() {
             return Err(DomainError::conflict(
                 "billing_at_root",
                 "payment providers belong to the root organisation",
@@ -286,8 +287,8 @@ impl Tenancy {
         organisation_id: OrganisationId,
         provider: PaymentProvider,
     ) -> DomainResult<ProviderView> {
-        let access = authorize(&*self.store, principal, organisation_id, Permission::ManageBilling).await?;
-        if access.organisation.parent_organisation_id.is_some() {
+        let access = authorize::<ManageBilling>(&*self.store, principal, organisation_id).await?;
+        if access.organisation().parent_organisation_id.is_some() {
             return Err(DomainError::conflict(
                 "billing_at_root",
                 "payment providers belong to the root organisation",

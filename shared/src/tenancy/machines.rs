@@ -3,7 +3,8 @@
 //! organisation like every user (T2), and authenticates with API keys that are shown once and
 //! stored only as digests.
 
-use super::access::{Permission, authorize};
+use super::access::authorize;
+use super::grants::ManageMembers;
 use super::members::MemberView;
 use super::organisations::counts_update;
 use super::{Tenancy, with_retries};
@@ -74,8 +75,8 @@ impl Tenancy {
         roles: Option<BTreeSet<Role>>,
     ) -> DomainResult<MemberView> {
         with_retries(|| async {
-            let access = authorize(&*self.store, principal, organisation_id, Permission::ManageMembers).await?;
-            let organisation = &access.organisation;
+            let access = authorize::<ManageMembers>(&*self.store, principal, organisation_id).await?;
+            let organisation = access.organisation();
             if organisation.kind == OrganisationKind::Personal {
                 return Err(DomainError::conflict(
                     "personal_organisation",
@@ -91,7 +92,7 @@ impl Tenancy {
             let (machine, mut writes) = new_machine(organisation, &name, &roles, now);
             let mut counts = organisation.counts;
             counts.members += 1;
-            let update = Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version));
+            let update = Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version()));
             writes.push(Write::Update(counts_update(update, organisation, |c| *c = counts)));
             let event = AuditEvent::by(Actor::of(principal))
                 .did("machine.created")
@@ -129,7 +130,7 @@ impl Tenancy {
         let (UserKind::Machine, Some(owner)) = (machine.kind, machine.owner_organisation_id) else {
             return Err(DomainError::NotFound);
         };
-        authorize(&*self.store, principal, owner, Permission::ManageMembers).await?;
+        authorize::<ManageMembers>(&*self.store, principal, owner).await?;
         Ok(machine)
     }
 

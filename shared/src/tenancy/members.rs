@@ -1,7 +1,8 @@
 //! Members and roles: list, set roles, remove, leave — with T2–T7 and T11 checked against
 //! versioned reads and committed conditionally.
 
-use super::access::{Authorized, Permission, authorize};
+use super::access::{Authorized, authorize};
+use super::grants::{ManageMembers, ReadOrganisation, ViewOrganisation};
 use super::organisations::{counts_update, join};
 use super::{Tenancy, with_retries};
 use crate::audit::{Actor, AuditEvent, RequestContext};
@@ -104,8 +105,8 @@ fn tally(counts: &mut MemberCounts, roles: &[Role], sign: i64) {
 }
 
 /// T3, for a shared root: at least one owner and one billing admin remain.
-fn check_counts(access: &Authorized, counts: &MemberCounts) -> DomainResult<()> {
-    if access.organisation.parent_organisation_id.is_some() {
+fn check_counts(organisation: &Organisation, counts: &MemberCounts) -> DomainResult<()> {
+    if organisation.parent_organisation_id.is_some() {
         // A company is owned through its root.
         return Ok(());
     }
@@ -124,6 +125,19 @@ fn check_counts(access: &Authorized, counts: &MemberCounts) -> DomainResult<()> 
     Ok(())
 }
 
+/// A membership ending, with the capability each way of ending one needs: removing a member
+/// takes [`ManageMembers`]; leaving takes only seeing the organisation, and ends the caller's
+/// own membership, never anyone else's.
+enum Departure<'a> {
+    Removal {
+        access: &'a Authorized<ManageMembers>,
+        user_id: UserId,
+    },
+    Leaving {
+        access: &'a Authorized<ViewOrganisation>,
+    },
+}
+
 impl Tenancy {
     pub async fn members(
         &self,
@@ -132,7 +146,7 @@ impl Tenancy {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<MemberView>, Option<Cursor>)> {
-        let access = authorize(&*self.store, principal, organisation_id, Permission::ReadOrganisation).await?;
+        let access = authorize::<ReadOrganisation>(&*self.store, principal, organisation_id).await?;
         let query = Query::new(Index::Gsi1, keys::organisation_index_partition(organisation_id))
             .sort(SortCondition::BeginsWith(keys::MEMBERS_PREFIX.into()))
             .limit(limit)
@@ -143,7 +157,7 @@ impl Tenancy {
             .iter()
             .map(|item| {
                 let m: Membership = item.record()?;
-                Ok(MemberView::of(m, &access.organisation))
+                Ok(MemberView::of(m, access.organisation()))
             })
             .collect::<DomainResult<Vec<_>>>()?;
         Ok((members, page.next))
@@ -174,8 +188,8 @@ impl Tenancy {
         notification: Option<OutboxMessage>,
     ) -> DomainResult<MemberView> {
         with_retries(|| async {
-            let access = authorize(&*self.store, principal, organisation_id, Permission::ManageMembers).await?;
-            if access.organisation.kind == OrganisationKind::Personal {
+            let access = authorize::<ManageMembers>(&*self.store, principal, organisation_id).await?;
+            if access.organisation().kind == OrganisationKind::Personal {
                 return Err(DomainError::conflict(
                     "personal_organisation",
                     "a personal organisation has no other members (T2)",
@@ -187,15 +201,19 @@ impl Tenancy {
                 .await?
                 .ok_or(DomainError::NotFound)?;
             let user: User = user_item.record()?;
-            check_roles(&roles, user.kind, access.organisation.parent_organisation_id.is_none())?;
+            check_roles(
+                &roles,
+                user.kind,
+                access.organisation().parent_organisation_id.is_none(),
+            )?;
             let roles: Vec<Role> = roles.iter().copied().collect();
-            let mut counts = access.organisation.counts;
+            let mut counts = access.organisation().counts;
             counts.members += 1;
             tally(&mut counts, &roles, 1);
             let now = self.now();
             let mut organisation_update =
-                Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version));
-            let activates = access.organisation.status == OrganisationStatus::PendingOwner
+                Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version()));
+            let activates = access.organisation().status == OrganisationStatus::PendingOwner
                 && roles.contains(&Role::Owner)
                 && roles.contains(&Role::BillingAdmin);
             if activates {
@@ -205,8 +223,8 @@ impl Tenancy {
                     .set("billing_subscriber_id", json!(user_id))
                     .set("pending_owner_email", serde_json::Value::Null);
             }
-            let [membership, profile] = join(&access.organisation, &user, user_item.version, roles.clone(), now);
-            let counts = counts_update(organisation_update, &access.organisation, |c| *c = counts);
+            let [membership, profile] = join(access.organisation(), &user, user_item.version, roles.clone(), now);
+            let counts = counts_update(organisation_update, access.organisation(), |c| *c = counts);
             let event = AuditEvent::by(Actor::of(principal))
                 .did("member.added")
                 .on("user", user_id)
@@ -246,8 +264,8 @@ impl Tenancy {
         roles: BTreeSet<Role>,
     ) -> DomainResult<MemberView> {
         with_retries(|| async {
-            let access = authorize(&*self.store, principal, organisation_id, Permission::ManageMembers).await?;
-            if access.organisation.kind == OrganisationKind::Personal {
+            let access = authorize::<ManageMembers>(&*self.store, principal, organisation_id).await?;
+            if access.organisation().kind == OrganisationKind::Personal {
                 return Err(DomainError::conflict(
                     "personal_organisation",
                     "roles in a personal organisation never change (T2)",
@@ -259,10 +277,10 @@ impl Tenancy {
             check_roles(
                 &roles,
                 membership.member_kind,
-                access.organisation.parent_organisation_id.is_none(),
+                access.organisation().parent_organisation_id.is_none(),
             )?;
             let roles: Vec<Role> = roles.iter().copied().collect();
-            if access.organisation.billing_subscriber() == Some(user_id)
+            if access.organisation().billing_subscriber() == Some(user_id)
                 && !(roles.contains(&Role::Owner) && roles.contains(&Role::BillingAdmin))
             {
                 return Err(DomainError::conflict(
@@ -270,13 +288,13 @@ impl Tenancy {
                     "the billing subscriber stays owner and billing admin (T7)",
                 ));
             }
-            let mut counts = access.organisation.counts;
+            let mut counts = access.organisation().counts;
             tally(&mut counts, &membership.roles, -1);
             tally(&mut counts, &roles, 1);
-            check_counts(&access, &counts)?;
+            check_counts(access.organisation(), &counts)?;
             let now = self.now();
             let organisation_update =
-                Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version));
+                Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version()));
             let changes = json!({ "user_id": user_id, "roles": roles, "previous_roles": membership.roles });
             let event = AuditEvent::by(Actor::of(principal))
                 .did("member.roles_changed")
@@ -292,13 +310,16 @@ impl Tenancy {
                 ))
                 .write(Write::Update(counts_update(
                     organisation_update,
-                    &access.organisation,
+                    access.organisation(),
                     |c| *c = counts,
                 )))
                 .audit(event)
                 .commit(&*self.store)
                 .await?;
-            Ok(MemberView::of(Membership { roles, ..membership }, &access.organisation))
+            Ok(MemberView::of(
+                Membership { roles, ..membership },
+                access.organisation(),
+            ))
         })
         .await
     }
@@ -312,9 +333,12 @@ impl Tenancy {
         user_id: UserId,
     ) -> DomainResult<()> {
         with_retries(|| async {
-            let access = authorize(&*self.store, principal, organisation_id, Permission::ManageMembers).await?;
-            self.end_membership(principal, context, access, user_id, "member.removed")
-                .await
+            let access = authorize::<ManageMembers>(&*self.store, principal, organisation_id).await?;
+            let removal = Departure::Removal {
+                access: &access,
+                user_id,
+            };
+            self.end_membership(principal, context, removal).await
         })
         .await
     }
@@ -327,12 +351,12 @@ impl Tenancy {
         organisation_id: OrganisationId,
     ) -> DomainResult<()> {
         with_retries(|| async {
-            let access = authorize(&*self.store, principal, organisation_id, Permission::ViewOrganisation).await?;
+            let access = authorize::<ViewOrganisation>(&*self.store, principal, organisation_id).await?;
             if principal.active_membership(organisation_id).is_none() {
                 // Roles through the root are not a membership of this company.
                 return Err(DomainError::NotFound);
             }
-            self.end_membership(principal, context, access, principal.user.id, "member.left")
+            self.end_membership(principal, context, Departure::Leaving { access: &access })
                 .await
         })
         .await
@@ -342,18 +366,27 @@ impl Tenancy {
         &self,
         principal: &Principal,
         context: &RequestContext,
-        access: Authorized,
-        user_id: UserId,
-        action: &str,
+        departure: Departure<'_>,
     ) -> DomainResult<()> {
-        let organisation_id = access.organisation.id;
-        if access.organisation.kind == OrganisationKind::Personal {
+        let (organisation, version, user_id, action) = match departure {
+            Departure::Removal { access, user_id } => {
+                (access.organisation(), access.version(), user_id, "member.removed")
+            }
+            Departure::Leaving { access } => (
+                access.organisation(),
+                access.version(),
+                principal.user.id,
+                "member.left",
+            ),
+        };
+        let organisation_id = organisation.id;
+        if organisation.kind == OrganisationKind::Personal {
             return Err(DomainError::conflict(
                 "personal_organisation",
                 "nobody leaves or is removed from a personal organisation (T2)",
             ));
         }
-        if access.organisation.billing_subscriber() == Some(user_id) {
+        if organisation.billing_subscriber() == Some(user_id) {
             return Err(DomainError::conflict(
                 "billing_subscriber",
                 "the billing subscriber cannot leave or be removed (T7)",
@@ -366,23 +399,20 @@ impl Tenancy {
         };
         let membership: Membership = membership_item.record()?;
         let user: User = user_item.record()?;
-        let mut counts = access.organisation.counts;
+        let mut counts = organisation.counts;
         counts.members -= 1;
         tally(&mut counts, &membership.roles, -1);
-        check_counts(&access, &counts)?;
+        check_counts(organisation, &counts)?;
         let now = self.now();
-        let organisation_update =
-            Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version));
+        let organisation_update = Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(version));
         let mut work = UnitOfWork::new()
             .write(Write::Delete {
                 key,
                 condition: Some(Condition::VersionIs(membership_item.version)),
             })
-            .write(Write::Update(counts_update(
-                organisation_update,
-                &access.organisation,
-                |c| *c = counts,
-            )));
+            .write(Write::Update(counts_update(organisation_update, organisation, |c| {
+                *c = counts
+            })));
         if user.default_organisation_id == organisation_id {
             // T11: the default falls back to the personal organisation.
             work = work.write(Write::Update(

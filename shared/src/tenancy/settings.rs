@@ -1,9 +1,9 @@
 //! Platform settings that tenancy depends on.
 
 use super::Tenancy;
-use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::Principal;
+use crate::identity::{PlatformAdmin, Principal, require_platform_admin};
 use crate::keys;
 use crate::store::{Item, Write};
 use crate::unit_of_work::UnitOfWork;
@@ -53,6 +53,12 @@ impl Tenancy {
             .unwrap_or_default())
     }
 
+    /// The platform settings as platform admins read them (`GET /api/platform/settings`);
+    /// other use cases read them with [`Tenancy::platform_settings`].
+    pub async fn platform_settings_for(&self, _admin: &PlatformAdmin) -> DomainResult<PlatformSettings> {
+        self.platform_settings().await
+    }
+
     /// Replaces the platform settings (platform admins; to anyone else they do not exist).
     pub async fn set_platform_settings(
         &self,
@@ -60,11 +66,18 @@ impl Tenancy {
         context: &RequestContext,
         settings: PlatformSettings,
     ) -> DomainResult<PlatformSettings> {
-        if !principal.is_platform_admin() {
-            return Err(DomainError::NotFound);
-        }
+        let admin = require_platform_admin(principal)?;
+        self.replace_platform_settings(&admin, context, settings).await
+    }
+
+    async fn replace_platform_settings(
+        &self,
+        admin: &PlatformAdmin,
+        context: &RequestContext,
+        settings: PlatformSettings,
+    ) -> DomainResult<PlatformSettings> {
         let changes = serde_json::to_value(&settings).map_err(|e| DomainError::Internal(e.to_string()))?;
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(admin.actor())
             .did("platform.settings_changed")
             .on("platform", "settings")
             .changes(changes)
