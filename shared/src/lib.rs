@@ -8,6 +8,8 @@
 //! - [`tenancy`]: organisations, companies, memberships, roles and the permission table.
 //! - [`audit`]: the audit trail every change writes in its own transaction.
 //! - [`outbox`] and [`mail`]: messages committed with their cause, relayed, delivered once.
+//! - [`unit_of_work`]: a change's writes, audit events and outbox messages as one
+//!   transaction, each failed condition mapped back to what it means.
 //! - [`limits`]: budgets per actor and window (invitations sent, mails received, sign-ups).
 //! - [`clock`], [`ids`], [`time`]: time as a port, typed ids, API timestamps.
 //! - [`validation`] and [`error`]: per-field errors and the domain's one error type.
@@ -26,4 +28,5 @@ pub mod schema;
 pub mod store;
 pub mod tenancy;
 pub mod time;
+pub mod unit_of_work;
 pub mod validation;

@@ -472,10 +472,8 @@ async fn get_platform_settings(
     State(state): State<Organisations>,
     Caller(principal): Caller,
 ) -> Result<Json<PlatformSettings>> {
-    if !principal.is_platform_admin() {
-        return Err(ApiError::NotFound);
-    }
-    Ok(Json(state.tenancy.platform_settings().await?))
+    let admin = stratum_shared::identity::require_platform_admin(&principal)?;
+    Ok(Json(state.tenancy.platform_settings_for(&admin).await?))
 }
 
 struct Settings(PlatformSettings);

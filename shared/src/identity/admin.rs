@@ -1,14 +1,18 @@
 //! Platform administration of users (T9): the bootstrap admin, viewing, suspending and
 //! reactivating users.
 
-use super::register::{create_person, new_person};
-use super::{Access, Email, Identity, Password, PlatformRole, Principal, Registration, User, UserKind};
+use super::register::new_person;
+use super::{
+    Access, Email, Identity, Password, PlatformAdmin, PlatformRole, Principal, Registration, User, UserKind,
+    require_platform_admin,
+};
 use crate::audit::{Actor, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
-use crate::store::{Condition, StoreError, Update, Write};
+use crate::store::{Condition, Update, Write};
 use crate::time::Timestamp;
+use crate::unit_of_work::UnitOfWork;
 use serde::Serialize;
 use serde_json::json;
 
@@ -46,15 +50,6 @@ impl From<User> for UserView {
     }
 }
 
-/// Only platform admins administer users; to anyone else the user does not exist.
-fn require_platform_admin(principal: &Principal) -> DomainResult<()> {
-    if principal.is_platform_admin() {
-        Ok(())
-    } else {
-        Err(DomainError::NotFound)
-    }
-}
-
 impl Identity {
     /// Creates the first platform admin if no user holds `email` yet; does nothing otherwise.
     /// Safe to run on every start, from any number of processes at once.
@@ -82,8 +77,15 @@ impl Identity {
             changes,
             &RequestContext::default(),
         );
-        match create_person(self, person, vec![event]).await {
-            Ok(user) => Ok(Some(user)),
+        let user = person.user.clone();
+        let taken = DomainError::conflict("email_taken", "this e-mail address is already registered");
+        match person
+            .add_to(UnitOfWork::new(), taken)
+            .audit(event)
+            .commit(&*self.store)
+            .await
+        {
+            Ok(()) => Ok(Some(user)),
             Err(DomainError::Conflict {
                 code: "email_taken", ..
             }) => Ok(None),
@@ -91,8 +93,13 @@ impl Identity {
         }
     }
 
+    /// A user as platform admins see them; to anyone else the user does not exist.
     pub async fn user(&self, principal: &Principal, user_id: UserId) -> DomainResult<UserView> {
-        require_platform_admin(principal)?;
+        let admin = require_platform_admin(principal)?;
+        self.user_seen_by(&admin, user_id).await
+    }
+
+    async fn user_seen_by(&self, _admin: &PlatformAdmin, user_id: UserId) -> DomainResult<UserView> {
         let item = self
             .store
             .get(&keys::user(user_id))
@@ -109,15 +116,15 @@ impl Identity {
         user_id: UserId,
         context: &RequestContext,
     ) -> DomainResult<UserView> {
-        require_platform_admin(principal)?;
-        if user_id == principal.user.id {
+        let admin = require_platform_admin(principal)?;
+        if user_id == admin.user_id() {
             return Err(DomainError::conflict(
                 "cannot_suspend_self",
                 "platform admins cannot suspend themselves",
             ));
         }
         let user = self
-            .set_access(principal, user_id, Access::Suspended, "user.suspended", context)
+            .set_access(&admin, user_id, Access::Suspended, "user.suspended", context)
             .await?;
         self.revoke_all_sessions(user_id).await?;
         Ok(user)
@@ -129,14 +136,14 @@ impl Identity {
         user_id: UserId,
         context: &RequestContext,
     ) -> DomainResult<UserView> {
-        require_platform_admin(principal)?;
-        self.set_access(principal, user_id, Access::Active, "user.reactivated", context)
+        let admin = require_platform_admin(principal)?;
+        self.set_access(&admin, user_id, Access::Active, "user.reactivated", context)
             .await
     }
 
     async fn set_access(
         &self,
-        principal: &Principal,
+        admin: &PlatformAdmin,
         user_id: UserId,
         access: Access,
         action: &str,
@@ -158,24 +165,16 @@ impl Identity {
             // does not bring one back, even if removing them is cut short.
             update = update.set("sessions_ended_at", json!(now));
         }
-        let event = self.account_event(
-            Actor::of(principal),
-            &user,
-            action,
-            json!({ "access": access }),
-            context,
-        );
-        match self.store.transact(vec![Write::Update(update), event]).await {
-            Ok(()) => {
-                user.access = access;
-                user.updated_at = now;
-                Ok(user.into())
-            }
-            Err(StoreError::ConditionFailed { .. }) => Err(DomainError::conflict(
-                "concurrent_change",
-                "the user changed meanwhile; try again",
-            )),
-            Err(other) => Err(other.into()),
-        }
+        let event = self.account_event(admin.actor(), &user, action, json!({ "access": access }), context);
+        let changed = DomainError::conflict("concurrent_change", "the user changed meanwhile; try again");
+        UnitOfWork::new()
+            .write(Write::Update(update))
+            .audit(event)
+            .otherwise(changed)
+            .commit(&*self.store)
+            .await?;
+        user.access = access;
+        user.updated_at = now;
+        Ok(user.into())
     }
 }

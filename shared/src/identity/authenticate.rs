@@ -14,6 +14,7 @@ use super::{Access, ApiKey, Identity, Membership, Organisation, User};
 
 /// Every API key starts with this, so a leaked key is recognisable (secret scanners, logs).
 pub const API_KEY_PREFIX: &str = "stm_";
+use crate::audit::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, SessionId, UserId};
 use crate::keys;
@@ -38,9 +39,40 @@ pub struct Principal {
     prefetched: Arc<Mutex<Prefetched>>,
 }
 
+/// Proof that the caller is a platform admin (T9). The only ways to get one are
+/// [`Principal::platform_admin`] and [`require_platform_admin`], so what takes a
+/// `&PlatformAdmin` cannot run for anyone else: an admin-only function says so in its
+/// signature instead of testing a flag.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlatformAdmin {
+    actor: Actor,
+    user_id: UserId,
+}
+
+impl PlatformAdmin {
+    pub fn user_id(&self) -> UserId {
+        self.user_id
+    }
+
+    /// The admin as the audit trail names them.
+    pub fn actor(&self) -> Actor {
+        self.actor.clone()
+    }
+}
+
+/// The caller as a platform admin; to anyone else, what admins administer does not exist
+/// (404, not 403: T9).
+pub fn require_platform_admin(principal: &Principal) -> DomainResult<PlatformAdmin> {
+    principal.platform_admin().ok_or(DomainError::NotFound)
+}
+
 impl Principal {
-    pub fn is_platform_admin(&self) -> bool {
-        self.user.is_platform_admin()
+    /// The caller's platform admin capability, if they are one.
+    pub fn platform_admin(&self) -> Option<PlatformAdmin> {
+        self.user.is_platform_admin().then(|| PlatformAdmin {
+            actor: Actor::of(self),
+            user_id: self.user.id,
+        })
     }
 
     pub fn active_membership(&self, organisation: OrganisationId) -> Option<&Membership> {

@@ -8,6 +8,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Condition, Index, MAX_TRANSACTION_WRITES, Query, SortCondition, StoreError, Update, Write};
+use crate::unit_of_work::UnitOfWork;
 use crate::validation::{Collector, ValidationErrors};
 use crate::{identity::Email, time::Timestamp};
 use serde::Serialize;
@@ -177,21 +178,19 @@ impl Identity {
             ));
         }
         let changes = json!({ "name": update.name, "default_organisation_id": update.default_organisation_id });
-        writes.push(self.account_event(Actor::of(principal), user, "user.updated", changes, context));
-        writes.insert(0, Write::Update(profile));
-        match self.store.transact(writes).await {
-            Ok(()) => {}
-            Err(StoreError::ConditionFailed { index: 0 }) if if_match.is_some() => {
-                return Err(DomainError::PreconditionFailed);
-            }
-            Err(StoreError::ConditionFailed { .. }) => {
-                return Err(DomainError::conflict(
-                    "membership_changed",
-                    "the default organisation is no longer one of your memberships",
-                ));
-            }
-            Err(other) => return Err(other.into()),
-        }
+        let work = UnitOfWork::new();
+        let work = match if_match {
+            Some(_) => work.write_or(Write::Update(profile), DomainError::PreconditionFailed),
+            None => work.write(Write::Update(profile)),
+        };
+        work.writes(writes)
+            .audit(self.account_event(Actor::of(principal), user, "user.updated", changes, context))
+            .otherwise(DomainError::conflict(
+                "membership_changed",
+                "the default organisation is no longer one of your memberships",
+            ))
+            .commit(&*self.store)
+            .await?;
         if let Some(name) = &update.name {
             self.rename_in_memberships(user.id, name, personal).await?;
         }

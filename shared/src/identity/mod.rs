@@ -17,7 +17,7 @@ mod throttle;
 mod tokens;
 
 pub use admin::UserView;
-pub use authenticate::{API_KEY_PREFIX, Principal};
+pub use authenticate::{API_KEY_PREFIX, PlatformAdmin, Principal, require_platform_admin};
 pub use email::Email;
 pub use me::{MeUpdate, MeView, MembershipView};
 pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Password};
@@ -34,8 +34,8 @@ pub use throttle::ThrottlePolicy;
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::clock::Clock;
 use crate::ids::{SessionId, UserId};
+use crate::outbox::OutboxMessage;
 use crate::store::Store;
-use crate::store::Write;
 use crate::time::Timestamp;
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -146,9 +146,9 @@ impl Identity {
         Timestamp::new(self.clock.now())
     }
 
-    /// The write that puts `email` in the outbox, sealed, for the transaction of its cause.
-    pub(crate) fn mail(&self, email: &crate::mail::EmailMessage, now: Timestamp) -> Write {
-        crate::outbox::OutboxMessage::email(&*self.secret_box, email, now).write()
+    /// `email` as an outbox message, sealed, for the unit of work of its cause.
+    pub(crate) fn mail(&self, email: &crate::mail::EmailMessage, now: Timestamp) -> OutboxMessage {
+        OutboxMessage::email(&*self.secret_box, email, now)
     }
 
     /// The audit event of a change to `user`'s account, filed in their personal
@@ -160,18 +160,13 @@ impl Identity {
         action: &str,
         changes: serde_json::Value,
         context: &RequestContext,
-    ) -> Write {
-        AuditEvent::new(
-            actor,
-            Some(user.personal_organisation_id),
-            action,
-            "user",
-            user.id,
-            changes,
-            context,
-            self.now(),
-        )
-        .write()
+    ) -> AuditEvent {
+        AuditEvent::by(actor)
+            .did(action)
+            .on("user", user.id)
+            .in_organisation(user.personal_organisation_id)
+            .changes(changes)
+            .at(self.now(), context)
     }
 }
 

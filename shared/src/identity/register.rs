@@ -5,12 +5,13 @@ use super::{
     Access, Email, EmailClaim, Identity, Membership, Organisation, OrganisationKind, Password, PlatformRole,
     Registration as RegistrationState, Role, TokenPurpose, User, UserKind, name_from_email,
 };
-use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::mail::EmailMessage;
-use crate::store::{Condition, Item, StoreError, Write};
+use crate::outbox::OutboxMessage;
+use crate::store::{Condition, Item, Write};
 use crate::time::Timestamp;
+use crate::unit_of_work::UnitOfWork;
 use crate::validation::{Collector, ValidationErrors, free_text};
 
 /// Longest display name accepted.
@@ -116,26 +117,36 @@ pub(crate) fn new_person(
     NewPerson { user, writes }
 }
 
-/// Runs the transaction creating a person (plus `extra` writes); a taken address is a 409.
-pub(crate) async fn create_person(identity: &Identity, person: NewPerson, extra: Vec<Write>) -> DomainResult<User> {
-    let mut writes = person.writes;
-    writes.extend(extra);
-    match identity.store.transact(writes).await {
-        Ok(()) => Ok(person.user),
-        Err(StoreError::ConditionFailed {
-            index: EMAIL_CLAIM_WRITE,
-        }) => Err(DomainError::conflict(
-            "email_taken",
-            "this e-mail address is already registered",
-        )),
-        Err(other) => Err(other.into()),
+impl NewPerson {
+    /// The person's writes added to `work`; a failed condition on the e-mail claim means the
+    /// address is taken (T10), which the caller says how to answer.
+    pub(crate) fn add_to<M>(self, mut work: UnitOfWork<M>, taken: M) -> UnitOfWork<M> {
+        let mut taken = Some(taken);
+        for (position, write) in self.writes.into_iter().enumerate() {
+            work = match taken.take_if(|_| position == EMAIL_CLAIM_WRITE) {
+                Some(taken) => work.write_or(write, taken),
+                None => work.write(write),
+            };
+        }
+        work
+    }
+
+    /// The person as `user` says (a default organisation their registration joined), in the
+    /// user item the writes create.
+    pub(crate) fn restated(mut self, user: &User) -> Self {
+        let Write::Put { item, .. } = &mut self.writes[0] else {
+            unreachable!("the user item comes first")
+        };
+        item.attributes = Item::from_record(keys::user(user.id), user).attributes;
+        self.user = user.clone();
+        self
     }
 }
 
 impl Identity {
-    /// The writes that e-mail `user` a link confirming their address: the single-use token
-    /// and the (sealed) message.
-    pub(crate) fn confirmation_request(&self, user: &User, now: Timestamp) -> Vec<Write> {
+    /// What e-mails `user` a link confirming their address: the single-use token's write and
+    /// the (sealed) message.
+    pub(crate) fn confirmation_request(&self, user: &User, now: Timestamp) -> (Write, OutboxMessage) {
         let (token, token_write) = self.issue_one_time_token(
             TokenPurpose::ConfirmEmail,
             user.id,
@@ -146,6 +157,6 @@ impl Identity {
             name: user.name.clone(),
             link: format!("{}/confirm-email?token={token}", self.settings.web_url),
         };
-        vec![token_write, self.mail(&mail, now)]
+        (token_write, self.mail(&mail, now))
     }
 }

@@ -2,12 +2,13 @@
 //! or not the address is registered; completing one ends every session.
 
 use super::{Email, Identity, Password, Registration, TokenPurpose, User};
-use crate::audit::{Actor, RequestContext};
+use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::keys;
 use crate::limits::{Budget, Spent};
 use crate::mail::EmailMessage;
 use crate::store::{Condition, Update, Write};
+use crate::unit_of_work::UnitOfWork;
 use serde_json::json;
 
 /// Reset mails one address receives per hour from one source: a forgotten password needs one.
@@ -81,10 +82,12 @@ impl Identity {
             name: user.name,
             link: format!("{}/reset-password?token={token}", self.settings.web_url),
         };
-        self.store
-            .transact(vec![token_write, self.mail(&mail, now), event])
-            .await?;
-        Ok(())
+        UnitOfWork::new()
+            .write(token_write)
+            .outbox(self.mail(&mail, now))
+            .audit(event)
+            .commit(&*self.store)
+            .await
     }
 
     /// The plan of a password reset with the token from a reset e-mail: the new password
@@ -165,7 +168,7 @@ pub(crate) struct ProvenAddress {
     pub consume: Write,
     /// The profile's update, conditioned on the version read: the second write.
     pub profile: Update,
-    pub event: Write,
+    pub event: AuditEvent,
     /// Other writes of the proof (a reset lifts the account-wide sign-in throttle).
     pub also: Vec<Write>,
     pub user: User,

@@ -8,6 +8,7 @@ use crate::ids::{SessionId, UserId};
 use crate::keys;
 use crate::store::{Condition, Index, Item, Query, Store, StoreError, Update, Write};
 use crate::time::Timestamp;
+use crate::unit_of_work::UnitOfWork;
 use serde::Serialize;
 use serde_json::json;
 
@@ -132,36 +133,37 @@ impl Identity {
         }
         // The session begins now, after the password check: a reset committed meanwhile ended
         // every session begun before it, and this one must not look older than it is.
-        let (tokens, mut writes) = self.open_session(&user, context, self.now());
+        let (tokens, session) = self.open_session(&user, context, self.now());
         // The session commits only if the password it checked is still the account's: a
         // reset that lands first makes this sign-in fail instead of outliving it.
-        writes.push(Write::Check {
+        let still_the_password = Write::Check {
             key: keys::user(user.id),
             condition: Condition::All(vec![
                 Condition::AttributeEquals("password_hash".into(), json!(hash)),
                 Condition::AttributeEquals("access".into(), json!(Access::Active)),
             ]),
-        });
-        writes.push(Write::Delete {
-            key: pair_throttle,
-            condition: None,
-        });
-        writes.push(Write::Put {
-            item: Item::new(familiar).expiring_at(now.unix_seconds() + FAMILIAR_FOR_SECONDS),
-            condition: None,
-        });
-        writes.push(self.account_event(
-            Actor::user(user.id),
-            &user,
-            "session.created",
-            json!({}),
-            &context.request,
-        ));
-        match self.store.transact(writes).await {
-            Ok(()) => {}
-            Err(StoreError::ConditionFailed { .. }) => return Err(DomainError::Unauthenticated),
-            Err(other) => return Err(other.into()),
-        }
+        };
+        UnitOfWork::new()
+            .writes(session)
+            .write_or(still_the_password, DomainError::Unauthenticated)
+            .write(Write::Delete {
+                key: pair_throttle,
+                condition: None,
+            })
+            .write(Write::Put {
+                item: Item::new(familiar).expiring_at(now.unix_seconds() + FAMILIAR_FOR_SECONDS),
+                condition: None,
+            })
+            .audit(self.account_event(
+                Actor::user(user.id),
+                &user,
+                "session.created",
+                json!({}),
+                &context.request,
+            ))
+            .otherwise(DomainError::Unauthenticated)
+            .commit(&*self.store)
+            .await?;
         // Successes never count against the source or the account.
         for refund in refunds {
             refund.refund(&*self.store).await?;
@@ -274,30 +276,30 @@ impl Identity {
             .set("rotated", true)
             .when(Condition::AttributeEquals("rotated".into(), json!(false)));
         let touch = Update::new(session_key.clone()).set("last_used_at", json!(now));
-        match self
-            .store
-            .transact(vec![
-                Write::Update(rotate),
-                new_token,
-                Write::Update(touch),
-                self.account_event(
-                    Actor::user(user.id),
-                    &user,
-                    "session.refreshed",
-                    json!({ "session_id": session.id }),
-                    context,
-                ),
-            ])
-            .await
-        {
-            Ok(()) => Ok(pair),
+        let event = self.account_event(
+            Actor::user(user.id),
+            &user,
+            "session.refreshed",
+            json!({ "session_id": session.id }),
+            context,
+        );
+        let rotation = UnitOfWork::default()
             // A concurrent refresh with the same token won: this is a reuse.
-            Err(StoreError::ConditionFailed { index: 0 }) => {
+            .write_or(Write::Update(rotate), Rotation::Reused)
+            .write(new_token)
+            .write(Write::Update(touch))
+            .audit(event)
+            .otherwise(Rotation::Refused)
+            .commit(&*self.store)
+            .await;
+        match rotation {
+            Ok(()) => Ok(pair),
+            Err(Rotation::Reused) => {
                 self.end_session_on_reuse(&token, context).await?;
                 Err(DomainError::Unauthenticated)
             }
-            Err(StoreError::ConditionFailed { .. }) => Err(DomainError::Unauthenticated),
-            Err(other) => Err(other.into()),
+            Err(Rotation::Refused) => Err(DomainError::Unauthenticated),
+            Err(Rotation::Failed(error)) => Err(error.into()),
         }
     }
 
@@ -307,24 +309,22 @@ impl Identity {
     }
 
     async fn end_session(&self, token: &RefreshToken, action: &str, context: &RequestContext) -> DomainResult<()> {
-        let changes = json!({ "session_id": token.session_id });
-        let event = AuditEvent::new(
-            Actor::user(token.user_id),
-            token.personal_organisation_id,
-            action,
-            "user",
-            token.user_id,
-            changes,
-            context,
-            self.now(),
-        );
+        let event = AuditEvent::by(Actor::user(token.user_id))
+            .did(action)
+            .on("user", token.user_id)
+            .in_organisation(token.personal_organisation_id)
+            .changes(json!({ "session_id": token.session_id }))
+            .at(self.now(), context);
         let end = Write::Delete {
             key: keys::session(token.user_id, token.session_id),
             condition: None,
         };
-        let revoke = self.revocation(token.user_id, token.session_id);
-        self.store.transact(vec![end, revoke, event.write()]).await?;
-        Ok(())
+        UnitOfWork::new()
+            .write(end)
+            .write(self.revocation(token.user_id, token.session_id))
+            .audit(event)
+            .commit(&*self.store)
+            .await
     }
 
     /// Ends the session a refresh token belongs to. Unknown tokens are ignored.
@@ -377,11 +377,12 @@ impl Identity {
             json!({ "session_id": session_id }),
             context,
         );
-        let revoke = self.revocation(user.id, session_id);
-        match self.store.transact(vec![end, revoke, event]).await {
-            Err(StoreError::ConditionFailed { index: 0 }) => Err(DomainError::NotFound),
-            other => Ok(other?),
-        }
+        UnitOfWork::new()
+            .write_or(end, DomainError::NotFound)
+            .write(self.revocation(user.id, session_id))
+            .audit(event)
+            .commit(&*self.store)
+            .await
     }
 
     /// Removes the sessions a suspension or a password reset ended (those begun before the
@@ -422,6 +423,21 @@ impl Identity {
                 None => return Ok(()),
             }
         }
+    }
+}
+
+/// What a refresh's failed commit means.
+enum Rotation {
+    /// The token was rotated meanwhile: presented twice, so it leaked.
+    Reused,
+    /// The session or the account changed meanwhile.
+    Refused,
+    Failed(StoreError),
+}
+
+impl From<StoreError> for Rotation {
+    fn from(error: StoreError) -> Self {
+        Rotation::Failed(error)
     }
 }
 

@@ -4,17 +4,18 @@
 //! another address binds its invitation to the registrant, claimed when they confirm; without
 //! proof nothing is claimed until the address is confirmed.
 
-use super::claim::{ATTEMPTS, bound_apart};
+use super::claim::{ATTEMPTS, Retry, bound_apart};
 use super::{Invitation, InvitationStatus, Invitations};
 use crate::audit::{Actor, RequestContext};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::register::new_person;
+use crate::identity::register::{NewPerson, new_person};
 use crate::identity::{Access, NewRegistration, Registration, User};
 use crate::ids::{InvitationId, OrganisationId};
 use crate::keys;
 use crate::limits::Budget;
-use crate::store::{Condition, Item, StoreError, Update, Write};
+use crate::store::{Condition, Item, Update, Write};
 use crate::time::Timestamp;
+use crate::unit_of_work::UnitOfWork;
 use serde::Serialize;
 use serde_json::json;
 
@@ -118,7 +119,7 @@ impl Invitations {
                 "this e-mail address is already registered",
             ))
         };
-        let (mut user, mut writes, claimed) =
+        let (mut user, account, claimed) =
             match crate::identity::holder_of(&*self.identity.store, &registration.email).await? {
                 Some((holder, _)) if holder.registration == Registration::Registered => return Err(taken()),
                 // An unconfirmed registration holds the address until its confirmation link
@@ -142,24 +143,7 @@ impl Invitations {
                     }
                     user.registration = state;
                     user.updated_at = now;
-                    let personal = user.personal_organisation_id;
-                    // A put stores the version it is given: the next one, so that a racing
-                    // registration conditioned on the version it read fails.
-                    let mut item = Item::from_record(keys::user(user.id), &user);
-                    item.version = version + 1;
-                    let writes = vec![
-                        Write::Put {
-                            item,
-                            condition: Some(Condition::VersionIs(version)),
-                        },
-                        Write::Update(Update::new(keys::organisation(personal)).set("name", user.name.as_str())),
-                        Write::Update(
-                            Update::new(keys::membership(user.id, personal))
-                                .set("organisation_name", user.name.as_str())
-                                .set("member_name", user.name.as_str()),
-                        ),
-                    ];
-                    (user, writes, true)
+                    (user, Account::Claimed { version }, true)
                 }
                 None => {
                     let person = new_person(
@@ -170,7 +154,7 @@ impl Invitations {
                         vec![],
                         now,
                     );
-                    (person.user, person.writes, false)
+                    (person.user.clone(), Account::New(Box::new(person)), false)
                 }
             };
         // What waits for the address: invitations addressed to it, which only a proof
@@ -216,11 +200,6 @@ impl Invitations {
         claim.writes.extend(binding);
         if let Some(organisation) = claim.joined {
             user.default_organisation_id = organisation;
-            // The user item is the first write on both paths; restate it with the default.
-            let Write::Put { item, .. } = &mut writes[0] else {
-                unreachable!("the user item comes first")
-            };
-            item.attributes = Item::from_record(keys::user(user.id), &user).attributes;
         }
         let changes = json!({
             "email": user.email,
@@ -229,24 +208,28 @@ impl Invitations {
             "proven_by_invitation": proven,
             "accepted_invitations": claim.accepted,
         });
-        writes.extend(claim.writes);
+        // Another registration or acceptance moved something this one read: go again.
+        let work = UnitOfWork::default().otherwise(Retry::Again);
+        let mut work = match account {
+            Account::Claimed { version } => work.writes(claimed_account(&user, version)),
+            // The new person's e-mail claim: someone registered the address meanwhile.
+            Account::New(person) => person.restated(&user).add_to(work, taken()),
+        };
+        work = work.writes(claim.writes);
         if !proven {
-            writes.extend(self.identity.confirmation_request(&user, now));
+            let (token, mail) = self.identity.confirmation_request(&user, now);
+            work = work.write(token).outbox(mail);
         }
-        writes.push(
+        work.audit(
             self.identity
                 .account_event(Actor::user(user.id), &user, "user.registered", changes, context),
-        );
-        match self.identity.store.transact(writes).await {
-            Ok(()) => Ok(AcceptedRegistration {
-                user,
-                invitation: report,
-            }),
-            // The new person's e-mail claim: someone registered the address meanwhile.
-            Err(StoreError::ConditionFailed { index: 1 }) if !claimed => Err(taken()),
-            Err(StoreError::ConditionFailed { .. }) => Err(Retry::Again),
-            Err(other) => Err(Retry::Fail(other.into())),
-        }
+        )
+        .commit(&*self.identity.store)
+        .await?;
+        Ok(AcceptedRegistration {
+            user,
+            invitation: report,
+        })
     }
 
     /// Whether an unconfirmed registration's confirmation window has passed, so a new
@@ -287,20 +270,30 @@ fn bind(invitation: &Invitation, version: u64, user: &User) -> Write {
     )
 }
 
-/// A registration attempt's failure: final, or worth another go after a lost race.
-enum Retry {
-    Again,
-    Fail(DomainError),
+/// The account a registration writes: an existing user it takes over (invited, or an
+/// unconfirmed registration that lapsed or is proven), or a new person.
+enum Account {
+    Claimed { version: u64 },
+    New(Box<NewPerson>),
 }
 
-impl From<DomainError> for Retry {
-    fn from(error: DomainError) -> Self {
-        Retry::Fail(error)
-    }
-}
-
-impl From<StoreError> for Retry {
-    fn from(error: StoreError) -> Self {
-        Retry::Fail(error.into())
-    }
+/// The writes that take over an existing user's account for `user`, their personal
+/// organisation named after them (T2). A put stores the version it is given: the next one,
+/// so that a racing registration conditioned on the version it read fails.
+fn claimed_account(user: &User, version: u64) -> Vec<Write> {
+    let personal = user.personal_organisation_id;
+    let mut item = Item::from_record(keys::user(user.id), user);
+    item.version = version + 1;
+    vec![
+        Write::Put {
+            item,
+            condition: Some(Condition::VersionIs(version)),
+        },
+        Write::Update(Update::new(keys::organisation(personal)).set("name", user.name.as_str())),
+        Write::Update(
+            Update::new(keys::membership(user.id, personal))
+                .set("organisation_name", user.name.as_str())
+                .set("member_name", user.name.as_str()),
+        ),
+    ]
 }

@@ -22,6 +22,7 @@ use crate::keys;
 use crate::store::{Condition, Index, Item, Query, StoreError, Update, Write};
 use crate::tenancy::organisations::{counts_update, pending_owner_roles};
 use crate::time::Timestamp;
+use crate::unit_of_work::UnitOfWork;
 use serde_json::json;
 
 /// Writes a claim may add to the transaction of its proof (DynamoDB allows 100; the proof
@@ -93,17 +94,21 @@ impl Invitations {
             if let Some(organisation) = claim.joined {
                 profile = profile.set("default_organisation_id", json!(organisation));
             }
-            let mut writes = vec![proof.consume, Write::Update(profile), proof.event];
-            writes.extend(proof.also);
-            writes.extend(claim.writes);
-            match self.identity.store.transact(writes).await {
-                Ok(()) => return Ok(proof.user.id),
-                Err(StoreError::ConditionFailed { index: 0 }) => {
-                    return Err(DomainError::gone("token_used", "this link has already been used"));
-                }
+            let used = DomainError::gone("token_used", "this link has already been used");
+            let committed = UnitOfWork::default()
+                .write_or(proof.consume, Retry::Fail(used))
+                .write(Write::Update(profile))
+                .audit(proof.event)
+                .writes(proof.also)
+                .writes(claim.writes)
                 // Lost a race on a version it read: plan again on what the winner left.
-                Err(StoreError::ConditionFailed { .. }) => continue,
-                Err(other) => return Err(other.into()),
+                .otherwise(Retry::Again)
+                .commit(&*self.identity.store)
+                .await;
+            match committed {
+                Ok(()) => return Ok(proof.user.id),
+                Err(Retry::Again) => continue,
+                Err(Retry::Fail(error)) => return Err(error),
             }
         }
         Err(DomainError::conflict(
@@ -316,6 +321,24 @@ pub(super) fn close(invitation: &Invitation, version: u64, status: InvitationSta
             condition: None,
         },
     ]
+}
+
+/// A failed attempt at a registration or proof: final, or worth another go after a lost race.
+pub(super) enum Retry {
+    Again,
+    Fail(DomainError),
+}
+
+impl From<DomainError> for Retry {
+    fn from(error: DomainError) -> Self {
+        Retry::Fail(error)
+    }
+}
+
+impl From<StoreError> for Retry {
+    fn from(error: StoreError) -> Self {
+        Retry::Fail(error.into())
+    }
 }
 
 /// An e-mailed link that proves a mailbox.

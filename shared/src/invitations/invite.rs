@@ -10,10 +10,11 @@ use crate::ids::{InvitationId, OrganisationId, UserId};
 use crate::keys;
 use crate::limits::Budget;
 use crate::mail::EmailMessage;
-use crate::store::{Condition, Cursor, Index, Query, SortCondition, StoreError, Update, Write};
+use crate::store::{Condition, Cursor, Index, Query, SortCondition, Update, Write};
 use crate::tenancy::members::{MemberView, check_roles};
 use crate::tenancy::organisations::pending_owner_roles;
-use crate::tenancy::{Permission, authorize};
+use crate::tenancy::{ManageMembers, authorize};
+use crate::unit_of_work::UnitOfWork;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -72,7 +73,7 @@ impl Invitations {
     /// Spends one invitation (or resend, or direct add) from the inviter's budget and their
     /// source address's. Platform admins, who onboard organisations, are not held to them.
     async fn spend_invitation(&self, principal: &Principal, context: &RequestContext) -> DomainResult<()> {
-        if principal.is_platform_admin() {
+        if principal.platform_admin().is_some() {
             return Ok(());
         }
         let (store, now) = (&*self.identity.store, self.now());
@@ -113,9 +114,9 @@ impl Invitations {
     ) -> DomainResult<InvitationView> {
         let now = self.now();
         self.spend_mail_to(principal, &email).await?;
-        let mut writes = Vec::new();
+        let mut work = UnitOfWork::new().otherwise(changed_hands());
         if let (Some(holder), Some((organisation, _))) = (holder, &organisation) {
-            writes.extend(self.superseded(holder, *organisation).await?);
+            work = work.writes(self.superseded(holder, *organisation).await?);
         }
         let invited_user_id = match holder {
             Some(id) => id,
@@ -129,7 +130,7 @@ impl Invitations {
                     now,
                 );
                 let id = guest.user.id;
-                writes.extend(guest.writes);
+                work = guest.add_to(work, changed_hands());
                 id
             }
         };
@@ -149,36 +150,26 @@ impl Invitations {
             accepted_by: None,
             bound_to: None,
         };
-        writes.extend(store_invitation(&invitation));
         let mail = EmailMessage::Invitation {
             to: email,
             inviter: principal.user.name.clone(),
             organisation: invitation.organisation_name.clone(),
             link: self.link(&token),
         };
-        writes.push(self.identity.mail(&mail, now));
         let changes =
             json!({ "email": invitation.email, "roles": invitation.roles, "invited_user_id": invited_user_id });
-        writes.push(
-            AuditEvent::new(
-                Actor::of(principal),
-                invitation.organisation_id,
-                "invitation.created",
-                "invitation",
-                invitation.id,
-                changes,
-                context,
-                now,
-            )
-            .write(),
-        );
-        match self.identity.store.transact(writes).await {
-            Err(StoreError::ConditionFailed { .. }) => Err(DomainError::conflict(
-                "concurrent_change",
-                "the address changed hands meanwhile; try again",
-            )),
-            other => other.map(|()| invitation.into()).map_err(Into::into),
-        }
+        let event = AuditEvent::by(Actor::of(principal))
+            .did("invitation.created")
+            .on("invitation", invitation.id)
+            .in_organisation(invitation.organisation_id)
+            .changes(changes)
+            .at(now, context);
+        work.writes(store_invitation(&invitation))
+            .outbox(self.identity.mail(&mail, now))
+            .audit(event)
+            .commit(&*self.identity.store)
+            .await?;
+        Ok(invitation.into())
     }
 
     /// The writes that revoke `holder`'s pending invitations to `organisation`: a newer
@@ -232,14 +223,8 @@ impl Invitations {
         target: InviteTarget,
         roles: Option<BTreeSet<Role>>,
     ) -> DomainResult<InviteOutcome> {
-        let access = authorize(
-            &*self.identity.store,
-            principal,
-            organisation_id,
-            Permission::ManageMembers,
-        )
-        .await?;
-        let organisation = &access.organisation;
+        let access = authorize::<ManageMembers>(&*self.identity.store, principal, organisation_id).await?;
+        let organisation = access.organisation();
         if organisation.kind == crate::identity::OrganisationKind::Personal {
             return Err(DomainError::conflict(
                 "personal_organisation",
@@ -291,7 +276,7 @@ impl Invitations {
                 let notify = self.identity.mail(&mail, self.now());
                 let member = self
                     .tenancy
-                    .add_member_with(principal, context, organisation_id, user.id, roles, vec![notify])
+                    .add_member_with(principal, context, organisation_id, user.id, roles, Some(notify))
                     .await?;
                 Ok(InviteOutcome::Added { member })
             }
@@ -334,13 +319,7 @@ impl Invitations {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<InvitationView>, Option<Cursor>)> {
-        authorize(
-            &*self.identity.store,
-            principal,
-            organisation_id,
-            Permission::ManageMembers,
-        )
-        .await?;
+        authorize::<ManageMembers>(&*self.identity.store, principal, organisation_id).await?;
         let query = Query::new(Index::Gsi1, keys::organisation_index_partition(organisation_id))
             .sort(SortCondition::BeginsWith(keys::INVITATIONS_PREFIX.into()))
             .descending()
@@ -363,13 +342,7 @@ impl Invitations {
         organisation_id: OrganisationId,
         id: InvitationId,
     ) -> DomainResult<(Invitation, u64)> {
-        authorize(
-            &*self.identity.store,
-            principal,
-            organisation_id,
-            Permission::ManageMembers,
-        )
-        .await?;
+        authorize::<ManageMembers>(&*self.identity.store, principal, organisation_id).await?;
         let item = self
             .identity
             .store
@@ -417,39 +390,37 @@ impl Invitations {
             organisation: renewed.organisation_name.clone(),
             link: self.link(&token),
         };
-        let audit = AuditEvent::new(
-            Actor::of(principal),
-            Some(organisation_id),
-            "invitation.resent",
-            "invitation",
-            id,
-            json!({ "expires_at": renewed.expires_at }),
-            context,
-            now,
-        );
-        let mut writes = vec![
-            Write::Update(update),
-            Write::Delete {
+        let audit = AuditEvent::by(Actor::of(principal))
+            .did("invitation.resent")
+            .on("invitation", id)
+            .in_organisation(organisation_id)
+            .changes(json!({ "expires_at": renewed.expires_at }))
+            .at(now, context);
+        let mut work = UnitOfWork::new()
+            .write(Write::Update(update))
+            .write(Write::Delete {
                 key: keys::invitation_token(&old.token_digest),
                 condition: None,
-            },
-            token_write(&renewed),
-            self.identity.mail(&mail, now),
-            audit.write(),
-        ];
+            })
+            .write(token_write(&renewed))
+            .outbox(self.identity.mail(&mail, now))
+            .audit(audit);
         // The expiry entry is keyed by the second: two resends within one second keep it.
         if renewed.expires_at.unix_seconds() != old.expires_at.unix_seconds() {
-            writes.push(Write::Delete {
-                key: keys::invitation_expiry(old.expires_at.unix_seconds(), id),
-                condition: None,
-            });
             let entry = crate::store::Item::new(keys::invitation_expiry(renewed.expires_at.unix_seconds(), id));
-            writes.push(Write::Put {
-                item: entry,
-                condition: None,
-            });
+            work = work
+                .write(Write::Delete {
+                    key: keys::invitation_expiry(old.expires_at.unix_seconds(), id),
+                    condition: None,
+                })
+                .write(Write::Put {
+                    item: entry,
+                    condition: None,
+                });
         }
-        self.commit(writes).await?;
+        work.otherwise(invitation_changed())
+            .commit(&*self.identity.store)
+            .await?;
         Ok(renewed.into())
     }
 
@@ -465,34 +436,30 @@ impl Invitations {
         let update = Update::new(keys::invitation(id))
             .set("status", json!(InvitationStatus::Revoked))
             .when(Condition::VersionIs(version));
-        let audit = AuditEvent::new(
-            Actor::of(principal),
-            Some(organisation_id),
-            "invitation.revoked",
-            "invitation",
-            id,
-            json!({}),
-            context,
-            now,
-        );
-        self.commit(vec![
-            Write::Update(update),
-            Write::Delete {
+        let audit = AuditEvent::by(Actor::of(principal))
+            .did("invitation.revoked")
+            .on("invitation", id)
+            .in_organisation(organisation_id)
+            .at(now, context);
+        UnitOfWork::new()
+            .write(Write::Update(update))
+            .write(Write::Delete {
                 key: keys::invitation_expiry(invitation.expires_at.unix_seconds(), id),
                 condition: None,
-            },
-            audit.write(),
-        ])
-        .await
+            })
+            .audit(audit)
+            .otherwise(invitation_changed())
+            .commit(&*self.identity.store)
+            .await
     }
+}
 
-    async fn commit(&self, writes: Vec<Write>) -> DomainResult<()> {
-        match self.identity.store.transact(writes).await {
-            Err(StoreError::ConditionFailed { .. }) => Err(DomainError::conflict(
-                "invitation_changed",
-                "the invitation changed meanwhile; try again",
-            )),
-            other => Ok(other?),
-        }
-    }
+/// A guest invitation's address was claimed or released meanwhile.
+fn changed_hands() -> DomainError {
+    DomainError::conflict("concurrent_change", "the address changed hands meanwhile; try again")
+}
+
+/// A pending invitation was accepted, resent or revoked meanwhile.
+fn invitation_changed() -> DomainError {
+    DomainError::conflict("invitation_changed", "the invitation changed meanwhile; try again")
 }

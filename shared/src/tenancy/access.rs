@@ -1,14 +1,16 @@
 //! Authorisation: SPEC §3's permission table, and the scope rules that decide which roles
 //! apply to an organisation. Every organisation-scoped use case starts with [`authorize`],
-//! which hands back an [`Authorized`] capability the use case then works on; there is no
-//! other way to get one.
+//! which hands back an [`Authorized`] capability, typed by the permission it was granted for
+//! (see [`Grant`]), that the use case then works on; there is no other way to get one.
 
+use super::grants::Grant;
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{Organisation, Principal, Role};
+use crate::identity::{Organisation, PlatformAdmin, Principal, Role};
 use crate::ids::OrganisationId;
 use crate::keys;
 use crate::store::{Item, Store};
 use std::collections::BTreeSet;
+use std::marker::PhantomData;
 
 /// What a caller may do in an organisation (SPEC §3, one row each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -49,29 +51,63 @@ pub fn role_grants(role: Role, permission: Permission) -> bool {
     }
 }
 
-/// A caller's standing in one organisation: proof that [`authorize`] let them in.
+/// A caller's standing in one organisation, granted for the permission `G`: proof that
+/// [`authorize`] let them in for it. Its fields are private, so there is no other way to get
+/// one, and a use case that needs, say, [`ManageMembers`](super::ManageMembers) takes an
+/// `Authorized<ManageMembers>` (see [`Grant`]).
 #[derive(Debug, Clone)]
-pub struct Authorized {
-    pub organisation: Organisation,
+pub struct Authorized<G: Grant> {
+    organisation: Organisation,
     /// The organisation item's version, for conditional writes.
-    pub version: u64,
+    version: u64,
     /// The roles that apply: the caller's own on this organisation and, for a company, those
     /// on its root (SPEC §3 scope).
-    pub roles: BTreeSet<Role>,
-    pub platform_admin: bool,
+    roles: BTreeSet<Role>,
+    platform_admin: Option<PlatformAdmin>,
     /// The organisation item as read, for attributes kept beside the record.
-    pub(super) item: Item,
+    item: Item,
+    grant: PhantomData<G>,
 }
 
-impl Authorized {
+impl<G: Grant> Authorized<G> {
+    pub fn organisation(&self) -> &Organisation {
+        &self.organisation
+    }
+
+    /// The organisation item's version, for conditional writes.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The roles that apply (SPEC §3 scope).
+    pub fn roles(&self) -> &BTreeSet<Role> {
+        &self.roles
+    }
+
+    /// The caller's platform admin capability, if they are one.
+    pub fn platform_admin(&self) -> Option<&PlatformAdmin> {
+        self.platform_admin.as_ref()
+    }
+
+    /// Whether the caller also holds `permission` here, for a use case that shows more to
+    /// those who do (a company's name to anyone in it, everything to its readers).
     pub fn may(&self, permission: Permission) -> bool {
-        self.platform_admin || self.roles.iter().any(|role| role_grants(*role, permission))
+        may(&self.roles, self.platform_admin.is_some(), permission)
     }
 
     /// An attribute of the organisation item that is not part of its record.
     pub fn attribute(&self, name: &str) -> Option<&serde_json::Value> {
         self.item.attribute(name)
     }
+
+    /// The organisation item as read.
+    pub(super) fn item(&self) -> &Item {
+        &self.item
+    }
+}
+
+fn may(roles: &BTreeSet<Role>, platform_admin: bool, permission: Permission) -> bool {
+    platform_admin || roles.iter().any(|role| role_grants(*role, permission))
 }
 
 /// The roles `principal` holds on `organisation`: their active membership's, plus, for a
@@ -85,14 +121,13 @@ pub fn roles_in(principal: &Principal, organisation: &Organisation) -> BTreeSet<
         .collect()
 }
 
-/// Lets `principal` act on `organisation_id` with `permission`: 404 if it is outside their
-/// scope (or deleted, or absent), 403 if inside but not permitted.
-pub async fn authorize(
+/// Lets `principal` act on `organisation_id` with the permission `G` (`authorize::<ManageMembers>`):
+/// 404 if it is outside their scope (or deleted, or absent), 403 if inside but not permitted.
+pub async fn authorize<G: Grant>(
     store: &dyn Store,
     principal: &Principal,
     organisation_id: OrganisationId,
-    permission: Permission,
-) -> DomainResult<Authorized> {
+) -> DomainResult<Authorized<G>> {
     let item = match principal.take_prefetched(organisation_id) {
         Some(prefetched) => prefetched,
         None => store.get(&keys::organisation(organisation_id)).await?,
@@ -103,22 +138,21 @@ pub async fn authorize(
         return Err(DomainError::NotFound);
     }
     let roles = roles_in(principal, &organisation);
-    let platform_admin = principal.is_platform_admin();
-    if roles.is_empty() && !platform_admin {
+    let platform_admin = principal.platform_admin();
+    if roles.is_empty() && platform_admin.is_none() {
         return Err(DomainError::NotFound);
     }
-    let authorized = Authorized {
+    if !may(&roles, platform_admin.is_some(), G::PERMISSION) {
+        return Err(DomainError::Forbidden);
+    }
+    Ok(Authorized {
         organisation,
         version: item.version,
         roles,
         platform_admin,
         item,
-    };
-    if authorized.may(permission) {
-        Ok(authorized)
-    } else {
-        Err(DomainError::Forbidden)
-    }
+        grant: PhantomData,
+    })
 }
 
 #[cfg(test)]

@@ -2,10 +2,11 @@
 //! admins), newest first, filtered by time, actor and action, paged with a cursor.
 
 use super::Tenancy;
-use super::access::{Permission, authorize};
+use super::access::authorize;
+use super::grants::ReadAudit;
 use crate::audit::AuditEvent;
-use crate::error::{DomainError, DomainResult};
-use crate::identity::Principal;
+use crate::error::DomainResult;
+use crate::identity::{PlatformAdmin, Principal, require_platform_admin};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Cursor, Index, Query, SortCondition};
@@ -80,7 +81,7 @@ impl Tenancy {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<AuditEvent>, Option<Cursor>)> {
-        authorize(&*self.store, principal, organisation_id, Permission::ReadAudit).await?;
+        authorize::<ReadAudit>(&*self.store, principal, organisation_id).await?;
         self.audit_page(
             Query::new(Index::Table, keys::audit_partition(Some(organisation_id))),
             filter,
@@ -97,9 +98,18 @@ impl Tenancy {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<AuditEvent>, Option<Cursor>)> {
-        if !principal.is_platform_admin() {
-            return Err(DomainError::NotFound);
-        }
+        let admin = require_platform_admin(principal)?;
+        self.everything_audited(&admin, filter, limit, cursor).await
+    }
+
+    /// The whole platform's trail, for platform admins (to anyone else it does not exist).
+    async fn everything_audited(
+        &self,
+        _admin: &PlatformAdmin,
+        filter: &AuditFilter,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> DomainResult<(Vec<AuditEvent>, Option<Cursor>)> {
         self.audit_page(Query::new(Index::Gsi2, keys::ALL_AUDIT_EVENTS), filter, limit, cursor)
             .await
     }

@@ -1,7 +1,8 @@
 //! Billing (SPEC §2 T7, §6): the billing subscriber, the payment method, and payment
 //! provider accounts whose secrets are encrypted at rest and never returned.
 
-use super::access::{Permission, authorize};
+use super::access::authorize;
+use super::grants::ManageBilling;
 use super::{Tenancy, with_retries};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
@@ -10,6 +11,7 @@ use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Condition, Item, Update, Write};
 use crate::time::Timestamp;
+use crate::unit_of_work::UnitOfWork;
 use crate::validation::{Collector, ValidationErrors, free_text};
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
@@ -184,7 +186,7 @@ fn parse_payment_method(
 
 impl Tenancy {
     pub async fn billing(&self, principal: &Principal, organisation_id: OrganisationId) -> DomainResult<BillingView> {
-        let access = authorize(&*self.store, principal, organisation_id, Permission::ManageBilling).await?;
+        let access = authorize::<ManageBilling>(&*self.store, principal, organisation_id).await?;
         let method: Option<PaymentMethod> = access
             .attribute("payment_method")
             .filter(|v| !v.is_null())
@@ -199,7 +201,7 @@ impl Tenancy {
         }
         Ok(BillingView {
             organisation_id,
-            billing_subscriber_id: access.organisation.billing_subscriber(),
+            billing_subscriber_id: access.organisation().billing_subscriber(),
             payment_method: method.map(|m| PaymentMethodView {
                 provider: m.provider,
                 brand: m.brand,
@@ -224,8 +226,8 @@ impl Tenancy {
     ) -> DomainResult<BillingView> {
         let method = parse_payment_method(payload, principal.user.id, self.now())?;
         with_retries(|| async {
-            let access = authorize(&*self.store, principal, organisation_id, Permission::ManageBilling).await?;
-            if access.organisation.parent_organisation_id.is_some() {
+            let access = authorize::<ManageBilling>(&*self.store, principal, organisation_id).await?;
+            if access.organisation().parent_organisation_id.is_some() {
                 return Err(DomainError::conflict("billing_at_root", "companies are billed through their root organisation"));
             }
             let user = principal.user.id;
@@ -238,13 +240,17 @@ impl Tenancy {
                 .set("payment_method", json!(method))
                 .set("billing_subscriber_id", json!(user))
                 .set("updated_at", json!(now))
-                .when(Condition::VersionIs(access.version));
+                .when(Condition::VersionIs(access.version()));
             // Still a billing admin when the change lands.
             let still = Write::Check { key: keys::membership(user, organisation_id), condition: Condition::AttributeEquals("roles".into(), json!(own.roles)) };
-            let changes = json!({ "billing_subscriber_id": user, "previous_billing_subscriber_id": access.organisation.billing_subscriber_id, "brand": method.brand, "last4": method.last4, "reference": method.reference });
-            let event = AuditEvent::new(Actor::of(principal), Some(organisation_id), "billing.payment_method_submitted", "organisation", organisation_id, changes, context, now);
-            self.store.transact(vec![Write::Update(update), still, event.write()]).await?;
-            Ok(())
+            let changes = json!({ "billing_subscriber_id": user, "previous_billing_subscriber_id": access.organisation().billing_subscriber_id, "brand": method.brand, "last4": method.last4, "reference": method.reference });
+            let event = AuditEvent::by(Actor::of(principal))
+                .did("billing.payment_method_submitted")
+                .on("organisation", organisation_id)
+                .in_organisation(organisation_id)
+                .changes(changes)
+                .at(now, context);
+            UnitOfWork::new().write(Write::Update(update)).write(still).audit(event).commit(&*self.store).await
         })
         .await?;
         self.billing(principal, organisation_id).await
@@ -259,8 +265,8 @@ impl Tenancy {
         provider: PaymentProvider,
         payload: ProviderPayload,
     ) -> DomainResult<ProviderView> {
-        let access = authorize(&*self.store, principal, organisation_id, Permission::ManageBilling).await?;
-        if access.organisation.parent_organisation_id.is_some() {
+        let access = authorize::<ManageBilling>(&*self.store, principal, organisation_id).await?;
+        if access.organisation().parent_organisation_id.is_some() {
             return Err(DomainError::conflict(
                 "billing_at_root",
                 "payment providers belong to the root organisation",
@@ -290,22 +296,20 @@ impl Tenancy {
             updated_by: principal.user.id,
         };
         let changes = json!({ "provider": provider, "public_id": account.public_id, "mode": account.mode, "secret": "[redacted]" });
-        let event = AuditEvent::new(
-            Actor::of(principal),
-            Some(organisation_id),
-            "billing.provider_configured",
-            "organisation",
-            organisation_id,
-            changes,
-            context,
-            now,
-        );
+        let event = AuditEvent::by(Actor::of(principal))
+            .did("billing.provider_configured")
+            .on("organisation", organisation_id)
+            .in_organisation(organisation_id)
+            .changes(changes)
+            .at(now, context);
         let item = Item::from_record(
             keys::payment_provider(organisation_id, provider_name(provider)),
             &account,
         );
-        self.store
-            .transact(vec![Write::Put { item, condition: None }, event.write()])
+        UnitOfWork::new()
+            .write(Write::Put { item, condition: None })
+            .audit(event)
+            .commit(&*self.store)
             .await?;
         Ok(account.into())
     }
@@ -316,8 +320,8 @@ impl Tenancy {
         organisation_id: OrganisationId,
         provider: PaymentProvider,
     ) -> DomainResult<ProviderView> {
-        let access = authorize(&*self.store, principal, organisation_id, Permission::ManageBilling).await?;
-        if access.organisation.parent_organisation_id.is_some() {
+        let access = authorize::<ManageBilling>(&*self.store, principal, organisation_id).await?;
+        if access.organisation().parent_organisation_id.is_some() {
             return Err(DomainError::conflict(
                 "billing_at_root",
                 "payment providers belong to the root organisation",

@@ -1,8 +1,9 @@
 //! Changing and deleting organisations: details with optimistic concurrency (`If-Match`), and
 //! T8's soft delete.
 
-use super::access::{Permission, authorize};
+use super::access::authorize;
 use super::details::OrganisationInput;
+use super::grants::{ManageSettings, ViewOrganisation};
 use super::organisations::{OrganisationView, counts_update, personal_refused};
 use super::{Tenancy, with_retries};
 use crate::audit::{Actor, AuditEvent, RequestContext};
@@ -11,6 +12,7 @@ use crate::identity::{Organisation, OrganisationKind, Principal, Role};
 use crate::ids::OrganisationId;
 use crate::keys;
 use crate::store::{Condition, Index, Query, SortCondition, Update, Write};
+use crate::unit_of_work::UnitOfWork;
 use crate::validation::ValidationErrors;
 use serde_json::json;
 
@@ -24,11 +26,11 @@ impl Tenancy {
         input: OrganisationInput,
         if_match: Option<u64>,
     ) -> DomainResult<OrganisationView> {
-        let access = authorize(&*self.store, principal, id, Permission::ManageSettings).await?;
-        if access.organisation.kind == OrganisationKind::Personal {
+        let access = authorize::<ManageSettings>(&*self.store, principal, id).await?;
+        if access.organisation().kind == OrganisationKind::Personal {
             return Err(personal_refused());
         }
-        if if_match.is_some_and(|version| version != access.version) {
+        if if_match.is_some_and(|version| version != access.version()) {
             return Err(DomainError::PreconditionFailed);
         }
         if input.parent_organisation_id.is_some() || input.initial_owner_email.is_some() {
@@ -42,7 +44,7 @@ impl Tenancy {
         let now = self.now();
         let mut update = Update::new(keys::organisation(id))
             .set("updated_at", json!(now))
-            .when(Condition::VersionIs(access.version));
+            .when(Condition::VersionIs(access.version()));
         let mut changes = serde_json::Map::new();
         if let Some(name) = &input.name {
             update = update.set("name", name.as_str());
@@ -55,22 +57,19 @@ impl Tenancy {
         }
         // The item as it will be once the update lands, for the answer: the update was
         // conditioned on the version read, so nothing else can land in between.
-        let mut updated = access.item.clone();
+        let mut updated = access.item().clone();
         update.apply(&mut updated)?;
-        let audit = AuditEvent::new(
-            Actor::of(principal),
-            Some(id),
-            "organisation.updated",
-            "organisation",
-            id,
-            changes.into(),
-            context,
-            now,
-        );
-        match self.store.transact(vec![Write::Update(update), audit.write()]).await {
-            Err(crate::store::StoreError::ConditionFailed { index: 0 }) => return Err(DomainError::PreconditionFailed),
-            other => other?,
-        }
+        let event = AuditEvent::by(Actor::of(principal))
+            .did("organisation.updated")
+            .on("organisation", id)
+            .in_organisation(id)
+            .changes(changes.into())
+            .at(now, context);
+        UnitOfWork::new()
+            .write_or(Write::Update(update), DomainError::PreconditionFailed)
+            .audit(event)
+            .commit(&*self.store)
+            .await?;
         // Even an unchanged name renames: resending the same PATCH is how a rename whose
         // follow-up failed half-way gets repaired.
         if let Some(name) = &input.name {
@@ -113,17 +112,17 @@ impl Tenancy {
         id: OrganisationId,
     ) -> DomainResult<()> {
         with_retries(|| async {
-            let access = authorize(&*self.store, principal, id, Permission::ViewOrganisation).await?;
-            let organisation = &access.organisation;
+            let access = authorize::<ViewOrganisation>(&*self.store, principal, id).await?;
+            let organisation = access.organisation();
             if organisation.kind == OrganisationKind::Personal {
                 return Err(personal_refused());
             }
             let caller = principal.user.id;
             let permitted = match organisation.parent_organisation_id {
-                None => access.platform_admin || organisation.billing_subscriber() == Some(caller),
+                None => access.platform_admin().is_some() || organisation.billing_subscriber() == Some(caller),
                 // T8: an owner of the root, not of the company alone.
                 Some(root) => {
-                    access.platform_admin
+                    access.platform_admin().is_some()
                         || principal
                             .active_membership(root)
                             .is_some_and(|membership| membership.roles.contains(&Role::Owner))
@@ -145,7 +144,7 @@ impl Tenancy {
                 Update::new(keys::organisation(id))
                     .set("deleted_at", json!(now))
                     .set("updated_at", json!(now))
-                    .when(Condition::VersionIs(access.version)),
+                    .when(Condition::VersionIs(access.version())),
             )];
             if caller_is_member {
                 writes.push(Write::Delete {
@@ -173,18 +172,16 @@ impl Tenancy {
                 let count = Update::new(keys::organisation(root_id)).when(Condition::VersionIs(root_item.version));
                 writes.push(Write::Update(counts_update(count, &root, |c| c.companies -= 1)));
             }
-            let audit = AuditEvent::new(
-                Actor::of(principal),
-                Some(id),
-                "organisation.deleted",
-                "organisation",
-                id,
-                json!({}),
-                context,
-                now,
-            );
-            writes.push(audit.write());
-            self.store.transact(writes).await?;
+            let event = AuditEvent::by(Actor::of(principal))
+                .did("organisation.deleted")
+                .on("organisation", id)
+                .in_organisation(id)
+                .at(now, context);
+            UnitOfWork::new()
+                .writes(writes)
+                .audit(event)
+                .commit(&*self.store)
+                .await?;
             Ok(())
         })
         .await?;

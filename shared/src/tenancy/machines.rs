@@ -3,7 +3,8 @@
 //! organisation like every user (T2), and authenticates with API keys that are shown once and
 //! stored only as digests.
 
-use super::access::{Permission, authorize};
+use super::access::authorize;
+use super::grants::ManageMembers;
 use super::members::MemberView;
 use super::organisations::counts_update;
 use super::{Tenancy, with_retries};
@@ -15,8 +16,9 @@ use crate::identity::{
 };
 use crate::ids::{ApiKeyId, OrganisationId, UserId};
 use crate::keys;
-use crate::store::{Condition, Index, Item, Query, StoreError, Update, Write};
+use crate::store::{Condition, Index, Item, Query, Update, Write};
 use crate::time::Timestamp;
+use crate::unit_of_work::UnitOfWork;
 use crate::validation::ValidationErrors;
 use serde::Serialize;
 use serde_json::json;
@@ -73,8 +75,8 @@ impl Tenancy {
         roles: Option<BTreeSet<Role>>,
     ) -> DomainResult<MemberView> {
         with_retries(|| async {
-            let access = authorize(&*self.store, principal, organisation_id, Permission::ManageMembers).await?;
-            let organisation = &access.organisation;
+            let access = authorize::<ManageMembers>(&*self.store, principal, organisation_id).await?;
+            let organisation = access.organisation();
             if organisation.kind == OrganisationKind::Personal {
                 return Err(DomainError::conflict(
                     "personal_organisation",
@@ -90,23 +92,19 @@ impl Tenancy {
             let (machine, mut writes) = new_machine(organisation, &name, &roles, now);
             let mut counts = organisation.counts;
             counts.members += 1;
-            let update = Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version));
+            let update = Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version()));
             writes.push(Write::Update(counts_update(update, organisation, |c| *c = counts)));
-            let changes = json!({ "name": name, "roles": roles });
-            writes.push(
-                AuditEvent::new(
-                    Actor::of(principal),
-                    Some(organisation_id),
-                    "machine.created",
-                    "user",
-                    machine.id,
-                    changes,
-                    context,
-                    now,
-                )
-                .write(),
-            );
-            self.store.transact(writes).await?;
+            let event = AuditEvent::by(Actor::of(principal))
+                .did("machine.created")
+                .on("user", machine.id)
+                .in_organisation(organisation_id)
+                .changes(json!({ "name": name, "roles": roles }))
+                .at(now, context);
+            UnitOfWork::new()
+                .writes(writes)
+                .audit(event)
+                .commit(&*self.store)
+                .await?;
             Ok(MemberView {
                 user_id: machine.id,
                 email: None,
@@ -132,7 +130,7 @@ impl Tenancy {
         let (UserKind::Machine, Some(owner)) = (machine.kind, machine.owner_organisation_id) else {
             return Err(DomainError::NotFound);
         };
-        authorize(&*self.store, principal, owner, Permission::ManageMembers).await?;
+        authorize::<ManageMembers>(&*self.store, principal, owner).await?;
         Ok(machine)
     }
 
@@ -166,28 +164,23 @@ impl Tenancy {
             None => item,
         };
         let changes = json!({ "key_id": record.id, "name": record.name, "expires_at": expires_at });
-        let event = AuditEvent::new(
-            Actor::of(principal),
-            machine.owner_organisation_id,
-            "api_key.created",
-            "user",
-            machine_id,
-            changes,
-            context,
-            now,
-        );
-        self.store
-            .transact(vec![
-                Write::Put {
-                    item: expiring(Item::from_record(keys::api_key(&digest), &record)),
-                    condition: Some(Condition::NotExists),
-                },
-                Write::Put {
-                    item: expiring(Item::from_record(keys::machine_key(machine_id, record.id), &record)),
-                    condition: Some(Condition::NotExists),
-                },
-                event.write(),
-            ])
+        let event = AuditEvent::by(Actor::of(principal))
+            .did("api_key.created")
+            .on("user", machine_id)
+            .in_organisation(machine.owner_organisation_id)
+            .changes(changes)
+            .at(now, context);
+        UnitOfWork::new()
+            .write(Write::Put {
+                item: expiring(Item::from_record(keys::api_key(&digest), &record)),
+                condition: Some(Condition::NotExists),
+            })
+            .write(Write::Put {
+                item: expiring(Item::from_record(keys::machine_key(machine_id, record.id), &record)),
+                condition: Some(Condition::NotExists),
+            })
+            .audit(event)
+            .commit(&*self.store)
             .await?;
         Ok(IssuedApiKey {
             key: record.into(),
@@ -219,34 +212,26 @@ impl Tenancy {
         let listed = keys::machine_key(machine_id, key_id);
         let record: ApiKey = self.store.get(&listed).await?.ok_or(DomainError::NotFound)?.record()?;
         let now = self.now();
-        let event = AuditEvent::new(
-            Actor::of(principal),
-            machine.owner_organisation_id,
-            "api_key.revoked",
-            "user",
-            machine_id,
-            json!({ "key_id": key_id }),
-            context,
-            now,
-        );
-        match self
-            .store
-            .transact(vec![
-                Write::Delete {
-                    key: listed,
-                    condition: Some(Condition::Exists),
-                },
-                Write::Delete {
-                    key: keys::api_key(&record.digest),
-                    condition: None,
-                },
-                event.write(),
-            ])
+        let event = AuditEvent::by(Actor::of(principal))
+            .did("api_key.revoked")
+            .on("user", machine_id)
+            .in_organisation(machine.owner_organisation_id)
+            .changes(json!({ "key_id": key_id }))
+            .at(now, context);
+        UnitOfWork::new()
+            .write(Write::Delete {
+                key: listed,
+                condition: Some(Condition::Exists),
+            })
+            .write(Write::Delete {
+                key: keys::api_key(&record.digest),
+                condition: None,
+            })
+            .audit(event)
+            // Revoked meanwhile.
+            .otherwise(DomainError::NotFound)
+            .commit(&*self.store)
             .await
-        {
-            Err(StoreError::ConditionFailed { .. }) => Err(DomainError::NotFound),
-            other => Ok(other?),
-        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! Members and roles: list, set roles, remove, leave — with T2–T7 and T11 checked against
 //! versioned reads and committed conditionally.
 
-use super::access::{Authorized, Permission, authorize};
+use super::access::{Authorized, authorize};
+use super::grants::{ManageMembers, ReadOrganisation, ViewOrganisation};
 use super::organisations::{counts_update, join};
 use super::{Tenancy, with_retries};
 use crate::audit::{Actor, AuditEvent, RequestContext};
@@ -12,8 +13,10 @@ use crate::identity::{
 };
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
+use crate::outbox::OutboxMessage;
 use crate::store::{Condition, Cursor, Index, Query, SortCondition, Update, Write};
 use crate::time::Timestamp;
+use crate::unit_of_work::UnitOfWork;
 use crate::validation::ValidationErrors;
 use serde::Serialize;
 use serde_json::json;
@@ -102,8 +105,8 @@ fn tally(counts: &mut MemberCounts, roles: &[Role], sign: i64) {
 }
 
 /// T3, for a shared root: at least one owner and one billing admin remain.
-fn check_counts(access: &Authorized, counts: &MemberCounts) -> DomainResult<()> {
-    if access.organisation.parent_organisation_id.is_some() {
+fn check_counts(organisation: &Organisation, counts: &MemberCounts) -> DomainResult<()> {
+    if organisation.parent_organisation_id.is_some() {
         // A company is owned through its root.
         return Ok(());
     }
@@ -122,6 +125,19 @@ fn check_counts(access: &Authorized, counts: &MemberCounts) -> DomainResult<()> 
     Ok(())
 }
 
+/// A membership ending, with the capability each way of ending one needs: removing a member
+/// takes [`ManageMembers`]; leaving takes only seeing the organisation, and ends the caller's
+/// own membership, never anyone else's.
+enum Departure<'a> {
+    Removal {
+        access: &'a Authorized<ManageMembers>,
+        user_id: UserId,
+    },
+    Leaving {
+        access: &'a Authorized<ViewOrganisation>,
+    },
+}
+
 impl Tenancy {
     pub async fn members(
         &self,
@@ -130,7 +146,7 @@ impl Tenancy {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<MemberView>, Option<Cursor>)> {
-        let access = authorize(&*self.store, principal, organisation_id, Permission::ReadOrganisation).await?;
+        let access = authorize::<ReadOrganisation>(&*self.store, principal, organisation_id).await?;
         let query = Query::new(Index::Gsi1, keys::organisation_index_partition(organisation_id))
             .sort(SortCondition::BeginsWith(keys::MEMBERS_PREFIX.into()))
             .limit(limit)
@@ -141,7 +157,7 @@ impl Tenancy {
             .iter()
             .map(|item| {
                 let m: Membership = item.record()?;
-                Ok(MemberView::of(m, &access.organisation))
+                Ok(MemberView::of(m, access.organisation()))
             })
             .collect::<DomainResult<Vec<_>>>()?;
         Ok((members, page.next))
@@ -157,11 +173,11 @@ impl Tenancy {
         user_id: UserId,
         roles: BTreeSet<Role>,
     ) -> DomainResult<MemberView> {
-        self.add_member_with(principal, context, organisation_id, user_id, roles, vec![])
+        self.add_member_with(principal, context, organisation_id, user_id, roles, None)
             .await
     }
 
-    /// [`Tenancy::add_member`], committing `extra` writes (a notification) with it.
+    /// [`Tenancy::add_member`], committing a notification (an e-mail to the member) with it.
     pub async fn add_member_with(
         &self,
         principal: &Principal,
@@ -169,11 +185,11 @@ impl Tenancy {
         organisation_id: OrganisationId,
         user_id: UserId,
         roles: BTreeSet<Role>,
-        extra: Vec<Write>,
+        notification: Option<OutboxMessage>,
     ) -> DomainResult<MemberView> {
         with_retries(|| async {
-            let access = authorize(&*self.store, principal, organisation_id, Permission::ManageMembers).await?;
-            if access.organisation.kind == OrganisationKind::Personal {
+            let access = authorize::<ManageMembers>(&*self.store, principal, organisation_id).await?;
+            if access.organisation().kind == OrganisationKind::Personal {
                 return Err(DomainError::conflict(
                     "personal_organisation",
                     "a personal organisation has no other members (T2)",
@@ -185,15 +201,19 @@ impl Tenancy {
                 .await?
                 .ok_or(DomainError::NotFound)?;
             let user: User = user_item.record()?;
-            check_roles(&roles, user.kind, access.organisation.parent_organisation_id.is_none())?;
+            check_roles(
+                &roles,
+                user.kind,
+                access.organisation().parent_organisation_id.is_none(),
+            )?;
             let roles: Vec<Role> = roles.iter().copied().collect();
-            let mut counts = access.organisation.counts;
+            let mut counts = access.organisation().counts;
             counts.members += 1;
             tally(&mut counts, &roles, 1);
             let now = self.now();
             let mut organisation_update =
-                Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version));
-            let activates = access.organisation.status == OrganisationStatus::PendingOwner
+                Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version()));
+            let activates = access.organisation().status == OrganisationStatus::PendingOwner
                 && roles.contains(&Role::Owner)
                 && roles.contains(&Role::BillingAdmin);
             if activates {
@@ -203,36 +223,23 @@ impl Tenancy {
                     .set("billing_subscriber_id", json!(user_id))
                     .set("pending_owner_email", serde_json::Value::Null);
             }
-            let mut writes = join(&access.organisation, &user, user_item.version, roles.clone(), now);
-            writes.push(Write::Update(counts_update(
-                organisation_update,
-                &access.organisation,
-                |c| *c = counts,
-            )));
-            let changes = json!({ "user_id": user_id, "roles": roles });
-            writes.push(
-                AuditEvent::new(
-                    Actor::of(principal),
-                    Some(organisation_id),
-                    "member.added",
-                    "user",
-                    user_id,
-                    changes,
-                    context,
-                    now,
-                )
-                .write(),
-            );
-            writes.extend(extra.clone());
-            match self.store.transact(writes).await {
-                Err(crate::store::StoreError::ConditionFailed { index: 0 }) => {
-                    return Err(DomainError::conflict(
-                        "already_a_member",
-                        "this user is already a member",
-                    ));
-                }
-                other => other?,
-            }
+            let [membership, profile] = join(access.organisation(), &user, user_item.version, roles.clone(), now);
+            let counts = counts_update(organisation_update, access.organisation(), |c| *c = counts);
+            let event = AuditEvent::by(Actor::of(principal))
+                .did("member.added")
+                .on("user", user_id)
+                .in_organisation(organisation_id)
+                .changes(json!({ "user_id": user_id, "roles": roles }))
+                .at(now, context);
+            let already = DomainError::conflict("already_a_member", "this user is already a member");
+            UnitOfWork::new()
+                .write_or(membership, already)
+                .write(profile)
+                .write(Write::Update(counts))
+                .audit(event)
+                .writes(notification.clone().map(|message| message.write()))
+                .commit(&*self.store)
+                .await?;
             Ok(MemberView {
                 billing_subscriber: activates,
                 user_id,
@@ -257,8 +264,8 @@ impl Tenancy {
         roles: BTreeSet<Role>,
     ) -> DomainResult<MemberView> {
         with_retries(|| async {
-            let access = authorize(&*self.store, principal, organisation_id, Permission::ManageMembers).await?;
-            if access.organisation.kind == OrganisationKind::Personal {
+            let access = authorize::<ManageMembers>(&*self.store, principal, organisation_id).await?;
+            if access.organisation().kind == OrganisationKind::Personal {
                 return Err(DomainError::conflict(
                     "personal_organisation",
                     "roles in a personal organisation never change (T2)",
@@ -270,10 +277,10 @@ impl Tenancy {
             check_roles(
                 &roles,
                 membership.member_kind,
-                access.organisation.parent_organisation_id.is_none(),
+                access.organisation().parent_organisation_id.is_none(),
             )?;
             let roles: Vec<Role> = roles.iter().copied().collect();
-            if access.organisation.billing_subscriber() == Some(user_id)
+            if access.organisation().billing_subscriber() == Some(user_id)
                 && !(roles.contains(&Role::Owner) && roles.contains(&Role::BillingAdmin))
             {
                 return Err(DomainError::conflict(
@@ -281,38 +288,38 @@ impl Tenancy {
                     "the billing subscriber stays owner and billing admin (T7)",
                 ));
             }
-            let mut counts = access.organisation.counts;
+            let mut counts = access.organisation().counts;
             tally(&mut counts, &membership.roles, -1);
             tally(&mut counts, &roles, 1);
-            check_counts(&access, &counts)?;
+            check_counts(access.organisation(), &counts)?;
             let now = self.now();
             let organisation_update =
-                Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version));
+                Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version()));
             let changes = json!({ "user_id": user_id, "roles": roles, "previous_roles": membership.roles });
-            let audit = AuditEvent::new(
-                Actor::of(principal),
-                Some(organisation_id),
-                "member.roles_changed",
-                "user",
-                user_id,
-                changes,
-                context,
-                now,
-            );
-            self.store
-                .transact(vec![
-                    Write::Update(
-                        Update::new(key)
-                            .set("roles", json!(roles))
-                            .when(Condition::VersionIs(item.version)),
-                    ),
-                    Write::Update(counts_update(organisation_update, &access.organisation, |c| {
-                        *c = counts
-                    })),
-                    audit.write(),
-                ])
+            let event = AuditEvent::by(Actor::of(principal))
+                .did("member.roles_changed")
+                .on("user", user_id)
+                .in_organisation(organisation_id)
+                .changes(changes)
+                .at(now, context);
+            UnitOfWork::new()
+                .write(Write::Update(
+                    Update::new(key)
+                        .set("roles", json!(roles))
+                        .when(Condition::VersionIs(item.version)),
+                ))
+                .write(Write::Update(counts_update(
+                    organisation_update,
+                    access.organisation(),
+                    |c| *c = counts,
+                )))
+                .audit(event)
+                .commit(&*self.store)
                 .await?;
-            Ok(MemberView::of(Membership { roles, ..membership }, &access.organisation))
+            Ok(MemberView::of(
+                Membership { roles, ..membership },
+                access.organisation(),
+            ))
         })
         .await
     }
@@ -326,9 +333,12 @@ impl Tenancy {
         user_id: UserId,
     ) -> DomainResult<()> {
         with_retries(|| async {
-            let access = authorize(&*self.store, principal, organisation_id, Permission::ManageMembers).await?;
-            self.end_membership(principal, context, access, user_id, "member.removed")
-                .await
+            let access = authorize::<ManageMembers>(&*self.store, principal, organisation_id).await?;
+            let removal = Departure::Removal {
+                access: &access,
+                user_id,
+            };
+            self.end_membership(principal, context, removal).await
         })
         .await
     }
@@ -341,12 +351,12 @@ impl Tenancy {
         organisation_id: OrganisationId,
     ) -> DomainResult<()> {
         with_retries(|| async {
-            let access = authorize(&*self.store, principal, organisation_id, Permission::ViewOrganisation).await?;
+            let access = authorize::<ViewOrganisation>(&*self.store, principal, organisation_id).await?;
             if principal.active_membership(organisation_id).is_none() {
                 // Roles through the root are not a membership of this company.
                 return Err(DomainError::NotFound);
             }
-            self.end_membership(principal, context, access, principal.user.id, "member.left")
+            self.end_membership(principal, context, Departure::Leaving { access: &access })
                 .await
         })
         .await
@@ -356,18 +366,27 @@ impl Tenancy {
         &self,
         principal: &Principal,
         context: &RequestContext,
-        access: Authorized,
-        user_id: UserId,
-        action: &str,
+        departure: Departure<'_>,
     ) -> DomainResult<()> {
-        let organisation_id = access.organisation.id;
-        if access.organisation.kind == OrganisationKind::Personal {
+        let (organisation, version, user_id, action) = match departure {
+            Departure::Removal { access, user_id } => {
+                (access.organisation(), access.version(), user_id, "member.removed")
+            }
+            Departure::Leaving { access } => (
+                access.organisation(),
+                access.version(),
+                principal.user.id,
+                "member.left",
+            ),
+        };
+        let organisation_id = organisation.id;
+        if organisation.kind == OrganisationKind::Personal {
             return Err(DomainError::conflict(
                 "personal_organisation",
                 "nobody leaves or is removed from a personal organisation (T2)",
             ));
         }
-        if access.organisation.billing_subscriber() == Some(user_id) {
+        if organisation.billing_subscriber() == Some(user_id) {
             return Err(DomainError::conflict(
                 "billing_subscriber",
                 "the billing subscriber cannot leave or be removed (T7)",
@@ -380,46 +399,35 @@ impl Tenancy {
         };
         let membership: Membership = membership_item.record()?;
         let user: User = user_item.record()?;
-        let mut counts = access.organisation.counts;
+        let mut counts = organisation.counts;
         counts.members -= 1;
         tally(&mut counts, &membership.roles, -1);
-        check_counts(&access, &counts)?;
+        check_counts(organisation, &counts)?;
         let now = self.now();
-        let organisation_update =
-            Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version));
-        let mut writes = vec![
-            Write::Delete {
+        let organisation_update = Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(version));
+        let mut work = UnitOfWork::new()
+            .write(Write::Delete {
                 key,
                 condition: Some(Condition::VersionIs(membership_item.version)),
-            },
-            Write::Update(counts_update(organisation_update, &access.organisation, |c| {
+            })
+            .write(Write::Update(counts_update(organisation_update, organisation, |c| {
                 *c = counts
-            })),
-        ];
+            })));
         if user.default_organisation_id == organisation_id {
             // T11: the default falls back to the personal organisation.
-            writes.push(Write::Update(
+            work = work.write(Write::Update(
                 Update::new(keys::user(user_id))
                     .set("default_organisation_id", json!(user.personal_organisation_id))
                     .when(Condition::VersionIs(user_item.version)),
             ));
         }
-        let changes = json!({ "user_id": user_id, "roles": membership.roles });
-        writes.push(
-            AuditEvent::new(
-                Actor::of(principal),
-                Some(organisation_id),
-                action,
-                "user",
-                user_id,
-                changes,
-                context,
-                now,
-            )
-            .write(),
-        );
-        self.store.transact(writes).await?;
-        Ok(())
+        let event = AuditEvent::by(Actor::of(principal))
+            .did(action)
+            .on("user", user_id)
+            .in_organisation(organisation_id)
+            .changes(json!({ "user_id": user_id, "roles": membership.roles }))
+            .at(now, context);
+        work.audit(event).commit(&*self.store).await
     }
 }
 

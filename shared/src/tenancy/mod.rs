@@ -12,6 +12,7 @@ mod billing;
 mod changes;
 mod countries;
 mod details;
+mod grants;
 mod machines;
 pub(crate) mod members;
 pub(crate) mod organisations;
@@ -23,6 +24,10 @@ pub use audit_trail::AuditFilter;
 pub use billing::{BillingView, PaymentMethodPayload, PaymentProvider, ProviderPayload, ProviderView};
 pub use details::{
     NewCompanyPayload, NewOrganisationPayload, OrganisationInput, OrganisationPatchPayload, OrganisationPayload,
+};
+pub use grants::{
+    Grant, HandleAlerts, ManageBilling, ManageDevices, ManageMembers, ManageSettings, ManageSims, ReadAudit,
+    ReadDevices, ReadOrganisation, ViewOrganisation,
 };
 pub use machines::{ApiKeyView, IssuedApiKey, parse_machine_name};
 pub use members::{MemberView, parse_roles};

@@ -1,19 +1,21 @@
 //! Shared organisations and companies: create (T1, T11), read, list, update, delete (T8).
 
-use super::access::{Authorized, Permission, authorize, roles_in};
+use super::access::{Permission, authorize, role_grants, roles_in};
 use super::details::OrganisationInput;
+use super::grants::{ManageMembers, ReadOrganisation, ViewOrganisation};
 use super::settings::OrganisationCreation;
 use super::{Tenancy, with_retries};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{
     Email, MemberCounts, Membership, Organisation, OrganisationDetails, OrganisationKind, OrganisationStatus,
-    Principal, Registration, Role, User, UserKind,
+    PlatformAdmin, Principal, Registration, Role, User, UserKind,
 };
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Condition, Cursor, Index, Item, Query, SortCondition, StoreError, Update, Write};
 use crate::time::Timestamp;
+use crate::unit_of_work::UnitOfWork;
 use crate::validation::ValidationErrors;
 use serde::Serialize;
 use serde_json::json;
@@ -83,19 +85,25 @@ impl Tenancy {
         if principal.user.kind == UserKind::Machine {
             return Err(DomainError::Forbidden);
         }
-        let admin = principal.is_platform_admin();
-        if !admin && self.platform_settings().await?.organisation_creation == OrganisationCreation::PlatformAdmins {
+        let admin = principal.platform_admin();
+        if admin.is_none()
+            && self.platform_settings().await?.organisation_creation == OrganisationCreation::PlatformAdmins
+        {
             return Err(DomainError::denied(
                 "organisation_creation_restricted",
                 "only platform admins create organisations here",
             ));
         }
-        if input.initial_owner_email.is_some() && !admin {
-            return Err(DomainError::denied(
-                "initial_owner_not_permitted",
-                "only platform admins name an owner (initial_owner_email)",
-            ));
-        }
+        let named_owner = match (&input.initial_owner_email, admin) {
+            (None, _) => None,
+            (Some(email), Some(admin)) => Some((email, admin)),
+            (Some(_), None) => {
+                return Err(DomainError::denied(
+                    "initial_owner_not_permitted",
+                    "only platform admins name an owner (initial_owner_email)",
+                ));
+            }
+        };
         if input.parent_organisation_id.is_some() {
             return Err(ValidationErrors::single(
                 "parent_organisation_id",
@@ -104,9 +112,9 @@ impl Tenancy {
             )
             .into());
         }
-        let owner = match &input.initial_owner_email {
+        let owner = match named_owner {
             None => Some((principal.user.clone(), principal.user_version)),
-            Some(email) => self.registered_user(email).await?,
+            Some((email, admin)) => self.registered_user(&admin, email).await?,
         };
         let now = self.now();
         let id = OrganisationId::generate();
@@ -141,40 +149,38 @@ impl Tenancy {
             updated_at: now,
             deleted_at: None,
         };
-        let mut writes = vec![Write::Put {
-            item: Item::from_record(keys::organisation(id), &organisation).with_gsi2(keys::organisation_everywhere(id)),
-            condition: Some(Condition::NotExists),
-        }];
-        if let Some((user, version)) = &owner {
-            writes.extend(join(
+        let owner_joins = owner.as_ref().map(|(user, version)| {
+            join(
                 &organisation,
                 user,
                 *version,
                 vec![Role::Owner, Role::BillingAdmin, Role::Member],
                 now,
-            ));
-        }
-        let changes = json!({ "name": organisation.name, "status": organisation.status, "owner": owner.as_ref().map(|(u, _)| u.id) });
-        writes.push(
-            AuditEvent::new(
-                Actor::of(principal),
-                Some(id),
-                "organisation.created",
-                "organisation",
-                id,
-                changes,
-                context,
-                now,
             )
-            .write(),
-        );
-        self.store.transact(writes).await?;
+        });
+        let changes = json!({ "name": organisation.name, "status": organisation.status, "owner": owner.as_ref().map(|(u, _)| u.id) });
+        let event = AuditEvent::by(Actor::of(principal))
+            .did("organisation.created")
+            .on("organisation", id)
+            .in_organisation(id)
+            .changes(changes)
+            .at(now, context);
+        UnitOfWork::new()
+            .write(Write::Put {
+                item: Item::from_record(keys::organisation(id), &organisation)
+                    .with_gsi2(keys::organisation_everywhere(id)),
+                condition: Some(Condition::NotExists),
+            })
+            .writes(owner_joins.into_iter().flatten())
+            .audit(event)
+            .commit(&*self.store)
+            .await?;
         Ok(OrganisationView::of(organisation, 1))
     }
 
-    /// A registered person holding `email`, with their profile version; `None` if nobody has
-    /// registered it yet.
-    async fn registered_user(&self, email: &Email) -> DomainResult<Option<(User, u64)>> {
+    /// A registered person holding `email`, with their profile version, whom a platform admin
+    /// names as an organisation's first owner; `None` if nobody has registered it yet.
+    async fn registered_user(&self, _admin: &PlatformAdmin, email: &Email) -> DomainResult<Option<(User, u64)>> {
         let holder = crate::identity::holder_of(&*self.store, email).await?;
         Ok(holder.filter(|(user, _)| user.registration == Registration::Registered && user.kind == UserKind::Person))
     }
@@ -203,8 +209,9 @@ impl Tenancy {
             .into());
         }
         with_retries(|| async {
-            let root = authorize(&*self.store, principal, root_id, Permission::ManageMembers).await?;
-            if root.organisation.kind != OrganisationKind::Shared || root.organisation.parent_organisation_id.is_some()
+            let root = authorize::<ManageMembers>(&*self.store, principal, root_id).await?;
+            if root.organisation().kind != OrganisationKind::Shared
+                || root.organisation().parent_organisation_id.is_some()
             {
                 return Err(DomainError::conflict(
                     "invalid_parent",
@@ -230,27 +237,24 @@ impl Tenancy {
             let item = Item::from_record(keys::organisation(id), &company)
                 .with_gsi1(keys::company_of(root_id, id))
                 .with_gsi2(keys::organisation_everywhere(id));
-            let count = Update::new(keys::organisation(root_id)).when(Condition::VersionIs(root.version));
+            let count = Update::new(keys::organisation(root_id)).when(Condition::VersionIs(root.version()));
             let changes = json!({ "name": company.name, "parent_organisation_id": root_id });
-            let audit = AuditEvent::new(
-                Actor::of(principal),
-                Some(root_id),
-                "company.created",
-                "organisation",
-                id,
-                changes,
-                context,
-                now,
-            );
-            self.store
-                .transact(vec![
-                    Write::Put {
-                        item,
-                        condition: Some(Condition::NotExists),
-                    },
-                    Write::Update(counts_update(count, &root.organisation, |c| c.companies += 1)),
-                    audit.write(),
-                ])
+            let event = AuditEvent::by(Actor::of(principal))
+                .did("company.created")
+                .on("organisation", id)
+                .in_organisation(root_id)
+                .changes(changes)
+                .at(now, context);
+            UnitOfWork::new()
+                .write(Write::Put {
+                    item,
+                    condition: Some(Condition::NotExists),
+                })
+                .write(Write::Update(counts_update(count, root.organisation(), |c| {
+                    c.companies += 1
+                })))
+                .audit(event)
+                .commit(&*self.store)
                 .await?;
             Ok(OrganisationView::of(company, 1))
         })
@@ -258,8 +262,9 @@ impl Tenancy {
     }
 
     pub async fn organisation(&self, principal: &Principal, id: OrganisationId) -> DomainResult<OrganisationRead> {
-        let access = authorize(&*self.store, principal, id, Permission::ViewOrganisation).await?;
-        Ok(read(access))
+        let access = authorize::<ViewOrganisation>(&*self.store, principal, id).await?;
+        let reads = access.may(Permission::ReadOrganisation);
+        Ok(read(access.organisation().clone(), access.version(), reads))
     }
 
     /// The organisations the caller may see: those they are a member of and, where they hold
@@ -270,24 +275,34 @@ impl Tenancy {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<OrganisationRead>, Option<Cursor>)> {
-        if principal.is_platform_admin() {
-            let query = Query::new(Index::Gsi2, keys::ALL_ORGANISATIONS)
-                .limit(limit)
-                .after(cursor);
-            let page = self.store.query(&query).await?;
-            let mut views = Vec::new();
-            for item in &page.items {
-                let organisation: Organisation = item.record()?;
-                if organisation.deleted_at.is_none() {
-                    views.push(OrganisationRead::Full(Box::new(OrganisationView::of(
-                        organisation,
-                        item.version,
-                    ))));
-                }
-            }
-            return Ok((views, page.next));
+        match principal.platform_admin() {
+            Some(admin) => self.all_organisations(&admin, limit, cursor).await,
+            None => self.visible_organisations(principal, limit as usize, cursor).await,
         }
-        self.visible_organisations(principal, limit as usize, cursor).await
+    }
+
+    /// Every live organisation, for platform admins.
+    async fn all_organisations(
+        &self,
+        _admin: &PlatformAdmin,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> DomainResult<(Vec<OrganisationRead>, Option<Cursor>)> {
+        let query = Query::new(Index::Gsi2, keys::ALL_ORGANISATIONS)
+            .limit(limit)
+            .after(cursor);
+        let page = self.store.query(&query).await?;
+        let mut views = Vec::new();
+        for item in &page.items {
+            let organisation: Organisation = item.record()?;
+            if organisation.deleted_at.is_none() {
+                views.push(OrganisationRead::Full(Box::new(OrganisationView::of(
+                    organisation,
+                    item.version,
+                ))));
+            }
+        }
+        Ok((views, page.next))
     }
 
     /// The caller's organisations in pages: first those they are a member of (in id order,
@@ -390,7 +405,7 @@ impl Tenancy {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<OrganisationView>, Option<Cursor>)> {
-        authorize(&*self.store, principal, root_id, Permission::ReadOrganisation).await?;
+        authorize::<ReadOrganisation>(&*self.store, principal, root_id).await?;
         let query = Query::new(Index::Gsi1, keys::organisation_index_partition(root_id))
             .sort(SortCondition::BeginsWith(keys::COMPANIES_PREFIX.into()))
             .limit(limit)
@@ -432,7 +447,7 @@ pub(super) fn join(
     user_version: u64,
     roles: Vec<Role>,
     now: Timestamp,
-) -> Vec<Write> {
+) -> [Write; 2] {
     let membership = Membership {
         user_id: user.id,
         organisation_id: organisation.id,
@@ -446,7 +461,7 @@ pub(super) fn join(
         member_name: user.name.clone(),
         member_kind: user.kind,
     };
-    vec![
+    [
         Write::Put {
             item: Item::from_record(keys::membership(user.id, organisation.id), &membership)
                 .with_gsi1(keys::membership_by_organisation(organisation.id, user.id)),
@@ -461,25 +476,23 @@ pub(super) fn join(
     ]
 }
 
-/// An organisation as `principal` may see it, from the item read.
+/// An organisation as `principal` may see it, from the item read: listed because they are in
+/// it (or staff on its root), so they see it at least; whether they read it, their roles say.
 fn visible(principal: &Principal, organisation: Organisation, item: Item) -> OrganisationRead {
-    let roles = roles_in(principal, &organisation);
-    read(Authorized {
-        organisation,
-        version: item.version,
-        roles,
-        platform_admin: false,
-        item,
-    })
+    let reads = roles_in(principal, &organisation)
+        .iter()
+        .any(|role| role_grants(*role, Permission::ReadOrganisation));
+    read(organisation, item.version, reads)
 }
 
-fn read(access: Authorized) -> OrganisationRead {
-    if access.may(Permission::ReadOrganisation) {
-        OrganisationRead::Full(Box::new(OrganisationView::of(access.organisation, access.version)))
+/// Everything of an organisation to its readers, its name only to anyone else who sees it.
+fn read(organisation: Organisation, version: u64, reads: bool) -> OrganisationRead {
+    if reads {
+        OrganisationRead::Full(Box::new(OrganisationView::of(organisation, version)))
     } else {
         OrganisationRead::NameOnly {
-            id: access.organisation.id,
-            name: access.organisation.name,
+            id: organisation.id,
+            name: organisation.name,
         }
     }
 }

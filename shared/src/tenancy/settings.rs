@@ -1,11 +1,12 @@
 //! Platform settings that tenancy depends on.
 
 use super::Tenancy;
-use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::Principal;
+use crate::identity::{PlatformAdmin, Principal, require_platform_admin};
 use crate::keys;
 use crate::store::{Item, Write};
+use crate::unit_of_work::UnitOfWork;
 use serde::{Deserialize, Serialize};
 
 /// Who may create shared organisations (SPEC §2).
@@ -73,6 +74,12 @@ impl Tenancy {
             .unwrap_or_default())
     }
 
+    /// The platform settings as platform admins read them (`GET /api/platform/settings`);
+    /// other use cases read them with [`Tenancy::platform_settings`].
+    pub async fn platform_settings_for(&self, _admin: &PlatformAdmin) -> DomainResult<PlatformSettings> {
+        self.platform_settings().await
+    }
+
     /// Replaces the platform settings (platform admins; to anyone else they do not exist).
     pub async fn set_platform_settings(
         &self,
@@ -80,23 +87,27 @@ impl Tenancy {
         context: &RequestContext,
         settings: PlatformSettings,
     ) -> DomainResult<PlatformSettings> {
-        if !principal.is_platform_admin() {
-            return Err(DomainError::NotFound);
-        }
+        let admin = require_platform_admin(principal)?;
+        self.replace_platform_settings(&admin, context, settings).await
+    }
+
+    async fn replace_platform_settings(
+        &self,
+        admin: &PlatformAdmin,
+        context: &RequestContext,
+        settings: PlatformSettings,
+    ) -> DomainResult<PlatformSettings> {
         let changes = serde_json::to_value(&settings).map_err(|e| DomainError::Internal(e.to_string()))?;
-        let audit = AuditEvent::new(
-            Actor::of(principal),
-            None,
-            "platform.settings_changed",
-            "platform",
-            "settings",
-            changes,
-            context,
-            self.now(),
-        );
+        let event = AuditEvent::by(admin.actor())
+            .did("platform.settings_changed")
+            .on("platform", "settings")
+            .changes(changes)
+            .at(self.now(), context);
         let item = Item::from_record(keys::platform_settings(), &settings);
-        self.store
-            .transact(vec![Write::Put { item, condition: None }, audit.write()])
+        UnitOfWork::new()
+            .write(Write::Put { item, condition: None })
+            .audit(event)
+            .commit(&*self.store)
             .await?;
         Ok(settings)
     }
