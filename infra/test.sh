@@ -2,8 +2,10 @@
 # The whole test suite, from a fresh machine: installs what is missing (moto[server] and
 # cfn-lint from PyPI), then runs formatting and lint checks, the unit tests, the store
 # conformance suite on both adapters (DynamoDB on a moto server, embedded SQLite), the
-# end-to-end specs (local server, Lambda handlers fed the recorded events) and cfn-lint on
-# template.yaml. Fails on the first failure.
+# end-to-end specs (local server, Lambda handlers fed the recorded events), cfn-lint on
+# template.yaml, the contract fuzz run (schemathesis, its own virtualenv) and the deploy path
+# (`sam validate --lint` and `sam build` of one function; SAM CLI, cargo-lambda and zig in their
+# own virtualenv). Fails on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,5 +35,11 @@ cargo test --workspace --locked
 
 step "template lint"
 cfn-lint template.yaml
+
+step "contract fuzz: schemathesis against the local server (60 s per caller)"
+infra/fuzz.sh 60
+
+step "deploy path: sam validate --lint, sam build SystemFunction"
+infra/sam.sh SystemFunction
 
 step "all passed"

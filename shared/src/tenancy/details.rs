@@ -317,7 +317,10 @@ mod tests {
                 "{text}"
             );
         }
-        assert!(parse_date("0001-01-01").is_none());
+        // Every date the OpenAPI `date` format allows (years 1 to 9999), and no other.
+        assert!(parse_date("0001-01-01").is_some());
+        assert!(parse_date("0000-01-01").is_none());
+        assert!(parse_date("2021-02-29").is_none());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use stratum_shared::clock::SystemClock;
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 const COPY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../functions/system/openapi.json");
 
-fn api() -> stratum_infra::http::Api {
+pub(crate) fn api() -> stratum_infra::http::Api {
     let clock = Arc::new(SystemClock);
     let store = SqliteStore::in_memory(clock.clone()).unwrap();
     let identity = stratum_tests::identity_on(Arc::new(store), clock);
