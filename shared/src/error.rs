@@ -7,6 +7,11 @@ use crate::validation::ValidationErrors;
 pub enum DomainError {
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
+    /// Well formed, but not for this state: field errors that depend on who or what the
+    /// request names (a machine offered `owner`, an end user on a root), which no schema of
+    /// the request can state.
+    #[error("the input does not fit the current state")]
+    Inconsistent(ValidationErrors),
     /// Missing, wrong or expired credentials. Deliberately says nothing more.
     #[error("authentication failed")]
     Unauthenticated,

@@ -27,6 +27,45 @@ where
     T::try_from(whole).map_err(|_| D::Error::custom(format!("{whole} is out of range")))
 }
 
+/// `schema` with JSON Schema keywords utoipa's types do not model (`if`, `contains`, an
+/// object-level `oneOf`…), carried as its extensions, which serialise beside the rest.
+pub fn with_keywords<T: Into<Schema>>(schema: T, keywords: serde_json::Value) -> Schema {
+    let extensions: utoipa::openapi::extensions::Extensions = keywords
+        .as_object()
+        .expect("keywords are an object")
+        .clone()
+        .into_iter()
+        .collect();
+    match schema.into() {
+        Schema::Object(mut object) => {
+            object.extensions = Some(extensions);
+            Schema::Object(object)
+        }
+        Schema::Array(mut array) => {
+            array.extensions = Some(extensions);
+            Schema::Array(array)
+        }
+        other => other,
+    }
+}
+
+/// A set of membership roles drawn from `allowed`, as `parse_roles` and T4 take it:
+/// `billing_admin` only with `owner`.
+pub fn role_set(allowed: &[crate::identity::Role]) -> Schema {
+    let names: Vec<serde_json::Value> = allowed.iter().map(|role| serde_json::json!(role)).collect();
+    let array = utoipa::openapi::schema::ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names)))
+        .description(Some("`member` is implied; `billing_admin` comes with `owner` (T4)."))
+        .build();
+    with_keywords(
+        array,
+        serde_json::json!({ "anyOf": [
+            { "not": { "contains": { "const": "billing_admin" } } },
+            { "contains": { "const": "owner" } }
+        ] }),
+    )
+}
+
 /// A string of `format`.
 pub fn formatted(format: KnownFormat) -> Object {
     ObjectBuilder::new()

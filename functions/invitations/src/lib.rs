@@ -135,25 +135,30 @@ struct OrganisationInvitationBody {
 
 impl utoipa::PartialSchema for OrganisationInvitationBody {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        let email = serde_json::to_value(schema::email_input()).expect("a schema serialises");
-        let roles = serde_json::to_value(<Role as utoipa::PartialSchema>::schema()).expect("a schema serialises");
-        let one_of = |present: &str, value: &serde_json::Value, absent: &str| {
-            json!({ "type": "object", "required": [present],
-                    "properties": { present: value, absent: { "type": "null" } } })
-        };
-        let id = json!({ "type": "string", "format": "uuid" });
-        serde_json::from_value(json!({
-            "type": "object",
-            "additionalProperties": false,
-            "description": "Invite by `email` or add an existing user by `user_id`: exactly one of them.",
-            "properties": {
-                "email": { "oneOf": [email, { "type": "null" }] },
-                "user_id": { "oneOf": [id, { "type": "null" }] },
-                "roles": { "oneOf": [{ "type": "array", "items": roles, "description": "`member` when absent." }, { "type": "null" }] }
-            },
-            "oneOf": [one_of("email", &email, "user_id"), one_of("user_id", &id, "email")]
-        }))
-        .expect("a valid schema")
+        use utoipa::openapi::schema::ObjectBuilder;
+        let roles = schema::role_set(&[
+            Role::Owner,
+            Role::BillingAdmin,
+            Role::Operator,
+            Role::Viewer,
+            Role::Member,
+        ]);
+        let object = ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Object)
+            .description(Some(
+                "Invite by `email`, or add an existing user by `user_id`: exactly one of them. `roles`: `member` when absent.",
+            ))
+            .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(false)))
+            .property("email", schema::nullable(schema::email_input()))
+            .property("user_id", schema::nullable(schema::uuid_input()))
+            .property("roles", schema::nullable(roles))
+            .build();
+        let exactly = |present: &str, absent: &str| json!({ "required": [present], "properties": { present: { "not": { "type": "null" } }, absent: { "type": "null" } } });
+        schema::with_keywords(
+            object,
+            json!({ "oneOf": [exactly("email", "user_id"), exactly("user_id", "email")] }),
+        )
+        .into()
     }
 }
 

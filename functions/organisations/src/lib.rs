@@ -200,7 +200,8 @@ pub fn api(invitations: Invitations) -> Api {
             Operation::get("/api/organisations/{organisation_id}/billing", "getBilling")
                 .summary("billing", "The billing subscriber and payment method")
                 .permission(Permission::ManageBilling)
-                .answers::<BillingView>(200),
+                .answers::<BillingView>(200)
+                .may_answer(&[409]),
             billing::billing,
         )
         .route(
@@ -242,7 +243,8 @@ pub fn api(invitations: Invitations) -> Api {
             .summary("billing", "A payment provider account, without its secrets")
             .permission(Permission::ManageBilling)
             .path_schema("provider", billing::PROVIDER_SCHEMA.clone())
-            .answers::<ProviderView>(200),
+            .answers::<ProviderView>(200)
+            .may_answer(&[409]),
             billing::get_provider,
         )
         .route(
@@ -431,9 +433,18 @@ async fn list_members(
 #[serde(deny_unknown_fields)]
 #[schema(as = RolesRequest)]
 struct RolesBody {
-    /// `member` is implied; `billing_admin` needs `owner` (T4).
-    #[schema(value_type = Vec<Role>)]
+    #[schema(schema_with = any_roles)]
     roles: Vec<String>,
+}
+
+fn any_roles() -> utoipa::openapi::schema::Schema {
+    stratum_shared::schema::role_set(&[
+        Role::Owner,
+        Role::BillingAdmin,
+        Role::Operator,
+        Role::Viewer,
+        Role::Member,
+    ])
 }
 
 async fn set_roles(

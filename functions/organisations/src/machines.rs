@@ -23,8 +23,15 @@ pub(crate) struct MachineBody {
     #[schema(schema_with = schema::name_text)]
     name: String,
     /// `viewer` when absent; machines hold neither `owner` nor `billing_admin` (T4).
-    #[schema(value_type = Option<Vec<Role>>)]
+    #[schema(schema_with = machine_roles)]
     roles: Option<Vec<String>>,
+}
+
+/// What a machine may hold (T4).
+const MACHINE_ROLES: [Role; 3] = [Role::Operator, Role::Viewer, Role::Member];
+
+fn machine_roles() -> utoipa::openapi::schema::Schema {
+    schema::nullable(schema::role_set(&MACHINE_ROLES))
 }
 
 pub(crate) async fn create_machine(
@@ -37,6 +44,16 @@ pub(crate) async fn create_machine(
     let mut errors = Collector::new();
     let name = errors.check(parse_machine_name(&body.name));
     let roles = body.roles.as_deref().and_then(|roles| errors.check(parse_roles(roles)));
+    if roles
+        .as_ref()
+        .is_some_and(|roles| roles.iter().any(|role| !MACHINE_ROLES.contains(role)))
+    {
+        errors.push(
+            "roles",
+            "machine_role",
+            "machines hold at most member, viewer, operator (T4)",
+        );
+    }
     errors.finish(|| ())?;
     let name = name.expect("checked");
     let machine = state

@@ -15,6 +15,8 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 pub enum ApiError {
     #[error("the request is invalid")]
     Validation(ValidationErrors),
+    #[error("the request does not fit the current state")]
+    Inconsistent(ValidationErrors),
     #[error("the request body must be JSON")]
     UnsupportedMediaType,
     #[error("the request body is larger than the limit")]
@@ -64,6 +66,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Inconsistent(_) => StatusCode::CONFLICT,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
@@ -82,6 +85,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Validation(_) => "validation_failed",
+            ApiError::Inconsistent(_) => "inconsistent",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::Unauthenticated => "unauthenticated",
@@ -109,6 +113,7 @@ impl From<DomainError> for ApiError {
     fn from(error: DomainError) -> Self {
         match error {
             DomainError::Invalid(errors) => ApiError::Validation(errors),
+            DomainError::Inconsistent(errors) => ApiError::Inconsistent(errors),
             DomainError::Unauthenticated => ApiError::Unauthenticated,
             DomainError::Forbidden => ApiError::Forbidden,
             DomainError::Denied { code, detail } => ApiError::Denied { code, detail },
@@ -150,7 +155,7 @@ impl IntoResponse for ApiError {
             detail: self.to_string(),
             code,
             errors: match &self {
-                ApiError::Validation(errors) => errors.errors(),
+                ApiError::Validation(errors) | ApiError::Inconsistent(errors) => errors.errors(),
                 _ => &[],
             },
         };

@@ -62,7 +62,6 @@ pub struct PaymentMethodPayload {
     pub exp_month: u32,
     /// Refused (422 `expired`) when the month it names has passed.
     #[serde(deserialize_with = "crate::schema::whole_number")]
-    #[schema(maximum = 9999)]
     pub exp_year: i32,
 }
 
@@ -265,13 +264,7 @@ impl Tenancy {
         provider: PaymentProvider,
         payload: ProviderPayload,
     ) -> DomainResult<ProviderView> {
-        let access = authorize::<ManageBilling>(&*self.store, principal, organisation_id).await?;
-        if access.organisation().parent_organisation_id.is_some() {
-            return Err(DomainError::conflict(
-                "billing_at_root",
-                "payment providers belong to the root organisation",
-            ));
-        }
+        // The payload is checked first, as everywhere: a malformed request is a 422 whoever sends it.
         let mut errors = Collector::new();
         let public_id = errors.check(free_text("public_id", &payload.public_id, 255));
         if payload.secret.trim().is_empty() {
@@ -285,6 +278,13 @@ impl Tenancy {
             errors.push("mode", "invalid_mode", "sandbox or live");
         }
         errors.finish(|| ())?;
+        let access = authorize::<ManageBilling>(&*self.store, principal, organisation_id).await?;
+        if access.organisation().parent_organisation_id.is_some() {
+            return Err(DomainError::conflict(
+                "billing_at_root",
+                "payment providers belong to the root organisation",
+            ));
+        }
         let secrets = json!({ "secret": payload.secret, "webhook_secret": payload.webhook_secret }).to_string();
         let now = self.now();
         let account = ProviderAccount {

@@ -62,16 +62,8 @@ pub fn parse_roles(names: &[String]) -> Result<BTreeSet<Role>, ValidationErrors>
         })?;
         roles.insert(role);
     }
-    Ok(roles)
-}
-
-/// Checks a role set against the rules that do not depend on other members: T4 (billing
-/// admin needs owner; machines hold neither) and T5 (a root membership holds a staff role).
-pub(crate) fn check_roles(
-    roles: &BTreeSet<Role>,
-    kind: UserKind,
-    organisation_is_root: bool,
-) -> Result<(), ValidationErrors> {
+    // T4 is a rule about the set alone, so it is checked with the request's shape (422),
+    // before anything is read.
     if roles.contains(&Role::BillingAdmin) && !roles.contains(&Role::Owner) {
         return Err(ValidationErrors::single(
             "roles",
@@ -79,22 +71,37 @@ pub(crate) fn check_roles(
             "billing_admin comes with owner (T4)",
         ));
     }
-    if kind == UserKind::Machine && (roles.contains(&Role::Owner) || roles.contains(&Role::BillingAdmin)) {
+    Ok(roles)
+}
+
+/// Checks a role set against the rules that do not depend on other members: T4 (billing
+/// admin needs owner; machines hold neither) and T5 (a root membership holds a staff role).
+pub(crate) fn check_roles(roles: &BTreeSet<Role>, kind: UserKind, organisation_is_root: bool) -> DomainResult<()> {
+    if roles.contains(&Role::BillingAdmin) && !roles.contains(&Role::Owner) {
         return Err(ValidationErrors::single(
+            "roles",
+            "billing_admin_requires_owner",
+            "billing_admin comes with owner (T4)",
+        )
+        .into());
+    }
+    // The rest depends on who the member is and which organisation it is: 409, not 422.
+    if kind == UserKind::Machine && (roles.contains(&Role::Owner) || roles.contains(&Role::BillingAdmin)) {
+        return Err(DomainError::Inconsistent(ValidationErrors::single(
             "roles",
             "machine_role",
             "machines hold at most member, viewer, operator (T4)",
-        ));
+        )));
     }
     let staff = [Role::Owner, Role::Operator, Role::Viewer]
         .iter()
         .any(|r| roles.contains(r));
     if organisation_is_root && !staff {
-        return Err(ValidationErrors::single(
+        return Err(DomainError::Inconsistent(ValidationErrors::single(
             "roles",
             "staff_role_required",
             "on a root organisation a membership holds owner, operator or viewer; end users belong to companies (T5)",
-        ));
+        )));
     }
     Ok(())
 }

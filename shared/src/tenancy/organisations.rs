@@ -62,7 +62,15 @@ impl OrganisationView {
 #[serde(untagged)]
 pub enum OrganisationRead {
     Full(Box<OrganisationView>),
-    NameOnly { id: OrganisationId, name: String },
+    NameOnly(OrganisationName),
+}
+
+/// An organisation's name, as an end user of a company sees it: nothing more.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationName {
+    pub id: OrganisationId,
+    pub name: String,
 }
 
 pub(super) fn personal_refused() -> DomainError {
@@ -490,9 +498,9 @@ fn read(organisation: Organisation, version: u64, reads: bool) -> OrganisationRe
     if reads {
         OrganisationRead::Full(Box::new(OrganisationView::of(organisation, version)))
     } else {
-        OrganisationRead::NameOnly {
+        OrganisationRead::NameOnly(OrganisationName {
             id: organisation.id,
             name: organisation.name,
-        }
+        })
     }
 }
