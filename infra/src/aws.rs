@@ -23,10 +23,12 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
         .tls_context(tls)
         .build_https();
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(client)
-        .load()
-        .await
+    let defaults = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(client);
+    // `sam local` runs the functions against moto (infra/sam-local.sh); empty on AWS.
+    match crate::config::optional("STRATUM_AWS_ENDPOINT_URL") {
+        Some(endpoint) => defaults.endpoint_url(endpoint).load().await,
+        None => defaults.load().await,
+    }
 }
 
 #[cfg(test)]

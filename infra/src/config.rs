@@ -23,18 +23,52 @@ pub fn identity_settings(default_web_url: &str) -> IdentitySettings {
 /// Access-token lifetime: 15 minutes, SPEC §4's ceiling.
 pub const ACCESS_TOKEN_SECONDS: u64 = 900;
 
-/// The access-token keys: `signing_key` (base64 PKCS#8 Ed25519), previous public keys still
-/// trusted from `STRATUM_JWT_PREVIOUS_PUBLIC_KEYS` (comma-separated), issuer and audience from
-/// `STRATUM_JWT_ISSUER` / `STRATUM_JWT_AUDIENCE` (default `stratum` / `stratum-api`).
+/// The access-token keys of the function that signs (identity, and the local server):
+/// `signing_key` (the secret the Ed25519 key is derived from) and the public keys trusted
+/// beside it, `STRATUM_JWT_PUBLIC_KEYS` (comma-separated base64; the previous key during a
+/// rotation). When that list is set it must name the signing key's own public key, or the
+/// functions that only verify would refuse every token this one issues.
 #[cfg(feature = "crypto")]
 pub fn jwt_keys(signing_key: &str) -> Result<crate::crypto::JwtKeys, ConfigError> {
-    let previous: Vec<String> = optional("STRATUM_JWT_PREVIOUS_PUBLIC_KEYS")
-        .map(|keys| keys.split(',').map(str::to_owned).collect())
-        .unwrap_or_default();
-    let issuer = optional("STRATUM_JWT_ISSUER").unwrap_or_else(|| "stratum".into());
-    let audience = optional("STRATUM_JWT_AUDIENCE").unwrap_or_else(|| "stratum-api".into());
-    crate::crypto::JwtKeys::new(signing_key, &previous, &issuer, &audience, ACCESS_TOKEN_SECONDS)
-        .map_err(|e| ConfigError(e.to_string()))
+    let trusted = trusted_public_keys();
+    let (issuer, audience) = token_audience();
+    let keys = crate::crypto::JwtKeys::new(signing_key, &trusted, &issuer, &audience, ACCESS_TOKEN_SECONDS)
+        .map_err(|e| ConfigError(format!("STRATUM_JWT_SIGNING_KEY: {e}")))?;
+    let own = crate::crypto::JwtKeys::public_key(signing_key).map_err(|e| ConfigError(e.to_string()))?;
+    if !trusted.is_empty() && !trusted.iter().any(|key| key.trim() == own) {
+        return Err(ConfigError(format!(
+            "STRATUM_JWT_PUBLIC_KEYS does not list the signing key's public key {own}; the functions that verify would refuse its tokens"
+        )));
+    }
+    Ok(keys)
+}
+
+/// The access-token keys of a function that only verifies: `STRATUM_JWT_PUBLIC_KEYS`.
+#[cfg(feature = "crypto")]
+pub fn jwt_verifier() -> Result<crate::crypto::JwtKeys, ConfigError> {
+    let (issuer, audience) = token_audience();
+    crate::crypto::JwtKeys::verifier(&trusted_public_keys(), &issuer, &audience, ACCESS_TOKEN_SECONDS)
+        .map_err(|e| ConfigError(format!("STRATUM_JWT_PUBLIC_KEYS: {e}")))
+}
+
+fn trusted_public_keys() -> Vec<String> {
+    optional("STRATUM_JWT_PUBLIC_KEYS")
+        .map(|keys| {
+            keys.split(',')
+                .map(|key| key.trim().to_owned())
+                .filter(|key| !key.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Issuer and audience, `STRATUM_JWT_ISSUER` / `STRATUM_JWT_AUDIENCE` (default `stratum` /
+/// `stratum-api`).
+fn token_audience() -> (String, String) {
+    (
+        optional("STRATUM_JWT_ISSUER").unwrap_or_else(|| "stratum".into()),
+        optional("STRATUM_JWT_AUDIENCE").unwrap_or_else(|| "stratum-api".into()),
+    )
 }
 
 /// The box that seals secrets at rest and in queues, from `STRATUM_DATA_KEY`.
@@ -63,9 +97,11 @@ pub async fn bootstrap_admin(identity: &stratum_shared::identity::Identity) -> R
     }
 }
 
-/// The domain services of an HTTP function on AWS, from its environment: the table
-/// (`STRATUM_TABLE`), the signing secret (`STRATUM_JWT_SIGNING_KEY`), the data encryption
-/// secret (`STRATUM_DATA_KEY`) and the web app's URL. Built once, at init.
+/// The domain services of a function on AWS, from its environment: the table
+/// (`STRATUM_TABLE`), the access-token keys — the signing secret (`STRATUM_JWT_SIGNING_KEY`)
+/// where the function signs (identity), otherwise the trusted public keys only
+/// (`STRATUM_JWT_PUBLIC_KEYS`) — the data encryption secret (`STRATUM_DATA_KEY`) and the web
+/// app's URL. Built once, at init.
 #[cfg(all(feature = "dynamodb", feature = "crypto"))]
 pub async fn aws_services() -> Result<stratum_shared::invitations::Invitations, ConfigError> {
     use crate::crypto::{Argon2Hasher, RandomSecrets};
@@ -82,7 +118,10 @@ pub async fn aws_services() -> Result<stratum_shared::invitations::Invitations, 
         clock,
         hasher: Arc::new(Argon2Hasher::default()),
         secrets: Arc::new(RandomSecrets),
-        tokens: Arc::new(jwt_keys(&required("STRATUM_JWT_SIGNING_KEY")?)?),
+        tokens: Arc::new(match optional("STRATUM_JWT_SIGNING_KEY") {
+            Some(signing_key) => jwt_keys(&signing_key)?,
+            None => jwt_verifier()?,
+        }),
         secret_box: Arc::new(data_key()?),
         settings: identity_settings("http://localhost:3000"),
     };

@@ -12,8 +12,8 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use stratum_shared::identity::{AccessClaims, AccessTokens, Password, PasswordHasher, Secrets};
+use stratum_shared::error::{DomainError, DomainResult};
+use stratum_shared::identity::{AccessClaims, AccessTokens, Password, PasswordHasher, Secrets, VerificationKey};
 use stratum_shared::ids::{SessionId, UserId};
 use stratum_shared::time::Timestamp;
 
@@ -129,12 +129,13 @@ pub enum KeyError {
     NotEd25519,
 }
 
-/// Signs access tokens with an Ed25519 key and verifies them against that key and any
-/// previous public keys still trusted (for rotation), chosen by `kid`.
+/// Signs access tokens with an Ed25519 key (the identity function only) and verifies them
+/// against that key and the other public keys trusted (the previous key during a rotation),
+/// chosen by `kid`. A verifier holds public keys only.
 pub struct JwtKeys {
-    kid: String,
-    signing: EncodingKey,
-    verifying: HashMap<String, DecodingKey>,
+    signing: Option<(String, EncodingKey)>,
+    /// By `kid`, in the order trusted (the signing key's first).
+    verifying: Vec<(String, Vec<u8>, DecodingKey)>,
     issuer: String,
     audience: String,
     lifetime_seconds: u64,
@@ -150,29 +151,58 @@ impl JwtKeys {
     }
 
     /// Keys from configuration: the signing secret, from which the Ed25519 key is derived
-    /// (its seed is the secret's SHA-256, so any high-entropy text works, e.g. one generated
-    /// by Secrets Manager), and the base64 raw public keys of previous signing keys whose
-    /// tokens are still accepted during a rotation.
+    /// (its seed is the secret's SHA-256, so any high-entropy text works), and the base64 raw
+    /// public keys also trusted (a previous signing key's during a rotation; listing the
+    /// signing key's own is harmless).
     pub fn new(
         signing_secret: &str,
-        previous_public_keys: &[String],
+        trusted_public_keys: &[String],
         issuer: &str,
         audience: &str,
         lifetime_seconds: u64,
     ) -> Result<Self, KeyError> {
         let pair = key_pair(signing_secret)?;
         let pkcs8 = pair.to_pkcs8().map_err(|_| KeyError::NotEd25519)?;
-        let public = pair.public_key().as_ref().to_vec();
-        let mut verifying = HashMap::from([(key_id(&public), DecodingKey::from_ed_der(&public))]);
-        for previous in previous_public_keys {
-            let public = STANDARD
-                .decode(previous.trim())
-                .map_err(|e| KeyError::Encoding(e.to_string()))?;
-            verifying.insert(key_id(&public), DecodingKey::from_ed_der(&public));
+        let own = STANDARD.encode(pair.public_key().as_ref());
+        let trusted: Vec<String> = std::iter::once(own)
+            .chain(trusted_public_keys.iter().cloned())
+            .collect();
+        let mut keys = Self::verifier(&trusted, issuer, audience, lifetime_seconds)?;
+        keys.signing = Some((
+            key_id(pair.public_key().as_ref()),
+            EncodingKey::from_ed_der(pkcs8.as_ref()),
+        ));
+        Ok(keys)
+    }
+
+    /// Keys that only verify: the base64 raw public keys trusted (`STRATUM_JWT_PUBLIC_KEYS`).
+    pub fn verifier(
+        trusted_public_keys: &[String],
+        issuer: &str,
+        audience: &str,
+        lifetime_seconds: u64,
+    ) -> Result<Self, KeyError> {
+        let mut verifying: Vec<(String, Vec<u8>, DecodingKey)> = Vec::new();
+        for key in trusted_public_keys
+            .iter()
+            .map(|key| key.trim())
+            .filter(|key| !key.is_empty())
+        {
+            let public = STANDARD.decode(key).map_err(|e| KeyError::Encoding(e.to_string()))?;
+            if public.len() != 32 {
+                return Err(KeyError::Encoding(format!(
+                    "an Ed25519 public key has 32 bytes, not {}",
+                    public.len()
+                )));
+            }
+            let kid = key_id(&public);
+            if verifying.iter().all(|(known, _, _)| *known != kid) {
+                let decoding = DecodingKey::from_ed_der(&public);
+                verifying.push((kid, public, decoding));
+            }
         }
         Ok(Self {
-            kid: key_id(&public),
-            signing: EncodingKey::from_ed_der(pkcs8.as_ref()),
+            signing: None,
             verifying,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
@@ -180,14 +210,21 @@ impl JwtKeys {
         })
     }
 
-    /// The base64 raw public key of a signing secret (to keep trusting it after rotating it
-    /// out, through `STRATUM_JWT_PREVIOUS_PUBLIC_KEYS`).
+    /// The base64 raw public key of a signing secret (what `JwtPublicKeys` lists).
     pub fn public_key(signing_secret: &str) -> Result<String, KeyError> {
         Ok(STANDARD.encode(key_pair(signing_secret)?.public_key().as_ref()))
     }
 
-    pub fn kid(&self) -> &str {
-        &self.kid
+    /// The signing key's id; none for a verifier.
+    pub fn kid(&self) -> Option<&str> {
+        self.signing.as_ref().map(|(kid, _)| kid.as_str())
+    }
+
+    /// Whether tokens signed by the key with this base64 public key are accepted.
+    pub fn trusts(&self, public_key: &str) -> bool {
+        STANDARD
+            .decode(public_key.trim())
+            .is_ok_and(|public| self.verifying.iter().any(|(_, known, _)| *known == public))
     }
 }
 
@@ -205,7 +242,12 @@ fn key_id(public_key: &[u8]) -> String {
 }
 
 impl AccessTokens for JwtKeys {
-    fn issue(&self, claims: &AccessClaims, now: Timestamp) -> String {
+    fn issue(&self, claims: &AccessClaims, now: Timestamp) -> DomainResult<String> {
+        let Some((kid, signing)) = &self.signing else {
+            return Err(DomainError::Internal(
+                "this function holds no signing key; only identity issues tokens".into(),
+            ));
+        };
         let issued_at = now.unix_seconds();
         let claims = Claims {
             sub: claims.user_id.to_string(),
@@ -219,13 +261,14 @@ impl AccessTokens for JwtKeys {
             jti: uuid::Uuid::new_v4().to_string(),
         };
         let mut header = Header::new(jsonwebtoken::Algorithm::EdDSA);
-        header.kid = Some(self.kid.clone());
-        encode(&header, &claims, &self.signing).expect("signing with a valid key works")
+        header.kid = Some(kid.clone());
+        encode(&header, &claims, signing).map_err(|e| DomainError::Internal(format!("signing an access token: {e}")))
     }
 
     fn verify(&self, token: &str, now: Timestamp) -> Option<AccessClaims> {
         let header = decode_header(token).ok()?;
-        let key = self.verifying.get(header.kid.as_deref()?)?;
+        let kid = header.kid.as_deref()?;
+        let (_, _, key) = self.verifying.iter().find(|(known, _, _)| known == kid)?;
         // Only EdDSA: `none`, HMAC (with a public key as the secret) and others are refused.
         let mut validation = Validation::new(jsonwebtoken::Algorithm::EdDSA);
         validation.set_issuer(&[&self.issuer]);
@@ -248,6 +291,16 @@ impl AccessTokens for JwtKeys {
 
     fn lifetime_seconds(&self) -> u64 {
         self.lifetime_seconds
+    }
+
+    fn verification_keys(&self) -> Vec<VerificationKey> {
+        self.verifying
+            .iter()
+            .map(|(kid, public, _)| VerificationKey {
+                kid: kid.clone(),
+                public_key: public.clone(),
+            })
+            .collect()
     }
 }
 

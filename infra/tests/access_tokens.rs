@@ -47,12 +47,12 @@ fn parts_of(token: &str) -> (Value, Value, String) {
 #[test]
 fn a_genuine_token_passes_and_names_its_user_and_session() {
     let claims = claims();
-    let token = keys().issue(&claims, now());
+    let token = keys().issue(&claims, now()).unwrap();
     let (header, payload, _) = parts_of(&token);
 
     assert_eq!(keys().verify(&token, now()), Some(claims.clone()));
     assert_eq!(header["alg"], "EdDSA");
-    assert_eq!(header["kid"], keys().kid());
+    assert_eq!(header["kid"].as_str(), keys().kid());
     for claim in ["sub", "iss", "aud", "exp", "iat", "jti"] {
         assert!(payload.get(claim).is_some(), "the token carries {claim}");
     }
@@ -65,7 +65,7 @@ fn a_genuine_token_passes_and_names_its_user_and_session() {
 
 #[test]
 fn alg_none_is_refused() {
-    let (mut header, payload, _) = parts_of(&keys().issue(&claims(), now()));
+    let (mut header, payload, _) = parts_of(&keys().issue(&claims(), now()).unwrap());
     header["alg"] = json!("none");
     let token = format!("{}.{}.", part(&header), part(&payload));
     assert_eq!(keys().verify(&token, now()), None);
@@ -73,7 +73,7 @@ fn alg_none_is_refused() {
 
 #[test]
 fn hs256_signed_with_the_public_key_is_refused() {
-    let (mut header, payload, _) = parts_of(&keys().issue(&claims(), now()));
+    let (mut header, payload, _) = parts_of(&keys().issue(&claims(), now()).unwrap());
     header["alg"] = json!("HS256");
     let signing_input = format!("{}.{}", part(&header), part(&payload));
     let public_key = JwtKeys::public_key(SECRET).unwrap();
@@ -86,7 +86,7 @@ fn hs256_signed_with_the_public_key_is_refused() {
 
 #[test]
 fn an_expired_token_is_refused() {
-    let token = keys().issue(&claims(), now());
+    let token = keys().issue(&claims(), now()).unwrap();
     assert!(
         keys()
             .verify(&token, now().plus(chrono::Duration::seconds(899)))
@@ -97,7 +97,9 @@ fn an_expired_token_is_refused() {
 
 #[test]
 fn a_token_not_yet_valid_is_refused() {
-    let token = keys().issue(&claims(), now().plus(chrono::Duration::minutes(5)));
+    let token = keys()
+        .issue(&claims(), now().plus(chrono::Duration::minutes(5)))
+        .unwrap();
     assert_eq!(keys().verify(&token, now()), None);
 }
 
@@ -105,13 +107,19 @@ fn a_token_not_yet_valid_is_refused() {
 fn a_token_for_another_issuer_or_audience_is_refused() {
     let other_issuer = JwtKeys::new(SECRET, &[], "someone-else", "stratum-api", 900).unwrap();
     let other_audience = JwtKeys::new(SECRET, &[], "stratum", "another-api", 900).unwrap();
-    assert_eq!(keys().verify(&other_issuer.issue(&claims(), now()), now()), None);
-    assert_eq!(keys().verify(&other_audience.issue(&claims(), now()), now()), None);
+    assert_eq!(
+        keys().verify(&other_issuer.issue(&claims(), now()).unwrap(), now()),
+        None
+    );
+    assert_eq!(
+        keys().verify(&other_audience.issue(&claims(), now()).unwrap(), now()),
+        None
+    );
 }
 
 #[test]
 fn a_tampered_payload_is_refused() {
-    let (header, mut payload, signature) = parts_of(&keys().issue(&claims(), now()));
+    let (header, mut payload, signature) = parts_of(&keys().issue(&claims(), now()).unwrap());
     payload["sub"] = json!(UserId::generate().to_string());
     let token = format!("{}.{}.{signature}", part(&header), part(&payload));
     assert_eq!(keys().verify(&token, now()), None);
@@ -127,7 +135,7 @@ fn a_token_from_an_unknown_key_is_refused_whatever_kid_it_claims() {
         900,
     )
     .unwrap();
-    let token = stranger.issue(&claims(), now());
+    let token = stranger.issue(&claims(), now()).unwrap();
     assert_eq!(keys().verify(&token, now()), None, "unknown kid");
 
     let (mut header, payload, signature) = parts_of(&token);
@@ -144,7 +152,7 @@ fn a_token_from_an_unknown_key_is_refused_whatever_kid_it_claims() {
 fn tokens_of_a_rotated_out_key_pass_while_it_is_still_trusted() {
     let old_secret = "the-previous-signing-secret-that-was-rotated";
     let old = JwtKeys::new(old_secret, &[], "stratum", "stratum-api", 900).unwrap();
-    let token = old.issue(&claims(), now());
+    let token = old.issue(&claims(), now()).unwrap();
     let rotated = JwtKeys::new(
         SECRET,
         &[JwtKeys::public_key(old_secret).unwrap()],
@@ -160,4 +168,38 @@ fn tokens_of_a_rotated_out_key_pass_while_it_is_still_trusted() {
 #[test]
 fn a_short_signing_secret_is_refused() {
     assert!(JwtKeys::new("too-short", &[], "stratum", "stratum-api", 900).is_err());
+}
+
+#[test]
+fn a_function_that_only_verifies_accepts_the_signers_tokens_and_issues_none() {
+    let signer = keys();
+    let claims = claims();
+    let token = signer.issue(&claims, now()).unwrap();
+    let verifier = JwtKeys::verifier(&[JwtKeys::public_key(SECRET).unwrap()], "stratum", "stratum-api", 900).unwrap();
+    assert_eq!(verifier.verify(&token, now()), Some(claims.clone()));
+    assert!(verifier.issue(&claims, now()).is_err(), "no signing key, no tokens");
+    assert_eq!(verifier.kid(), None);
+    let nobody = JwtKeys::verifier(&[], "stratum", "stratum-api", 900).unwrap();
+    assert_eq!(nobody.verify(&token, now()), None, "trusting no key accepts no token");
+    assert!(
+        JwtKeys::verifier(&["AAAA".into()], "stratum", "stratum-api", 900).is_err(),
+        "not an Ed25519 key"
+    );
+}
+
+#[test]
+fn the_published_keys_are_the_signing_key_first_then_the_others_trusted() {
+    let old = JwtKeys::public_key("the-previous-signing-secret-that-was-rotated").unwrap();
+    let keys = JwtKeys::new(
+        SECRET,
+        &[old.clone(), JwtKeys::public_key(SECRET).unwrap()],
+        "stratum",
+        "stratum-api",
+        900,
+    )
+    .unwrap();
+    let published = keys.verification_keys();
+    assert_eq!(published.len(), 2, "the signing key is listed once");
+    assert_eq!(Some(published[0].kid.as_str()), keys.kid());
+    assert!(keys.trusts(&old));
 }

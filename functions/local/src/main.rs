@@ -1,3 +1,6 @@
+//! `cargo run -- keys` prints a new access-token signing secret and its public key (the
+//! `JwtSigningKey` and `JwtPublicKeys` parameters of a deployment) and exits.
+//!
 //! `cargo run`: serves every route at `STRATUM_ADDR` (default `127.0.0.1:3000`) on the
 //! embedded store in `STRATUM_DATA_DIR` (default `./.stratum`). Ctrl-C (or SIGTERM) stops
 //! taking connections, lets requests in flight finish, and exits; every acknowledged write
@@ -11,6 +14,9 @@ use stratum_shared::clock::SystemClock;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("keys") {
+        return print_new_signing_key();
+    }
     stratum_infra::logging::init();
     let options = stratum::Options {
         addr: std::env::var("STRATUM_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into()),
@@ -40,6 +46,21 @@ async fn main() -> ExitCode {
         }
         Err(message) => {
             eprintln!("stratum: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_new_signing_key() -> ExitCode {
+    let secret = stratum_infra::crypto::JwtKeys::generate_signing_key();
+    match stratum_infra::crypto::JwtKeys::public_key(&secret) {
+        Ok(public) => {
+            println!("JwtSigningKey={secret}");
+            println!("JwtPublicKeys={public}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("stratum: {error}");
             ExitCode::FAILURE
         }
     }

@@ -79,11 +79,22 @@ pub struct AccessClaims {
 
 /// Issues and verifies short-lived signed access tokens (EdDSA JWTs in `infra`).
 pub trait AccessTokens: Send + Sync {
-    /// A token for `claims`, valid from `now` for [`AccessTokens::lifetime_seconds`].
-    fn issue(&self, claims: &AccessClaims, now: Timestamp) -> String;
+    /// A token for `claims`, valid from `now` for [`AccessTokens::lifetime_seconds`]; an
+    /// error where this process holds no signing key (only the identity function signs).
+    fn issue(&self, claims: &AccessClaims, now: Timestamp) -> crate::error::DomainResult<String>;
     /// The claims of a valid token: signature by a known key, issuer, audience and times.
     fn verify(&self, token: &str, now: Timestamp) -> Option<AccessClaims>;
     fn lifetime_seconds(&self) -> u64;
+    /// The public keys tokens are verified with (the signing key's first), for
+    /// `GET /.well-known/jwks.json`.
+    fn verification_keys(&self) -> Vec<VerificationKey>;
+}
+
+/// A public key access tokens are verified with: its `kid` and the raw Ed25519 key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationKey {
+    pub kid: String,
+    pub public_key: Vec<u8>,
 }
 
 /// Deployment settings of identity.

@@ -133,7 +133,7 @@ impl Identity {
         }
         // The session begins now, after the password check: a reset committed meanwhile ended
         // every session begun before it, and this one must not look older than it is.
-        let (tokens, session) = self.open_session(&user, context, self.now());
+        let (tokens, session) = self.open_session(&user, context, self.now())?;
         // The session commits only if the password it checked is still the account's: a
         // reset that lands first makes this sign-in fail instead of outliving it.
         let still_the_password = Write::Check {
@@ -185,7 +185,12 @@ impl Identity {
     }
 
     /// A new session for `user` and the writes that store it.
-    fn open_session(&self, user: &User, context: &LoginContext, now: Timestamp) -> (TokenPair, Vec<Write>) {
+    fn open_session(
+        &self,
+        user: &User,
+        context: &LoginContext,
+        now: Timestamp,
+    ) -> DomainResult<(TokenPair, Vec<Write>)> {
         let expires_at = now.plus(chrono::Duration::days(self.settings.session_days));
         let session = Session {
             id: SessionId::generate(),
@@ -201,8 +206,8 @@ impl Identity {
         };
         let session_item =
             Item::from_record(keys::session(user.id, session.id), &session).expiring_at(expires_at.unix_seconds());
-        let (pair, refresh_write) = self.issue_tokens(user, &session, now);
-        (
+        let (pair, refresh_write) = self.issue_tokens(user, &session, now)?;
+        Ok((
             pair,
             vec![
                 Write::Put {
@@ -211,10 +216,10 @@ impl Identity {
                 },
                 refresh_write,
             ],
-        )
+        ))
     }
 
-    fn issue_tokens(&self, user: &User, session: &Session, now: Timestamp) -> (TokenPair, Write) {
+    fn issue_tokens(&self, user: &User, session: &Session, now: Timestamp) -> DomainResult<(TokenPair, Write)> {
         let (user_id, session_id, session_expires_at) = (user.id, session.id, session.expires_at);
         let refresh_token = self.secrets.token();
         let record = RefreshToken {
@@ -233,18 +238,18 @@ impl Identity {
                     session_started_at: session.created_at,
                 },
                 now,
-            ),
+            )?,
             refresh_token,
             token_type: "Bearer",
             expires_in: self.tokens.lifetime_seconds(),
         };
-        (
+        Ok((
             pair,
             Write::Put {
                 item,
                 condition: Some(Condition::NotExists),
             },
-        )
+        ))
     }
 
     /// Exchanges a refresh token for a new pair. The old token is rotated out; presenting a
@@ -271,7 +276,7 @@ impl Identity {
         if user.access != Access::Active || user.ended(&session) {
             return Err(DomainError::Unauthenticated);
         }
-        let (pair, new_token) = self.issue_tokens(&user, &session, now);
+        let (pair, new_token) = self.issue_tokens(&user, &session, now)?;
         let rotate = Update::new(token_key)
             .set("rotated", true)
             .when(Condition::AttributeEquals("rotated".into(), json!(false)));

@@ -129,3 +129,88 @@ fn each_function_is_routed_exactly_what_its_router_declares() {
         "every route of the local server is deployed"
     );
 }
+
+/// `infra/sam-local.sh`'s preparation, run against the harness's moto: the table as the
+/// template declares it, the outbox queues, and an env-vars file giving every function each
+/// variable it declares, pointed at moto, with a signing key whose public key is the one the
+/// verifying functions get.
+#[tokio::test]
+async fn sam_local_preparation_makes_moto_ready_for_every_function() {
+    let moto = stratum_tests::moto();
+    let out = tempfile::tempdir().unwrap();
+    let env_file = out.path().join("env.json");
+    let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".into());
+    let prepared = std::process::Command::new(python)
+        .arg(Path::new(ROOT).join("infra/sam_local/prepare.py"))
+        .args(["--endpoint", &moto.endpoint, "--out"])
+        .arg(&env_file)
+        .output()
+        .expect("python runs");
+    assert!(
+        prepared.status.success(),
+        "{}",
+        String::from_utf8_lossy(&prepared.stderr)
+    );
+
+    let config = moto.sdk_config().await;
+    let table = aws_sdk_dynamodb::Client::new(&config)
+        .describe_table()
+        .table_name("stratum-local")
+        .send()
+        .await
+        .expect("the table exists");
+    let indexes: BTreeSet<String> = table
+        .table()
+        .unwrap()
+        .global_secondary_indexes()
+        .iter()
+        .filter_map(|index| index.index_name().map(str::to_owned))
+        .collect();
+    assert_eq!(indexes, BTreeSet::from(["gsi1".to_owned(), "gsi2".to_owned()]));
+    let queues = aws_sdk_sqs::Client::new(&config).list_queues().send().await.unwrap();
+    assert!(
+        queues
+            .queue_urls()
+            .iter()
+            .any(|url| url.ends_with("/stratum-local-outbox"))
+    );
+
+    let env: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&env_file).unwrap()).unwrap();
+    let template = template();
+    let globals = template["Globals"]["Function"]["Environment"]["Variables"]
+        .as_mapping()
+        .unwrap()
+        .clone();
+    let port = moto.endpoint.rsplit(':').next().unwrap();
+    for (name, function) in functions(&template) {
+        let variables = &env[&name];
+        let own = function["Properties"]["Environment"]["Variables"]
+            .as_mapping()
+            .cloned()
+            .unwrap_or_default();
+        for variable in globals.keys().chain(own.keys()) {
+            let variable = variable.as_str().unwrap();
+            assert!(variables[variable].is_string(), "{name} gets {variable}");
+        }
+        assert_eq!(
+            variables["STRATUM_AWS_ENDPOINT_URL"],
+            format!("http://host.docker.internal:{port}"),
+            "{name} reaches moto from its container"
+        );
+    }
+    let identity = &env["IdentityFunction"];
+    let signing_key = identity["STRATUM_JWT_SIGNING_KEY"].as_str().unwrap();
+    assert_eq!(
+        identity["STRATUM_JWT_PUBLIC_KEYS"].as_str(),
+        Some(
+            stratum_infra::crypto::JwtKeys::public_key(signing_key)
+                .unwrap()
+                .as_str()
+        ),
+        "the verifying functions trust the key identity signs with"
+    );
+    assert!(
+        env["OrganisationsFunction"].get("STRATUM_JWT_SIGNING_KEY").is_none(),
+        "only identity signs"
+    );
+}

@@ -18,6 +18,7 @@ DELETE /api/me/sessions/{session_id} | Query 1 + TransactWriteItems 1 | 2: calle
 DELETE /api/organisations/{organisation_id} | BatchGetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the write, its invitations (a query; a write per pending one, revoking it)
 DELETE /api/organisations/{organisation_id}/invitations/{invitation_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + invitation (one batch), the write
 DELETE /api/organisations/{organisation_id}/members/{user_id} | BatchGetItem 2 + TransactWriteItems 1 | 2: caller + organisation + member's membership and profile (one batch), the write
+GET /.well-known/jwks.json | - | 0: the keys are in the function's configuration
 GET /api/health | - | 0
 GET /api/invitations/{token} | GetItem 2 | 2: token, then its invitation
 GET /api/machines/{machine_id}/api-keys | GetItem 2 + Query 2 | 4: caller, machine, its organisation, the keys

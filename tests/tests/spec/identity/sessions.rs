@@ -4,6 +4,7 @@ use crate::world::{World, address};
 use serde_json::json;
 
 both_entry_points!(
+    the_published_keys_verify_the_access_tokens_issued,
     a_refresh_token_is_rotated_on_every_use,
     reusing_a_rotated_refresh_token_ends_the_whole_session,
     signing_out_ends_the_session,
@@ -255,4 +256,27 @@ async fn a_password_reset_ends_live_sessions_behind_many_expired_ones(world: &Wo
         refreshed.status, 401,
         "the session from before the reset is over: {refreshed:?}"
     );
+}
+
+/// `GET /.well-known/jwks.json` lists the key that signed a fresh access token (its `kid`), as
+/// an Ed25519 JWK, so that a rotation's old and new keys can be read before and after.
+async fn the_published_keys_verify_the_access_tokens_issued(world: &World) {
+    use base64::Engine;
+    let ada = world.person("ada").await;
+    let jwks = world.call("GET", "/.well-known/jwks.json", None, None).await;
+    assert_eq!(jwks.status, 200);
+    let header = ada.access.split('.').next().unwrap();
+    let header: serde_json::Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+    let keys = jwks.body["keys"].as_array().unwrap();
+    let signing = &keys[0];
+    assert_eq!(signing["kid"], header["kid"], "the signing key is listed first");
+    assert_eq!(
+        (signing["kty"].as_str(), signing["crv"].as_str()),
+        (Some("OKP"), Some("Ed25519"))
+    );
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(signing["x"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(raw.len(), 32, "a raw Ed25519 public key");
 }
