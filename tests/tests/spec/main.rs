@@ -27,6 +27,7 @@ macro_rules! both_entry_points {
     };
 }
 
+mod cors;
 mod deployment;
 mod identity;
 mod invitations;
