@@ -27,6 +27,7 @@ macro_rules! both_entry_points {
     };
 }
 
+mod client;
 mod deployment;
 mod identity;
 mod invitations;
