@@ -74,6 +74,7 @@ id_type!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn ids_parse_only_uuids() {
@@ -81,5 +82,64 @@ mod tests {
         assert_eq!(UserId::parse(&id.to_string(), "id"), Ok(id));
         let error = UserId::parse("42", "user_id").unwrap_err();
         assert_eq!(error.errors()[0].field, "user_id");
+    }
+
+    /// The one error a malformed id gets: `invalid_id`, on the field it came in.
+    fn refused_as_invalid_id(result: Result<OrganisationId, ValidationErrors>, field: &str) -> bool {
+        result.is_err_and(|errors| {
+            let errors = errors.errors();
+            errors.len() == 1 && errors[0].field == field && errors[0].code == "invalid_id"
+        })
+    }
+
+    /// A character that is neither a hex digit nor a hyphen, to spoil a UUID with.
+    fn non_hex() -> impl Strategy<Value = char> {
+        any::<char>().prop_filter("neither hex digit nor hyphen", |c| !c.is_ascii_hexdigit() && *c != '-')
+    }
+
+    // Every id type comes from the same `id_type!`, so one type's properties are all of theirs.
+    proptest! {
+        #[test]
+        fn any_uuid_text_round_trips_through_display_and_parse(bits in any::<u128>()) {
+            let text = Uuid::from_u128(bits).hyphenated().to_string();
+            let id = OrganisationId::parse(&text, "id").unwrap();
+            prop_assert_eq!(id.to_string(), text.clone());
+            prop_assert_eq!(OrganisationId::parse(&text.to_uppercase(), "id"), Ok(id), "case does not matter");
+            prop_assert_eq!(UserId::parse(&text, "id").map(|user| user.to_string()), Ok(text));
+        }
+
+        #[test]
+        fn a_uuid_with_one_character_spoilt_is_refused(
+            bits in any::<u128>(),
+            at in 0..36usize,
+            spoiler in non_hex(),
+        ) {
+            let mut text: Vec<char> = Uuid::from_u128(bits).hyphenated().to_string().chars().collect();
+            text[at] = spoiler;
+            let text: String = text.into_iter().collect();
+            prop_assert!(refused_as_invalid_id(OrganisationId::parse(&text, "organisation_id"), "organisation_id"), "{text:?}");
+        }
+
+        #[test]
+        fn a_uuid_one_character_short_or_long_is_refused(
+            bits in any::<u128>(),
+            at in 0..36usize,
+            extra in "[0-9a-f-]",
+        ) {
+            let text = Uuid::from_u128(bits).hyphenated().to_string();
+            let short = format!("{}{}", &text[..at], &text[at + 1..]);
+            let long = format!("{}{extra}{}", &text[..at], &text[at..]);
+            for spoilt in [short, long] {
+                prop_assert!(refused_as_invalid_id(OrganisationId::parse(&spoilt, "id"), "id"), "{spoilt:?}");
+            }
+        }
+
+        /// A UUID is written in 32 (bare), 36 (hyphenated), 38 (braced) or 45 (URN) characters;
+        /// text of any other length is no id, whatever it holds.
+        #[test]
+        fn text_of_no_uuid_length_is_refused(text in "\\PC{0,60}|.{0,60}|[0-9a-fA-F-]{0,60}") {
+            prop_assume!(![32, 36, 38, 45].contains(&text.len()));
+            prop_assert!(refused_as_invalid_id(OrganisationId::parse(&text, "id"), "id"), "{text:?}");
+        }
     }
 }

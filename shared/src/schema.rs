@@ -200,4 +200,25 @@ mod tests {
             "astral noncharacters are listed as characters"
         );
     }
+
+    proptest::proptest! {
+        /// What the OpenAPI document promises is what the parser does: text the pattern
+        /// admits is accepted, and text the parser accepts as sent (nothing to trim) matches the
+        /// pattern. The pattern sees the text untrimmed, so it is stricter only about whitespace
+        /// at either end that is also a control or a separator (tab, line breaks, U+0085,
+        /// U+2028), which the parser trims away. Length is `maxLength`'s business, not the
+        /// pattern's, so the parser is given room here.
+        #[test]
+        fn the_free_text_pattern_agrees_with_the_parser(raw in crate::validation::tests::tricky_text(24)) {
+            let pattern = regex::Regex::new(&free_text_pattern()).expect("the pattern compiles");
+            let matches = pattern.is_match(&raw);
+            let accepted = parse_free_text("name", &raw, 1000).is_ok();
+            if matches {
+                proptest::prop_assert!(accepted, "the pattern admits {:?}, the parser refuses it", raw);
+            }
+            if accepted && raw == raw.trim() {
+                proptest::prop_assert!(matches, "the parser accepts {:?}, the pattern refuses it", raw);
+            }
+        }
+    }
 }

@@ -188,8 +188,9 @@ pub fn free_text(field: &str, raw: &str, max_chars: usize) -> Result<String, Val
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn free_text_refuses_control_characters_noncharacters_and_excess_length() {
@@ -216,13 +217,60 @@ mod tests {
         assert_eq!(free_text("name", "  Zoë Ødegård 李 ", 20).unwrap(), "Zoë Ødegård 李");
     }
 
-    proptest::proptest! {
+    /// Text a person might type, and text that tests the rules: any character, with the
+    /// refused, invisible and whitespace ones drawn often.
+    pub(crate) fn tricky_text(max_chars: usize) -> impl Strategy<Value = String> {
+        let from = |ranges: &'static [(u32, u32)]| {
+            proptest::sample::select(ranges)
+                .prop_flat_map(|(from, to)| from..=to)
+                .prop_filter_map("a code point", char::from_u32)
+        };
+        let ch = prop_oneof![
+            3 => any::<char>(),
+            12 => proptest::char::range('a', 'z'),
+            2 => proptest::sample::select(vec![' ', '\t', '\n', '\r', '\u{A0}', '\u{3000}', '\u{85}']),
+            1 => from(NONCHARACTERS),
+            1 => from(DISRUPTIVE),
+            1 => from(INVISIBLE),
+            1 => proptest::char::range('\u{0}', '\u{9F}'),
+        ];
+        proptest::collection::vec(ch, 0..=max_chars + 2).prop_map(String::from_iter)
+    }
+
+    proptest! {
+        #[test]
+        fn free_text_never_panics(raw in any::<String>(), max_chars in 0..300usize) {
+            let _ = free_text("name", &raw, max_chars);
+        }
+
+        #[test]
+        fn accepted_free_text_is_trimmed_and_within_the_limit_as_sent(
+            (raw, max_chars) in (0..40usize).prop_flat_map(|max| (tricky_text(max), Just(max))),
+        ) {
+            if let Ok(text) = free_text("name", &raw, max_chars) {
+                prop_assert_eq!(text.as_str(), raw.trim(), "the text as sent, trimmed");
+                prop_assert_eq!(text.as_str(), text.trim(), "nothing left to trim");
+                prop_assert!(!text.is_empty());
+                prop_assert!(raw.chars().count() <= max_chars, "{} characters as sent, limit {}", raw.chars().count(), max_chars);
+            }
+        }
+
+        #[test]
+        fn free_text_refuses_with_one_error_on_the_field(raw in tricky_text(12)) {
+            if let Err(errors) = free_text("address.line_1", &raw, 10) {
+                let errors = errors.errors();
+                prop_assert_eq!(errors.len(), 1);
+                prop_assert_eq!(errors[0].field.as_str(), "address.line_1");
+                prop_assert!(["required", "control_character", "noncharacter", "too_long"].contains(&errors[0].code));
+            }
+        }
+
         #[test]
         fn accepted_free_text_is_text_sqs_accepts(raw in "\\PC*|.*") {
             if let Ok(text) = free_text("name", &raw, 1000) {
-                proptest::prop_assert!(text.chars().all(|c| matches!(u32::from(c),
+                prop_assert!(text.chars().all(|c| matches!(u32::from(c),
                     0x9 | 0xA | 0xD | 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)));
-                proptest::prop_assert!(!text.chars().any(|c| c == '\n' || c == '\r'));
+                prop_assert!(!text.chars().any(|c| c == '\n' || c == '\r'));
             }
         }
     }

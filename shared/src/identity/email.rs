@@ -173,6 +173,54 @@ mod tests {
         fn no_input_makes_the_parser_panic(raw in "\\PC{0,80}|.{0,80}") {
             let _ = Email::parse(&raw);
         }
+
+        #[test]
+        fn no_input_of_any_length_makes_the_parser_panic(raw in proptest::collection::vec(proptest::char::any(), 0..1100)) {
+            let _ = Email::parse(&raw.into_iter().collect::<String>());
+        }
+
+        #[test]
+        fn an_address_parses_to_itself_once_normalised(raw in address_like()) {
+            if let Ok(email) = Email::parse(&raw) {
+                proptest::prop_assert_eq!(Email::parse(email.as_str()), Ok(email.clone()), "{:?}", raw);
+            }
+        }
+
+        #[test]
+        fn a_parsed_address_has_the_shape_it_promises(raw in address_like()) {
+            if let Ok(email) = Email::parse(&raw) {
+                let text = email.as_str();
+                proptest::prop_assert!(text.len() <= MAX_ADDRESS_BYTES, "{} bytes: {:?}", text.len(), text);
+                proptest::prop_assert_eq!(text.matches('@').count(), 1, "one @: {:?}", text);
+                let (local, domain) = text.split_once('@').unwrap();
+                proptest::prop_assert!(!local.is_empty() && local.len() <= MAX_LOCAL_BYTES, "{:?}", text);
+                proptest::prop_assert_eq!(local, local.to_lowercase(), "the local part is lower case");
+                proptest::prop_assert!(domain.is_ascii() && domain.contains('.'), "{:?}", text);
+                proptest::prop_assert_eq!(domain, domain.to_ascii_lowercase(), "the domain is lower case");
+                proptest::prop_assert_eq!(email.local_part(), local);
+            }
+        }
+    }
+
+    /// Text shaped like an address, often valid and often near a limit: upper and lower case,
+    /// non-ASCII letters on both sides, punycode, dots in odd places, surrounding whitespace,
+    /// local parts around 64 bytes and domains around 254.
+    fn address_like() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prop_oneof;
+        use proptest::strategy::Strategy;
+        let local = prop_oneof![
+            6 => "[a-zA-Z0-9ÄäÖöéÉ!#$%&'*+/=?^_`{|}~-]{1,40}(\\.[a-zA-Z0-9ÄäÖöéÉ_-]{1,25})?",
+            1 => "[a-zA-Z0-9ÄäÖöéÉßİ.-]{1,70}",
+        ];
+        let label = prop_oneof![
+            6 => "[a-zA-Z0-9äöüÜＡ]([a-zA-Z0-9äöüÜ-]{0,61}[a-zA-Z0-9])?",
+            3 => "[a-zA-Z0-9]{50,63}",
+            1 => "[a-zA-Z0-9äöüßÜＡ-]{1,63}",
+            1 => "xn--[a-z0-9]{1,20}",
+        ];
+        let domain = proptest::collection::vec(label, 1..5).prop_map(|labels| labels.join("."));
+        (" ?", local, domain, "[a-zA-Z]{2,10}", " ?")
+            .prop_map(|(before, local, domain, tld, after)| format!("{before}{local}@{domain}.{tld}{after}"))
     }
 
     #[test]

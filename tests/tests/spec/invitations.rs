@@ -1,8 +1,9 @@
 //! Invitations (SPEC §5), end to end through both entry points. Through the Lambda handler the
 //! e-mails travel outbox → SQS → notifier → SES on moto and are read back from moto.
 
+use crate::client::Caller::{Anonymous, Bearer};
 use crate::organisations::{add, company, organisation};
-use crate::world::{PASSWORD, Person, Reply, World, address};
+use crate::world::{PASSWORD, Reply, World, address};
 use serde_json::{Value, json};
 
 both_entry_points!(
@@ -18,40 +19,14 @@ both_entry_points!(
     an_invitation_revoked_while_being_accepted_ends_one_way_or_the_other,
 );
 
-async fn invite(world: &World, owner: &Person, organisation: &str, body: Value) -> Reply {
-    world
-        .call(
-            "POST",
-            &format!("/api/organisations/{organisation}/invitations"),
-            owner.token(),
-            Some(body),
-        )
-        .await
-}
-
 async fn register(world: &World, email: &str, token: Option<&str>) -> Reply {
-    let mut body = json!({ "email": email, "password": PASSWORD });
-    if let Some(token) = token {
-        body["invitation_token"] = json!(token);
-    }
-    world.call("POST", "/api/auth/register", None, Some(body)).await
+    world.register(email, PASSWORD, token).await
 }
 
 /// Confirms `email` with the confirmation mail (the `nth` mail to it) and signs in.
 async fn confirm_and_sign_in(world: &World, email: &str, nth: usize) -> String {
     let token = world.token_from_mail(email, nth).await;
-    assert_eq!(
-        world
-            .call(
-                "POST",
-                "/api/auth/confirm-email",
-                None,
-                Some(json!({ "token": token, "password": PASSWORD }))
-            )
-            .await
-            .status,
-        204
-    );
+    assert_eq!(world.confirm(&token, PASSWORD).await.status, 204);
     world.login(email, PASSWORD).await.0
 }
 
@@ -60,7 +35,11 @@ async fn a_guest_invited_to_an_organisation_registers_with_another_address_and_j
     let root = organisation(world, &owner, "ABC Holdings").await;
     let guest = address("jane.doe");
 
-    let invited = invite(world, &owner, &root, json!({ "email": guest })).await;
+    let invited = world
+        .organisation(&owner, &root)
+        .invitations()
+        .create(json!({ "email": guest }))
+        .await;
     assert_eq!(invited.status, 201, "{invited:?}");
     assert_eq!(
         (invited.body["outcome"].as_str(), &invited.body["invitation"]["roles"]),
@@ -75,9 +54,7 @@ async fn a_guest_invited_to_an_organisation_registers_with_another_address_and_j
     assert!(mails[0].body.contains("/register?invitation="));
     let token = mails[0].token();
 
-    let preview = world
-        .call("GET", &format!("/api/invitations/{token}"), None, None)
-        .await;
+    let preview = world.invitations(Anonymous).preview(&token).await;
     assert_eq!(preview.status, 200);
     assert_eq!(
         (
@@ -91,7 +68,7 @@ async fn a_guest_invited_to_an_organisation_registers_with_another_address_and_j
     let other_address = address("jane.private");
     assert_eq!(register(world, &other_address, Some(&token)).await.status, 201);
     let access = confirm_and_sign_in(world, &other_address, 1).await;
-    let me = world.call("GET", "/api/me", Some(&access), None).await.body;
+    let me = world.me(Bearer(&access)).get().await.body;
     assert_eq!(
         me["default_organisation_id"],
         root.as_str(),
@@ -111,10 +88,7 @@ async fn a_guest_invited_to_an_organisation_registers_with_another_address_and_j
         "personal organisation plus the invited one"
     );
     assert_eq!(
-        world
-            .call("GET", &format!("/api/invitations/{token}"), None, None)
-            .await
-            .status,
+        world.invitations(Anonymous).preview(&token).await.status,
         410,
         "single use"
     );
@@ -127,14 +101,16 @@ async fn an_existing_user_is_added_at_once_and_told_by_email(world: &World) {
     let root = organisation(world, &owner, "ABC Holdings").await;
     let shop = company(world, &owner, &root, "Shop").await;
 
-    let by_email = invite(
-        world,
-        &owner,
-        &root,
-        json!({ "email": bob.email.to_uppercase(), "roles": ["operator"] }),
-    )
-    .await;
-    let by_id = invite(world, &owner, &shop, json!({ "user_id": carol.id })).await;
+    let by_email = world
+        .organisation(&owner, &root)
+        .invitations()
+        .create(json!({ "email": bob.email.to_uppercase(), "roles": ["operator"] }))
+        .await;
+    let by_id = world
+        .organisation(&owner, &shop)
+        .invitations()
+        .create(json!({ "user_id": carol.id }))
+        .await;
 
     assert_eq!(
         (by_email.status, by_email.body["outcome"].as_str()),
@@ -146,32 +122,28 @@ async fn an_existing_user_is_added_at_once_and_told_by_email(world: &World) {
         json!(["member"]),
         "a company's default role"
     );
-    let bob_me = world.call("GET", "/api/me", bob.token(), None).await.body;
+    let bob_me = world.me(&bob).get().await.body;
     assert_eq!(bob_me["default_organisation_id"], root.as_str());
     let mails = world.mails_to(&bob.email, 2).await;
     assert_eq!(
         mails.last().unwrap().subject,
         "You were added to ABC Holdings on Stratum"
     );
-    let end_user_on_root = invite(
-        world,
-        &owner,
-        &root,
-        json!({ "email": carol.email, "roles": ["member"] }),
-    )
-    .await;
+    let end_user_on_root = world
+        .organisation(&owner, &root)
+        .invitations()
+        .create(json!({ "email": carol.email, "roles": ["member"] }))
+        .await;
     assert_eq!(
         end_user_on_root.field_errors(),
         vec![("roles".to_owned(), "staff_role_required".to_owned())],
         "T5"
     );
-    let both = invite(
-        world,
-        &owner,
-        &root,
-        json!({ "email": carol.email, "user_id": carol.id }),
-    )
-    .await;
+    let both = world
+        .organisation(&owner, &root)
+        .invitations()
+        .create(json!({ "email": carol.email, "user_id": carol.id }))
+        .await;
     assert_eq!(both.status, 422);
 }
 
@@ -181,22 +153,22 @@ async fn registering_with_an_invited_address_claims_every_pending_invitation(wor
     let first = organisation(world, &ada, "First").await;
     let second = organisation(world, &bea, "Second").await;
     let guest = address("guest");
-    invite(world, &ada, &first, json!({ "email": guest })).await;
-    invite(world, &bea, &second, json!({ "email": guest, "roles": ["operator"] })).await;
+    world
+        .organisation(&ada, &first)
+        .invitations()
+        .create(json!({ "email": guest }))
+        .await;
+    world
+        .organisation(&bea, &second)
+        .invitations()
+        .create(json!({ "email": guest, "roles": ["operator"] }))
+        .await;
 
     let registered = register(world, &guest.to_uppercase(), None).await;
 
     assert_eq!(registered.status, 201, "{registered:?}");
     for (owner, organisation) in [(&ada, &first), (&bea, &second)] {
-        let members = world
-            .call(
-                "GET",
-                &format!("/api/organisations/{organisation}/members"),
-                owner.token(),
-                None,
-            )
-            .await
-            .body;
+        let members = world.organisation(owner, organisation).members().list().await.body;
         assert_eq!(
             members["items"].as_array().unwrap().len(),
             1,
@@ -204,7 +176,7 @@ async fn registering_with_an_invited_address_claims_every_pending_invitation(wor
         );
     }
     let access = confirm_and_sign_in(world, &guest, 3).await;
-    let me = world.call("GET", "/api/me", Some(&access), None).await.body;
+    let me = world.me(Bearer(&access)).get().await.body;
     let joined: Vec<&str> = me["memberships"]
         .as_array()
         .unwrap()
@@ -226,22 +198,18 @@ async fn registering_with_an_invited_address_claims_every_pending_invitation(wor
 async fn an_invitation_preview_shows_who_and_where_and_refuses_dead_tokens(world: &World) {
     let owner = world.person("owner").await;
     let root = organisation(world, &owner, "ABC Holdings").await;
-    assert_eq!(
-        world
-            .call("GET", "/api/invitations/not-a-token", None, None)
-            .await
-            .status,
-        404
-    );
+    assert_eq!(world.invitations(Anonymous).preview("not-a-token").await.status, 404);
 
     let late = address("late");
-    invite(world, &owner, &root, json!({ "email": late })).await;
+    world
+        .organisation(&owner, &root)
+        .invitations()
+        .create(json!({ "email": late }))
+        .await;
     let token = world.token_from_mail(&late, 1).await;
     world.clock.advance(chrono::Duration::days(15));
 
-    let expired = world
-        .call("GET", &format!("/api/invitations/{token}"), None, None)
-        .await;
+    let expired = world.invitations(Anonymous).preview(&token).await;
     assert_eq!(
         (expired.status, expired.code()),
         (410, "invitation_expired"),
@@ -265,84 +233,51 @@ async fn owners_list_resend_and_revoke_invitations(world: &World) {
     let other = organisation(world, &viewer, "Other").await;
     add(world, &owner, &root, &viewer, &["viewer"]).await;
     let guest = address("guest");
-    let invited = invite(world, &owner, &root, json!({ "email": guest })).await;
+    let invited = world
+        .organisation(&owner, &root)
+        .invitations()
+        .create(json!({ "email": guest }))
+        .await;
     let id = invited.body["invitation"]["id"].as_str().unwrap().to_owned();
     let first_token = world.token_from_mail(&guest, 1).await;
-    let base = format!("/api/organisations/{root}/invitations");
+    let invitations = world.organisation(&owner, &root).invitations();
+    let links = world.invitations(Anonymous);
 
-    let listed = world.call("GET", &base, owner.token(), None).await;
+    let listed = invitations.list().await;
     assert_eq!(listed.body["items"][0]["status"], "pending");
     assert!(!listed.body.to_string().contains(&first_token));
-    assert_eq!(world.call("GET", &base, viewer.token(), None).await.status, 403);
+    assert_eq!(
+        world.organisation(&viewer, &root).invitations().list().await.status,
+        403
+    );
 
-    let resent = world
-        .call("POST", &format!("{base}/{id}/resend"), owner.token(), None)
-        .await;
+    let resent = invitations.resend(&id).await;
     assert_eq!(resent.status, 200, "{resent:?}");
     let second_token = world.token_from_mail(&guest, 2).await;
     assert_ne!(first_token, second_token);
-    assert_eq!(
-        world
-            .call("GET", &format!("/api/invitations/{first_token}"), None, None)
-            .await
-            .status,
-        404,
-        "the old token is dead"
-    );
-    assert_eq!(
-        world
-            .call("GET", &format!("/api/invitations/{second_token}"), None, None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(links.preview(&first_token).await.status, 404, "the old token is dead");
+    assert_eq!(links.preview(&second_token).await.status, 200);
 
-    let foreign = world
-        .call(
-            "DELETE",
-            &format!("/api/organisations/{other}/invitations/{id}"),
-            viewer.token(),
-            None,
-        )
-        .await;
+    let foreign = world.organisation(&viewer, &other).invitations().revoke(&id).await;
     assert_eq!(
         foreign.status, 404,
         "an invitation id is checked against the organisation in the path"
     );
-    assert_eq!(
-        world
-            .call("DELETE", &format!("{base}/{id}"), owner.token(), None)
-            .await
-            .status,
-        204
-    );
-    let revoked = world
-        .call("GET", &format!("/api/invitations/{second_token}"), None, None)
-        .await;
+    assert_eq!(invitations.revoke(&id).await.status, 204);
+    let revoked = links.preview(&second_token).await;
     assert_eq!((revoked.status, revoked.code()), (410, "invitation_revoked"));
-    assert_eq!(
-        world
-            .call("POST", &format!("{base}/{id}/resend"), owner.token(), None)
-            .await
-            .status,
-        409
-    );
+    assert_eq!(invitations.resend(&id).await.status, 409);
 }
 
 async fn a_platform_invitation_lets_a_guest_register(world: &World) {
     let ada = world.person("ada").await;
     let guest = address("friend");
 
-    let invited = world
-        .call("POST", "/api/invitations", ada.token(), Some(json!({ "email": guest })))
-        .await;
+    let invited = world.invitations(&ada).create(json!({ "email": guest })).await;
     assert_eq!(invited.status, 201, "{invited:?}");
     let token = world.token_from_mail(&guest, 1).await;
     assert_eq!(
-        world
-            .call("GET", &format!("/api/invitations/{token}"), None, None)
-            .await
-            .body["organisation_name"],
+        world.invitations(Anonymous).preview(&token).await.body["organisation_name"],
         Value::Null
     );
     let registered = register(world, &guest, Some(&token)).await;
@@ -353,9 +288,7 @@ async fn a_platform_invitation_lets_a_guest_register(world: &World) {
     );
     world.login(&guest, PASSWORD).await;
 
-    let again = world
-        .call("POST", "/api/invitations", ada.token(), Some(json!({ "email": guest })))
-        .await;
+    let again = world.invitations(&ada).create(json!({ "email": guest })).await;
     assert_eq!((again.status, again.code()), (409, "already_registered"));
 }
 
@@ -364,18 +297,14 @@ async fn a_pending_owner_organisation_becomes_active_when_its_owner_registers(wo
     let founder = address("founder");
     let mut payload = crate::organisations::seed_002("Founded Ltd");
     payload["initial_owner_email"] = json!(founder);
-    let created = world
-        .call("POST", "/api/organisations", admin.token(), Some(payload))
-        .await;
+    let created = world.organisations(&admin).create(payload).await;
     assert_eq!(created.body["status"], "pending_owner");
     let id = created.body["id"].as_str().unwrap().to_owned();
     let mails = world.mails_to(&founder, 1).await;
     assert!(mails[0].subject.contains("Founded Ltd"));
 
     assert_eq!(register(world, &founder, None).await.status, 201);
-    let waiting = world
-        .call("GET", &format!("/api/organisations/{id}"), admin.token(), None)
-        .await;
+    let waiting = world.organisation(&admin, &id).get().await;
     assert_eq!(
         (&waiting.body["status"], &waiting.body["billing_subscriber_id"]),
         (&json!("pending_owner"), &Value::Null),
@@ -383,11 +312,9 @@ async fn a_pending_owner_organisation_becomes_active_when_its_owner_registers(wo
     );
     let access = confirm_and_sign_in(world, &founder, 2).await;
 
-    let organisation = world
-        .call("GET", &format!("/api/organisations/{id}"), Some(&access), None)
-        .await;
+    let organisation = world.organisation(Bearer(&access), &id).get().await;
     assert_eq!(organisation.body["status"], "active");
-    let me = world.call("GET", "/api/me", Some(&access), None).await.body;
+    let me = world.me(Bearer(&access)).get().await.body;
     assert_eq!(organisation.body["billing_subscriber_id"], me["id"]);
     let membership = me["memberships"]
         .as_array()
@@ -402,7 +329,11 @@ async fn a_pending_owner_organisation_becomes_active_when_its_owner_registers(wo
 async fn housekeeping_marks_overdue_invitations_expired(world: &World) {
     let owner = world.person("owner").await;
     let root = organisation(world, &owner, "ABC Holdings").await;
-    invite(world, &owner, &root, json!({ "email": address("slow") })).await;
+    world
+        .organisation(&owner, &root)
+        .invitations()
+        .create(json!({ "email": address("slow") }))
+        .await;
     world.clock.advance(chrono::Duration::days(15));
     let schedule: Value = serde_json::from_str(&stratum_tests::event("schedule.json")).unwrap();
 
@@ -413,14 +344,7 @@ async fn housekeeping_marks_overdue_invitations_expired(world: &World) {
     assert!(outcome["expired_invitations"].as_u64().unwrap() >= 1);
     // Fifteen days on, the owner's access token has long expired: sign in again.
     let (access, _) = world.login(&owner.email, PASSWORD).await;
-    let listed = world
-        .call(
-            "GET",
-            &format!("/api/organisations/{root}/invitations"),
-            Some(&access),
-            None,
-        )
-        .await;
+    let listed = world.organisation(Bearer(&access), &root).invitations().list().await;
     assert_eq!(listed.body["items"][0]["status"], "expired");
 }
 
@@ -428,7 +352,11 @@ async fn twenty_registrations_racing_for_one_invitation_make_one_membership(worl
     let owner = world.person("owner").await;
     let root = organisation(world, &owner, "ABC Holdings").await;
     let guest = address("popular");
-    invite(world, &owner, &root, json!({ "email": guest })).await;
+    world
+        .organisation(&owner, &root)
+        .invitations()
+        .create(json!({ "email": guest }))
+        .await;
     let token = world.token_from_mail(&guest, 1).await;
     let racers: Vec<String> = (0..20).map(|n| address(&format!("racer{n}"))).collect();
 
@@ -467,15 +395,7 @@ async fn twenty_registrations_racing_for_one_invitation_make_one_membership(worl
         .map(|(email, _)| email.clone())
         .unwrap();
     confirm_and_sign_in(world, &winner, 1).await;
-    let members = world
-        .call(
-            "GET",
-            &format!("/api/organisations/{root}/members"),
-            owner.token(),
-            None,
-        )
-        .await
-        .body;
+    let members = world.organisation(&owner, &root).members().list().await.body;
     assert_eq!(
         members["items"].as_array().unwrap().len(),
         2,
@@ -487,16 +407,18 @@ async fn an_invitation_revoked_while_being_accepted_ends_one_way_or_the_other(wo
     let owner = world.person("owner").await;
     let root = organisation(world, &owner, "ABC Holdings").await;
     let guest = address("contested");
-    let invited = invite(world, &owner, &root, json!({ "email": guest })).await;
+    let invited = world
+        .organisation(&owner, &root)
+        .invitations()
+        .create(json!({ "email": guest }))
+        .await;
     let id = invited.body["invitation"]["id"].as_str().unwrap().to_owned();
     let token = world.token_from_mail(&guest, 1).await;
     let other = address("contested.other");
 
-    let revoke_path = format!("/api/organisations/{root}/invitations/{id}");
-    let (registered, revoked) = tokio::join!(
-        register(world, &other, Some(&token)),
-        world.call("DELETE", &revoke_path, owner.token(), None)
-    );
+    let abc = world.organisation(&owner, &root);
+    let invitations = abc.invitations();
+    let (registered, revoked) = tokio::join!(register(world, &other, Some(&token)), invitations.revoke(&id));
     assert_eq!(
         registered.status, 201,
         "a revoked link never blocks sign-up: {registered:?}"
@@ -504,25 +426,9 @@ async fn an_invitation_revoked_while_being_accepted_ends_one_way_or_the_other(wo
     // The registrant confirms their address: what the race left them, they now hold.
     confirm_and_sign_in(world, &other, 1).await;
 
-    let members = world
-        .call(
-            "GET",
-            &format!("/api/organisations/{root}/members"),
-            owner.token(),
-            None,
-        )
-        .await
-        .body;
+    let members = abc.members().list().await.body;
     let joined = members["items"].as_array().unwrap().len() == 2;
-    let listed = world
-        .call(
-            "GET",
-            &format!("/api/organisations/{root}/invitations"),
-            owner.token(),
-            None,
-        )
-        .await
-        .body;
+    let listed = invitations.list().await.body;
     let status = listed["items"][0]["status"].as_str().unwrap().to_owned();
     match status.as_str() {
         // The registration bound it first and the revocation lost the race.

@@ -27,6 +27,7 @@ macro_rules! both_entry_points {
     };
 }
 
+mod client;
 mod cors;
 mod deployment;
 mod identity;

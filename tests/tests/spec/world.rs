@@ -339,12 +339,6 @@ impl World {
         self.call("POST", "/api/auth/confirm-email", None, Some(body)).await
     }
 
-    /// `owner` invites someone to `organisation` (`body`: `{email | user_id, roles?}`).
-    pub async fn invite(&self, owner: &Person, organisation: &str, body: Value) -> Reply {
-        let path = format!("/api/organisations/{organisation}/invitations");
-        self.call("POST", &path, owner.token(), Some(body)).await
-    }
-
     /// `POST /api/auth/password/forgot`.
     pub async fn forgot_password(&self, email: &str) -> Reply {
         let body = json!({ "email": email });
@@ -359,7 +353,7 @@ impl World {
 
     /// The status of `GET /api/me` with `access`: whether the access token authenticates.
     pub async fn me_status(&self, access: &str) -> u16 {
-        self.call("GET", "/api/me", Some(access), None).await.status
+        self.me(crate::client::Caller::Bearer(access)).get().await.status
     }
 
     pub async fn login(&self, email: &str, password: &str) -> (String, String) {

@@ -23,33 +23,17 @@ async fn every_change_leaves_an_event_only_owners_and_admins_read(world: &World)
     let admin = world.admin().await;
     let ada = world.person("ada").await;
     let vera = world.person("vera").await;
-    let auth = format!("Bearer {}", ada.access);
     let created = world
-        .call_with(
-            "POST",
-            "/api/organisations",
-            &[("authorization", auth.as_str()), ("x-request-id", "req-audit-1")],
-            Some(seed_002("ABC")),
-        )
+        .organisations(&ada)
+        .with_request_id("req-audit-1")
+        .create(seed_002("ABC"))
         .await;
     let id = created.body["id"].as_str().unwrap().to_owned();
     add(world, &ada, &id, &vera, &["viewer"]).await;
-    let roles = json!({ "roles": ["operator"] });
-    assert_eq!(
-        world
-            .call(
-                "PUT",
-                &format!("/api/organisations/{id}/members/{}/roles", vera.id),
-                ada.token(),
-                Some(roles)
-            )
-            .await
-            .status,
-        200
-    );
-    let trail = format!("/api/organisations/{id}/audit");
+    let abc = world.organisation(&ada, &id);
+    assert_eq!(abc.members().set_roles(&vera.id, &["operator"]).await.status, 200);
 
-    let events = world.call("GET", &trail, ada.token(), None).await;
+    let events = abc.audit().list().await;
 
     assert_eq!(events.status, 200, "{events:?}");
     assert_eq!(
@@ -71,40 +55,28 @@ async fn every_change_leaves_an_event_only_owners_and_admins_read(world: &World)
     );
 
     assert_eq!(
-        world.call("GET", &trail, vera.token(), None).await.status,
+        world.organisation(&vera, &id).audit().list().await.status,
         403,
         "operators do not read the trail"
     );
     let outsider = world.person("mallory").await;
-    assert_eq!(world.call("GET", &trail, outsider.token(), None).await.status, 404);
+    assert_eq!(world.organisation(&outsider, &id).audit().list().await.status, 404);
 
-    let filtered = world
-        .call("GET", &format!("{trail}?action=member.added"), ada.token(), None)
-        .await;
+    let filtered = abc.audit().list_with(&[("action", "member.added")]).await;
     assert_eq!(actions(&filtered.body), ["member.added"]);
-    let first = world.call("GET", &format!("{trail}?limit=1"), ada.token(), None).await;
+    let first = abc.audit().list_with(&[("limit", "1")]).await;
     assert_eq!(actions(&first.body), ["member.roles_changed"]);
     let cursor = first.body["next_cursor"].as_str().expect("more pages").to_owned();
-    let second = world
-        .call("GET", &format!("{trail}?limit=1&cursor={cursor}"), ada.token(), None)
-        .await;
+    let second = abc.audit().list_with(&[("limit", "1"), ("cursor", &cursor)]).await;
     assert_eq!(actions(&second.body), ["member.added"]);
-    let bad = world
-        .call("GET", &format!("{trail}?from=yesterday&limit=0"), ada.token(), None)
-        .await;
+    let bad = abc.audit().list_with(&[("from", "yesterday"), ("limit", "0")]).await;
     assert_eq!(bad.status, 422);
 
-    assert_eq!(
-        world.call("GET", "/api/platform/audit", ada.token(), None).await.status,
-        404
-    );
+    assert_eq!(world.platform(&ada).audit().list().await.status, 404);
     let everything = world
-        .call(
-            "GET",
-            "/api/platform/audit?action=organisation.created&limit=200",
-            admin.token(),
-            None,
-        )
+        .platform(&admin)
+        .audit()
+        .list_with(&[("action", "organisation.created"), ("limit", "200")])
         .await;
     assert!(
         everything.body["items"]
@@ -117,18 +89,13 @@ async fn every_change_leaves_an_event_only_owners_and_admins_read(world: &World)
 
 async fn account_changes_are_in_the_personal_trail(world: &World) {
     let ada = world.person("ada").await;
-    let renamed = world
-        .call("PATCH", "/api/me", ada.token(), Some(json!({ "name": "Ada L." })))
-        .await;
+    let renamed = world.me(&ada).patch(json!({ "name": "Ada L." })).await;
     assert_eq!(renamed.status, 200);
 
     let trail = world
-        .call(
-            "GET",
-            &format!("/api/organisations/{}/audit", ada.personal_organisation_id),
-            ada.token(),
-            None,
-        )
+        .organisation(&ada, &ada.personal_organisation_id)
+        .audit()
+        .list()
         .await;
 
     assert_eq!(

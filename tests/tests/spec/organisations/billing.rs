@@ -24,11 +24,18 @@ async fn a_billing_admin_with_a_valid_payment_method_becomes_the_subscriber(worl
     let id = organisation(world, &ada, "ABC Holdings").await;
     add(world, &ada, &id, &bob, &["owner", "billing_admin"]).await;
     add(world, &ada, &id, &vera, &["owner"]).await;
-    let path = format!("/api/organisations/{id}/billing/payment-method");
 
-    let owner_only = world.call("POST", &path, vera.token(), Some(card(2099))).await;
+    let owner_only = world
+        .organisation(&vera, &id)
+        .billing()
+        .submit_payment_method(card(2099))
+        .await;
     assert_eq!(owner_only.status, 403, "an owner without billing_admin: {owner_only:?}");
-    let submitted = world.call("POST", &path, bob.token(), Some(card(2099))).await;
+    let submitted = world
+        .organisation(&bob, &id)
+        .billing()
+        .submit_payment_method(card(2099))
+        .await;
 
     assert_eq!(submitted.status, 200, "{submitted:?}");
     assert_eq!(submitted.body["billing_subscriber_id"], bob.id.as_str());
@@ -37,25 +44,14 @@ async fn a_billing_admin_with_a_valid_payment_method_becomes_the_subscriber(worl
         !submitted.body.to_string().contains("pm_1Nsecretref"),
         "the provider reference is not shown"
     );
-    let billing = world
-        .call("GET", &format!("/api/organisations/{id}/billing"), ada.token(), None)
-        .await;
+    let billing = world.organisation(&ada, &id).billing().get().await;
     assert_eq!(billing.body["billing_subscriber_id"], bob.id.as_str());
-    assert_eq!(
-        world
-            .call("GET", &format!("/api/organisations/{id}/billing"), vera.token(), None)
-            .await
-            .status,
-        403
-    );
+    assert_eq!(world.organisation(&vera, &id).billing().get().await.status, 403);
 
     let demote_bob = world
-        .call(
-            "PUT",
-            &format!("/api/organisations/{id}/members/{}/roles", bob.id),
-            ada.token(),
-            Some(json!({ "roles": ["viewer"] })),
-        )
+        .organisation(&ada, &id)
+        .members()
+        .set_roles(&bob.id, &["viewer"])
         .await;
     assert_eq!(
         (demote_bob.status, demote_bob.code()),
@@ -63,35 +59,26 @@ async fn a_billing_admin_with_a_valid_payment_method_becomes_the_subscriber(worl
         "the new subscriber is protected"
     );
     let demote_ada = world
-        .call(
-            "PUT",
-            &format!("/api/organisations/{id}/members/{}/roles", ada.id),
-            bob.token(),
-            Some(json!({ "roles": ["owner"] })),
-        )
+        .organisation(&bob, &id)
+        .members()
+        .set_roles(&ada.id, &["owner"])
         .await;
     assert_eq!(
         demote_ada.status, 200,
         "the former subscriber is an ordinary billing admin again"
     );
     let trail = world
-        .call(
-            "GET",
-            &format!("/api/organisations/{id}/audit?action=billing.payment_method_submitted"),
-            ada.token(),
-            None,
-        )
+        .organisation(&ada, &id)
+        .audit()
+        .list_with(&[("action", "billing.payment_method_submitted")])
         .await;
     assert_eq!(trail.body["items"][0]["changes"]["reference"], "[redacted]");
 
     let child = company(world, &ada, &id, "Child").await;
     let on_company = world
-        .call(
-            "POST",
-            &format!("/api/organisations/{child}/billing/payment-method"),
-            bob.token(),
-            Some(card(2099)),
-        )
+        .organisation(&bob, &child)
+        .billing()
+        .submit_payment_method(card(2099))
         .await;
     assert_eq!((on_company.status, on_company.code()), (409, "billing_at_root"));
 }
@@ -99,36 +86,35 @@ async fn a_billing_admin_with_a_valid_payment_method_becomes_the_subscriber(worl
 async fn an_expired_or_malformed_payment_method_changes_nothing(world: &World) {
     let ada = world.person("ada").await;
     let id = organisation(world, &ada, "ABC Holdings").await;
-    let path = format!("/api/organisations/{id}/billing/payment-method");
+    let billing = world.organisation(&ada, &id).billing();
 
-    let expired = world.call("POST", &path, ada.token(), Some(card(2020))).await;
+    let expired = billing.submit_payment_method(card(2020)).await;
     assert_eq!(
         expired.field_errors(),
         vec![("exp_year".to_owned(), "expired".to_owned())]
     );
     let malformed = json!({ "provider": "bitcoin", "reference": "", "brand": "visa", "last4": "42", "exp_month": 13, "exp_year": 2099 });
-    let errors: Vec<String> = world
-        .call("POST", &path, ada.token(), Some(malformed))
+    let errors: Vec<String> = billing
+        .submit_payment_method(malformed)
         .await
         .field_errors()
         .into_iter()
         .map(|(f, _)| f)
         .collect();
     assert_eq!(errors, ["provider", "reference", "last4", "exp_month"]);
-    let billing = world
-        .call("GET", &format!("/api/organisations/{id}/billing"), ada.token(), None)
-        .await;
-    assert_eq!(billing.body["payment_method"], serde_json::Value::Null);
+    let shown = billing.get().await;
+    assert_eq!(shown.body["payment_method"], serde_json::Value::Null);
 }
 
 async fn provider_secrets_are_encrypted_at_rest_and_never_returned(world: &World) {
     let ada = world.person("ada").await;
     let id = organisation(world, &ada, "ABC Holdings").await;
-    let path = format!("/api/organisations/{id}/payment-providers/stripe");
+    let abc = world.organisation(&ada, &id);
+    let stripe = abc.payment_provider("stripe");
     let config =
         json!({ "public_id": "pk_live_public", "secret": "sk_live_TOPSECRET", "webhook_secret": "whsec_HIDDEN" });
 
-    let configured = world.call("PUT", &path, ada.token(), Some(config)).await;
+    let configured = stripe.configure(config).await;
 
     assert_eq!(configured.status, 200, "{configured:?}");
     assert_eq!(
@@ -138,13 +124,9 @@ async fn provider_secrets_are_encrypted_at_rest_and_never_returned(world: &World
         ),
         (Some("pk_live_public"), Some(true))
     );
-    let fetched = world.call("GET", &path, ada.token(), None).await;
-    let billing = world
-        .call("GET", &format!("/api/organisations/{id}/billing"), ada.token(), None)
-        .await;
-    let trail = world
-        .call("GET", &format!("/api/organisations/{id}/audit"), ada.token(), None)
-        .await;
+    let fetched = stripe.get().await;
+    let billing = abc.billing().get().await;
+    let trail = abc.audit().list().await;
     for reply in [&configured, &fetched, &billing, &trail] {
         assert!(
             !reply.body.to_string().contains("TOPSECRET") && !reply.body.to_string().contains("HIDDEN"),
@@ -158,25 +140,7 @@ async fn provider_secrets_are_encrypted_at_rest_and_never_returned(world: &World
         !stored.contains("TOPSECRET") && stored.contains("v1."),
         "sealed at rest: {stored}"
     );
-    assert_eq!(
-        world
-            .call(
-                "GET",
-                &format!("/api/organisations/{id}/payment-providers/bitcoin"),
-                ada.token(),
-                None
-            )
-            .await
-            .status,
-        404
-    );
-    let no_secret = world
-        .call(
-            "PUT",
-            &path,
-            ada.token(),
-            Some(json!({ "public_id": "pk", "secret": "" })),
-        )
-        .await;
+    assert_eq!(abc.payment_provider("bitcoin").get().await.status, 404);
+    let no_secret = stripe.configure(json!({ "public_id": "pk", "secret": "" })).await;
     assert_eq!(no_secret.status, 422);
 }

@@ -18,14 +18,7 @@ both_entry_points!(
 async fn a_person_creates_an_organisation_in_the_shape_of_seed_002(world: &World) {
     let ada = world.person("ada").await;
 
-    let created = world
-        .call(
-            "POST",
-            "/api/organisations",
-            ada.token(),
-            Some(seed_002("ABC Holdings")),
-        )
-        .await;
+    let created = world.organisations(&ada).create(seed_002("ABC Holdings")).await;
 
     assert_eq!(created.status, 201, "{created:?}");
     let body = &created.body;
@@ -55,7 +48,7 @@ async fn a_person_creates_an_organisation_in_the_shape_of_seed_002(world: &World
     assert!(created.headers.contains_key("etag"));
     let id = body["id"].as_str().unwrap();
 
-    let me = world.call("GET", "/api/me", ada.token(), None).await.body;
+    let me = world.me(&ada).get().await.body;
     assert_eq!(
         me["default_organisation_id"], id,
         "T11: the new organisation becomes the default"
@@ -70,7 +63,7 @@ async fn a_person_creates_an_organisation_in_the_shape_of_seed_002(world: &World
     assert_eq!(membership["roles"], json!(["owner", "billing_admin", "member"]));
     assert_eq!(membership["kind"], "shared");
 
-    let listed = world.call("GET", "/api/organisations", ada.token(), None).await;
+    let listed = world.organisations(&ada).list().await;
     let ids: Vec<&str> = listed.body["items"]
         .as_array()
         .unwrap()
@@ -79,9 +72,7 @@ async fn a_person_creates_an_organisation_in_the_shape_of_seed_002(world: &World
         .collect();
     assert!(ids.contains(&id) && ids.contains(&ada.personal_organisation_id.as_str()));
     assert_eq!(listed.body["next_cursor"], serde_json::Value::Null);
-    let fetched = world
-        .call("GET", &format!("/api/organisations/{id}"), ada.token(), None)
-        .await;
+    let fetched = world.organisation(&ada, id).get().await;
     assert_eq!((fetched.status, &fetched.body["name"]), (200, &json!("ABC Holdings")));
 }
 
@@ -89,9 +80,7 @@ async fn bad_organisation_payloads_get_an_error_per_field(world: &World) {
     let ada = world.person("ada").await;
     let payload = json!({ "name": "", "country_code": "uk", "email": "hello-at-abc", "phone": "call me", "company_registered_date": "last year" });
 
-    let reply = world
-        .call("POST", "/api/organisations", ada.token(), Some(payload))
-        .await;
+    let reply = world.organisations(&ada).create(payload).await;
 
     assert_eq!(reply.status, 422);
     let fields: Vec<String> = reply.field_errors().into_iter().map(|(field, _)| field).collect();
@@ -100,12 +89,8 @@ async fn bad_organisation_payloads_get_an_error_per_field(world: &World) {
         ["name", "company_registered_date", "email", "phone", "country_code"]
     );
     let admin_only = world
-        .call(
-            "POST",
-            "/api/organisations",
-            ada.token(),
-            Some(json!({ "name": "X", "initial_owner_email": "b@example.com" })),
-        )
+        .organisations(&ada)
+        .create(json!({ "name": "X", "initial_owner_email": "b@example.com" }))
         .await;
     assert_eq!(
         (admin_only.status, admin_only.body["code"].as_str()),
@@ -116,59 +101,37 @@ async fn bad_organisation_payloads_get_an_error_per_field(world: &World) {
 async fn companies_exist_only_directly_under_shared_roots(world: &World) {
     let ada = world.person("ada").await;
     let root = organisation(world, &ada, "ABC Holdings").await;
+    let companies = world.organisation(&ada, &root).companies();
 
-    let child = world
-        .call(
-            "POST",
-            &format!("/api/organisations/{root}/suborganisations"),
-            ada.token(),
-            Some(json!({ "name": "ABC Holdings - Child", "parent_organisation_id": root })),
-        )
+    let child = companies
+        .create(json!({ "name": "ABC Holdings - Child", "parent_organisation_id": root }))
         .await;
     assert_eq!(child.status, 201, "{child:?}");
     assert_eq!(child.body["parent_organisation_id"], root.as_str());
     let child_id = child.body["id"].as_str().unwrap();
 
     let grandchild = world
-        .call(
-            "POST",
-            &format!("/api/organisations/{child_id}/suborganisations"),
-            ada.token(),
-            Some(seed_002("Too deep")),
-        )
+        .organisation(&ada, child_id)
+        .companies()
+        .create(seed_002("Too deep"))
         .await;
     assert_eq!((grandchild.status, grandchild.code()), (409, "invalid_parent"));
     let personal = world
-        .call(
-            "POST",
-            &format!("/api/organisations/{}/suborganisations", ada.personal_organisation_id),
-            ada.token(),
-            Some(seed_002("Nope")),
-        )
+        .organisation(&ada, &ada.personal_organisation_id)
+        .companies()
+        .create(seed_002("Nope"))
         .await;
     assert_eq!((personal.status, personal.code()), (409, "invalid_parent"));
-    let mismatched = world
-        .call(
-            "POST",
-            &format!("/api/organisations/{root}/suborganisations"),
-            ada.token(),
-            Some(json!({ "name": "X", "parent_organisation_id": child_id })),
-        )
+    let mismatched = companies
+        .create(json!({ "name": "X", "parent_organisation_id": child_id }))
         .await;
     assert_eq!(
         (mismatched.status, mismatched.body["code"].as_str()),
         (409, Some("parent_mismatch"))
     );
 
-    let companies = world
-        .call(
-            "GET",
-            &format!("/api/organisations/{root}/suborganisations"),
-            ada.token(),
-            None,
-        )
-        .await;
-    let names: Vec<&str> = companies.body["items"]
+    let listed = companies.list().await;
+    let names: Vec<&str> = listed.body["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -180,31 +143,20 @@ async fn companies_exist_only_directly_under_shared_roots(world: &World) {
 async fn an_update_needs_the_current_etag_and_renames_memberships(world: &World) {
     let ada = world.person("ada").await;
     let id = organisation(world, &ada, "ABC Holdings").await;
-    let path = format!("/api/organisations/{id}");
-    let etag = world.call("GET", &path, ada.token(), None).await.headers["etag"].clone();
-    let auth = format!("Bearer {}", ada.access);
-    let headers = [("authorization", auth.as_str()), ("if-match", etag.as_str())];
+    let etag = world.organisation(&ada, &id).get().await.headers["etag"].clone();
+    let abc = world.organisation(&ada, &id).if_match(&etag);
 
-    let renamed = world
-        .call_with(
-            "PATCH",
-            &path,
-            &headers,
-            Some(json!({ "name": "ABC Group", "country_code": "GB" })),
-        )
-        .await;
+    let renamed = abc.patch(json!({ "name": "ABC Group", "country_code": "GB" })).await;
     assert_eq!(renamed.status, 200, "{renamed:?}");
     assert_eq!(
         (renamed.body["name"].as_str(), renamed.body["country_code"].as_str()),
         (Some("ABC Group"), Some("gb"))
     );
     assert_eq!(renamed.body["address"], "34 Webings Road", "untouched fields stay");
-    let stale = world
-        .call_with("PATCH", &path, &headers, Some(json!({ "name": "Lost update" })))
-        .await;
+    let stale = abc.patch(json!({ "name": "Lost update" })).await;
     assert_eq!(stale.status, 412);
 
-    let me = world.call("GET", "/api/me", ada.token(), None).await.body;
+    let me = world.me(&ada).get().await.body;
     let membership = me["memberships"]
         .as_array()
         .unwrap()
@@ -214,12 +166,8 @@ async fn an_update_needs_the_current_etag_and_renames_memberships(world: &World)
         .clone();
     assert_eq!(membership["organisation_name"], "ABC Group");
     let personal = world
-        .call(
-            "PATCH",
-            &format!("/api/organisations/{}", ada.personal_organisation_id),
-            ada.token(),
-            Some(json!({ "name": "Mine" })),
-        )
+        .organisation(&ada, &ada.personal_organisation_id)
+        .patch(json!({ "name": "Mine" }))
         .await;
     assert_eq!((personal.status, personal.code()), (409, "personal_organisation"));
 }
@@ -229,39 +177,26 @@ async fn an_organisation_is_deleted_by_its_subscriber_only_once_empty(world: &Wo
     let bob = world.person("bob").await;
     let id = organisation(world, &ada, "ABC Holdings").await;
     add(world, &ada, &id, &bob, &["owner"]).await;
-    let path = format!("/api/organisations/{id}");
+    let abc = world.organisation(&ada, &id);
 
     assert_eq!(
-        world.call("DELETE", &path, bob.token(), None).await.status,
+        world.organisation(&bob, &id).delete().await.status,
         403,
         "an owner who is not the subscriber"
     );
-    let busy = world.call("DELETE", &path, ada.token(), None).await;
+    let busy = abc.delete().await;
     assert_eq!((busy.status, busy.code()), (409, "organisation_not_empty"));
-    assert_eq!(
-        world
-            .call("DELETE", &format!("{path}/members/{}", bob.id), ada.token(), None)
-            .await
-            .status,
-        204
-    );
-    assert_eq!(world.call("DELETE", &path, ada.token(), None).await.status, 204);
+    assert_eq!(abc.members().remove(&bob.id).await.status, 204);
+    assert_eq!(abc.delete().await.status, 204);
 
-    assert_eq!(world.call("GET", &path, ada.token(), None).await.status, 404);
-    let me = world.call("GET", "/api/me", ada.token(), None).await.body;
+    assert_eq!(abc.get().await.status, 404);
+    let me = world.me(&ada).get().await.body;
     assert_eq!(
         me["default_organisation_id"],
         ada.personal_organisation_id.as_str(),
         "T11: back to the personal organisation"
     );
-    let personal = world
-        .call(
-            "DELETE",
-            &format!("/api/organisations/{}", ada.personal_organisation_id),
-            ada.token(),
-            None,
-        )
-        .await;
+    let personal = world.organisation(&ada, &ada.personal_organisation_id).delete().await;
     assert_eq!((personal.status, personal.code()), (409, "personal_organisation"));
 }
 
@@ -270,72 +205,37 @@ async fn a_company_is_deleted_by_a_root_owner_once_empty(world: &World) {
     let root = organisation(world, &ada, "ABC Holdings").await;
     let child = company(world, &ada, &root, "Child").await;
 
-    let busy = world
-        .call("DELETE", &format!("/api/organisations/{root}"), ada.token(), None)
-        .await;
+    let busy = world.organisation(&ada, &root).delete().await;
     assert_eq!(
         (busy.status, busy.code()),
         (409, "organisation_not_empty"),
         "a live company keeps the root alive"
     );
-    assert_eq!(
-        world
-            .call("DELETE", &format!("/api/organisations/{child}"), ada.token(), None)
-            .await
-            .status,
-        204
-    );
-    assert_eq!(
-        world
-            .call("DELETE", &format!("/api/organisations/{root}"), ada.token(), None)
-            .await
-            .status,
-        204
-    );
+    assert_eq!(world.organisation(&ada, &child).delete().await.status, 204);
+    assert_eq!(world.organisation(&ada, &root).delete().await.status, 204);
 }
 
 async fn platform_admins_can_restrict_who_creates_organisations(world: &World) {
     let admin = world.admin().await;
     let ada = world.person("ada").await;
+    assert_eq!(world.platform(&ada).settings().await.status, 404);
     assert_eq!(
-        world
-            .call("GET", "/api/platform/settings", ada.token(), None)
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        world
-            .call("GET", "/api/platform/settings", admin.token(), None)
-            .await
-            .body["organisation_creation"],
+        world.platform(&admin).settings().await.body["organisation_creation"],
         "anyone"
     );
 
     let restricted = world
-        .call(
-            "PUT",
-            "/api/platform/settings",
-            admin.token(),
-            Some(json!({ "organisation_creation": "platform_admins" })),
-        )
+        .platform(&admin)
+        .set_settings(json!({ "organisation_creation": "platform_admins" }))
         .await;
     assert_eq!(restricted.status, 200);
 
-    let refused = world
-        .call("POST", "/api/organisations", ada.token(), Some(seed_002("Mine")))
-        .await;
+    let refused = world.organisations(&ada).create(seed_002("Mine")).await;
     assert_eq!(
         (refused.status, refused.code()),
         (403, "organisation_creation_restricted")
     );
-    assert_eq!(
-        world
-            .call("POST", "/api/organisations", admin.token(), Some(seed_002("Theirs")))
-            .await
-            .status,
-        201
-    );
+    assert_eq!(world.organisations(&admin).create(seed_002("Theirs")).await.status, 201);
 }
 
 async fn a_platform_admin_names_the_first_owner(world: &World) {
@@ -344,20 +244,16 @@ async fn a_platform_admin_names_the_first_owner(world: &World) {
     let mut payload = seed_002("For Ada");
     payload["initial_owner_email"] = json!(ada.email.to_uppercase());
 
-    let created = world
-        .call("POST", "/api/organisations", admin.token(), Some(payload))
-        .await;
+    let created = world.organisations(&admin).create(payload).await;
     assert_eq!(created.status, 201, "{created:?}");
     assert_eq!(created.body["status"], "active");
     assert_eq!(created.body["billing_subscriber_id"], ada.id.as_str());
-    let me = world.call("GET", "/api/me", ada.token(), None).await.body;
+    let me = world.me(&ada).get().await.body;
     assert_eq!(me["default_organisation_id"], created.body["id"]);
 
     let mut pending = seed_002("For a stranger");
     pending["initial_owner_email"] = json!(crate::world::address("stranger"));
-    let waiting = world
-        .call("POST", "/api/organisations", admin.token(), Some(pending))
-        .await;
+    let waiting = world.organisations(&admin).create(pending).await;
     assert_eq!(
         (waiting.status, &waiting.body["status"]),
         (201, &json!("pending_owner"))

@@ -17,29 +17,22 @@ async fn owners_list_members_and_change_roles(world: &World) {
     let bob = world.person("bob").await;
     let id = organisation(world, &ada, "ABC Holdings").await;
     add(world, &ada, &id, &bob, &["viewer"]).await;
-    let members_path = format!("/api/organisations/{id}/members");
+    let members = world.organisation(&ada, &id).members();
 
-    let listed = world.call("GET", &members_path, ada.token(), None).await;
+    let listed = members.list().await;
     assert_eq!(listed.status, 200);
-    let members = listed.body["items"].as_array().unwrap();
-    assert_eq!(members.len(), 2);
-    let ada_row = members.iter().find(|m| m["user_id"] == ada.id.as_str()).unwrap();
+    let rows = listed.body["items"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let ada_row = rows.iter().find(|m| m["user_id"] == ada.id.as_str()).unwrap();
     assert_eq!(
         (ada_row["billing_subscriber"].as_bool(), ada_row["email"].as_str()),
         (Some(true), Some(ada.email.as_str()))
     );
 
-    let promoted = world
-        .call(
-            "PUT",
-            &format!("{members_path}/{}/roles", bob.id),
-            ada.token(),
-            Some(json!({ "roles": ["operator", "viewer"] })),
-        )
-        .await;
+    let promoted = members.set_roles(&bob.id, &["operator", "viewer"]).await;
     assert_eq!(promoted.status, 200, "{promoted:?}");
     assert_eq!(promoted.body["roles"], json!(["operator", "viewer", "member"]));
-    let bob_me = world.call("GET", "/api/me", bob.token(), None).await.body;
+    let bob_me = world.me(&bob).get().await.body;
     let membership = bob_me["memberships"]
         .as_array()
         .unwrap()
@@ -54,11 +47,9 @@ async fn owners_list_members_and_change_roles(world: &World) {
         "T11: the organisation joined last is the default"
     );
 
-    let renamed = world
-        .call("PATCH", "/api/me", bob.token(), Some(json!({ "name": "Robert" })))
-        .await;
+    let renamed = world.me(&bob).patch(json!({ "name": "Robert" })).await;
     assert_eq!(renamed.status, 200);
-    let listed = world.call("GET", &members_path, ada.token(), None).await.body;
+    let listed = members.list().await.body;
     let bob_row = listed["items"]
         .as_array()
         .unwrap()
@@ -68,23 +59,9 @@ async fn owners_list_members_and_change_roles(world: &World) {
         .unwrap();
     assert_eq!(bob_row["name"], "Robert", "member lists follow a rename");
 
-    let unknown = world
-        .call(
-            "PUT",
-            &format!("{members_path}/{}/roles", uuid::Uuid::new_v4()),
-            ada.token(),
-            Some(json!({ "roles": ["viewer"] })),
-        )
-        .await;
+    let unknown = members.set_roles(uuid::Uuid::new_v4(), &["viewer"]).await;
     assert_eq!(unknown.status, 404);
-    let bad = world
-        .call(
-            "PUT",
-            &format!("{members_path}/{}/roles", bob.id),
-            ada.token(),
-            Some(json!({ "roles": ["viewer", "admin"] })),
-        )
-        .await;
+    let bad = members.set_roles(&bob.id, &["viewer", "admin"]).await;
     assert_eq!(
         bad.field_errors(),
         vec![("roles.1".to_owned(), "unknown_role".to_owned())]
@@ -97,23 +74,14 @@ async fn role_sets_must_respect_t4_and_t5(world: &World) {
     let root = organisation(world, &ada, "ABC Holdings").await;
     let shop = company(world, &ada, &root, "Shop").await;
     add(world, &ada, &root, &bob, &["viewer"]).await;
-    let roles = |org: &str| format!("/api/organisations/{org}/members/{}/roles", bob.id);
+    let root_members = world.organisation(&ada, &root).members();
 
-    let billing_only = world
-        .call(
-            "PUT",
-            &roles(&root),
-            ada.token(),
-            Some(json!({ "roles": ["billing_admin", "viewer"] })),
-        )
-        .await;
+    let billing_only = root_members.set_roles(&bob.id, &["billing_admin", "viewer"]).await;
     assert_eq!(
         billing_only.field_errors(),
         vec![("roles".to_owned(), "billing_admin_requires_owner".to_owned())]
     );
-    let end_user_on_root = world
-        .call("PUT", &roles(&root), ada.token(), Some(json!({ "roles": ["member"] })))
-        .await;
+    let end_user_on_root = root_members.set_roles(&bob.id, &["member"]).await;
     assert_eq!(
         end_user_on_root.field_errors(),
         vec![("roles".to_owned(), "staff_role_required".to_owned())]
@@ -121,7 +89,9 @@ async fn role_sets_must_respect_t4_and_t5(world: &World) {
     add(world, &ada, &shop, &bob, &["member"]).await;
     assert_eq!(
         world
-            .call("PUT", &roles(&shop), ada.token(), Some(json!({ "roles": ["member"] })))
+            .organisation(&ada, &shop)
+            .members()
+            .set_roles(&bob.id, &["member"])
             .await
             .status,
         200,
@@ -133,41 +103,23 @@ async fn the_last_owner_and_the_billing_subscriber_are_protected(world: &World) 
     let ada = world.person("ada").await;
     let bob = world.person("bob").await;
     let id = organisation(world, &ada, "ABC Holdings").await;
-    let members = format!("/api/organisations/{id}/members");
+    let abc = world.organisation(&ada, &id);
 
-    let demote_subscriber = world
-        .call(
-            "PUT",
-            &format!("{members}/{}/roles", ada.id),
-            ada.token(),
-            Some(json!({ "roles": ["viewer"] })),
-        )
-        .await;
+    let demote_subscriber = abc.members().set_roles(&ada.id, &["viewer"]).await;
     assert_eq!(
         (demote_subscriber.status, demote_subscriber.code()),
         (409, "billing_subscriber")
     );
-    let remove_subscriber = world
-        .call("DELETE", &format!("{members}/{}", ada.id), ada.token(), None)
-        .await;
+    let remove_subscriber = abc.members().remove(&ada.id).await;
     assert_eq!(
         (remove_subscriber.status, remove_subscriber.code()),
         (409, "billing_subscriber")
     );
-    let leave = world
-        .call("POST", &format!("/api/organisations/{id}/leave"), ada.token(), None)
-        .await;
+    let leave = abc.leave().await;
     assert_eq!((leave.status, leave.code()), (409, "billing_subscriber"));
 
     add(world, &ada, &id, &bob, &["owner", "billing_admin"]).await;
-    let demote_bob = world
-        .call(
-            "PUT",
-            &format!("{members}/{}/roles", bob.id),
-            ada.token(),
-            Some(json!({ "roles": ["viewer"] })),
-        )
-        .await;
+    let demote_bob = abc.members().set_roles(&bob.id, &["viewer"]).await;
     assert_eq!(demote_bob.status, 200, "another owner and billing admin remain");
 }
 
@@ -177,50 +129,24 @@ async fn a_member_leaves_and_their_default_falls_back_to_personal(world: &World)
     let id = organisation(world, &ada, "ABC Holdings").await;
     add(world, &ada, &id, &bob, &["operator"]).await;
 
-    let left = world
-        .call("POST", &format!("/api/organisations/{id}/leave"), bob.token(), None)
-        .await;
+    let abc = world.organisation(&bob, &id);
+
+    let left = abc.leave().await;
 
     assert_eq!(left.status, 204);
-    let me = world.call("GET", "/api/me", bob.token(), None).await.body;
+    let me = world.me(&bob).get().await.body;
     assert_eq!(me["default_organisation_id"], bob.personal_organisation_id.as_str());
     assert_eq!(me["memberships"].as_array().unwrap().len(), 1);
-    assert_eq!(
-        world
-            .call("GET", &format!("/api/organisations/{id}"), bob.token(), None)
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        world
-            .call("POST", &format!("/api/organisations/{id}/leave"), bob.token(), None)
-            .await
-            .status,
-        404
-    );
+    assert_eq!(abc.get().await.status, 404);
+    assert_eq!(abc.leave().await.status, 404);
 }
 
 async fn a_personal_organisation_never_changes_its_membership(world: &World) {
     let ada = world.person("ada").await;
-    let personal = &ada.personal_organisation_id;
+    let personal = world.organisation(&ada, &ada.personal_organisation_id);
 
-    let roles = world
-        .call(
-            "PUT",
-            &format!("/api/organisations/{personal}/members/{}/roles", ada.id),
-            ada.token(),
-            Some(json!({ "roles": ["owner"] })),
-        )
-        .await;
-    let leave = world
-        .call(
-            "POST",
-            &format!("/api/organisations/{personal}/leave"),
-            ada.token(),
-            None,
-        )
-        .await;
+    let roles = personal.members().set_roles(&ada.id, &["owner"]).await;
+    let leave = personal.leave().await;
 
     assert_eq!((roles.status, roles.code()), (409, "personal_organisation"));
     assert_eq!((leave.status, leave.code()), (409, "personal_organisation"));

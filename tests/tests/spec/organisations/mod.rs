@@ -30,17 +30,14 @@ pub fn seed_002(name: &str) -> Value {
 
 /// `owner` creates a root organisation; returns its id.
 pub async fn organisation(world: &World, owner: &Person, name: &str) -> String {
-    let created = world
-        .call("POST", "/api/organisations", owner.token(), Some(seed_002(name)))
-        .await;
+    let created = world.organisations(owner).create(seed_002(name)).await;
     assert_eq!(created.status, 201, "{created:?}");
     created.body["id"].as_str().unwrap().to_owned()
 }
 
 /// `owner` creates a company under `root`; returns its id.
 pub async fn company(world: &World, owner: &Person, root: &str, name: &str) -> String {
-    let path = format!("/api/organisations/{root}/suborganisations");
-    let created = world.call("POST", &path, owner.token(), Some(seed_002(name))).await;
+    let created = world.organisation(owner, root).companies().create(seed_002(name)).await;
     assert_eq!(created.status, 201, "{created:?}");
     created.body["id"].as_str().unwrap().to_owned()
 }

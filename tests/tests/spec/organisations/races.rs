@@ -36,12 +36,9 @@ fn holding(members: &serde_json::Value, role: &str) -> i64 {
 /// The stored counts match the members as listed.
 async fn assert_counts_match_members(world: &World, viewer: &Person, id: &str) -> serde_json::Value {
     let members = world
-        .call(
-            "GET",
-            &format!("/api/organisations/{id}/members?limit=200"),
-            viewer.token(),
-            None,
-        )
+        .organisation(viewer, id)
+        .members()
+        .list_with(&[("limit", "200")])
         .await
         .body;
     let key = keys::organisation(OrganisationId::parse(id, "id").unwrap());
@@ -65,21 +62,10 @@ async fn two_owners_demoting_each_other_leave_at_least_one_owner(world: &World) 
     let bob = world.person("bob").await;
     let id = organisation(world, &ada, "ABC Holdings").await;
     add(world, &ada, &id, &bob, &["owner"]).await;
-    let roles = |who: &str| format!("/api/organisations/{id}/members/{who}/roles");
 
     let (ada_demotes_bob, bob_demotes_ada) = both(
-        world.call(
-            "PUT",
-            &roles(&bob.id),
-            ada.token(),
-            Some(json!({ "roles": ["viewer"] })),
-        ),
-        world.call(
-            "PUT",
-            &roles(&ada.id),
-            bob.token(),
-            Some(json!({ "roles": ["viewer"] })),
-        ),
+        world.organisation(&ada, &id).members().set_roles(&bob.id, &["viewer"]),
+        world.organisation(&bob, &id).members().set_roles(&ada.id, &["viewer"]),
     )
     .await;
 
@@ -101,13 +87,8 @@ async fn concurrent_attempts_to_remove_the_last_billing_admin_fail(world: &World
     add(world, &ada, &id, &bob, &["owner"]).await;
 
     let (removed, left) = both(
-        world.call(
-            "DELETE",
-            &format!("/api/organisations/{id}/members/{}", ada.id),
-            bob.token(),
-            None,
-        ),
-        world.call("POST", &format!("/api/organisations/{id}/leave"), ada.token(), None),
+        world.organisation(&bob, &id).members().remove(&ada.id),
+        world.organisation(&ada, &id).leave(),
     )
     .await;
 
@@ -121,22 +102,9 @@ async fn a_member_removed_while_being_promoted_ends_one_way_or_the_other(world: 
     let bob = world.person("bob").await;
     let id = organisation(world, &ada, "ABC Holdings").await;
     add(world, &ada, &id, &bob, &["viewer"]).await;
+    let members = world.organisation(&ada, &id).members();
 
-    let (promote, remove) = both(
-        world.call(
-            "PUT",
-            &format!("/api/organisations/{id}/members/{}/roles", bob.id),
-            ada.token(),
-            Some(json!({ "roles": ["owner"] })),
-        ),
-        world.call(
-            "DELETE",
-            &format!("/api/organisations/{id}/members/{}", bob.id),
-            ada.token(),
-            None,
-        ),
-    )
-    .await;
+    let (promote, remove) = both(members.set_roles(&bob.id, &["owner"]), members.remove(&bob.id)).await;
 
     let members = assert_counts_match_members(world, &ada, &id).await;
     let bob_row = members["items"]
@@ -162,21 +130,11 @@ async fn owners_promoted_concurrently_are_all_counted(world: &World) {
     let id = organisation(world, &ada, "ABC Holdings").await;
     add(world, &ada, &id, &bob, &["viewer"]).await;
     add(world, &ada, &id, &carl, &["viewer"]).await;
-    let roles = |who: &str| format!("/api/organisations/{id}/members/{who}/roles");
+    let members = world.organisation(&ada, &id).members();
 
     let (a, b) = both(
-        world.call(
-            "PUT",
-            &roles(&bob.id),
-            ada.token(),
-            Some(json!({ "roles": ["owner", "billing_admin"] })),
-        ),
-        world.call(
-            "PUT",
-            &roles(&carl.id),
-            ada.token(),
-            Some(json!({ "roles": ["owner"] })),
-        ),
+        members.set_roles(&bob.id, &["owner", "billing_admin"]),
+        members.set_roles(&carl.id, &["owner"]),
     )
     .await;
 
@@ -200,11 +158,10 @@ async fn two_owners_leaving_at_once_leave_one_owner_behind(world: &World) {
     let key = keys::organisation(OrganisationId::parse(&id, "id").unwrap());
     let no_subscriber = stratum_shared::store::Update::new(key).set("billing_subscriber_id", serde_json::Value::Null);
     world.identity.store.update(no_subscriber).await.unwrap();
-    let leave = format!("/api/organisations/{id}/leave");
 
     let (ada_leaves, bob_leaves) = both(
-        world.call("POST", &leave, ada.token(), None),
-        world.call("POST", &leave, bob.token(), None),
+        world.organisation(&ada, &id).leave(),
+        world.organisation(&bob, &id).leave(),
     )
     .await;
 

@@ -20,40 +20,11 @@ async fn a_company_member_cannot_see_the_parent_or_a_sibling(world: &World) {
     let child_2 = company(world, &owner, &root, "ABC Holdings - Child 2").await;
     add(world, &owner, &child_1, &carol, &["operator"]).await;
 
-    assert_eq!(
-        world
-            .call("GET", &format!("/api/organisations/{child_1}"), carol.token(), None)
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        world
-            .call("GET", &format!("/api/organisations/{root}"), carol.token(), None)
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        world
-            .call("GET", &format!("/api/organisations/{child_2}"), carol.token(), None)
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        world
-            .call(
-                "GET",
-                &format!("/api/organisations/{root}/members"),
-                carol.token(),
-                None
-            )
-            .await
-            .status,
-        404
-    );
-    let listed = world.call("GET", "/api/organisations", carol.token(), None).await;
+    assert_eq!(world.organisation(&carol, &child_1).get().await.status, 200);
+    assert_eq!(world.organisation(&carol, &root).get().await.status, 404);
+    assert_eq!(world.organisation(&carol, &child_2).get().await.status, 404);
+    assert_eq!(world.organisation(&carol, &root).members().list().await.status, 404);
+    let listed = world.organisations(&carol).list().await;
     let ids: Vec<&str> = listed.body["items"]
         .as_array()
         .unwrap()
@@ -70,26 +41,9 @@ async fn root_roles_reach_every_company_of_the_root(world: &World) {
     let child = company(world, &owner, &root, "Child").await;
     add(world, &owner, &root, &vera, &["viewer"]).await;
 
-    assert_eq!(
-        world
-            .call("GET", &format!("/api/organisations/{child}"), vera.token(), None)
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        world
-            .call(
-                "GET",
-                &format!("/api/organisations/{child}/members"),
-                vera.token(),
-                None
-            )
-            .await
-            .status,
-        200
-    );
-    let listed = world.call("GET", "/api/organisations", vera.token(), None).await;
+    assert_eq!(world.organisation(&vera, &child).get().await.status, 200);
+    assert_eq!(world.organisation(&vera, &child).members().list().await.status, 200);
+    let listed = world.organisations(&vera).list().await;
     let ids: Vec<&str> = listed.body["items"]
         .as_array()
         .unwrap()
@@ -98,12 +52,8 @@ async fn root_roles_reach_every_company_of_the_root(world: &World) {
         .collect();
     assert!(ids.contains(&root.as_str()) && ids.contains(&child.as_str()));
     let renamed = world
-        .call(
-            "PATCH",
-            &format!("/api/organisations/{child}"),
-            owner.token(),
-            Some(json!({ "name": "Renamed by a root owner" })),
-        )
+        .organisation(&owner, &child)
+        .patch(json!({ "name": "Renamed by a root owner" }))
         .await;
     assert_eq!(renamed.status, 200, "T6: a root owner owns the companies");
 }
@@ -134,18 +84,10 @@ async fn outsiders_get_404_and_viewers_get_403(world: &World) {
         let reply = world.call(method, &path, mallory.token(), body).await;
         assert_eq!(reply.status, 404, "an outsider: {method} {path}");
     }
-    let patch = world
-        .call("PATCH", &path, vera.token(), Some(json!({ "name": "Viewer edit" })))
-        .await;
+    let as_viewer = world.organisation(&vera, &root);
+    let patch = as_viewer.patch(json!({ "name": "Viewer edit" })).await;
     assert_eq!((patch.status, patch.code()), (403, "forbidden"));
-    let promote = world
-        .call(
-            "PUT",
-            &format!("{path}/members/{}/roles", vera.id),
-            vera.token(),
-            Some(json!({ "roles": ["owner"] })),
-        )
-        .await;
+    let promote = as_viewer.members().set_roles(&vera.id, &["owner"]).await;
     assert_eq!(promote.status, 403, "T6: only owners assign roles");
 }
 
@@ -156,17 +98,11 @@ async fn an_end_user_sees_their_company_name_only(world: &World) {
     let shop = company(world, &owner, &root, "Amazon Band").await;
     add(world, &owner, &shop, &eve, &["member"]).await;
 
-    let seen = world
-        .call("GET", &format!("/api/organisations/{shop}"), eve.token(), None)
-        .await;
+    let as_end_user = world.organisation(&eve, &shop);
+
+    let seen = as_end_user.get().await;
 
     assert_eq!(seen.status, 200);
     assert_eq!(seen.body, json!({ "id": shop, "name": "Amazon Band" }));
-    assert_eq!(
-        world
-            .call("GET", &format!("/api/organisations/{shop}/members"), eve.token(), None)
-            .await
-            .status,
-        403
-    );
+    assert_eq!(as_end_user.members().list().await.status, 403);
 }

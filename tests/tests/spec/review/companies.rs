@@ -17,32 +17,25 @@ async fn a_former_billing_subscriber_is_an_ordinary_member_of_every_company(worl
     add(world, &ada, &root, &bob, &["owner", "billing_admin"]).await;
     let card = json!({ "provider": "stripe", "reference": "pm_1", "brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030 });
     let submitted = world
-        .call(
-            "POST",
-            &format!("/api/organisations/{root}/billing/payment-method"),
-            bob.token(),
-            Some(card),
-        )
+        .organisation(&bob, &root)
+        .billing()
+        .submit_payment_method(card)
         .await;
     assert!(matches!(submitted.status, 200 | 201), "{submitted:?}");
-    let root_now = world
-        .call("GET", &format!("/api/organisations/{root}"), bob.token(), None)
-        .await;
+    let root_now = world.organisation(&bob, &root).get().await;
     assert_eq!(root_now.body["billing_subscriber_id"], bob.id.as_str(), "{root_now:?}");
     add(world, &bob, &shop, &ada, &["operator"]).await;
 
-    let shown = world
-        .call("GET", &format!("/api/organisations/{shop}"), bob.token(), None)
-        .await;
+    let shop_as_bob = world.organisation(&bob, &shop);
+
+    let shown = shop_as_bob.get().await;
     assert_eq!(shown.status, 200, "{shown:?}");
     assert_eq!(
         shown.body["billing_subscriber_id"],
         serde_json::Value::Null,
         "a company is billed through its root: {shown:?}"
     );
-    let members = world
-        .call("GET", &format!("/api/organisations/{shop}/members"), bob.token(), None)
-        .await;
+    let members = shop_as_bob.members().list().await;
     let rows = members.body["items"].as_array().expect("a member list").clone();
     assert!(rows.iter().any(|m| m["user_id"] == ada.id.as_str()), "{members:?}");
     assert!(
@@ -50,13 +43,9 @@ async fn a_former_billing_subscriber_is_an_ordinary_member_of_every_company(worl
         "nobody is a company's subscriber: {members:?}"
     );
 
-    let left = world
-        .call("POST", &format!("/api/organisations/{shop}/leave"), ada.token(), None)
-        .await;
+    let left = world.organisation(&ada, &shop).leave().await;
     assert_eq!(left.status, 204, "{left:?}");
-    let deleted = world
-        .call("DELETE", &format!("/api/organisations/{shop}"), bob.token(), None)
-        .await;
+    let deleted = shop_as_bob.delete().await;
     assert_eq!(deleted.status, 204, "{deleted:?}");
 }
 
@@ -66,20 +55,18 @@ async fn only_an_owner_of_the_root_deletes_a_company(world: &World) {
     let root = organisation(world, &ada, "ABC Holdings").await;
     let shop = company(world, &ada, &root, "Shop").await;
     add(world, &ada, &shop, &carl, &["owner"]).await;
-    let path = format!("/api/organisations/{shop}");
+    let shop_as_ada = world.organisation(&ada, &shop);
 
-    let by_company_owner = world.call("DELETE", &path, carl.token(), None).await;
+    let by_company_owner = world.organisation(&carl, &shop).delete().await;
     assert_eq!(
         by_company_owner.status, 403,
         "an owner of the company alone may not delete it: {by_company_owner:?}"
     );
 
-    let removed = world
-        .call("DELETE", &format!("{path}/members/{}", carl.id), ada.token(), None)
-        .await;
+    let removed = shop_as_ada.members().remove(&carl.id).await;
     assert_eq!(removed.status, 204, "{removed:?}");
-    let by_root_owner = world.call("DELETE", &path, ada.token(), None).await;
+    let by_root_owner = shop_as_ada.delete().await;
     assert_eq!(by_root_owner.status, 204, "{by_root_owner:?}");
-    let gone = world.call("GET", &path, ada.token(), None).await;
+    let gone = shop_as_ada.get().await;
     assert_eq!(gone.status, 404, "{gone:?}");
 }

@@ -4,6 +4,7 @@
 //! `"invitation": {"applied": true, "invitation_id": …}` or
 //! `{"applied": false, "code": …, "detail": …}`; a stale link never blocks signing up.
 
+use crate::client::Caller::{Anonymous, Bearer};
 use crate::organisations::organisation;
 use crate::world::{PASSWORD, Person, Reply, World, address};
 use serde_json::{Value, json};
@@ -18,7 +19,7 @@ both_entry_points!(
 
 /// An invitation that must be made.
 async fn invite(world: &World, owner: &Person, organisation: &str, body: Value) -> Reply {
-    let invited = world.invite(owner, organisation, body).await;
+    let invited = world.organisation(owner, organisation).invitations().create(body).await;
     assert_eq!(invited.status, 201, "{invited:?}");
     invited
 }
@@ -28,9 +29,7 @@ async fn register(world: &World, email: &str, token: &str) -> Reply {
 }
 
 async fn preview(world: &World, token: &str) -> Reply {
-    world
-        .call("GET", &format!("/api/invitations/{token}"), None, None)
-        .await
+    world.invitations(Anonymous).preview(token).await
 }
 
 /// Registers a fresh address with a stale `token`: signed up all the same, told why the
@@ -51,7 +50,7 @@ async fn signs_up_despite(world: &World, token: &str, code: &str) {
     let confirmed = world.confirm(&confirmation, PASSWORD).await;
     assert_eq!(confirmed.status, 204, "{code}: {confirmed:?}");
     let (access, _) = world.login(&email, PASSWORD).await;
-    let me = world.call("GET", "/api/me", Some(&access), None).await.body;
+    let me = world.me(Bearer(&access)).get().await.body;
     let memberships = me["memberships"].as_array().unwrap();
     assert_eq!(memberships.len(), 1, "{code}: {me}");
     assert_eq!(
@@ -66,13 +65,13 @@ async fn resending_an_invitation_twice_in_one_second_works_both_times(world: &Wo
     let guest = address("guest");
     let invited = invite(world, &owner, &root, json!({ "email": guest })).await;
     let id = invited.body["invitation"]["id"].as_str().unwrap().to_owned();
-    let resend = format!("/api/organisations/{root}/invitations/{id}/resend");
+    let invitations = world.organisation(&owner, &root).invitations();
 
     // The clock stands on a whole second: the two resends fall 300 ms apart within it, so
     // their expiries differ but fall in the same second (the expiry index's key).
-    let first = world.call("POST", &resend, owner.token(), None).await;
+    let first = invitations.resend(&id).await;
     world.clock.advance(chrono::Duration::milliseconds(300));
-    let second = world.call("POST", &resend, owner.token(), None).await;
+    let second = invitations.resend(&id).await;
 
     assert_eq!(first.status, 200, "{first:?}");
     assert_eq!(second.status, 200, "a second resend within the second: {second:?}");
@@ -96,14 +95,7 @@ async fn a_stale_invitation_link_never_blocks_sign_up(world: &World) {
     let invited = invite(world, &owner, &root, json!({ "email": revoked_guest })).await;
     let id = invited.body["invitation"]["id"].as_str().unwrap().to_owned();
     let revoked_token = world.token_from_mail(&revoked_guest, 1).await;
-    let revoked = world
-        .call(
-            "DELETE",
-            &format!("/api/organisations/{root}/invitations/{id}"),
-            owner.token(),
-            None,
-        )
-        .await;
+    let revoked = world.organisation(&owner, &root).invitations().revoke(&id).await;
     assert_eq!(revoked.status, 204, "{revoked:?}");
     signs_up_despite(world, &revoked_token, "invitation_revoked").await;
 
@@ -132,9 +124,7 @@ async fn deleting_an_organisation_revokes_its_pending_invitations(world: &World)
     invite(world, &ada, &root, json!({ "email": guest })).await;
     let token = world.token_from_mail(&guest, 1).await;
 
-    let deleted = world
-        .call("DELETE", &format!("/api/organisations/{root}"), ada.token(), None)
-        .await;
+    let deleted = world.organisation(&ada, &root).delete().await;
     assert_eq!(deleted.status, 204, "{deleted:?}");
 
     let previewed = preview(world, &token).await;
@@ -164,14 +154,7 @@ async fn a_newer_invitation_to_the_same_organisation_replaces_the_older_one(worl
     let older_id = older.body["invitation"]["id"].as_str().unwrap().to_owned();
     let newer_id = newer.body["invitation"]["id"].as_str().unwrap().to_owned();
 
-    let listed = world
-        .call(
-            "GET",
-            &format!("/api/organisations/{root}/invitations"),
-            ada.token(),
-            None,
-        )
-        .await;
+    let listed = world.organisation(&ada, &root).invitations().list().await;
     let status_of = |id: &str| {
         listed.body["items"]
             .as_array()
@@ -186,7 +169,7 @@ async fn a_newer_invitation_to_the_same_organisation_replaces_the_older_one(worl
     assert_eq!(registered.status, 201, "{registered:?}");
     assert_eq!(registered.body["invitation"]["applied"], true, "{registered:?}");
     let (access, _) = world.login(&guest, PASSWORD).await;
-    let me = world.call("GET", "/api/me", Some(&access), None).await.body;
+    let me = world.me(Bearer(&access)).get().await.body;
     let membership = me["memberships"]
         .as_array()
         .unwrap()
@@ -229,7 +212,7 @@ async fn an_invitation_whose_organisation_is_gone_is_skipped_not_fatal(world: &W
         "{registered:?}"
     );
     let (access, _) = world.login(&guest, PASSWORD).await;
-    let me = world.call("GET", "/api/me", Some(&access), None).await.body;
+    let me = world.me(Bearer(&access)).get().await.body;
     assert_eq!(
         me["memberships"].as_array().unwrap().len(),
         1,

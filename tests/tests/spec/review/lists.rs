@@ -26,21 +26,21 @@ async fn a_reseller_with_twelve_hundred_companies_pages_through_all_of_them(worl
 
     // The reseller is also a member of one company themselves: it is listed once.
     let companies = world
-        .call(
-            "GET",
-            &format!("/api/organisations/{root}/suborganisations?limit=1"),
-            owner.token(),
-            None,
-        )
+        .organisation(&owner, &root)
+        .companies()
+        .list_with(&[("limit", "1")])
         .await;
     let joined = companies.body["items"][0]["id"].as_str().unwrap().to_owned();
     crate::organisations::add(world, &owner, &joined, &owner, &["operator"]).await;
 
+    let organisations = world.organisations(&owner);
     let mut seen = Vec::new();
     let mut pages = 0;
-    let mut path = "/api/organisations?limit=200".to_owned();
+    let mut cursor: Option<String> = None;
     loop {
-        let page = world.call("GET", &path, owner.token(), None).await;
+        let mut query = vec![("limit", "200")];
+        query.extend(cursor.as_deref().map(|cursor| ("cursor", cursor)));
+        let page = organisations.list_with(&query).await;
         assert_eq!(page.status, 200, "{page:?}");
         let items = page.body["items"].as_array().unwrap();
         assert!(items.len() <= 200, "a page holds at most its limit");
@@ -48,7 +48,7 @@ async fn a_reseller_with_twelve_hundred_companies_pages_through_all_of_them(worl
         pages += 1;
         assert!(pages <= 10, "the cursor moves on");
         match page.body["next_cursor"].as_str() {
-            Some(cursor) => path = format!("/api/organisations?limit=200&cursor={cursor}"),
+            Some(next) => cursor = Some(next.to_owned()),
             None => break,
         }
     }
@@ -61,9 +61,7 @@ async fn a_reseller_with_twelve_hundred_companies_pages_through_all_of_them(worl
         "the personal organisation, the root and every company"
     );
     assert!(distinct.contains(&root) && distinct.contains(&owner.personal_organisation_id));
-    let foreign = world
-        .call("GET", "/api/organisations?cursor=bm90LWEtY3Vyc29y", owner.token(), None)
-        .await;
+    let foreign = organisations.list_with(&[("cursor", "bm90LWEtY3Vyc29y")]).await;
     assert_eq!(
         foreign.status, 422,
         "a cursor this list did not issue is refused: {foreign:?}"

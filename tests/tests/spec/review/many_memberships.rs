@@ -1,5 +1,6 @@
 //! Scale: a person in thousands of organisations, and an inviter's rate limit.
 
+use crate::client::Caller::Bearer;
 use crate::organisations::organisation;
 use crate::world::{World, address};
 use serde_json::json;
@@ -44,13 +45,11 @@ async fn a_person_in_five_thousand_organisations_signs_in_and_renames_themselves
         world.identity.store.transact(chunk.to_vec()).await.unwrap();
     }
 
-    let me = world.call("GET", "/api/me", bob.token(), None).await;
+    let me = world.me(&bob).get().await;
     assert_eq!(me.status, 200, "{:?}", me.status);
     assert_eq!(me.body["memberships"].as_array().map(Vec::len), Some(5001));
 
-    let renamed = world
-        .call("PATCH", "/api/me", bob.token(), Some(json!({ "name": "Robert" })))
-        .await;
+    let renamed = world.me(&bob).patch(json!({ "name": "Robert" })).await;
     assert_eq!(renamed.status, 200, "{:?} {}", renamed.status, renamed.body["code"]);
     let (mut renamed, mut cursor) = (0, None);
     loop {
@@ -74,24 +73,17 @@ async fn a_person_in_five_thousand_organisations_signs_in_and_renames_themselves
         }
     }
     assert_eq!(renamed, 5001, "every membership row shows the new name");
-    let me = world.call("GET", "/api/me", bob.token(), None).await;
+    let me = world.me(&bob).get().await;
     assert_eq!(me.body["name"], "Robert");
-    let personal = world
-        .call(
-            "GET",
-            &format!("/api/organisations/{}", bob.personal_organisation_id),
-            bob.token(),
-            None,
-        )
-        .await;
+    let personal = world.organisation(&bob, &bob.personal_organisation_id).get().await;
     assert_eq!(personal.status, 200, "{personal:?}");
 }
 
 async fn an_inviter_is_limited_and_told_when_to_come_back(world: &World) {
     let owner = world.person("owner").await;
     let root = organisation(world, &owner, "ABC Holdings").await;
-    let path = format!("/api/organisations/{root}/invitations");
-    let invite = || world.call("POST", &path, owner.token(), Some(json!({ "email": address("g") })));
+    let invitations = world.organisation(&owner, &root).invitations();
+    let invite = || invitations.create(json!({ "email": address("g") }));
 
     let allowance = stratum_shared::invitations::INVITATIONS_PER_INVITER.per_window;
     for n in 0..allowance {
@@ -113,7 +105,9 @@ async fn an_inviter_is_limited_and_told_when_to_come_back(world: &World) {
     world.clock.advance(chrono::Duration::hours(1));
     let (access, _) = world.login(&owner.email, crate::world::PASSWORD).await;
     let next_hour = world
-        .call("POST", &path, Some(&access), Some(json!({ "email": address("g") })))
+        .organisation(Bearer(&access), &root)
+        .invitations()
+        .create(json!({ "email": address("g") }))
         .await;
     assert_eq!(
         next_hour.status, 201,

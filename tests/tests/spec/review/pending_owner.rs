@@ -1,5 +1,6 @@
 //! Organisations created by a platform admin for an owner to come (`pending_owner`).
 
+use crate::client::Caller::Bearer;
 use crate::organisations::seed_002;
 use crate::world::{PASSWORD, World, address};
 use serde_json::json;
@@ -17,9 +18,7 @@ async fn an_unconfirmed_first_owner_is_not_added_until_proven(world: &World) {
     let mut payload = seed_002("Founded");
     payload["initial_owner_email"] = json!(founder);
 
-    let created = world
-        .call("POST", "/api/organisations", admin.token(), Some(payload))
-        .await;
+    let created = world.organisations(&admin).create(payload).await;
 
     assert_eq!(created.status, 201, "{created:?}");
     assert_eq!(
@@ -28,9 +27,7 @@ async fn an_unconfirmed_first_owner_is_not_added_until_proven(world: &World) {
         "an unconfirmed address is no owner yet: {created:?}"
     );
     let id = created.body["id"].as_str().unwrap().to_owned();
-    let members = world
-        .call("GET", &format!("/api/organisations/{id}/members"), admin.token(), None)
-        .await;
+    let members = world.organisation(&admin, &id).members().list().await;
     assert_eq!(members.status, 200, "{members:?}");
     assert_eq!(members.body["items"], json!([]), "{members:?}");
 
@@ -39,10 +36,8 @@ async fn an_unconfirmed_first_owner_is_not_added_until_proven(world: &World) {
     assert_eq!(confirmed.status, 204, "{confirmed:?}");
     let (access, _) = world.login(&founder, PASSWORD).await;
 
-    let organisation = world
-        .call("GET", &format!("/api/organisations/{id}"), Some(&access), None)
-        .await;
-    let me = world.call("GET", "/api/me", Some(&access), None).await.body;
+    let organisation = world.organisation(Bearer(&access), &id).get().await;
+    let me = world.me(Bearer(&access)).get().await.body;
     assert_eq!(organisation.body["status"], "active", "{organisation:?}");
     assert_eq!(organisation.body["billing_subscriber_id"], me["id"], "{organisation:?}");
     let roles = me["memberships"]
@@ -59,19 +54,14 @@ async fn an_invitation_to_a_pending_owner_organisation_always_carries_owner_and_
     let founder = address("founder");
     let mut payload = seed_002("Founded");
     payload["initial_owner_email"] = json!(founder);
-    let created = world
-        .call("POST", "/api/organisations", admin.token(), Some(payload))
-        .await;
+    let created = world.organisations(&admin).create(payload).await;
     assert_eq!(created.body["status"], "pending_owner", "{created:?}");
     let id = created.body["id"].as_str().unwrap().to_owned();
 
     let invited = world
-        .call(
-            "POST",
-            &format!("/api/organisations/{id}/invitations"),
-            admin.token(),
-            Some(json!({ "email": founder, "roles": ["owner"] })),
-        )
+        .organisation(&admin, &id)
+        .invitations()
+        .create(json!({ "email": founder, "roles": ["owner"] }))
         .await;
 
     assert_eq!(invited.status, 201, "{invited:?}");

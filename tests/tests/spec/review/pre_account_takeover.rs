@@ -2,6 +2,7 @@
 //! are claimed only once its mailbox is proven: by confirming the address, by registering
 //! with that invitation's own token, or by a password reset.
 
+use crate::client::Caller::{Anonymous, Bearer};
 use crate::organisations::organisation;
 use crate::world::{PASSWORD, Person, World, address};
 use serde_json::{Value, json};
@@ -27,11 +28,9 @@ async fn a_stranger_registered_an_invited_address(world: &World) -> (Person, Str
     let root = organisation(world, &owner, "ABC Holdings").await;
     let newhire = address("newhire");
     let invited = world
-        .invite(
-            &owner,
-            &root,
-            json!({ "email": newhire, "roles": ["owner", "billing_admin"] }),
-        )
+        .organisation(&owner, &root)
+        .invitations()
+        .create(json!({ "email": newhire, "roles": ["owner", "billing_admin"] }))
         .await;
     assert_eq!(invited.status, 201, "{invited:?}");
     let token = world.token_from_mail(&newhire, 1).await;
@@ -43,14 +42,7 @@ async fn a_stranger_registered_an_invited_address(world: &World) -> (Person, Str
 }
 
 async fn members(world: &World, owner: &Person, organisation: &str) -> Vec<Value> {
-    let listed = world
-        .call(
-            "GET",
-            &format!("/api/organisations/{organisation}/members"),
-            owner.token(),
-            None,
-        )
-        .await;
+    let listed = world.organisation(owner, organisation).members().list().await;
     assert_eq!(listed.status, 200, "{listed:?}");
     listed.body["items"].as_array().unwrap().clone()
 }
@@ -82,18 +74,9 @@ async fn an_unconfirmed_registration_claims_no_invitation(world: &World) {
     let listed = members(world, &owner, &root).await;
     assert_eq!(listed.len(), 1, "only the owner: {listed:?}");
     assert_eq!(listed[0]["user_id"], owner.id.as_str(), "{listed:?}");
-    let invitations = world
-        .call(
-            "GET",
-            &format!("/api/organisations/{root}/invitations"),
-            owner.token(),
-            None,
-        )
-        .await;
+    let invitations = world.organisation(&owner, &root).invitations().list().await;
     assert_eq!(invitations.body["items"][0]["status"], "pending", "{invitations:?}");
-    let previewed = world
-        .call("GET", &format!("/api/invitations/{token}"), None, None)
-        .await;
+    let previewed = world.invitations(Anonymous).preview(&token).await;
     assert_eq!(previewed.status, 200, "the link still works: {previewed:?}");
 }
 
@@ -141,7 +124,9 @@ async fn confirming_the_address_claims_the_pending_invitations(world: &World) {
     let root = organisation(world, &owner, "ABC Holdings").await;
     let guest = address("guest");
     let invited = world
-        .invite(&owner, &root, json!({ "email": guest, "roles": ["operator"] }))
+        .organisation(&owner, &root)
+        .invitations()
+        .create(json!({ "email": guest, "roles": ["operator"] }))
         .await;
     assert_eq!(invited.status, 201, "{invited:?}");
     let registered = world.register(&guest, PASSWORD, None).await;
@@ -161,7 +146,7 @@ async fn confirming_the_address_claims_the_pending_invitations(world: &World) {
         Some(json!(["operator", "member"]))
     );
     let (access, _) = world.login(&guest, PASSWORD).await;
-    let me = world.call("GET", "/api/me", Some(&access), None).await.body;
+    let me = world.me(Bearer(&access)).get().await.body;
     let joined = me["memberships"]
         .as_array()
         .unwrap()
@@ -194,7 +179,11 @@ async fn a_proven_and_an_unproven_registration_racing_never_both_win(world: &Wor
     let root = organisation(world, &owner, "ABC Holdings").await;
     for round in 0..5 {
         let newhire = address(&format!("contested{round}"));
-        let invited = world.invite(&owner, &root, json!({ "email": newhire })).await;
+        let invited = world
+            .organisation(&owner, &root)
+            .invitations()
+            .create(json!({ "email": newhire }))
+            .await;
         assert_eq!(invited.status, 201, "{invited:?}");
         let token = world.token_from_mail(&newhire, 1).await;
         let proven = json!({ "email": newhire, "password": PASSWORD, "invitation_token": token });
@@ -247,11 +236,9 @@ async fn whoever_owns_a_mistyped_address_never_gets_the_invitation_used_with_it(
     let root = organisation(world, &owner, "ABC Holdings").await;
     let alice = address("alice");
     let invited = world
-        .invite(
-            &owner,
-            &root,
-            json!({ "email": alice, "roles": ["owner", "billing_admin"] }),
-        )
+        .organisation(&owner, &root)
+        .invitations()
+        .create(json!({ "email": alice, "roles": ["owner", "billing_admin"] }))
         .await;
     assert_eq!(invited.status, 201, "{invited:?}");
     let token = world.token_from_mail(&alice, 1).await;
@@ -281,13 +268,6 @@ async fn whoever_owns_a_mistyped_address_never_gets_the_invitation_used_with_it(
         None,
         "the seat was Alice's"
     );
-    let listed = world
-        .call(
-            "GET",
-            &format!("/api/organisations/{root}/invitations"),
-            owner.token(),
-            None,
-        )
-        .await;
+    let listed = world.organisation(&owner, &root).invitations().list().await;
     assert_eq!(listed.body["items"][0]["status"], "revoked", "{listed:?}");
 }

@@ -1,6 +1,7 @@
 //! A session that ends (sign-out, revocation, password reset) stops authenticating at once:
 //! its access tokens are refused before they expire.
 
+use crate::client::Caller::Bearer;
 use crate::world::{PASSWORD, World, address};
 use serde_json::json;
 
@@ -42,12 +43,8 @@ async fn a_signed_out_access_token_stops_working_at_once(world: &World) {
     assert_eq!(logout.status, 204, "{logout:?}");
     assert_eq!(me_status(world, &access).await, 401, "refused before it expires");
     let organisation = world
-        .call(
-            "GET",
-            &format!("/api/organisations/{}", p.personal_organisation_id),
-            Some(&access),
-            None,
-        )
+        .organisation(Bearer(&access), &p.personal_organisation_id)
+        .get()
         .await;
     assert_eq!(organisation.status, 401, "{organisation:?}");
     assert_eq!(me_status(world, &p.access).await, 200, "another session goes on");
@@ -57,7 +54,8 @@ async fn a_revoked_session_s_access_token_stops_working(world: &World) {
     let email = address("devices");
     let (laptop, _) = world.signed_up(&email).await;
     let (phone, _) = world.login(&email, PASSWORD).await;
-    let listed = world.call("GET", "/api/me/sessions", Some(&laptop), None).await;
+    let sessions_on_laptop = world.me(Bearer(&laptop)).sessions();
+    let listed = sessions_on_laptop.list().await;
     let sessions = listed.body["items"].as_array().expect("a session list").clone();
     assert_eq!(sessions.len(), 2, "{listed:?}");
     let other = sessions
@@ -68,9 +66,7 @@ async fn a_revoked_session_s_access_token_stops_working(world: &World) {
         .unwrap()
         .to_owned();
 
-    let revoked = world
-        .call("DELETE", &format!("/api/me/sessions/{other}"), Some(&laptop), None)
-        .await;
+    let revoked = sessions_on_laptop.revoke(&other).await;
 
     assert_eq!(revoked.status, 204, "{revoked:?}");
     assert_eq!(me_status(world, &phone).await, 401, "the revoked session's token");
@@ -160,13 +156,6 @@ async fn a_reset_ends_every_token_in_its_own_transaction(world: &World) {
         401,
         "the access token from before the reset"
     );
-    let scoped = world
-        .call(
-            "GET",
-            &format!("/api/organisations/{}", p.personal_organisation_id),
-            Some(&p.access),
-            None,
-        )
-        .await;
+    let scoped = world.organisation(&p, &p.personal_organisation_id).get().await;
     assert_eq!(scoped.status, 401, "{scoped:?}");
 }
