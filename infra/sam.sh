@@ -11,8 +11,8 @@ venv="${STRATUM_SAM_VENV:-$HOME/.cache/stratum/venv-sam}"
 if [ ! -x "$venv/bin/sam" ] || [ ! -x "$venv/bin/cargo-lambda" ]; then
     echo "sam.sh: installing aws-sam-cli, cargo-lambda and ziglang from PyPI into $venv" >&2
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet aws-sam-cli cargo-lambda ziglang || {
-        echo "sam.sh: could not install the SAM CLI; install it with: python3 -m venv $venv && $venv/bin/pip install aws-sam-cli cargo-lambda ziglang" >&2
+    "$venv/bin/pip" install --quiet "aws-sam-cli==1.170.0" "cargo-lambda==1.9.2" "ziglang==0.17.1" || {
+        echo "sam.sh: could not install the SAM CLI; install it with: python3 -m venv $venv && $venv/bin/pip install aws-sam-cli==1.170.0 cargo-lambda==1.9.2 ziglang==0.17.1" >&2
         exit 1
     }
 fi

@@ -6,7 +6,7 @@ use http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use stratum_infra::http::{Api, ApiError, BODY_LIMIT, IfMatch, Operation, RequestBody, RequestId, Valid, cors};
+use stratum_infra::http::{Access, Api, ApiError, BODY_LIMIT, IfMatch, Operation, RequestBody, RequestId, Valid, cors};
 use stratum_shared::validation::{Collector, ValidationErrors};
 use tower::ServiceExt;
 
@@ -68,11 +68,17 @@ async fn versioned(IfMatch(expected): IfMatch) -> Json<Value> {
 
 fn router() -> axum::Router {
     Api::new()
-        .route(Operation::post("/signup", "signup"), signup)
-        .route(Operation::get("/whoami", "whoami"), whoami)
-        .route(Operation::get("/throttled", "throttled"), throttled)
-        .route(Operation::get("/broken", "broken"), broken)
-        .route(Operation::put("/versioned", "versioned"), versioned)
+        .route(Operation::post("/signup", "signup").access(Access::Public), signup)
+        .route(Operation::get("/whoami", "whoami").access(Access::Public), whoami)
+        .route(
+            Operation::get("/throttled", "throttled").access(Access::Public),
+            throttled,
+        )
+        .route(Operation::get("/broken", "broken").access(Access::Public), broken)
+        .route(
+            Operation::put("/versioned", "versioned").access(Access::Public),
+            versioned,
+        )
         .into_router()
 }
 

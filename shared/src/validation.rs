@@ -163,7 +163,9 @@ pub fn free_text(field: &str, raw: &str, max_chars: usize) -> Result<String, Val
             format!("{field} must not be blank"),
         ));
     }
-    if text.chars().any(|ch| ch.is_control() || is_disruptive(ch)) {
+    // Looked for in the text as sent, as the OpenAPI pattern does: a trailing line break is
+    // refused, not trimmed away.
+    if raw.chars().any(|ch| ch.is_control() || is_disruptive(ch)) {
         return Err(ValidationErrors::single(
             field,
             "control_character",

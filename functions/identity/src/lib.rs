@@ -12,8 +12,8 @@ use stratum_infra::http::{
     Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, RequestBody, Shape, Valid, etag, page,
 };
 use stratum_shared::identity::{
-    Email, Identity, LoginContext, MAX_PASSWORD_CHARS, MAX_TOKEN_CHARS, MIN_PASSWORD_CHARS, MeUpdate, MeView,
-    NewRegistration, SessionView, TokenPair, UserView,
+    Identity, LoginContext, MAX_PASSWORD_CHARS, MAX_TOKEN_CHARS, MIN_PASSWORD_CHARS, MeUpdate, MeView, NewRegistration,
+    SessionView, TokenPair, UserView,
 };
 use stratum_shared::ids::{SessionId, UserId};
 use stratum_shared::invitations::{InvitationReport, Invitations};
@@ -54,7 +54,8 @@ pub fn api(invitations: Invitations) -> Api {
                 .summary("auth", "Register with an e-mail address and a password")
                 .takes::<RegisterBody>()
                 .answers::<Registered>(201)
-                .may_answer(&[403, 409, 429]),
+                .may_answer(&[403, 409, 429])
+                .access(Access::Public),
             register,
         )
         .route(
@@ -65,7 +66,8 @@ pub fn api(invitations: Invitations) -> Api {
                 )
                 .takes::<TokenAndPassword>()
                 .answers_nothing(204)
-                .may_answer(&[403, 404, 409, 410, 429]),
+                .may_answer(&[403, 404, 409, 410, 429])
+                .access(Access::Public),
             confirm_email,
         )
         .route(
@@ -73,7 +75,8 @@ pub fn api(invitations: Invitations) -> Api {
                 .summary("auth", "Sign in: an access token and a refresh token")
                 .takes::<LoginBody>()
                 .answers::<TokenPair>(200)
-                .may_answer(&[401, 403, 429]),
+                .may_answer(&[401, 403, 429])
+                .access(Access::Public),
             login,
         )
         .route(
@@ -81,7 +84,8 @@ pub fn api(invitations: Invitations) -> Api {
                 .summary("auth", "Trade a refresh token for a new pair (rotation)")
                 .takes::<RefreshBody>()
                 .answers::<TokenPair>(200)
-                .may_answer(&[401]),
+                .may_answer(&[401])
+                .access(Access::Public),
             refresh,
         )
         .route(
@@ -89,7 +93,8 @@ pub fn api(invitations: Invitations) -> Api {
                 .summary("auth", "End the session a refresh token belongs to")
                 .takes::<RefreshBody>()
                 .answers_nothing(204)
-                .may_answer(&[401]),
+                .may_answer(&[401])
+                .access(Access::Public),
             logout,
         )
         .route(
@@ -100,7 +105,8 @@ pub fn api(invitations: Invitations) -> Api {
                 )
                 .takes::<ForgotBody>()
                 .answers_nothing(202)
-                .may_answer(&[429]),
+                .may_answer(&[429])
+                .access(Access::Public),
             forgot_password,
         )
         .route(
@@ -108,7 +114,8 @@ pub fn api(invitations: Invitations) -> Api {
                 .summary("auth", "Set a new password with the e-mailed token; ends every session")
                 .takes::<TokenAndPassword>()
                 .answers_nothing(204)
-                .may_answer(&[404, 410, 429]),
+                .may_answer(&[404, 410, 429])
+                .access(Access::Public),
             reset_password,
         )
         .route(
@@ -175,7 +182,8 @@ pub fn api(invitations: Invitations) -> Api {
                     "auth",
                     "The public keys access tokens are verified with (RFC 7517; the signing key first)",
                 )
-                .answers::<Jwks>(200),
+                .answers::<Jwks>(200)
+                .access(Access::Public),
             jwks,
         )
         .with_state(state)
@@ -321,14 +329,22 @@ impl RequestBody for Refresh {
     }
 }
 
-struct Forgot(Email);
+struct Forgot(String);
 
 impl RequestBody for Forgot {
     type Raw = ForgotBody;
 
-    /// Only the address's form is checked: the answer says nothing about whether it is known.
+    /// SPEC §13: always 202, whatever the address, so nothing is checked but the length the
+    /// document states (longer than any address can be: 422).
     fn parse(raw: ForgotBody) -> std::result::Result<Self, ValidationErrors> {
-        Email::parse(&raw.email).map(Forgot)
+        if raw.email.chars().count() > MAX_EMAIL_CHARS {
+            return Err(ValidationErrors::single(
+                "email",
+                "too_long",
+                format!("an e-mail address has at most {MAX_EMAIL_CHARS} characters"),
+            ));
+        }
+        Ok(Forgot(raw.email))
     }
 }
 
@@ -433,9 +449,13 @@ async fn logout(
 #[serde(deny_unknown_fields)]
 #[schema(as = ForgotPasswordRequest)]
 struct ForgotBody {
-    #[schema(schema_with = schema::email_input)]
+    /// Any text: the answer is 202 whether or not it is a registered address, or an address.
+    #[schema(max_length = 254)]
     email: String,
 }
+
+/// The longest e-mail address (RFC 5321's path limit).
+const MAX_EMAIL_CHARS: usize = 254;
 
 /// How long `password/forgot` takes at least, so its timing does not tell a registered address
 /// (a token, a mail and an audit event written) from an unknown one (nothing written).
@@ -447,7 +467,7 @@ async fn forgot_password(
     Valid(Forgot(email)): Valid<Forgot>,
 ) -> Result<StatusCode> {
     let answer_at = tokio::time::Instant::now() + FORGOT_PASSWORD_TAKES;
-    let outcome = identity.forgot_password(email.as_str(), &context).await;
+    let outcome = identity.forgot_password(&email, &context).await;
     tokio::time::sleep_until(answer_at).await;
     outcome?;
     Ok(StatusCode::ACCEPTED)

@@ -46,7 +46,8 @@ pub fn api(invitations: Invitations) -> Api {
                     json!({ "type": "string", "minLength": 1, "maxLength": MAX_TOKEN_CHARS }),
                 )
                 .answers::<InvitationPreview>(200)
-                .may_answer(&[410]),
+                .may_answer(&[410])
+                .access(Access::Public),
             preview,
         )
         .route(

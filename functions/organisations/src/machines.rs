@@ -7,11 +7,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use stratum_infra::http::{Caller, Context, Ids, Shape, Valid, page};
-use stratum_shared::identity::Role;
 use stratum_shared::ids::OrganisationId;
 use stratum_shared::ids::{ApiKeyId, UserId};
 use stratum_shared::schema;
-use stratum_shared::tenancy::{parse_machine_name, parse_roles};
+use stratum_shared::tenancy::{MACHINE_ROLES, machine_roles, parse_machine_name, parse_roles};
 use stratum_shared::time::Timestamp;
 use stratum_shared::validation::Collector;
 use utoipa::ToSchema;
@@ -23,14 +22,11 @@ pub(crate) struct MachineBody {
     #[schema(schema_with = schema::name_text)]
     name: String,
     /// `viewer` when absent; machines hold neither `owner` nor `billing_admin` (T4).
-    #[schema(schema_with = machine_roles)]
+    #[schema(schema_with = machine_role_set)]
     roles: Option<Vec<String>>,
 }
 
-/// What a machine may hold (T4).
-const MACHINE_ROLES: [Role; 3] = [Role::Operator, Role::Viewer, Role::Member];
-
-fn machine_roles() -> utoipa::openapi::schema::Schema {
+fn machine_role_set() -> utoipa::openapi::schema::Schema {
     schema::nullable(schema::role_set(&MACHINE_ROLES))
 }
 
@@ -43,17 +39,12 @@ pub(crate) async fn create_machine(
 ) -> Result<Response> {
     let mut errors = Collector::new();
     let name = errors.check(parse_machine_name(&body.name));
-    let roles = body.roles.as_deref().and_then(|roles| errors.check(parse_roles(roles)));
-    if roles
-        .as_ref()
-        .is_some_and(|roles| roles.iter().any(|role| !MACHINE_ROLES.contains(role)))
-    {
-        errors.push(
-            "roles",
-            "machine_role",
-            "machines hold at most member, viewer, operator (T4)",
-        );
-    }
+    // A machine's roles are a rule of the request here (the body creates a machine): 422.
+    let roles = body
+        .roles
+        .as_deref()
+        .and_then(|roles| errors.check(parse_roles(roles)))
+        .and_then(|roles| errors.check(machine_roles(&roles)).map(|()| roles));
     errors.finish(|| ())?;
     let name = name.expect("checked");
     let machine = state

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::response::IntoResponse;
 use http::header;
 use serde::Serialize;
-use stratum_infra::http::{Api, Operation};
+use stratum_infra::http::{Access, Api, Operation};
 use utoipa::ToSchema;
 
 /// The API version the document states.
@@ -20,13 +20,15 @@ pub fn api() -> Api {
         .route(
             Operation::get("/api/health", "health")
                 .summary("system", "Liveness")
-                .answers::<Health>(200),
+                .answers::<Health>(200)
+                .access(Access::Public),
             health,
         )
         .route(
             Operation::get("/api/openapi.json", "openapi")
                 .summary("system", "This document")
-                .answers_any_json(),
+                .answers_any_json()
+                .access(Access::Public),
             openapi,
         )
 }

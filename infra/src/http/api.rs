@@ -37,6 +37,11 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
         H: Handler<T, S>,
         T: 'static,
     {
+        assert!(
+            operation.access_declared,
+            "{} {}: declare who may call it with .access(…) or .permission(…)",
+            operation.method, operation.path
+        );
         let filter = MethodFilter::try_from(operation.method.clone()).expect("routes use standard methods");
         self.router = self.router.route(operation.path, on(filter, handler));
         self.operations.push(operation);

@@ -105,6 +105,9 @@ pub struct Operation {
     pub(crate) paged: bool,
     pub(crate) if_match: bool,
     pub(crate) etag: bool,
+    /// Whether `access` was declared: a route must say who may call it, so forgetting does
+    /// not leave it public.
+    pub(crate) access_declared: bool,
 }
 
 impl Operation {
@@ -125,6 +128,7 @@ impl Operation {
             paged: false,
             if_match: false,
             etag: false,
+            access_declared: false,
         }
     }
 
@@ -151,8 +155,10 @@ impl Operation {
         self
     }
 
+    /// Who may call the route; every route declares it (`Access::Public` included).
     pub fn access(mut self, access: Access) -> Self {
         self.access = access;
+        self.access_declared = true;
         self
     }
 

@@ -64,6 +64,12 @@ pub fn parse_roles(names: &[String]) -> Result<BTreeSet<Role>, ValidationErrors>
     }
     // T4 is a rule about the set alone, so it is checked with the request's shape (422),
     // before anything is read.
+    billing_admin_with_owner(&roles)?;
+    Ok(roles)
+}
+
+/// T4: `billing_admin` comes with `owner`.
+fn billing_admin_with_owner(roles: &BTreeSet<Role>) -> Result<(), ValidationErrors> {
     if roles.contains(&Role::BillingAdmin) && !roles.contains(&Role::Owner) {
         return Err(ValidationErrors::single(
             "roles",
@@ -71,27 +77,32 @@ pub fn parse_roles(names: &[String]) -> Result<BTreeSet<Role>, ValidationErrors>
             "billing_admin comes with owner (T4)",
         ));
     }
-    Ok(roles)
+    Ok(())
+}
+
+/// The roles a machine may hold: member, viewer, operator (T4).
+pub const MACHINE_ROLES: [Role; 3] = [Role::Operator, Role::Viewer, Role::Member];
+
+/// Refuses a machine any role beyond [`MACHINE_ROLES`] (T4).
+pub fn machine_roles(roles: &BTreeSet<Role>) -> Result<(), ValidationErrors> {
+    if roles.iter().any(|role| !MACHINE_ROLES.contains(role)) {
+        return Err(ValidationErrors::single(
+            "roles",
+            "machine_role",
+            "machines hold at most member, viewer, operator (T4)",
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a role set against the rules that do not depend on other members: T4 (billing
 /// admin needs owner; machines hold neither) and T5 (a root membership holds a staff role).
 pub(crate) fn check_roles(roles: &BTreeSet<Role>, kind: UserKind, organisation_is_root: bool) -> DomainResult<()> {
-    if roles.contains(&Role::BillingAdmin) && !roles.contains(&Role::Owner) {
-        return Err(ValidationErrors::single(
-            "roles",
-            "billing_admin_requires_owner",
-            "billing_admin comes with owner (T4)",
-        )
-        .into());
-    }
-    // The rest depends on who the member is and which organisation it is: 409, not 422.
-    if kind == UserKind::Machine && (roles.contains(&Role::Owner) || roles.contains(&Role::BillingAdmin)) {
-        return Err(DomainError::Inconsistent(ValidationErrors::single(
-            "roles",
-            "machine_role",
-            "machines hold at most member, viewer, operator (T4)",
-        )));
+    // The parser checks T4 already; the invariant holds here too, whatever built the set. The
+    // rest depends on who the member is and which organisation it is: 409, not 422.
+    billing_admin_with_owner(roles)?;
+    if kind == UserKind::Machine {
+        machine_roles(roles).map_err(DomainError::Inconsistent)?;
     }
     let staff = [Role::Owner, Role::Operator, Role::Viewer]
         .iter()

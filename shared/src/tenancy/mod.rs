@@ -30,7 +30,7 @@ pub use grants::{
     ReadDevices, ReadOrganisation, ViewOrganisation,
 };
 pub use machines::{ApiKeyView, IssuedApiKey, parse_machine_name};
-pub use members::{MemberView, parse_roles};
+pub use members::{MACHINE_ROLES, MemberView, machine_roles, parse_roles};
 pub use organisations::{OrganisationRead, OrganisationView};
 pub use settings::{OrganisationCreation, PlatformSettings};
 

@@ -23,7 +23,10 @@ async fn a_browser_app_of_a_configured_origin_may_call_the_local_server_and_othe
             &[
                 ("origin", CORS_ORIGIN),
                 ("access-control-request-method", "PATCH"),
-                ("access-control-request-headers", "authorization, content-type, if-match"),
+                (
+                    "access-control-request-headers",
+                    "authorization, content-type, if-match",
+                ),
             ],
             None,
         )
@@ -35,15 +38,30 @@ async fn a_browser_app_of_a_configured_origin_may_call_the_local_server_and_othe
 
     let bearer = format!("Bearer {}", ada.access);
     let me = world
-        .call_with("GET", "/api/me", &[("origin", CORS_ORIGIN), ("authorization", &bearer)], None)
+        .call_with(
+            "GET",
+            "/api/me",
+            &[("origin", CORS_ORIGIN), ("authorization", &bearer)],
+            None,
+        )
         .await;
     assert_eq!(me.status, 200);
     assert_eq!(header(&me, "access-control-allow-origin"), Some(CORS_ORIGIN));
-    let exposed = header(&me, "access-control-expose-headers").unwrap_or_default().to_lowercase();
-    assert!(exposed.contains("etag") && exposed.contains("x-request-id"), "{exposed}");
+    let exposed = header(&me, "access-control-expose-headers")
+        .unwrap_or_default()
+        .to_lowercase();
+    assert!(
+        exposed.contains("etag") && exposed.contains("x-request-id"),
+        "{exposed}"
+    );
 
     let stranger = world
-        .call_with("GET", "/api/me", &[("origin", "https://evil.example"), ("authorization", &bearer)], None)
+        .call_with(
+            "GET",
+            "/api/me",
+            &[("origin", "https://evil.example"), ("authorization", &bearer)],
+            None,
+        )
         .await;
     assert_eq!(header(&stranger, "access-control-allow-origin"), None);
 }

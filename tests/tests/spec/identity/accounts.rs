@@ -353,12 +353,7 @@ async fn forgotten_password_answers_the_same_for_unknown_addresses(world: &World
 
     assert_eq!((known.status, &known.body), (202, &serde_json::Value::Null));
     assert_eq!((unknown.status, &unknown.body), (202, &serde_json::Value::Null));
-    // A malformed address is refused for its form alone, which tells nothing about accounts.
-    assert_eq!(malformed.status, 422);
-    assert_eq!(
-        malformed.field_errors(),
-        vec![("email".to_owned(), "invalid_email".to_owned())]
-    );
+    assert_eq!((malformed.status, &malformed.body), (202, &serde_json::Value::Null));
     let mails = world.mails_to(&email, 2).await;
     assert_eq!(mails.len(), 2, "confirmation, then reset");
     assert_eq!(mails[1].subject, "Reset your Stratum password");

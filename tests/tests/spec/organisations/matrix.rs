@@ -20,6 +20,35 @@ use stratum_shared::tenancy::{Permission, role_grants};
 
 both_entry_points!(every_route_answers_every_kind_of_caller_as_the_permission_table_says);
 
+/// The routes anyone may call without credentials, listed here on their own: a route declared
+/// `Access::Public` by mistake would otherwise drop out of the matrix unnoticed.
+#[test]
+fn the_routes_open_to_anyone_are_exactly_these() {
+    let clock = std::sync::Arc::new(stratum_shared::clock::SystemClock);
+    let store = stratum_infra::store::sqlite::SqliteStore::in_memory(clock.clone()).unwrap();
+    let identity = stratum_tests::identity_on(std::sync::Arc::new(store), clock);
+    let public: BTreeSet<String> = stratum::api(stratum_tests::services_of(&identity))
+        .operations()
+        .iter()
+        .filter(|operation| operation.access == Access::Public)
+        .map(|operation| format!("{} {}", operation.method, operation.path))
+        .collect();
+    let expected = [
+        "GET /.well-known/jwks.json",
+        "GET /api/health",
+        "GET /api/invitations/{token}",
+        "GET /api/openapi.json",
+        "POST /api/auth/confirm-email",
+        "POST /api/auth/login",
+        "POST /api/auth/logout",
+        "POST /api/auth/password/forgot",
+        "POST /api/auth/password/reset",
+        "POST /api/auth/refresh",
+        "POST /api/auth/register",
+    ];
+    assert_eq!(public, expected.iter().map(|route| route.to_string()).collect());
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Who {
     PlatformAdmin,
