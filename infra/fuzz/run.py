@@ -51,6 +51,23 @@ def confirmation_token(mail_dir: Path, address: str) -> str:
     sys.exit(f"fuzz: no confirmation mail for {address} in {mail_dir}")
 
 
+def with_known_ids(root: str, company: str, owner: str) -> str:
+    """The run's configuration, with ids that exist: half the generated organisation ids are the
+    owner's root or company and some user ids the owner's, so success paths (and their answers'
+    schemas) are exercised, not only 404s."""
+    return (HERE / "schemathesis.toml").read_text() + f"""
+[dictionaries.organisations]
+values = ["{root}", "{company}"]
+
+[dictionaries.users]
+values = ["{owner}"]
+
+[parameters]
+"path.organisation_id" = {{ dictionary = "organisations", probability = 0.5 }}
+"path.user_id" = {{ dictionary = "users", probability = 0.3 }}
+"""
+
+
 def main() -> int:
     binary, schemathesis, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3])
     data_dir = Path(tempfile.mkdtemp(prefix="stratum-fuzz-"))
@@ -78,7 +95,10 @@ def main() -> int:
         call(base, "POST", "/api/auth/confirm-email", {"token": token, "password": OWNER[1]})
         owner = call(base, "POST", "/api/auth/login", {"email": OWNER[0], "password": OWNER[1]})["access_token"]
         organisation = call(base, "POST", "/api/organisations", {"name": "Fuzz Holdings"}, owner)
-        call(base, "POST", f"/api/organisations/{organisation['id']}/suborganisations", {"name": "Fuzz Company"}, owner)
+        company = call(base, "POST", f"/api/organisations/{organisation['id']}/suborganisations", {"name": "Fuzz Company"}, owner)
+        owner_id = call(base, "GET", "/api/me", token=owner)["id"]
+        config = data_dir / "schemathesis.toml"
+        config.write_text(with_known_ids(organisation["id"], company["id"], owner_id))
         failed = False
         for who, bearer in (("owner", owner), ("platform admin", admin)):
             # Revoking a session the fuzzer learnt from GET /api/me/sessions ends the run's own
@@ -90,7 +110,7 @@ def main() -> int:
                 print(f"\n== schemathesis as the {who} ({budget} s)", flush=True)
                 run = subprocess.run(
                     [
-                        schemathesis, "--config-file", str(HERE / "schemathesis.toml"), "run", f"{base}/api/openapi.json",
+                        schemathesis, "--config-file", str(config), "run", f"{base}/api/openapi.json",
                         "-H", f"Authorization: Bearer {bearer}",
                         "--checks", "all",
                         "--phases", "examples,coverage,fuzzing",
