@@ -209,7 +209,8 @@ fn outbox_sqs_event() -> Value {
             link: "https://app.stratum.test/confirm-email?token=bench".into(),
         },
         Timestamp::new(SystemClock.now()),
-    );
+    )
+    .expect("the bench holds the data key");
     let id = message.id.to_string();
     let body = serde_json::to_string(&message).expect("serialisable");
     serde_json::to_value(stratum_tests::sqs_event(&[(id.clone(), id, body)])).expect("serialisable")

@@ -329,8 +329,24 @@ impl AesGcmSecretBox {
     }
 }
 
+/// The secret box of a function that holds no data key (housekeeping): it seals and opens
+/// nothing, and says so rather than pretending.
+pub struct NoDataKey;
+
+impl stratum_shared::tenancy::SecretBox for NoDataKey {
+    fn seal(&self, _plaintext: &str) -> DomainResult<String> {
+        Err(DomainError::Internal(
+            "this function holds no data key; it cannot seal".into(),
+        ))
+    }
+
+    fn open(&self, _sealed: &str) -> Option<String> {
+        None
+    }
+}
+
 impl stratum_shared::tenancy::SecretBox for AesGcmSecretBox {
-    fn seal(&self, plaintext: &str) -> String {
+    fn seal(&self, plaintext: &str) -> DomainResult<String> {
         let nonce_bytes = random_bytes::<NONCE_BYTES>();
         let nonce = aws_lc_rs::aead::Nonce::assume_unique_for_key(nonce_bytes);
         let mut sealed = plaintext.as_bytes().to_vec();
@@ -339,7 +355,7 @@ impl stratum_shared::tenancy::SecretBox for AesGcmSecretBox {
             .expect("sealing a short value works");
         let mut out = nonce_bytes.to_vec();
         out.extend(sealed);
-        format!("{SEALED_PREFIX}{}", STANDARD.encode(out))
+        Ok(format!("{SEALED_PREFIX}{}", STANDARD.encode(out)))
     }
 
     fn open(&self, sealed: &str) -> Option<String> {

@@ -1,7 +1,7 @@
 //! Password hashing: argon2id with SPEC §4's parameters, kept in the PHC string.
 #![cfg(feature = "crypto")]
 
-use stratum_infra::crypto::Argon2Hasher;
+use stratum_infra::crypto::{AesGcmSecretBox, Argon2Hasher};
 use stratum_shared::identity::{Password, PasswordHasher};
 
 #[tokio::test]
@@ -36,10 +36,14 @@ mod secrets_at_rest {
     #[test]
     fn a_sealed_secret_opens_only_with_its_key_and_never_shows_its_plaintext() {
         let sealed_box = AesGcmSecretBox::new(KEY).unwrap();
-        let sealed = sealed_box.seal("sk_live_51Hxyz");
+        let sealed = sealed_box.seal("sk_live_51Hxyz").unwrap();
         assert!(!sealed.contains("sk_live"));
         assert_eq!(sealed_box.open(&sealed).as_deref(), Some("sk_live_51Hxyz"));
-        assert_ne!(sealed_box.seal("sk_live_51Hxyz"), sealed, "a fresh nonce every time");
+        assert_ne!(
+            sealed_box.seal("sk_live_51Hxyz").unwrap(),
+            sealed,
+            "a fresh nonce every time"
+        );
         let other = AesGcmSecretBox::new("another-data-encryption-secret-value").unwrap();
         assert_eq!(other.open(&sealed), None);
         let mut tampered = sealed.clone();
@@ -47,4 +51,16 @@ mod secrets_at_rest {
         tampered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
         assert_eq!(sealed_box.open(&tampered), None);
     }
+}
+
+#[test]
+fn a_function_without_the_data_key_refuses_to_seal_and_opens_nothing() {
+    use stratum_shared::tenancy::SecretBox;
+    let sealed = AesGcmSecretBox::new("a-data-key-of-at-least-thirty-two-characters")
+        .unwrap()
+        .seal("secret")
+        .unwrap();
+    let none = stratum_infra::crypto::NoDataKey;
+    assert!(none.seal("secret").is_err());
+    assert_eq!(none.open(&sealed), None);
 }

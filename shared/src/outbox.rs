@@ -45,15 +45,15 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl OutboxMessage {
-    pub fn email(secret_box: &dyn SecretBox, email: &EmailMessage, now: Timestamp) -> Self {
+    pub fn email(secret_box: &dyn SecretBox, email: &EmailMessage, now: Timestamp) -> crate::error::DomainResult<Self> {
         let content = serde_json::to_string(email).expect("an e-mail message serialises");
-        Self {
+        Ok(Self {
             id: MessageId::generate(),
             created_at: now,
             kind: format!("email.{}", email.template()),
-            sealed: secret_box.seal(&content),
+            sealed: secret_box.seal(&content)?,
             refusals: 0,
-        }
+        })
     }
 
     /// The e-mail this message carries, unsealed.

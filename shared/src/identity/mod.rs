@@ -63,7 +63,8 @@ pub trait Secrets: Send + Sync {
 /// Encrypts secrets at rest and in transit through queues (AES-256-GCM under the data key in
 /// `infra`): provider secrets, and outbox messages whose links carry tokens.
 pub trait SecretBox: Send + Sync {
-    fn seal(&self, plaintext: &str) -> String;
+    /// `plaintext` sealed; an error where this process holds no data key (housekeeping).
+    fn seal(&self, plaintext: &str) -> crate::error::DomainResult<String>;
     fn open(&self, sealed: &str) -> Option<String>;
 }
 
@@ -158,7 +159,11 @@ impl Identity {
     }
 
     /// `email` as an outbox message, sealed, for the unit of work of its cause.
-    pub(crate) fn mail(&self, email: &crate::mail::EmailMessage, now: Timestamp) -> OutboxMessage {
+    pub(crate) fn mail(
+        &self,
+        email: &crate::mail::EmailMessage,
+        now: Timestamp,
+    ) -> crate::error::DomainResult<OutboxMessage> {
         OutboxMessage::email(&*self.secret_box, email, now)
     }
 

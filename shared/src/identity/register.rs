@@ -146,7 +146,11 @@ impl NewPerson {
 impl Identity {
     /// What e-mails `user` a link confirming their address: the single-use token's write and
     /// the (sealed) message.
-    pub(crate) fn confirmation_request(&self, user: &User, now: Timestamp) -> (Write, OutboxMessage) {
+    pub(crate) fn confirmation_request(
+        &self,
+        user: &User,
+        now: Timestamp,
+    ) -> crate::error::DomainResult<(Write, OutboxMessage)> {
         let (token, token_write) = self.issue_one_time_token(
             TokenPurpose::ConfirmEmail,
             user.id,
@@ -157,6 +161,6 @@ impl Identity {
             name: user.name.clone(),
             link: format!("{}/confirm-email?token={token}", self.settings.web_url),
         };
-        (token_write, self.mail(&mail, now))
+        Ok((token_write, self.mail(&mail, now)?))
     }
 }

@@ -84,7 +84,7 @@ impl Identity {
         };
         UnitOfWork::new()
             .write(token_write)
-            .outbox(self.mail(&mail, now))
+            .outbox(self.mail(&mail, now)?)
             .audit(event)
             .commit(&*self.store)
             .await

@@ -217,7 +217,7 @@ impl Invitations {
         };
         work = work.writes(claim.writes);
         if !proven {
-            let (token, mail) = self.identity.confirmation_request(&user, now);
+            let (token, mail) = self.identity.confirmation_request(&user, now)?;
             work = work.write(token).outbox(mail);
         }
         work.audit(

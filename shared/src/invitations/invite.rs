@@ -165,7 +165,7 @@ impl Invitations {
             .changes(changes)
             .at(now, context);
         work.writes(store_invitation(&invitation))
-            .outbox(self.identity.mail(&mail, now))
+            .outbox(self.identity.mail(&mail, now)?)
             .audit(event)
             .commit(&*self.identity.store)
             .await?;
@@ -273,7 +273,7 @@ impl Invitations {
                     organisation: organisation.name.clone(),
                     link: self.identity.settings.web_url.clone(),
                 };
-                let notify = self.identity.mail(&mail, self.now());
+                let notify = self.identity.mail(&mail, self.now())?;
                 let member = self
                     .tenancy
                     .add_member_with(principal, context, organisation_id, user.id, roles, Some(notify))
@@ -403,7 +403,7 @@ impl Invitations {
                 condition: None,
             })
             .write(token_write(&renewed))
-            .outbox(self.identity.mail(&mail, now))
+            .outbox(self.identity.mail(&mail, now)?)
             .audit(audit);
         // The expiry entry is keyed by the second: two resends within one second keep it.
         if renewed.expires_at.unix_seconds() != old.expires_at.unix_seconds() {

@@ -291,7 +291,7 @@ impl Tenancy {
             provider,
             public_id: public_id.expect("checked"),
             mode: payload.mode,
-            sealed_secrets: self.secret_box.seal(&secrets),
+            sealed_secrets: self.secret_box.seal(&secrets)?,
             updated_at: now,
             updated_by: principal.user.id,
         };

@@ -36,7 +36,7 @@ fn message(to: &str) -> OutboxMessage {
         name: "Jane".into(),
         link: "https://app.stratum.test/confirm-email?token=abc".into(),
     };
-    OutboxMessage::email(&stratum_tests::data_key(), &email, Timestamp::new(chrono::Utc::now()))
+    OutboxMessage::email(&stratum_tests::data_key(), &email, Timestamp::new(chrono::Utc::now())).unwrap()
 }
 
 /// The recorded SQS event, carrying `bodies` as its records (`sqs-0`, `sqs-1`, …).
@@ -340,7 +340,7 @@ async fn whatever_a_person_typed_the_sqs_body_is_one_sqs_accepts_and_tokens_are_
         link: format!("https://app.stratum.test/confirm-email?token={token}"),
     };
     let secret_box = stratum_tests::data_key();
-    let message = OutboxMessage::email(&secret_box, &email, Timestamp::new(chrono::Utc::now()));
+    let message = OutboxMessage::email(&secret_box, &email, Timestamp::new(chrono::Utc::now())).unwrap();
     let queue = SqsCharacterRules::writing(stratum_infra::queue::sqs_body);
 
     let refused = queue.send(std::slice::from_ref(&message)).await.unwrap();
