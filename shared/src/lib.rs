@@ -26,6 +26,7 @@ pub mod mail;
 pub mod outbox;
 pub mod schema;
 pub mod store;
+pub mod telecom;
 pub mod tenancy;
 pub mod time;
 pub mod unit_of_work;

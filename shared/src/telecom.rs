@@ -1,0 +1,380 @@
+//! The identifiers of SIM cards and devices, parsed once: ICCID (ITU-T E.118), IMSI
+//! (ITU-T E.212), MSISDN (E.164), mobile country and network codes, and IMEI (3GPP TS 23.003).
+//! Each type can only hold a valid, normalised value; each parser names the field it reads
+//! in its errors.
+
+use crate::validation::ValidationErrors;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Whether `digits` (ASCII digits only) passes the Luhn check, its last digit the check digit.
+fn luhn_valid(digits: &str) -> bool {
+    luhn_sum(digits, false) % 10 == 0
+}
+
+/// The Luhn check digit that completes `payload` (ASCII digits only).
+fn luhn_check_digit(payload: &str) -> char {
+    let sum = luhn_sum(payload, true);
+    char::from(b'0' + ((10 - sum % 10) % 10) as u8)
+}
+
+/// The Luhn sum of `digits`, doubling every second digit from the right: from the last when
+/// `double_last` (the check digit is still to come), from the one before it otherwise.
+fn luhn_sum(digits: &str, double_last: bool) -> u32 {
+    digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(position, byte)| {
+            let digit = u32::from(byte - b'0');
+            let doubled = (position % 2 == 0) == double_last;
+            if doubled {
+                let twice = digit * 2;
+                if twice > 9 { twice - 9 } else { twice }
+            } else {
+                digit
+            }
+        })
+        .sum()
+}
+
+/// `raw` without the spaces and dashes people type into long numbers.
+fn without_separators(raw: &str) -> String {
+    raw.trim().chars().filter(|c| *c != ' ' && *c != '-').collect()
+}
+
+fn all_digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+macro_rules! digits_type {
+    ($(#[$doc:meta])* $name:ident, $description:literal, $pattern:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+
+            fn try_from(text: String) -> Result<Self, Self::Error> {
+                $name::parse(&text, stringify!($name)).map_err(|errors| errors.errors()[0].message.clone())
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                crate::schema::pattern($pattern, $description).into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+digits_type!(
+    /// A SIM's ICCID: 19 or 20 digits ending in a Luhn check digit. Spaces and dashes are
+    /// dropped, and so is the trailing `F` some SIM readers print (the filler of a 19-digit
+    /// ICCID's last byte).
+    Iccid,
+    "19 or 20 digits, the last a Luhn check digit; spaces, dashes and a trailing F are ignored",
+    r"^\s*[0-9][0-9 \-]{17,}[0-9][fF]?\s*$"
+);
+digits_type!(
+    /// A subscriber's IMSI: 6 to 15 digits (MCC, MNC, MSIN).
+    Imsi,
+    "6 to 15 digits",
+    r"^\s*[0-9]{6,15}\s*$"
+);
+digits_type!(
+    /// An MSISDN in E.164: `+` and 8 to 15 digits, the first not 0; spaces and dashes are
+    /// dropped, and a leading `00` is read as `+`.
+    Msisdn,
+    "E.164: + and 8 to 15 digits (spaces, dashes and a leading 00 accepted)",
+    r"^\s*(\+|00)[1-9][0-9 \-]{6,}[0-9]\s*$"
+);
+digits_type!(
+    /// A mobile country code: 3 digits.
+    Mcc,
+    "3 digits",
+    r"^\s*[0-9]{3}\s*$"
+);
+digits_type!(
+    /// A mobile network code: 2 or 3 digits (leading zeros count: `01` and `001` differ).
+    Mnc,
+    "2 or 3 digits",
+    r"^\s*[0-9]{2,3}\s*$"
+);
+digits_type!(
+    /// A device's IMEI: 15 digits ending in a Luhn check digit. The 14 digits without it are
+    /// accepted too, and the check digit completed.
+    Imei,
+    "15 digits with a Luhn check digit, or the 14 without it",
+    r"^\s*[0-9][0-9 \-]{12,}[0-9]\s*$"
+);
+
+impl Iccid {
+    pub fn parse(raw: &str, field: &str) -> Result<Self, ValidationErrors> {
+        let mut digits = without_separators(raw);
+        if digits.ends_with(['F', 'f']) {
+            digits.pop();
+        }
+        if !all_digits(&digits) || !(19..=20).contains(&digits.len()) {
+            return Err(ValidationErrors::single(
+                field,
+                "invalid_iccid",
+                "an ICCID has 19 or 20 digits",
+            ));
+        }
+        if !luhn_valid(&digits) {
+            return Err(ValidationErrors::single(
+                field,
+                "invalid_check_digit",
+                "this ICCID's last digit does not match the others (Luhn); check it for a typo",
+            ));
+        }
+        Ok(Self(digits))
+    }
+}
+
+impl Imsi {
+    pub fn parse(raw: &str, field: &str) -> Result<Self, ValidationErrors> {
+        let digits = raw.trim();
+        if !all_digits(digits) || !(6..=15).contains(&digits.len()) {
+            return Err(ValidationErrors::single(
+                field,
+                "invalid_imsi",
+                "an IMSI has 6 to 15 digits",
+            ));
+        }
+        Ok(Self(digits.to_owned()))
+    }
+}
+
+impl Msisdn {
+    pub fn parse(raw: &str, field: &str) -> Result<Self, ValidationErrors> {
+        let text = without_separators(raw);
+        let number = text.strip_prefix('+').or_else(|| text.strip_prefix("00"));
+        match number {
+            Some(number) if all_digits(number) && (8..=15).contains(&number.len()) && !number.starts_with('0') => {
+                Ok(Self(format!("+{number}")))
+            }
+            _ => Err(ValidationErrors::single(
+                field,
+                "invalid_msisdn",
+                "an E.164 number: + and 8 to 15 digits, like +971501234567",
+            )),
+        }
+    }
+}
+
+impl Mcc {
+    pub fn parse(raw: &str, field: &str) -> Result<Self, ValidationErrors> {
+        let digits = raw.trim();
+        if !all_digits(digits) || digits.len() != 3 {
+            return Err(ValidationErrors::single(
+                field,
+                "invalid_mcc",
+                "a mobile country code has 3 digits",
+            ));
+        }
+        Ok(Self(digits.to_owned()))
+    }
+}
+
+impl Mnc {
+    pub fn parse(raw: &str, field: &str) -> Result<Self, ValidationErrors> {
+        let digits = raw.trim();
+        if !all_digits(digits) || !(2..=3).contains(&digits.len()) {
+            return Err(ValidationErrors::single(
+                field,
+                "invalid_mnc",
+                "a mobile network code has 2 or 3 digits",
+            ));
+        }
+        Ok(Self(digits.to_owned()))
+    }
+}
+
+impl Imei {
+    pub fn parse(raw: &str, field: &str) -> Result<Self, ValidationErrors> {
+        let digits = without_separators(raw);
+        if !all_digits(&digits) || !(14..=15).contains(&digits.len()) {
+            return Err(ValidationErrors::single(field, "invalid_imei", "an IMEI has 15 digits"));
+        }
+        if digits.len() == 14 {
+            let check = luhn_check_digit(&digits);
+            return Ok(Self(format!("{digits}{check}")));
+        }
+        if !luhn_valid(&digits) {
+            return Err(ValidationErrors::single(
+                field,
+                "invalid_check_digit",
+                "this IMEI's last digit does not match the others (Luhn); check it for a typo",
+            ));
+        }
+        Ok(Self(digits))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn code(result: Result<impl fmt::Debug, ValidationErrors>) -> &'static str {
+        result.expect_err("refused").errors()[0].code
+    }
+
+    #[test]
+    fn iccids_are_normalised_and_checked() {
+        // An ICCID of E.118's shape (89 telecom, 44 country, issuer 10…), with its Luhn digit.
+        let iccid = Iccid::parse("8944 1000 0000 0000 000", "iccid").unwrap();
+        assert_eq!(iccid.as_str(), "8944100000000000000");
+        assert_eq!(
+            Iccid::parse("8944100000000000000F", "iccid").unwrap(),
+            iccid,
+            "a trailing F"
+        );
+        assert_eq!(
+            Iccid::parse("8944-1000-0000-0000-000", "iccid").unwrap(),
+            iccid,
+            "dashes"
+        );
+        assert_eq!(
+            code(Iccid::parse("8944100000000000001", "iccid")),
+            "invalid_check_digit"
+        );
+        assert_eq!(
+            code(Iccid::parse("894410000000000001", "iccid")),
+            "invalid_iccid",
+            "18 digits"
+        );
+        assert_eq!(code(Iccid::parse("89441000000000000012F3", "iccid")), "invalid_iccid");
+        assert_eq!(code(Iccid::parse("", "iccid")), "invalid_iccid");
+    }
+
+    #[test]
+    fn imeis_are_checked_and_fourteen_digits_completed() {
+        // 49015420323751 is the usual IMEI example; its check digit is 8.
+        assert_eq!(
+            Imei::parse("49-015420-323751", "imei").unwrap().as_str(),
+            "490154203237518"
+        );
+        assert_eq!(
+            Imei::parse("490154203237518", "imei").unwrap().as_str(),
+            "490154203237518"
+        );
+        assert_eq!(code(Imei::parse("490154203237519", "imei")), "invalid_check_digit");
+        assert_eq!(code(Imei::parse("4901542032375", "imei")), "invalid_imei");
+    }
+
+    #[test]
+    fn msisdns_are_e164() {
+        assert_eq!(
+            Msisdn::parse("+971 50 123 4567", "msisdn").unwrap().as_str(),
+            "+971501234567"
+        );
+        assert_eq!(
+            Msisdn::parse("00971501234567", "msisdn").unwrap().as_str(),
+            "+971501234567"
+        );
+        assert_eq!(
+            code(Msisdn::parse("0501234567", "msisdn")),
+            "invalid_msisdn",
+            "no country code"
+        );
+        assert_eq!(code(Msisdn::parse("+0501234567", "msisdn")), "invalid_msisdn");
+        assert_eq!(
+            code(Msisdn::parse("+1234567890123456", "msisdn")),
+            "invalid_msisdn",
+            "16 digits"
+        );
+    }
+
+    #[test]
+    fn network_codes_keep_their_leading_zeros() {
+        assert_eq!(Mcc::parse("424", "mcc").unwrap().as_str(), "424");
+        assert_eq!(Mnc::parse("02", "mnc").unwrap().as_str(), "02");
+        assert_ne!(Mnc::parse("002", "mnc").unwrap(), Mnc::parse("02", "mnc").unwrap());
+        assert_eq!(code(Mcc::parse("42", "mcc")), "invalid_mcc");
+        assert_eq!(code(Mnc::parse("1", "mnc")), "invalid_mnc");
+        assert_eq!(
+            Imsi::parse(" 424021234567890 ", "imsi").unwrap().as_str(),
+            "424021234567890"
+        );
+        assert_eq!(code(Imsi::parse("42402", "imsi")), "invalid_imsi");
+    }
+
+    fn luhn_completed(payload: &str) -> String {
+        format!("{payload}{}", luhn_check_digit(payload))
+    }
+
+    proptest! {
+        /// Any 18 or 19 digits completed with their Luhn digit are an ICCID, however they are
+        /// spaced, and it reads back as the digits.
+        #[test]
+        fn every_luhn_completed_iccid_parses_to_its_digits(payload in "[0-9]{18,19}", spaced in any::<bool>()) {
+            let digits = luhn_completed(&payload);
+            let typed = if spaced {
+                let groups: Vec<String> = digits.as_bytes().chunks(4).map(|group| String::from_utf8_lossy(group).into_owned()).collect();
+                groups.join(" ")
+            } else {
+                digits.clone()
+            };
+            let iccid = Iccid::parse(&typed, "iccid").unwrap();
+            prop_assert_eq!(iccid.as_str(), digits.as_str());
+        }
+
+        /// Changing any one digit of a valid ICCID is caught by its check digit.
+        #[test]
+        fn a_single_mistyped_digit_is_caught(payload in "[0-9]{18}", position in 0usize..19, delta in 1u8..10) {
+            let digits = luhn_completed(&payload);
+            let mut bytes = digits.into_bytes();
+            bytes[position] = b'0' + (bytes[position] - b'0' + delta) % 10;
+            let typo = String::from_utf8(bytes).unwrap();
+            prop_assert_eq!(code(Iccid::parse(&typo, "iccid")), "invalid_check_digit");
+        }
+
+        /// 14 IMEI digits are completed to the one valid 15-digit IMEI.
+        #[test]
+        fn an_imei_without_its_check_digit_is_completed(payload in "[0-9]{14}") {
+            let imei = Imei::parse(&payload, "imei").unwrap();
+            prop_assert!(imei.as_str().starts_with(&payload));
+            prop_assert_eq!(Imei::parse(imei.as_str(), "imei").unwrap(), imei);
+        }
+
+        /// No input makes a parser panic, and whatever they accept reads back as itself.
+        #[test]
+        fn the_parsers_never_panic_and_their_output_parses_to_itself(raw in "\\PC{0,40}") {
+            if let Ok(iccid) = Iccid::parse(&raw, "iccid") {
+                prop_assert_eq!(Iccid::parse(iccid.as_str(), "iccid").unwrap(), iccid);
+            }
+            if let Ok(imei) = Imei::parse(&raw, "imei") {
+                prop_assert_eq!(Imei::parse(imei.as_str(), "imei").unwrap(), imei);
+            }
+            if let Ok(msisdn) = Msisdn::parse(&raw, "msisdn") {
+                prop_assert_eq!(Msisdn::parse(msisdn.as_str(), "msisdn").unwrap(), msisdn);
+            }
+            let _ = (Imsi::parse(&raw, "imsi"), Mcc::parse(&raw, "mcc"), Mnc::parse(&raw, "mnc"));
+        }
+    }
+}
