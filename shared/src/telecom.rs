@@ -9,7 +9,7 @@ use std::fmt;
 
 /// Whether `digits` (ASCII digits only) passes the Luhn check, its last digit the check digit.
 fn luhn_valid(digits: &str) -> bool {
-    luhn_sum(digits, false) % 10 == 0
+    luhn_sum(digits, false).is_multiple_of(10)
 }
 
 /// The Luhn check digit that completes `payload` (ASCII digits only).
