@@ -65,6 +65,15 @@ fn is_json(content_type: Option<&http::HeaderValue>) -> bool {
 /// Deserialises JSON, turning a failure into a field error at the dotted path where it
 /// happened.
 pub(crate) fn deserialize<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ValidationErrors> {
+    // serde also reads a struct from a JSON array of its fields in order; every body the API
+    // takes is an object, as its document says.
+    if bytes.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ValidationErrors::single(
+            "",
+            "invalid_type",
+            "the body is a JSON object",
+        ));
+    }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let mut field: Vec<String> = error
@@ -158,6 +167,7 @@ mod tests {
                 "unknown field",
             ),
             (r#"{"name": "a", "roles": ["#, ("", "malformed_json"), "truncated JSON"),
+            (r#"["a", []]"#, ("", "invalid_type"), "an array where an object is due"),
             ("not json", ("", "malformed_json"), "not JSON at all"),
         ];
         for (json, (field, code), reason) in cases {
