@@ -4,14 +4,28 @@ use super::{Organisations, Result};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use stratum_infra::http::{Caller, Ids, Paging, Params, page};
+use serde_json::json;
+use stratum_infra::http::{Caller, Ids, Operation, Paging, Params, page};
 use stratum_shared::ids::OrganisationId;
 use stratum_shared::tenancy::AuditFilter;
 use stratum_shared::validation::ValidationErrors;
 
-/// An RFC 3339 time in a query.
-pub(crate) fn time_schema() -> serde_json::Value {
-    serde_json::json!({ "type": "string", "format": "date-time" })
+/// The filters both audit trails take, as [`AuditParams`] reads them.
+pub(crate) fn filters(operation: Operation) -> Operation {
+    let time = json!({ "type": "string", "format": "date-time" });
+    operation
+        .query("from", time.clone(), "Events at or after this RFC 3339 time")
+        .query("to", time, "Events before this RFC 3339 time")
+        .query(
+            "actor_id",
+            json!({"type": "string", "format": "uuid"}),
+            "Events by this user or machine",
+        )
+        .query(
+            "action",
+            json!({"type": "string"}),
+            "Events of this action (e.g. `member.roles_changed`)",
+        )
 }
 
 #[derive(Deserialize)]

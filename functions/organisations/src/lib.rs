@@ -11,7 +11,6 @@ use axum::extract::{FromRef, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 use std::collections::BTreeSet;
 use stratum_infra::http::{
     Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, RequestBody, Shape, Valid, etag, page,
@@ -160,18 +159,7 @@ pub fn api(invitations: Invitations) -> Api {
                 .summary("audit", "An organisation's audit trail, newest first")
                 .permission(Permission::ReadAudit)
                 .lists::<AuditEvent>()
-                .query("from", audit::time_schema(), "Events at or after this RFC 3339 time")
-                .query("to", audit::time_schema(), "Events before this RFC 3339 time")
-                .query(
-                    "actor_id",
-                    json!({"type": "string", "format": "uuid"}),
-                    "Events by this user or machine",
-                )
-                .query(
-                    "action",
-                    json!({"type": "string"}),
-                    "Events of this action (e.g. `member.roles_changed`)",
-                ),
+                .with(audit::filters),
             audit::organisation_audit,
         )
         .route(
@@ -182,18 +170,7 @@ pub fn api(invitations: Invitations) -> Api {
                 )
                 .access(Access::PlatformAdmins)
                 .lists::<AuditEvent>()
-                .query("from", audit::time_schema(), "Events at or after this RFC 3339 time")
-                .query("to", audit::time_schema(), "Events before this RFC 3339 time")
-                .query(
-                    "actor_id",
-                    json!({"type": "string", "format": "uuid"}),
-                    "Events by this user or machine",
-                )
-                .query(
-                    "action",
-                    json!({"type": "string"}),
-                    "Events of this action (e.g. `member.roles_changed`)",
-                ),
+                .with(audit::filters),
             audit::platform_audit,
         )
         .route(

@@ -222,6 +222,11 @@ impl Operation {
         self
     }
 
+    /// Applies declarations several routes share (a family's filters, say).
+    pub fn with(self, shared: impl FnOnce(Self) -> Self) -> Self {
+        shared(self)
+    }
+
     /// The answer carries the resource's version as an `ETag`.
     pub fn tagged(mut self) -> Self {
         self.etag = true;
