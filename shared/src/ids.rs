@@ -70,6 +70,22 @@ id_type!(
     /// An invitation (its id, not its token).
     InvitationId
 );
+id_type!(
+    /// An operator contract of an organisation.
+    ContractId
+);
+id_type!(
+    /// A plan (allowances and price) of an organisation or company.
+    PlanId
+);
+id_type!(
+    /// A bulk job: a SIM import or a bulk state change.
+    JobId
+);
+id_type!(
+    /// A SIM rule of an organisation or company.
+    SimRuleId
+);
 
 #[cfg(test)]
 mod tests {

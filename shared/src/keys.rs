@@ -7,7 +7,11 @@
 //! keys; `#` inside a value is escaped so a value can never forge another segment.
 
 use crate::identity::Email;
-use crate::ids::{ApiKeyId, AuditEventId, InvitationId, MessageId, OrganisationId, SessionId, UserId};
+use crate::ids::{
+    ApiKeyId, AuditEventId, ContractId, InvitationId, JobId, MessageId, OrganisationId, PlanId, SessionId, SimRuleId,
+    UserId,
+};
+use crate::telecom::Iccid;
 use crate::store::{IndexKey, Key};
 
 const SEPARATOR: char = '#';
@@ -257,6 +261,121 @@ pub const ALL_AUDIT_EVENTS: &str = "AUDIT";
 
 pub fn audit_event_everywhere(event: AuditEventId) -> IndexKey {
     IndexKey::new(ALL_AUDIT_EVENTS, compose(&["EVENT", &event.to_string()]))
+}
+
+/// An operator contract, in its organisation's partition.
+pub fn contract(organisation: OrganisationId, contract: ContractId) -> Key {
+    Key::new(
+        compose(&["ORG", &organisation.to_string()]),
+        compose(&["CONTRACT", &contract.to_string()]),
+    )
+}
+
+pub const CONTRACTS_PREFIX: &str = "CONTRACT#";
+
+/// A plan, in its organisation's (root's or company's) partition.
+pub fn plan(organisation: OrganisationId, plan: PlanId) -> Key {
+    Key::new(
+        compose(&["ORG", &organisation.to_string()]),
+        compose(&["PLAN", &plan.to_string()]),
+    )
+}
+
+pub const PLANS_PREFIX: &str = "PLAN#";
+
+/// A SIM rule, in its organisation's (root's or company's) partition.
+pub fn sim_rule(organisation: OrganisationId, rule: SimRuleId) -> Key {
+    Key::new(
+        compose(&["ORG", &organisation.to_string()]),
+        compose(&["SIMRULE", &rule.to_string()]),
+    )
+}
+
+pub const SIM_RULES_PREFIX: &str = "SIMRULE#";
+
+/// The partition of an organisation's own items (profile, providers, contracts, plans, rules).
+pub fn organisation_partition(organisation: OrganisationId) -> String {
+    compose(&["ORG", &organisation.to_string()])
+}
+
+/// A SIM, by ICCID: one item platform-wide, so a conditional put enforces uniqueness.
+pub fn sim(iccid: &Iccid) -> Key {
+    Key::new(compose(&["SIM", iccid.as_str()]), "SIM")
+}
+
+/// GSI1 key of a SIM: its root organisation's SIMs, by status then ICCID.
+pub fn sim_of_organisation(organisation: OrganisationId, status: &str, iccid: &Iccid) -> IndexKey {
+    IndexKey::new(sims_partition(organisation), compose(&[status, iccid.as_str()]))
+}
+
+/// GSI2 key of an assigned SIM: its company's SIMs, by status then ICCID.
+pub fn sim_of_company(company: OrganisationId, status: &str, iccid: &Iccid) -> IndexKey {
+    IndexKey::new(sims_partition(company), compose(&[status, iccid.as_str()]))
+}
+
+/// The index partition of an organisation's (GSI1) or a company's (GSI2) SIMs.
+pub fn sims_partition(organisation: OrganisationId) -> String {
+    compose(&["SIMS", &organisation.to_string()])
+}
+
+/// The sort-key prefix of SIMs in one status, in either index.
+pub fn sims_in_status(status: &str) -> String {
+    prefix(&[status])
+}
+
+/// An end user's SIM: a pointer in the end user's partition, written with the assignment.
+pub fn end_user_sim(user: UserId, iccid: &Iccid) -> Key {
+    Key::new(end_user_sims_partition(user), compose(&["SIM", iccid.as_str()]))
+}
+
+pub fn end_user_sims_partition(user: UserId) -> String {
+    compose(&["USERSIMS", &user.to_string()])
+}
+
+/// One shard of the SIM counts of an organisation, per company (or none) and status.
+pub fn sim_counts(organisation: OrganisationId, company: Option<OrganisationId>, shard: u8) -> Key {
+    let company = company.map_or_else(|| "-".to_owned(), |c| c.to_string());
+    Key::new(sim_counts_partition(organisation), compose(&["COMPANY", &company, &shard.to_string()]))
+}
+
+pub fn sim_counts_partition(organisation: OrganisationId) -> String {
+    compose(&["SIMCOUNTS", &organisation.to_string()])
+}
+
+/// A bulk job (import, bulk state change) and its per-row report, in one partition.
+pub fn job(job: JobId) -> Key {
+    Key::new(job_partition(job), "JOB")
+}
+
+pub fn job_partition(job: JobId) -> String {
+    compose(&["JOB", &job.to_string()])
+}
+
+/// The report of one chunk of a job's rows.
+pub fn job_report(job: JobId, chunk: u32) -> Key {
+    Key::new(job_partition(job), compose(&["REPORT", &format!("{chunk:06}")]))
+}
+
+pub const JOB_REPORT_PREFIX: &str = "REPORT#";
+
+/// A SIM's usage: one item per usage record (idempotency) and one per billing period (totals).
+pub fn usage_record(iccid: &Iccid, record: &str) -> Key {
+    Key::new(usage_partition(iccid), compose(&["RECORD", record]))
+}
+
+pub fn usage_period(iccid: &Iccid, period_start: &str) -> Key {
+    Key::new(usage_partition(iccid), compose(&["PERIOD", period_start]))
+}
+
+pub fn usage_partition(iccid: &Iccid) -> String {
+    compose(&["USAGE", iccid.as_str()])
+}
+
+pub const USAGE_PERIODS_PREFIX: &str = "PERIOD#";
+
+/// That a rule fired for a SIM in a period: written conditionally, so it fires once.
+pub fn rule_firing(iccid: &Iccid, rule: SimRuleId, period_start: &str) -> Key {
+    Key::new(usage_partition(iccid), compose(&["FIRED", &rule.to_string(), period_start]))
 }
 
 #[cfg(test)]

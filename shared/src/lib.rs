@@ -25,6 +25,7 @@ pub mod limits;
 pub mod mail;
 pub mod outbox;
 pub mod schema;
+pub mod sims;
 pub mod store;
 pub mod telecom;
 pub mod tenancy;

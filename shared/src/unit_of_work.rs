@@ -89,6 +89,16 @@ impl<M> UnitOfWork<M> {
         }
     }
 
+    /// The same unit with every meaning translated (for a caller with outcomes of its own
+    /// around a unit built with domain errors).
+    pub fn map_meanings<N>(self, translate: impl Fn(M) -> N) -> UnitOfWork<N> {
+        UnitOfWork {
+            writes: self.writes,
+            meanings: self.meanings.into_iter().map(|m| m.map(&translate)).collect(),
+            otherwise: self.otherwise.map(&translate),
+        }
+    }
+
     /// Appends an audit event recording the change (SPEC §10: in the change's transaction).
     pub fn audit(self, event: AuditEvent) -> Self {
         self.write(event.write())

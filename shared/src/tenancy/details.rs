@@ -127,7 +127,7 @@ fn optional_uuid() -> impl Into<RefOr<Schema>> {
 const PHONE_PATTERN: &str = r"^\s*\+?[ ().\-]*(?:[0-9][ ().\-]*){5,20}\s*$";
 
 /// What [`is_country_code`] accepts, after trimming: every assigned code, in any case.
-fn country_code_pattern() -> String {
+pub(crate) fn country_code_pattern() -> String {
     let codes: Vec<String> = super::countries::codes()
         .map(|code| {
             code.chars()

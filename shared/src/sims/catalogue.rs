@@ -1,0 +1,726 @@
+//! Operator contracts (root organisations) and plans (roots and companies): records in their
+//! organisation's partition, created, listed, read and changed by the same code
+//! ([`CatalogueEntry`]). Neither is ever deleted: SIMs keep referring to them, and a contract
+//! or plan that ends says so by its validity.
+
+use super::Sims;
+use super::connector::NO_INTEGRATION;
+use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::error::{DomainError, DomainResult};
+use crate::identity::{OrganisationKind, Principal};
+use crate::ids::{ContractId, OrganisationId, PlanId};
+use crate::keys;
+use crate::schema;
+use crate::store::{Condition, Cursor, Index, Item, Key, Query, SortCondition, Write};
+use crate::telecom::{Mcc, Mnc};
+use crate::tenancy::{ManageSims, ReadDevices, authorize};
+use crate::time::Timestamp;
+use crate::unit_of_work::UnitOfWork;
+use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text};
+
+use chrono::NaiveDate;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::Object;
+
+const MAX_REFERENCE_CHARS: usize = 100;
+
+/// An operator contract as stored and shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = OperatorContract)]
+pub struct Contract {
+    pub id: ContractId,
+    pub organisation_id: OrganisationId,
+    pub operator_name: String,
+    /// ISO 3166-1 alpha-2, upper case.
+    pub country: String,
+    pub mcc: Mcc,
+    pub mnc: Mnc,
+    pub contract_reference: String,
+    #[schema(schema_with = optional_date)]
+    pub valid_from: Option<NaiveDate>,
+    #[schema(schema_with = optional_date)]
+    pub valid_to: Option<NaiveDate>,
+    /// `none` (store state only) or the id of an operator connector.
+    pub integration: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+pub type ContractView = Contract;
+
+/// How SIM state reaches the operator: `none`, or a configured connector's id.
+pub type Integration = String;
+
+/// `POST …/operator-contracts`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = OperatorContractRequest)]
+pub struct ContractPayload {
+    #[schema(schema_with = schema::name_text)]
+    pub operator_name: String,
+    /// ISO 3166-1 alpha-2, any case (`de`, `AE`).
+    #[schema(schema_with = country)]
+    pub country: String,
+    #[schema(value_type = Mcc)]
+    pub mcc: String,
+    #[schema(value_type = Mnc)]
+    pub mnc: String,
+    #[schema(schema_with = reference_text)]
+    pub contract_reference: String,
+    #[schema(schema_with = optional_date)]
+    pub valid_from: Option<String>,
+    #[schema(schema_with = optional_date)]
+    pub valid_to: Option<String>,
+    /// `none` (store state only; the default) or the id of a configured operator connector
+    /// (an unknown one is a 422 `unknown_connector`).
+    #[schema(schema_with = optional_reference)]
+    pub integration: Option<String>,
+}
+
+/// `PATCH …/operator-contracts/{contract_id}`: the fields to change.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = OperatorContractPatch)]
+pub struct ContractPatch {
+    #[schema(schema_with = optional_name)]
+    pub operator_name: Option<String>,
+    #[schema(schema_with = optional_country)]
+    pub country: Option<String>,
+    #[schema(schema_with = optional_mcc)]
+    pub mcc: Option<String>,
+    #[schema(schema_with = optional_mnc)]
+    pub mnc: Option<String>,
+    #[schema(schema_with = optional_reference)]
+    pub contract_reference: Option<String>,
+    #[schema(schema_with = optional_date)]
+    pub valid_from: Option<String>,
+    #[schema(schema_with = optional_date)]
+    pub valid_to: Option<String>,
+    #[schema(schema_with = optional_reference)]
+    pub integration: Option<String>,
+}
+
+impl From<ContractPayload> for ContractPatch {
+    fn from(payload: ContractPayload) -> Self {
+        ContractPatch {
+            operator_name: Some(payload.operator_name),
+            country: Some(payload.country),
+            mcc: Some(payload.mcc),
+            mnc: Some(payload.mnc),
+            contract_reference: Some(payload.contract_reference),
+            valid_from: payload.valid_from,
+            valid_to: payload.valid_to,
+            integration: payload.integration.or(Some(NO_INTEGRATION.to_owned())),
+        }
+    }
+}
+
+fn country() -> Object {
+    schema::pattern(&crate::tenancy::country_code_pattern(), "ISO 3166-1 alpha-2, any case")
+}
+
+fn optional_country() -> utoipa::openapi::schema::Schema {
+    schema::nullable(country())
+}
+
+fn optional_name() -> utoipa::openapi::schema::Schema {
+    schema::nullable(schema::name_text())
+}
+
+fn optional_mcc() -> utoipa::openapi::schema::Schema {
+    schema::nullable(<Mcc as utoipa::PartialSchema>::schema())
+}
+
+fn optional_mnc() -> utoipa::openapi::schema::Schema {
+    schema::nullable(<Mnc as utoipa::PartialSchema>::schema())
+}
+
+fn optional_reference() -> utoipa::openapi::schema::Schema {
+    schema::nullable(reference_text())
+}
+
+fn optional_date() -> utoipa::openapi::schema::Schema {
+    schema::nullable(schema::formatted(utoipa::openapi::schema::KnownFormat::Date))
+}
+
+fn reference_text() -> Object {
+    schema::free_text(MAX_REFERENCE_CHARS)
+}
+
+/// A plan's billing period; usage totals are per period, in UTC calendar terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BillingPeriod {
+    Monthly,
+    Quarterly,
+    Yearly,
+}
+
+impl BillingPeriod {
+    /// The first day of the period `day` falls in.
+    pub fn start_of(self, day: NaiveDate) -> NaiveDate {
+        use chrono::Datelike;
+        let month = match self {
+            BillingPeriod::Monthly => day.month(),
+            BillingPeriod::Quarterly => (day.month() - 1) / 3 * 3 + 1,
+            BillingPeriod::Yearly => 1,
+        };
+        NaiveDate::from_ymd_opt(day.year(), month, 1).expect("the first of a month exists")
+    }
+}
+
+/// A plan as stored and shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Plan)]
+pub struct PlanView {
+    pub id: PlanId,
+    /// The root organisation or company that offers it.
+    pub organisation_id: OrganisationId,
+    pub name: String,
+    pub data_mb: u64,
+    pub sms: u64,
+    pub voice_minutes: u64,
+    pub billing_period: BillingPeriod,
+    /// The price per period in the currency's minor unit (cents).
+    pub price_minor: u64,
+    /// ISO 4217, upper case.
+    pub currency: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// `POST …/plans`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = PlanRequest)]
+pub struct PlanPayload {
+    #[schema(schema_with = schema::name_text)]
+    pub name: String,
+    #[serde(deserialize_with = "crate::schema::whole_number")]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    pub data_mb: u64,
+    #[serde(deserialize_with = "crate::schema::whole_number")]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    pub sms: u64,
+    #[serde(deserialize_with = "crate::schema::whole_number")]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    pub voice_minutes: u64,
+    pub billing_period: BillingPeriod,
+    /// The price per period in the currency's minor unit (cents).
+    #[serde(deserialize_with = "crate::schema::whole_number")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000i64)]
+    pub price_minor: u64,
+    #[schema(schema_with = currency)]
+    pub currency: String,
+}
+
+/// `PATCH …/plans/{plan_id}`: the fields to change.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = PlanPatch)]
+pub struct PlanPatch {
+    #[schema(schema_with = optional_name)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "optional_whole_number")]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    pub data_mb: Option<u64>,
+    #[serde(default, deserialize_with = "optional_whole_number")]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    pub sms: Option<u64>,
+    #[serde(default, deserialize_with = "optional_whole_number")]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    pub voice_minutes: Option<u64>,
+    pub billing_period: Option<BillingPeriod>,
+    #[serde(default, deserialize_with = "optional_whole_number")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000i64)]
+    pub price_minor: Option<u64>,
+    #[schema(schema_with = optional_currency)]
+    pub currency: Option<String>,
+}
+
+impl From<PlanPayload> for PlanPatch {
+    fn from(payload: PlanPayload) -> Self {
+        PlanPatch {
+            name: Some(payload.name),
+            data_mb: Some(payload.data_mb),
+            sms: Some(payload.sms),
+            voice_minutes: Some(payload.voice_minutes),
+            billing_period: Some(payload.billing_period),
+            price_minor: Some(payload.price_minor),
+            currency: Some(payload.currency),
+        }
+    }
+}
+
+fn currency() -> Object {
+    let codes: Vec<String> = CURRENCIES
+        .split_ascii_whitespace()
+        .map(|code| code.chars().map(|c| format!("[{}{}]", c, c.to_ascii_lowercase())).collect())
+        .collect();
+    schema::pattern(&format!("^\\s*(?:{})\\s*$", codes.join("|")), "ISO 4217, any case")
+}
+
+fn optional_currency() -> utoipa::openapi::schema::Schema {
+    schema::nullable(currency())
+}
+
+const MAX_ALLOWANCE: u64 = 1_000_000_000;
+const MAX_PRICE: u64 = 1_000_000_000_000;
+
+fn optional_whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "crate::schema::whole_number")] u64);
+    Option::<Whole>::deserialize(deserializer).map(|whole| whole.map(|Whole(n)| n))
+}
+
+/// A record kept in an organisation's partition and managed alike: contracts and plans.
+pub(crate) trait CatalogueEntry: Serialize + DeserializeOwned + Clone {
+    type Id: Copy + std::fmt::Display;
+    type Payload: Into<Self::Patch>;
+    type Patch;
+    /// The kind in audit events and errors.
+    const KIND: &'static str;
+    const PREFIX: &'static str;
+    /// Whether companies have their own (plans) or only roots (contracts).
+    const COMPANIES_TOO: bool;
+    fn key(organisation: OrganisationId, id: Self::Id) -> Key;
+    fn new_id() -> Self::Id;
+    /// A blank entry, which a new one's payload then fills in as a patch.
+    fn blank(id: Self::Id, organisation: OrganisationId, now: Timestamp) -> Self;
+    /// The entry with the patch's fields changed.
+    fn patched(&self, patch: Self::Patch, sims: &Sims, now: Timestamp) -> Result<Self, ValidationErrors>;
+}
+
+fn parse_date(errors: &mut Collector, field: &str, text: Option<&str>) -> Option<Option<NaiveDate>> {
+    match text.map(|text| NaiveDate::parse_from_str(text, "%Y-%m-%d")) {
+        None => Some(None),
+        Some(Ok(date)) => Some(Some(date)),
+        Some(Err(_)) => {
+            errors.push(field, "invalid_date", "a date like 2027-01-31");
+            None
+        }
+    }
+}
+
+fn parse_country(errors: &mut Collector, text: &str) -> Option<String> {
+    let code = text.trim().to_ascii_uppercase();
+    if crate::tenancy::is_country_code(&code.to_ascii_lowercase()) {
+        Some(code)
+    } else {
+        errors.push("country", "invalid_country", "an ISO 3166-1 alpha-2 code, like DE");
+        None
+    }
+}
+
+fn parse_integration(errors: &mut Collector, sims: &Sims, text: &str) -> Option<String> {
+    if sims.connectors.knows(text) {
+        Some(text.to_owned())
+    } else {
+        errors.push(
+            "integration",
+            "unknown_connector",
+            "`none`, or the id of a configured operator connector",
+        );
+        None
+    }
+}
+
+impl CatalogueEntry for Contract {
+    type Id = ContractId;
+    type Payload = ContractPayload;
+    type Patch = ContractPatch;
+    const KIND: &'static str = "contract";
+    const PREFIX: &'static str = keys::CONTRACTS_PREFIX;
+    const COMPANIES_TOO: bool = false;
+
+    fn key(organisation: OrganisationId, id: ContractId) -> Key {
+        keys::contract(organisation, id)
+    }
+
+    fn new_id() -> ContractId {
+        ContractId::generate()
+    }
+
+    fn blank(id: ContractId, organisation: OrganisationId, now: Timestamp) -> Self {
+        Contract {
+            id,
+            organisation_id: organisation,
+            operator_name: String::new(),
+            country: String::new(),
+            mcc: Mcc::parse("001", "mcc").expect("a valid placeholder"),
+            mnc: Mnc::parse("01", "mnc").expect("a valid placeholder"),
+            contract_reference: String::new(),
+            valid_from: None,
+            valid_to: None,
+            integration: NO_INTEGRATION.to_owned(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn patched(&self, payload: ContractPatch, sims: &Sims, now: Timestamp) -> Result<Self, ValidationErrors> {
+        let mut errors = Collector::new();
+        let mut next = self.clone();
+        if let Some(name) = payload.operator_name.as_deref() {
+            next.operator_name = errors.check(free_text("operator_name", name, MAX_NAME_CHARS)).unwrap_or_default();
+        }
+        if let Some(country) = payload.country.as_deref() {
+            next.country = parse_country(&mut errors, country).unwrap_or_default();
+        }
+        if let Some(mcc) = payload.mcc.as_deref()
+            && let Some(mcc) = errors.check(Mcc::parse(mcc, "mcc"))
+        {
+            next.mcc = mcc;
+        }
+        if let Some(mnc) = payload.mnc.as_deref()
+            && let Some(mnc) = errors.check(Mnc::parse(mnc, "mnc"))
+        {
+            next.mnc = mnc;
+        }
+        if let Some(reference) = payload.contract_reference.as_deref() {
+            next.contract_reference = errors
+                .check(free_text("contract_reference", reference, MAX_REFERENCE_CHARS))
+                .unwrap_or_default();
+        }
+        if let Some(from) = parse_date(&mut errors, "valid_from", payload.valid_from.as_deref()) {
+            next.valid_from = from.or(next.valid_from);
+        }
+        if let Some(to) = parse_date(&mut errors, "valid_to", payload.valid_to.as_deref()) {
+            next.valid_to = to.or(next.valid_to);
+        }
+        if let (Some(from), Some(to)) = (next.valid_from, next.valid_to)
+            && to < from
+        {
+            errors.push("valid_to", "before_valid_from", "a contract ends after it starts");
+        }
+        if let Some(integration) = payload.integration.as_deref()
+            && let Some(integration) = parse_integration(&mut errors, sims, integration)
+        {
+            next.integration = integration;
+        }
+        next.updated_at = now;
+        errors.finish(|| next)
+    }
+}
+
+impl CatalogueEntry for PlanView {
+    type Id = PlanId;
+    type Payload = PlanPayload;
+    type Patch = PlanPatch;
+    const KIND: &'static str = "plan";
+    const PREFIX: &'static str = keys::PLANS_PREFIX;
+    const COMPANIES_TOO: bool = true;
+
+    fn key(organisation: OrganisationId, id: PlanId) -> Key {
+        keys::plan(organisation, id)
+    }
+
+    fn new_id() -> PlanId {
+        PlanId::generate()
+    }
+
+    fn blank(id: PlanId, organisation: OrganisationId, now: Timestamp) -> Self {
+        PlanView {
+            id,
+            organisation_id: organisation,
+            name: String::new(),
+            data_mb: 0,
+            sms: 0,
+            voice_minutes: 0,
+            billing_period: BillingPeriod::Monthly,
+            price_minor: 0,
+            currency: String::new(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn patched(&self, payload: PlanPatch, _: &Sims, now: Timestamp) -> Result<Self, ValidationErrors> {
+        let mut errors = Collector::new();
+        let mut next = self.clone();
+        if let Some(name) = payload.name.as_deref() {
+            next.name = errors.check(free_text("name", name, MAX_NAME_CHARS)).unwrap_or_default();
+        }
+        let mut bounded = |field: &str, value: Option<u64>, max: u64, into: &mut u64| {
+            if let Some(value) = value {
+                if value > max {
+                    errors.push(field, "out_of_range", format!("{field} is at most {max}"));
+                }
+                *into = value;
+            }
+        };
+        bounded("data_mb", payload.data_mb, MAX_ALLOWANCE, &mut next.data_mb);
+        bounded("sms", payload.sms, MAX_ALLOWANCE, &mut next.sms);
+        bounded("voice_minutes", payload.voice_minutes, MAX_ALLOWANCE, &mut next.voice_minutes);
+        bounded("price_minor", payload.price_minor, MAX_PRICE, &mut next.price_minor);
+        if let Some(period) = payload.billing_period {
+            next.billing_period = period;
+        }
+        if let Some(currency) = payload.currency.as_deref() {
+            let code = currency.trim().to_ascii_uppercase();
+            if is_currency_code(&code) {
+                next.currency = code;
+            } else {
+                errors.push("currency", "invalid_currency", "an ISO 4217 code, like EUR");
+            }
+        }
+        next.updated_at = now;
+        errors.finish(|| next)
+    }
+}
+
+/// ISO 4217 codes of currencies in use (2025 list; funds and metals left out).
+const CURRENCIES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP \
+     BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF \
+     GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD \
+     LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR \
+     PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY \
+     TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG";
+
+pub fn is_currency_code(code: &str) -> bool {
+    code.len() == 3 && CURRENCIES.split_ascii_whitespace().any(|known| known == code)
+}
+
+impl Sims {
+    /// Creates a contract or plan in `organisation_id` (owners; contracts on roots only).
+    pub(crate) async fn create_entry<T: CatalogueEntry>(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        payload: T::Payload,
+    ) -> DomainResult<(T, u64)> {
+        let access = authorize::<ManageSims>(&*self.store, principal, organisation_id).await?;
+        let organisation = access.organisation();
+        if organisation.kind == OrganisationKind::Personal {
+            return Err(DomainError::conflict(
+                "personal_organisation",
+                "SIMs, contracts and plans belong to shared organisations",
+            ));
+        }
+        if !T::COMPANIES_TOO && organisation.parent_organisation_id.is_some() {
+            return Err(DomainError::conflict(
+                "root_only",
+                format!("a {} belongs to the root organisation, not a company", T::KIND),
+            ));
+        }
+        let now = self.now();
+        let entry = T::blank(T::new_id(), organisation_id, now).patched(payload.into(), self, now)?;
+        self.write_entry(principal, context, organisation_id, &entry, None, "created", now)
+            .await?;
+        Ok((entry, 1))
+    }
+
+    /// Changes a contract or plan (owners), if it is still at `if_match`'s version.
+    pub(crate) async fn update_entry<T: CatalogueEntry>(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        id: T::Id,
+        patch: T::Patch,
+        if_match: Option<u64>,
+    ) -> DomainResult<(T, u64)> {
+        authorize::<ManageSims>(&*self.store, principal, organisation_id).await?;
+        let item = self
+            .store
+            .get(&T::key(organisation_id, id))
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        if if_match.is_some_and(|version| version != item.version) {
+            return Err(DomainError::PreconditionFailed);
+        }
+        let entry: T = item.record()?;
+        let now = self.now();
+        let next = entry.patched(patch, self, now)?;
+        self.write_entry(principal, context, organisation_id, &next, Some(item.version), "changed", now)
+            .await?;
+        Ok((next, item.version + 1))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn write_entry<T: CatalogueEntry>(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        entry: &T,
+        version: Option<u64>,
+        verb: &str,
+        now: Timestamp,
+    ) -> DomainResult<()> {
+        let value = serde_json::to_value(entry).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let id = value["id"].as_str().unwrap_or_default().to_owned();
+        let mut item = Item::from_record(Self::entry_key::<T>(organisation_id, &value), entry);
+        item.version = version.map_or(1, |v| v + 1);
+        let condition = match version {
+            Some(version) => Condition::VersionIs(version),
+            None => Condition::NotExists,
+        };
+        let event = AuditEvent::by(Actor::of(principal))
+            .did(&format!("{}.{verb}", T::KIND))
+            .on(T::KIND, id)
+            .in_organisation(organisation_id)
+            .changes(value)
+            .at(now, context);
+        UnitOfWork::new()
+            .write_or(Write::Put { item, condition: Some(condition) }, DomainError::PreconditionFailed)
+            .audit(event)
+            .commit(&*self.store)
+            .await
+    }
+
+    fn entry_key<T: CatalogueEntry>(organisation_id: OrganisationId, value: &serde_json::Value) -> Key {
+        let sk = format!("{}{}", T::PREFIX, value["id"].as_str().unwrap_or_default());
+        Key::new(keys::organisation_partition(organisation_id), sk)
+    }
+
+    /// One contract or plan, for the organisation's staff.
+    pub(crate) async fn entry<T: CatalogueEntry>(
+        &self,
+        principal: &Principal,
+        organisation_id: OrganisationId,
+        id: T::Id,
+    ) -> DomainResult<(T, u64)> {
+        authorize::<ReadDevices>(&*self.store, principal, organisation_id).await?;
+        let item = self
+            .store
+            .get(&T::key(organisation_id, id))
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        Ok((item.record()?, item.version))
+    }
+
+    /// A page of an organisation's contracts or plans, for its staff.
+    pub(crate) async fn entries<T: CatalogueEntry>(
+        &self,
+        principal: &Principal,
+        organisation_id: OrganisationId,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> DomainResult<(Vec<T>, Option<Cursor>)> {
+        authorize::<ReadDevices>(&*self.store, principal, organisation_id).await?;
+        let page = self
+            .store
+            .query(
+                &Query::new(Index::Table, keys::organisation_partition(organisation_id))
+                    .sort(SortCondition::BeginsWith(T::PREFIX.to_owned()))
+                    .limit(limit)
+                    .after(cursor),
+            )
+            .await?;
+        let entries = page.items.iter().map(|item| item.record()).collect::<Result<_, _>>()?;
+        Ok((entries, page.next))
+    }
+}
+
+pub(crate) type Plan = PlanView;
+
+/// Public entry points, typed per kind.
+impl Sims {
+    pub async fn create_contract(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        payload: ContractPayload,
+    ) -> DomainResult<(ContractView, u64)> {
+        self.create_entry(principal, context, organisation_id, payload).await
+    }
+
+    pub async fn update_contract(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        id: ContractId,
+        patch: ContractPatch,
+        if_match: Option<u64>,
+    ) -> DomainResult<(ContractView, u64)> {
+        self.update_entry(principal, context, organisation_id, id, patch, if_match)
+            .await
+    }
+
+    pub async fn contract(
+        &self,
+        principal: &Principal,
+        organisation_id: OrganisationId,
+        id: ContractId,
+    ) -> DomainResult<(ContractView, u64)> {
+        self.entry(principal, organisation_id, id).await
+    }
+
+    pub async fn contracts(
+        &self,
+        principal: &Principal,
+        organisation_id: OrganisationId,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> DomainResult<(Vec<ContractView>, Option<Cursor>)> {
+        self.entries(principal, organisation_id, limit, cursor).await
+    }
+
+    pub async fn create_plan(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        payload: PlanPayload,
+    ) -> DomainResult<(PlanView, u64)> {
+        self.create_entry(principal, context, organisation_id, payload).await
+    }
+
+    pub async fn update_plan(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        id: PlanId,
+        patch: PlanPatch,
+        if_match: Option<u64>,
+    ) -> DomainResult<(PlanView, u64)> {
+        self.update_entry(principal, context, organisation_id, id, patch, if_match)
+            .await
+    }
+
+    pub async fn plan(
+        &self,
+        principal: &Principal,
+        organisation_id: OrganisationId,
+        id: PlanId,
+    ) -> DomainResult<(PlanView, u64)> {
+        self.entry(principal, organisation_id, id).await
+    }
+
+    pub async fn plans(
+        &self,
+        principal: &Principal,
+        organisation_id: OrganisationId,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> DomainResult<(Vec<PlanView>, Option<Cursor>)> {
+        self.entries(principal, organisation_id, limit, cursor).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn billing_periods_start_on_calendar_boundaries() {
+        let day = NaiveDate::from_ymd_opt(2026, 8, 17).unwrap();
+        assert_eq!(BillingPeriod::Monthly.start_of(day).to_string(), "2026-08-01");
+        assert_eq!(BillingPeriod::Quarterly.start_of(day).to_string(), "2026-07-01");
+        assert_eq!(BillingPeriod::Yearly.start_of(day).to_string(), "2026-01-01");
+    }
+
+    #[test]
+    fn currencies_are_iso_4217_codes() {
+        assert!(is_currency_code("EUR"));
+        assert!(is_currency_code("AED"));
+        assert!(!is_currency_code("EURO"));
+        assert!(!is_currency_code("XXX"));
+    }
+}

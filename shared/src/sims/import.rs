@@ -1,0 +1,528 @@
+//! Bulk import of SIMs: a CSV file (a header row naming the columns) or a JSON array of
+//! objects, idempotent by ICCID. Each row is parsed on its own, so an invalid row never
+//! blocks the valid ones; each SIM is one item, written with its counters in a transaction of
+//! up to [`SIMS_PER_TRANSACTION`], so no row is half-written. Up to [`MAX_SYNC_ROWS`] rows are
+//! answered at once with the per-row report; a larger file becomes a job (`jobs`).
+
+use super::catalogue::{Contract, Plan};
+use super::counts::CountDeltas;
+use super::inventory::{NewSim, SimPatch, iccid_taken, parse_labels, sim_write};
+use super::jobs::{ChunkOfRows, JobCounts, JobView};
+use super::{Sim, Sims, sim_scope};
+use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::error::{DomainError, DomainResult};
+use crate::identity::Principal;
+use crate::ids::{ContractId, JobId, OrganisationId, PlanId};
+use crate::keys;
+use crate::schema;
+use crate::store::{Key, StoreError};
+use crate::telecom::{Iccid, Imsi, Msisdn};
+use crate::tenancy::ManageSims;
+use crate::unit_of_work::UnitOfWork;
+use crate::validation::{Collector, ValidationErrors};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Rows answered synchronously; a larger file is a job.
+pub const MAX_SYNC_ROWS: usize = 1_000;
+/// Rows a file may hold.
+pub const MAX_ROWS: usize = 100_000;
+/// Rows per queued chunk (a chunk stays well below SQS's 256 KiB message limit).
+pub const ROWS_PER_CHUNK: usize = 1_000;
+/// SIMs per transaction, leaving room for the counters and the audit event (limit 100).
+pub const SIMS_PER_TRANSACTION: usize = 90;
+const COLUMNS: [&str; 6] = ["iccid", "imsi", "msisdn", "contract_id", "plan_id", "labels"];
+
+/// A row as read from the file: an object of the columns it has.
+pub type RawRow = Value;
+
+/// One row of a JSON import; a CSV row has the same columns, with `labels` separated by `;`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = SimImportRow)]
+pub struct ImportRowPayload {
+    #[schema(value_type = Iccid)]
+    pub iccid: String,
+    #[schema(value_type = Option<Imsi>)]
+    pub imsi: Option<String>,
+    #[schema(value_type = Option<Msisdn>)]
+    pub msisdn: Option<String>,
+    #[schema(schema_with = optional_uuid)]
+    pub contract_id: Option<String>,
+    #[schema(schema_with = optional_uuid)]
+    pub plan_id: Option<String>,
+    #[schema(schema_with = labels)]
+    pub labels: Option<Vec<String>>,
+}
+
+fn optional_uuid() -> utoipa::openapi::schema::Schema {
+    schema::nullable(schema::uuid_input())
+}
+
+fn labels() -> utoipa::openapi::schema::Schema {
+    schema::nullable(super::inventory::labels_schema())
+}
+
+/// A parsed row.
+pub type ImportRow = NewSim;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RowOutcome {
+    Created,
+    Unchanged,
+    Error,
+}
+
+/// What became of one row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = SimImportRowReport)]
+pub struct RowReport {
+    /// The row's number in the file: 1 is the first row after a CSV header, or the array's
+    /// first element.
+    pub row: u64,
+    /// The ICCID as read (normalised when it parsed).
+    pub iccid: Option<String>,
+    pub outcome: RowOutcome,
+    /// Why the row was refused: a field's error code (`invalid_check_digit`, `unknown_plan`…),
+    /// `iccid_taken`, `duplicate_in_file` or `invalid_row`.
+    pub code: Option<String>,
+    /// The field the code is about.
+    pub field: Option<String>,
+}
+
+impl RowReport {
+    fn error(row: u64, iccid: Option<String>, field: Option<&str>, code: &str) -> Self {
+        RowReport {
+            row,
+            iccid,
+            outcome: RowOutcome::Error,
+            code: Some(code.to_owned()),
+            field: field.map(str::to_owned),
+        }
+    }
+}
+
+/// The answer to an import of at most [`MAX_SYNC_ROWS`] rows.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = SimImportReport)]
+pub struct ImportReport {
+    pub counts: JobCounts,
+    pub items: Vec<RowReport>,
+}
+
+/// Either answer of an import: a report at once, or a queued job.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImportAnswer {
+    Done(ImportReport),
+    Queued(JobView),
+}
+
+/// Reads a CSV file (RFC 4180: quoted fields, doubled quotes, CRLF or LF) with a header row
+/// into rows of the named columns; empty cells are absent.
+pub fn parse_csv(text: &str) -> Result<Vec<RawRow>, ValidationErrors> {
+    let mut records = csv_records(text.strip_prefix('\u{feff}').unwrap_or(text))
+        .map_err(|message| ValidationErrors::single("body", "invalid_csv", message))?;
+    if records.is_empty() {
+        return Err(ValidationErrors::single("body", "invalid_csv", "a header row is required"));
+    }
+    let header: Vec<String> = records.remove(0).into_iter().map(|h| h.trim().to_ascii_lowercase()).collect();
+    let mut errors = Collector::new();
+    for name in &header {
+        if !COLUMNS.contains(&name.as_str()) {
+            errors.push(
+                "body",
+                "unknown_column",
+                format!("unknown column {name:?}; the columns are {}", COLUMNS.join(", ")),
+            );
+        }
+    }
+    if !header.iter().any(|name| name == "iccid") {
+        errors.push("body", "missing_column", "the header names an iccid column");
+    }
+    if header.iter().collect::<BTreeSet<_>>().len() != header.len() {
+        errors.push("body", "duplicate_column", "each column is named once");
+    }
+    errors.finish(|| ())?;
+    Ok(records
+        .into_iter()
+        .map(|record| {
+            let mut row = Map::new();
+            for (name, cell) in header.iter().zip(record) {
+                let cell = cell.trim();
+                if cell.is_empty() {
+                    continue;
+                }
+                let value = if name == "labels" {
+                    json!(cell.split(';').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>())
+                } else {
+                    json!(cell)
+                };
+                row.insert(name.clone(), value);
+            }
+            Value::Object(row)
+        })
+        .collect())
+}
+
+/// The records of a CSV text; blank lines are skipped.
+fn csv_records(text: &str) -> Result<Vec<Vec<String>>, String> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    let mut line = 1;
+    while let Some(ch) = chars.next() {
+        match (quoted, ch) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, other) => {
+                if other == '\n' {
+                    line += 1;
+                }
+                field.push(other)
+            }
+            (false, '"') if field.trim().is_empty() => {
+                field.clear();
+                quoted = true
+            }
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\r') if chars.peek() == Some(&'\n') => {}
+            (false, '\n') => {
+                line += 1;
+                record.push(std::mem::take(&mut field));
+                if !(record.len() == 1 && record[0].trim().is_empty()) {
+                    records.push(std::mem::take(&mut record));
+                }
+                record.clear();
+            }
+            (false, other) => field.push(other),
+        }
+    }
+    if quoted {
+        return Err(format!("a quoted field opened before line {line} is never closed"));
+    }
+    record.push(field);
+    if !(record.len() == 1 && record[0].trim().is_empty()) {
+        records.push(record);
+    }
+    Ok(records)
+}
+
+/// A row parsed into a new SIM, or the report of why not.
+fn parse_row(row_number: u64, raw: RawRow) -> Result<NewSim, RowReport> {
+    let iccid_text = raw.get("iccid").and_then(Value::as_str).map(str::to_owned);
+    let payload: ImportRowPayload = serde_json::from_value(raw)
+        .map_err(|_| RowReport::error(row_number, iccid_text.clone(), None, "invalid_row"))?;
+    let first_error = |errors: ValidationErrors, iccid: Option<String>| {
+        let error = &errors.errors()[0];
+        RowReport::error(row_number, iccid, Some(&error.field), error.code)
+    };
+    let iccid = Iccid::parse(&payload.iccid, "iccid").map_err(|e| first_error(e, iccid_text.clone()))?;
+    let shown = Some(iccid.to_string());
+    let mut errors = Collector::new();
+    let mut optional = |text: Option<String>, parse: &dyn Fn(&str) -> Result<(), ValidationErrors>| {
+        if let Some(text) = &text {
+            errors.check(parse(text));
+        }
+        text.map(Some)
+    };
+    let imsi = optional(payload.imsi, &|t| Imsi::parse(t, "imsi").map(drop));
+    let msisdn = optional(payload.msisdn, &|t| Msisdn::parse(t, "msisdn").map(drop));
+    let contract = optional(payload.contract_id, &|t| ContractId::parse(t, "contract_id").map(drop));
+    let plan = optional(payload.plan_id, &|t| PlanId::parse(t, "plan_id").map(drop));
+    if let Some(labels) = &payload.labels {
+        errors.check(parse_labels("labels", labels));
+    }
+    errors.finish(|| ()).map_err(|e| first_error(e, shown.clone()))?;
+    let fields = SimPatch::parse(super::inventory::SimPatchPayload {
+        imsi,
+        msisdn,
+        contract_id: contract,
+        plan_id: plan,
+        labels: payload.labels,
+        imei_lock: None,
+        termination_protection: None,
+    })
+    .map_err(|e| first_error(e, shown))?;
+    Ok(NewSim { iccid, fields })
+}
+
+impl Sims {
+    /// Imports `rows` into the organisation (through a company: assigned to it): at once up
+    /// to [`MAX_SYNC_ROWS`], as a job beyond.
+    pub async fn import_sims(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        rows: Vec<RawRow>,
+    ) -> DomainResult<ImportAnswer> {
+        let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id)
+            .await?
+            .shared()?;
+        if rows.is_empty() {
+            return Err(ValidationErrors::single("body", "empty", "the file holds no rows").into());
+        }
+        if rows.len() > MAX_ROWS {
+            return Err(ValidationErrors::single(
+                "body",
+                "too_many_rows",
+                format!("at most {MAX_ROWS} rows per file"),
+            )
+            .into());
+        }
+        let total = rows.len() as u64;
+        let now = self.now();
+        let event = AuditEvent::by(Actor::of(principal))
+            .did("sim.import_started")
+            .on("organisation", scope.organisation_id())
+            .in_organisation(scope.root)
+            .changes(json!({ "rows": total }))
+            .at(now, context);
+        UnitOfWork::new().audit(event).commit(&*self.store).await?;
+        if rows.len() <= MAX_SYNC_ROWS {
+            let items = self.import_rows(scope.root, scope.company, None, 1, rows).await?;
+            return Ok(ImportAnswer::Done(ImportReport {
+                counts: JobCounts::of(&items),
+                items,
+            }));
+        }
+        let job_id = JobId::generate();
+        let mut chunks = Vec::new();
+        let mut rows = rows.into_iter();
+        let mut first_row = 1;
+        loop {
+            let chunk: Vec<RawRow> = rows.by_ref().take(ROWS_PER_CHUNK).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let next_first = first_row + chunk.len() as u64;
+            chunks.push(ChunkOfRows {
+                job_id,
+                chunk: chunks.len() as u32,
+                first_row,
+                rows: chunk,
+            });
+            first_row = next_first;
+        }
+        let job = self.start_job(scope.root, scope.company, total, chunks).await?;
+        Ok(ImportAnswer::Queued(JobView {
+            id: job.id,
+            kind: job.kind,
+            state: job.state,
+            counts: JobCounts::default(),
+            rows: job.rows,
+            created_at: job.created_at,
+            finished_at: None,
+            items: vec![],
+            next_cursor: None,
+        }))
+    }
+
+    /// Imports rows numbered from `first_row`: parses each, checks what they refer to, writes
+    /// the new SIMs, and reports on every row in order.
+    pub(crate) async fn import_rows(
+        &self,
+        organisation: OrganisationId,
+        company: Option<OrganisationId>,
+        job: Option<JobId>,
+        first_row: u64,
+        rows: Vec<RawRow>,
+    ) -> DomainResult<Vec<RowReport>> {
+        let mut reports: BTreeMap<u64, RowReport> = BTreeMap::new();
+        let mut candidates: Vec<(u64, NewSim)> = Vec::new();
+        let mut seen = BTreeSet::new();
+        for (offset, raw) in rows.into_iter().enumerate() {
+            let row = first_row + offset as u64;
+            match parse_row(row, raw) {
+                Err(report) => {
+                    reports.insert(row, report);
+                }
+                Ok(new) if !seen.insert(new.iccid.clone()) => {
+                    let iccid = Some(new.iccid.to_string());
+                    reports.insert(row, RowReport::error(row, iccid, Some("iccid"), "duplicate_in_file"));
+                }
+                Ok(new) => candidates.push((row, new)),
+            }
+        }
+        let candidates = self
+            .known_references(organisation, company, candidates, &mut reports)
+            .await?;
+        for group in candidates.chunks(SIMS_PER_TRANSACTION) {
+            for report in self.write_group(organisation, company, job, group).await? {
+                reports.insert(report.row, report);
+            }
+        }
+        Ok(reports.into_values().collect())
+    }
+
+    /// The rows whose contract and plan exist; the others are reported.
+    async fn known_references(
+        &self,
+        organisation: OrganisationId,
+        company: Option<OrganisationId>,
+        candidates: Vec<(u64, NewSim)>,
+        reports: &mut BTreeMap<u64, RowReport>,
+    ) -> DomainResult<Vec<(u64, NewSim)>> {
+        let contracts: BTreeSet<ContractId> = candidates.iter().filter_map(|(_, n)| n.fields.contract_id.flatten()).collect();
+        let plans: BTreeSet<PlanId> = candidates.iter().filter_map(|(_, n)| n.fields.plan_id.flatten()).collect();
+        let mut wanted: Vec<Key> = contracts.iter().map(|c| keys::contract(organisation, *c)).collect();
+        for plan in &plans {
+            wanted.push(keys::plan(organisation, *plan));
+            if let Some(company) = company {
+                wanted.push(keys::plan(company, *plan));
+            }
+        }
+        let found = self.store.batch_get(&wanted).await?;
+        let mut known_contracts = BTreeSet::new();
+        let mut known_plans = BTreeSet::new();
+        for item in found.into_iter().flatten() {
+            if let Ok(contract) = item.record::<Contract>() {
+                known_contracts.insert(contract.id);
+            } else if let Ok(plan) = item.record::<Plan>() {
+                known_plans.insert(plan.id);
+            }
+        }
+        Ok(candidates
+            .into_iter()
+            .filter_map(|(row, new)| {
+                let iccid = Some(new.iccid.to_string());
+                if new.fields.contract_id.flatten().is_some_and(|c| !known_contracts.contains(&c)) {
+                    reports.insert(row, RowReport::error(row, iccid, Some("contract_id"), "unknown_contract"));
+                    None
+                } else if new.fields.plan_id.flatten().is_some_and(|p| !known_plans.contains(&p)) {
+                    reports.insert(row, RowReport::error(row, iccid, Some("plan_id"), "unknown_plan"));
+                    None
+                } else {
+                    Some((row, new))
+                }
+            })
+            .collect())
+    }
+
+    /// Writes one group of new SIMs in one transaction; rows whose ICCID exists are reported
+    /// `unchanged` (this organisation's) or `iccid_taken`. A group that loses a race to a
+    /// concurrent import is read and planned again.
+    async fn write_group(
+        &self,
+        organisation: OrganisationId,
+        company: Option<OrganisationId>,
+        job: Option<JobId>,
+        group: &[(u64, NewSim)],
+    ) -> DomainResult<Vec<RowReport>> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let keys: Vec<Key> = group.iter().map(|(_, new)| keys::sim(&new.iccid)).collect();
+            let existing = self.store.batch_get(&keys).await?;
+            let now = self.now();
+            let mut reports = Vec::new();
+            let mut created: Vec<Sim> = Vec::new();
+            for ((row, new), existing) in group.iter().zip(existing) {
+                let iccid = Some(new.iccid.to_string());
+                match existing.map(|item| item.record::<Sim>()).transpose()? {
+                    Some(sim) if sim.organisation_id == organisation => {
+                        let outcome = if job.is_some() && sim.import_job_id == job {
+                            super::import::RowOutcome::Created
+                        } else {
+                            RowOutcome::Unchanged
+                        };
+                        reports.push(RowReport {
+                            row: *row,
+                            iccid,
+                            outcome,
+                            code: None,
+                            field: None,
+                        });
+                    }
+                    Some(_) => reports.push(RowReport::error(*row, iccid, Some("iccid"), "iccid_taken")),
+                    None => {
+                        let mut sim = new.clone().into_sim(organisation, company, now);
+                        sim.import_job_id = job;
+                        reports.push(RowReport {
+                            row: *row,
+                            iccid,
+                            outcome: RowOutcome::Created,
+                            code: None,
+                            field: None,
+                        });
+                        created.push(sim);
+                    }
+                }
+            }
+            if created.is_empty() {
+                return Ok(reports);
+            }
+            let mut counts = CountDeltas::default();
+            for sim in &created {
+                counts.add(sim);
+            }
+            let iccids: Vec<&str> = created.iter().map(|sim| sim.iccid.as_str()).collect();
+            let event = AuditEvent::by(Actor::system())
+                .did("sim.imported")
+                .on("organisation", company.unwrap_or(organisation))
+                .in_organisation(organisation)
+                .changes(json!({ "iccids": iccids, "job_id": job }))
+                .at(now, &RequestContext::default());
+            let unit = || {
+                created
+                    .iter()
+                    .fold(UnitOfWork::new(), |unit, sim| unit.write_or(sim_write(sim, None), iccid_taken()))
+                    .audit(event.clone())
+            };
+            match self.commit_counted(unit, &counts, organisation).await {
+                Ok(()) => return Ok(reports),
+                Err(DomainError::Conflict { code: "iccid_taken", .. } | DomainError::Store(StoreError::Contention))
+                    if attempts < 5 =>
+                {
+                    continue;
+                }
+                Err(other) => return Err(other),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_reads_quoted_fields_crlf_and_labels() {
+        let rows = parse_csv("ICCID,labels,msisdn\r\n\"8944 5001\",\"fleet; eu\",\r\n\r\n2,,+4915\n").unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0], json!({ "iccid": "8944 5001", "labels": ["fleet", "eu"] }));
+        assert_eq!(rows[1], json!({ "iccid": "2", "msisdn": "+4915" }));
+    }
+
+    #[test]
+    fn csv_quotes_may_hold_commas_newlines_and_doubled_quotes() {
+        let rows = parse_csv("iccid,labels\n1,\"a,b\"\"c\nd\"\n").unwrap();
+        assert_eq!(rows[0]["labels"], json!(["a,b\"c\nd"]));
+    }
+
+    #[test]
+    fn a_csv_header_must_name_known_columns_and_iccid() {
+        let codes = |text: &str| -> Vec<&'static str> {
+            parse_csv(text).unwrap_err().errors().iter().map(|e| e.code).collect()
+        };
+        assert_eq!(codes("imsi,colour\n1,2\n"), ["unknown_column", "missing_column"]);
+        assert_eq!(codes("iccid,iccid\n"), ["duplicate_column"]);
+        assert_eq!(codes("iccid\n\"open\n"), ["invalid_csv"]);
+    }
+
+    #[test]
+    fn a_bad_row_is_reported_with_its_first_field_error() {
+        let report = parse_row(7, json!({ "iccid": "89445001021983048210" })).unwrap_err();
+        assert_eq!(report.row, 7);
+        assert_eq!(report.code.as_deref(), Some("invalid_check_digit"));
+        let unknown = parse_row(8, json!({ "iccid": "1", "colour": "red" })).unwrap_err();
+        assert_eq!(unknown.code.as_deref(), Some("invalid_row"));
+    }
+}

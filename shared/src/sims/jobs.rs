@@ -1,0 +1,293 @@
+//! Bulk jobs (SPEC §6): a large import runs as a job of chunks handed to a queue — SQS and the
+//! `sims-import` worker on AWS, a task in the local process — each chunk processed once,
+//! its per-row report and the job's counts written in one transaction, so a redelivered
+//! chunk changes nothing. Jobs and their reports expire after [`JOB_RETENTION_DAYS`].
+
+use super::import::{RawRow, RowOutcome, RowReport};
+use super::{Sims, sim_scope};
+use crate::error::{DomainError, DomainResult};
+use crate::identity::Principal;
+use crate::ids::{JobId, OrganisationId};
+use crate::keys;
+use crate::store::{Condition, Cursor, Index, Item, StoreError, Update, Write};
+use crate::tenancy::ManageSims;
+use crate::time::Timestamp;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// How long a job and its report are kept (SPEC §6: at least 90 days).
+pub const JOB_RETENTION_DAYS: i64 = 120;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    Import,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Queued,
+    Running,
+    Completed,
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct JobCounts {
+    pub created: u64,
+    pub unchanged: u64,
+    pub error: u64,
+}
+
+impl JobCounts {
+    pub fn of(reports: &[RowReport]) -> JobCounts {
+        let mut counts = JobCounts::default();
+        for report in reports {
+            match report.outcome {
+                RowOutcome::Created => counts.created += 1,
+                RowOutcome::Unchanged => counts.unchanged += 1,
+                RowOutcome::Error => counts.error += 1,
+            }
+        }
+        counts
+    }
+}
+
+/// A job as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: JobId,
+    pub kind: JobKind,
+    pub organisation_id: OrganisationId,
+    pub company_id: Option<OrganisationId>,
+    pub state: JobState,
+    pub rows: u64,
+    pub chunks: u32,
+    pub created_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+}
+
+/// A job as the API shows it, with one page of its per-row report.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = Job)]
+pub struct JobView {
+    pub id: JobId,
+    pub kind: JobKind,
+    pub state: JobState,
+    pub counts: JobCounts,
+    /// Rows in the file.
+    pub rows: u64,
+    pub created_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+    /// One page of the per-row report, in row order.
+    pub items: Vec<RowReport>,
+    /// Pass as `cursor` for the next page of the report; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// One chunk of a job's rows, as queued.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkOfRows {
+    pub job_id: JobId,
+    pub chunk: u32,
+    /// The file's row number of the first row (1 is the first row after the header).
+    pub first_row: u64,
+    pub rows: Vec<RawRow>,
+}
+
+/// Where chunks of a job go to be processed: SQS on AWS, a local task in the local server.
+#[async_trait]
+pub trait JobQueue: Send + Sync {
+    async fn enqueue(&self, chunks: Vec<ChunkOfRows>) -> Result<(), String>;
+}
+
+/// The stored counts beside a job record.
+fn counts_of(item: &Item) -> JobCounts {
+    let n = |name: &str| item.attribute(name).and_then(|v| v.as_u64()).unwrap_or(0);
+    JobCounts {
+        created: n("created"),
+        unchanged: n("unchanged"),
+        error: n("error"),
+    }
+}
+
+fn retention_end(now: Timestamp) -> i64 {
+    now.unix_seconds() + JOB_RETENTION_DAYS * 86_400
+}
+
+impl Sims {
+    /// Records a queued job of `chunks` and hands them to the queue.
+    pub(crate) async fn start_job(
+        &self,
+        organisation_id: OrganisationId,
+        company_id: Option<OrganisationId>,
+        rows: u64,
+        chunks: Vec<ChunkOfRows>,
+    ) -> DomainResult<Job> {
+        let now = self.now();
+        let job = Job {
+            id: chunks.first().map(|c| c.job_id).unwrap_or_else(JobId::generate),
+            kind: JobKind::Import,
+            organisation_id,
+            company_id,
+            state: JobState::Queued,
+            rows,
+            chunks: chunks.len() as u32,
+            created_at: now,
+            finished_at: None,
+        };
+        let item = Item::from_record(keys::job(job.id), &job)
+            .with("created", 0)
+            .with("unchanged", 0)
+            .with("error", 0)
+            .with("chunks_done", 0)
+            .expiring_at(retention_end(now));
+        self.store.put(item, Some(Condition::NotExists)).await?;
+        if let Err(reason) = self.jobs.enqueue(chunks).await {
+            let failed = Update::new(keys::job(job.id))
+                .set("state", serde_json::json!(JobState::Failed))
+                .set("finished_at", serde_json::json!(now));
+            self.store.update(failed).await?;
+            return Err(DomainError::Internal(format!("the import could not be queued: {reason}")));
+        }
+        Ok(job)
+    }
+
+    /// Processes one queued chunk: its rows, its report and the job's counts, once.
+    pub async fn run_chunk(&self, chunk: ChunkOfRows) -> DomainResult<()> {
+        let item = self.store.get(&keys::job(chunk.job_id)).await?.ok_or_else(|| {
+            DomainError::Internal(format!("chunk {} of an unknown job {}", chunk.chunk, chunk.job_id))
+        })?;
+        let job: Job = item.record()?;
+        let report_key = keys::job_report(job.id, chunk.chunk);
+        if self.store.get(&report_key).await?.is_some() {
+            return Ok(());
+        }
+        if job.state == JobState::Queued {
+            let running = Update::new(keys::job(job.id))
+                .set("state", serde_json::json!(JobState::Running))
+                .when(Condition::AttributeEquals("state".into(), serde_json::json!(JobState::Queued)));
+            match self.store.update(running).await {
+                Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        let reports = self
+            .import_rows(job.organisation_id, job.company_id, Some(job.id), chunk.first_row, chunk.rows)
+            .await?;
+        let counts = JobCounts::of(&reports);
+        let now = self.now();
+        let report = Item::new(report_key)
+            .with("rows", serde_json::to_value(&reports).map_err(|e| DomainError::Internal(e.to_string()))?)
+            .expiring_at(retention_end(job.created_at));
+        let tally = Update::new(keys::job(job.id))
+            .add("created", counts.created as i64)
+            .add("unchanged", counts.unchanged as i64)
+            .add("error", counts.error as i64)
+            .add("chunks_done", 1);
+        match self
+            .store
+            .transact(vec![
+                Write::Put {
+                    item: report,
+                    condition: Some(Condition::NotExists),
+                },
+                Write::Update(tally),
+            ])
+            .await
+        {
+            // Processed meanwhile by a redelivered copy: its report stands.
+            Ok(()) | Err(StoreError::ConditionFailed { .. }) => {}
+            Err(other) => return Err(other.into()),
+        }
+        let completed = Update::new(keys::job(job.id))
+            .set("state", serde_json::json!(JobState::Completed))
+            .set("finished_at", serde_json::json!(now))
+            .when(Condition::AttributeEquals(
+                "chunks_done".into(),
+                serde_json::json!(job.chunks),
+            ));
+        match self.store.update(completed).await {
+            Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// A job of the organisation, with a page of its report.
+    pub async fn job(
+        &self,
+        principal: &Principal,
+        organisation_id: OrganisationId,
+        job_id: JobId,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> DomainResult<JobView> {
+        let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id).await?;
+        let item = self.store.get(&keys::job(job_id)).await?.ok_or(DomainError::NotFound)?;
+        let job: Job = item.record()?;
+        if job.organisation_id != scope.root || scope.company.is_some_and(|c| job.company_id != Some(c)) {
+            return Err(DomainError::NotFound);
+        }
+        let counts = counts_of(&item);
+        // The report is kept in chunks; a position is (chunk, row within it).
+        let (chunk, offset) = match &cursor {
+            None => (0, 0),
+            Some(cursor) => parse_report_cursor(cursor, job_id).ok_or(DomainError::Store(StoreError::InvalidCursor))?,
+        };
+        let mut items = Vec::new();
+        let mut next = None;
+        let mut position = (chunk, offset);
+        while position.0 < job.chunks {
+            let (chunk, offset) = position;
+            let Some(report) = self.store.get(&keys::job_report(job_id, chunk)).await? else {
+                // Not processed yet: the report goes on from here once it is.
+                next = Some(report_cursor(job_id, chunk, offset));
+                break;
+            };
+            let rows: Vec<RowReport> = serde_json::from_value(report.attribute("rows").cloned().unwrap_or_default())
+                .map_err(|e| DomainError::Internal(e.to_string()))?;
+            let wanted = limit as usize - items.len();
+            let taken: Vec<RowReport> = rows.iter().skip(offset).take(wanted).cloned().collect();
+            let end = offset + taken.len();
+            items.extend(taken);
+            position = if end < rows.len() { (chunk, end) } else { (chunk + 1, 0) };
+            if items.len() == limit as usize {
+                if position.0 < job.chunks {
+                    next = Some(report_cursor(job_id, position.0, position.1));
+                }
+                break;
+            }
+        }
+        Ok(JobView {
+            id: job.id,
+            kind: job.kind,
+            state: job.state,
+            counts,
+            rows: job.rows,
+            created_at: job.created_at,
+            finished_at: job.finished_at,
+            items,
+            next_cursor: next.map(|cursor| cursor.encode()),
+        })
+    }
+}
+
+fn report_cursor(job: JobId, chunk: u32, offset: usize) -> Cursor {
+    Cursor {
+        index: Index::Table,
+        pk: keys::job_partition(job),
+        sk: format!("{}#{offset}", keys::job_report(job, chunk).sk),
+        index_pk: None,
+        index_sk: None,
+    }
+}
+
+fn parse_report_cursor(cursor: &Cursor, job: JobId) -> Option<(u32, usize)> {
+    if cursor.index != Index::Table || cursor.pk != keys::job_partition(job) {
+        return None;
+    }
+    let rest = cursor.sk.strip_prefix(keys::JOB_REPORT_PREFIX)?;
+    let (chunk, offset) = rest.split_once('#')?;
+    Some((chunk.parse().ok()?, offset.parse().ok()?))
+}

@@ -1,0 +1,279 @@
+//! The SIM lifecycle: `inventory → active ⇄ suspended → terminated`, terminated final and
+//! refused under termination protection, with a pending state for each change while an
+//! asynchronous operator connector works on it. Changes go through the SIM's connector
+//! (`connector`), are audited and move the SIM's counters.
+
+use super::connector::{ConnectorAnswer, StateChange};
+use super::counts::CountDeltas;
+use super::{Sim, Sims, sim_scope};
+use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::error::{DomainError, DomainResult};
+use crate::identity::Principal;
+use crate::ids::OrganisationId;
+use crate::keys;
+use crate::sims::inventory::{SimView, sim_write};
+use crate::telecom::Iccid;
+use crate::tenancy::ManageSims;
+use crate::unit_of_work::UnitOfWork;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SimStatus {
+    Inventory,
+    ActivationPending,
+    Active,
+    SuspensionPending,
+    Suspended,
+    TerminationPending,
+    Terminated,
+}
+
+impl SimStatus {
+    pub const ALL: [SimStatus; 7] = [
+        SimStatus::Inventory,
+        SimStatus::ActivationPending,
+        SimStatus::Active,
+        SimStatus::SuspensionPending,
+        SimStatus::Suspended,
+        SimStatus::TerminationPending,
+        SimStatus::Terminated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SimStatus::Inventory => "inventory",
+            SimStatus::ActivationPending => "activation_pending",
+            SimStatus::Active => "active",
+            SimStatus::SuspensionPending => "suspension_pending",
+            SimStatus::Suspended => "suspended",
+            SimStatus::TerminationPending => "termination_pending",
+            SimStatus::Terminated => "terminated",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SimStatus> {
+        SimStatus::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+
+    fn is_pending(self) -> bool {
+        matches!(
+            self,
+            SimStatus::ActivationPending | SimStatus::SuspensionPending | SimStatus::TerminationPending
+        )
+    }
+}
+
+/// A change of state an owner asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SimAction {
+    Activate,
+    Suspend,
+    Terminate,
+}
+
+impl SimAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SimAction::Activate => "activate",
+            SimAction::Suspend => "suspend",
+            SimAction::Terminate => "terminate",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SimAction> {
+        [SimAction::Activate, SimAction::Suspend, SimAction::Terminate]
+            .into_iter()
+            .find(|action| action.as_str() == text)
+    }
+}
+
+/// Where `action` takes a SIM in `status`: the pending state while an operator works on it,
+/// and the state it lands in. Pure: the rules of the lifecycle and nothing else.
+pub fn transition(status: SimStatus, action: SimAction, protected: bool) -> DomainResult<(SimStatus, SimStatus)> {
+    use SimAction::*;
+    use SimStatus::*;
+    if status.is_pending() {
+        return Err(DomainError::conflict(
+            "change_pending",
+            "the operator is still working on this SIM's last change",
+        ));
+    }
+    match (status, action) {
+        (Terminated, _) => Err(DomainError::conflict("terminated", "a terminated SIM stays terminated")),
+        (Inventory | Suspended, Activate) => Ok((ActivationPending, Active)),
+        (Active, Suspend) => Ok((SuspensionPending, Suspended)),
+        (_, Terminate) if protected => Err(DomainError::conflict(
+            "termination_protected",
+            "this SIM has termination protection; turn it off first",
+        )),
+        (Inventory | Active | Suspended, Terminate) => Ok((TerminationPending, Terminated)),
+        (status, action) => Err(DomainError::conflict(
+            "invalid_transition",
+            format!("a SIM in {} cannot {}", status.as_str(), action.as_str()),
+        )),
+    }
+}
+
+impl Sims {
+    /// Changes a SIM's state through its operator connector: at once with the `none`
+    /// connector, or into the pending state until the operator reports back ([`Sims::settle`]).
+    pub async fn change_state(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        iccid: &Iccid,
+        action: SimAction,
+    ) -> DomainResult<SimView> {
+        let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id).await?;
+        let (sim, version) = self.sim(iccid).await?;
+        let sim = scope.visible(sim)?;
+        let (pending, target) = transition(sim.status, action, sim.termination_protection)?;
+        let connector = self.connector_of(&sim).await?;
+        let change = StateChange {
+            iccid: sim.iccid.clone(),
+            imsi: sim.imsi.clone(),
+            action,
+        };
+        let actor = Actor::of(principal);
+        if connector.is_immediate() {
+            let landed = self
+                .move_to(&sim, version, target, None, actor, context, (action, "done"))
+                .await?;
+            return Ok(landed.into());
+        }
+        // An operator that works asynchronously: the SIM is pending before it is asked, so
+        // what the operator is doing is never unrecorded here.
+        let pending_sim = self
+            .move_to(&sim, version, pending, Some(sim.status), actor, context, (action, "requested"))
+            .await?;
+        match connector.request(&change).await {
+            Ok(ConnectorAnswer::Pending) => Ok(pending_sim.into()),
+            Ok(ConnectorAnswer::Applied) => Ok(self.settle(iccid, true).await?.into()),
+            Err(reason) => {
+                self.settle(iccid, false).await?;
+                Err(DomainError::conflict(
+                    "operator_refused",
+                    format!("the operator refused the change: {reason}"),
+                ))
+            }
+        }
+    }
+
+    /// The operator's report on a pending change: the SIM lands in its target state, or goes
+    /// back to where it was.
+    pub async fn settle(&self, iccid: &Iccid, succeeded: bool) -> DomainResult<Sim> {
+        let (sim, version) = self.sim(iccid).await?;
+        let Some(previous) = sim.previous_status else {
+            return Err(DomainError::conflict("nothing_pending", "this SIM has no change pending"));
+        };
+        let (target, action) = match sim.status {
+            SimStatus::ActivationPending => (SimStatus::Active, SimAction::Activate),
+            SimStatus::SuspensionPending => (SimStatus::Suspended, SimAction::Suspend),
+            SimStatus::TerminationPending => (SimStatus::Terminated, SimAction::Terminate),
+            _ => return Err(DomainError::conflict("nothing_pending", "this SIM has no change pending")),
+        };
+        let (landing, outcome) = if succeeded { (target, "done") } else { (previous, "failed") };
+        let context = RequestContext::default();
+        self.move_to(&sim, version, landing, None, Actor::system(), &context, (action, outcome))
+            .await
+    }
+
+    /// Writes `sim` in `status` (with the status to return to, while pending), its counters
+    /// and the audit event, in one transaction conditional on the version read.
+    #[allow(clippy::too_many_arguments)]
+    async fn move_to(
+        &self,
+        sim: &Sim,
+        version: u64,
+        status: SimStatus,
+        previous: Option<SimStatus>,
+        actor: Actor,
+        context: &RequestContext,
+        (action, outcome): (SimAction, &str),
+    ) -> DomainResult<Sim> {
+        let now = self.now();
+        let moved = Sim {
+            status,
+            previous_status: previous,
+            updated_at: now,
+            ..sim.clone()
+        };
+        let mut counts = CountDeltas::default();
+        counts.remove(sim);
+        counts.add(&moved);
+        let event = AuditEvent::by(actor)
+            .did(&format!("sim.{}_{outcome}", action.as_str()))
+            .on("sim", &sim.iccid)
+            .in_organisation(sim.organisation_id)
+            .changes(json!({ "from": sim.status, "to": status }))
+            .at(now, context);
+        let unit = || {
+            UnitOfWork::new()
+                .write_or(
+                    sim_write(&moved, Some(version)),
+                    DomainError::conflict("concurrent_change", "the SIM changed meanwhile; try again"),
+                )
+                .audit(event.clone())
+        };
+        self.commit_counted(unit, &counts, sim.organisation_id).await?;
+        Ok(moved)
+    }
+
+    /// The SIM with this ICCID and its version, wherever it is.
+    pub(crate) async fn sim(&self, iccid: &Iccid) -> DomainResult<(Sim, u64)> {
+        let item = self.store.get(&keys::sim(iccid)).await?.ok_or(DomainError::NotFound)?;
+        Ok((item.record()?, item.version))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use SimAction::*;
+    use SimStatus::*;
+
+    fn code(result: DomainResult<(SimStatus, SimStatus)>) -> &'static str {
+        match result {
+            Err(DomainError::Conflict { code, .. }) => code,
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_sim_goes_from_inventory_to_active_and_back_and_forth_with_suspended() {
+        assert_eq!(transition(Inventory, Activate, false).unwrap(), (ActivationPending, Active));
+        assert_eq!(transition(Active, Suspend, false).unwrap(), (SuspensionPending, Suspended));
+        assert_eq!(transition(Suspended, Activate, false).unwrap(), (ActivationPending, Active));
+    }
+
+    #[test]
+    fn terminated_is_final() {
+        for action in [Activate, Suspend, Terminate] {
+            assert_eq!(code(transition(Terminated, action, false)), "terminated");
+        }
+    }
+
+    #[test]
+    fn termination_protection_refuses_termination_only() {
+        assert_eq!(code(transition(Active, Terminate, true)), "termination_protected");
+        assert!(transition(Active, Suspend, true).is_ok());
+        assert_eq!(transition(Active, Terminate, false).unwrap().1, Terminated);
+    }
+
+    #[test]
+    fn nothing_happens_to_a_sim_while_its_operator_works() {
+        for pending in [ActivationPending, SuspensionPending, TerminationPending] {
+            assert_eq!(code(transition(pending, Terminate, false)), "change_pending");
+        }
+    }
+
+    #[test]
+    fn an_inventory_sim_cannot_be_suspended_nor_an_active_one_activated() {
+        assert_eq!(code(transition(Inventory, Suspend, false)), "invalid_transition");
+        assert_eq!(code(transition(Active, Activate, false)), "invalid_transition");
+    }
+}

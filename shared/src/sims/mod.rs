@@ -1,0 +1,165 @@
+//! SIM cards (SPEC §6, seed 000): operator contracts and plans, the SIM inventory of a root
+//! organisation, its assignment to companies and end users, the lifecycle through an operator
+//! connector, and bulk imports as jobs.
+//!
+//! A SIM is one item keyed by its ICCID, so platform-wide uniqueness is a conditional put. It
+//! belongs to a root organisation and is indexed twice: under its root (GSI1) and, once
+//! assigned, under its company (GSI2), both by status then ICCID, so "all SIMs", "a
+//! company's SIMs" and either of them in one status are keyed queries. An end user's SIMs are
+//! pointers in the end user's own partition, written with the assignment. Counts by company
+//! and status (the summary) are kept in sharded counter items updated in the same transaction
+//! as the SIM, so they never drift.
+//!
+//! Who sees what: on a root, its staff see every SIM; on a company, the company's staff (and
+//! the root's) see the company's SIMs, and an end user only the SIMs assigned to them. Writes
+//! need `ManageSims`; on a company they touch only that company's SIMs.
+
+mod catalogue;
+mod connector;
+mod counts;
+mod import;
+mod inventory;
+mod jobs;
+mod lifecycle;
+
+pub use catalogue::{
+    BillingPeriod, ContractPatch, ContractPayload, ContractView, Integration, PlanPatch, PlanPayload, PlanView,
+};
+pub use connector::{ConnectorAnswer, Connectors, OperatorConnector, StateChange};
+pub use import::{ImportRow, ImportRowPayload, MAX_SYNC_ROWS, RowOutcome, RowReport, parse_csv};
+pub use inventory::{
+    AssignmentPayload, SimFilter, SimPatch, SimPatchPayload, SimPayload, SimView, Summary, SummaryRow,
+};
+pub use jobs::{ChunkOfRows, JobCounts, JobKind, JobQueue, JobState, JobView};
+pub use lifecycle::{SimAction, SimStatus};
+
+use crate::clock::Clock;
+use crate::error::{DomainError, DomainResult};
+use crate::identity::{OrganisationKind, Principal, Secrets};
+use crate::ids::{ContractId, OrganisationId, PlanId, UserId};
+use crate::store::Store;
+use crate::telecom::{Iccid, Imei, Imsi, Msisdn};
+use crate::tenancy::{Authorized, Grant, Permission, authorize};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// The SIM use cases, on the store, clock and secrets ports, the operator connectors and the
+/// queue that runs bulk jobs.
+#[derive(Clone)]
+pub struct Sims {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub secrets: Arc<dyn Secrets>,
+    pub connectors: Connectors,
+    pub jobs: Arc<dyn JobQueue>,
+}
+
+impl Sims {
+    fn now(&self) -> Timestamp {
+        Timestamp::new(self.clock.now())
+    }
+}
+
+/// A SIM as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sim {
+    pub iccid: Iccid,
+    /// The root organisation that holds it.
+    pub organisation_id: OrganisationId,
+    pub imsi: Option<Imsi>,
+    pub msisdn: Option<Msisdn>,
+    pub contract_id: Option<ContractId>,
+    pub plan_id: Option<PlanId>,
+    #[serde(default)]
+    pub labels: BTreeSet<String>,
+    pub imei_lock: Option<Imei>,
+    #[serde(default)]
+    pub termination_protection: bool,
+    pub status: SimStatus,
+    /// While an operator works on a change: the status to return to if it fails.
+    #[serde(default)]
+    pub previous_status: Option<SimStatus>,
+    pub company_id: Option<OrganisationId>,
+    pub end_user_id: Option<UserId>,
+    /// The digest of its activation code, while one is outstanding.
+    #[serde(default)]
+    pub activation_code_digest: Option<String>,
+    #[serde(default)]
+    pub claimed_at: Option<Timestamp>,
+    /// The import job that created it, so a redelivered chunk reports it as created.
+    #[serde(default)]
+    pub import_job_id: Option<crate::ids::JobId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Where a SIM request is addressed: a root organisation, or one of its companies, with the
+/// caller's standing there.
+pub(crate) struct SimScope<G: Grant> {
+    pub access: Authorized<G>,
+    pub root: OrganisationId,
+    pub company: Option<OrganisationId>,
+    pub user: UserId,
+    /// Whether the caller reads every SIM in scope (staff) or only those assigned to them.
+    pub staff: bool,
+}
+
+impl<G: Grant> SimScope<G> {
+    /// The organisation the path names.
+    pub fn organisation_id(&self) -> OrganisationId {
+        self.company.unwrap_or(self.root)
+    }
+
+    /// Whether the caller may see `sim` here.
+    pub fn sees(&self, sim: &Sim) -> bool {
+        sim.organisation_id == self.root
+            && self.company.is_none_or(|company| sim.company_id == Some(company))
+            && (self.staff || sim.end_user_id == Some(self.user))
+    }
+
+    /// `sim` if the caller may see it here; otherwise it does not exist for them.
+    pub fn visible(&self, sim: Sim) -> DomainResult<Sim> {
+        if self.sees(&sim) { Ok(sim) } else { Err(DomainError::NotFound) }
+    }
+
+    /// A shared organisation: personal ones hold no SIMs.
+    pub fn shared(self) -> DomainResult<Self> {
+        if self.access.organisation().kind == OrganisationKind::Personal {
+            return Err(DomainError::conflict(
+                "personal_organisation",
+                "SIMs belong to shared organisations and their companies",
+            ));
+        }
+        Ok(self)
+    }
+}
+
+/// The caller's SIM scope on `organisation_id`, granted for `G`.
+pub(crate) async fn sim_scope<G: Grant>(
+    store: &dyn Store,
+    principal: &Principal,
+    organisation_id: OrganisationId,
+) -> DomainResult<SimScope<G>> {
+    let access = authorize::<G>(store, principal, organisation_id).await?;
+    let organisation = access.organisation();
+    let (root, company) = match organisation.parent_organisation_id {
+        Some(root) => (root, Some(organisation.id)),
+        None => (organisation.id, None),
+    };
+    let staff = access.may(Permission::ReadDevices);
+    Ok(SimScope {
+        root,
+        company,
+        user: principal.user.id,
+        staff,
+        access,
+    })
+}
+
+/// The ICCID shard of a SIM's counters (see `counts`).
+pub(crate) fn shard_of(iccid: &Iccid) -> u8 {
+    let last_two = &iccid.as_str()[iccid.as_str().len() - 2..];
+    last_two.parse::<u8>().unwrap_or(0) % counts::SHARDS
+}
