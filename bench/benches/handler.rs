@@ -96,7 +96,7 @@ impl Bench {
             };
             (admin, identity.login(email, password, &context).await.unwrap())
         });
-        let router = stratum::api(stratum_tests::services_of(&identity)).into_router();
+        let router = stratum_tests::api_of(&identity).into_router();
         Bench {
             runtime,
             router,

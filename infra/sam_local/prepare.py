@@ -1,5 +1,5 @@
 """Prepares an AWS-compatible server (moto) for `sam local`: the table as template.yaml declares
-it, the outbox queue and its dead-letter queue, the verified sender, fresh secrets, and an
+it, the outbox and SIM import queues and their dead-letter queues, the verified sender, fresh secrets, and an
 env-vars file giving every function in template.yaml each variable it declares, pointed at the
 server as a function container reaches it.
 
@@ -74,12 +74,17 @@ def main() -> int:
         dynamodb.update_time_to_live(TableName=TABLE, TimeToLiveSpecification=table["TimeToLiveSpecification"])
 
     sqs = session.client("sqs", endpoint_url=args.endpoint)
-    dead = sqs.create_queue(QueueName="stratum-local-outbox-dlq")["QueueUrl"]
-    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    outbox = sqs.create_queue(
-        QueueName="stratum-local-outbox",
-        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": "5"})},
-    )["QueueUrl"]
+
+    def queue_with_dead_letters(name: str) -> str:
+        dead = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+        dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return sqs.create_queue(
+            QueueName=name,
+            Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": "5"})},
+        )["QueueUrl"]
+
+    outbox = queue_with_dead_letters("stratum-local-outbox")
+    imports = queue_with_dead_letters("stratum-local-sims-import")
 
     session.client("ses", endpoint_url=args.endpoint).verify_email_identity(EmailAddress=MAIL_FROM)
 
@@ -89,6 +94,9 @@ def main() -> int:
         "STRATUM_AWS_ENDPOINT_URL": reachable,
         "STRATUM_TABLE": TABLE,
         "STRATUM_QUEUE_URL": outbox.replace("127.0.0.1", args.container_host).replace("localhost", args.container_host),
+        "STRATUM_SIMS_IMPORT_QUEUE_URL": imports.replace("127.0.0.1", args.container_host).replace(
+            "localhost", args.container_host
+        ),
         "STRATUM_WEB_URL": "http://127.0.0.1:3000",
         "STRATUM_MAIL_FROM": MAIL_FROM,
         "STRATUM_JWT_SIGNING_KEY": signing_key,

@@ -131,3 +131,24 @@ pub async fn aws_services() -> Result<stratum_shared::invitations::Invitations, 
     let tenancy = Tenancy::new(&identity);
     Ok(stratum_shared::invitations::Invitations { identity, tenancy })
 }
+
+/// The SIM use cases of a function on AWS: on the services' store, clock and secrets, with
+/// import jobs queued to `STRATUM_SIMS_IMPORT_QUEUE_URL` (the `sims-import` worker's queue).
+#[cfg(all(feature = "dynamodb", feature = "crypto", feature = "sqs"))]
+pub async fn aws_sims(
+    services: &stratum_shared::invitations::Invitations,
+) -> Result<stratum_shared::sims::Sims, ConfigError> {
+    use std::sync::Arc;
+    let aws = crate::aws::sdk_config().await;
+    let identity = &services.identity;
+    Ok(stratum_shared::sims::Sims {
+        store: identity.store.clone(),
+        clock: identity.clock.clone(),
+        secrets: identity.secrets.clone(),
+        connectors: stratum_shared::sims::Connectors::default(),
+        jobs: Arc::new(crate::queue::SqsJobQueue::new(
+            &aws,
+            required("STRATUM_SIMS_IMPORT_QUEUE_URL")?,
+        )),
+    })
+}

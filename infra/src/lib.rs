@@ -4,6 +4,7 @@
 //!   adapters of the store port. Features keep each Lambda binary linking only what it uses.
 //! - [`http`]: the route table every function builds its router from, typed JSON bodies,
 //!   problem+json errors, request ids and request logs.
+//! - [`jobs`]: bulk jobs run in-process (the local server, the specs).
 //! - [`logging`]: structured JSON logs.
 //! - [`aws`]: the SDK configuration the functions share.
 
@@ -13,6 +14,7 @@ pub mod config;
 #[cfg(feature = "crypto")]
 pub mod crypto;
 pub mod http;
+pub mod jobs;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod logging;

@@ -78,7 +78,12 @@ impl Queue for SqsQueue {
 /// (SQS refuses bodies with characters outside #x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD |
 /// #x10000–#x10FFFF, and serde_json already escapes control characters).
 pub fn sqs_body(message: &OutboxMessage) -> String {
-    let json = serde_json::to_string(message).expect("an outbox message serialises");
+    ascii_json(message)
+}
+
+/// `value` as JSON with every character outside ASCII escaped (see [`sqs_body`]).
+pub fn ascii_json<T: serde::Serialize>(value: &T) -> String {
+    let json = serde_json::to_string(value).expect("queued messages serialise");
     let mut body = String::with_capacity(json.len());
     for ch in json.chars() {
         if ch.is_ascii() {
@@ -91,6 +96,55 @@ pub fn sqs_body(message: &OutboxMessage) -> String {
         }
     }
     body
+}
+
+/// The chunks of SIM import jobs on AWS: an SQS queue that the `sims-import` worker consumes.
+pub struct SqsJobQueue {
+    client: Client,
+    queue_url: String,
+}
+
+impl SqsJobQueue {
+    pub fn new(config: &aws_config::SdkConfig, queue_url: impl Into<String>) -> Self {
+        Self {
+            client: Client::new(config),
+            queue_url: queue_url.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl stratum_shared::sims::JobQueue for SqsJobQueue {
+    async fn enqueue(&self, chunks: Vec<stratum_shared::sims::ChunkOfRows>) -> Result<(), String> {
+        for batch in chunks.chunks(SQS_BATCH) {
+            let entries = batch
+                .iter()
+                .map(|chunk| {
+                    SendMessageBatchRequestEntry::builder()
+                        .id(chunk.chunk.to_string())
+                        .message_body(ascii_json(chunk))
+                        .build()
+                        .map_err(|e| e.to_string())
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            let output = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| DisplayErrorContext(e).to_string())?;
+            if let Some(failed) = output.failed().first() {
+                return Err(format!(
+                    "SQS refused chunk {}: {}",
+                    failed.id(),
+                    failed.message().unwrap_or("no reason given")
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

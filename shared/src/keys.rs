@@ -11,8 +11,8 @@ use crate::ids::{
     ApiKeyId, AuditEventId, ContractId, InvitationId, JobId, MessageId, OrganisationId, PlanId, SessionId, SimRuleId,
     UserId,
 };
-use crate::telecom::Iccid;
 use crate::store::{IndexKey, Key};
+use crate::telecom::Iccid;
 
 const SEPARATOR: char = '#';
 
@@ -335,7 +335,10 @@ pub fn end_user_sims_partition(user: UserId) -> String {
 /// One shard of the SIM counts of an organisation, per company (or none) and status.
 pub fn sim_counts(organisation: OrganisationId, company: Option<OrganisationId>, shard: u8) -> Key {
     let company = company.map_or_else(|| "-".to_owned(), |c| c.to_string());
-    Key::new(sim_counts_partition(organisation), compose(&["COMPANY", &company, &shard.to_string()]))
+    Key::new(
+        sim_counts_partition(organisation),
+        compose(&["COMPANY", &company, &shard.to_string()]),
+    )
 }
 
 pub fn sim_counts_partition(organisation: OrganisationId) -> String {
@@ -375,7 +378,10 @@ pub const USAGE_PERIODS_PREFIX: &str = "PERIOD#";
 
 /// That a rule fired for a SIM in a period: written conditionally, so it fires once.
 pub fn rule_firing(iccid: &Iccid, rule: SimRuleId, period_start: &str) -> Key {
-    Key::new(usage_partition(iccid), compose(&["FIRED", &rule.to_string(), period_start]))
+    Key::new(
+        usage_partition(iccid),
+        compose(&["FIRED", &rule.to_string(), period_start]),
+    )
 }
 
 #[cfg(test)]

@@ -244,3 +244,20 @@ pub fn services_of(identity: &Identity) -> stratum_shared::invitations::Invitati
         tenancy: tenancy_of(identity),
     }
 }
+
+/// The SIM use cases on `identity`'s ports, with import jobs going to `jobs`.
+pub fn sims_with(identity: &Identity, jobs: Arc<dyn stratum_shared::sims::JobQueue>) -> stratum_shared::sims::Sims {
+    stratum_shared::sims::Sims {
+        store: identity.store.clone(),
+        clock: identity.clock.clone(),
+        secrets: identity.secrets.clone(),
+        connectors: stratum_shared::sims::Connectors::default(),
+        jobs,
+    }
+}
+
+/// The whole API on `identity`'s ports, for reading its declarations (no jobs run).
+pub fn api_of(identity: &Identity) -> stratum_infra::http::Api {
+    let (jobs, _) = stratum_infra::jobs::InProcessJobs::new();
+    stratum::api(services_of(identity), sims_with(identity, Arc::new(jobs)))
+}

@@ -1,6 +1,7 @@
 //! The local all-in-one server: every function family's routes in one process on the
 //! embedded store, the outbox relay and the notifier running in-process, e-mail written as
-//! `.eml` files under `<data dir>/mail/`. `cargo run` at the workspace root starts it.
+//! `.eml` files under `<data dir>/mail/`, SIM import jobs run by a task of the process.
+//! `cargo run` at the workspace root starts it.
 
 mod local_queue;
 
@@ -15,11 +16,13 @@ use std::time::Duration;
 use stratum_infra::config;
 use stratum_infra::crypto::{AesGcmSecretBox, Argon2Hasher, JwtKeys, RandomSecrets};
 use stratum_infra::http::{Api, SourceAddress};
+use stratum_infra::jobs::{InProcessJobs, run_jobs};
 use stratum_infra::mail::FileMailer;
 use stratum_infra::store::sqlite::SqliteStore;
 use stratum_shared::clock::Clock;
 use stratum_shared::identity::Identity;
 use stratum_shared::invitations::Invitations;
+use stratum_shared::sims::{Connectors, Sims};
 use stratum_shared::tenancy::Tenancy;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -34,11 +37,26 @@ const SWEEP_EVERY: Duration = Duration::from_secs(300);
 const LOCAL_MAIL_FROM: &str = "Stratum <no-reply@stratum.local>";
 
 /// Every HTTP route of every function family, as one API.
-pub fn api(services: Invitations) -> Api {
+pub fn api(services: Invitations, sims: Sims) -> Api {
     stratum_system::api()
         .merge(stratum_identity::api(services.clone()))
         .merge(stratum_organisations::api(services.clone()))
+        .merge(stratum_sims::api(services.identity.clone(), sims))
         .merge(stratum_invitations::api(services))
+}
+
+/// The SIM use cases on `identity`'s ports, with import jobs run by a task of this process.
+pub fn local_sims(identity: &Identity) -> (Sims, JoinHandle<()>) {
+    let (jobs, chunks) = InProcessJobs::new();
+    let sims = Sims {
+        store: identity.store.clone(),
+        clock: identity.clock.clone(),
+        secrets: identity.secrets.clone(),
+        connectors: Connectors::default(),
+        jobs: Arc::new(jobs),
+    };
+    let runner = tokio::spawn(run_jobs(sims.clone(), chunks));
+    (sims, runner)
 }
 
 pub struct Options {
@@ -116,7 +134,9 @@ pub async fn start(options: Options) -> Result<Server, String> {
         tenancy,
     };
     background.push(tokio::spawn(housekeeping(services.clone())));
-    let mut router = api(services)
+    let (sims, job_runner) = local_sims(&identity);
+    background.push(job_runner);
+    let mut router = api(services, sims)
         .into_router()
         .layer(axum::middleware::from_fn(record_peer_address));
     if let Some(cors) =

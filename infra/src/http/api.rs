@@ -43,7 +43,12 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
             operation.method, operation.path
         );
         let filter = MethodFilter::try_from(operation.method.clone()).expect("routes use standard methods");
-        self.router = self.router.route(operation.path, on(filter, handler));
+        let mut route = on(filter, handler);
+        if let Some(limit) = operation.body_limit {
+            // The innermost limit is the one that applies.
+            route = route.layer(DefaultBodyLimit::max(limit));
+        }
+        self.router = self.router.route(operation.path, route);
         self.operations.push(operation);
         self
     }

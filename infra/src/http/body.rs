@@ -185,3 +185,46 @@ mod tests {
         assert!(!is_json(None));
     }
 }
+
+/// A file of rows (`Operation::takes_rows`): a JSON array of objects, or CSV with a header row
+/// naming the columns, as rows of the named fields. Each row is parsed by the use case on its
+/// own, so one bad row is reported and the others go on.
+#[derive(Debug)]
+pub struct Rows(pub Vec<serde_json::Value>);
+
+impl<S: Send + Sync> FromRequest<S> for Rows {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = request.headers().get(header::CONTENT_TYPE).cloned();
+        let csv = content_type
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("text/csv"));
+        if !csv && !is_json(content_type.as_ref()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::Validation(ValidationErrors::single("", "unreadable_body", rejection.body_text()))
+            }
+        })?;
+        if csv {
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| ValidationErrors::single("body", "invalid_csv", "CSV is read as UTF-8"))?;
+            return Ok(Rows(stratum_shared::sims::parse_csv(text)?));
+        }
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&bytes).map_err(|error| {
+            let code = if error.is_syntax() || error.is_eof() {
+                "malformed_json"
+            } else {
+                "invalid_type"
+            };
+            ValidationErrors::single("", code, "the body is a JSON array of objects")
+        })?;
+        Ok(Rows(rows))
+    }
+}

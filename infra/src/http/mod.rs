@@ -16,7 +16,7 @@ mod problem;
 mod request_id;
 
 pub use api::{Api, BODY_LIMIT};
-pub use body::{RequestBody, Shape, Valid};
+pub use body::{RequestBody, Rows, Shape, Valid};
 pub use caller::{Caller, Context, Source, SourceAddress};
 pub use cors::cors;
 pub use etag::{IfMatch, etag};

@@ -128,15 +128,26 @@ fn describe(operation: &Operation, schemas: &mut Vec<(String, RefOr<Schema>)>) -
     }
     if let Some(request) = operation.request {
         (request.collect)(schemas);
-        described["requestBody"] = json!({
-            "required": true,
-            "content": { "application/json": { "schema": request.reference() } }
-        });
+        described["requestBody"] = if operation.rows {
+            json!({
+                "required": true,
+                "content": {
+                    "application/json": { "schema": { "type": "array", "minItems": 1, "items": request.reference() } },
+                    "text/csv": { "schema": { "type": "string", "minLength": 1,
+                        "description": "A header row naming the columns (the fields of the JSON form), then one row per item." } }
+                }
+            })
+        } else {
+            json!({
+                "required": true,
+                "content": { "application/json": { "schema": request.reference() } }
+            })
+        };
     }
     let mut responses = Map::new();
     for status in operation.statuses() {
-        let response = if status == operation.success {
-            success(operation, schemas)
+        let response = if status == operation.success || operation.also_success.contains(&status) {
+            success(operation, status, schemas)
         } else {
             json!({
                 "description": error_description(status),
@@ -149,7 +160,7 @@ fn describe(operation: &Operation, schemas: &mut Vec<(String, RefOr<Schema>)>) -
     described
 }
 
-fn success(operation: &Operation, schemas: &mut Vec<(String, RefOr<Schema>)>) -> Value {
+fn success(operation: &Operation, status: u16, schemas: &mut Vec<(String, RefOr<Schema>)>) -> Value {
     let schema = match operation.answer {
         Body::Empty => None,
         Body::AnyJson => Some(json!({ "type": "object" })),
@@ -169,7 +180,7 @@ fn success(operation: &Operation, schemas: &mut Vec<(String, RefOr<Schema>)>) ->
             }))
         }
     };
-    let mut response = json!({ "description": success_description(operation.success) });
+    let mut response = json!({ "description": success_description(status) });
     if let Some(schema) = schema {
         response["content"] = json!({ "application/json": { "schema": schema } });
     }

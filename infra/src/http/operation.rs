@@ -94,7 +94,13 @@ pub struct Operation {
     pub tag: &'static str,
     pub access: Access,
     pub(crate) request: Option<Payload>,
+    /// The request is a file of rows: a JSON array of the request payload, or CSV.
+    pub(crate) rows: bool,
+    /// The largest body taken, when not [`BODY_LIMIT`](super::BODY_LIMIT).
+    pub body_limit: Option<usize>,
     pub(crate) success: u16,
+    /// Further successes with the same body (202 for work that goes on after the answer).
+    pub(crate) also_success: Vec<u16>,
     pub(crate) answer: Body,
     /// Statuses the use case answers beyond those the declaration implies (409, 410, 429…).
     pub(crate) outcomes: Vec<u16>,
@@ -120,7 +126,10 @@ impl Operation {
             tag: "",
             access: Access::Public,
             request: None,
+            rows: false,
+            body_limit: None,
             success: 200,
+            also_success: Vec::new(),
             answer: Body::Empty,
             outcomes: Vec::new(),
             path_schemas: Vec::new(),
@@ -173,6 +182,21 @@ impl Operation {
     /// The JSON request body.
     pub fn takes<T: utoipa::ToSchema>(mut self) -> Self {
         self.request = Some(Payload::of::<T>());
+        self
+    }
+
+    /// A file of rows of `T`: a JSON array of `T`, or CSV with a header row naming `T`'s
+    /// fields; bodies up to `limit` bytes.
+    pub fn takes_rows<T: utoipa::ToSchema>(mut self, limit: usize) -> Self {
+        self.request = Some(Payload::of::<T>());
+        self.rows = true;
+        self.body_limit = Some(limit);
+        self
+    }
+
+    /// The same answer may also come with `status` (202: accepted, going on after the answer).
+    pub fn also_answers(mut self, status: u16) -> Self {
+        self.also_success.push(status);
         self
     }
 
@@ -250,6 +274,7 @@ impl Operation {
     /// Every status this route can answer, sorted.
     pub fn statuses(&self) -> Vec<u16> {
         let mut statuses = vec![self.success];
+        statuses.extend_from_slice(&self.also_success);
         statuses.extend_from_slice(self.access.statuses());
         if self.path_parameters().next().is_some() {
             statuses.push(404);

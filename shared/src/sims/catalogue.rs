@@ -256,7 +256,11 @@ impl From<PlanPayload> for PlanPatch {
 fn currency() -> Object {
     let codes: Vec<String> = CURRENCIES
         .split_ascii_whitespace()
-        .map(|code| code.chars().map(|c| format!("[{}{}]", c, c.to_ascii_lowercase())).collect())
+        .map(|code| {
+            code.chars()
+                .map(|c| format!("[{}{}]", c, c.to_ascii_lowercase()))
+                .collect()
+        })
         .collect();
     schema::pattern(&format!("^\\s*(?:{})\\s*$", codes.join("|")), "ISO 4217, any case")
 }
@@ -363,7 +367,9 @@ impl CatalogueEntry for Contract {
         let mut errors = Collector::new();
         let mut next = self.clone();
         if let Some(name) = payload.operator_name.as_deref() {
-            next.operator_name = errors.check(free_text("operator_name", name, MAX_NAME_CHARS)).unwrap_or_default();
+            next.operator_name = errors
+                .check(free_text("operator_name", name, MAX_NAME_CHARS))
+                .unwrap_or_default();
         }
         if let Some(country) = payload.country.as_deref() {
             next.country = parse_country(&mut errors, country).unwrap_or_default();
@@ -440,7 +446,9 @@ impl CatalogueEntry for PlanView {
         let mut errors = Collector::new();
         let mut next = self.clone();
         if let Some(name) = payload.name.as_deref() {
-            next.name = errors.check(free_text("name", name, MAX_NAME_CHARS)).unwrap_or_default();
+            next.name = errors
+                .check(free_text("name", name, MAX_NAME_CHARS))
+                .unwrap_or_default();
         }
         let mut bounded = |field: &str, value: Option<u64>, max: u64, into: &mut u64| {
             if let Some(value) = value {
@@ -452,7 +460,12 @@ impl CatalogueEntry for PlanView {
         };
         bounded("data_mb", payload.data_mb, MAX_ALLOWANCE, &mut next.data_mb);
         bounded("sms", payload.sms, MAX_ALLOWANCE, &mut next.sms);
-        bounded("voice_minutes", payload.voice_minutes, MAX_ALLOWANCE, &mut next.voice_minutes);
+        bounded(
+            "voice_minutes",
+            payload.voice_minutes,
+            MAX_ALLOWANCE,
+            &mut next.voice_minutes,
+        );
         bounded("price_minor", payload.price_minor, MAX_PRICE, &mut next.price_minor);
         if let Some(period) = payload.billing_period {
             next.billing_period = period;
@@ -534,8 +547,16 @@ impl Sims {
         let entry: T = item.record()?;
         let now = self.now();
         let next = entry.patched(patch, self, now)?;
-        self.write_entry(principal, context, organisation_id, &next, Some(item.version), "changed", now)
-            .await?;
+        self.write_entry(
+            principal,
+            context,
+            organisation_id,
+            &next,
+            Some(item.version),
+            "changed",
+            now,
+        )
+        .await?;
         Ok((next, item.version + 1))
     }
 
@@ -565,7 +586,13 @@ impl Sims {
             .changes(value)
             .at(now, context);
         UnitOfWork::new()
-            .write_or(Write::Put { item, condition: Some(condition) }, DomainError::PreconditionFailed)
+            .write_or(
+                Write::Put {
+                    item,
+                    condition: Some(condition),
+                },
+                DomainError::PreconditionFailed,
+            )
             .audit(event)
             .commit(&*self.store)
             .await

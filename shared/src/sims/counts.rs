@@ -46,12 +46,10 @@ impl CountDeltas {
             .iter()
             .filter(|(_, by_status)| by_status.values().any(|n| *n != 0))
             .map(|((company, shard), by_status)| {
-                let update = by_status
-                    .iter()
-                    .filter(|(_, n)| **n != 0)
-                    .fold(Update::new(keys::sim_counts(organisation, *company, *shard)), |update, (status, n)| {
-                        update.add(status.as_str(), *n)
-                    });
+                let update = by_status.iter().filter(|(_, n)| **n != 0).fold(
+                    Update::new(keys::sim_counts(organisation, *company, *shard)),
+                    |update, (status, n)| update.add(status.as_str(), *n),
+                );
                 Write::Update(update)
             })
             .collect()

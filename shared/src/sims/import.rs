@@ -64,9 +64,6 @@ fn labels() -> utoipa::openapi::schema::Schema {
     schema::nullable(super::inventory::labels_schema())
 }
 
-/// A parsed row.
-pub type ImportRow = NewSim;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RowOutcome {
@@ -104,18 +101,12 @@ impl RowReport {
     }
 }
 
-/// The answer to an import of at most [`MAX_SYNC_ROWS`] rows.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-#[schema(as = SimImportReport)]
-pub struct ImportReport {
-    pub counts: JobCounts,
-    pub items: Vec<RowReport>,
-}
-
 /// Either answer of an import: a report at once, or a queued job.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImportAnswer {
-    Done(ImportReport),
+    /// Done, with the whole report (`state: completed`).
+    Done(JobView),
+    /// Queued as a job; its report comes as its chunks are processed.
     Queued(JobView),
 }
 
@@ -125,9 +116,17 @@ pub fn parse_csv(text: &str) -> Result<Vec<RawRow>, ValidationErrors> {
     let mut records = csv_records(text.strip_prefix('\u{feff}').unwrap_or(text))
         .map_err(|message| ValidationErrors::single("body", "invalid_csv", message))?;
     if records.is_empty() {
-        return Err(ValidationErrors::single("body", "invalid_csv", "a header row is required"));
+        return Err(ValidationErrors::single(
+            "body",
+            "invalid_csv",
+            "a header row is required",
+        ));
     }
-    let header: Vec<String> = records.remove(0).into_iter().map(|h| h.trim().to_ascii_lowercase()).collect();
+    let header: Vec<String> = records
+        .remove(0)
+        .into_iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
     let mut errors = Collector::new();
     for name in &header {
         if !COLUMNS.contains(&name.as_str()) {
@@ -155,7 +154,12 @@ pub fn parse_csv(text: &str) -> Result<Vec<RawRow>, ValidationErrors> {
                     continue;
                 }
                 let value = if name == "labels" {
-                    json!(cell.split(';').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>())
+                    json!(
+                        cell.split(';')
+                            .map(str::trim)
+                            .filter(|l| !l.is_empty())
+                            .collect::<Vec<_>>()
+                    )
                 } else {
                     json!(cell)
                 };
@@ -270,12 +274,9 @@ impl Sims {
             return Err(ValidationErrors::single("body", "empty", "the file holds no rows").into());
         }
         if rows.len() > MAX_ROWS {
-            return Err(ValidationErrors::single(
-                "body",
-                "too_many_rows",
-                format!("at most {MAX_ROWS} rows per file"),
-            )
-            .into());
+            return Err(
+                ValidationErrors::single("body", "too_many_rows", format!("at most {MAX_ROWS} rows per file")).into(),
+            );
         }
         let total = rows.len() as u64;
         let now = self.now();
@@ -286,13 +287,6 @@ impl Sims {
             .changes(json!({ "rows": total }))
             .at(now, context);
         UnitOfWork::new().audit(event).commit(&*self.store).await?;
-        if rows.len() <= MAX_SYNC_ROWS {
-            let items = self.import_rows(scope.root, scope.company, None, 1, rows).await?;
-            return Ok(ImportAnswer::Done(ImportReport {
-                counts: JobCounts::of(&items),
-                items,
-            }));
-        }
         let job_id = JobId::generate();
         let mut chunks = Vec::new();
         let mut rows = rows.into_iter();
@@ -311,7 +305,23 @@ impl Sims {
             });
             first_row = next_first;
         }
-        let job = self.start_job(scope.root, scope.company, total, chunks).await?;
+        if total as usize <= MAX_SYNC_ROWS {
+            // One chunk, processed now; the job is kept like any other, report included.
+            let job = self
+                .start_job(job_id, scope.root, scope.company, total, chunks.len() as u32)
+                .await?;
+            for chunk in chunks {
+                self.run_chunk(chunk).await?;
+            }
+            let item = self.store.get(&keys::job(job.id)).await?.ok_or(DomainError::NotFound)?;
+            return Ok(ImportAnswer::Done(
+                self.job_view(&item, None, MAX_SYNC_ROWS as u32).await?,
+            ));
+        }
+        let job = self
+            .start_job(job_id, scope.root, scope.company, total, chunks.len() as u32)
+            .await?;
+        self.queue_chunks(&job, chunks).await?;
         Ok(ImportAnswer::Queued(JobView {
             id: job.id,
             kind: job.kind,
@@ -370,8 +380,14 @@ impl Sims {
         candidates: Vec<(u64, NewSim)>,
         reports: &mut BTreeMap<u64, RowReport>,
     ) -> DomainResult<Vec<(u64, NewSim)>> {
-        let contracts: BTreeSet<ContractId> = candidates.iter().filter_map(|(_, n)| n.fields.contract_id.flatten()).collect();
-        let plans: BTreeSet<PlanId> = candidates.iter().filter_map(|(_, n)| n.fields.plan_id.flatten()).collect();
+        let contracts: BTreeSet<ContractId> = candidates
+            .iter()
+            .filter_map(|(_, n)| n.fields.contract_id.flatten())
+            .collect();
+        let plans: BTreeSet<PlanId> = candidates
+            .iter()
+            .filter_map(|(_, n)| n.fields.plan_id.flatten())
+            .collect();
         let mut wanted: Vec<Key> = contracts.iter().map(|c| keys::contract(organisation, *c)).collect();
         for plan in &plans {
             wanted.push(keys::plan(organisation, *plan));
@@ -393,8 +409,16 @@ impl Sims {
             .into_iter()
             .filter_map(|(row, new)| {
                 let iccid = Some(new.iccid.to_string());
-                if new.fields.contract_id.flatten().is_some_and(|c| !known_contracts.contains(&c)) {
-                    reports.insert(row, RowReport::error(row, iccid, Some("contract_id"), "unknown_contract"));
+                if new
+                    .fields
+                    .contract_id
+                    .flatten()
+                    .is_some_and(|c| !known_contracts.contains(&c))
+                {
+                    reports.insert(
+                        row,
+                        RowReport::error(row, iccid, Some("contract_id"), "unknown_contract"),
+                    );
                     None
                 } else if new.fields.plan_id.flatten().is_some_and(|p| !known_plans.contains(&p)) {
                     reports.insert(row, RowReport::error(row, iccid, Some("plan_id"), "unknown_plan"));
@@ -473,14 +497,19 @@ impl Sims {
             let unit = || {
                 created
                     .iter()
-                    .fold(UnitOfWork::new(), |unit, sim| unit.write_or(sim_write(sim, None), iccid_taken()))
+                    .fold(UnitOfWork::new(), |unit, sim| {
+                        unit.write_or(sim_write(sim, None), iccid_taken())
+                    })
                     .audit(event.clone())
             };
             match self.commit_counted(unit, &counts, organisation).await {
                 Ok(()) => return Ok(reports),
-                Err(DomainError::Conflict { code: "iccid_taken", .. } | DomainError::Store(StoreError::Contention))
-                    if attempts < 5 =>
-                {
+                Err(
+                    DomainError::Conflict {
+                        code: "iccid_taken", ..
+                    }
+                    | DomainError::Store(StoreError::Contention),
+                ) if attempts < 5 => {
                     continue;
                 }
                 Err(other) => return Err(other),

@@ -176,7 +176,9 @@ impl SimPatch {
             msisdn: each(&mut errors, raw.msisdn, |t| Msisdn::parse(t, "msisdn")),
             contract_id: each(&mut errors, raw.contract_id, |t| ContractId::parse(t, "contract_id")),
             plan_id: each(&mut errors, raw.plan_id, |t| PlanId::parse(t, "plan_id")),
-            labels: raw.labels.and_then(|labels| errors.check(parse_labels("labels", &labels))),
+            labels: raw
+                .labels
+                .and_then(|labels| errors.check(parse_labels("labels", &labels))),
             imei_lock: each(&mut errors, raw.imei_lock, |t| Imei::parse(t, "imei_lock")),
             termination_protection: raw.termination_protection,
         };
@@ -464,10 +466,18 @@ impl Sims {
         let mut errors = Collector::new();
         let mut found = found.into_iter();
         if contract.is_some() && found.next().flatten().map(|item| item.record::<Contract>()).is_none() {
-            errors.push("contract_id", "unknown_contract", "no contract of this organisation has this id");
+            errors.push(
+                "contract_id",
+                "unknown_contract",
+                "no contract of this organisation has this id",
+            );
         }
         if plan.is_some() && !found.any(|item| item.is_some_and(|item| item.record::<Plan>().is_ok())) {
-            errors.push("plan_id", "unknown_plan", "no plan of this organisation or company has this id");
+            errors.push(
+                "plan_id",
+                "unknown_plan",
+                "no plan of this organisation or company has this id",
+            );
         }
         errors.finish(|| ()).map_err(DomainError::Inconsistent)
     }
@@ -503,10 +513,7 @@ impl Sims {
             None => SortCondition::Any,
         };
         let (query, pointers) = match (filter.end_user_id, company) {
-            (Some(user), _) => (
-                Query::new(Index::Table, keys::end_user_sims_partition(user)),
-                true,
-            ),
+            (Some(user), _) => (Query::new(Index::Table, keys::end_user_sims_partition(user)), true),
             (None, Some(company)) => (
                 Query::new(Index::Gsi2, keys::sims_partition(company)).sort(status_sort(filter.status)),
                 false,
@@ -604,7 +611,9 @@ impl Sims {
                 )));
             }
             if end_user.is_some() {
-                let membership = found[1].as_ref().map(|item| (item.record::<Membership>(), item.key.clone()));
+                let membership = found[1]
+                    .as_ref()
+                    .map(|item| (item.record::<Membership>(), item.key.clone()));
                 match membership {
                     Some((Ok(membership), key)) if membership.active => checks.push(Write::Check {
                         key,
@@ -649,7 +658,11 @@ impl Sims {
                 });
             }
         }
-        let action = if assignment.is_some() { "sim.assigned" } else { "sim.unassigned" };
+        let action = if assignment.is_some() {
+            "sim.assigned"
+        } else {
+            "sim.unassigned"
+        };
         let event = AuditEvent::by(Actor::of(principal))
             .did(action)
             .on("sim", iccid)

@@ -117,23 +117,24 @@ fn retention_end(now: Timestamp) -> i64 {
 }
 
 impl Sims {
-    /// Records a queued job of `chunks` and hands them to the queue.
+    /// Records a queued job of `chunks` chunks.
     pub(crate) async fn start_job(
         &self,
+        id: JobId,
         organisation_id: OrganisationId,
         company_id: Option<OrganisationId>,
         rows: u64,
-        chunks: Vec<ChunkOfRows>,
+        chunks: u32,
     ) -> DomainResult<Job> {
         let now = self.now();
         let job = Job {
-            id: chunks.first().map(|c| c.job_id).unwrap_or_else(JobId::generate),
+            id,
             kind: JobKind::Import,
             organisation_id,
             company_id,
             state: JobState::Queued,
             rows,
-            chunks: chunks.len() as u32,
+            chunks,
             created_at: now,
             finished_at: None,
         };
@@ -144,14 +145,21 @@ impl Sims {
             .with("chunks_done", 0)
             .expiring_at(retention_end(now));
         self.store.put(item, Some(Condition::NotExists)).await?;
-        if let Err(reason) = self.jobs.enqueue(chunks).await {
-            let failed = Update::new(keys::job(job.id))
-                .set("state", serde_json::json!(JobState::Failed))
-                .set("finished_at", serde_json::json!(now));
-            self.store.update(failed).await?;
-            return Err(DomainError::Internal(format!("the import could not be queued: {reason}")));
-        }
         Ok(job)
+    }
+
+    /// Hands a job's chunks to the queue; the job fails if they cannot all be queued.
+    pub(crate) async fn queue_chunks(&self, job: &Job, chunks: Vec<ChunkOfRows>) -> DomainResult<()> {
+        let Err(reason) = self.jobs.enqueue(chunks).await else {
+            return Ok(());
+        };
+        let failed = Update::new(keys::job(job.id))
+            .set("state", serde_json::json!(JobState::Failed))
+            .set("finished_at", serde_json::json!(self.now()));
+        self.store.update(failed).await?;
+        Err(DomainError::Internal(format!(
+            "the import could not be queued: {reason}"
+        )))
     }
 
     /// Processes one queued chunk: its rows, its report and the job's counts, once.
@@ -167,19 +175,31 @@ impl Sims {
         if job.state == JobState::Queued {
             let running = Update::new(keys::job(job.id))
                 .set("state", serde_json::json!(JobState::Running))
-                .when(Condition::AttributeEquals("state".into(), serde_json::json!(JobState::Queued)));
+                .when(Condition::AttributeEquals(
+                    "state".into(),
+                    serde_json::json!(JobState::Queued),
+                ));
             match self.store.update(running).await {
                 Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
                 Err(other) => return Err(other.into()),
             }
         }
         let reports = self
-            .import_rows(job.organisation_id, job.company_id, Some(job.id), chunk.first_row, chunk.rows)
+            .import_rows(
+                job.organisation_id,
+                job.company_id,
+                Some(job.id),
+                chunk.first_row,
+                chunk.rows,
+            )
             .await?;
         let counts = JobCounts::of(&reports);
         let now = self.now();
         let report = Item::new(report_key)
-            .with("rows", serde_json::to_value(&reports).map_err(|e| DomainError::Internal(e.to_string()))?)
+            .with(
+                "rows",
+                serde_json::to_value(&reports).map_err(|e| DomainError::Internal(e.to_string()))?,
+            )
             .expiring_at(retention_end(job.created_at));
         let tally = Update::new(keys::job(job.id))
             .add("created", counts.created as i64)
@@ -229,7 +249,14 @@ impl Sims {
         if job.organisation_id != scope.root || scope.company.is_some_and(|c| job.company_id != Some(c)) {
             return Err(DomainError::NotFound);
         }
-        let counts = counts_of(&item);
+        self.job_view(&item, cursor, limit).await
+    }
+
+    /// A job's view with one page of its report, from `cursor`.
+    pub(crate) async fn job_view(&self, item: &Item, cursor: Option<Cursor>, limit: u32) -> DomainResult<JobView> {
+        let job: Job = item.record()?;
+        let job_id = job.id;
+        let counts = counts_of(item);
         // The report is kept in chunks; a position is (chunk, row within it).
         let (chunk, offset) = match &cursor {
             None => (0, 0),

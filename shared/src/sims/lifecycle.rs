@@ -127,7 +127,7 @@ impl Sims {
         organisation_id: OrganisationId,
         iccid: &Iccid,
         action: SimAction,
-    ) -> DomainResult<SimView> {
+    ) -> DomainResult<(SimView, u64)> {
         let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id).await?;
         let (sim, version) = self.sim(iccid).await?;
         let sim = scope.visible(sim)?;
@@ -143,16 +143,27 @@ impl Sims {
             let landed = self
                 .move_to(&sim, version, target, None, actor, context, (action, "done"))
                 .await?;
-            return Ok(landed.into());
+            return Ok((landed.0.into(), landed.1));
         }
         // An operator that works asynchronously: the SIM is pending before it is asked, so
         // what the operator is doing is never unrecorded here.
         let pending_sim = self
-            .move_to(&sim, version, pending, Some(sim.status), actor, context, (action, "requested"))
+            .move_to(
+                &sim,
+                version,
+                pending,
+                Some(sim.status),
+                actor,
+                context,
+                (action, "requested"),
+            )
             .await?;
         match connector.request(&change).await {
-            Ok(ConnectorAnswer::Pending) => Ok(pending_sim.into()),
-            Ok(ConnectorAnswer::Applied) => Ok(self.settle(iccid, true).await?.into()),
+            Ok(ConnectorAnswer::Pending) => Ok((pending_sim.0.into(), pending_sim.1)),
+            Ok(ConnectorAnswer::Applied) => {
+                let (sim, version) = self.settle(iccid, true).await?;
+                Ok((sim.into(), version))
+            }
             Err(reason) => {
                 self.settle(iccid, false).await?;
                 Err(DomainError::conflict(
@@ -165,21 +176,41 @@ impl Sims {
 
     /// The operator's report on a pending change: the SIM lands in its target state, or goes
     /// back to where it was.
-    pub async fn settle(&self, iccid: &Iccid, succeeded: bool) -> DomainResult<Sim> {
+    pub async fn settle(&self, iccid: &Iccid, succeeded: bool) -> DomainResult<(Sim, u64)> {
         let (sim, version) = self.sim(iccid).await?;
         let Some(previous) = sim.previous_status else {
-            return Err(DomainError::conflict("nothing_pending", "this SIM has no change pending"));
+            return Err(DomainError::conflict(
+                "nothing_pending",
+                "this SIM has no change pending",
+            ));
         };
         let (target, action) = match sim.status {
             SimStatus::ActivationPending => (SimStatus::Active, SimAction::Activate),
             SimStatus::SuspensionPending => (SimStatus::Suspended, SimAction::Suspend),
             SimStatus::TerminationPending => (SimStatus::Terminated, SimAction::Terminate),
-            _ => return Err(DomainError::conflict("nothing_pending", "this SIM has no change pending")),
+            _ => {
+                return Err(DomainError::conflict(
+                    "nothing_pending",
+                    "this SIM has no change pending",
+                ));
+            }
         };
-        let (landing, outcome) = if succeeded { (target, "done") } else { (previous, "failed") };
+        let (landing, outcome) = if succeeded {
+            (target, "done")
+        } else {
+            (previous, "failed")
+        };
         let context = RequestContext::default();
-        self.move_to(&sim, version, landing, None, Actor::system(), &context, (action, outcome))
-            .await
+        self.move_to(
+            &sim,
+            version,
+            landing,
+            None,
+            Actor::system(),
+            &context,
+            (action, outcome),
+        )
+        .await
     }
 
     /// Writes `sim` in `status` (with the status to return to, while pending), its counters
@@ -194,7 +225,7 @@ impl Sims {
         actor: Actor,
         context: &RequestContext,
         (action, outcome): (SimAction, &str),
-    ) -> DomainResult<Sim> {
+    ) -> DomainResult<(Sim, u64)> {
         let now = self.now();
         let moved = Sim {
             status,
@@ -220,7 +251,7 @@ impl Sims {
                 .audit(event.clone())
         };
         self.commit_counted(unit, &counts, sim.organisation_id).await?;
-        Ok(moved)
+        Ok((moved, version + 1))
     }
 
     /// The SIM with this ICCID and its version, wherever it is.
@@ -245,9 +276,18 @@ mod tests {
 
     #[test]
     fn a_sim_goes_from_inventory_to_active_and_back_and_forth_with_suspended() {
-        assert_eq!(transition(Inventory, Activate, false).unwrap(), (ActivationPending, Active));
-        assert_eq!(transition(Active, Suspend, false).unwrap(), (SuspensionPending, Suspended));
-        assert_eq!(transition(Suspended, Activate, false).unwrap(), (ActivationPending, Active));
+        assert_eq!(
+            transition(Inventory, Activate, false).unwrap(),
+            (ActivationPending, Active)
+        );
+        assert_eq!(
+            transition(Active, Suspend, false).unwrap(),
+            (SuspensionPending, Suspended)
+        );
+        assert_eq!(
+            transition(Suspended, Activate, false).unwrap(),
+            (ActivationPending, Active)
+        );
     }
 
     #[test]

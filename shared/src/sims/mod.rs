@@ -26,9 +26,9 @@ pub use catalogue::{
     BillingPeriod, ContractPatch, ContractPayload, ContractView, Integration, PlanPatch, PlanPayload, PlanView,
 };
 pub use connector::{ConnectorAnswer, Connectors, OperatorConnector, StateChange};
-pub use import::{ImportRow, ImportRowPayload, MAX_SYNC_ROWS, RowOutcome, RowReport, parse_csv};
+pub use import::{ImportAnswer, ImportRowPayload, MAX_SYNC_ROWS, RowOutcome, RowReport, parse_csv};
 pub use inventory::{
-    AssignmentPayload, SimFilter, SimPatch, SimPatchPayload, SimPayload, SimView, Summary, SummaryRow,
+    AssignmentPayload, NewSim, SimFilter, SimPatch, SimPatchPayload, SimPayload, SimView, Summary, SummaryRow,
 };
 pub use jobs::{ChunkOfRows, JobCounts, JobKind, JobQueue, JobState, JobView};
 pub use lifecycle::{SimAction, SimStatus};
@@ -121,7 +121,11 @@ impl<G: Grant> SimScope<G> {
 
     /// `sim` if the caller may see it here; otherwise it does not exist for them.
     pub fn visible(&self, sim: Sim) -> DomainResult<Sim> {
-        if self.sees(&sim) { Ok(sim) } else { Err(DomainError::NotFound) }
+        if self.sees(&sim) {
+            Ok(sim)
+        } else {
+            Err(DomainError::NotFound)
+        }
     }
 
     /// A shared organisation: personal ones hold no SIMs.

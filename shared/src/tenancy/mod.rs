@@ -21,9 +21,9 @@ mod settings;
 pub use crate::identity::SecretBox;
 pub use access::{Authorized, Permission, authorize, role_grants, roles_in};
 pub use audit_trail::AuditFilter;
+pub use billing::{BillingView, PaymentMethodPayload, PaymentProvider, ProviderPayload, ProviderView};
 pub(crate) use countries::is_country_code;
 pub(crate) use details::country_code_pattern;
-pub use billing::{BillingView, PaymentMethodPayload, PaymentProvider, ProviderPayload, ProviderView};
 pub use details::{
     NewCompanyPayload, NewOrganisationPayload, OrganisationInput, OrganisationPatchPayload, OrganisationPayload,
 };

@@ -73,6 +73,13 @@ fn routers() -> BTreeMap<&'static str, Routes> {
             declared_routes(stratum_organisations::api(services.clone())),
         ),
         (
+            "SimsFunction",
+            declared_routes(stratum_sims::api(
+                identity.clone(),
+                stratum_tests::sims_with(&identity, Arc::new(stratum_infra::jobs::InProcessJobs::new().0)),
+            )),
+        ),
+        (
             "InvitationsFunction",
             declared_routes(stratum_invitations::api(services)),
         ),

@@ -15,7 +15,7 @@ pub(crate) fn api() -> stratum_infra::http::Api {
     let clock = Arc::new(SystemClock);
     let store = SqliteStore::in_memory(clock.clone()).unwrap();
     let identity = stratum_tests::identity_on(Arc::new(store), clock);
-    stratum::api(stratum_tests::services_of(&identity))
+    stratum_tests::api_of(&identity)
 }
 
 fn generated() -> String {

@@ -89,7 +89,59 @@ enum Transport {
     Lambda {
         router: axum::Router,
         pipeline: Box<MailPipeline>,
+        imports: Box<ImportPipeline>,
     },
+}
+
+/// The AWS path of an import job: the chunks the sims function queued on SQS, handed to the
+/// `sims-import` worker the way the Lambda event source does.
+struct ImportPipeline {
+    queue: SqsQueue,
+    queue_url: String,
+    sims: stratum_shared::sims::Sims,
+}
+
+impl ImportPipeline {
+    async fn run_queued(&self) {
+        loop {
+            let received = self
+                .queue
+                .client()
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap();
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return;
+            }
+            let records: Vec<(String, String, String)> = messages
+                .iter()
+                .map(|m| {
+                    let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
+                    (text(m.message_id()), text(m.receipt_handle()), text(m.body()))
+                })
+                .collect();
+            let response = stratum_sims_import::handle(&self.sims, stratum_tests::sqs_event(&records)).await;
+            assert!(
+                response.batch_item_failures.is_empty(),
+                "the import worker failed: {:?}",
+                response.batch_item_failures
+            );
+            for message in &messages {
+                self.queue
+                    .client()
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(message.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
 }
 
 /// The AWS path of an e-mail, driven on demand.
@@ -175,11 +227,29 @@ impl World {
             store,
             notifier,
         };
+        let import_queue_url = aws_sdk_sqs::Client::new(&aws)
+            .create_queue()
+            .queue_name(format!("sims-import-{}", uuid::Uuid::new_v4()))
+            .send()
+            .await
+            .unwrap()
+            .queue_url
+            .unwrap();
+        let sims = stratum_tests::sims_with(
+            &identity,
+            Arc::new(stratum_infra::queue::SqsJobQueue::new(&aws, &import_queue_url)),
+        );
+        let imports = ImportPipeline {
+            queue: SqsQueue::new(&aws, &import_queue_url),
+            queue_url: import_queue_url,
+            sims: sims.clone(),
+        };
         // API Gateway routes each path to its function; merging the functions' routers does the same.
         let services = stratum_tests::services_of(&identity);
         let api = stratum_system::api()
             .merge(stratum_identity::api(services.clone()))
             .merge(stratum_organisations::api(services.clone()))
+            .merge(stratum_sims::api(identity.clone(), sims))
             .merge(stratum_invitations::api(services));
         let router = stratum_infra::lambda::with_source_address(api.into_router());
         World {
@@ -188,8 +258,17 @@ impl World {
             transport: Transport::Lambda {
                 router,
                 pipeline: Box::new(pipeline),
+                imports: Box::new(imports),
             },
             source: "203.0.113.7".into(),
+        }
+    }
+
+    /// Runs the import chunks queued so far: through SQS and the worker on the Lambda entry
+    /// point; locally a task of the server runs them on its own.
+    pub async fn run_import_jobs(&self) {
+        if let Transport::Lambda { imports, .. } = &self.transport {
+            imports.run_queued().await;
         }
     }
 

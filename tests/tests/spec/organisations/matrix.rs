@@ -27,7 +27,7 @@ fn the_routes_open_to_anyone_are_exactly_these() {
     let clock = std::sync::Arc::new(stratum_shared::clock::SystemClock);
     let store = stratum_infra::store::sqlite::SqliteStore::in_memory(clock.clone()).unwrap();
     let identity = stratum_tests::identity_on(std::sync::Arc::new(store), clock);
-    let public: BTreeSet<String> = stratum::api(stratum_tests::services_of(&identity))
+    let public: BTreeSet<String> = stratum_tests::api_of(&identity)
         .operations()
         .iter()
         .filter(|operation| operation.access == Access::Public)
@@ -484,7 +484,7 @@ pub(crate) fn routes(world: &World) -> BTreeSet<(String, String)> {
 
 /// Every declared route with who may call it.
 fn declared(world: &World) -> BTreeMap<(String, String), Access> {
-    stratum::api(stratum_tests::services_of(&world.identity))
+    stratum_tests::api_of(&world.identity)
         .operations()
         .iter()
         .map(|operation| {

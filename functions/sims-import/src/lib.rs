@@ -1,0 +1,26 @@
+//! The SIM import worker: each SQS message is one chunk of an import job, processed once
+//! (`Sims::run_chunk` records its report with the job's counts, so a redelivered chunk changes
+//! nothing). Failures are reported per message (partial batch response), so SQS redelivers
+//! only those; a chunk that keeps failing ends in the dead-letter queue.
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use stratum_shared::sims::{ChunkOfRows, Sims};
+
+pub async fn handle(sims: &Sims, event: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let outcome = match record.body.as_deref().map(serde_json::from_str::<ChunkOfRows>) {
+            Some(Ok(chunk)) => sims.run_chunk(chunk).await.map_err(|e| e.to_string()),
+            Some(Err(error)) => Err(format!("not a chunk of an import: {error}")),
+            None => Err("empty message".to_owned()),
+        };
+        if let Err(error) = outcome {
+            tracing::error!(sqs_message_id = %id, %error, "an import chunk failed");
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
+        }
+    }
+    response
+}

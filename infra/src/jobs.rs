@@ -1,0 +1,47 @@
+//! Bulk jobs in one process (the local server, the specs): chunks go over a channel to a task
+//! that runs them one after another, as the `sims-import` worker does on AWS.
+
+use async_trait::async_trait;
+use stratum_shared::sims::{ChunkOfRows, JobQueue, Sims};
+use tokio::sync::mpsc;
+
+/// Attempts at a chunk before it is given up (SQS's redrive count does this on AWS).
+const ATTEMPTS: usize = 3;
+
+pub struct InProcessJobs {
+    sender: mpsc::UnboundedSender<ChunkOfRows>,
+}
+
+impl InProcessJobs {
+    /// A queue and its receiving end, for [`run_jobs`].
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<ChunkOfRows>) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        (Self { sender }, receiver)
+    }
+}
+
+#[async_trait]
+impl JobQueue for InProcessJobs {
+    async fn enqueue(&self, chunks: Vec<ChunkOfRows>) -> Result<(), String> {
+        for chunk in chunks {
+            self.sender
+                .send(chunk)
+                .map_err(|_| "the job runner has stopped".to_owned())?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs every chunk that arrives, until the queue is dropped.
+pub async fn run_jobs(sims: Sims, mut receiver: mpsc::UnboundedReceiver<ChunkOfRows>) {
+    while let Some(chunk) = receiver.recv().await {
+        for attempt in 1..=ATTEMPTS {
+            match sims.run_chunk(chunk.clone()).await {
+                Ok(()) => break,
+                Err(error) => {
+                    tracing::error!(job = %chunk.job_id, chunk = chunk.chunk, attempt, %error, "an import chunk failed")
+                }
+            }
+        }
+    }
+}
