@@ -261,3 +261,37 @@ pub fn api_of(identity: &Identity) -> stratum_infra::http::Api {
     let (jobs, _) = stratum_infra::jobs::InProcessJobs::new();
     stratum::api(services_of(identity), sims_with(identity, Arc::new(jobs)))
 }
+
+/// An operator that takes every change and reports back later (`Sims::settle`), as a real
+/// operator's connector does: the id `test-async` in contracts.
+struct AsynchronousOperator;
+
+#[async_trait::async_trait]
+impl stratum_shared::sims::OperatorConnector for AsynchronousOperator {
+    async fn request(
+        &self,
+        _: &stratum_shared::sims::StateChange,
+    ) -> Result<stratum_shared::sims::ConnectorAnswer, String> {
+        Ok(stratum_shared::sims::ConnectorAnswer::Pending)
+    }
+}
+
+/// An operator that refuses every change: the id `test-refusing` in contracts.
+struct RefusingOperator;
+
+#[async_trait::async_trait]
+impl stratum_shared::sims::OperatorConnector for RefusingOperator {
+    async fn request(
+        &self,
+        _: &stratum_shared::sims::StateChange,
+    ) -> Result<stratum_shared::sims::ConnectorAnswer, String> {
+        Err("the operator is down for maintenance".into())
+    }
+}
+
+/// The connectors of the spec worlds: `none`, `test-async` and `test-refusing`.
+pub fn test_connectors() -> stratum_shared::sims::Connectors {
+    stratum_shared::sims::Connectors::default()
+        .with("test-async", Arc::new(AsynchronousOperator))
+        .with("test-refusing", Arc::new(RefusingOperator))
+}

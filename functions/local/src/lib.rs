@@ -46,13 +46,13 @@ pub fn api(services: Invitations, sims: Sims) -> Api {
 }
 
 /// The SIM use cases on `identity`'s ports, with import jobs run by a task of this process.
-pub fn local_sims(identity: &Identity) -> (Sims, JoinHandle<()>) {
+fn local_sims(identity: &Identity, connectors: Connectors) -> (Sims, JoinHandle<()>) {
     let (jobs, chunks) = InProcessJobs::new();
     let sims = Sims {
         store: identity.store.clone(),
         clock: identity.clock.clone(),
         secrets: identity.secrets.clone(),
-        connectors: Connectors::default(),
+        connectors,
         jobs: Arc::new(jobs),
     };
     let runner = tokio::spawn(run_jobs(sims.clone(), chunks));
@@ -65,12 +65,15 @@ pub struct Options {
     pub clock: Arc<dyn Clock>,
     /// Browser origins allowed to call the API, comma-separated (`STRATUM_CORS_ORIGINS`).
     pub cors_origins: String,
+    /// The operator connectors SIM contracts may name (`none` is always there).
+    pub connectors: Connectors,
 }
 
 /// A running local server.
 pub struct Server {
     pub local_addr: SocketAddr,
     pub identity: Identity,
+    pub sims: Sims,
     pub mail_dir: PathBuf,
     stop: oneshot::Sender<()>,
     serving: JoinHandle<std::io::Result<()>>,
@@ -134,9 +137,9 @@ pub async fn start(options: Options) -> Result<Server, String> {
         tenancy,
     };
     background.push(tokio::spawn(housekeeping(services.clone())));
-    let (sims, job_runner) = local_sims(&identity);
+    let (sims, job_runner) = local_sims(&identity, options.connectors.clone());
     background.push(job_runner);
-    let mut router = api(services, sims)
+    let mut router = api(services, sims.clone())
         .into_router()
         .layer(axum::middleware::from_fn(record_peer_address));
     if let Some(cors) =
@@ -155,6 +158,7 @@ pub async fn start(options: Options) -> Result<Server, String> {
     Ok(Server {
         local_addr,
         identity,
+        sims,
         mail_dir,
         stop,
         serving,

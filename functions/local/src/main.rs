@@ -23,6 +23,7 @@ async fn main() -> ExitCode {
         data_dir: PathBuf::from(std::env::var("STRATUM_DATA_DIR").unwrap_or_else(|_| "./.stratum".into())),
         clock: Arc::new(SystemClock),
         cors_origins: std::env::var("STRATUM_CORS_ORIGINS").unwrap_or_default(),
+        connectors: stratum_shared::sims::Connectors::default(),
     };
     let data_dir = options.data_dir.clone();
     let server = match stratum::start(options).await {

@@ -38,5 +38,6 @@ mod organisations;
 mod outbox;
 mod review;
 mod round_trips;
+mod sims;
 mod store_conformance;
 mod world;

@@ -156,6 +156,8 @@ struct MailPipeline {
 pub struct World {
     pub clock: Arc<ManualClock>,
     pub identity: Identity,
+    /// The SIM use cases the entry point serves, for what an operator does out of band.
+    pub sims: stratum_shared::sims::Sims,
     transport: Transport,
     source: String,
 }
@@ -176,6 +178,7 @@ impl World {
             data_dir: dir.path().to_owned(),
             clock: clock.clone(),
             cors_origins: CORS_ORIGIN.to_owned(),
+            connectors: stratum_tests::test_connectors(),
         })
         .await
         .expect("the local server starts");
@@ -183,6 +186,7 @@ impl World {
         World {
             clock,
             identity: server.identity.clone(),
+            sims: server.sims.clone(),
             transport: Transport::Local {
                 base,
                 client: reqwest::Client::new(),
@@ -235,10 +239,13 @@ impl World {
             .unwrap()
             .queue_url
             .unwrap();
-        let sims = stratum_tests::sims_with(
-            &identity,
-            Arc::new(stratum_infra::queue::SqsJobQueue::new(&aws, &import_queue_url)),
-        );
+        let sims = stratum_shared::sims::Sims {
+            connectors: stratum_tests::test_connectors(),
+            ..stratum_tests::sims_with(
+                &identity,
+                Arc::new(stratum_infra::queue::SqsJobQueue::new(&aws, &import_queue_url)),
+            )
+        };
         let imports = ImportPipeline {
             queue: SqsQueue::new(&aws, &import_queue_url),
             queue_url: import_queue_url,
@@ -249,12 +256,13 @@ impl World {
         let api = stratum_system::api()
             .merge(stratum_identity::api(services.clone()))
             .merge(stratum_organisations::api(services.clone()))
-            .merge(stratum_sims::api(identity.clone(), sims))
+            .merge(stratum_sims::api(identity.clone(), sims.clone()))
             .merge(stratum_invitations::api(services));
         let router = stratum_infra::lambda::with_source_address(api.into_router());
         World {
             clock,
             identity,
+            sims,
             transport: Transport::Lambda {
                 router,
                 pipeline: Box::new(pipeline),
@@ -292,16 +300,34 @@ impl World {
     }
 
     pub async fn call_with(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<Value>) -> Reply {
+        let body = body.map(|body| ("application/json", body.to_string()));
+        self.send(method, path, headers, body).await
+    }
+
+    /// A call with a body of any media type (`text/csv`, say).
+    pub async fn call_raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: &str,
+    ) -> Reply {
+        let auth = token.map(|token| format!("Bearer {token}"));
+        let headers: Vec<(&str, &str)> = auth.iter().map(|value| ("authorization", value.as_str())).collect();
+        self.send(method, path, &headers, Some((content_type, body.to_owned())))
+            .await
+    }
+
+    async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<(&str, String)>) -> Reply {
         match &self.transport {
             Transport::Local { base, client, .. } => {
                 let mut request = client.request(method.parse().unwrap(), format!("{base}{path}"));
                 for (name, value) in headers {
                     request = request.header(*name, *value);
                 }
-                if let Some(body) = body {
-                    request = request
-                        .header("content-type", "application/json")
-                        .body(body.to_string());
+                if let Some((content_type, body)) = body {
+                    request = request.header("content-type", content_type).body(body);
                 }
                 let response = request.send().await.expect("the server answers");
                 let status = response.status().as_u16();
@@ -318,8 +344,12 @@ impl World {
                 }
             }
             Transport::Lambda { router, .. } => {
-                let body = body.map(|body| body.to_string());
-                let event = stratum_tests::http_event(method, path, headers, body.as_deref());
+                let mut headers = headers.to_vec();
+                if let Some((content_type, _)) = &body {
+                    headers.push(("content-type", content_type));
+                }
+                let body = body.map(|(_, body)| body);
+                let event = stratum_tests::http_event(method, path, &headers, body.as_deref());
                 let payload: LambdaRequest = serde_json::from_value(event).unwrap();
                 let adapter = lambda_http::Adapter::from(router.clone());
                 let response = adapter
