@@ -495,6 +495,13 @@ pub fn is_currency_code(code: &str) -> bool {
     code.len() == 3 && CURRENCIES.split_ascii_whitespace().any(|known| known == code)
 }
 
+fn root_only<T: CatalogueEntry>() -> DomainError {
+    DomainError::conflict(
+        "root_only",
+        format!("a {} belongs to the root organisation, not a company", T::KIND),
+    )
+}
+
 impl Sims {
     /// Creates a contract or plan in `organisation_id` (owners; contracts on roots only).
     pub(crate) async fn create_entry<T: CatalogueEntry>(
@@ -513,10 +520,7 @@ impl Sims {
             ));
         }
         if !T::COMPANIES_TOO && organisation.parent_organisation_id.is_some() {
-            return Err(DomainError::conflict(
-                "root_only",
-                format!("a {} belongs to the root organisation, not a company", T::KIND),
-            ));
+            return Err(root_only::<T>());
         }
         let now = self.now();
         let entry = T::blank(T::new_id(), organisation_id, now).patched(payload.into(), self, now)?;
@@ -535,7 +539,10 @@ impl Sims {
         patch: T::Patch,
         if_match: Option<u64>,
     ) -> DomainResult<(T, u64)> {
-        authorize::<ManageSims>(&*self.store, principal, organisation_id).await?;
+        let access = authorize::<ManageSims>(&*self.store, principal, organisation_id).await?;
+        if !T::COMPANIES_TOO && access.organisation().parent_organisation_id.is_some() {
+            return Err(root_only::<T>());
+        }
         let item = self
             .store
             .get(&T::key(organisation_id, id))
@@ -603,6 +610,22 @@ impl Sims {
         Key::new(keys::organisation_partition(organisation_id), sk)
     }
 
+    /// Where the caller reads a kind of entry through `organisation_id`: its own partition,
+    /// or for contracts read through a company, its root's (company staff see the contracts
+    /// their SIMs run under).
+    async fn home_of<T: CatalogueEntry>(
+        principal: &Principal,
+        organisation_id: OrganisationId,
+        sims: &Sims,
+    ) -> DomainResult<OrganisationId> {
+        let access = authorize::<ReadDevices>(&*sims.store, principal, organisation_id).await?;
+        let organisation = access.organisation();
+        Ok(match organisation.parent_organisation_id {
+            Some(root) if !T::COMPANIES_TOO => root,
+            _ => organisation.id,
+        })
+    }
+
     /// One contract or plan, for the organisation's staff.
     pub(crate) async fn entry<T: CatalogueEntry>(
         &self,
@@ -610,12 +633,8 @@ impl Sims {
         organisation_id: OrganisationId,
         id: T::Id,
     ) -> DomainResult<(T, u64)> {
-        authorize::<ReadDevices>(&*self.store, principal, organisation_id).await?;
-        let item = self
-            .store
-            .get(&T::key(organisation_id, id))
-            .await?
-            .ok_or(DomainError::NotFound)?;
+        let home = Self::home_of::<T>(principal, organisation_id, self).await?;
+        let item = self.store.get(&T::key(home, id)).await?.ok_or(DomainError::NotFound)?;
         Ok((item.record()?, item.version))
     }
 
@@ -627,11 +646,11 @@ impl Sims {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<T>, Option<Cursor>)> {
-        authorize::<ReadDevices>(&*self.store, principal, organisation_id).await?;
+        let home = Self::home_of::<T>(principal, organisation_id, self).await?;
         let page = self
             .store
             .query(
-                &Query::new(Index::Table, keys::organisation_partition(organisation_id))
+                &Query::new(Index::Table, keys::organisation_partition(home))
                     .sort(SortCondition::BeginsWith(T::PREFIX.to_owned()))
                     .limit(limit)
                     .after(cursor),

@@ -208,6 +208,48 @@ pub(crate) struct Fixture {
     machine: String,
     callers: Vec<(Who, Credential, Option<Person>)>,
     pub(crate) admin: Person,
+    sims: SimFixture,
+}
+
+/// SIM resources, per scope where they differ: (root, company).
+struct SimFixture {
+    contract: String,
+    plans: (String, String),
+    sims: (String, String),
+    jobs: (String, String),
+}
+
+/// An ICCID no test has used.
+fn fresh_iccid() -> String {
+    crate::sims::iccid((uuid::Uuid::new_v4().as_u128() % 100_000_000_000_000) as u64)
+}
+
+async fn sim_fixture(world: &World, owner: &Person, root: &str, company: &str) -> SimFixture {
+    let created = |path: String, body: Value| async move {
+        let reply = world.call("POST", &path, owner.token(), Some(body)).await;
+        assert!(reply.status == 200 || reply.status == 201, "{path}: {reply:?}");
+        reply.body["id"].as_str().or(reply.body["iccid"].as_str()).unwrap().to_owned()
+    };
+    let plan = json!({ "name": "Matrix", "data_mb": 1, "sms": 1, "voice_minutes": 1, "billing_period": "monthly", "price_minor": 1, "currency": "EUR" });
+    SimFixture {
+        contract: created(format!("/api/organisations/{root}/operator-contracts"), contract_body()).await,
+        plans: (
+            created(format!("/api/organisations/{root}/plans"), plan.clone()).await,
+            created(format!("/api/organisations/{company}/plans"), plan).await,
+        ),
+        sims: (
+            created(format!("/api/organisations/{root}/sims"), json!({ "iccid": fresh_iccid() })).await,
+            created(format!("/api/organisations/{company}/sims"), json!({ "iccid": fresh_iccid() })).await,
+        ),
+        jobs: (
+            created(format!("/api/organisations/{root}/sims/import"), json!([{ "iccid": fresh_iccid() }])).await,
+            created(format!("/api/organisations/{company}/sims/import"), json!([{ "iccid": fresh_iccid() }])).await,
+        ),
+    }
+}
+
+fn contract_body() -> Value {
+    json!({ "operator_name": "Matrix Mobile", "country": "de", "mcc": "262", "mnc": "01", "contract_reference": "M-1" })
 }
 
 async fn api_key(world: &World, owner: &Person, organisation: &str) -> (String, String) {
@@ -324,6 +366,7 @@ pub(crate) async fn fixture(world: &World) -> Fixture {
         )
         .await;
     assert_eq!(configured.status, 200, "a provider to read");
+    let sims = sim_fixture(world, &owner, &root, &child).await;
     Fixture {
         root,
         company: child,
@@ -336,6 +379,7 @@ pub(crate) async fn fixture(world: &World) -> Fixture {
         machine,
         callers,
         admin,
+        sims,
     }
 }
 
@@ -351,8 +395,16 @@ pub(crate) async fn request(
         Scope::Root => &fixture.root,
         Scope::Company => &fixture.company,
     };
+    let pick = |(root, company): &(String, String)| match scope {
+        Scope::Root => root.clone(),
+        Scope::Company => company.clone(),
+    };
     let mut path = template
         .replace("{organisation_id}", organisation)
+        .replace("{contract_id}", &fixture.sims.contract)
+        .replace("{plan_id}", &pick(&fixture.sims.plans))
+        .replace("{iccid}", &pick(&fixture.sims.sims))
+        .replace("{job_id}", &pick(&fixture.sims.jobs))
         .replace("{machine_id}", &fixture.machine)
         .replace("{session_id}", &uuid::Uuid::new_v4().to_string())
         .replace("{provider}", "stripe");
@@ -403,6 +455,20 @@ pub(crate) async fn request(
             Some(json!({ "email": crate::world::address("matrix-invitee") }))
         }
         ("PUT", "/api/platform/settings") => Some(json!({ "organisation_creation": "anyone" })),
+        ("POST", "/api/organisations/{organisation_id}/operator-contracts") => Some(contract_body()),
+        ("PATCH", "/api/organisations/{organisation_id}/operator-contracts/{contract_id}") => {
+            Some(json!({ "contract_reference": "M-2" }))
+        }
+        ("POST", "/api/organisations/{organisation_id}/plans") => Some(
+            json!({ "name": "Matrix", "data_mb": 1, "sms": 1, "voice_minutes": 1, "billing_period": "monthly", "price_minor": 1, "currency": "EUR" }),
+        ),
+        ("PATCH", "/api/organisations/{organisation_id}/plans/{plan_id}") => Some(json!({ "name": "Matrix 2" })),
+        ("POST", "/api/organisations/{organisation_id}/sims") => Some(json!({ "iccid": fresh_iccid() })),
+        ("POST", "/api/organisations/{organisation_id}/sims/import") => Some(json!([{ "iccid": fresh_iccid() }])),
+        ("PATCH", "/api/organisations/{organisation_id}/sims/{iccid}") => Some(json!({ "labels": ["matrix"] })),
+        ("PUT", "/api/organisations/{organisation_id}/sims/{iccid}/assignment") => {
+            Some(json!({ "company_id": fixture.company }))
+        }
         ("PUT", "/api/organisations/{organisation_id}/payment-providers/{provider}") => {
             Some(json!({ "public_id": "pk_test", "secret": "sk_test_x" }))
         }
@@ -462,6 +528,14 @@ pub(crate) async fn repair(
             let card = serde_json::from_value(json!({ "provider": "stripe", "reference": "pm_owner", "brand": "visa", "last4": "1111", "exp_month": 12, "exp_year": 2099 })).unwrap();
             tenancy
                 .submit_payment_method(&owner, &context, root, card)
+                .await
+                .unwrap();
+        }
+        ("DELETE", "/api/organisations/{organisation_id}/sims/{iccid}/assignment") if scope == Scope::Company => {
+            let iccid = stratum_shared::telecom::Iccid::parse(&fixture.sims.sims.1, "iccid").unwrap();
+            world
+                .sims
+                .assign_sim(&owner, &context, root, &iccid, Some((organisation, None)))
                 .await
                 .unwrap();
         }
