@@ -3,15 +3,15 @@
 //! ([`SHARDS`] items per company) so that concurrent imports and changes in one organisation do
 //! not all contend for one item; the summary reads them with one query and adds them up.
 //!
-//! A counter item is created the first time a transaction needs it: the store's updates never
-//! create items, so a transaction whose counter is missing fails on it, the missing counters
-//! are created (a conditional put each, once per counter's life) and the change is tried again.
+//! Counter items are created the first time a transaction needs one: the store's updates never
+//! create items, so a transaction whose counter is missing fails on it, that company's counters
+//! are created (a conditional put per shard, once in their life) and the change is tried again.
 
 use super::{Sim, SimStatus, Sims, shard_of};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::OrganisationId;
 use crate::keys;
-use crate::store::{Condition, Item, Key, StoreError, Update, Write};
+use crate::store::{Condition, Item, StoreError, Update, Write};
 use crate::unit_of_work::UnitOfWork;
 use std::collections::BTreeMap;
 
@@ -40,8 +40,8 @@ impl CountDeltas {
             .or_default() += by;
     }
 
-    /// One update per counter item that changes.
-    fn writes(&self, organisation: OrganisationId) -> Vec<Write> {
+    /// One update per counter item that changes, with the company it counts.
+    fn writes(&self, organisation: OrganisationId) -> Vec<(Option<OrganisationId>, Write)> {
         self.0
             .iter()
             .filter(|(_, by_status)| by_status.values().any(|n| *n != 0))
@@ -50,7 +50,7 @@ impl CountDeltas {
                     Update::new(keys::sim_counts(organisation, *company, *shard)),
                     |update, (status, n)| update.add(status.as_str(), *n),
                 );
-                Write::Update(update)
+                (*company, Write::Update(update))
             })
             .collect()
     }
@@ -59,12 +59,14 @@ impl CountDeltas {
 /// What a counted commit can fail with: the change's own meanings, or a missing counter.
 pub(crate) enum CountedFailure {
     Domain(DomainError),
-    CounterMissing(Key),
+    /// A counter of this company (none: unassigned SIMs) does not exist yet.
+    CounterMissing(Option<OrganisationId>),
 }
 
 impl Sims {
-    /// Commits the unit `build` makes together with `counts`; creates missing counters and
-    /// tries again when that is why it failed.
+    /// Commits the unit `build` makes together with `counts`; when a counter is missing,
+    /// creates its company's counters (every shard, so the next change finds them) and tries
+    /// again.
     pub(crate) async fn commit_counted(
         &self,
         build: impl Fn() -> UnitOfWork,
@@ -75,18 +77,18 @@ impl Sims {
         loop {
             let unit = counts.writes(organisation).into_iter().fold(
                 build().map_meanings(CountedFailure::Domain),
-                |unit, write| {
-                    let key = write.key().clone();
-                    unit.write_or(write, CountedFailure::CounterMissing(key))
-                },
+                |unit, (company, write)| unit.write_or(write, CountedFailure::CounterMissing(company)),
             );
             match unit.commit(&*self.store).await {
                 Ok(()) => return Ok(()),
-                Err(CountedFailure::CounterMissing(key)) if created <= counts.0.len() => {
+                Err(CountedFailure::CounterMissing(company)) if created <= counts.0.len() => {
                     created += 1;
-                    match self.store.put(Item::new(key), Some(Condition::NotExists)).await {
-                        Ok(()) | Err(StoreError::ConditionFailed { .. }) => continue,
-                        Err(other) => return Err(other.into()),
+                    for shard in 0..SHARDS {
+                        let counter = Item::new(keys::sim_counts(organisation, company, shard));
+                        match self.store.put(counter, Some(Condition::NotExists)).await {
+                            Ok(()) | Err(StoreError::ConditionFailed { .. }) => {}
+                            Err(other) => return Err(other.into()),
+                        }
                     }
                 }
                 Err(CountedFailure::CounterMissing(_)) => {

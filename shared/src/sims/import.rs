@@ -7,7 +7,7 @@
 use super::catalogue::{Contract, Plan};
 use super::counts::CountDeltas;
 use super::inventory::{NewSim, SimPatch, iccid_taken, parse_labels, sim_write};
-use super::jobs::{ChunkOfRows, JobCounts, JobView};
+use super::jobs::{ChunkOfRows, Job, JobCounts, JobView, report_item};
 use super::{Sim, Sims, sim_scope};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
@@ -15,7 +15,7 @@ use crate::identity::Principal;
 use crate::ids::{ContractId, JobId, OrganisationId, PlanId};
 use crate::keys;
 use crate::schema;
-use crate::store::{Key, StoreError};
+use crate::store::{Condition, Key, StoreError, Write};
 use crate::telecom::{Iccid, Imsi, Msisdn};
 use crate::tenancy::ManageSims;
 use crate::unit_of_work::UnitOfWork;
@@ -280,59 +280,66 @@ impl Sims {
         }
         let total = rows.len() as u64;
         let now = self.now();
+        let job_id = JobId::generate();
         let event = AuditEvent::by(Actor::of(principal))
             .did("sim.import_started")
-            .on("organisation", scope.organisation_id())
+            .on("job", job_id)
             .in_organisation(scope.root)
-            .changes(json!({ "rows": total }))
+            .changes(json!({ "rows": total, "company_id": scope.company }))
             .at(now, context);
-        UnitOfWork::new().audit(event).commit(&*self.store).await?;
-        let job_id = JobId::generate();
-        let mut chunks = Vec::new();
-        let mut rows = rows.into_iter();
-        let mut first_row = 1;
-        loop {
-            let chunk: Vec<RawRow> = rows.by_ref().take(ROWS_PER_CHUNK).collect();
-            if chunk.is_empty() {
-                break;
-            }
-            let next_first = first_row + chunk.len() as u64;
-            chunks.push(ChunkOfRows {
-                job_id,
-                chunk: chunks.len() as u32,
-                first_row,
-                rows: chunk,
-            });
-            first_row = next_first;
-        }
-        if total as usize <= MAX_SYNC_ROWS {
-            // One chunk, processed now; the job is kept like any other, report included.
-            let job = self
-                .start_job(job_id, scope.root, scope.company, total, chunks.len() as u32)
+        if rows.len() <= MAX_SYNC_ROWS {
+            // Done now: the job is written with its whole report, kept like any other.
+            let job = Job::new(job_id, scope.root, scope.company, total, 1, now);
+            let reports = self
+                .import_rows(scope.root, scope.company, Some(job_id), 1, rows)
                 .await?;
-            for chunk in chunks {
-                self.run_chunk(chunk).await?;
-            }
-            let item = self.store.get(&keys::job(job.id)).await?.ok_or(DomainError::NotFound)?;
-            return Ok(ImportAnswer::Done(
-                self.job_view(&item, None, MAX_SYNC_ROWS as u32).await?,
-            ));
+            let counts = JobCounts::of(&reports);
+            let finished = Job {
+                finished_at: Some(self.now()),
+                ..job
+            };
+            UnitOfWork::new()
+                .write(Write::Put {
+                    item: finished.item(counts, 1),
+                    condition: Some(Condition::NotExists),
+                })
+                .write(Write::Put {
+                    item: report_item(&finished, 0, &reports)?,
+                    condition: Some(Condition::NotExists),
+                })
+                .audit(event)
+                .commit(&*self.store)
+                .await?;
+            return Ok(ImportAnswer::Done(JobView::of(&finished, counts, 1, reports, None)));
         }
-        let job = self
-            .start_job(job_id, scope.root, scope.company, total, chunks.len() as u32)
+        let rows: Vec<RawRow> = rows;
+        let chunks: Vec<ChunkOfRows> = rows
+            .chunks(ROWS_PER_CHUNK)
+            .enumerate()
+            .map(|(index, chunk)| ChunkOfRows {
+                job_id,
+                chunk: index as u32,
+                first_row: (index * ROWS_PER_CHUNK) as u64 + 1,
+                rows: chunk.to_vec(),
+            })
+            .collect();
+        let job = Job::new(job_id, scope.root, scope.company, total, chunks.len() as u32, now);
+        UnitOfWork::new()
+            .write(Write::Put {
+                item: job.item(JobCounts::default(), 0),
+                condition: Some(Condition::NotExists),
+            })
+            .audit(event)
+            .commit(&*self.store)
             .await?;
         self.queue_chunks(&job, chunks).await?;
-        Ok(ImportAnswer::Queued(JobView {
-            id: job.id,
-            kind: job.kind,
-            state: job.state,
-            counts: JobCounts::default(),
-            rows: job.rows,
-            created_at: job.created_at,
-            finished_at: None,
-            items: vec![],
-            next_cursor: None,
-        }))
+        Ok(ImportAnswer::Queued(JobView::of(
+            &job,
+            JobCounts::default(),
+            0,
+            vec![],
+            None,
+        )))
     }
 
     /// Imports rows numbered from `first_row`: parses each, checks what they refer to, writes

@@ -583,8 +583,18 @@ impl Sims {
         assignment: Option<(OrganisationId, Option<UserId>)>,
     ) -> DomainResult<(SimView, u64)> {
         let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id).await?;
-        let (sim, version) = self.sim(iccid).await?;
-        let sim = scope.visible(sim)?;
+        // The SIM, and the company and membership the assignment names, in one read.
+        let mut wanted = vec![keys::sim(iccid)];
+        if let Some((company, end_user)) = assignment {
+            wanted.push(keys::organisation(company));
+            if let Some(user) = end_user {
+                wanted.push(keys::membership(user, company));
+            }
+        }
+        let found = self.store.batch_get(&wanted).await?;
+        let sim_item = found[0].as_ref().ok_or(DomainError::NotFound)?;
+        let version = sim_item.version;
+        let sim = scope.visible(sim_item.record()?)?;
         let mut checks = Vec::new();
         if let Some((company, end_user)) = assignment {
             if scope.company.is_some_and(|own| own != company) {
@@ -594,12 +604,7 @@ impl Sims {
                     "through a company, SIMs are assigned within that company",
                 )));
             }
-            let mut wanted = vec![keys::organisation(company)];
-            if let Some(user) = end_user {
-                wanted.push(keys::membership(user, company));
-            }
-            let found = self.store.batch_get(&wanted).await?;
-            let company_item = found[0]
+            let company_item = found[1]
                 .as_ref()
                 .map(|item| item.record::<Organisation>())
                 .transpose()?;
@@ -611,7 +616,7 @@ impl Sims {
                 )));
             }
             if end_user.is_some() {
-                let membership = found[1]
+                let membership = found[2]
                     .as_ref()
                     .map(|item| (item.record::<Membership>(), item.key.clone()));
                 match membership {

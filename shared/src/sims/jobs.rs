@@ -54,7 +54,9 @@ impl JobCounts {
     }
 }
 
-/// A job as stored.
+/// A job as stored. Only `queued` and `failed` are stored states: a job is running once a
+/// chunk is done and completed once every chunk is, which the counts beside it say (so a
+/// chunk's report and progress are one write, with no second write to finish the job).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     pub id: JobId,
@@ -65,7 +67,49 @@ pub struct Job {
     pub rows: u64,
     pub chunks: u32,
     pub created_at: Timestamp,
+    /// When the last chunk so far was done: when the job finished, once it has.
     pub finished_at: Option<Timestamp>,
+}
+
+impl Job {
+    pub(crate) fn new(
+        id: JobId,
+        organisation_id: OrganisationId,
+        company_id: Option<OrganisationId>,
+        rows: u64,
+        chunks: u32,
+        now: Timestamp,
+    ) -> Job {
+        Job {
+            id,
+            kind: JobKind::Import,
+            organisation_id,
+            company_id,
+            state: JobState::Queued,
+            rows,
+            chunks,
+            created_at: now,
+            finished_at: None,
+        }
+    }
+
+    /// The job's item with its progress: `counts` over `chunks_done` chunks.
+    pub(crate) fn item(&self, counts: JobCounts, chunks_done: u32) -> Item {
+        Item::from_record(keys::job(self.id), self)
+            .with("created", counts.created)
+            .with("unchanged", counts.unchanged)
+            .with("error", counts.error)
+            .with("chunks_done", chunks_done)
+            .expiring_at(retention_end(self.created_at))
+    }
+}
+
+/// A chunk's report, kept with the job.
+pub(crate) fn report_item(job: &Job, chunk: u32, reports: &[RowReport]) -> DomainResult<Item> {
+    let rows = serde_json::to_value(reports).map_err(|e| DomainError::Internal(e.to_string()))?;
+    Ok(Item::new(keys::job_report(job.id, chunk))
+        .with("rows", rows)
+        .expiring_at(retention_end(job.created_at)))
 }
 
 /// A job as the API shows it, with one page of its per-row report.
@@ -86,6 +130,35 @@ pub struct JobView {
     pub next_cursor: Option<String>,
 }
 
+impl JobView {
+    /// The view of `job` with `counts` after `chunks_done` chunks, and a page of its report.
+    pub(crate) fn of(
+        job: &Job,
+        counts: JobCounts,
+        chunks_done: u32,
+        items: Vec<RowReport>,
+        next: Option<Cursor>,
+    ) -> Self {
+        let state = match job.state {
+            JobState::Failed => JobState::Failed,
+            _ if chunks_done >= job.chunks => JobState::Completed,
+            _ if chunks_done > 0 => JobState::Running,
+            _ => JobState::Queued,
+        };
+        JobView {
+            id: job.id,
+            kind: job.kind,
+            state,
+            counts,
+            rows: job.rows,
+            created_at: job.created_at,
+            finished_at: job.finished_at.filter(|_| state == JobState::Completed),
+            items,
+            next_cursor: next.map(|cursor| cursor.encode()),
+        }
+    }
+}
+
 /// One chunk of a job's rows, as queued.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChunkOfRows {
@@ -102,53 +175,23 @@ pub trait JobQueue: Send + Sync {
     async fn enqueue(&self, chunks: Vec<ChunkOfRows>) -> Result<(), String>;
 }
 
-/// The stored counts beside a job record.
-fn counts_of(item: &Item) -> JobCounts {
+/// The progress stored beside a job record: its counts and chunks done.
+fn progress_of(item: &Item) -> (JobCounts, u32) {
     let n = |name: &str| item.attribute(name).and_then(|v| v.as_u64()).unwrap_or(0);
-    JobCounts {
+    let counts = JobCounts {
         created: n("created"),
         unchanged: n("unchanged"),
         error: n("error"),
-    }
+    };
+    (counts, n("chunks_done") as u32)
 }
 
-fn retention_end(now: Timestamp) -> i64 {
-    now.unix_seconds() + JOB_RETENTION_DAYS * 86_400
+fn retention_end(created_at: Timestamp) -> i64 {
+    created_at.unix_seconds() + JOB_RETENTION_DAYS * 86_400
 }
 
 impl Sims {
-    /// Records a queued job of `chunks` chunks.
-    pub(crate) async fn start_job(
-        &self,
-        id: JobId,
-        organisation_id: OrganisationId,
-        company_id: Option<OrganisationId>,
-        rows: u64,
-        chunks: u32,
-    ) -> DomainResult<Job> {
-        let now = self.now();
-        let job = Job {
-            id,
-            kind: JobKind::Import,
-            organisation_id,
-            company_id,
-            state: JobState::Queued,
-            rows,
-            chunks,
-            created_at: now,
-            finished_at: None,
-        };
-        let item = Item::from_record(keys::job(job.id), &job)
-            .with("created", 0)
-            .with("unchanged", 0)
-            .with("error", 0)
-            .with("chunks_done", 0)
-            .expiring_at(retention_end(now));
-        self.store.put(item, Some(Condition::NotExists)).await?;
-        Ok(job)
-    }
-
-    /// Hands a job's chunks to the queue; the job fails if they cannot all be queued.
+    /// Hands a recorded job's chunks to the queue; the job fails if they cannot all be queued.
     pub(crate) async fn queue_chunks(&self, job: &Job, chunks: Vec<ChunkOfRows>) -> DomainResult<()> {
         let Err(reason) = self.jobs.enqueue(chunks).await else {
             return Ok(());
@@ -162,27 +205,17 @@ impl Sims {
         )))
     }
 
-    /// Processes one queued chunk: its rows, its report and the job's counts, once.
+    /// Processes one queued chunk: its rows, then its report and the job's progress in one
+    /// transaction, once (a redelivered chunk whose report exists changes nothing).
     pub async fn run_chunk(&self, chunk: ChunkOfRows) -> DomainResult<()> {
-        let item = self.store.get(&keys::job(chunk.job_id)).await?.ok_or_else(|| {
-            DomainError::Internal(format!("chunk {} of an unknown job {}", chunk.chunk, chunk.job_id))
-        })?;
-        let job: Job = item.record()?;
-        let report_key = keys::job_report(job.id, chunk.chunk);
-        if self.store.get(&report_key).await?.is_some() {
+        let report_key = keys::job_report(chunk.job_id, chunk.chunk);
+        let found = self.store.batch_get(&[keys::job(chunk.job_id), report_key]).await?;
+        let job: Job = found[0]
+            .as_ref()
+            .ok_or_else(|| DomainError::Internal(format!("chunk {} of an unknown job {}", chunk.chunk, chunk.job_id)))?
+            .record()?;
+        if found[1].is_some() {
             return Ok(());
-        }
-        if job.state == JobState::Queued {
-            let running = Update::new(keys::job(job.id))
-                .set("state", serde_json::json!(JobState::Running))
-                .when(Condition::AttributeEquals(
-                    "state".into(),
-                    serde_json::json!(JobState::Queued),
-                ));
-            match self.store.update(running).await {
-                Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
-                Err(other) => return Err(other.into()),
-            }
         }
         let reports = self
             .import_rows(
@@ -194,42 +227,22 @@ impl Sims {
             )
             .await?;
         let counts = JobCounts::of(&reports);
-        let now = self.now();
-        let report = Item::new(report_key)
-            .with(
-                "rows",
-                serde_json::to_value(&reports).map_err(|e| DomainError::Internal(e.to_string()))?,
-            )
-            .expiring_at(retention_end(job.created_at));
-        let tally = Update::new(keys::job(job.id))
+        let progress = Update::new(keys::job(job.id))
             .add("created", counts.created as i64)
             .add("unchanged", counts.unchanged as i64)
             .add("error", counts.error as i64)
-            .add("chunks_done", 1);
-        match self
-            .store
-            .transact(vec![
-                Write::Put {
-                    item: report,
-                    condition: Some(Condition::NotExists),
-                },
-                Write::Update(tally),
-            ])
-            .await
-        {
+            .add("chunks_done", 1)
+            .set("finished_at", serde_json::json!(self.now()));
+        let writes = vec![
+            Write::Put {
+                item: report_item(&job, chunk.chunk, &reports)?,
+                condition: Some(Condition::NotExists),
+            },
+            Write::Update(progress),
+        ];
+        match self.store.transact(writes).await {
             // Processed meanwhile by a redelivered copy: its report stands.
-            Ok(()) | Err(StoreError::ConditionFailed { .. }) => {}
-            Err(other) => return Err(other.into()),
-        }
-        let completed = Update::new(keys::job(job.id))
-            .set("state", serde_json::json!(JobState::Completed))
-            .set("finished_at", serde_json::json!(now))
-            .when(Condition::AttributeEquals(
-                "chunks_done".into(),
-                serde_json::json!(job.chunks),
-            ));
-        match self.store.update(completed).await {
-            Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+            Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
             Err(other) => Err(other.into()),
         }
     }
@@ -244,59 +257,53 @@ impl Sims {
         cursor: Option<Cursor>,
     ) -> DomainResult<JobView> {
         let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id).await?;
-        let item = self.store.get(&keys::job(job_id)).await?.ok_or(DomainError::NotFound)?;
+        // The report is kept in chunks; a position is (chunk, row within it).
+        let (mut chunk, mut offset) = match &cursor {
+            None => (0, 0),
+            Some(cursor) => parse_report_cursor(cursor, job_id).ok_or(DomainError::Store(StoreError::InvalidCursor))?,
+        };
+        let found = self
+            .store
+            .batch_get(&[keys::job(job_id), keys::job_report(job_id, chunk)])
+            .await?;
+        let mut found = found.into_iter();
+        let item = found.next().flatten().ok_or(DomainError::NotFound)?;
         let job: Job = item.record()?;
         if job.organisation_id != scope.root || scope.company.is_some_and(|c| job.company_id != Some(c)) {
             return Err(DomainError::NotFound);
         }
-        self.job_view(&item, cursor, limit).await
-    }
-
-    /// A job's view with one page of its report, from `cursor`.
-    pub(crate) async fn job_view(&self, item: &Item, cursor: Option<Cursor>, limit: u32) -> DomainResult<JobView> {
-        let job: Job = item.record()?;
-        let job_id = job.id;
-        let counts = counts_of(item);
-        // The report is kept in chunks; a position is (chunk, row within it).
-        let (chunk, offset) = match &cursor {
-            None => (0, 0),
-            Some(cursor) => parse_report_cursor(cursor, job_id).ok_or(DomainError::Store(StoreError::InvalidCursor))?,
-        };
+        let (counts, chunks_done) = progress_of(&item);
+        let mut report = found.next().flatten();
         let mut items = Vec::new();
         let mut next = None;
-        let mut position = (chunk, offset);
-        while position.0 < job.chunks {
-            let (chunk, offset) = position;
-            let Some(report) = self.store.get(&keys::job_report(job_id, chunk)).await? else {
+        while chunk < job.chunks {
+            let Some(this) = report.take() else {
                 // Not processed yet: the report goes on from here once it is.
                 next = Some(report_cursor(job_id, chunk, offset));
                 break;
             };
-            let rows: Vec<RowReport> = serde_json::from_value(report.attribute("rows").cloned().unwrap_or_default())
+            let rows: Vec<RowReport> = serde_json::from_value(this.attribute("rows").cloned().unwrap_or_default())
                 .map_err(|e| DomainError::Internal(e.to_string()))?;
-            let wanted = limit as usize - items.len();
-            let taken: Vec<RowReport> = rows.iter().skip(offset).take(wanted).cloned().collect();
+            let taken: Vec<RowReport> = rows
+                .iter()
+                .skip(offset)
+                .take(limit as usize - items.len())
+                .cloned()
+                .collect();
             let end = offset + taken.len();
             items.extend(taken);
-            position = if end < rows.len() { (chunk, end) } else { (chunk + 1, 0) };
+            (chunk, offset) = if end < rows.len() { (chunk, end) } else { (chunk + 1, 0) };
             if items.len() == limit as usize {
-                if position.0 < job.chunks {
-                    next = Some(report_cursor(job_id, position.0, position.1));
+                if chunk < job.chunks {
+                    next = Some(report_cursor(job_id, chunk, offset));
                 }
                 break;
             }
+            if offset == 0 && chunk < job.chunks {
+                report = self.store.get(&keys::job_report(job_id, chunk)).await?;
+            }
         }
-        Ok(JobView {
-            id: job.id,
-            kind: job.kind,
-            state: job.state,
-            counts,
-            rows: job.rows,
-            created_at: job.created_at,
-            finished_at: job.finished_at,
-            items,
-            next_cursor: next.map(|cursor| cursor.encode()),
-        })
+        Ok(JobView::of(&job, counts, chunks_done, items, next))
     }
 }
 

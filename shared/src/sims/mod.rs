@@ -107,11 +107,6 @@ pub(crate) struct SimScope<G: Grant> {
 }
 
 impl<G: Grant> SimScope<G> {
-    /// The organisation the path names.
-    pub fn organisation_id(&self) -> OrganisationId {
-        self.company.unwrap_or(self.root)
-    }
-
     /// Whether the caller may see `sim` here.
     pub fn sees(&self, sim: &Sim) -> bool {
         sim.organisation_id == self.root

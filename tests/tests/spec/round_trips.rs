@@ -18,6 +18,7 @@ DELETE /api/me/sessions/{session_id} | Query 1 + TransactWriteItems 1 | 2: calle
 DELETE /api/organisations/{organisation_id} | BatchGetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the write, its invitations (a query; a write per pending one, revoking it)
 DELETE /api/organisations/{organisation_id}/invitations/{invitation_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + invitation (one batch), the write
 DELETE /api/organisations/{organisation_id}/members/{user_id} | BatchGetItem 2 + TransactWriteItems 1 | 2: caller + organisation + member's membership and profile (one batch), the write
+DELETE /api/organisations/{organisation_id}/sims/{iccid}/assignment | BatchGetItem 2 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIM, the write (SIM, end user's pointer, counters, audit)
 GET /.well-known/jwks.json | - | 0: the keys are in the function's configuration
 GET /api/health | - | 0
 GET /api/invitations/{token} | GetItem 2 | 2: token, then its invitation
@@ -31,13 +32,24 @@ GET /api/organisations/{organisation_id}/audit | BatchGetItem 1 + Query 1 | 2: c
 GET /api/organisations/{organisation_id}/billing | BatchGetItem 2 | 1: caller + organisation + providers (one batch)
 GET /api/organisations/{organisation_id}/invitations | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), invitations (a query)
 GET /api/organisations/{organisation_id}/members | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), members (a query)
+GET /api/organisations/{organisation_id}/operator-contracts | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), contracts (a query)
+GET /api/organisations/{organisation_id}/operator-contracts/{contract_id} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the contract
 GET /api/organisations/{organisation_id}/payment-providers/{provider} | BatchGetItem 1 + GetItem 1 | 1: caller + organisation + provider (one batch)
+GET /api/organisations/{organisation_id}/plans | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), plans (a query)
+GET /api/organisations/{organisation_id}/plans/{plan_id} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the plan
+GET /api/organisations/{organisation_id}/sims | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), SIMs (a query on an index)
+GET /api/organisations/{organisation_id}/sims/imports/{job_id} | BatchGetItem 2 | 2: caller + organisation (one batch), job + its report's first chunk (one batch)
+GET /api/organisations/{organisation_id}/sims/summary | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the counters (a query)
+GET /api/organisations/{organisation_id}/sims/{iccid} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the SIM
 GET /api/organisations/{organisation_id}/suborganisations | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), companies (a query)
 GET /api/platform/audit | Query 2 | 2: caller, events
 GET /api/platform/settings | GetItem 1 + Query 1 | 2: caller, settings
 GET /api/users/{user_id} | GetItem 1 + Query 1 | 2: caller, user
 PATCH /api/me | Query 2 + TransactWriteItems 1 | 2: caller, the write
 PATCH /api/organisations/{organisation_id} | BatchGetItem 1 + Query 1 + TransactWriteItems 2 | 2: caller + organisation (one batch), the write (a rename adds: members, their rows)
+PATCH /api/organisations/{organisation_id}/operator-contracts/{contract_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the contract, the write
+PATCH /api/organisations/{organisation_id}/plans/{plan_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the plan, the write
+PATCH /api/organisations/{organisation_id}/sims/{iccid} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIM, the write (a contract or plan named adds a batch read)
 POST /api/auth/confirm-email | GetItem 2 + Query 1 + TransactWriteItems 1 | 4: token, user, the invitations it claims (a query; a read each), the write
 POST /api/auth/login | BatchGetItem 1 + GetItem 1 + PutItem 2 + TransactWriteItems 1 + UpdateItem 1 | 6: throttles + address + familiar source (one batch), claims per source and per (account, source) (a third from an unfamiliar source), user; the write; the source's claim given back (successes never count)
 POST /api/auth/logout | GetItem 1 + TransactWriteItems 1 | 2: token, the write
@@ -53,11 +65,19 @@ POST /api/organisations/{organisation_id}/invitations | BatchGetItem 1 + GetItem
 POST /api/organisations/{organisation_id}/invitations/{invitation_id}/resend | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 + UpdateItem 4 | 6: caller + organisation + invitation + settings (one batch), the inviter's and the source's budgets, the address's budgets from this inviter and in all, the write
 POST /api/organisations/{organisation_id}/leave | BatchGetItem 2 + TransactWriteItems 1 | 2: caller + organisation + own membership (one batch), the write
 POST /api/organisations/{organisation_id}/machines | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
+POST /api/organisations/{organisation_id}/operator-contracts | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
+POST /api/organisations/{organisation_id}/plans | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
+POST /api/organisations/{organisation_id}/sims | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write (its claim on the ICCID fails if taken; a contract or plan named adds a batch read)
+POST /api/organisations/{organisation_id}/sims/import | BatchGetItem 2 + TransactWriteItems 2 | 4: caller + organisation (one batch), the rows' SIMs (a batch), their write, the job with its report; per 90 new rows one more write, per 100 rows one more batch read
+POST /api/organisations/{organisation_id}/sims/{iccid}/activate | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIM, the write (a contract adds its read: the connector)
+POST /api/organisations/{organisation_id}/sims/{iccid}/suspend | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIM, the write (a contract adds its read: the connector)
+POST /api/organisations/{organisation_id}/sims/{iccid}/terminate | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIM, the write (a contract adds its read: the connector)
 POST /api/organisations/{organisation_id}/suborganisations | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 POST /api/users/{user_id}/reactivate | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, user, the write
 POST /api/users/{user_id}/suspend | GetItem 2 + Query 2 + TransactWriteItems 2 | 4: caller, user, the write (which ends every session at once); then the clean-up: the cut-off, sessions (removing and revoking them)
 PUT /api/organisations/{organisation_id}/members/{user_id}/roles | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + membership (one batch), the write
 PUT /api/organisations/{organisation_id}/payment-providers/{provider} | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
+PUT /api/organisations/{organisation_id}/sims/{iccid}/assignment | BatchGetItem 2 + TransactWriteItems 1 | 3: caller + organisation (one batch), SIM + company + membership (one batch), the write
 PUT /api/platform/settings | Query 1 + TransactWriteItems 1 | 2: caller, the write
 ";
 

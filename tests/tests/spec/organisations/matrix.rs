@@ -228,7 +228,11 @@ async fn sim_fixture(world: &World, owner: &Person, root: &str, company: &str) -
     let created = |path: String, body: Value| async move {
         let reply = world.call("POST", &path, owner.token(), Some(body)).await;
         assert!(reply.status == 200 || reply.status == 201, "{path}: {reply:?}");
-        reply.body["id"].as_str().or(reply.body["iccid"].as_str()).unwrap().to_owned()
+        reply.body["id"]
+            .as_str()
+            .or(reply.body["iccid"].as_str())
+            .unwrap()
+            .to_owned()
     };
     let plan = json!({ "name": "Matrix", "data_mb": 1, "sms": 1, "voice_minutes": 1, "billing_period": "monthly", "price_minor": 1, "currency": "EUR" });
     SimFixture {
@@ -238,12 +242,28 @@ async fn sim_fixture(world: &World, owner: &Person, root: &str, company: &str) -
             created(format!("/api/organisations/{company}/plans"), plan).await,
         ),
         sims: (
-            created(format!("/api/organisations/{root}/sims"), json!({ "iccid": fresh_iccid() })).await,
-            created(format!("/api/organisations/{company}/sims"), json!({ "iccid": fresh_iccid() })).await,
+            created(
+                format!("/api/organisations/{root}/sims"),
+                json!({ "iccid": fresh_iccid() }),
+            )
+            .await,
+            created(
+                format!("/api/organisations/{company}/sims"),
+                json!({ "iccid": fresh_iccid() }),
+            )
+            .await,
         ),
         jobs: (
-            created(format!("/api/organisations/{root}/sims/import"), json!([{ "iccid": fresh_iccid() }])).await,
-            created(format!("/api/organisations/{company}/sims/import"), json!([{ "iccid": fresh_iccid() }])).await,
+            created(
+                format!("/api/organisations/{root}/sims/import"),
+                json!([{ "iccid": fresh_iccid() }]),
+            )
+            .await,
+            created(
+                format!("/api/organisations/{company}/sims/import"),
+                json!([{ "iccid": fresh_iccid() }]),
+            )
+            .await,
         ),
     }
 }
