@@ -14,9 +14,9 @@ use stratum_infra::http::{
 use stratum_shared::identity::Identity;
 use stratum_shared::ids::{ContractId, JobId, OrganisationId, PlanId, UserId};
 use stratum_shared::sims::{
-    AssignmentPayload, ContractPatch, ContractPayload, ContractView, ImportAnswer, ImportRowPayload, JobView,
-    PlanPatch, PlanPayload, PlanView, SimAction, SimFilter, SimPatch, SimPatchPayload, SimPayload, SimStatus, SimView,
-    Sims, Summary,
+    ActivationCodes, ActivationCodesPayload, AssignmentPayload, ClaimPayload, ContractPatch, ContractPayload,
+    ContractView, ImportAnswer, ImportRowPayload, JobView, PlanPatch, PlanPayload, PlanView, SimAction, SimFilter,
+    SimPatch, SimPatchPayload, SimPayload, SimStatus, SimView, Sims, Summary,
 };
 use stratum_shared::telecom::Iccid;
 use stratum_shared::tenancy::Permission;
@@ -178,6 +178,33 @@ pub fn api(identity: Identity, sims: Sims) -> Api {
                 .answers::<JobView>(200)
                 .with(report_paging),
             get_import,
+        )
+        .route(
+            Operation::post(
+                "/api/organisations/{organisation_id}/sims/activation-codes",
+                "issueActivationCodes",
+            )
+            .summary(
+                "sims",
+                "Print activation codes for SIMs of a company (shown once; a new code replaces the old)",
+            )
+            .permission(Permission::ManageSims)
+            .takes::<ActivationCodesPayload>()
+            .answers::<ActivationCodes>(200)
+            .may_answer(&[409]),
+            activation_codes,
+        )
+        .route(
+            Operation::post("/api/sims/claim", "claimSim")
+                .summary(
+                    "sims",
+                    "Claim a SIM with its ICCID and activation code: join its company as an end user, the SIM assigned to you",
+                )
+                .access(Access::Persons)
+                .takes::<ClaimPayload>()
+                .answers::<SimView>(200)
+                .may_answer(&[404, 409, 429]),
+            claim,
         )
         .route(
             iccid_parameter(
@@ -606,4 +633,33 @@ async fn change_state(
         .change_state(&principal, &context, organisation, &iccid, action)
         .await?;
     Ok(with_etag(StatusCode::OK, version, sim))
+}
+
+async fn activation_codes(
+    State(state): State<SimsApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids(organisation): Ids<OrganisationId>,
+    Valid(Shape(body)): Valid<Shape<ActivationCodesPayload>>,
+) -> Result<Json<ActivationCodes>> {
+    Ok(Json(
+        state
+            .sims
+            .activation_codes(&principal, &context, organisation, &body.iccids)
+            .await?,
+    ))
+}
+
+async fn claim(
+    State(state): State<SimsApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Valid(Shape(body)): Valid<Shape<ClaimPayload>>,
+) -> Result<Json<SimView>> {
+    Ok(Json(
+        state
+            .sims
+            .claim_sim(&principal, &context, &body.iccid, &body.activation_code)
+            .await?,
+    ))
 }

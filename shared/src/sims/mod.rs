@@ -15,6 +15,7 @@
 //! need `ManageSims`; on a company they touch only that company's SIMs.
 
 mod catalogue;
+mod claim;
 mod connector;
 mod counts;
 mod import;
@@ -24,6 +25,10 @@ mod lifecycle;
 
 pub use catalogue::{
     BillingPeriod, ContractPatch, ContractPayload, ContractView, Integration, PlanPatch, PlanPayload, PlanView,
+};
+pub use claim::{
+    ActivationCode, ActivationCodes, ActivationCodesPayload, CLAIMS_PER_PERSON, CLAIMS_PER_SOURCE, ClaimPayload,
+    RefusedCode,
 };
 pub use connector::{ConnectorAnswer, Connectors, OperatorConnector, StateChange};
 pub use import::{ImportAnswer, ImportRowPayload, MAX_SYNC_ROWS, RowOutcome, RowReport, parse_csv};

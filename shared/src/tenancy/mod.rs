@@ -73,7 +73,7 @@ impl Tenancy {
 
 /// Runs a read–check–write change again when a concurrent change moved a version it read,
 /// so the checks are always made against what the write lands on.
-async fn with_retries<T, F, Fut>(mut attempt: F) -> DomainResult<T>
+pub(crate) async fn with_retries<T, F, Fut>(mut attempt: F) -> DomainResult<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = DomainResult<T>>,

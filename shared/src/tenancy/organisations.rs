@@ -449,7 +449,7 @@ pub(crate) fn counts_update(
 
 /// The writes that make `user` a member of `organisation` with `roles`, and make it their
 /// default organisation (T11). `user_version` guards the profile update.
-pub(super) fn join(
+pub(crate) fn join(
     organisation: &Organisation,
     user: &User,
     user_version: u64,

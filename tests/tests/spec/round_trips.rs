@@ -69,10 +69,12 @@ POST /api/organisations/{organisation_id}/operator-contracts | BatchGetItem 1 + 
 POST /api/organisations/{organisation_id}/plans | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 POST /api/organisations/{organisation_id}/sims | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write (its claim on the ICCID fails if taken; a contract or plan named adds a batch read)
 POST /api/organisations/{organisation_id}/sims/import | BatchGetItem 2 + TransactWriteItems 2 | 4: caller + organisation (one batch), the rows' SIMs (a batch), their write, the job with its report; per 90 new rows one more write, per 100 rows one more batch read
+POST /api/organisations/{organisation_id}/sims/activation-codes | BatchGetItem 2 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIMs (a batch per 100), their write (a transaction per 99)
 POST /api/organisations/{organisation_id}/sims/{iccid}/activate | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIM, the write (a contract adds its read: the connector)
 POST /api/organisations/{organisation_id}/sims/{iccid}/suspend | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIM, the write (a contract adds its read: the connector)
 POST /api/organisations/{organisation_id}/sims/{iccid}/terminate | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIM, the write (a contract adds its read: the connector)
 POST /api/organisations/{organisation_id}/suborganisations | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
+POST /api/sims/claim | BatchGetItem 1 + GetItem 1 + PutItem 2 + Query 1 + TransactWriteItems 1 + UpdateItem 2 | 6: caller, the person's and the source's claim budgets (a budget is one update, and a put the first time in its window), the SIM, company + membership (one batch), the write (SIM, pointer, membership, profile, the company's counts, audit)
 POST /api/users/{user_id}/reactivate | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, user, the write
 POST /api/users/{user_id}/suspend | GetItem 2 + Query 2 + TransactWriteItems 2 | 4: caller, user, the write (which ends every session at once); then the clean-up: the cut-off, sessions (removing and revoking them)
 PUT /api/organisations/{organisation_id}/members/{user_id}/roles | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + membership (one batch), the write

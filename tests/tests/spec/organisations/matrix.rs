@@ -217,6 +217,9 @@ struct SimFixture {
     plans: (String, String),
     sims: (String, String),
     jobs: (String, String),
+    /// A company's SIM and its activation code: the first claim takes it, the others find it
+    /// claimed.
+    claimable: (String, String),
 }
 
 /// An ICCID no test has used.
@@ -265,7 +268,27 @@ async fn sim_fixture(world: &World, owner: &Person, root: &str, company: &str) -
             )
             .await,
         ),
+        claimable: claimable(world, owner, company).await,
     }
+}
+
+async fn claimable(world: &World, owner: &Person, company: &str) -> (String, String) {
+    let number = fresh_iccid();
+    let sims = format!("/api/organisations/{company}/sims");
+    let added = world
+        .call("POST", &sims, owner.token(), Some(json!({ "iccid": number })))
+        .await;
+    assert_eq!(added.status, 201, "{added:?}");
+    let codes = world
+        .call(
+            "POST",
+            &format!("{sims}/activation-codes"),
+            owner.token(),
+            Some(json!({ "iccids": [number] })),
+        )
+        .await;
+    let code = codes.body["items"][0]["activation_code"].as_str().unwrap().to_owned();
+    (number, code)
 }
 
 fn contract_body() -> Value {
@@ -486,6 +509,14 @@ pub(crate) async fn request(
         ("POST", "/api/organisations/{organisation_id}/sims") => Some(json!({ "iccid": fresh_iccid() })),
         ("POST", "/api/organisations/{organisation_id}/sims/import") => Some(json!([{ "iccid": fresh_iccid() }])),
         ("PATCH", "/api/organisations/{organisation_id}/sims/{iccid}") => Some(json!({ "labels": ["matrix"] })),
+        ("POST", "/api/organisations/{organisation_id}/sims/activation-codes") => {
+            // The company's SIM: claimable, and in scope on both.
+            Some(json!({ "iccids": [fixture.sims.sims.1] }))
+        }
+        ("POST", "/api/sims/claim") => {
+            let (iccid, code) = &fixture.sims.claimable;
+            Some(json!({ "iccid": iccid, "activation_code": code }))
+        }
         ("PUT", "/api/organisations/{organisation_id}/sims/{iccid}/assignment") => {
             Some(json!({ "company_id": fixture.company }))
         }

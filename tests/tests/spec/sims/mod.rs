@@ -2,6 +2,7 @@
 //! platform-wide ICCIDs, who sees which SIM, assignment, the lifecycle through operator
 //! connectors, and imports.
 
+mod claims;
 mod imports;
 
 use crate::organisations::{add, company, organisation};
