@@ -146,6 +146,8 @@ pub async fn aws_sims(
         clock: identity.clock.clone(),
         secrets: identity.secrets.clone(),
         connectors: stratum_shared::sims::Connectors::default(),
+        secret_box: identity.secret_box.clone(),
+        web_url: identity.settings.web_url.clone(),
         jobs: Arc::new(crate::queue::SqsJobQueue::new(
             &aws,
             required("STRATUM_SIMS_IMPORT_QUEUE_URL")?,

@@ -30,6 +30,16 @@ pub enum EmailMessage {
         organisation: String,
         link: String,
     },
+    /// A SIM rule fired: data usage crossed its threshold, or the SIM changed state.
+    SimAlert {
+        to: Email,
+        name: String,
+        rule: String,
+        iccid: String,
+        /// What happened, one sentence.
+        what: String,
+        link: String,
+    },
 }
 
 /// A rendered e-mail, ready for a mailer.
@@ -47,7 +57,8 @@ impl EmailMessage {
             EmailMessage::ConfirmEmail { to, .. }
             | EmailMessage::ResetPassword { to, .. }
             | EmailMessage::Invitation { to, .. }
-            | EmailMessage::AddedToOrganisation { to, .. } => to,
+            | EmailMessage::AddedToOrganisation { to, .. }
+            | EmailMessage::SimAlert { to, .. } => to,
         }
     }
 
@@ -58,6 +69,7 @@ impl EmailMessage {
             EmailMessage::ResetPassword { .. } => "reset_password",
             EmailMessage::Invitation { .. } => "invitation",
             EmailMessage::AddedToOrganisation { .. } => "added_to_organisation",
+            EmailMessage::SimAlert { .. } => "sim_alert",
         }
     }
 
@@ -110,6 +122,21 @@ impl EmailMessage {
                 "Open Stratum",
                 link,
                 "If you did not expect this, ask the organisation's owners.",
+            ),
+            EmailMessage::SimAlert {
+                name,
+                rule,
+                iccid,
+                what,
+                link,
+                ..
+            } => (
+                format!("SIM {iccid}: {rule}"),
+                name,
+                what.clone(),
+                "Open the SIM",
+                link,
+                "You receive this because a SIM rule of your organisation names you or your role.",
             ),
         };
         let text = format!("Hello {greeting},\n\n{body}\n\n{action}: {link}\n\n{footer}\n");

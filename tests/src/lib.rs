@@ -253,6 +253,8 @@ pub fn sims_with(identity: &Identity, jobs: Arc<dyn stratum_shared::sims::JobQue
         secrets: identity.secrets.clone(),
         connectors: stratum_shared::sims::Connectors::default(),
         jobs,
+        secret_box: identity.secret_box.clone(),
+        web_url: identity.settings.web_url.clone(),
     }
 }
 

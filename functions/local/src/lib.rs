@@ -54,6 +54,8 @@ fn local_sims(identity: &Identity, connectors: Connectors) -> (Sims, JoinHandle<
         secrets: identity.secrets.clone(),
         connectors,
         jobs: Arc::new(jobs),
+        secret_box: identity.secret_box.clone(),
+        web_url: identity.settings.web_url.clone(),
     };
     let runner = tokio::spawn(run_jobs(sims.clone(), chunks));
     (sims, runner)

@@ -12,11 +12,12 @@ use stratum_infra::http::{
     Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, Params, Rows, Shape, Valid, etag, page,
 };
 use stratum_shared::identity::Identity;
-use stratum_shared::ids::{ContractId, JobId, OrganisationId, PlanId, UserId};
+use stratum_shared::ids::{ContractId, JobId, OrganisationId, PlanId, SimRuleId, UserId};
 use stratum_shared::sims::{
     ActivationCodes, ActivationCodesPayload, AssignmentPayload, ClaimPayload, ContractPatch, ContractPayload,
-    ContractView, ImportAnswer, ImportRowPayload, JobView, PlanPatch, PlanPayload, PlanView, SimAction, SimFilter,
-    SimPatch, SimPatchPayload, SimPayload, SimStatus, SimView, Sims, Summary,
+    ContractView, ImportAnswer, ImportRowPayload, JobView, NewRule, PeriodTotals, PlanPatch, PlanPayload, PlanView,
+    Recorded, SimAction, SimFilter, SimPatch, SimPatchPayload, SimPayload, SimRule, SimRulePayload, SimStatus, SimView,
+    Sims, Summary, UsagePayload, UsageRecord,
 };
 use stratum_shared::telecom::Iccid;
 use stratum_shared::tenancy::Permission;
@@ -259,6 +260,67 @@ pub fn api(identity: Identity, sims: Sims) -> Api {
                 .may_answer(&[409]),
             ),
             unassign,
+        );
+    api = api
+        .route(
+            iccid_parameter(
+                Operation::post("/api/organisations/{organisation_id}/sims/{iccid}/usage", "recordUsage")
+                    .summary(
+                        "sims",
+                        "Record a SIM's usage over an interval (idempotent by record_id); fires the SIM rules it makes cross",
+                    )
+                    .permission(Permission::ManageSims)
+                    .takes::<UsagePayload>()
+                    .answers::<Recorded>(201)
+                    .also_answers(200)
+                    .may_answer(&[409]),
+            ),
+            record_usage,
+        )
+        .route(
+            iccid_parameter(
+                Operation::get("/api/organisations/{organisation_id}/sims/{iccid}/usage", "simUsage")
+                    .summary("sims", "A SIM's usage per billing period, newest first")
+                    .access(Access::Organisation {
+                        permission: Permission::ViewOrganisation,
+                        admin: true,
+                    })
+                    .lists::<PeriodTotals>(),
+            ),
+            usage,
+        )
+        .route(
+            Operation::post("/api/organisations/{organisation_id}/sim-rules", "createSimRule")
+                .summary(
+                    "sims",
+                    "Add a SIM rule: data usage past N MB or P % of the plan, or any status change → notify and/or suspend",
+                )
+                .permission(Permission::ManageSims)
+                .takes::<SimRulePayload>()
+                .answers::<SimRule>(201)
+                .may_answer(&[409]),
+            create_rule,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/sim-rules", "listSimRules")
+                .summary("sims", "The SIM rules of an organisation or company")
+                .permission(Permission::ManageSims)
+                .lists::<SimRule>(),
+            list_rules,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/sim-rules/{rule_id}", "getSimRule")
+                .summary("sims", "A SIM rule")
+                .permission(Permission::ManageSims)
+                .answers::<SimRule>(200),
+            get_rule,
+        )
+        .route(
+            Operation::delete("/api/organisations/{organisation_id}/sim-rules/{rule_id}", "deleteSimRule")
+                .summary("sims", "Remove a SIM rule")
+                .permission(Permission::ManageSims)
+                .answers_nothing(204),
+            delete_rule,
         );
     for (path, id, summary, action) in [
         (
@@ -662,4 +724,77 @@ async fn claim(
             .claim_sim(&principal, &context, &body.iccid, &body.activation_code)
             .await?,
     ))
+}
+
+async fn record_usage(
+    State(state): State<SimsApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids((organisation, iccid)): Ids<(OrganisationId, Iccid)>,
+    Valid(Shape(body)): Valid<Shape<UsagePayload>>,
+) -> Result<Response> {
+    let now = stratum_shared::time::Timestamp::new(state.sims.clock.now());
+    let record = UsageRecord::parse(body, now)?;
+    let recorded = state
+        .sims
+        .record_usage(&principal, &context, organisation, &iccid, record)
+        .await?;
+    let status = if recorded.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(recorded)).into_response())
+}
+
+async fn usage(
+    State(state): State<SimsApi>,
+    Caller(principal): Caller,
+    Ids((organisation, iccid)): Ids<(OrganisationId, Iccid)>,
+    paging: Paging,
+) -> Result<Response> {
+    let (items, next) = state
+        .sims
+        .usage(&principal, organisation, &iccid, paging.limit, paging.cursor)
+        .await?;
+    Ok(page(items, next).into_response())
+}
+
+async fn create_rule(
+    State(state): State<SimsApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids(organisation): Ids<OrganisationId>,
+    Valid(Shape(body)): Valid<Shape<SimRulePayload>>,
+) -> Result<Response> {
+    let rule = NewRule::parse(body)?;
+    let created = state.sims.create_rule(&principal, &context, organisation, rule).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+async fn list_rules(
+    State(state): State<SimsApi>,
+    Caller(principal): Caller,
+    Ids(organisation): Ids<OrganisationId>,
+) -> Result<Response> {
+    let rules = state.sims.rules(&principal, organisation).await?;
+    Ok(page(rules, None).into_response())
+}
+
+async fn get_rule(
+    State(state): State<SimsApi>,
+    Caller(principal): Caller,
+    Ids((organisation, rule)): Ids<(OrganisationId, SimRuleId)>,
+) -> Result<Json<SimRule>> {
+    Ok(Json(state.sims.rule(&principal, organisation, rule).await?))
+}
+
+async fn delete_rule(
+    State(state): State<SimsApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids((organisation, rule)): Ids<(OrganisationId, SimRuleId)>,
+) -> Result<StatusCode> {
+    state.sims.delete_rule(&principal, &context, organisation, rule).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

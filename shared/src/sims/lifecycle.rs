@@ -11,6 +11,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::OrganisationId;
 use crate::keys;
+use crate::outbox::OutboxMessage;
 use crate::sims::inventory::{SimView, sim_write};
 use crate::telecom::Iccid;
 use crate::tenancy::ManageSims;
@@ -131,6 +132,33 @@ impl Sims {
         let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id).await?;
         let (sim, version) = self.sim(iccid).await?;
         let sim = scope.visible(sim)?;
+        let (sim, version) = self.apply(sim, version, action, Actor::of(principal), context).await?;
+        Ok((sim.into(), version))
+    }
+
+    /// A change the platform makes itself (a SIM rule suspending a SIM).
+    pub(crate) async fn change_state_as_system(
+        &self,
+        iccid: &Iccid,
+        action: SimAction,
+        context: &RequestContext,
+    ) -> DomainResult<()> {
+        let (sim, version) = self.sim(iccid).await?;
+        self.apply(sim, version, action, Actor::system(), context)
+            .await
+            .map(drop)
+    }
+
+    /// `action` on `sim` (read at `version`), through its connector.
+    async fn apply(
+        &self,
+        sim: Sim,
+        version: u64,
+        action: SimAction,
+        actor: Actor,
+        context: &RequestContext,
+    ) -> DomainResult<(Sim, u64)> {
+        let iccid = &sim.iccid;
         let (pending, target) = transition(sim.status, action, sim.termination_protection)?;
         let connector = self.connector_of(&sim).await?;
         let change = StateChange {
@@ -138,12 +166,10 @@ impl Sims {
             imsi: sim.imsi.clone(),
             action,
         };
-        let actor = Actor::of(principal);
         if connector.is_immediate() {
-            let landed = self
+            return self
                 .move_to(&sim, version, target, None, actor, context, (action, "done"))
-                .await?;
-            return Ok((landed.0.into(), landed.1));
+                .await;
         }
         // An operator that works asynchronously: the SIM is pending before it is asked, so
         // what the operator is doing is never unrecorded here.
@@ -159,11 +185,8 @@ impl Sims {
             )
             .await?;
         match connector.request(&change).await {
-            Ok(ConnectorAnswer::Pending) => Ok((pending_sim.0.into(), pending_sim.1)),
-            Ok(ConnectorAnswer::Applied) => {
-                let (sim, version) = self.settle(iccid, true).await?;
-                Ok((sim.into(), version))
-            }
+            Ok(ConnectorAnswer::Pending) => Ok(pending_sim),
+            Ok(ConnectorAnswer::Applied) => self.settle(iccid, true).await,
             Err(reason) => {
                 self.settle(iccid, false).await?;
                 Err(DomainError::conflict(
@@ -242,6 +265,7 @@ impl Sims {
             .in_organisation(sim.organisation_id)
             .changes(json!({ "from": sim.status, "to": status }))
             .at(now, context);
+        let mails = self.status_mails(&moved, sim.status).await?;
         let unit = || {
             UnitOfWork::new()
                 .write_or(
@@ -249,6 +273,7 @@ impl Sims {
                     DomainError::conflict("concurrent_change", "the SIM changed meanwhile; try again"),
                 )
                 .audit(event.clone())
+                .writes(mails.iter().map(OutboxMessage::write))
         };
         self.commit_counted(unit, &counts, sim.organisation_id).await?;
         Ok((moved, version + 1))

@@ -1,6 +1,6 @@
 //! SIM cards (SPEC §6, seed 000): operator contracts and plans, the SIM inventory of a root
 //! organisation, its assignment to companies and end users, the lifecycle through an operator
-//! connector, and bulk imports as jobs.
+//! connector, bulk imports as jobs, claiming by activation code, usage and SIM rules.
 //!
 //! A SIM is one item keyed by its ICCID, so platform-wide uniqueness is a conditional put. It
 //! belongs to a root organisation and is indexed twice: under its root (GSI1) and, once
@@ -22,6 +22,8 @@ mod import;
 mod inventory;
 mod jobs;
 mod lifecycle;
+mod rules;
+mod usage;
 
 pub use catalogue::{
     BillingPeriod, ContractPatch, ContractPayload, ContractView, Integration, PlanPatch, PlanPayload, PlanView,
@@ -37,10 +39,12 @@ pub use inventory::{
 };
 pub use jobs::{ChunkOfRows, JobCounts, JobKind, JobQueue, JobState, JobView};
 pub use lifecycle::{SimAction, SimStatus};
+pub use rules::{BYTES_PER_MB, Firing, NewRule, RecipientsPayload, RuleAction, RuleKind, SimRule, SimRulePayload};
+pub use usage::{PeriodTotals, Recorded, UsagePayload, UsageRecord};
 
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{OrganisationKind, Principal, Secrets};
+use crate::identity::{OrganisationKind, Principal, SecretBox, Secrets};
 use crate::ids::{ContractId, OrganisationId, PlanId, UserId};
 use crate::store::Store;
 use crate::telecom::{Iccid, Imei, Imsi, Msisdn};
@@ -59,6 +63,10 @@ pub struct Sims {
     pub secrets: Arc<dyn Secrets>,
     pub connectors: Connectors,
     pub jobs: Arc<dyn JobQueue>,
+    /// Seals the e-mails SIM rules send, as the outbox keeps every message.
+    pub secret_box: Arc<dyn SecretBox>,
+    /// The web app's base URL, for links in e-mails.
+    pub web_url: String,
 }
 
 impl Sims {

@@ -18,6 +18,7 @@ DELETE /api/me/sessions/{session_id} | Query 1 + TransactWriteItems 1 | 2: calle
 DELETE /api/organisations/{organisation_id} | BatchGetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the write, its invitations (a query; a write per pending one, revoking it)
 DELETE /api/organisations/{organisation_id}/invitations/{invitation_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + invitation (one batch), the write
 DELETE /api/organisations/{organisation_id}/members/{user_id} | BatchGetItem 2 + TransactWriteItems 1 | 2: caller + organisation + member's membership and profile (one batch), the write
+DELETE /api/organisations/{organisation_id}/sim-rules/{rule_id} | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 DELETE /api/organisations/{organisation_id}/sims/{iccid}/assignment | BatchGetItem 2 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIM, the write (SIM, end user's pointer, counters, audit)
 GET /.well-known/jwks.json | - | 0: the keys are in the function's configuration
 GET /api/health | - | 0
@@ -37,10 +38,13 @@ GET /api/organisations/{organisation_id}/operator-contracts/{contract_id} | Batc
 GET /api/organisations/{organisation_id}/payment-providers/{provider} | BatchGetItem 1 + GetItem 1 | 1: caller + organisation + provider (one batch)
 GET /api/organisations/{organisation_id}/plans | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), plans (a query)
 GET /api/organisations/{organisation_id}/plans/{plan_id} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the plan
+GET /api/organisations/{organisation_id}/sim-rules | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), rules (a query)
+GET /api/organisations/{organisation_id}/sim-rules/{rule_id} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the rule
 GET /api/organisations/{organisation_id}/sims | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), SIMs (a query on an index)
 GET /api/organisations/{organisation_id}/sims/imports/{job_id} | BatchGetItem 2 | 2: caller + organisation (one batch), job + its report's first chunk (one batch)
 GET /api/organisations/{organisation_id}/sims/summary | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the counters (a query)
 GET /api/organisations/{organisation_id}/sims/{iccid} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the SIM
+GET /api/organisations/{organisation_id}/sims/{iccid}/usage | BatchGetItem 1 + GetItem 1 + Query 1 | 3: caller + organisation (one batch), the SIM, periods (a query)
 GET /api/organisations/{organisation_id}/suborganisations | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), companies (a query)
 GET /api/platform/audit | Query 2 | 2: caller, events
 GET /api/platform/settings | GetItem 1 + Query 1 | 2: caller, settings
@@ -67,12 +71,14 @@ POST /api/organisations/{organisation_id}/leave | BatchGetItem 2 + TransactWrite
 POST /api/organisations/{organisation_id}/machines | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 POST /api/organisations/{organisation_id}/operator-contracts | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 POST /api/organisations/{organisation_id}/plans | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
+POST /api/organisations/{organisation_id}/sim-rules | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write (named users add a batch read of their memberships)
 POST /api/organisations/{organisation_id}/sims | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write (its claim on the ICCID fails if taken; a contract or plan named adds a batch read)
-POST /api/organisations/{organisation_id}/sims/import | BatchGetItem 2 + TransactWriteItems 2 | 4: caller + organisation (one batch), the rows' SIMs (a batch), their write, the job with its report; per 90 new rows one more write, per 100 rows one more batch read
 POST /api/organisations/{organisation_id}/sims/activation-codes | BatchGetItem 2 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIMs (a batch per 100), their write (a transaction per 99)
-POST /api/organisations/{organisation_id}/sims/{iccid}/activate | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIM, the write (a contract adds its read: the connector)
-POST /api/organisations/{organisation_id}/sims/{iccid}/suspend | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIM, the write (a contract adds its read: the connector)
-POST /api/organisations/{organisation_id}/sims/{iccid}/terminate | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIM, the write (a contract adds its read: the connector)
+POST /api/organisations/{organisation_id}/sims/import | BatchGetItem 2 + TransactWriteItems 2 | 4: caller + organisation (one batch), the rows' SIMs (a batch), their write, the job with its report; per 90 new rows one more write, per 100 rows one more batch read
+POST /api/organisations/{organisation_id}/sims/{iccid}/activate | BatchGetItem 1 + GetItem 1 + Query 1 + TransactWriteItems 1 | 4: caller + organisation (one batch), the SIM, its status-change rules (a query per level: root, and company if assigned), the write with their e-mails (a contract adds its read: the connector; a rule that mails adds its members query)
+POST /api/organisations/{organisation_id}/sims/{iccid}/suspend | BatchGetItem 1 + GetItem 1 + Query 1 + TransactWriteItems 1 | 4: caller + organisation (one batch), the SIM, its status-change rules (a query per level: root, and company if assigned), the write with their e-mails (a contract adds its read: the connector; a rule that mails adds its members query)
+POST /api/organisations/{organisation_id}/sims/{iccid}/terminate | BatchGetItem 1 + GetItem 1 + Query 1 + TransactWriteItems 1 | 4: caller + organisation (one batch), the SIM, its status-change rules (a query per level: root, and company if assigned), the write with their e-mails (a contract adds its read: the connector; a rule that mails adds its members query)
+POST /api/organisations/{organisation_id}/sims/{iccid}/usage | BatchGetItem 1 + GetItem 2 + PutItem 1 + Query 1 + TransactWriteItems 2 | 5: caller + organisation (one batch), the SIM, the write (record + period totals), the totals as written, the data-usage rules (a query per level); the period's first record creates its totals first (a put and the write again); a plan adds its read, a rule that fires its members query and write
 POST /api/organisations/{organisation_id}/suborganisations | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 POST /api/sims/claim | BatchGetItem 1 + GetItem 1 + PutItem 2 + Query 1 + TransactWriteItems 1 + UpdateItem 2 | 6: caller, the person's and the source's claim budgets (a budget is one update, and a put the first time in its window), the SIM, company + membership (one batch), the write (SIM, pointer, membership, profile, the company's counts, audit)
 POST /api/users/{user_id}/reactivate | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, user, the write

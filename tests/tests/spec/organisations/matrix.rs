@@ -220,6 +220,11 @@ struct SimFixture {
     /// A company's SIM and its activation code: the first claim takes it, the others find it
     /// claimed.
     claimable: (String, String),
+    rules: (String, String),
+}
+
+fn rule_body() -> Value {
+    json!({ "name": "Matrix rule", "kind": "data_usage", "threshold_mb": 1000, "actions": ["notify"], "recipients": { "roles": ["owner"] } })
 }
 
 /// An ICCID no test has used.
@@ -267,6 +272,10 @@ async fn sim_fixture(world: &World, owner: &Person, root: &str, company: &str) -
                 json!([{ "iccid": fresh_iccid() }]),
             )
             .await,
+        ),
+        rules: (
+            created(format!("/api/organisations/{root}/sim-rules"), rule_body()).await,
+            created(format!("/api/organisations/{company}/sim-rules"), rule_body()).await,
         ),
         claimable: claimable(world, owner, company).await,
     }
@@ -479,6 +488,19 @@ pub(crate) async fn request(
             .await;
         path = path.replace("{invitation_id}", created.body["invitation"]["id"].as_str().unwrap());
     }
+    if path.contains("{rule_id}") {
+        // Deleting takes a fresh rule each time, so every allowed caller finds one.
+        let rule = if method == "DELETE" {
+            let rules = format!("/api/organisations/{organisation}/sim-rules");
+            let created = world
+                .call("POST", &rules, fixture.owner.token(), Some(rule_body()))
+                .await;
+            created.body["id"].as_str().unwrap().to_owned()
+        } else {
+            pick(&fixture.sims.rules)
+        };
+        path = path.replace("{rule_id}", &rule);
+    }
     if path.contains("{key_id}") {
         // A fresh key each time, so every allowed caller finds one to revoke.
         let keys = format!("/api/machines/{}/api-keys", fixture.machine);
@@ -509,6 +531,11 @@ pub(crate) async fn request(
         ("POST", "/api/organisations/{organisation_id}/sims") => Some(json!({ "iccid": fresh_iccid() })),
         ("POST", "/api/organisations/{organisation_id}/sims/import") => Some(json!([{ "iccid": fresh_iccid() }])),
         ("PATCH", "/api/organisations/{organisation_id}/sims/{iccid}") => Some(json!({ "labels": ["matrix"] })),
+        ("POST", "/api/organisations/{organisation_id}/sim-rules") => Some(rule_body()),
+        ("POST", "/api/organisations/{organisation_id}/sims/{iccid}/usage") => Some(json!({
+            "record_id": uuid::Uuid::new_v4().to_string(), "data_bytes": 1000, "sms": 0, "voice_seconds": 0,
+            "from": "2026-03-01T00:00:00Z", "to": "2026-03-01T00:05:00Z"
+        })),
         ("POST", "/api/organisations/{organisation_id}/sims/activation-codes") => {
             // The company's SIM: claimable, and in scope on both.
             Some(json!({ "iccids": [fixture.sims.sims.1] }))

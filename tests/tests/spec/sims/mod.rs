@@ -4,6 +4,7 @@
 
 mod claims;
 mod imports;
+mod usage;
 
 use crate::organisations::{add, company, organisation};
 use crate::world::{Person, Reply, World};
