@@ -14,10 +14,10 @@ use stratum_infra::http::{
 use stratum_shared::identity::Identity;
 use stratum_shared::ids::{ContractId, JobId, OrganisationId, PlanId, SimRuleId, UserId};
 use stratum_shared::sims::{
-    ActivationCodes, ActivationCodesPayload, AssignmentPayload, ClaimPayload, ContractPatch, ContractPayload,
-    ContractView, ImportAnswer, ImportRowPayload, JobView, NewRule, PeriodTotals, PlanPatch, PlanPayload, PlanView,
-    Recorded, SimAction, SimFilter, SimPatch, SimPatchPayload, SimPayload, SimRule, SimRulePayload, SimStatus, SimView,
-    Sims, Summary, UsagePayload, UsageRecord,
+    ActivationCodes, ActivationCodesPayload, AssignmentPayload, BulkPayload, BulkTarget, ClaimPayload, ContractPatch,
+    ContractPayload, ContractView, ImportAnswer, ImportRowPayload, JobKind, JobView, NewRule, PeriodTotals, PlanPatch,
+    PlanPayload, PlanView, Recorded, SimAction, SimFilter, SimPatch, SimPatchPayload, SimPayload, SimRule,
+    SimRulePayload, SimStatus, SimView, Sims, Summary, UsagePayload, UsageRecord,
 };
 use stratum_shared::telecom::Iccid;
 use stratum_shared::tenancy::Permission;
@@ -171,6 +171,26 @@ pub fn api(identity: Identity, sims: Sims) -> Api {
                 .also_answers(202)
                 .may_answer(&[409]),
             import,
+        )
+        .route(
+            Operation::post("/api/organisations/{organisation_id}/sims/bulk", "bulkChangeSims")
+                .summary(
+                    "sims",
+                    "Activate, suspend or terminate up to 10,000 SIMs, by ICCID or filter, as a job (202)",
+                )
+                .permission(Permission::ManageSims)
+                .takes::<BulkPayload>()
+                .answers::<JobView>(202)
+                .may_answer(&[409]),
+            bulk,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/sims/bulk/{job_id}", "getBulkJob")
+                .summary("sims", "A bulk job: its state, counts and a page of its per-SIM report")
+                .permission(Permission::ManageSims)
+                .answers::<JobView>(200)
+                .with(report_paging),
+            get_bulk_job,
         )
         .route(
             Operation::get("/api/organisations/{organisation_id}/sims/imports/{job_id}", "getImport")
@@ -620,7 +640,51 @@ async fn get_import(
     Ok(Json(
         state
             .sims
-            .job(&principal, organisation, job, paging.limit, paging.cursor)
+            .job(
+                &principal,
+                organisation,
+                JobKind::Import,
+                job,
+                paging.limit,
+                paging.cursor,
+            )
+            .await?,
+    ))
+}
+
+async fn bulk(
+    State(state): State<SimsApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids(organisation): Ids<OrganisationId>,
+    Valid(Shape(body)): Valid<Shape<BulkPayload>>,
+) -> Result<Response> {
+    let (action, target) = BulkTarget::parse(body)?;
+    let job = state
+        .sims
+        .bulk_change(&principal, &context, organisation, action, target)
+        .await?;
+    let location = format!("/api/organisations/{organisation}/sims/bulk/{}", job.id);
+    Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(job)).into_response())
+}
+
+async fn get_bulk_job(
+    State(state): State<SimsApi>,
+    Caller(principal): Caller,
+    Ids((organisation, job)): Ids<(OrganisationId, JobId)>,
+    paging: Paging,
+) -> Result<Json<JobView>> {
+    Ok(Json(
+        state
+            .sims
+            .job(
+                &principal,
+                organisation,
+                JobKind::Bulk,
+                job,
+                paging.limit,
+                paging.cursor,
+            )
             .await?,
     ))
 }

@@ -7,7 +7,7 @@
 use super::catalogue::{Contract, Plan};
 use super::counts::CountDeltas;
 use super::inventory::{NewSim, SimPatch, iccid_taken, parse_labels, sim_write};
-use super::jobs::{ChunkOfRows, Job, JobCounts, JobView, report_item};
+use super::jobs::{ChunkOfRows, Job, JobCounts, JobKind, JobView, report_item};
 use super::{Sim, Sims, sim_scope};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
@@ -68,6 +68,8 @@ fn labels() -> utoipa::openapi::schema::Schema {
 #[serde(rename_all = "snake_case")]
 pub enum RowOutcome {
     Created,
+    /// A bulk job changed the SIM's state.
+    Changed,
     Unchanged,
     Error,
 }
@@ -90,7 +92,7 @@ pub struct RowReport {
 }
 
 impl RowReport {
-    fn error(row: u64, iccid: Option<String>, field: Option<&str>, code: &str) -> Self {
+    pub(crate) fn error(row: u64, iccid: Option<String>, field: Option<&str>, code: &str) -> Self {
         RowReport {
             row,
             iccid,
@@ -281,7 +283,8 @@ impl Sims {
         let total = rows.len() as u64;
         let now = self.now();
         let job_id = JobId::generate();
-        let event = AuditEvent::by(Actor::of(principal))
+        let actor = Actor::of(principal);
+        let event = AuditEvent::by(actor.clone())
             .did("sim.import_started")
             .on("job", job_id)
             .in_organisation(scope.root)
@@ -289,7 +292,16 @@ impl Sims {
             .at(now, context);
         if rows.len() <= MAX_SYNC_ROWS {
             // Done now: the job is written with its whole report, kept like any other.
-            let job = Job::new(job_id, scope.root, scope.company, total, 1, now);
+            let job = Job::new(
+                job_id,
+                JobKind::Import,
+                actor.clone(),
+                scope.root,
+                scope.company,
+                total,
+                1,
+                now,
+            );
             let reports = self
                 .import_rows(scope.root, scope.company, Some(job_id), 1, rows)
                 .await?;
@@ -321,9 +333,19 @@ impl Sims {
                 chunk: index as u32,
                 first_row: (index * ROWS_PER_CHUNK) as u64 + 1,
                 rows: chunk.to_vec(),
+                action: None,
             })
             .collect();
-        let job = Job::new(job_id, scope.root, scope.company, total, chunks.len() as u32, now);
+        let job = Job::new(
+            job_id,
+            JobKind::Import,
+            actor,
+            scope.root,
+            scope.company,
+            total,
+            chunks.len() as u32,
+            now,
+        );
         UnitOfWork::new()
             .write(Write::Put {
                 item: job.item(JobCounts::default(), 0),

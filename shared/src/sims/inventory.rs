@@ -306,7 +306,7 @@ pub struct SimFilter {
 }
 
 impl SimFilter {
-    fn matches(&self, sim: &Sim) -> bool {
+    pub(crate) fn matches(&self, sim: &Sim) -> bool {
         self.company_id.is_none_or(|c| sim.company_id == Some(c))
             && self.end_user_id.is_none_or(|u| sim.end_user_id == Some(u))
             && self.status.is_none_or(|s| sim.status == s)

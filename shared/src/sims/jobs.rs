@@ -4,7 +4,8 @@
 //! chunk changes nothing. Jobs and their reports expire after [`JOB_RETENTION_DAYS`].
 
 use super::import::{RawRow, RowOutcome, RowReport};
-use super::{Sims, sim_scope};
+use super::{SimAction, Sims, sim_scope};
+use crate::audit::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{JobId, OrganisationId};
@@ -22,6 +23,8 @@ pub const JOB_RETENTION_DAYS: i64 = 120;
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     Import,
+    /// A state change of many SIMs (`POST …/sims/bulk`).
+    Bulk,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -36,6 +39,8 @@ pub enum JobState {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobCounts {
     pub created: u64,
+    /// SIMs a bulk job changed (0 for imports).
+    pub changed: u64,
     pub unchanged: u64,
     pub error: u64,
 }
@@ -46,6 +51,7 @@ impl JobCounts {
         for report in reports {
             match report.outcome {
                 RowOutcome::Created => counts.created += 1,
+                RowOutcome::Changed => counts.changed += 1,
                 RowOutcome::Unchanged => counts.unchanged += 1,
                 RowOutcome::Error => counts.error += 1,
             }
@@ -61,6 +67,9 @@ impl JobCounts {
 pub struct Job {
     pub id: JobId,
     pub kind: JobKind,
+    /// Who started it: the changes a bulk job makes are theirs.
+    #[serde(default = "Actor::system")]
+    pub actor: Actor,
     pub organisation_id: OrganisationId,
     pub company_id: Option<OrganisationId>,
     pub state: JobState,
@@ -72,8 +81,11 @@ pub struct Job {
 }
 
 impl Job {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         id: JobId,
+        kind: JobKind,
+        actor: Actor,
         organisation_id: OrganisationId,
         company_id: Option<OrganisationId>,
         rows: u64,
@@ -82,7 +94,8 @@ impl Job {
     ) -> Job {
         Job {
             id,
-            kind: JobKind::Import,
+            kind,
+            actor,
             organisation_id,
             company_id,
             state: JobState::Queued,
@@ -97,6 +110,7 @@ impl Job {
     pub(crate) fn item(&self, counts: JobCounts, chunks_done: u32) -> Item {
         Item::from_record(keys::job(self.id), self)
             .with("created", counts.created)
+            .with("changed", counts.changed)
             .with("unchanged", counts.unchanged)
             .with("error", counts.error)
             .with("chunks_done", chunks_done)
@@ -167,6 +181,9 @@ pub struct ChunkOfRows {
     /// The file's row number of the first row (1 is the first row after the header).
     pub first_row: u64,
     pub rows: Vec<RawRow>,
+    /// For a bulk job: the change to make to each SIM (the rows are ICCIDs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<SimAction>,
 }
 
 /// Where chunks of a job go to be processed: SQS on AWS, a local task in the local server.
@@ -180,6 +197,7 @@ fn progress_of(item: &Item) -> (JobCounts, u32) {
     let n = |name: &str| item.attribute(name).and_then(|v| v.as_u64()).unwrap_or(0);
     let counts = JobCounts {
         created: n("created"),
+        changed: n("changed"),
         unchanged: n("unchanged"),
         error: n("error"),
     };
@@ -217,18 +235,23 @@ impl Sims {
         if found[1].is_some() {
             return Ok(());
         }
-        let reports = self
-            .import_rows(
-                job.organisation_id,
-                job.company_id,
-                Some(job.id),
-                chunk.first_row,
-                chunk.rows,
-            )
-            .await?;
+        let reports = match chunk.action {
+            None => {
+                self.import_rows(
+                    job.organisation_id,
+                    job.company_id,
+                    Some(job.id),
+                    chunk.first_row,
+                    chunk.rows,
+                )
+                .await?
+            }
+            Some(action) => self.change_rows(&job, action, chunk.first_row, chunk.rows).await?,
+        };
         let counts = JobCounts::of(&reports);
         let progress = Update::new(keys::job(job.id))
             .add("created", counts.created as i64)
+            .add("changed", counts.changed as i64)
             .add("unchanged", counts.unchanged as i64)
             .add("error", counts.error as i64)
             .add("chunks_done", 1)
@@ -247,11 +270,12 @@ impl Sims {
         }
     }
 
-    /// A job of the organisation, with a page of its report.
+    /// A job of the organisation, of `kind`, with a page of its report.
     pub async fn job(
         &self,
         principal: &Principal,
         organisation_id: OrganisationId,
+        kind: JobKind,
         job_id: JobId,
         limit: u32,
         cursor: Option<Cursor>,
@@ -269,7 +293,10 @@ impl Sims {
         let mut found = found.into_iter();
         let item = found.next().flatten().ok_or(DomainError::NotFound)?;
         let job: Job = item.record()?;
-        if job.organisation_id != scope.root || scope.company.is_some_and(|c| job.company_id != Some(c)) {
+        if job.kind != kind
+            || job.organisation_id != scope.root
+            || scope.company.is_some_and(|c| job.company_id != Some(c))
+        {
             return Err(DomainError::NotFound);
         }
         let (counts, chunks_done) = progress_of(&item);

@@ -91,6 +91,15 @@ impl SimAction {
     }
 }
 
+/// The state `action` lands a SIM in.
+pub fn target_of(action: SimAction) -> SimStatus {
+    match action {
+        SimAction::Activate => SimStatus::Active,
+        SimAction::Suspend => SimStatus::Suspended,
+        SimAction::Terminate => SimStatus::Terminated,
+    }
+}
+
 /// Where `action` takes a SIM in `status`: the pending state while an operator works on it,
 /// and the state it lands in. Pure: the rules of the lifecycle and nothing else.
 pub fn transition(status: SimStatus, action: SimAction, protected: bool) -> DomainResult<(SimStatus, SimStatus)> {
@@ -150,7 +159,7 @@ impl Sims {
     }
 
     /// `action` on `sim` (read at `version`), through its connector.
-    async fn apply(
+    pub(crate) async fn apply(
         &self,
         sim: Sim,
         version: u64,

@@ -14,6 +14,7 @@
 //! the root's) see the company's SIMs, and an end user only the SIMs assigned to them. Writes
 //! need `ManageSims`; on a company they touch only that company's SIMs.
 
+mod bulk;
 mod catalogue;
 mod claim;
 mod connector;
@@ -25,6 +26,7 @@ mod lifecycle;
 mod rules;
 mod usage;
 
+pub use bulk::{BulkPayload, BulkTarget, MAX_BULK_SIMS};
 pub use catalogue::{
     BillingPeriod, ContractPatch, ContractPayload, ContractView, Integration, PlanPatch, PlanPayload, PlanView,
 };

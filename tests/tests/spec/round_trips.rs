@@ -41,6 +41,7 @@ GET /api/organisations/{organisation_id}/plans/{plan_id} | BatchGetItem 1 + GetI
 GET /api/organisations/{organisation_id}/sim-rules | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), rules (a query)
 GET /api/organisations/{organisation_id}/sim-rules/{rule_id} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the rule
 GET /api/organisations/{organisation_id}/sims | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), SIMs (a query on an index)
+GET /api/organisations/{organisation_id}/sims/bulk/{job_id} | BatchGetItem 2 | 2: caller + organisation (one batch), job + its report's first chunk (one batch)
 GET /api/organisations/{organisation_id}/sims/imports/{job_id} | BatchGetItem 2 | 2: caller + organisation (one batch), job + its report's first chunk (one batch)
 GET /api/organisations/{organisation_id}/sims/summary | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the counters (a query)
 GET /api/organisations/{organisation_id}/sims/{iccid} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the SIM
@@ -74,6 +75,7 @@ POST /api/organisations/{organisation_id}/plans | BatchGetItem 1 + TransactWrite
 POST /api/organisations/{organisation_id}/sim-rules | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write (named users add a batch read of their memberships)
 POST /api/organisations/{organisation_id}/sims | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write (its claim on the ICCID fails if taken; a contract or plan named adds a batch read)
 POST /api/organisations/{organisation_id}/sims/activation-codes | BatchGetItem 2 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIMs (a batch per 100), their write (a transaction per 99)
+POST /api/organisations/{organisation_id}/sims/bulk | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the job with its audit event (then its chunks go to the queue); a filter adds the query of the SIMs it matches (a page per 1,000)
 POST /api/organisations/{organisation_id}/sims/import | BatchGetItem 2 + TransactWriteItems 2 | 4: caller + organisation (one batch), the rows' SIMs (a batch), their write, the job with its report; per 90 new rows one more write, per 100 rows one more batch read
 POST /api/organisations/{organisation_id}/sims/{iccid}/activate | BatchGetItem 1 + GetItem 1 + Query 1 + TransactWriteItems 1 | 4: caller + organisation (one batch), the SIM, its status-change rules (a query per level: root, and company if assigned), the write with their e-mails (a contract adds its read: the connector; a rule that mails adds its members query)
 POST /api/organisations/{organisation_id}/sims/{iccid}/suspend | BatchGetItem 1 + GetItem 1 + Query 1 + TransactWriteItems 1 | 4: caller + organisation (one batch), the SIM, its status-change rules (a query per level: root, and company if assigned), the write with their e-mails (a contract adds its read: the connector; a rule that mails adds its members query)

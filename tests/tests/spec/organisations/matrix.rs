@@ -221,6 +221,7 @@ struct SimFixture {
     /// claimed.
     claimable: (String, String),
     rules: (String, String),
+    bulk_jobs: (String, String),
 }
 
 fn rule_body() -> Value {
@@ -235,7 +236,7 @@ fn fresh_iccid() -> String {
 async fn sim_fixture(world: &World, owner: &Person, root: &str, company: &str) -> SimFixture {
     let created = |path: String, body: Value| async move {
         let reply = world.call("POST", &path, owner.token(), Some(body)).await;
-        assert!(reply.status == 200 || reply.status == 201, "{path}: {reply:?}");
+        assert!((200..=202).contains(&reply.status), "{path}: {reply:?}");
         reply.body["id"]
             .as_str()
             .or(reply.body["iccid"].as_str())
@@ -276,6 +277,18 @@ async fn sim_fixture(world: &World, owner: &Person, root: &str, company: &str) -
         rules: (
             created(format!("/api/organisations/{root}/sim-rules"), rule_body()).await,
             created(format!("/api/organisations/{company}/sim-rules"), rule_body()).await,
+        ),
+        bulk_jobs: (
+            created(
+                format!("/api/organisations/{root}/sims/bulk"),
+                json!({ "action": "suspend", "filter": {} }),
+            )
+            .await,
+            created(
+                format!("/api/organisations/{company}/sims/bulk"),
+                json!({ "action": "suspend", "filter": {} }),
+            )
+            .await,
         ),
         claimable: claimable(world, owner, company).await,
     }
@@ -456,7 +469,14 @@ pub(crate) async fn request(
         .replace("{contract_id}", &fixture.sims.contract)
         .replace("{plan_id}", &pick(&fixture.sims.plans))
         .replace("{iccid}", &pick(&fixture.sims.sims))
-        .replace("{job_id}", &pick(&fixture.sims.jobs))
+        .replace(
+            "{job_id}",
+            &pick(if template.contains("/bulk/") {
+                &fixture.sims.bulk_jobs
+            } else {
+                &fixture.sims.jobs
+            }),
+        )
         .replace("{machine_id}", &fixture.machine)
         .replace("{session_id}", &uuid::Uuid::new_v4().to_string())
         .replace("{provider}", "stripe");
@@ -532,6 +552,9 @@ pub(crate) async fn request(
         ("POST", "/api/organisations/{organisation_id}/sims/import") => Some(json!([{ "iccid": fresh_iccid() }])),
         ("PATCH", "/api/organisations/{organisation_id}/sims/{iccid}") => Some(json!({ "labels": ["matrix"] })),
         ("POST", "/api/organisations/{organisation_id}/sim-rules") => Some(rule_body()),
+        ("POST", "/api/organisations/{organisation_id}/sims/bulk") => {
+            Some(json!({ "action": "suspend", "iccids": [pick(&fixture.sims.sims)] }))
+        }
         ("POST", "/api/organisations/{organisation_id}/sims/{iccid}/usage") => Some(json!({
             "record_id": uuid::Uuid::new_v4().to_string(), "data_bytes": 1000, "sms": 0, "voice_seconds": 0,
             "from": "2026-03-01T00:00:00Z", "to": "2026-03-01T00:05:00Z"

@@ -81,7 +81,7 @@ async fn an_import_reports_every_row_and_a_second_import_changes_nothing(world: 
     assert_eq!(first.body["state"], "completed");
     assert_eq!(
         first.body["counts"],
-        json!({ "created": 2, "unchanged": 0, "error": 5 })
+        json!({ "created": 2, "changed": 0, "unchanged": 0, "error": 5 })
     );
     let some = |code: &str| Some(code.to_owned());
     assert_eq!(
@@ -109,7 +109,7 @@ async fn an_import_reports_every_row_and_a_second_import_changes_nothing(world: 
     let second = import_csv(world, &ada, &root, &csv).await;
     assert_eq!(
         second.body["counts"],
-        json!({ "created": 0, "unchanged": 2, "error": 5 })
+        json!({ "created": 0, "changed": 0, "unchanged": 2, "error": 5 })
     );
     let summary = world
         .call("GET", &format!("{}/summary", sims_path(&root)), ada.token(), None)
@@ -189,7 +189,7 @@ async fn a_large_import_is_a_job_with_a_paged_report(world: &World) {
     };
     assert_eq!(
         done.body["counts"],
-        json!({ "created": 2_499, "unchanged": 0, "error": 1 })
+        json!({ "created": 2_499, "changed": 0, "unchanged": 0, "error": 1 })
     );
     assert_eq!(done.body["rows"], rows);
 

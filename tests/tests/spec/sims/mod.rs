@@ -2,6 +2,7 @@
 //! platform-wide ICCIDs, who sees which SIM, assignment, the lifecycle through operator
 //! connectors, and imports.
 
+mod bulk;
 mod claims;
 mod imports;
 mod usage;
