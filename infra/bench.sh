@@ -6,7 +6,9 @@
 #     (stratum-bench: a loopback Lambda Runtime API, DynamoDB/SQS/SES on a moto server);
 #   - DynamoDB requests per route (the round-trip spec, which also asserts them in CI);
 #   - handler overhead, p50/p99 (criterion benchmark over an in-memory store);
-#   - requests per second of the local server under wrk.
+#   - requests per second of the local server under wrk;
+#   - SIMs: a 100,000-row import and listing 10,000 SIMs on the local server, and requests and
+#     write units per 1,000 imported SIMs on DynamoDB (moto).
 # Not part of the test command. Usage: infra/bench.sh [cold-start runs] [warm invocations]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,11 +39,18 @@ step "DynamoDB requests per route"
 STRATUM_ROUND_TRIPS_TABLE="$out/round-trips.md" \
     cargo test --locked -p stratum-tests --test spec round_trips -- --quiet
 
+step "SIM import cost on DynamoDB"
+STRATUM_SIM_IMPORT_TABLE="$out/sim-import.md" \
+    cargo test --locked -p stratum-tests --test spec importing_1000 -- --quiet
+
 step "handler overhead"
 STRATUM_BENCH_TABLE="$out/handler.md" cargo bench --locked -p stratum-bench --bench handler
 
 step "local server throughput"
 infra/bench-throughput.sh "$release/stratum" >"$out/throughput.md"
+
+step "SIM import and listing on the local server"
+infra/bench-sims.sh "$release/stratum" >"$out/sims.md"
 
 step "writing docs/performance.md"
 {
@@ -61,6 +70,14 @@ step "writing docs/performance.md"
     echo "### Local server throughput (wrk on loopback, release build, embedded store)"
     echo
     cat "$out/throughput.md"
+    echo
+    echo "### SIMs: import and listing (local server, release build, embedded store)"
+    echo
+    cat "$out/sims.md"
+    echo
+    echo "### SIMs: requests and write units per 1,000 imported (through the Lambda handler, moto)"
+    echo
+    cat "$out/sim-import.md"
 } >"$out/generated.md"
 python3 - "$out/generated.md" docs/performance.md <<'EOF'
 import re, sys

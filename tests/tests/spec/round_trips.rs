@@ -295,3 +295,83 @@ async fn success_path(world: &World, fixture: &Fixture, method: &str, template: 
 fn credentials(email: &str) -> Value {
     json!({ "email": email, "password": PASSWORD })
 }
+
+/// What importing 1,000 SIMs costs on DynamoDB (moto), through the Lambda handler: requests by
+/// operation, and write units from the sizes of the items written (a transactional write
+/// costs 2 units per KB, an index write 1). `STRATUM_SIM_IMPORT_TABLE=<file>` writes the
+/// numbers as Markdown (the bench command puts them in `docs/performance.md`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn importing_1000_sims_sends_a_write_per_90_sims_and_a_read_per_group() {
+    use stratum_shared::store::{Index, Query};
+    let world = World::lambda().await;
+    let owner = world.person("importer").await;
+    let root = crate::organisations::organisation(&world, &owner, "Importer").await;
+    let rows: Vec<Value> = (0..1_000u64)
+        .map(|n| json!({ "iccid": crate::sims::iccid(40_000 + n), "imsi": format!("26201{n:010}"), "labels": ["bench"] }))
+        .collect();
+    let counter = world.dynamodb_requests().unwrap();
+    counter.take();
+    let imported = world
+        .call(
+            "POST",
+            &format!("/api/organisations/{root}/sims/import"),
+            owner.token(),
+            Some(Value::Array(rows)),
+        )
+        .await;
+    let counts = counter.take();
+    assert_eq!(imported.status, 200, "{imported:?}");
+    assert_eq!(imported.body["counts"]["created"], 1_000);
+    let transactions = counts.get("TransactWriteItems").copied().unwrap_or(0);
+    let batches = counts.get("BatchGetItem").copied().unwrap_or(0);
+    // 12 groups of ≤ 90 SIMs, each a batch read and a transaction (a company's first SIMs add
+    // the counter shards' creation and a second attempt), plus the job and report.
+    assert!(transactions <= 14, "{counts:?}");
+    assert!(batches <= 13, "{counts:?}");
+
+    let size = |item: &stratum_shared::store::Item| {
+        serde_json::to_string(&item.attributes).unwrap().len() + item.key.pk.len() + item.key.sk.len() + 120
+    };
+    let kb = |bytes: usize| bytes.div_ceil(1024) as u64;
+    let store = &world.identity.store;
+    let sim = store
+        .get(&stratum_shared::keys::sim(
+            &stratum_shared::telecom::Iccid::parse(&crate::sims::iccid(40_000), "iccid").unwrap(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let job = stratum_shared::ids::JobId::parse(imported.body["id"].as_str().unwrap(), "id").unwrap();
+    let report = store
+        .get(&stratum_shared::keys::job_report(job, 0))
+        .await
+        .unwrap()
+        .unwrap();
+    let organisation = stratum_shared::ids::OrganisationId::parse(&root, "id").unwrap();
+    let audit = store
+        .query(&Query::new(Index::Table, stratum_shared::keys::audit_partition(Some(organisation))).limit(100))
+        .await
+        .unwrap();
+    let audit_units: u64 = audit.items.iter().map(|event| 2 * kb(size(event))).sum();
+    let sim_units = 1_000 * 2 * kb(size(&sim));
+    let index_units = 1_000 * kb(size(&sim)) + audit.items.len() as u64;
+    let other_units = 2 * (kb(size(&report)) + 1) + 2 * 4 * 12;
+    let total = sim_units + audit_units + other_units + index_units;
+    if let Ok(path) = std::env::var("STRATUM_SIM_IMPORT_TABLE") {
+        let table = format!(
+            "| 1,000 SIMs imported in one request (moto) | value |\n|---|---:|\n\
+             | requests | {} |\n\
+             | write units: SIMs (transactional, {} B each) | {sim_units} |\n\
+             | write units: index entries (gsi1 per SIM, gsi2 per audit event) | {index_units} |\n\
+             | write units: audit events ({}) | {audit_units} |\n\
+             | write units: counters, job, report ({} B) | {other_units} |\n\
+             | write units in all | {total} |\n",
+            describe(&counts),
+            size(&sim),
+            audit.items.len(),
+            size(&report),
+        );
+        std::fs::write(path, table).expect("the table is written");
+    }
+    world.stop().await;
+}
