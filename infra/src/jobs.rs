@@ -32,16 +32,24 @@ impl JobQueue for InProcessJobs {
     }
 }
 
-/// Runs every chunk that arrives, until the queue is dropped.
+/// Runs every chunk that arrives, until the queue is dropped; a chunk that fails every attempt
+/// is given up (its rows reported `not_processed`), so its job still completes.
 pub async fn run_jobs(sims: Sims, mut receiver: mpsc::UnboundedReceiver<ChunkOfRows>) {
     while let Some(chunk) = receiver.recv().await {
+        let mut done = false;
         for attempt in 1..=ATTEMPTS {
             match sims.run_chunk(chunk.clone()).await {
-                Ok(()) => break,
+                Ok(()) => {
+                    done = true;
+                    break;
+                }
                 Err(error) => {
                     tracing::error!(job = %chunk.job_id, chunk = chunk.chunk, attempt, %error, "an import chunk failed")
                 }
             }
+        }
+        if !done && let Err(error) = sims.give_up_chunk(&chunk).await {
+            tracing::error!(job = %chunk.job_id, chunk = chunk.chunk, %error, "giving an import chunk up failed");
         }
     }
 }

@@ -9,8 +9,10 @@ use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use stratum_shared::outbox::{OutboxMessage, Queue, Refusal};
 
-/// SQS accepts at most this many messages per batch.
+/// SQS accepts at most this many messages per batch…
 const SQS_BATCH: usize = 10;
+/// …and this many bytes in a batch (and in one message), with room to spare.
+const SQS_BATCH_BYTES: usize = 250_000;
 
 pub struct SqsQueue {
     client: Client,
@@ -116,13 +118,31 @@ impl SqsJobQueue {
 #[async_trait]
 impl stratum_shared::sims::JobQueue for SqsJobQueue {
     async fn enqueue(&self, chunks: Vec<stratum_shared::sims::ChunkOfRows>) -> Result<(), String> {
-        for batch in chunks.chunks(SQS_BATCH) {
+        // A batch holds at most 10 messages and 256 KiB in all.
+        let mut batches: Vec<Vec<(String, String)>> = vec![];
+        let mut bytes = 0;
+        for chunk in &chunks {
+            let body = ascii_json(chunk);
+            let full = batches
+                .last()
+                .is_none_or(|batch| batch.len() == SQS_BATCH || bytes + body.len() > SQS_BATCH_BYTES);
+            if full {
+                batches.push(vec![]);
+                bytes = 0;
+            }
+            bytes += body.len();
+            batches
+                .last_mut()
+                .expect("pushed")
+                .push((chunk.chunk.to_string(), body));
+        }
+        for batch in batches {
             let entries = batch
-                .iter()
-                .map(|chunk| {
+                .into_iter()
+                .map(|(id, body)| {
                     SendMessageBatchRequestEntry::builder()
-                        .id(chunk.chunk.to_string())
-                        .message_body(ascii_json(chunk))
+                        .id(id)
+                        .message_body(body)
                         .build()
                         .map_err(|e| e.to_string())
                 })

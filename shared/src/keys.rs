@@ -323,13 +323,23 @@ pub fn sims_in_status(status: &str) -> String {
     prefix(&[status])
 }
 
-/// An end user's SIM: a pointer in the end user's partition, written with the assignment.
-pub fn end_user_sim(user: UserId, iccid: &Iccid) -> Key {
-    Key::new(end_user_sims_partition(user), compose(&["SIM", iccid.as_str()]))
+/// An end user's SIM: a pointer in the end user's partition within the SIM's root, sorted by
+/// company, written with the assignment. Keyed per root so a query of it never reads another
+/// organisation's SIMs (nor reveals them in a cursor).
+pub fn end_user_sim(root: OrganisationId, user: UserId, company: OrganisationId, iccid: &Iccid) -> Key {
+    Key::new(
+        end_user_sims_partition(root, user),
+        compose(&[&company.to_string(), iccid.as_str()]),
+    )
 }
 
-pub fn end_user_sims_partition(user: UserId) -> String {
-    compose(&["USERSIMS", &user.to_string()])
+pub fn end_user_sims_partition(root: OrganisationId, user: UserId) -> String {
+    compose(&["USERSIMS", &root.to_string(), &user.to_string()])
+}
+
+/// The sort-key prefix of an end user's SIMs in one company.
+pub fn end_user_sims_in(company: OrganisationId) -> String {
+    prefix(&[&company.to_string()])
 }
 
 /// One shard of the SIM counts of an organisation, per company (or none) and status.

@@ -88,7 +88,8 @@ pub fn api(identity: Identity, sims: Sims) -> Api {
             .permission(Permission::ManageSims)
             .takes::<ContractPatch>()
             .answers::<ContractView>(200)
-            .conditional(),
+            .conditional()
+            .may_answer(&[409]),
             update_contract,
         )
         .route(
@@ -782,6 +783,13 @@ async fn claim(
     Context(context): Context,
     Valid(Shape(body)): Valid<Shape<ClaimPayload>>,
 ) -> Result<Json<SimView>> {
+    let mut errors = Collector::new();
+    for (field, value) in [("iccid", &body.iccid), ("activation_code", &body.activation_code)] {
+        if value.is_empty() || value.chars().count() > 64 {
+            errors.push(field, "out_of_range", "1 to 64 characters");
+        }
+    }
+    errors.finish(|| ())?;
     Ok(Json(
         state
             .sims
@@ -840,9 +848,13 @@ async fn list_rules(
     State(state): State<SimsApi>,
     Caller(principal): Caller,
     Ids(organisation): Ids<OrganisationId>,
+    paging: Paging,
 ) -> Result<Response> {
-    let rules = state.sims.rules(&principal, organisation).await?;
-    Ok(page(rules, None).into_response())
+    let (rules, next) = state
+        .sims
+        .rules(&principal, organisation, paging.limit, paging.cursor)
+        .await?;
+    Ok(page(rules, next).into_response())
 }
 
 async fn get_rule(

@@ -225,6 +225,10 @@ impl<S: Send + Sync> FromRequest<S> for Rows {
             };
             ValidationErrors::single("", code, "the body is a JSON array of objects")
         })?;
+        // A row that is not an object is a malformed file, not a row to report.
+        if let Some(at) = rows.iter().position(|row| !row.is_object()) {
+            return Err(ValidationErrors::single(at.to_string(), "invalid_type", "each row is a JSON object").into());
+        }
         Ok(Rows(rows))
     }
 }

@@ -132,7 +132,11 @@ fn describe(operation: &Operation, schemas: &mut Vec<(String, RefOr<Schema>)>) -
             json!({
                 "required": true,
                 "content": {
-                    "application/json": { "schema": { "type": "array", "minItems": 1, "items": request.reference() } },
+                    "application/json": { "schema": { "type": "array", "minItems": 1, "items": {
+                        "type": "object",
+                        "description": format!("A row with the fields of {} ({}); a row that does not parse is reported, not refused.",
+                            (request.name)(), request.reference()["$ref"].as_str().unwrap_or_default())
+                    } } },
                     "text/csv": { "schema": { "type": "string", "minLength": 1,
                         "description": "A header row naming the columns (the fields of the JSON form), then one row per item." } }
                 }

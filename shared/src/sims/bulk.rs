@@ -5,7 +5,7 @@
 
 use super::import::{RawRow, RowOutcome, RowReport};
 use super::inventory::SimFilter;
-use super::jobs::{ChunkOfRows, Job, JobCounts, JobKind, JobView};
+use super::jobs::{Job, JobCounts, JobKind, JobView};
 use super::lifecycle::target_of;
 use super::{Sim, SimAction, SimStatus, Sims, sim_scope};
 use crate::audit::{Actor, AuditEvent, RequestContext};
@@ -131,7 +131,7 @@ impl BulkTarget {
                 let plan_id = filter
                     .plan_id
                     .and_then(|id| errors.check(PlanId::parse(&id, "filter.plan_id")));
-                let target = errors.finish(|| {
+                errors.finish(|| {
                     BulkTarget::Filter(SimFilter {
                         company_id,
                         end_user_id: None,
@@ -140,8 +140,7 @@ impl BulkTarget {
                         plan_id,
                         label: filter.label,
                     })
-                })?;
-                target
+                })?
             }
             _ => {
                 return Err(ValidationErrors::single(
@@ -189,17 +188,8 @@ impl Sims {
         }
         let now = self.now();
         let job_id = JobId::generate();
-        let chunks: Vec<ChunkOfRows> = iccids
-            .chunks(SIMS_PER_CHUNK)
-            .enumerate()
-            .map(|(index, chunk)| ChunkOfRows {
-                job_id,
-                chunk: index as u32,
-                first_row: (index * SIMS_PER_CHUNK) as u64 + 1,
-                rows: chunk.to_vec(),
-                action: Some(action),
-            })
-            .collect();
+        let sims = iccids.len() as u64;
+        let chunks = super::import::chunk_rows(job_id, iccids, SIMS_PER_CHUNK, Some(action));
         let actor = Actor::of(principal);
         let job = Job::new(
             job_id,
@@ -207,7 +197,7 @@ impl Sims {
             actor.clone(),
             scope.root,
             scope.company,
-            iccids.len() as u64,
+            sims,
             chunks.len() as u32,
             now,
         );
@@ -215,7 +205,7 @@ impl Sims {
             .did("sim.bulk_started")
             .on("job", job_id)
             .in_organisation(scope.root)
-            .changes(json!({ "action": action, "sims": iccids.len(), "company_id": scope.company }))
+            .changes(json!({ "action": action, "sims": sims, "company_id": scope.company }))
             .at(now, context);
         UnitOfWork::new()
             .write(Write::Put {
@@ -237,10 +227,14 @@ impl Sims {
         company: Option<OrganisationId>,
         filter: &SimFilter,
     ) -> DomainResult<Vec<Value>> {
-        if let (Some(own), Some(wanted)) = (company, filter.company_id)
-            && own != wanted
-        {
-            return Ok(vec![]);
+        if let Some(wanted) = filter.company_id {
+            let ours = match company {
+                Some(own) => own == wanted,
+                None => self.is_company_of(wanted, root).await?,
+            };
+            if !ours {
+                return Ok(vec![]);
+            }
         }
         let (index, partition) = match company.or(filter.company_id) {
             Some(company) => (Index::Gsi2, keys::sims_partition(company)),

@@ -4,14 +4,14 @@
 //! as digests; claims are throttled per person and per source, a wrong code and an unknown
 //! ICCID answer the same 404, and only a signed-in person with a proven address claims.
 
-use super::inventory::{SimView, sim_write};
+use super::inventory::{SimView, pointer_writes, sim_write};
 use super::{Sim, SimStatus, Sims, sim_scope};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Membership, Organisation, Principal, Registration, Role, UserKind};
 use crate::keys;
 use crate::limits::Budget;
-use crate::store::{Condition, Item, Key, Update, Write};
+use crate::store::{Condition, Key, Update, Write};
 use crate::telecom::Iccid;
 use crate::tenancy::ManageSims;
 use crate::tenancy::organisations::{counts_update, join};
@@ -117,6 +117,12 @@ pub fn normalise_code(typed: &str) -> String {
         .collect()
 }
 
+/// The digest a code is stored under: bound to its SIM, so one digest says nothing about
+/// another SIM's code.
+fn code_digest(secrets: &dyn crate::identity::Secrets, iccid: &Iccid, code: &str) -> String {
+    secrets.digest(&format!("{iccid}:{}", normalise_code(code)))
+}
+
 impl Sims {
     /// Generates an activation code for each SIM (replacing any earlier one); the codes are in
     /// the answer and nowhere else.
@@ -133,16 +139,15 @@ impl Sims {
         }
         let mut refused = Vec::new();
         let mut wanted: Vec<Iccid> = Vec::new();
-        for text in iccids {
-            match Iccid::parse(text, "iccid") {
-                Ok(iccid) if !wanted.contains(&iccid) => wanted.push(iccid),
-                Ok(_) => {}
-                Err(_) => refused.push(RefusedCode {
-                    iccid: text.clone(),
-                    code: "not_found".into(),
-                }),
+        let mut errors = crate::validation::Collector::new();
+        for (i, text) in iccids.iter().enumerate() {
+            if let Some(iccid) = errors.check(Iccid::parse(text, &format!("iccids[{i}]")))
+                && !wanted.contains(&iccid)
+            {
+                wanted.push(iccid);
             }
         }
+        errors.finish(|| ())?;
         let keys: Vec<Key> = wanted.iter().map(keys::sim).collect();
         let found = self.store.batch_get(&keys).await?;
         let now = self.now();
@@ -171,7 +176,7 @@ impl Sims {
             let (sim, version) = sim.expect("checked");
             let code = activation_code_from(&self.secrets.token());
             let coded = Sim {
-                activation_code_digest: Some(self.secrets.digest(&normalise_code(&code))),
+                activation_code_digest: Some(code_digest(&*self.secrets, &iccid, &code)),
                 updated_at: now,
                 ..sim
             };
@@ -229,7 +234,7 @@ impl Sims {
             ));
         }
         let iccid = Iccid::parse(iccid, "iccid").map_err(|_| DomainError::NotFound)?;
-        let digest = self.secrets.digest(&normalise_code(code));
+        let digest = code_digest(&*self.secrets, &iccid, code);
         crate::tenancy::with_retries(|| self.claim_once(principal, context, &iccid, &digest)).await
     }
 
@@ -296,10 +301,7 @@ impl Sims {
         // A lost race on the SIM, the profile or the company's counts plans the claim again.
         UnitOfWork::new()
             .write(sim_write(&claimed, Some(version)))
-            .write(Write::Put {
-                item: Item::from_record(keys::end_user_sim(user.id, iccid), &json!({ "iccid": iccid })),
-                condition: None,
-            })
+            .writes(pointer_writes(&sim, &claimed))
             .writes(writes)
             .audit(event)
             .commit(&*self.store)

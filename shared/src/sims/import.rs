@@ -28,10 +28,17 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const MAX_SYNC_ROWS: usize = 1_000;
 /// Rows a file may hold.
 pub const MAX_ROWS: usize = 100_000;
-/// Rows per queued chunk (a chunk stays well below SQS's 256 KiB message limit).
+/// Rows per queued chunk at most (fewer when their JSON passes [`MAX_CHUNK_BYTES`]).
 pub const ROWS_PER_CHUNK: usize = 1_000;
 /// SIMs per transaction, leaving room for the counters and the audit event (limit 100).
 pub const SIMS_PER_TRANSACTION: usize = 90;
+/// Characters of a refused row's ICCID repeated in its report.
+const MAX_ECHOED_CHARS: usize = 40;
+/// A row's JSON at most; a longer one is reported `invalid_row` and not queued.
+const MAX_ROW_BYTES: usize = 4_096;
+/// A queued chunk's rows' JSON at most: ×6 for non-ASCII text escaped on the queue stays under
+/// SQS's 256 KiB message limit.
+const MAX_CHUNK_BYTES: usize = 40_000;
 const COLUMNS: [&str; 6] = ["iccid", "imsi", "msisdn", "contract_id", "plan_id", "labels"];
 
 /// A row as read from the file: an object of the columns it has.
@@ -95,7 +102,8 @@ impl RowReport {
     pub(crate) fn error(row: u64, iccid: Option<String>, field: Option<&str>, code: &str) -> Self {
         RowReport {
             row,
-            iccid,
+            // As read, so the owner finds the row; cut short, so a report stays small.
+            iccid: iccid.map(|text| text.chars().take(MAX_ECHOED_CHARS).collect()),
             outcome: RowOutcome::Error,
             code: Some(code.to_owned()),
             field: field.map(str::to_owned),
@@ -172,6 +180,9 @@ pub fn parse_csv(text: &str) -> Result<Vec<RawRow>, ValidationErrors> {
         .collect())
 }
 
+/// Cells a CSV line may hold (the columns, and room for a trailing comma or two).
+const MAX_CELLS: usize = 16;
+
 /// The records of a CSV text; blank lines are skipped.
 fn csv_records(text: &str) -> Result<Vec<Vec<String>>, String> {
     let mut records = Vec::new();
@@ -197,13 +208,21 @@ fn csv_records(text: &str) -> Result<Vec<Vec<String>>, String> {
                 field.clear();
                 quoted = true
             }
-            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, ',') => {
+                record.push(std::mem::take(&mut field));
+                if record.len() > MAX_CELLS {
+                    return Err(format!("line {line} has more than {MAX_CELLS} cells"));
+                }
+            }
             (false, '\r') if chars.peek() == Some(&'\n') => {}
             (false, '\n') => {
                 line += 1;
                 record.push(std::mem::take(&mut field));
                 if !(record.len() == 1 && record[0].trim().is_empty()) {
                     records.push(std::mem::take(&mut record));
+                    if records.len() > MAX_ROWS + 1 {
+                        return Err(format!("a file holds at most {MAX_ROWS} rows"));
+                    }
                 }
                 record.clear();
             }
@@ -218,6 +237,40 @@ fn csv_records(text: &str) -> Result<Vec<Vec<String>>, String> {
         records.push(record);
     }
     Ok(records)
+}
+
+/// A job's rows in chunks to queue: at most `rows_per_chunk` rows and about
+/// [`MAX_CHUNK_BYTES`] of JSON each; a row over [`MAX_ROW_BYTES`] is queued as `null`, which
+/// reports `invalid_row` (or `invalid_iccid`) without carrying its bulk through the queue.
+pub(crate) fn chunk_rows(
+    job_id: JobId,
+    rows: Vec<RawRow>,
+    rows_per_chunk: usize,
+    action: Option<super::SimAction>,
+) -> Vec<ChunkOfRows> {
+    let mut chunks: Vec<ChunkOfRows> = Vec::new();
+    let mut bytes = 0;
+    for (index, row) in rows.into_iter().enumerate() {
+        let size = serde_json::to_string(&row).map_or(usize::MAX, |json| json.len());
+        let row = if size > MAX_ROW_BYTES { Value::Null } else { row };
+        let size = size.min(MAX_ROW_BYTES);
+        let full = chunks
+            .last()
+            .is_none_or(|chunk| chunk.rows.len() >= rows_per_chunk || bytes + size > MAX_CHUNK_BYTES);
+        if full {
+            chunks.push(ChunkOfRows {
+                job_id,
+                chunk: chunks.len() as u32,
+                first_row: index as u64 + 1,
+                rows: Vec::new(),
+                action,
+            });
+            bytes = 0;
+        }
+        bytes += size;
+        chunks.last_mut().expect("pushed").rows.push(row);
+    }
+    chunks
 }
 
 /// A row parsed into a new SIM, or the report of why not.
@@ -324,18 +377,7 @@ impl Sims {
                 .await?;
             return Ok(ImportAnswer::Done(JobView::of(&finished, counts, 1, reports, None)));
         }
-        let rows: Vec<RawRow> = rows;
-        let chunks: Vec<ChunkOfRows> = rows
-            .chunks(ROWS_PER_CHUNK)
-            .enumerate()
-            .map(|(index, chunk)| ChunkOfRows {
-                job_id,
-                chunk: index as u32,
-                first_row: (index * ROWS_PER_CHUNK) as u64 + 1,
-                rows: chunk.to_vec(),
-                action: None,
-            })
-            .collect();
+        let chunks = chunk_rows(job_id, rows, ROWS_PER_CHUNK, None);
         let job = Job::new(
             job_id,
             JobKind::Import,
@@ -393,6 +435,10 @@ impl Sims {
         let candidates = self
             .known_references(organisation, company, candidates, &mut reports)
             .await?;
+        // Grouped by counter shard, so a transaction updates as few counters as it can and
+        // concurrent chunks contend less on them.
+        let mut candidates = candidates;
+        candidates.sort_by_key(|(row, new)| (super::shard_of(&new.iccid), *row));
         for group in candidates.chunks(SIMS_PER_TRANSACTION) {
             for report in self.write_group(organisation, company, job, group).await? {
                 reports.insert(report.row, report);
@@ -480,9 +526,12 @@ impl Sims {
             for ((row, new), existing) in group.iter().zip(existing) {
                 let iccid = Some(new.iccid.to_string());
                 match existing.map(|item| item.record::<Sim>()).transpose()? {
-                    Some(sim) if sim.organisation_id == organisation => {
-                        let outcome = if job.is_some() && sim.import_job_id == job {
-                            super::import::RowOutcome::Created
+                    Some(sim)
+                        if sim.organisation_id == organisation && company.is_none_or(|c| sim.company_id == Some(c)) =>
+                    {
+                        // Created by this very row before (a redelivered chunk), or already here.
+                        let outcome = if job.is_some() && sim.import_job_id == job && sim.import_row == Some(*row) {
+                            RowOutcome::Created
                         } else {
                             RowOutcome::Unchanged
                         };
@@ -498,6 +547,7 @@ impl Sims {
                     None => {
                         let mut sim = new.clone().into_sim(organisation, company, now);
                         sim.import_job_id = job;
+                        sim.import_row = Some(*row);
                         reports.push(RowReport {
                             row: *row,
                             iccid,
@@ -582,5 +632,40 @@ mod tests {
         assert_eq!(report.code.as_deref(), Some("invalid_check_digit"));
         let unknown = parse_row(8, json!({ "iccid": "1", "colour": "red" })).unwrap_err();
         assert_eq!(unknown.code.as_deref(), Some("invalid_row"));
+    }
+}
+
+#[cfg(test)]
+mod chunk_tests {
+    use super::*;
+
+    #[test]
+    fn chunks_hold_a_bounded_number_of_rows_and_bytes_and_number_rows_from_one() {
+        let rows: Vec<RawRow> = (0..2_500)
+            .map(|n| json!({ "iccid": n.to_string(), "labels": ["x".repeat(40)] }))
+            .collect();
+        let chunks = chunk_rows(JobId::generate(), rows, 1_000, None);
+        assert!(chunks.iter().all(|chunk| chunk.rows.len() <= 1_000));
+        assert!(
+            chunks
+                .iter()
+                .all(|chunk| serde_json::to_string(&chunk.rows).unwrap().len() <= MAX_CHUNK_BYTES + 1_000)
+        );
+        assert_eq!(chunks.iter().map(|chunk| chunk.rows.len()).sum::<usize>(), 2_500);
+        for pair in chunks.windows(2) {
+            assert_eq!(pair[1].first_row, pair[0].first_row + pair[0].rows.len() as u64);
+        }
+        assert_eq!(chunks[0].first_row, 1);
+    }
+
+    #[test]
+    fn an_oversized_row_travels_as_null_and_is_reported_invalid() {
+        let rows = vec![json!({ "iccid": "1", "junk": "x".repeat(10_000) })];
+        let chunks = chunk_rows(JobId::generate(), rows, 1_000, None);
+        assert_eq!(chunks[0].rows, [Value::Null]);
+        assert_eq!(
+            parse_row(1, Value::Null).unwrap_err().code.as_deref(),
+            Some("invalid_row")
+        );
     }
 }

@@ -277,6 +277,7 @@ impl NewSim {
             activation_code_digest: None,
             claimed_at: None,
             import_job_id: None,
+            import_row: None,
             created_at: now,
             updated_at: now,
         };
@@ -354,6 +355,34 @@ pub(crate) fn sim_write(sim: &Sim, version: Option<u64>) -> Write {
     }
 }
 
+/// The writes that move a SIM's end-user pointer from where `before` had it to where `after`
+/// has it (none when the end user and company stay).
+pub(crate) fn pointer_writes(before: &Sim, after: &Sim) -> Vec<Write> {
+    let pointer = |sim: &Sim| {
+        Some(keys::end_user_sim(
+            sim.organisation_id,
+            sim.end_user_id?,
+            sim.company_id?,
+            &sim.iccid,
+        ))
+    };
+    let (old, new) = (pointer(before), pointer(after));
+    if old == new {
+        return vec![];
+    }
+    let mut writes: Vec<Write> = old
+        .map(|key| Write::Delete { key, condition: None })
+        .into_iter()
+        .collect();
+    if let Some(key) = new {
+        writes.push(Write::Put {
+            item: Item::from_record(key, &json!({ "iccid": after.iccid })),
+            condition: None,
+        });
+    }
+    writes
+}
+
 /// The answer to adding an ICCID that exists: the same whoever holds it.
 pub(crate) fn iccid_taken() -> DomainError {
     DomainError::conflict("iccid_taken", "a SIM with this ICCID is already registered")
@@ -418,6 +447,13 @@ impl Sims {
         let sim = scope.visible(sim)?;
         if if_match.is_some_and(|wanted| wanted != version) {
             return Err(DomainError::PreconditionFailed);
+        }
+        if scope.company.is_some() && (patch.contract_id.is_some() || patch.termination_protection.is_some()) {
+            // Which operator a SIM runs under and whether it may be terminated are the root's.
+            return Err(DomainError::conflict(
+                "root_only",
+                "a SIM's contract and termination protection are changed by its root organisation",
+            ));
         }
         self.check_references(&scope, &patch, sim.company_id).await?;
         let now = self.now();
@@ -507,13 +543,29 @@ impl Sims {
         {
             return Ok((vec![], None));
         }
+        if scope.company.is_none()
+            && let Some(wanted) = filter.company_id
+            && !self.is_company_of(wanted, scope.root).await?
+        {
+            // Another organisation's company: nothing of it is read, not even a cursor.
+            return Ok((vec![], None));
+        }
         let company = scope.company.or(filter.company_id);
         let status_sort = |status: Option<SimStatus>| match status {
             Some(status) => SortCondition::BeginsWith(keys::sims_in_status(status.as_str())),
             None => SortCondition::Any,
         };
         let (query, pointers) = match (filter.end_user_id, company) {
-            (Some(user), _) => (Query::new(Index::Table, keys::end_user_sims_partition(user)), true),
+            (Some(user), company) => {
+                let sort = match company {
+                    Some(company) => SortCondition::BeginsWith(keys::end_user_sims_in(company)),
+                    None => SortCondition::Any,
+                };
+                (
+                    Query::new(Index::Table, keys::end_user_sims_partition(scope.root, user)).sort(sort),
+                    true,
+                )
+            }
             (None, Some(company)) => (
                 Query::new(Index::Gsi2, keys::sims_partition(company)).sort(status_sort(filter.status)),
                 false,
@@ -545,6 +597,13 @@ impl Sims {
             .map(SimView::from)
             .collect();
         Ok((sims, page.next))
+    }
+
+    /// Whether `company` is a live company of `root`.
+    pub(crate) async fn is_company_of(&self, company: OrganisationId, root: OrganisationId) -> DomainResult<bool> {
+        let item = self.store.get(&keys::organisation(company)).await?;
+        let organisation = item.map(|item| item.record::<Organisation>()).transpose()?;
+        Ok(organisation.is_some_and(|c| c.parent_organisation_id == Some(root) && c.deleted_at.is_none()))
     }
 
     /// SIM counts by company and status: the root's staff see every company's, a company's
@@ -635,34 +694,30 @@ impl Sims {
             }
         }
         let now = self.now();
-        let (company, end_user) = match assignment {
-            Some((company, end_user)) => (Some(company), end_user),
-            None => (None, None),
+        let (company, end_user) = match (assignment, scope.company) {
+            (Some((company, end_user)), _) => (Some(company), end_user),
+            // Through a company, taking a SIM back frees it from its end user; the company
+            // keeps it (it is the root's to take away).
+            (None, Some(own)) => (Some(own), None),
+            (None, None) => (None, None),
         };
+        let moved = company != sim.company_id || end_user != sim.end_user_id;
         let next = Sim {
             company_id: company,
             end_user_id: end_user,
+            // A code printed for the SIM where it was claims nothing where it goes.
+            activation_code_digest: if moved {
+                None
+            } else {
+                sim.activation_code_digest.clone()
+            },
             updated_at: now,
             ..sim.clone()
         };
         let mut counts = CountDeltas::default();
         counts.remove(&sim);
         counts.add(&next);
-        let mut pointers = Vec::new();
-        if sim.end_user_id != next.end_user_id {
-            if let Some(previous) = sim.end_user_id {
-                pointers.push(Write::Delete {
-                    key: keys::end_user_sim(previous, iccid),
-                    condition: None,
-                });
-            }
-            if let Some(user) = next.end_user_id {
-                pointers.push(Write::Put {
-                    item: Item::from_record(keys::end_user_sim(user, iccid), &json!({ "iccid": iccid })),
-                    condition: None,
-                });
-            }
-        }
+        let pointers = pointer_writes(&sim, &next);
         let action = if assignment.is_some() {
             "sim.assigned"
         } else {

@@ -270,6 +270,33 @@ impl Sims {
         }
     }
 
+    /// Gives a chunk up after its last attempt failed: every row is reported `not_processed`
+    /// (with its progress, so the job still completes), unless a report exists already.
+    pub async fn give_up_chunk(&self, chunk: &ChunkOfRows) -> DomainResult<()> {
+        let Some(item) = self.store.get(&keys::job(chunk.job_id)).await? else {
+            return Ok(());
+        };
+        let job: Job = item.record()?;
+        let reports: Vec<RowReport> = (0..chunk.rows.len())
+            .map(|offset| RowReport::error(chunk.first_row + offset as u64, None, None, "not_processed"))
+            .collect();
+        let progress = Update::new(keys::job(job.id))
+            .add("error", reports.len() as i64)
+            .add("chunks_done", 1)
+            .set("finished_at", serde_json::json!(self.now()));
+        let writes = vec![
+            Write::Put {
+                item: report_item(&job, chunk.chunk, &reports)?,
+                condition: Some(Condition::NotExists),
+            },
+            Write::Update(progress),
+        ];
+        match self.store.transact(writes).await {
+            Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+            Err(other) => Err(other.into()),
+        }
+    }
+
     /// A job of the organisation, of `kind`, with a page of its report.
     pub async fn job(
         &self,

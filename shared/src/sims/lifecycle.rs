@@ -262,6 +262,11 @@ impl Sims {
         let moved = Sim {
             status,
             previous_status: previous,
+            // A terminated SIM is claimed by nobody.
+            activation_code_digest: sim
+                .activation_code_digest
+                .clone()
+                .filter(|_| status != SimStatus::Terminated),
             updated_at: now,
             ..sim.clone()
         };

@@ -106,6 +106,9 @@ pub struct Sim {
     /// The import job that created it, so a redelivered chunk reports it as created.
     #[serde(default)]
     pub import_job_id: Option<crate::ids::JobId>,
+    /// …and the row of its file.
+    #[serde(default)]
+    pub import_row: Option<u64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -8,7 +8,7 @@
 use super::{Sim, SimStatus, Sims, sim_scope};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{Membership, Principal, Role};
+use crate::identity::{Access, Membership, Principal, Registration, Role, User};
 use crate::ids::{OrganisationId, SimRuleId, UserId};
 use crate::keys;
 use crate::mail::EmailMessage;
@@ -26,6 +26,9 @@ use std::collections::BTreeSet;
 pub const BYTES_PER_MB: u64 = 1_000_000;
 /// Users a rule names at most.
 pub const MAX_RULE_USERS: usize = 20;
+/// E-mails one firing sends at most, so a firing (or a state change with its status-change
+/// e-mails) stays one transaction of at most 100 writes.
+pub const MAX_RECIPIENTS: usize = 90;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -273,10 +276,26 @@ impl Sims {
         Ok(stored)
     }
 
-    /// The rules of a root organisation or company (owners).
-    pub async fn rules(&self, principal: &Principal, organisation_id: OrganisationId) -> DomainResult<Vec<SimRule>> {
+    /// A page of the rules of a root organisation or company (owners).
+    pub async fn rules(
+        &self,
+        principal: &Principal,
+        organisation_id: OrganisationId,
+        limit: u32,
+        cursor: Option<crate::store::Cursor>,
+    ) -> DomainResult<(Vec<SimRule>, Option<crate::store::Cursor>)> {
         sim_scope::<ManageSims>(&*self.store, principal, organisation_id).await?;
-        self.rules_of(organisation_id).await
+        let page = self
+            .store
+            .query(
+                &Query::new(Index::Table, keys::organisation_partition(organisation_id))
+                    .sort(SortCondition::BeginsWith(keys::SIM_RULES_PREFIX.to_owned()))
+                    .limit(limit)
+                    .after(cursor),
+            )
+            .await?;
+        let rules = page.items.iter().map(Item::record).collect::<Result<_, _>>()?;
+        Ok((rules, page.next))
     }
 
     pub async fn rule(
@@ -341,8 +360,10 @@ impl Sims {
         Ok(rules)
     }
 
-    /// The e-mails a rule sends about `sim`: one per recipient with an address.
-    pub(crate) async fn rule_mails(&self, rule: &SimRule, sim: &Sim, what: &str) -> DomainResult<Vec<OutboxMessage>> {
+    /// Who a rule e-mails about `sim`: its recipients whose address is confirmed and who are
+    /// not suspended, at their current address; an end user (`member` only) hears only about
+    /// their own SIM. At most [`MAX_RECIPIENTS`] (the first by user id).
+    async fn recipients(&self, rule: &SimRule, sim: &Sim) -> DomainResult<Vec<User>> {
         if !rule.actions.contains(&RuleAction::Notify) {
             return Ok(vec![]);
         }
@@ -354,36 +375,64 @@ impl Sims {
                     .limit(crate::store::MAX_PAGE),
             )
             .await?;
+        let mut named: Vec<UserId> = Vec::new();
+        for item in &members.items {
+            let member: Membership = item.record()?;
+            let chosen = rule.recipients.user_ids.contains(&member.user_id)
+                || member.roles.iter().any(|role| rule.recipients.roles.contains(role));
+            let staff = member.roles.iter().any(|role| *role != Role::Member);
+            let concerned = staff || sim.end_user_id == Some(member.user_id);
+            if chosen && concerned && member.active && named.len() < MAX_RECIPIENTS {
+                named.push(member.user_id);
+            }
+        }
+        let users = self
+            .store
+            .batch_get(&named.iter().map(|user| keys::user(*user)).collect::<Vec<_>>())
+            .await?;
+        let mut recipients = Vec::new();
+        for item in users.into_iter().flatten() {
+            let user: User = item.record()?;
+            if user.registration == Registration::Registered && user.access == Access::Active {
+                recipients.push(user);
+            }
+        }
+        Ok(recipients)
+    }
+
+    /// The alert about `sim` for each of `recipients`.
+    fn alerts(
+        &self,
+        rule_name: &str,
+        sim: &Sim,
+        what: &str,
+        recipients: Vec<User>,
+    ) -> DomainResult<Vec<OutboxMessage>> {
         let now = self.now();
         let link = format!(
             "{}/organisations/{}/sims/{}",
             self.web_url, sim.organisation_id, sim.iccid
         );
-        let mut mails = Vec::new();
-        for item in &members.items {
-            let member: Membership = item.record()?;
-            let named = rule.recipients.user_ids.contains(&member.user_id)
-                || member.roles.iter().any(|role| rule.recipients.roles.contains(role));
-            let (true, true, Some(to)) = (named, member.active, member.member_email) else {
-                continue;
-            };
-            let mail = EmailMessage::SimAlert {
-                to,
-                name: member.member_name,
-                rule: rule.name.clone(),
-                iccid: sim.iccid.to_string(),
-                what: what.to_owned(),
-                link: link.clone(),
-            };
-            mails.push(OutboxMessage::email(&*self.secret_box, &mail, now)?);
-        }
-        Ok(mails)
+        recipients
+            .into_iter()
+            .map(|user| {
+                let mail = EmailMessage::SimAlert {
+                    to: user.email,
+                    name: user.name,
+                    rule: rule_name.to_owned(),
+                    iccid: sim.iccid.to_string(),
+                    what: what.to_owned(),
+                    link: link.clone(),
+                };
+                OutboxMessage::email(&*self.secret_box, &mail, now)
+            })
+            .collect()
     }
 
     /// Fires `rule` for `sim` in the period starting `period`, unless it fired already: its
     /// marker, e-mails and audit event in one transaction. Whether this call fired it.
     pub(crate) async fn fire_once(&self, rule: &SimRule, sim: &Sim, period: &str, what: &str) -> DomainResult<bool> {
-        let mails = self.rule_mails(rule, sim, what).await?;
+        let mails = self.alerts(&rule.name, sim, what, self.recipients(rule, sim).await?)?;
         let now = self.now();
         let event = AuditEvent::by(Actor::system())
             .did("sim_rule.fired")
@@ -408,17 +457,26 @@ impl Sims {
         }
     }
 
-    /// The e-mails of the status-change rules for a SIM moving from `from` to `sim.status`.
+    /// The e-mails of the status-change rules for a SIM moving from `from` to `sim.status`:
+    /// one per person however many rules name them (under the first rule's name), at most
+    /// [`MAX_RECIPIENTS`].
     pub(crate) async fn status_mails(&self, sim: &Sim, from: SimStatus) -> DomainResult<Vec<OutboxMessage>> {
+        let what = format!(
+            "SIM {} changed from {} to {}.",
+            sim.iccid,
+            from.as_str(),
+            sim.status.as_str()
+        );
         let mut mails = Vec::new();
+        let mut mailed = BTreeSet::new();
         for rule in self.rules_for(sim, RuleKind::StatusChange).await? {
-            let what = format!(
-                "SIM {} changed from {} to {}.",
-                sim.iccid,
-                from.as_str(),
-                sim.status.as_str()
-            );
-            mails.extend(self.rule_mails(&rule, sim, &what).await?);
+            let recipients: Vec<User> = self
+                .recipients(&rule, sim)
+                .await?
+                .into_iter()
+                .filter(|user| mailed.len() < MAX_RECIPIENTS && mailed.insert(user.id))
+                .collect();
+            mails.extend(self.alerts(&rule.name, sim, &what, recipients)?);
         }
         Ok(mails)
     }

@@ -23,6 +23,11 @@ const MAX_RECORD_DAYS: i64 = 31;
 /// How far a record may end after the server's clock (clocks drift).
 const CLOCK_SKEW_SECONDS: i64 = 300;
 const MAX_RECORD_ID_CHARS: usize = 100;
+/// The most one record holds (10¹⁵ bytes, a million SMS, ~3 years of calls): a period's
+/// totals stay far inside a signed 64-bit counter.
+const MAX_DATA_BYTES: u64 = 1_000_000_000_000_000;
+const MAX_SMS: u64 = 1_000_000;
+const MAX_VOICE_SECONDS: u64 = 100_000_000;
 
 /// `POST …/sims/{iccid}/usage`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -68,6 +73,15 @@ impl UsageRecord {
                 .record_id
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+        for (field, value, max) in [
+            ("data_bytes", raw.data_bytes, MAX_DATA_BYTES),
+            ("sms", raw.sms, MAX_SMS),
+            ("voice_seconds", raw.voice_seconds, MAX_VOICE_SECONDS),
+        ] {
+            if value > max {
+                errors.push(field, "out_of_range", format!("{field} is at most {max} per record"));
+            }
+        }
         if !id_ok {
             errors.push(
                 "record_id",
@@ -153,6 +167,14 @@ impl Sims {
         record: UsageRecord,
     ) -> DomainResult<Recorded> {
         let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id).await?;
+        if scope.company.is_some() {
+            // Usage is the operator's account of a SIM, which the root receives; it fires the
+            // root's rules too, so no company records it.
+            return Err(DomainError::conflict(
+                "root_only",
+                "usage is recorded through the SIM's root organisation",
+            ));
+        }
         let (sim, _) = self.sim(iccid).await?;
         let sim = scope.visible(sim)?;
         let plan = self.plan_of(&sim).await?;
@@ -249,14 +271,7 @@ impl Sims {
                 continue;
             }
             if rule.actions.contains(&RuleAction::Suspend) {
-                match self
-                    .change_state_as_system(&sim.iccid, SimAction::Suspend, context)
-                    .await
-                {
-                    // Suspended already, or on its way there: the rule's intent holds.
-                    Ok(()) | Err(DomainError::Conflict { .. }) => {}
-                    Err(other) => return Err(other),
-                }
+                self.suspend_for_rule(&sim.iccid, context).await?;
             }
             fired.push(Firing {
                 rule_id: rule.id,
@@ -264,6 +279,24 @@ impl Sims {
             });
         }
         Ok(fired)
+    }
+
+    /// Suspends a SIM a rule fired for, trying again when a concurrent change moved it first.
+    /// A SIM that cannot be suspended (suspended or terminated already, or its operator
+    /// refusing) is left as it is: the firing and its e-mails stand, and the audit trail says
+    /// what happened to the SIM.
+    async fn suspend_for_rule(&self, iccid: &Iccid, context: &RequestContext) -> DomainResult<()> {
+        for _ in 0..3 {
+            match self.change_state_as_system(iccid, SimAction::Suspend, context).await {
+                Err(DomainError::Conflict {
+                    code: "concurrent_change",
+                    ..
+                }) => continue,
+                Ok(()) | Err(DomainError::Conflict { .. }) => return Ok(()),
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(())
     }
 
     /// The SIM's plan, from its root or its company.

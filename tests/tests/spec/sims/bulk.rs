@@ -1,6 +1,6 @@
 //! Bulk state changes: up to 10,000 SIMs by ICCID or filter, as a job with a per-SIM report.
 
-use super::{add_sim, iccid, sims_path};
+use super::{iccid, sims_path};
 use crate::organisations::{add, company, organisation};
 use crate::world::{Person, Reply, World};
 use serde_json::{Value, json};

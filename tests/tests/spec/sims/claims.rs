@@ -6,6 +6,7 @@ use crate::world::{Person, Reply, World};
 use serde_json::json;
 
 both_entry_points!(
+    a_code_printed_for_one_company_claims_nothing_once_the_sim_moves,
     a_buyer_claims_a_sim_with_its_code_and_becomes_an_end_user_of_its_company,
     two_people_racing_to_claim_one_sim_leave_one_owner,
     guessing_codes_is_throttled_per_person,
@@ -40,7 +41,7 @@ async fn printed(world: &World) -> (Person, String, String, String, String) {
             "POST",
             &format!("{}/activation-codes", sims_path(&root)),
             owner.token(),
-            Some(json!({ "iccids": [number, unassigned, iccid(9), "junk"] })),
+            Some(json!({ "iccids": [number, unassigned, iccid(9)] })),
         )
         .await;
     assert_eq!(codes.status, 200, "{codes:?}");
@@ -48,10 +49,21 @@ async fn printed(world: &World) -> (Person, String, String, String, String) {
     assert_eq!(
         codes.body["refused"],
         json!([
-            { "iccid": "junk", "code": "not_found" },
             { "iccid": unassigned, "code": "unassigned" },
             { "iccid": iccid(9), "code": "not_found" },
         ])
+    );
+    let junk = world
+        .call(
+            "POST",
+            &format!("{}/activation-codes", sims_path(&root)),
+            owner.token(),
+            Some(json!({ "iccids": ["junk"] })),
+        )
+        .await;
+    assert_eq!(
+        junk.field_errors(),
+        [("iccids[0]".to_owned(), "invalid_iccid".to_owned())]
     );
     let code = codes.body["items"][0]["activation_code"].as_str().unwrap().to_owned();
     (owner, root, shop, number, code)
@@ -149,4 +161,25 @@ async fn guessing_codes_is_throttled_per_person(world: &World) {
     let throttled = claim(world, &guesser, &number, &code).await;
     assert_eq!((throttled.status, throttled.code()), (429, "too_many_claims"));
     assert!(throttled.headers.contains_key("retry-after"));
+}
+
+async fn a_code_printed_for_one_company_claims_nothing_once_the_sim_moves(world: &World) {
+    let (owner, root, _, number, code) = printed(world).await;
+    let other_shop = company(world, &owner, &root, "Other shop").await;
+    let moved = world
+        .call(
+            "PUT",
+            &format!("{}/{number}/assignment", sims_path(&root)),
+            owner.token(),
+            Some(json!({ "company_id": other_shop })),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{moved:?}");
+    assert_eq!(moved.body["claimable"], false);
+    let buyer = world.person("buyer").await;
+    assert_eq!(
+        claim(world, &buyer, &number, &code).await.status,
+        404,
+        "the old code is void"
+    );
 }

@@ -121,7 +121,7 @@ async fn an_import_reports_every_row_and_a_second_import_changes_nothing(world: 
             "POST",
             &format!("{}/import", sims_path(&root)),
             ada.token(),
-            Some(json!([{ "iccid": iccid(5), "msisdn": "+491511234567" }, { "iccid": iccid(6), "colour": "red" }, 42])),
+            Some(json!([{ "iccid": iccid(5), "msisdn": "+491511234567" }, { "iccid": iccid(6), "colour": "red" }, { "iccid": 7 }])),
         )
         .await;
     assert_eq!(
@@ -131,6 +131,19 @@ async fn an_import_reports_every_row_and_a_second_import_changes_nothing(world: 
             (2, "error".into(), some("invalid_row")),
             (3, "error".into(), some("invalid_row"))
         ]
+    );
+    let not_rows = world
+        .call(
+            "POST",
+            &format!("{}/import", sims_path(&root)),
+            ada.token(),
+            Some(json!([{ "iccid": iccid(8) }, 42])),
+        )
+        .await;
+    assert_eq!(
+        not_rows.field_errors(),
+        [("1".to_owned(), "invalid_type".to_owned())],
+        "a file of objects"
     );
     let bad_header = import_csv(world, &ada, &root, "serial\n1\n").await;
     assert_eq!(bad_header.status, 422);

@@ -19,6 +19,7 @@ both_entry_points!(
     the_lifecycle_runs_inventory_active_suspended_terminated_and_terminated_is_final,
     an_asynchronous_operator_leaves_a_sim_pending_until_it_reports_back,
     a_sim_changes_only_at_the_version_read,
+    filters_naming_another_organisations_company_or_end_user_read_nothing_of_them,
 );
 
 /// A valid ICCID: `8949` and `n` in 14 digits, with its Luhn check digit (19 digits).
@@ -695,4 +696,74 @@ async fn a_sim_changes_only_at_the_version_read(world: &World) {
         .await;
     assert_eq!(cleared.body["imsi"], Value::Null, "null clears a field");
     assert_eq!(cleared.body["msisdn"], "+491512345678", "absent leaves one alone");
+}
+
+async fn filters_naming_another_organisations_company_or_end_user_read_nothing_of_them(world: &World) {
+    let Estate {
+        owner: victim,
+        root: victims_root,
+        branch: victims_branch,
+        end_user,
+        ..
+    } = estate(world).await;
+    let attacker = world.person("attacker").await;
+    let own_root = organisation(world, &attacker, "Attacker").await;
+    let own_branch = company(world, &attacker, &own_root, "Front").await;
+    add(world, &attacker, &own_branch, &end_user, &["member"]).await;
+    assert_eq!(
+        add_sim(world, &attacker, &own_root, json!({ "iccid": iccid(90) }))
+            .await
+            .status,
+        201
+    );
+    for query in [
+        format!("?company_id={victims_branch}&limit=1"),
+        format!("?end_user_id={}&limit=1", end_user.id),
+    ] {
+        let listed = world
+            .call(
+                "GET",
+                &format!("{}{query}", sims_path(&own_root)),
+                attacker.token(),
+                None,
+            )
+            .await;
+        assert_eq!(listed.status, 200, "{listed:?}");
+        assert_eq!(
+            (listed.body["items"].clone(), listed.body["next_cursor"].clone()),
+            (json!([]), Value::Null),
+            "{query}: nothing of the other organisation, not even a cursor"
+        );
+    }
+    let through_company = world
+        .call(
+            "GET",
+            &format!("{}?end_user_id={}", sims_path(&own_branch), end_user.id),
+            attacker.token(),
+            None,
+        )
+        .await;
+    assert_eq!(
+        iccids(&through_company),
+        Vec::<String>::new(),
+        "the shared end user's other SIMs stay hidden"
+    );
+    let bulk = world
+        .call(
+            "POST",
+            &format!("{}/bulk", sims_path(&own_root)),
+            attacker.token(),
+            Some(json!({ "action": "suspend", "filter": { "company_id": victims_branch } })),
+        )
+        .await;
+    assert_eq!(bulk.code(), "inconsistent", "{bulk:?}");
+    let untouched = world
+        .call(
+            "GET",
+            &format!("{}?status=inventory", sims_path(&victims_root)),
+            victim.token(),
+            None,
+        )
+        .await;
+    assert_eq!(untouched.body["items"].as_array().unwrap().len(), 4);
 }
