@@ -131,6 +131,13 @@ impl BulkTarget {
                 let plan_id = filter
                     .plan_id
                     .and_then(|id| errors.check(PlanId::parse(&id, "filter.plan_id")));
+                if filter
+                    .label
+                    .as_ref()
+                    .is_some_and(|label| label.is_empty() || label.chars().count() > 50)
+                {
+                    errors.push("filter.label", "out_of_range", "a label of 1 to 50 characters");
+                }
                 errors.finish(|| {
                     BulkTarget::Filter(SimFilter {
                         company_id,

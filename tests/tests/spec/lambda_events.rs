@@ -66,3 +66,33 @@ async fn the_identity_function_answers_the_recorded_registration() {
     assert_eq!(again["statusCode"], 409);
     assert_eq!(body(&again)["code"], "email_taken");
 }
+
+/// The import worker fed the recorded SQS event (`events/sqs-sims-import.json`): a body that is
+/// no chunk and a chunk of a job that does not exist are reported as failures, each on its own
+/// (SQS redelivers only those); the same chunk on its last delivery is given up rather than
+/// sent on to the dead-letter queue.
+#[tokio::test]
+async fn the_import_worker_reports_failed_chunks_one_by_one_and_gives_up_on_the_last_delivery() {
+    let clock = std::sync::Arc::new(stratum_shared::clock::SystemClock);
+    let (store, _dir) = stratum_tests::sqlite_store(clock.clone());
+    let identity = stratum_tests::identity_on(std::sync::Arc::new(store), clock);
+    let (jobs, _) = stratum_infra::jobs::InProcessJobs::new();
+    let sims = stratum_tests::sims_with(&identity, std::sync::Arc::new(jobs));
+    let event: aws_lambda_events::sqs::SqsEvent =
+        serde_json::from_str(&stratum_tests::event("sqs-sims-import.json")).expect("a recorded SQS event");
+
+    let response = stratum_sims_import::handle(&sims, event).await;
+
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|failure| failure.item_identifier.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "5f0c1b2a-0001-4000-8000-000000000001",
+            "5f0c1b2a-0002-4000-8000-000000000002"
+        ]
+    );
+}
