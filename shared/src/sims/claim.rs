@@ -133,7 +133,6 @@ impl Sims {
         organisation_id: crate::ids::OrganisationId,
         iccids: &[String],
     ) -> DomainResult<ActivationCodes> {
-        let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id).await?;
         if iccids.is_empty() || iccids.len() > MAX_CODES {
             return Err(ValidationErrors::single("iccids", "out_of_range", format!("1 to {MAX_CODES} ICCIDs")).into());
         }
@@ -148,6 +147,7 @@ impl Sims {
             }
         }
         errors.finish(|| ())?;
+        let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id).await?;
         let keys: Vec<Key> = wanted.iter().map(keys::sim).collect();
         let found = self.store.batch_get(&keys).await?;
         let now = self.now();

@@ -322,9 +322,7 @@ impl Sims {
         organisation_id: OrganisationId,
         rows: Vec<RawRow>,
     ) -> DomainResult<ImportAnswer> {
-        let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id)
-            .await?
-            .shared()?;
+        // The file's own faults first, as for every body.
         if rows.is_empty() {
             return Err(ValidationErrors::single("body", "empty", "the file holds no rows").into());
         }
@@ -333,6 +331,9 @@ impl Sims {
                 ValidationErrors::single("body", "too_many_rows", format!("at most {MAX_ROWS} rows per file")).into(),
             );
         }
+        let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id)
+            .await?
+            .shared()?;
         let total = rows.len() as u64;
         let now = self.now();
         let job_id = JobId::generate();
