@@ -176,13 +176,13 @@ impl Sims {
             .shared()?;
         let iccids: Vec<Value> = match target {
             BulkTarget::Iccids(iccids) => {
-                let mut unique: Vec<String> = Vec::with_capacity(iccids.len());
-                for iccid in iccids {
-                    if !unique.contains(&iccid) {
-                        unique.push(iccid);
-                    }
-                }
-                unique.into_iter().map(Value::String).collect()
+                // Each SIM once, however its ICCID was typed; what does not parse is reported.
+                let mut seen = std::collections::BTreeSet::new();
+                iccids
+                    .into_iter()
+                    .filter(|text| Iccid::parse(text, "iccid").map_or(true, |iccid| seen.insert(iccid)))
+                    .map(Value::String)
+                    .collect()
             }
             BulkTarget::Filter(filter) => self.matching(scope.root, scope.company, &filter).await?,
         };

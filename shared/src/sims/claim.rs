@@ -60,7 +60,7 @@ pub struct ActivationCode {
 }
 
 /// An ICCID that got no code, and why: `not_found`, `unassigned` (no company to join),
-/// `claimed`, `terminated`.
+/// `claimed`, `terminated`, `concurrent_change` (changed meanwhile: its old code stands).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RefusedCode {
     pub iccid: String,
@@ -186,25 +186,39 @@ impl Sims {
                 activation_code: code,
             });
         }
-        // Transactions of up to 99 SIMs, each with its audit event.
-        let issued: Vec<&Iccid> = items.iter().map(|code| &code.iccid).collect();
-        for (writes, iccids) in writes.chunks(99).zip(issued.chunks(99)) {
+        // Transactions of up to 99 SIMs, each with its audit event. A transaction that loses a
+        // race reports its SIMs `concurrent_change` (their old codes still stand); the codes
+        // of those that committed are answered, since they replaced codes already.
+        let mut issued = Vec::new();
+        let mut items = items.into_iter();
+        for writes in writes.chunks(99) {
+            let batch: Vec<ActivationCode> = items.by_ref().take(writes.len()).collect();
+            let iccids: Vec<&Iccid> = batch.iter().map(|code| &code.iccid).collect();
             let event = AuditEvent::by(Actor::of(principal))
                 .did("sim.activation_codes_issued")
                 .on("organisation", scope.company.unwrap_or(scope.root))
                 .in_organisation(scope.root)
                 .changes(json!({ "iccids": iccids }))
                 .at(now, context);
-            UnitOfWork::new()
+            let committed = UnitOfWork::new()
                 .writes(writes.to_vec())
                 .audit(event)
-                .otherwise(DomainError::conflict(
-                    "concurrent_change",
-                    "a SIM changed meanwhile; try again",
-                ))
+                .otherwise(DomainError::conflict("concurrent_change", "a SIM changed meanwhile"))
                 .commit(&*self.store)
-                .await?;
+                .await;
+            match committed {
+                Ok(()) => issued.extend(batch),
+                Err(DomainError::Conflict {
+                    code: "concurrent_change",
+                    ..
+                }) => refused.extend(batch.into_iter().map(|code| RefusedCode {
+                    iccid: code.iccid.to_string(),
+                    code: "concurrent_change".into(),
+                })),
+                Err(other) => return Err(other),
+            }
         }
+        let items = issued;
         Ok(ActivationCodes { items, refused })
     }
 

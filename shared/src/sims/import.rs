@@ -430,6 +430,10 @@ impl Sims {
                     let iccid = Some(new.iccid.to_string());
                     reports.insert(row, RowReport::error(row, iccid, Some("iccid"), "duplicate_in_file"));
                 }
+                Ok(new) if company.is_some() && new.fields.root_only_on_new().is_err() => {
+                    let iccid = Some(new.iccid.to_string());
+                    reports.insert(row, RowReport::error(row, iccid, Some("contract_id"), "root_only"));
+                }
                 Ok(new) => candidates.push((row, new)),
             }
         }

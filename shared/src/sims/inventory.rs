@@ -63,7 +63,7 @@ impl From<Sim> for SimView {
             status: sim.status,
             company_id: sim.company_id,
             end_user_id: sim.end_user_id,
-            claimable: sim.activation_code_digest.is_some(),
+            claimable: sim.activation_code_digest.is_some() && sim.end_user_id.is_none(),
             claimed_at: sim.claimed_at,
             created_at: sim.created_at,
             updated_at: sim.updated_at,
@@ -183,6 +183,28 @@ impl SimPatch {
             termination_protection: raw.termination_protection,
         };
         errors.finish(|| patch)
+    }
+
+    /// Refuses what only a SIM's root decides: which operator contract it runs under and
+    /// whether it may be terminated (through a company: `409 root_only`).
+    pub(crate) fn root_only(&self) -> DomainResult<()> {
+        self.root_only_unless(self.contract_id.is_some() || self.termination_protection.is_some())
+    }
+
+    /// [`SimPatch::root_only`] for a new SIM, whose defaults (no contract, no protection)
+    /// are anyone's to state.
+    pub(crate) fn root_only_on_new(&self) -> DomainResult<()> {
+        self.root_only_unless(self.contract_id.flatten().is_some() || self.termination_protection == Some(true))
+    }
+
+    fn root_only_unless(&self, root_decides: bool) -> DomainResult<()> {
+        if root_decides {
+            return Err(DomainError::conflict(
+                "root_only",
+                "a SIM's contract and termination protection are set by its root organisation",
+            ));
+        }
+        Ok(())
     }
 
     /// `sim` with this patch applied.
@@ -400,6 +422,9 @@ impl Sims {
         let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id)
             .await?
             .shared()?;
+        if scope.company.is_some() {
+            new.fields.root_only_on_new()?;
+        }
         self.check_references(&scope, &new.fields, scope.company).await?;
         let now = self.now();
         let sim = new.into_sim(scope.root, scope.company, now);
@@ -448,12 +473,8 @@ impl Sims {
         if if_match.is_some_and(|wanted| wanted != version) {
             return Err(DomainError::PreconditionFailed);
         }
-        if scope.company.is_some() && (patch.contract_id.is_some() || patch.termination_protection.is_some()) {
-            // Which operator a SIM runs under and whether it may be terminated are the root's.
-            return Err(DomainError::conflict(
-                "root_only",
-                "a SIM's contract and termination protection are changed by its root organisation",
-            ));
+        if scope.company.is_some() {
+            patch.root_only()?;
         }
         self.check_references(&scope, &patch, sim.company_id).await?;
         let now = self.now();
@@ -711,6 +732,7 @@ impl Sims {
             } else {
                 sim.activation_code_digest.clone()
             },
+            claimed_at: if moved { None } else { sim.claimed_at },
             updated_at: now,
             ..sim.clone()
         };

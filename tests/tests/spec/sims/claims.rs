@@ -103,6 +103,7 @@ async fn a_buyer_claims_a_sim_with_its_code_and_becomes_an_end_user_of_its_compa
     assert_eq!(claimed.status, 200, "{claimed:?}");
     assert_eq!(claimed.body["end_user_id"], buyer.id.as_str());
     assert_eq!(claimed.body["company_id"], shop.as_str());
+    assert_eq!(claimed.body["claimable"], false);
     let mine = world.call("GET", &sims_path(&shop), buyer.token(), None).await;
     assert_eq!(mine.body["items"][0]["iccid"], number.as_str(), "{mine:?}");
     let membership = world

@@ -510,6 +510,19 @@ async fn assignment_needs_a_company_of_the_organisation_and_a_member_of_that_com
     assert_eq!(not_member.field_errors()[0].1, "not_a_member", "{not_member:?}");
     let across = assign(&branch_owner, &branch, &sims[1], json!({ "company_id": sibling })).await;
     assert_eq!(across.field_errors()[0].1, "not_this_company", "{across:?}");
+    let protected = world
+        .call(
+            "POST",
+            &sims_path(&branch),
+            branch_owner.token(),
+            Some(json!({ "iccid": iccid(15), "termination_protection": true })),
+        )
+        .await;
+    assert_eq!(
+        (protected.status, protected.code()),
+        (409, "root_only"),
+        "a company stocks SIMs but their protection is the root's"
+    );
     let unassigned = assign(&branch_owner, &branch, &sims[2], json!({ "company_id": branch })).await;
     assert_eq!(
         unassigned.status, 404,
