@@ -367,22 +367,33 @@ impl Sims {
         if !rule.actions.contains(&RuleAction::Notify) {
             return Ok(vec![]);
         }
-        let members = self
-            .store
-            .query(
-                &Query::new(Index::Gsi1, keys::organisation_index_partition(rule.organisation_id))
-                    .sort(SortCondition::BeginsWith(keys::MEMBERS_PREFIX.to_owned()))
-                    .limit(crate::store::MAX_PAGE),
-            )
-            .await?;
+        // A company's rule reaches its members and, as roles on a root reach its companies
+        // (SPEC §3), the root's.
+        let mut organisations = vec![rule.organisation_id];
+        if rule.organisation_id != sim.organisation_id {
+            organisations.push(sim.organisation_id);
+        }
+        let mut members = Vec::new();
+        for organisation in organisations {
+            let page = self
+                .store
+                .query(
+                    &Query::new(Index::Gsi1, keys::organisation_index_partition(organisation))
+                        .sort(SortCondition::BeginsWith(keys::MEMBERS_PREFIX.to_owned()))
+                        .limit(crate::store::MAX_PAGE),
+                )
+                .await?;
+            members.extend(page.items);
+        }
         let mut named: Vec<UserId> = Vec::new();
-        for item in &members.items {
+        for item in &members {
             let member: Membership = item.record()?;
             let chosen = rule.recipients.user_ids.contains(&member.user_id)
                 || member.roles.iter().any(|role| rule.recipients.roles.contains(role));
             let staff = member.roles.iter().any(|role| *role != Role::Member);
             let concerned = staff || sim.end_user_id == Some(member.user_id);
-            if chosen && concerned && member.active && named.len() < MAX_RECIPIENTS {
+            if chosen && concerned && member.active && named.len() < MAX_RECIPIENTS && !named.contains(&member.user_id)
+            {
                 named.push(member.user_id);
             }
         }

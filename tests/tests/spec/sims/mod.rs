@@ -5,6 +5,7 @@
 mod bulk;
 mod claims;
 mod imports;
+mod story;
 mod usage;
 
 use crate::organisations::{add, company, organisation};
