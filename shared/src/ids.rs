@@ -86,6 +86,14 @@ id_type!(
     /// A SIM rule of an organisation or company.
     SimRuleId
 );
+id_type!(
+    /// A device model, defined by the platform.
+    DeviceModelId
+);
+id_type!(
+    /// A device, pre-registered by the platform.
+    DeviceId
+);
 
 #[cfg(test)]
 mod tests {

@@ -8,11 +8,11 @@
 
 use crate::identity::Email;
 use crate::ids::{
-    ApiKeyId, AuditEventId, ContractId, InvitationId, JobId, MessageId, OrganisationId, PlanId, SessionId, SimRuleId,
-    UserId,
+    ApiKeyId, AuditEventId, ContractId, DeviceId, DeviceModelId, InvitationId, JobId, MessageId, OrganisationId,
+    PlanId, SessionId, SimRuleId, UserId,
 };
 use crate::store::{IndexKey, Key};
-use crate::telecom::Iccid;
+use crate::telecom::{Iccid, Imei};
 
 const SEPARATOR: char = '#';
 
@@ -393,6 +393,43 @@ pub fn rule_firing(iccid: &Iccid, rule: SimRuleId, period_start: &str) -> Key {
         compose(&["FIRED", &rule.to_string(), period_start]),
     )
 }
+
+/// Device models: few, read by everyone signed in, in one partition.
+pub const DEVICE_MODELS: &str = "DEVICE_MODELS";
+
+pub fn device_model(model: DeviceModelId) -> Key {
+    Key::new(DEVICE_MODELS, compose(&["MODEL", &model.to_string()]))
+}
+
+/// A device.
+pub fn device(device: DeviceId) -> Key {
+    Key::new(compose(&["DEVICE", &device.to_string()]), "DEVICE")
+}
+
+/// An IMEI's claim: one item per IMEI platform-wide, naming its device.
+pub fn imei(imei: &Imei) -> Key {
+    Key::new(compose(&["IMEI", imei.as_str()]), "IMEI")
+}
+
+/// GSI1 key of an assigned device: its organisation's devices.
+pub fn device_of_organisation(organisation: OrganisationId, device: DeviceId) -> IndexKey {
+    IndexKey::new(
+        devices_partition(organisation),
+        compose(&["DEVICE", &device.to_string()]),
+    )
+}
+
+pub fn devices_partition(organisation: OrganisationId) -> String {
+    compose(&["DEVICES", &organisation.to_string()])
+}
+
+/// GSI2 key of a device: every device of the platform (what platform admins list; written
+/// when a device is registered or handed over, never on the telemetry path).
+pub fn device_everywhere(device: DeviceId) -> IndexKey {
+    IndexKey::new(ALL_DEVICES, compose(&["DEVICE", &device.to_string()]))
+}
+
+pub const ALL_DEVICES: &str = "DEVICES";
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@
 
 pub mod audit;
 pub mod clock;
+pub mod devices;
 pub mod error;
 pub mod identity;
 pub mod ids;

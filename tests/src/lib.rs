@@ -297,3 +297,11 @@ pub fn test_connectors() -> stratum_shared::sims::Connectors {
         .with("test-async", Arc::new(AsynchronousOperator))
         .with("test-refusing", Arc::new(RefusingOperator))
 }
+
+/// The device use cases on `identity`'s ports.
+pub fn devices_of(identity: &Identity) -> stratum_shared::devices::Devices {
+    stratum_shared::devices::Devices {
+        store: identity.store.clone(),
+        clock: identity.clock.clone(),
+    }
+}

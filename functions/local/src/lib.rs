@@ -20,6 +20,7 @@ use stratum_infra::jobs::{InProcessJobs, run_jobs};
 use stratum_infra::mail::FileMailer;
 use stratum_infra::store::sqlite::SqliteStore;
 use stratum_shared::clock::Clock;
+use stratum_shared::devices::Devices;
 use stratum_shared::identity::Identity;
 use stratum_shared::invitations::Invitations;
 use stratum_shared::sims::{Connectors, Sims};
@@ -42,6 +43,13 @@ pub fn api(services: Invitations, sims: Sims) -> Api {
         .merge(stratum_identity::api(services.clone()))
         .merge(stratum_organisations::api(services.clone()))
         .merge(stratum_sims::api(services.identity.clone(), sims))
+        .merge(stratum_devices::api(
+            services.identity.clone(),
+            Devices {
+                store: services.identity.store.clone(),
+                clock: services.identity.clock.clone(),
+            },
+        ))
         .merge(stratum_invitations::api(services))
 }
 

@@ -80,6 +80,13 @@ fn routers() -> BTreeMap<&'static str, Routes> {
             )),
         ),
         (
+            "DevicesFunction",
+            declared_routes(stratum_devices::api(
+                identity.clone(),
+                stratum_tests::devices_of(&identity),
+            )),
+        ),
+        (
             "InvitationsFunction",
             declared_routes(stratum_invitations::api(services)),
         ),

@@ -30,6 +30,7 @@ macro_rules! both_entry_points {
 mod client;
 mod cors;
 mod deployment;
+mod devices;
 mod identity;
 mod invitations;
 mod lambda_events;

@@ -21,6 +21,10 @@ DELETE /api/organisations/{organisation_id}/members/{user_id} | BatchGetItem 2 +
 DELETE /api/organisations/{organisation_id}/sim-rules/{rule_id} | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 DELETE /api/organisations/{organisation_id}/sims/{iccid}/assignment | BatchGetItem 2 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIM, the write (SIM, end user's pointer, counters, audit)
 GET /.well-known/jwks.json | - | 0: the keys are in the function's configuration
+GET /api/device-models | Query 2 | 2: caller, models (a query)
+GET /api/device-models/{model_id} | GetItem 1 + Query 1 | 2: caller, the model
+GET /api/devices | Query 2 | 2: caller, devices (a query on gsi2)
+GET /api/devices/{device_id} | GetItem 1 + Query 1 | 2: caller, the device
 GET /api/health | - | 0
 GET /api/invitations/{token} | GetItem 2 | 2: token, then its invitation
 GET /api/machines/{machine_id}/api-keys | GetItem 2 + Query 2 | 4: caller, machine, its organisation, the keys
@@ -62,6 +66,8 @@ POST /api/auth/password/forgot | GetItem 2 + PutItem 3 + TransactWriteItems 1 + 
 POST /api/auth/password/reset | GetItem 3 + Query 2 + TransactWriteItems 2 | 5: token, user, the invitations it claims (a query), the write (which ends every session at once); then the clean-up: the cut-off, sessions (removing and revoking them)
 POST /api/auth/refresh | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: token, session + user, the write
 POST /api/auth/register | GetItem 1 + TransactWriteItems 1 + UpdateItem 1 | 2: the source's budget, the write (its claim on the address fails if taken)
+POST /api/device-models | Query 1 + TransactWriteItems 1 | 2: caller, the write (model + audit)
+POST /api/devices | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, the model, the write (IMEI claim + device + audit; the claim's failure = 409 imei_taken)
 POST /api/invitations | GetItem 2 + PutItem 2 + Query 1 + TransactWriteItems 1 + UpdateItem 4 | 7: caller, the inviter's and the source's budgets, address + settings (one batch), the address's budgets from this inviter and in all, the write (a budget is one update, and a put the first time in its window)
 POST /api/machines/{machine_id}/api-keys | GetItem 2 + Query 1 + TransactWriteItems 1 | 4: caller, machine, its organisation, the write
 POST /api/organisations | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, settings, the write
@@ -85,6 +91,8 @@ POST /api/organisations/{organisation_id}/suborganisations | BatchGetItem 1 + Tr
 POST /api/sims/claim | BatchGetItem 1 + GetItem 1 + PutItem 2 + Query 1 + TransactWriteItems 1 + UpdateItem 2 | 6: caller, the person's and the source's claim budgets (a budget is one update, and a put the first time in its window), the SIM, company + membership (one batch), the write (SIM, pointer, membership, profile, the company's counts, audit)
 POST /api/users/{user_id}/reactivate | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, user, the write
 POST /api/users/{user_id}/suspend | GetItem 2 + Query 2 + TransactWriteItems 2 | 4: caller, user, the write (which ends every session at once); then the clean-up: the cut-off, sessions (removing and revoking them)
+PUT /api/device-models/{model_id} | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, the model, the write
+PUT /api/devices/{device_id}/organisation | BatchGetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, device + organisation (one batch), the write (device + audit in both trails)
 PUT /api/organisations/{organisation_id}/members/{user_id}/roles | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + membership (one batch), the write
 PUT /api/organisations/{organisation_id}/payment-providers/{provider} | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 PUT /api/organisations/{organisation_id}/sims/{iccid}/assignment | BatchGetItem 2 + TransactWriteItems 1 | 3: caller + organisation (one batch), SIM + company + membership (one batch), the write
@@ -272,7 +280,10 @@ async fn success_path(world: &World, fixture: &Fixture, method: &str, template: 
             let (path, body) = request(world, fixture, method, template, Scope::Root).await;
             (Some(&fixture.viewer), path, body)
         }
-        _ if template.starts_with("/api/users/") || template.starts_with("/api/platform/") => {
+        _ if template.starts_with("/api/users/")
+            || template.starts_with("/api/platform/")
+            || template.starts_with("/api/device") =>
+        {
             let (path, body) = request(world, fixture, method, template, Scope::Root).await;
             (Some(admin), path, body)
         }

@@ -257,6 +257,10 @@ impl World {
             .merge(stratum_identity::api(services.clone()))
             .merge(stratum_organisations::api(services.clone()))
             .merge(stratum_sims::api(identity.clone(), sims.clone()))
+            .merge(stratum_devices::api(
+                identity.clone(),
+                stratum_tests::devices_of(&identity),
+            ))
             .merge(stratum_invitations::api(services));
         let router = stratum_infra::lambda::with_source_address(api.into_router());
         World {

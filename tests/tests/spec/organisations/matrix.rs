@@ -209,6 +209,35 @@ pub(crate) struct Fixture {
     callers: Vec<(Who, Credential, Option<Person>)>,
     pub(crate) admin: Person,
     sims: SimFixture,
+    /// A device model and a device of it, the platform admin's.
+    devices: (String, String),
+}
+
+fn model_body() -> Value {
+    json!({ "name": "Matrix tracker", "manufacturer": "Acme", "ports": [{ "number": 1, "name": "Temperature", "kind": "analog", "unit": "°C", "scale": 0.1, "offset": -40 }], "inactivity_timeout_seconds": 3600 })
+}
+
+/// An IMEI no test has used (14 random digits; the check digit is completed).
+fn fresh_imei() -> String {
+    format!("35{:012}", uuid::Uuid::new_v4().as_u128() % 1_000_000_000_000)
+}
+
+async fn device_fixture(world: &World, admin: &Person) -> (String, String) {
+    let model = world
+        .call("POST", "/api/device-models", admin.token(), Some(model_body()))
+        .await;
+    assert_eq!(model.status, 201, "{model:?}");
+    let model = model.body["id"].as_str().unwrap().to_owned();
+    let device = world
+        .call(
+            "POST",
+            "/api/devices",
+            admin.token(),
+            Some(json!({ "imei": fresh_imei(), "model_id": model })),
+        )
+        .await;
+    assert_eq!(device.status, 201, "{device:?}");
+    (model, device.body["id"].as_str().unwrap().to_owned())
 }
 
 /// SIM resources, per scope where they differ: (root, company).
@@ -432,6 +461,7 @@ pub(crate) async fn fixture(world: &World) -> Fixture {
         .await;
     assert_eq!(configured.status, 200, "a provider to read");
     let sims = sim_fixture(world, &owner, &root, &child).await;
+    let devices = device_fixture(world, &admin).await;
     Fixture {
         root,
         company: child,
@@ -445,6 +475,7 @@ pub(crate) async fn fixture(world: &World) -> Fixture {
         callers,
         admin,
         sims,
+        devices,
     }
 }
 
@@ -477,6 +508,8 @@ pub(crate) async fn request(
                 &fixture.sims.jobs
             }),
         )
+        .replace("{model_id}", &fixture.devices.0)
+        .replace("{device_id}", &fixture.devices.1)
         .replace("{machine_id}", &fixture.machine)
         .replace("{session_id}", &uuid::Uuid::new_v4().to_string())
         .replace("{provider}", "stripe");
@@ -552,6 +585,9 @@ pub(crate) async fn request(
         ("POST", "/api/organisations/{organisation_id}/sims/import") => Some(json!([{ "iccid": fresh_iccid() }])),
         ("PATCH", "/api/organisations/{organisation_id}/sims/{iccid}") => Some(json!({ "labels": ["matrix"] })),
         ("POST", "/api/organisations/{organisation_id}/sim-rules") => Some(rule_body()),
+        ("POST", "/api/device-models") | ("PUT", "/api/device-models/{model_id}") => Some(model_body()),
+        ("POST", "/api/devices") => Some(json!({ "imei": fresh_imei(), "model_id": fixture.devices.0 })),
+        ("PUT", "/api/devices/{device_id}/organisation") => Some(json!({ "organisation_id": fixture.root })),
         ("POST", "/api/organisations/{organisation_id}/sims/bulk") => {
             Some(json!({ "action": "suspend", "iccids": [pick(&fixture.sims.sims)] }))
         }

@@ -1,0 +1,199 @@
+//! The devices function's routes (SPEC §7, §13): device models, pre-registration by IMEI and
+//! the hand-over of devices to organisations, all the platform's (admins write; everyone
+//! signed in reads models).
+
+use axum::Json;
+use axum::extract::{FromRef, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use stratum_infra::http::{
+    Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, Shape, Valid, etag, page,
+};
+use stratum_shared::devices::{
+    Device, DeviceModel, DeviceModelPayload, Devices, ModelInput, OrganisationPayload, RegistrationPayload,
+};
+use stratum_shared::identity::{Identity, require_platform_admin};
+use stratum_shared::ids::{DeviceId, DeviceModelId};
+use stratum_shared::telecom::Imei;
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+/// The devices function's state.
+#[derive(Clone)]
+pub struct DevicesApi {
+    pub identity: Identity,
+    pub devices: Devices,
+}
+
+impl FromRef<DevicesApi> for Identity {
+    fn from_ref(state: &DevicesApi) -> Identity {
+        state.identity.clone()
+    }
+}
+
+pub fn api(identity: Identity, devices: Devices) -> Api {
+    Api::new()
+        .route(
+            Operation::post("/api/device-models", "createDeviceModel")
+                .summary("devices", "Define a device model: its ports and inactivity timeout (platform admins)")
+                .access(Access::PlatformAdmins)
+                .takes::<DeviceModelPayload>()
+                .answers::<DeviceModel>(201)
+                .tagged(),
+            create_model,
+        )
+        .route(
+            Operation::get("/api/device-models", "listDeviceModels")
+                .summary("devices", "The device models")
+                .access(Access::Authenticated)
+                .lists::<DeviceModel>(),
+            list_models,
+        )
+        .route(
+            Operation::get("/api/device-models/{model_id}", "getDeviceModel")
+                .summary("devices", "A device model")
+                .access(Access::Authenticated)
+                .answers::<DeviceModel>(200)
+                .tagged(),
+            get_model,
+        )
+        .route(
+            Operation::put("/api/device-models/{model_id}", "replaceDeviceModel")
+                .summary("devices", "Redefine a device model (platform admins)")
+                .access(Access::PlatformAdmins)
+                .takes::<DeviceModelPayload>()
+                .answers::<DeviceModel>(200)
+                .conditional(),
+            replace_model,
+        )
+        .route(
+            Operation::post("/api/devices", "registerDevice")
+                .summary(
+                    "devices",
+                    "Pre-register a device by IMEI and model (platform admins); an IMEI registered already answers 409 imei_taken",
+                )
+                .access(Access::PlatformAdmins)
+                .takes::<RegistrationPayload>()
+                .answers::<Device>(201)
+                .tagged()
+                .may_answer(&[409]),
+            register,
+        )
+        .route(
+            Operation::get("/api/devices", "listDevices")
+                .summary("devices", "The platform's devices (platform admins)")
+                .access(Access::PlatformAdmins)
+                .lists::<Device>(),
+            list_devices,
+        )
+        .route(
+            Operation::get("/api/devices/{device_id}", "getDevice")
+                .summary("devices", "A device (platform admins)")
+                .access(Access::PlatformAdmins)
+                .answers::<Device>(200)
+                .tagged(),
+            get_device,
+        )
+        .route(
+            Operation::put("/api/devices/{device_id}/organisation", "assignDevice")
+                .summary("devices", "Hand a device to a shared root organisation (platform admins; audited)")
+                .access(Access::PlatformAdmins)
+                .takes::<OrganisationPayload>()
+                .answers::<Device>(200)
+                .tagged()
+                .may_answer(&[409]),
+            assign,
+        )
+        .with_state(DevicesApi { identity, devices })
+}
+
+fn with_etag<T: Serialize>(status: StatusCode, version: u64, body: T) -> Response {
+    (status, [(header::ETAG, etag(version))], Json(body)).into_response()
+}
+
+async fn create_model(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Valid(Shape(body)): Valid<Shape<DeviceModelPayload>>,
+) -> Result<Response> {
+    let admin = require_platform_admin(&principal)?;
+    let input = ModelInput::parse(body)?;
+    let (model, version) = state.devices.create_model(&admin, &context, input).await?;
+    Ok(with_etag(StatusCode::CREATED, version, model))
+}
+
+async fn list_models(State(state): State<DevicesApi>, Caller(_): Caller, paging: Paging) -> Result<Response> {
+    let (models, next) = state.devices.models(paging.limit, paging.cursor).await?;
+    Ok(page(models, next).into_response())
+}
+
+async fn get_model(
+    State(state): State<DevicesApi>,
+    Caller(_): Caller,
+    Ids(id): Ids<DeviceModelId>,
+) -> Result<Response> {
+    let (model, version) = state.devices.model(id).await?;
+    Ok(with_etag(StatusCode::OK, version, model))
+}
+
+async fn replace_model(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids(id): Ids<DeviceModelId>,
+    IfMatch(expected): IfMatch,
+    Valid(Shape(body)): Valid<Shape<DeviceModelPayload>>,
+) -> Result<Response> {
+    let admin = require_platform_admin(&principal)?;
+    let input = ModelInput::parse(body)?;
+    let (model, version) = state
+        .devices
+        .replace_model(&admin, &context, id, input, expected)
+        .await?;
+    Ok(with_etag(StatusCode::OK, version, model))
+}
+
+async fn register(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Valid(Shape(body)): Valid<Shape<RegistrationPayload>>,
+) -> Result<Response> {
+    let admin = require_platform_admin(&principal)?;
+    let imei = Imei::parse(&body.imei, "imei")?;
+    let (device, version) = state.devices.register(&admin, &context, imei, body.model_id).await?;
+    Ok(with_etag(StatusCode::CREATED, version, device))
+}
+
+async fn list_devices(State(state): State<DevicesApi>, Caller(principal): Caller, paging: Paging) -> Result<Response> {
+    let admin = require_platform_admin(&principal)?;
+    let (devices, next) = state.devices.devices(&admin, paging.limit, paging.cursor).await?;
+    Ok(page(devices, next).into_response())
+}
+
+async fn get_device(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids(id): Ids<DeviceId>,
+) -> Result<Response> {
+    let admin = require_platform_admin(&principal)?;
+    let (device, version) = state.devices.device(&admin, id).await?;
+    Ok(with_etag(StatusCode::OK, version, device))
+}
+
+async fn assign(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids(id): Ids<DeviceId>,
+    Valid(Shape(body)): Valid<Shape<OrganisationPayload>>,
+) -> Result<Response> {
+    let admin = require_platform_admin(&principal)?;
+    let (device, version) = state
+        .devices
+        .assign_to_organisation(&admin, &context, id, body.organisation_id)
+        .await?;
+    Ok(with_etag(StatusCode::OK, version, device))
+}

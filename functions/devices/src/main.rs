@@ -1,0 +1,13 @@
+//! Lambda entry point of the devices function: clients and keys built once at init.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    stratum_infra::logging::init();
+    let services = stratum_infra::config::aws_services().await?;
+    let identity = services.identity;
+    let devices = stratum_shared::devices::Devices {
+        store: identity.store.clone(),
+        clock: identity.clock.clone(),
+    };
+    stratum_infra::lambda::serve(stratum_devices::api(identity, devices).into_router()).await
+}

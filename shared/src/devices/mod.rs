@@ -1,0 +1,26 @@
+//! Devices (SPEC §7, seeds 001 and 003): the models the platform defines and the devices it
+//! pre-registers by IMEI and hands to organisations.
+
+mod models;
+mod registry;
+
+pub use models::{DeviceModel, DeviceModelPayload, MAX_PORTS, ModelInput, Port, PortKind};
+pub use registry::{Device, OrganisationPayload, RegistrationPayload};
+
+use crate::clock::Clock;
+use crate::store::Store;
+use crate::time::Timestamp;
+use std::sync::Arc;
+
+/// The device use cases, on the store and clock ports.
+#[derive(Clone)]
+pub struct Devices {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Devices {
+    fn now(&self) -> Timestamp {
+        Timestamp::new(self.clock.now())
+    }
+}

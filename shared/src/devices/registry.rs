@@ -1,0 +1,193 @@
+//! The device registry: platform admins pre-register devices by IMEI and model, and hand
+//! them to an organisation. An IMEI is one item platform-wide, so a second registration of it
+//! fails its conditional put (`409 imei_taken`). Devices are never deleted.
+
+use super::Devices;
+use crate::audit::{AuditEvent, RequestContext};
+use crate::error::{DomainError, DomainResult};
+use crate::identity::{Organisation, OrganisationKind, PlatformAdmin};
+use crate::ids::{DeviceId, DeviceModelId, OrganisationId};
+use crate::keys;
+use crate::store::{Condition, Cursor, Index, Item, Query, Write};
+use crate::telecom::Imei;
+use crate::time::Timestamp;
+use crate::unit_of_work::UnitOfWork;
+use crate::validation::ValidationErrors;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// A device as stored and shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Device {
+    pub id: DeviceId,
+    pub imei: Imei,
+    pub model_id: DeviceModelId,
+    /// The organisation it was handed to; none while it is the platform's.
+    pub organisation_id: Option<OrganisationId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// `POST /api/devices`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = DeviceRegistration)]
+pub struct RegistrationPayload {
+    /// 15 digits with a Luhn check digit, or the 14 without it (completed).
+    #[schema(value_type = Imei)]
+    pub imei: String,
+    pub model_id: DeviceModelId,
+}
+
+/// `PUT /api/devices/{device_id}/organisation`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = DeviceAssignment)]
+pub struct OrganisationPayload {
+    /// A shared root organisation.
+    pub organisation_id: OrganisationId,
+}
+
+/// The device's item, indexed under its model and, once handed over, its organisation.
+fn device_item(device: &Device, version: Option<u64>) -> Item {
+    let mut item = Item::from_record(keys::device(device.id), device).with_gsi2(keys::device_everywhere(device.id));
+    if let Some(organisation) = device.organisation_id {
+        item = item.with_gsi1(keys::device_of_organisation(organisation, device.id));
+    }
+    item.version = version.map_or(1, |v| v + 1);
+    item
+}
+
+impl Devices {
+    /// Pre-registers a device by IMEI and model (platform admins).
+    pub async fn register(
+        &self,
+        admin: &PlatformAdmin,
+        context: &RequestContext,
+        imei: Imei,
+        model_id: DeviceModelId,
+    ) -> DomainResult<(Device, u64)> {
+        if self.store.get(&keys::device_model(model_id)).await?.is_none() {
+            return Err(DomainError::Inconsistent(ValidationErrors::single(
+                "model_id",
+                "unknown_model",
+                "no device model has this id",
+            )));
+        }
+        let now = self.now();
+        let device = Device {
+            id: DeviceId::generate(),
+            imei,
+            model_id,
+            organisation_id: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let event = AuditEvent::by(admin.actor())
+            .did("device.registered")
+            .on("device", device.id)
+            .changes(json!(device))
+            .at(now, context);
+        UnitOfWork::new()
+            .write_or(
+                Write::Put {
+                    item: Item::from_record(keys::imei(&device.imei), &json!({ "device_id": device.id })),
+                    condition: Some(Condition::NotExists),
+                },
+                DomainError::conflict("imei_taken", "a device with this IMEI is registered already"),
+            )
+            .write(Write::Put {
+                item: device_item(&device, None),
+                condition: Some(Condition::NotExists),
+            })
+            .audit(event)
+            .commit(&*self.store)
+            .await?;
+        Ok((device, 1))
+    }
+
+    /// A device (platform admins).
+    pub async fn device(&self, _: &PlatformAdmin, id: DeviceId) -> DomainResult<(Device, u64)> {
+        let item = self.store.get(&keys::device(id)).await?.ok_or(DomainError::NotFound)?;
+        Ok((item.record()?, item.version))
+    }
+
+    /// A page of the platform's devices (platform admins).
+    pub async fn devices(
+        &self,
+        _: &PlatformAdmin,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> DomainResult<(Vec<Device>, Option<Cursor>)> {
+        let page = self
+            .store
+            .query(&Query::new(Index::Gsi2, keys::ALL_DEVICES).limit(limit).after(cursor))
+            .await?;
+        let devices = page.items.iter().map(Item::record).collect::<Result<_, _>>()?;
+        Ok((devices, page.next))
+    }
+
+    /// Hands a device to a shared root organisation (platform admins); handing it on to
+    /// another is audited in both organisations' trails.
+    pub async fn assign_to_organisation(
+        &self,
+        admin: &PlatformAdmin,
+        context: &RequestContext,
+        id: DeviceId,
+        organisation_id: OrganisationId,
+    ) -> DomainResult<(Device, u64)> {
+        let found = self
+            .store
+            .batch_get(&[keys::device(id), keys::organisation(organisation_id)])
+            .await?;
+        let device_item_read = found[0].as_ref().ok_or(DomainError::NotFound)?;
+        let (device, version): (Device, u64) = (device_item_read.record()?, device_item_read.version);
+        let organisation = found[1]
+            .as_ref()
+            .map(|item| item.record::<Organisation>())
+            .transpose()?;
+        let shared_root = organisation.as_ref().is_some_and(|organisation| {
+            organisation.kind != OrganisationKind::Personal
+                && organisation.parent_organisation_id.is_none()
+                && organisation.deleted_at.is_none()
+        });
+        if !shared_root {
+            return Err(DomainError::Inconsistent(ValidationErrors::single(
+                "organisation_id",
+                "not_a_root_organisation",
+                "devices are handed to shared root organisations",
+            )));
+        }
+        if device.organisation_id == Some(organisation_id) {
+            return Ok((device, version));
+        }
+        let now = self.now();
+        let previous = device.organisation_id;
+        let moved = Device {
+            organisation_id: Some(organisation_id),
+            updated_at: now,
+            ..device
+        };
+        let event = |trail: OrganisationId| {
+            AuditEvent::by(admin.actor())
+                .did("device.assigned")
+                .on("device", id)
+                .in_organisation(trail)
+                .changes(json!({ "from": previous, "to": organisation_id }))
+                .at(now, context)
+        };
+        UnitOfWork::new()
+            .write_or(
+                Write::Put {
+                    item: device_item(&moved, Some(version)),
+                    condition: Some(Condition::VersionIs(version)),
+                },
+                DomainError::conflict("concurrent_change", "the device changed meanwhile; try again"),
+            )
+            .audit(event(organisation_id))
+            .writes(previous.map(|from| event(from).write()))
+            .commit(&*self.store)
+            .await?;
+        Ok((moved, version + 1))
+    }
+}
