@@ -1,21 +1,25 @@
 //! The devices function's routes (SPEC §7, §13): device models, pre-registration by IMEI and
-//! the hand-over of devices to organisations, all the platform's (admins write; everyone
-//! signed in reads models).
+//! the hand-over of devices to organisations (the platform's: admins write, everyone signed in
+//! reads models), and an organisation's view of its devices.
 
 use axum::Json;
 use axum::extract::{FromRef, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use stratum_infra::http::{
-    Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, Shape, Valid, etag, page,
+    Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, Params, Shape, Valid, etag, page,
 };
 use stratum_shared::devices::{
-    Device, DeviceModel, DeviceModelPayload, Devices, ModelInput, OrganisationPayload, RegistrationPayload,
+    Device, DeviceFilter, DeviceModel, DeviceModelPayload, DevicePatch, DevicePatchPayload, Devices, ModelInput,
+    OrganisationPayload, RegistrationPayload,
 };
 use stratum_shared::identity::{Identity, require_platform_admin};
-use stratum_shared::ids::{DeviceId, DeviceModelId};
+use stratum_shared::ids::{DeviceId, DeviceModelId, OrganisationId};
 use stratum_shared::telecom::Imei;
+use stratum_shared::tenancy::Permission;
+use stratum_shared::validation::Collector;
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -104,6 +108,45 @@ pub fn api(identity: Identity, devices: Devices) -> Api {
                 .tagged()
                 .may_answer(&[409]),
             assign,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/devices", "listOrganisationDevices")
+                .summary(
+                    "devices",
+                    "The organisation's devices the caller may see: all (staff), a company's, or an end user's own",
+                )
+                .access(Access::Organisation {
+                    permission: Permission::ViewOrganisation,
+                    admin: true,
+                })
+                .lists::<Device>()
+                .query("company_id", json!({ "type": "string", "format": "uuid" }), "Only devices in this company.")
+                .query("model_id", json!({ "type": "string", "format": "uuid" }), "Only devices of this model."),
+            list_organisation_devices,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/devices/{device_id}", "getOrganisationDevice")
+                .summary("devices", "One of the organisation's devices")
+                .access(Access::Organisation {
+                    permission: Permission::ViewOrganisation,
+                    admin: true,
+                })
+                .answers::<Device>(200)
+                .tagged(),
+            get_organisation_device,
+        )
+        .route(
+            Operation::patch("/api/organisations/{organisation_id}/devices/{device_id}", "updateDevice")
+                .summary(
+                    "devices",
+                    "Configure a device: name, company, end user, location, status, firmware, metadata (owners)",
+                )
+                .permission(Permission::ManageDevices)
+                .takes::<DevicePatchPayload>()
+                .answers::<Device>(200)
+                .conditional()
+                .may_answer(&[409]),
+            update_device,
         )
         .with_state(DevicesApi { identity, devices })
 }
@@ -194,6 +237,60 @@ async fn assign(
     let (device, version) = state
         .devices
         .assign_to_organisation(&admin, &context, id, body.organisation_id)
+        .await?;
+    Ok(with_etag(StatusCode::OK, version, device))
+}
+
+/// The filters of `GET …/devices`.
+#[derive(Deserialize)]
+struct DeviceQuery {
+    company_id: Option<String>,
+    model_id: Option<String>,
+}
+
+async fn list_organisation_devices(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids(organisation): Ids<OrganisationId>,
+    Params(query): Params<DeviceQuery>,
+    paging: Paging,
+) -> Result<Response> {
+    let mut errors = Collector::new();
+    let company_id = query
+        .company_id
+        .and_then(|id| errors.check(OrganisationId::parse(&id, "company_id")));
+    let model_id = query
+        .model_id
+        .and_then(|id| errors.check(DeviceModelId::parse(&id, "model_id")));
+    let filter = errors.finish(|| DeviceFilter { company_id, model_id })?;
+    let (devices, next) = state
+        .devices
+        .organisation_devices(&principal, organisation, filter, paging.limit, paging.cursor)
+        .await?;
+    Ok(page(devices, next).into_response())
+}
+
+async fn get_organisation_device(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids((organisation, id)): Ids<(OrganisationId, DeviceId)>,
+) -> Result<Response> {
+    let (device, version) = state.devices.organisation_device(&principal, organisation, id).await?;
+    Ok(with_etag(StatusCode::OK, version, device))
+}
+
+async fn update_device(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids((organisation, id)): Ids<(OrganisationId, DeviceId)>,
+    IfMatch(expected): IfMatch,
+    Valid(Shape(body)): Valid<Shape<DevicePatchPayload>>,
+) -> Result<Response> {
+    let patch = DevicePatch::parse(body)?;
+    let (device, version) = state
+        .devices
+        .update_device(&principal, &context, organisation, id, patch, expected)
         .await?;
     Ok(with_etag(StatusCode::OK, version, device))
 }

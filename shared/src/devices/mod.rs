@@ -1,9 +1,11 @@
 //! Devices (SPEC §7, seeds 001 and 003): the models the platform defines and the devices it
-//! pre-registers by IMEI and hands to organisations.
+//! pre-registers by IMEI and hands to organisations, and the organisations' view of them.
 
+mod fleet;
 mod models;
 mod registry;
 
+pub use fleet::{DeviceFilter, DevicePatch, DevicePatchPayload, Location};
 pub use models::{DeviceModel, DeviceModelPayload, MAX_PORTS, ModelInput, Port, PortKind};
 pub use registry::{Device, OrganisationPayload, RegistrationPayload};
 

@@ -3,10 +3,11 @@
 //! fails its conditional put (`409 imei_taken`). Devices are never deleted.
 
 use super::Devices;
+use super::fleet::Location;
 use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Organisation, OrganisationKind, PlatformAdmin};
-use crate::ids::{DeviceId, DeviceModelId, OrganisationId};
+use crate::ids::{DeviceId, DeviceModelId, OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Condition, Cursor, Index, Item, Query, Write};
 use crate::telecom::Imei;
@@ -15,6 +16,7 @@ use crate::unit_of_work::UnitOfWork;
 use crate::validation::ValidationErrors;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::BTreeMap;
 
 /// A device as stored and shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -24,6 +26,23 @@ pub struct Device {
     pub model_id: DeviceModelId,
     /// The organisation it was handed to; none while it is the platform's.
     pub organisation_id: Option<OrganisationId>,
+    /// What its owners call it.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The company of the organisation it is placed in, and the end user it serves there.
+    #[serde(default)]
+    pub company_id: Option<OrganisationId>,
+    #[serde(default)]
+    pub end_user_id: Option<UserId>,
+    #[serde(default)]
+    pub location: Option<Location>,
+    /// Its owners' word for its state (`installed`, `in repair`…).
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub firmware: Option<String>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -49,7 +68,7 @@ pub struct OrganisationPayload {
 }
 
 /// The device's item, indexed under its model and, once handed over, its organisation.
-fn device_item(device: &Device, version: Option<u64>) -> Item {
+pub(super) fn device_item(device: &Device, version: Option<u64>) -> Item {
     let mut item = Item::from_record(keys::device(device.id), device).with_gsi2(keys::device_everywhere(device.id));
     if let Some(organisation) = device.organisation_id {
         item = item.with_gsi1(keys::device_of_organisation(organisation, device.id));
@@ -80,6 +99,13 @@ impl Devices {
             imei,
             model_id,
             organisation_id: None,
+            name: None,
+            company_id: None,
+            end_user_id: None,
+            location: None,
+            status: None,
+            firmware: None,
+            metadata: BTreeMap::new(),
             created_at: now,
             updated_at: now,
         };
@@ -163,8 +189,11 @@ impl Devices {
         }
         let now = self.now();
         let previous = device.organisation_id;
+        // Its place in the previous organisation (company, end user) stays behind.
         let moved = Device {
             organisation_id: Some(organisation_id),
+            company_id: None,
+            end_user_id: None,
             updated_at: now,
             ..device
         };

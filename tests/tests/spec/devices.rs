@@ -1,13 +1,14 @@
 //! Devices (issue 13, first part): the platform's device models and the pre-registration of
 //! devices by IMEI, handed to organisations.
 
-use crate::organisations::{company, organisation};
+use crate::organisations::{add, company, organisation};
 use crate::world::{World, join_all};
 use serde_json::{Value, json};
 
 both_entry_points!(
     a_platform_admin_defines_models_and_everyone_signed_in_reads_them,
     a_device_is_registered_once_by_imei_and_handed_to_a_root_organisation,
+    owners_place_devices_and_staff_and_end_users_see_what_is_theirs,
 );
 
 fn model(name: &str) -> Value {
@@ -174,4 +175,140 @@ async fn a_device_is_registered_once_by_imei_and_handed_to_a_root_organisation(w
     }
     let listed = world.call("GET", "/api/devices", admin.token(), None).await;
     assert_eq!(listed.body["items"][0]["organisation_id"], elsewhere.as_str());
+}
+
+async fn owners_place_devices_and_staff_and_end_users_see_what_is_theirs(world: &World) {
+    let admin = world.admin().await;
+    let ada = world.person("ada").await;
+    let vic = world.person("vic").await;
+    let bea = world.person("bea").await;
+    let rider = world.person("rider").await;
+    let root = organisation(world, &ada, "Fleet").await;
+    let branch = company(world, &ada, &root, "Branch").await;
+    add(world, &ada, &root, &vic, &["viewer"]).await;
+    add(world, &ada, &branch, &bea, &["viewer"]).await;
+    add(world, &ada, &branch, &rider, &["member"]).await;
+    let model = world
+        .call("POST", "/api/device-models", admin.token(), Some(model("T-1")))
+        .await
+        .body["id"]
+        .clone();
+    let mut ids = Vec::new();
+    for imei in ["35345678901234", "35345678901242"] {
+        let device = world
+            .call(
+                "POST",
+                "/api/devices",
+                admin.token(),
+                Some(json!({ "imei": imei, "model_id": model })),
+            )
+            .await;
+        let id = device.body["id"].as_str().unwrap().to_owned();
+        let handed = world
+            .call(
+                "PUT",
+                &format!("/api/devices/{id}/organisation"),
+                admin.token(),
+                Some(json!({ "organisation_id": root })),
+            )
+            .await;
+        assert_eq!(handed.status, 200);
+        ids.push(id);
+    }
+    let devices = |organisation: &str| format!("/api/organisations/{organisation}/devices");
+    let patch = |id: &str, body: Value| {
+        let (path, token) = (format!("{}/{id}", devices(&root)), ada.access.clone());
+        async move { world.call("PATCH", &path, Some(&token), Some(body)).await }
+    };
+    let placed = patch(
+        &ids[0],
+        json!({ "name": "Van 7", "company_id": branch, "end_user_id": rider.id, "location": { "lat": 52.52, "lon": 13.405 }, "metadata": { "plate": "B-XY 7" } }),
+    )
+    .await;
+    assert_eq!(placed.status, 200, "{placed:?}");
+    assert_eq!(placed.body["location"]["lat"], 52.52);
+    assert_eq!(
+        patch(&ids[1], json!({ "end_user_id": rider.id })).await.field_errors()[0].1,
+        "no_company"
+    );
+    let stranger = world.person("stranger").await;
+    assert_eq!(
+        patch(&ids[1], json!({ "company_id": branch, "end_user_id": stranger.id }))
+            .await
+            .field_errors()[0]
+            .1,
+        "not_a_member"
+    );
+    assert_eq!(
+        world
+            .call(
+                "PATCH",
+                &format!("{}/{}", devices(&root), ids[1]),
+                vic.token(),
+                Some(json!({ "name": "x" }))
+            )
+            .await
+            .status,
+        403,
+        "viewers read, owners configure"
+    );
+
+    let listed = |who: &crate::world::Person, path: String| {
+        let token = who.access.clone();
+        async move {
+            let reply = world.call("GET", &path, Some(&token), None).await;
+            let mut ids: Vec<String> = reply.body["items"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{reply:?}"))
+                .iter()
+                .map(|device| device["id"].as_str().unwrap().to_owned())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let mut both = ids.clone();
+    both.sort();
+    assert_eq!(listed(&vic, devices(&root)).await, both);
+    assert_eq!(
+        listed(&vic, format!("{}?company_id={branch}", devices(&root))).await,
+        [ids[0].clone()]
+    );
+    assert_eq!(
+        listed(&bea, devices(&branch)).await,
+        [ids[0].clone()],
+        "a company's staff: its devices"
+    );
+    assert_eq!(
+        listed(&rider, devices(&branch)).await,
+        [ids[0].clone()],
+        "an end user: theirs"
+    );
+    assert_eq!(
+        world
+            .call("GET", &format!("{}/{}", devices(&branch), ids[1]), bea.token(), None)
+            .await
+            .status,
+        404
+    );
+
+    let eve = world.person("eve").await;
+    let elsewhere = organisation(world, &eve, "Elsewhere").await;
+    let moved = world
+        .call(
+            "PUT",
+            &format!("/api/devices/{}/organisation", ids[0]),
+            admin.token(),
+            Some(json!({ "organisation_id": elsewhere })),
+        )
+        .await;
+    assert_eq!(
+        (moved.body["company_id"].clone(), moved.body["end_user_id"].clone()),
+        (Value::Null, Value::Null)
+    );
+    assert_eq!(
+        listed(&rider, devices(&branch)).await,
+        Vec::<String>::new(),
+        "its old place stays behind"
+    );
 }

@@ -35,6 +35,8 @@ GET /api/organisations | BatchGetItem 1 + Query 2 | 2 + 1 per root the caller st
 GET /api/organisations/{organisation_id} | BatchGetItem 1 | 1: caller + organisation (one batch)
 GET /api/organisations/{organisation_id}/audit | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), events (a query)
 GET /api/organisations/{organisation_id}/billing | BatchGetItem 2 | 1: caller + organisation + providers (one batch)
+GET /api/organisations/{organisation_id}/devices | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the root's devices (a query on gsi1)
+GET /api/organisations/{organisation_id}/devices/{device_id} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the device
 GET /api/organisations/{organisation_id}/invitations | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), invitations (a query)
 GET /api/organisations/{organisation_id}/members | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), members (a query)
 GET /api/organisations/{organisation_id}/operator-contracts | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), contracts (a query)
@@ -56,6 +58,7 @@ GET /api/platform/settings | GetItem 1 + Query 1 | 2: caller, settings
 GET /api/users/{user_id} | GetItem 1 + Query 1 | 2: caller, user
 PATCH /api/me | Query 2 + TransactWriteItems 1 | 2: caller, the write
 PATCH /api/organisations/{organisation_id} | BatchGetItem 1 + Query 1 + TransactWriteItems 2 | 2: caller + organisation (one batch), the write (a rename adds: members, their rows)
+PATCH /api/organisations/{organisation_id}/devices/{device_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the device, the write (a company or end user named adds a batch read of company + membership)
 PATCH /api/organisations/{organisation_id}/operator-contracts/{contract_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the contract, the write
 PATCH /api/organisations/{organisation_id}/plans/{plan_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the plan, the write
 PATCH /api/organisations/{organisation_id}/sims/{iccid} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIM, the write (a contract or plan named adds a batch read)

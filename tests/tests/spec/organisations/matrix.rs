@@ -211,6 +211,50 @@ pub(crate) struct Fixture {
     sims: SimFixture,
     /// A device model and a device of it, the platform admin's.
     devices: (String, String),
+    /// Devices handed to the root: one left there, one placed in the company.
+    organisation_devices: (String, String),
+}
+
+async fn organisation_devices(
+    world: &World,
+    admin: &Person,
+    owner: &Person,
+    model: &str,
+    root: &str,
+    company: &str,
+) -> (String, String) {
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let device = world
+            .call(
+                "POST",
+                "/api/devices",
+                admin.token(),
+                Some(json!({ "imei": fresh_imei(), "model_id": model })),
+            )
+            .await;
+        let id = device.body["id"].as_str().unwrap().to_owned();
+        let handed = world
+            .call(
+                "PUT",
+                &format!("/api/devices/{id}/organisation"),
+                admin.token(),
+                Some(json!({ "organisation_id": root })),
+            )
+            .await;
+        assert_eq!(handed.status, 200, "{handed:?}");
+        ids.push(id);
+    }
+    let placed = world
+        .call(
+            "PATCH",
+            &format!("/api/organisations/{root}/devices/{}", ids[1]),
+            owner.token(),
+            Some(json!({ "company_id": company })),
+        )
+        .await;
+    assert_eq!(placed.status, 200, "{placed:?}");
+    (ids[0].clone(), ids[1].clone())
 }
 
 fn model_body() -> Value {
@@ -462,6 +506,7 @@ pub(crate) async fn fixture(world: &World) -> Fixture {
     assert_eq!(configured.status, 200, "a provider to read");
     let sims = sim_fixture(world, &owner, &root, &child).await;
     let devices = device_fixture(world, &admin).await;
+    let organisation_devices = organisation_devices(world, &admin, &owner, &devices.0, &root, &child).await;
     Fixture {
         root,
         company: child,
@@ -476,6 +521,7 @@ pub(crate) async fn fixture(world: &World) -> Fixture {
         admin,
         sims,
         devices,
+        organisation_devices,
     }
 }
 
@@ -509,7 +555,14 @@ pub(crate) async fn request(
             }),
         )
         .replace("{model_id}", &fixture.devices.0)
-        .replace("{device_id}", &fixture.devices.1)
+        .replace(
+            "{device_id}",
+            &if template.starts_with("/api/organisations/") {
+                pick(&fixture.organisation_devices)
+            } else {
+                fixture.devices.1.clone()
+            },
+        )
         .replace("{machine_id}", &fixture.machine)
         .replace("{session_id}", &uuid::Uuid::new_v4().to_string())
         .replace("{provider}", "stripe");
@@ -588,6 +641,9 @@ pub(crate) async fn request(
         ("POST", "/api/device-models") | ("PUT", "/api/device-models/{model_id}") => Some(model_body()),
         ("POST", "/api/devices") => Some(json!({ "imei": fresh_imei(), "model_id": fixture.devices.0 })),
         ("PUT", "/api/devices/{device_id}/organisation") => Some(json!({ "organisation_id": fixture.root })),
+        ("PATCH", "/api/organisations/{organisation_id}/devices/{device_id}") => {
+            Some(json!({ "name": "Matrix device" }))
+        }
         ("POST", "/api/organisations/{organisation_id}/sims/bulk") => {
             Some(json!({ "action": "suspend", "iccids": [pick(&fixture.sims.sims)] }))
         }

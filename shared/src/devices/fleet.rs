@@ -1,0 +1,392 @@
+//! An organisation's devices (issue 13, item 3, first part): listed and read by its staff (a
+//! company's staff: the company's; an end user: those assigned to them), and configured by
+//! its owners — name, company, end user, location, status, firmware and free metadata.
+
+use super::Devices;
+use super::registry::{Device, device_item};
+use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::error::{DomainError, DomainResult};
+use crate::identity::{Membership, Organisation, Principal};
+use crate::ids::{DeviceId, DeviceModelId, OrganisationId, UserId};
+use crate::keys;
+use crate::schema;
+use crate::store::{Condition, Cursor, Index, Query, Write};
+use crate::tenancy::{Grant, ManageDevices, Permission, ViewOrganisation, authorize};
+use crate::unit_of_work::UnitOfWork;
+use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+const MAX_SHORT_TEXT: usize = 50;
+const MAX_METADATA: usize = 20;
+const MAX_METADATA_VALUE: usize = 200;
+
+/// Where a device is, in WGS 84 (RFC 7946's coordinates).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Location {
+    #[schema(minimum = -90, maximum = 90)]
+    pub lat: f64,
+    #[schema(minimum = -180, maximum = 180)]
+    pub lon: f64,
+    /// Metres above the ellipsoid.
+    pub alt: Option<f64>,
+}
+
+/// `PATCH …/devices/{device_id}`: the fields to change; `null` clears one.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = DevicePatch)]
+pub struct DevicePatchPayload {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = optional_name)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = optional_uuid)]
+    pub company_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = optional_uuid)]
+    pub end_user_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Location>)]
+    pub location: Option<Option<Location>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = optional_short)]
+    pub status: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = optional_short)]
+    pub firmware: Option<Option<String>>,
+    /// Free key/values (at most 20); replaces the whole set.
+    pub metadata: Option<BTreeMap<String, String>>,
+}
+
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+fn optional_name() -> utoipa::openapi::schema::Schema {
+    schema::nullable(schema::name_text())
+}
+
+fn optional_uuid() -> utoipa::openapi::schema::Schema {
+    schema::nullable(schema::uuid_input())
+}
+
+fn optional_short() -> utoipa::openapi::schema::Schema {
+    schema::nullable(schema::free_text(MAX_SHORT_TEXT))
+}
+
+/// A device patch, parsed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DevicePatch {
+    pub name: Option<Option<String>>,
+    pub company_id: Option<Option<OrganisationId>>,
+    pub end_user_id: Option<Option<UserId>>,
+    pub location: Option<Option<Location>>,
+    pub status: Option<Option<String>>,
+    pub firmware: Option<Option<String>>,
+    pub metadata: Option<BTreeMap<String, String>>,
+}
+
+impl DevicePatch {
+    pub fn parse(raw: DevicePatchPayload) -> Result<DevicePatch, ValidationErrors> {
+        let mut errors = Collector::new();
+        let mut text = |field: &str, value: Option<Option<String>>, max: usize| match value {
+            Some(Some(text)) => errors.check(free_text(field, &text, max)).map(Some),
+            other => other,
+        };
+        let name = text("name", raw.name, MAX_NAME_CHARS);
+        let status = text("status", raw.status, MAX_SHORT_TEXT);
+        let firmware = text("firmware", raw.firmware, MAX_SHORT_TEXT);
+        let company_id = match raw.company_id {
+            Some(Some(id)) => errors.check(OrganisationId::parse(&id, "company_id")).map(Some),
+            other => other.map(|_| None),
+        };
+        let end_user_id = match raw.end_user_id {
+            Some(Some(id)) => errors.check(UserId::parse(&id, "end_user_id")).map(Some),
+            other => other.map(|_| None),
+        };
+        if let Some(Some(location)) = raw.location {
+            let valid = (-90.0..=90.0).contains(&location.lat)
+                && (-180.0..=180.0).contains(&location.lon)
+                && location.alt.is_none_or(f64::is_finite);
+            if !valid {
+                errors.push("location", "out_of_range", "lat in −90…90, lon in −180…180");
+            }
+        }
+        let metadata = raw.metadata.map(|metadata| {
+            if metadata.len() > MAX_METADATA {
+                errors.push("metadata", "too_many", format!("at most {MAX_METADATA} keys"));
+            }
+            metadata
+                .into_iter()
+                .filter_map(|(key, value)| {
+                    let key = errors.check(free_text(&format!("metadata.{key}"), &key, MAX_SHORT_TEXT))?;
+                    let value = errors.check(free_text(&format!("metadata.{key}"), &value, MAX_METADATA_VALUE))?;
+                    Some((key, value))
+                })
+                .collect()
+        });
+        errors.finish(|| DevicePatch {
+            name,
+            company_id,
+            end_user_id,
+            location: raw.location,
+            status,
+            firmware,
+            metadata,
+        })
+    }
+}
+
+/// Filters of `GET …/devices`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceFilter {
+    pub company_id: Option<OrganisationId>,
+    pub model_id: Option<DeviceModelId>,
+}
+
+/// A caller's reach among an organisation's devices.
+struct Fleet {
+    root: OrganisationId,
+    company: Option<OrganisationId>,
+    user: UserId,
+    staff: bool,
+}
+
+impl Fleet {
+    async fn of<G: Grant>(
+        devices: &Devices,
+        principal: &Principal,
+        organisation_id: OrganisationId,
+    ) -> DomainResult<Fleet> {
+        let access = authorize::<G>(&*devices.store, principal, organisation_id).await?;
+        let organisation = access.organisation();
+        Ok(Fleet {
+            root: organisation.parent_organisation_id.unwrap_or(organisation.id),
+            company: organisation.parent_organisation_id.map(|_| organisation.id),
+            user: principal.user.id,
+            staff: access.may(Permission::ReadDevices),
+        })
+    }
+
+    fn sees(&self, device: &Device) -> bool {
+        device.organisation_id == Some(self.root)
+            && self.company.is_none_or(|company| device.company_id == Some(company))
+            && (self.staff || device.end_user_id == Some(self.user))
+    }
+}
+
+impl Devices {
+    /// A page of the organisation's devices the caller may see: a keyed query of the root's
+    /// devices, the company, model and end-user scope applied to the page read.
+    pub async fn organisation_devices(
+        &self,
+        principal: &Principal,
+        organisation_id: OrganisationId,
+        filter: DeviceFilter,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> DomainResult<(Vec<Device>, Option<Cursor>)> {
+        let fleet = Fleet::of::<ViewOrganisation>(self, principal, organisation_id).await?;
+        let page = self
+            .store
+            .query(
+                &Query::new(Index::Gsi1, keys::devices_partition(fleet.root))
+                    .limit(limit)
+                    .after(cursor),
+            )
+            .await?;
+        let devices = page
+            .items
+            .iter()
+            .map(|item| item.record::<Device>())
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter(|device| {
+                fleet.sees(device)
+                    && filter.company_id.is_none_or(|c| device.company_id == Some(c))
+                    && filter.model_id.is_none_or(|m| device.model_id == m)
+            })
+            .collect();
+        Ok((devices, page.next))
+    }
+
+    /// One of the organisation's devices, if the caller may see it.
+    pub async fn organisation_device(
+        &self,
+        principal: &Principal,
+        organisation_id: OrganisationId,
+        id: DeviceId,
+    ) -> DomainResult<(Device, u64)> {
+        let fleet = Fleet::of::<ViewOrganisation>(self, principal, organisation_id).await?;
+        let item = self.store.get(&keys::device(id)).await?.ok_or(DomainError::NotFound)?;
+        let device: Device = item.record()?;
+        if !fleet.sees(&device) {
+            return Err(DomainError::NotFound);
+        }
+        Ok((device, item.version))
+    }
+
+    /// Configures a device (owners), if it is still at `if_match`'s version.
+    pub async fn update_device(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        id: DeviceId,
+        patch: DevicePatch,
+        if_match: Option<u64>,
+    ) -> DomainResult<(Device, u64)> {
+        let fleet = Fleet::of::<ManageDevices>(self, principal, organisation_id).await?;
+        let item = self.store.get(&keys::device(id)).await?.ok_or(DomainError::NotFound)?;
+        let device: Device = item.record()?;
+        if !fleet.sees(&device) {
+            return Err(DomainError::NotFound);
+        }
+        if if_match.is_some_and(|wanted| wanted != item.version) {
+            return Err(DomainError::PreconditionFailed);
+        }
+        let mut next = device.clone();
+        if let Some(name) = patch.name {
+            next.name = name;
+        }
+        if let Some(company) = patch.company_id {
+            next.company_id = company;
+            if company != device.company_id {
+                // An end user belongs to a company; a device that leaves it leaves them too.
+                next.end_user_id = None;
+            }
+        }
+        if let Some(user) = patch.end_user_id {
+            next.end_user_id = user;
+        }
+        if let Some(location) = patch.location {
+            next.location = location;
+        }
+        if let Some(status) = patch.status {
+            next.status = status;
+        }
+        if let Some(firmware) = patch.firmware {
+            next.firmware = firmware;
+        }
+        if let Some(metadata) = patch.metadata {
+            next.metadata = metadata;
+        }
+        let checks = self.check_placement(&fleet, &next).await?;
+        next.updated_at = self.now();
+        let event = AuditEvent::by(Actor::of(principal))
+            .did("device.changed")
+            .on("device", id)
+            .in_organisation(fleet.root)
+            .changes(json!(next))
+            .at(next.updated_at, context);
+        UnitOfWork::new()
+            .write_or(
+                Write::Put {
+                    item: device_item(&next, Some(item.version)),
+                    condition: Some(Condition::VersionIs(item.version)),
+                },
+                DomainError::PreconditionFailed,
+            )
+            .writes(checks)
+            .audit(event)
+            .otherwise(DomainError::conflict(
+                "concurrent_change",
+                "the end user's membership changed meanwhile; try again",
+            ))
+            .commit(&*self.store)
+            .await?;
+        Ok((next, item.version + 1))
+    }
+
+    /// That a device's company is one of its root's (through a company: that company) and its
+    /// end user an active member of that company; the membership is checked again in the
+    /// write.
+    async fn check_placement(&self, fleet: &Fleet, device: &Device) -> DomainResult<Vec<Write>> {
+        let inconsistent = |field: &str, code: &'static str, message: &str| {
+            DomainError::Inconsistent(ValidationErrors::single(field, code, message))
+        };
+        if let (Some(own), Some(company)) = (fleet.company, device.company_id)
+            && own != company
+        {
+            return Err(inconsistent(
+                "company_id",
+                "not_this_company",
+                "through a company, devices stay in that company",
+            ));
+        }
+        let Some(company) = device.company_id else {
+            if device.end_user_id.is_some() {
+                return Err(inconsistent(
+                    "end_user_id",
+                    "no_company",
+                    "an end user belongs to a company: place the device in one first",
+                ));
+            }
+            return Ok(vec![]);
+        };
+        let mut wanted = vec![keys::organisation(company)];
+        if let Some(user) = device.end_user_id {
+            wanted.push(keys::membership(user, company));
+        }
+        let found = self.store.batch_get(&wanted).await?;
+        let company_record = found[0]
+            .as_ref()
+            .map(|item| item.record::<Organisation>())
+            .transpose()?;
+        if company_record.is_none_or(|c| c.parent_organisation_id != Some(fleet.root) || c.deleted_at.is_some()) {
+            return Err(inconsistent(
+                "company_id",
+                "unknown_company",
+                "no company of this organisation has this id",
+            ));
+        }
+        let Some(membership_item) = found.get(1) else {
+            return Ok(vec![]);
+        };
+        match membership_item
+            .as_ref()
+            .map(|item| (item.record::<Membership>(), item.key.clone()))
+        {
+            Some((Ok(membership), key)) if membership.active => Ok(vec![Write::Check {
+                key,
+                condition: Condition::AttributeEquals("active".into(), json!(true)),
+            }]),
+            _ => Err(inconsistent(
+                "end_user_id",
+                "not_a_member",
+                "the end user must be a member of the device's company",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patch_reports_every_bad_field() {
+        let raw: DevicePatchPayload = serde_json::from_value(json!({
+            "name": "a\nb", "company_id": "x", "location": { "lat": 91.0, "lon": 0.0 }, "status": "ok",
+            "metadata": { "room": "4\u{0007}" }
+        }))
+        .unwrap();
+        let fields: Vec<String> = DevicePatch::parse(raw)
+            .unwrap_err()
+            .errors()
+            .iter()
+            .map(|e| e.field.clone())
+            .collect();
+        assert_eq!(fields, ["name", "company_id", "location", "metadata.room"]);
+    }
+
+    #[test]
+    fn null_clears_and_absent_keeps() {
+        let raw: DevicePatchPayload = serde_json::from_value(json!({ "name": null })).unwrap();
+        let patch = DevicePatch::parse(raw).unwrap();
+        assert_eq!(patch.name, Some(None));
+        assert_eq!(patch.firmware, None);
+    }
+}
