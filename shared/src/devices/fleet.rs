@@ -10,7 +10,9 @@ use crate::identity::{Membership, Organisation, Principal};
 use crate::ids::{DeviceId, DeviceModelId, OrganisationId, UserId};
 use crate::keys;
 use crate::schema;
+use crate::sims::{Sim, sim_write};
 use crate::store::{Condition, Cursor, Index, Query, Write};
+use crate::telecom::Iccid;
 use crate::tenancy::{Grant, ManageDevices, Permission, ViewOrganisation, authorize};
 use crate::unit_of_work::UnitOfWork;
 use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text};
@@ -58,6 +60,15 @@ pub struct DevicePatchPayload {
     pub firmware: Option<Option<String>>,
     /// Free key/values (at most 20); replaces the whole set.
     pub metadata: Option<BTreeMap<String, String>>,
+    /// The SIM installed in the device: one of the organisation's, installed nowhere else; its
+    /// IMEI lock becomes the device's IMEI. `null` takes it out.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = optional_iccid)]
+    pub sim_iccid: Option<Option<String>>,
+}
+
+fn optional_iccid() -> utoipa::openapi::schema::Schema {
+    schema::nullable(<Iccid as utoipa::PartialSchema>::schema())
 }
 
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
@@ -86,6 +97,7 @@ pub struct DevicePatch {
     pub status: Option<Option<String>>,
     pub firmware: Option<Option<String>>,
     pub metadata: Option<BTreeMap<String, String>>,
+    pub sim_iccid: Option<Option<Iccid>>,
 }
 
 impl DevicePatch {
@@ -127,7 +139,12 @@ impl DevicePatch {
                 })
                 .collect()
         });
+        let sim_iccid = match raw.sim_iccid {
+            Some(Some(text)) => errors.check(Iccid::parse(&text, "sim_iccid")).map(Some),
+            other => other.map(|_| None),
+        };
         errors.finish(|| DevicePatch {
+            sim_iccid,
             name,
             company_id,
             end_user_id,
@@ -273,7 +290,11 @@ impl Devices {
         if let Some(metadata) = patch.metadata {
             next.metadata = metadata;
         }
-        let checks = self.check_placement(&fleet, &next).await?;
+        if let Some(sim) = patch.sim_iccid {
+            next.sim_iccid = sim;
+        }
+        let mut checks = self.check_placement(&fleet, &next).await?;
+        checks.extend(self.sim_moves(&fleet, &device, &next).await?);
         next.updated_at = self.now();
         let event = AuditEvent::by(Actor::of(principal))
             .did("device.changed")
@@ -298,6 +319,68 @@ impl Devices {
             .commit(&*self.store)
             .await?;
         Ok((next, item.version + 1))
+    }
+
+    /// The SIM writes of a device's SIM changing from `before`'s to `after`'s: the new SIM,
+    /// the organisation's and installed nowhere else, gets the device and its IMEI as lock;
+    /// the old one is taken out (installed nowhere, unlocked). Each is conditional on the
+    /// version read, so two devices racing for one SIM cannot both have it.
+    async fn sim_moves(&self, fleet: &Fleet, before: &Device, after: &Device) -> DomainResult<Vec<Write>> {
+        if before.sim_iccid == after.sim_iccid {
+            return Ok(vec![]);
+        }
+        let mut writes: Vec<Write> = self.take_out(before).await?.into_iter().collect();
+        if let Some(new) = &after.sim_iccid {
+            let item = self.store.get(&keys::sim(new)).await?;
+            let sim = item.as_ref().map(|item| item.record::<Sim>()).transpose()?;
+            let Some((sim, version)) = sim
+                .filter(|sim| sim.organisation_id == fleet.root)
+                .zip(item.map(|item| item.version))
+            else {
+                return Err(DomainError::Inconsistent(ValidationErrors::single(
+                    "sim_iccid",
+                    "unknown_sim",
+                    "no SIM of this organisation has this ICCID",
+                )));
+            };
+            if sim.installed_in.is_some_and(|device| device != after.id) {
+                return Err(DomainError::Inconsistent(ValidationErrors::single(
+                    "sim_iccid",
+                    "installed_elsewhere",
+                    "this SIM is installed in another device; take it out there first",
+                )));
+            }
+            let installed = Sim {
+                installed_in: Some(after.id),
+                imei_lock: Some(after.imei.clone()),
+                updated_at: self.now(),
+                ..sim
+            };
+            writes.push(sim_write(&installed, Some(version)));
+        }
+        Ok(writes)
+    }
+
+    /// The write that takes a device's SIM out of it (installed nowhere, unlocked), if it has
+    /// one that is still installed in it.
+    pub(super) async fn take_out(&self, device: &Device) -> DomainResult<Option<Write>> {
+        let Some(iccid) = &device.sim_iccid else {
+            return Ok(None);
+        };
+        let Some(item) = self.store.get(&keys::sim(iccid)).await? else {
+            return Ok(None);
+        };
+        let sim: Sim = item.record()?;
+        if sim.installed_in != Some(device.id) {
+            return Ok(None);
+        }
+        let out = Sim {
+            installed_in: None,
+            imei_lock: None,
+            updated_at: self.now(),
+            ..sim
+        };
+        Ok(Some(sim_write(&out, Some(item.version))))
     }
 
     /// That a device's company is one of its root's (through a company: that company) and its

@@ -10,7 +10,7 @@ use crate::identity::{Organisation, OrganisationKind, PlatformAdmin};
 use crate::ids::{DeviceId, DeviceModelId, OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Condition, Cursor, Index, Item, Query, Write};
-use crate::telecom::Imei;
+use crate::telecom::{Iccid, Imei};
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;
 use crate::validation::ValidationErrors;
@@ -43,6 +43,9 @@ pub struct Device {
     pub firmware: Option<String>,
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
+    /// The SIM installed in it (locked to its IMEI).
+    #[serde(default)]
+    pub sim_iccid: Option<Iccid>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -106,6 +109,7 @@ impl Devices {
             status: None,
             firmware: None,
             metadata: BTreeMap::new(),
+            sim_iccid: None,
             created_at: now,
             updated_at: now,
         };
@@ -189,11 +193,14 @@ impl Devices {
         }
         let now = self.now();
         let previous = device.organisation_id;
-        // Its place in the previous organisation (company, end user) stays behind.
+        // Its place in the previous organisation (company, end user, that organisation's SIM)
+        // stays behind.
+        let sim_out = self.take_out(&device).await?;
         let moved = Device {
             organisation_id: Some(organisation_id),
             company_id: None,
             end_user_id: None,
+            sim_iccid: None,
             updated_at: now,
             ..device
         };
@@ -215,6 +222,11 @@ impl Devices {
             )
             .audit(event(organisation_id))
             .writes(previous.map(|from| event(from).write()))
+            .writes(sim_out)
+            .otherwise(DomainError::conflict(
+                "concurrent_change",
+                "the device's SIM changed meanwhile; try again",
+            ))
             .commit(&*self.store)
             .await?;
         Ok((moved, version + 1))

@@ -37,6 +37,8 @@ pub struct SimView {
     pub labels: BTreeSet<String>,
     /// The IMEI of the only device this SIM may be used in, if locked.
     pub imei_lock: Option<Imei>,
+    /// The device it is installed in.
+    pub device_id: Option<crate::ids::DeviceId>,
     pub termination_protection: bool,
     pub status: SimStatus,
     pub company_id: Option<OrganisationId>,
@@ -59,6 +61,7 @@ impl From<Sim> for SimView {
             plan_id: sim.plan_id,
             labels: sim.labels,
             imei_lock: sim.imei_lock,
+            device_id: sim.installed_in,
             termination_protection: sim.termination_protection,
             status: sim.status,
             company_id: sim.company_id,
@@ -291,6 +294,7 @@ impl NewSim {
             plan_id: None,
             labels: BTreeSet::new(),
             imei_lock: None,
+            installed_in: None,
             termination_protection: false,
             status: SimStatus::Inventory,
             previous_status: None,

@@ -36,6 +36,7 @@ pub use claim::{
 };
 pub use connector::{ConnectorAnswer, Connectors, OperatorConnector, StateChange};
 pub use import::{ImportAnswer, ImportRowPayload, MAX_SYNC_ROWS, RowOutcome, RowReport, parse_csv};
+pub(crate) use inventory::sim_write;
 pub use inventory::{
     AssignmentPayload, NewSim, SimFilter, SimPatch, SimPatchPayload, SimPayload, SimView, Summary, SummaryRow,
 };
@@ -90,6 +91,9 @@ pub struct Sim {
     #[serde(default)]
     pub labels: BTreeSet<String>,
     pub imei_lock: Option<Imei>,
+    /// The device it is installed in (whose IMEI is its lock).
+    #[serde(default)]
+    pub installed_in: Option<crate::ids::DeviceId>,
     #[serde(default)]
     pub termination_protection: bool,
     pub status: SimStatus,

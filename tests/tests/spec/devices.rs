@@ -292,6 +292,30 @@ async fn owners_place_devices_and_staff_and_end_users_see_what_is_theirs(world: 
         404
     );
 
+    let number = crate::sims::iccid(3_300);
+    let added = world
+        .call(
+            "POST",
+            &format!("/api/organisations/{root}/sims"),
+            ada.token(),
+            Some(json!({ "iccid": number })),
+        )
+        .await;
+    assert_eq!(added.status, 201);
+    let bound = patch(&ids[0], json!({ "sim_iccid": number })).await;
+    assert_eq!(bound.body["sim_iccid"], number.as_str(), "{bound:?}");
+    let sim_path = format!("/api/organisations/{root}/sims/{number}");
+    let sim = world.call("GET", &sim_path, ada.token(), None).await;
+    assert_eq!(
+        sim.body["imei_lock"], placed.body["imei"],
+        "the SIM is locked to the device"
+    );
+    assert_eq!(sim.body["device_id"], ids[0].as_str());
+    let twice = patch(&ids[1], json!({ "sim_iccid": number })).await;
+    assert_eq!(twice.field_errors()[0].1, "installed_elsewhere", "{twice:?}");
+    let foreign = patch(&ids[1], json!({ "sim_iccid": crate::sims::iccid(3_301) })).await;
+    assert_eq!(foreign.field_errors()[0].1, "unknown_sim");
+
     let eve = world.person("eve").await;
     let elsewhere = organisation(world, &eve, "Elsewhere").await;
     let moved = world
