@@ -37,7 +37,10 @@ pub enum PortKind {
 pub struct Port {
     #[schema(minimum = 1, maximum = 255)]
     pub number: u8,
-    #[schema(schema_with = schema::name_text)]
+    /// Free text like every name (control characters and the like are a 422); stated by length
+    /// only here, as the full pattern nested in an array of objects overwhelms the fuzzer's
+    /// regex engine.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: PortKind,
     /// The unit of the calibrated value (`°C`, `bar`, `kWh`); empty for none.
