@@ -248,7 +248,13 @@ impl Sims {
             }
             Some(action) => self.change_rows(&job, action, chunk.first_row, chunk.rows).await?,
         };
-        let counts = JobCounts::of(&reports);
+        self.record_chunk(&job, chunk.chunk, &reports).await
+    }
+
+    /// A chunk's report and the job's progress, in one transaction conditional on the report
+    /// being new: a chunk processed meanwhile (a redelivered copy) keeps its report.
+    async fn record_chunk(&self, job: &Job, chunk: u32, reports: &[RowReport]) -> DomainResult<()> {
+        let counts = JobCounts::of(reports);
         let progress = Update::new(keys::job(job.id))
             .add("created", counts.created as i64)
             .add("changed", counts.changed as i64)
@@ -258,13 +264,12 @@ impl Sims {
             .set("finished_at", serde_json::json!(self.now()));
         let writes = vec![
             Write::Put {
-                item: report_item(&job, chunk.chunk, &reports)?,
+                item: report_item(job, chunk, reports)?,
                 condition: Some(Condition::NotExists),
             },
             Write::Update(progress),
         ];
         match self.store.transact(writes).await {
-            // Processed meanwhile by a redelivered copy: its report stands.
             Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
             Err(other) => Err(other.into()),
         }
@@ -280,21 +285,7 @@ impl Sims {
         let reports: Vec<RowReport> = (0..chunk.rows.len())
             .map(|offset| RowReport::error(chunk.first_row + offset as u64, None, None, "not_processed"))
             .collect();
-        let progress = Update::new(keys::job(job.id))
-            .add("error", reports.len() as i64)
-            .add("chunks_done", 1)
-            .set("finished_at", serde_json::json!(self.now()));
-        let writes = vec![
-            Write::Put {
-                item: report_item(&job, chunk.chunk, &reports)?,
-                condition: Some(Condition::NotExists),
-            },
-            Write::Update(progress),
-        ];
-        match self.store.transact(writes).await {
-            Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
-            Err(other) => Err(other.into()),
-        }
+        self.record_chunk(&job, chunk.chunk, &reports).await
     }
 
     /// A job of the organisation, of `kind`, with a page of its report.
