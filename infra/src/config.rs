@@ -138,7 +138,6 @@ pub async fn aws_services() -> Result<stratum_shared::invitations::Invitations, 
 pub async fn aws_sims(
     services: &stratum_shared::invitations::Invitations,
 ) -> Result<stratum_shared::sims::Sims, ConfigError> {
-    use std::sync::Arc;
     let aws = crate::aws::sdk_config().await;
     let identity = &services.identity;
     Ok(stratum_shared::sims::Sims {
@@ -148,9 +147,18 @@ pub async fn aws_sims(
         connectors: stratum_shared::sims::Connectors::default(),
         secret_box: identity.secret_box.clone(),
         web_url: identity.settings.web_url.clone(),
-        jobs: Arc::new(crate::queue::SqsJobQueue::new(
-            &aws,
-            required("STRATUM_SIMS_IMPORT_QUEUE_URL")?,
-        )),
+        jobs: aws_job_queue(&aws)?,
     })
+}
+
+/// The queue of bulk jobs' chunks on AWS: `STRATUM_SIMS_IMPORT_QUEUE_URL`, which the
+/// `sims-import` worker consumes (SIM imports, bulk SIM changes and device imports).
+#[cfg(feature = "sqs")]
+pub fn aws_job_queue(
+    aws: &aws_config::SdkConfig,
+) -> Result<std::sync::Arc<dyn stratum_shared::sims::JobQueue>, ConfigError> {
+    Ok(std::sync::Arc::new(crate::queue::SqsJobQueue::new(
+        aws,
+        required("STRATUM_SIMS_IMPORT_QUEUE_URL")?,
+    )))
 }

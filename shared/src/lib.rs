@@ -25,6 +25,7 @@ pub mod keys;
 pub mod limits;
 pub mod mail;
 pub mod outbox;
+pub mod rows;
 pub mod schema;
 pub mod sims;
 pub mod store;

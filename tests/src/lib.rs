@@ -298,10 +298,11 @@ pub fn test_connectors() -> stratum_shared::sims::Connectors {
         .with("test-refusing", Arc::new(RefusingOperator))
 }
 
-/// The device use cases on `identity`'s ports.
-pub fn devices_of(identity: &Identity) -> stratum_shared::devices::Devices {
+/// The device use cases on `sims`' ports, large imports going to its job queue.
+pub fn devices_of(sims: &stratum_shared::sims::Sims) -> stratum_shared::devices::Devices {
     stratum_shared::devices::Devices {
-        store: identity.store.clone(),
-        clock: identity.clock.clone(),
+        store: sims.store.clone(),
+        clock: sims.clock.clone(),
+        jobs: sims.jobs.clone(),
     }
 }

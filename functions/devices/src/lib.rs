@@ -9,14 +9,15 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use stratum_infra::http::{
-    Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, Params, Shape, Valid, etag, page,
+    Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, Params, Rows, Shape, Valid, etag, page,
 };
 use stratum_shared::devices::{
-    Device, DeviceFilter, DeviceModel, DeviceModelPayload, DevicePatch, DevicePatchPayload, Devices, ModelInput,
-    OrganisationPayload, RegistrationPayload,
+    Device, DeviceFilter, DeviceImportRow, DeviceModel, DeviceModelPayload, DevicePatch, DevicePatchPayload, Devices,
+    ModelInput, OrganisationPayload, RegistrationPayload,
 };
 use stratum_shared::identity::{Identity, require_platform_admin};
-use stratum_shared::ids::{DeviceId, DeviceModelId, OrganisationId};
+use stratum_shared::ids::{DeviceId, DeviceModelId, JobId, OrganisationId};
+use stratum_shared::sims::{ImportAnswer, JobView};
 use stratum_shared::telecom::Imei;
 use stratum_shared::tenancy::Permission;
 use stratum_shared::validation::Collector;
@@ -85,6 +86,29 @@ pub fn api(identity: Identity, devices: Devices) -> Api {
             register,
         )
         .route(
+            Operation::post("/api/devices/imports", "importDevices")
+                .summary(
+                    "devices",
+                    "Pre-register devices from CSV or {devices: [...]}, idempotent by IMEI, optionally handing each to an organisation: up to 1,000 rows answered at once (200), more as a job (202) (platform admins)",
+                )
+                .access(Access::PlatformAdmins)
+                .takes_rows::<DeviceImportRow>(IMPORT_LIMIT)
+                .answers::<JobView>(200)
+                .also_answers(202),
+            import,
+        )
+        .route(
+            Operation::get("/api/devices/imports/{job_id}", "getDeviceImport")
+                .summary(
+                    "devices",
+                    "A device import job: its state, counts and a page of its per-row report (platform admins)",
+                )
+                .access(Access::PlatformAdmins)
+                .answers::<JobView>(200)
+                .with(Operation::report_paging),
+            get_import,
+        )
+        .route(
             Operation::get("/api/devices", "listDevices")
                 .summary("devices", "The platform's devices (platform admins)")
                 .access(Access::PlatformAdmins)
@@ -149,6 +173,43 @@ pub fn api(identity: Identity, devices: Devices) -> Api {
             update_device,
         )
         .with_state(DevicesApi { identity, devices })
+}
+
+/// The largest import file taken: Lambda's limit on a synchronous request (6 MB), about
+/// 100,000 rows of IMEI, model and organisation.
+pub const IMPORT_LIMIT: usize = 6 * 1000 * 1000;
+
+/// The answer of an import: the per-row report at once (200, `state: completed`), or the job
+/// that will write it (202, `state: queued`, no rows yet; poll `/api/devices/imports/{id}`).
+async fn import(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Rows(rows, _): Rows<DeviceImportRow>,
+) -> Result<Response> {
+    let admin = require_platform_admin(&principal)?;
+    match state.devices.import_devices(&admin, &context, rows).await? {
+        ImportAnswer::Done(job) => Ok((StatusCode::OK, Json(job)).into_response()),
+        ImportAnswer::Queued(job) => {
+            let location = format!("/api/devices/imports/{}", job.id);
+            Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(job)).into_response())
+        }
+    }
+}
+
+async fn get_import(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids(job): Ids<JobId>,
+    paging: Paging,
+) -> Result<Json<JobView>> {
+    let admin = require_platform_admin(&principal)?;
+    Ok(Json(
+        state
+            .devices
+            .import_job(&admin, job, paging.limit, paging.cursor)
+            .await?,
+    ))
 }
 
 fn with_etag<T: Serialize>(status: StatusCode, version: u64, body: T) -> Response {

@@ -42,12 +42,13 @@ pub fn api(services: Invitations, sims: Sims) -> Api {
     stratum_system::api()
         .merge(stratum_identity::api(services.clone()))
         .merge(stratum_organisations::api(services.clone()))
-        .merge(stratum_sims::api(services.identity.clone(), sims))
+        .merge(stratum_sims::api(services.identity.clone(), sims.clone()))
         .merge(stratum_devices::api(
             services.identity.clone(),
             Devices {
-                store: services.identity.store.clone(),
-                clock: services.identity.clock.clone(),
+                store: sims.store.clone(),
+                clock: sims.clock.clone(),
+                jobs: sims.jobs.clone(),
             },
         ))
         .merge(stratum_invitations::api(services))

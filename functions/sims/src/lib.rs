@@ -190,7 +190,7 @@ pub fn api(identity: Identity, sims: Sims) -> Api {
                 .summary("sims", "A bulk job: its state, counts and a page of its per-SIM report")
                 .permission(Permission::ManageSims)
                 .answers::<JobView>(200)
-                .with(report_paging),
+                .with(Operation::report_paging),
             get_bulk_job,
         )
         .route(
@@ -198,7 +198,7 @@ pub fn api(identity: Identity, sims: Sims) -> Api {
                 .summary("sims", "An import job: its state, counts and a page of its per-row report")
                 .permission(Permission::ManageSims)
                 .answers::<JobView>(200)
-                .with(report_paging),
+                .with(Operation::report_paging),
             get_import,
         )
         .route(
@@ -526,20 +526,6 @@ fn sim_filters(operation: Operation) -> Operation {
         )
 }
 
-fn report_paging(operation: Operation) -> Operation {
-    operation
-        .query(
-            "limit",
-            json!({ "type": "integer", "minimum": 1, "maximum": 200, "default": 50 }),
-            "Rows of the report per page.",
-        )
-        .query(
-            "cursor",
-            json!({ "type": "string", "minLength": 1 }),
-            "`next_cursor` of the previous page, as given.",
-        )
-}
-
 impl SimQuery {
     fn parse(self) -> std::result::Result<SimFilter, ApiError> {
         let mut errors = Collector::new();
@@ -615,7 +601,7 @@ async fn import(
     Caller(principal): Caller,
     Context(context): Context,
     Ids(organisation): Ids<OrganisationId>,
-    Rows(rows): Rows,
+    Rows(rows, _): Rows<ImportRowPayload>,
 ) -> Result<Response> {
     match state.sims.import_sims(&principal, &context, organisation, rows).await? {
         ImportAnswer::Done(job) => Ok((StatusCode::OK, Json(ImportResult { job })).into_response()),

@@ -7,6 +7,9 @@ use axum::extract::{FromRequest, Request};
 use http::header;
 use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use stratum_shared::rows::{RowFile, parse_csv};
 use stratum_shared::validation::ValidationErrors;
 
 /// A request body type. `Raw` is the wire shape (plain strings and numbers); `parse` turns it
@@ -189,10 +192,11 @@ mod tests {
 /// A file of rows (`Operation::takes_rows`): a JSON array of objects, or CSV with a header row
 /// naming the columns, as rows of the named fields. Each row is parsed by the use case on its
 /// own, so one bad row is reported and the others go on.
+/// `F` names the kind of file: its CSV columns, and the key its JSON form wraps the array in.
 #[derive(Debug)]
-pub struct Rows(pub Vec<serde_json::Value>);
+pub struct Rows<F>(pub Vec<serde_json::Value>, pub PhantomData<F>);
 
-impl<S: Send + Sync> FromRequest<S> for Rows {
+impl<S: Send + Sync, F: RowFile> FromRequest<S> for Rows<F> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
@@ -215,20 +219,45 @@ impl<S: Send + Sync> FromRequest<S> for Rows {
         if csv {
             let text = std::str::from_utf8(&bytes)
                 .map_err(|_| ValidationErrors::single("body", "invalid_csv", "CSV is read as UTF-8"))?;
-            return Ok(Rows(stratum_shared::sims::parse_csv(text)?));
+            return Ok(Rows(parse_csv(text, &F::FORMAT)?, PhantomData));
         }
-        let rows: Vec<serde_json::Value> = serde_json::from_slice(&bytes).map_err(|error| {
+        let unreadable = |error: serde_json::Error, what: &str| {
             let code = if error.is_syntax() || error.is_eof() {
                 "malformed_json"
             } else {
                 "invalid_type"
             };
-            ValidationErrors::single("", code, "the body is a JSON array of objects")
-        })?;
+            ValidationErrors::single("", code, format!("the body is {what}"))
+        };
+        let (rows, prefix): (Vec<serde_json::Value>, String) = match F::FORMAT.wrapper {
+            None => (
+                serde_json::from_slice(&bytes).map_err(|e| unreadable(e, "a JSON array of objects"))?,
+                String::new(),
+            ),
+            Some(key) => {
+                let what = format!("an object with one member, {key:?}, an array of objects");
+                let mut wrapped: BTreeMap<String, Vec<serde_json::Value>> =
+                    serde_json::from_slice(&bytes).map_err(|e| unreadable(e, &what))?;
+                let rows = wrapped
+                    .remove(key)
+                    .ok_or_else(|| ValidationErrors::single(key, "required", format!("the body is {what}")))?;
+                if let Some(other) = wrapped.keys().next() {
+                    return Err(ValidationErrors::single(
+                        other.as_str(),
+                        "unknown_field",
+                        format!("the body is {what}"),
+                    )
+                    .into());
+                }
+                (rows, format!("{key}."))
+            }
+        };
         // A row that is not an object is a malformed file, not a row to report.
         if let Some(at) = rows.iter().position(|row| !row.is_object()) {
-            return Err(ValidationErrors::single(at.to_string(), "invalid_type", "each row is a JSON object").into());
+            return Err(
+                ValidationErrors::single(format!("{prefix}{at}"), "invalid_type", "each row is a JSON object").into(),
+            );
         }
-        Ok(Rows(rows))
+        Ok(Rows(rows, PhantomData))
     }
 }

@@ -128,15 +128,21 @@ fn describe(operation: &Operation, schemas: &mut Vec<(String, RefOr<Schema>)>) -
     }
     if let Some(request) = operation.request {
         (request.collect)(schemas);
-        described["requestBody"] = if operation.rows {
+        described["requestBody"] = if let Some(format) = operation.rows {
+            let array = json!({ "type": "array", "minItems": 1, "items": {
+                "type": "object",
+                "description": format!("A row with the fields of {} ({}); a row that does not parse is reported, not refused.",
+                    (request.name)(), request.reference()["$ref"].as_str().unwrap_or_default())
+            } });
+            let json_form = match format.wrapper {
+                None => array,
+                Some(key) => json!({ "type": "object", "required": [key], "additionalProperties": false,
+                    "properties": { key: array } }),
+            };
             json!({
                 "required": true,
                 "content": {
-                    "application/json": { "schema": { "type": "array", "minItems": 1, "items": {
-                        "type": "object",
-                        "description": format!("A row with the fields of {} ({}); a row that does not parse is reported, not refused.",
-                            (request.name)(), request.reference()["$ref"].as_str().unwrap_or_default())
-                    } } },
+                    "application/json": { "schema": json_form },
                     "text/csv": { "schema": { "type": "string", "minLength": 1,
                         "description": "A header row naming the columns (the fields of the JSON form), then one row per item." } }
                 }

@@ -4,6 +4,7 @@
 
 use http::Method;
 use serde_json::{Value, json};
+use stratum_shared::rows::{RowFile, RowFormat};
 use stratum_shared::tenancy::Permission;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
@@ -95,7 +96,7 @@ pub struct Operation {
     pub access: Access,
     pub(crate) request: Option<Payload>,
     /// The request is a file of rows: a JSON array of the request payload, or CSV.
-    pub(crate) rows: bool,
+    pub(crate) rows: Option<RowFormat>,
     /// The largest body taken, when not [`BODY_LIMIT`](super::BODY_LIMIT).
     pub body_limit: Option<usize>,
     pub(crate) success: u16,
@@ -126,7 +127,7 @@ impl Operation {
             tag: "",
             access: Access::Public,
             request: None,
-            rows: false,
+            rows: None,
             body_limit: None,
             success: 200,
             also_success: Vec::new(),
@@ -187,11 +188,25 @@ impl Operation {
 
     /// A file of rows of `T`: a JSON array of `T`, or CSV with a header row naming `T`'s
     /// fields; bodies up to `limit` bytes.
-    pub fn takes_rows<T: utoipa::ToSchema>(mut self, limit: usize) -> Self {
+    pub fn takes_rows<T: utoipa::ToSchema + RowFile>(mut self, limit: usize) -> Self {
         self.request = Some(Payload::of::<T>());
-        self.rows = true;
+        self.rows = Some(T::FORMAT);
         self.body_limit = Some(limit);
         self
+    }
+
+    /// The `limit` and `cursor` of a job's per-row report (`Operation::with`).
+    pub fn report_paging(self) -> Self {
+        self.query(
+            "limit",
+            json!({ "type": "integer", "minimum": 1, "maximum": 200, "default": 50 }),
+            "Rows of the report per page.",
+        )
+        .query(
+            "cursor",
+            json!({ "type": "string", "minLength": 1 }),
+            "`next_cursor` of the previous page, as given.",
+        )
     }
 
     /// The same answer may also come with `status` (202: accepted, going on after the answer).

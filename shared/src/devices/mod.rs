@@ -2,14 +2,18 @@
 //! pre-registers by IMEI and hands to organisations, and the organisations' view of them.
 
 mod fleet;
+mod import;
 mod models;
 mod registry;
 
 pub use fleet::{DeviceFilter, DevicePatch, DevicePatchPayload, Location};
+pub(crate) use import::register_rows;
+pub use import::{DEVICES_PER_TRANSACTION, DeviceImportRow};
 pub use models::{DeviceModel, DeviceModelPayload, MAX_PORTS, ModelInput, Port, PortKind};
 pub use registry::{Device, OrganisationPayload, RegistrationPayload};
 
 use crate::clock::Clock;
+use crate::sims::JobQueue;
 use crate::store::Store;
 use crate::time::Timestamp;
 use std::sync::Arc;
@@ -19,6 +23,8 @@ use std::sync::Arc;
 pub struct Devices {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    /// Where a large import's chunks go (the SIM imports' queue and worker).
+    pub jobs: Arc<dyn JobQueue>,
 }
 
 impl Devices {

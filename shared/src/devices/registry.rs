@@ -4,6 +4,7 @@
 
 use super::Devices;
 use super::fleet::Location;
+use super::import::ImeiClaim;
 use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Organisation, OrganisationKind, PlatformAdmin};
@@ -70,6 +71,35 @@ pub struct OrganisationPayload {
     pub organisation_id: OrganisationId,
 }
 
+impl Device {
+    /// A device just registered: the platform's, placed nowhere.
+    pub(super) fn registered(id: DeviceId, imei: Imei, model_id: DeviceModelId, now: Timestamp) -> Device {
+        Device {
+            id,
+            imei,
+            model_id,
+            organisation_id: None,
+            name: None,
+            company_id: None,
+            end_user_id: None,
+            location: None,
+            status: None,
+            firmware: None,
+            metadata: BTreeMap::new(),
+            sim_iccid: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// Whether devices may be handed to `organisation`: a shared root that is not deleted.
+pub(super) fn is_shared_root(organisation: &Organisation) -> bool {
+    organisation.kind != OrganisationKind::Personal
+        && organisation.parent_organisation_id.is_none()
+        && organisation.deleted_at.is_none()
+}
+
 /// The device's item, indexed under its model and, once handed over, its organisation.
 pub(super) fn device_item(device: &Device, version: Option<u64>) -> Item {
     let mut item = Item::from_record(keys::device(device.id), device).with_gsi2(keys::device_everywhere(device.id));
@@ -97,22 +127,7 @@ impl Devices {
             )));
         }
         let now = self.now();
-        let device = Device {
-            id: DeviceId::generate(),
-            imei,
-            model_id,
-            organisation_id: None,
-            name: None,
-            company_id: None,
-            end_user_id: None,
-            location: None,
-            status: None,
-            firmware: None,
-            metadata: BTreeMap::new(),
-            sim_iccid: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let device = Device::registered(DeviceId::generate(), imei, model_id, now);
         let event = AuditEvent::by(admin.actor())
             .did("device.registered")
             .on("device", device.id)
@@ -121,7 +136,14 @@ impl Devices {
         UnitOfWork::new()
             .write_or(
                 Write::Put {
-                    item: Item::from_record(keys::imei(&device.imei), &json!({ "device_id": device.id })),
+                    item: Item::from_record(
+                        keys::imei(&device.imei),
+                        &ImeiClaim {
+                            device_id: device.id,
+                            job_id: None,
+                            row: None,
+                        },
+                    ),
                     condition: Some(Condition::NotExists),
                 },
                 DomainError::conflict("imei_taken", "a device with this IMEI is registered already"),
@@ -176,12 +198,7 @@ impl Devices {
             .as_ref()
             .map(|item| item.record::<Organisation>())
             .transpose()?;
-        let shared_root = organisation.as_ref().is_some_and(|organisation| {
-            organisation.kind != OrganisationKind::Personal
-                && organisation.parent_organisation_id.is_none()
-                && organisation.deleted_at.is_none()
-        });
-        if !shared_root {
+        if !organisation.as_ref().is_some_and(is_shared_root) {
             return Err(DomainError::Inconsistent(ValidationErrors::single(
                 "organisation_id",
                 "not_a_root_organisation",

@@ -5,7 +5,7 @@
 
 use super::import::{RawRow, RowOutcome, RowReport};
 use super::inventory::SimFilter;
-use super::jobs::{Job, JobCounts, JobKind, JobView};
+use super::jobs::{Job, JobKind, JobView, start_queued};
 use super::lifecycle::target_of;
 use super::{Sim, SimAction, SimStatus, Sims, sim_scope};
 use crate::audit::{Actor, AuditEvent, RequestContext};
@@ -13,10 +13,9 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{ContractId, JobId, OrganisationId, PlanId};
 use crate::keys;
-use crate::store::{Condition, Index, Query, SortCondition, Write};
+use crate::store::{Index, Query, SortCondition};
 use crate::telecom::Iccid;
 use crate::tenancy::ManageSims;
-use crate::unit_of_work::UnitOfWork;
 use crate::validation::{Collector, ValidationErrors};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -202,7 +201,7 @@ impl Sims {
             job_id,
             JobKind::Bulk,
             actor.clone(),
-            scope.root,
+            Some(scope.root),
             scope.company,
             sims,
             chunks.len() as u32,
@@ -214,16 +213,7 @@ impl Sims {
             .in_organisation(scope.root)
             .changes(json!({ "action": action, "sims": sims, "company_id": scope.company }))
             .at(now, context);
-        UnitOfWork::new()
-            .write(Write::Put {
-                item: job.item(JobCounts::default(), 0),
-                condition: Some(Condition::NotExists),
-            })
-            .audit(event)
-            .commit(&*self.store)
-            .await?;
-        self.queue_chunks(&job, chunks).await?;
-        Ok(JobView::of(&job, JobCounts::default(), 0, vec![], None))
+        start_queued(&*self.store, &*self.jobs, job, chunks, event, now).await
     }
 
     /// The ICCIDs of the SIMs in scope matching `filter`: a keyed query (company, status) with
@@ -307,30 +297,19 @@ impl Sims {
                 Err(other) => return Err(other),
             };
             let in_scope = |sim: &Sim| {
-                sim.organisation_id == job.organisation_id && job.company_id.is_none_or(|c| sim.company_id == Some(c))
+                Some(sim.organisation_id) == job.organisation_id
+                    && job.company_id.is_none_or(|c| sim.company_id == Some(c))
             };
             let Some((sim, version)) = found.filter(|(sim, _)| in_scope(sim)) else {
                 reports.push(RowReport::error(row, shown, Some("iccid"), "not_found"));
                 continue;
             };
             if sim.status == target_of(action) {
-                reports.push(RowReport {
-                    row,
-                    iccid: shown,
-                    outcome: RowOutcome::Unchanged,
-                    code: None,
-                    field: None,
-                });
+                reports.push(RowReport::sim(row, shown, RowOutcome::Unchanged));
                 continue;
             }
             let report = match self.apply(sim, version, action, job.actor.clone(), &context).await {
-                Ok(_) => RowReport {
-                    row,
-                    iccid: shown,
-                    outcome: RowOutcome::Changed,
-                    code: None,
-                    field: None,
-                },
+                Ok(_) => RowReport::sim(row, shown, RowOutcome::Changed),
                 Err(DomainError::Conflict { code, .. }) => RowReport::error(row, shown, None, code),
                 Err(other) => return Err(other),
             };

@@ -7,27 +7,26 @@
 use super::catalogue::{Contract, Plan};
 use super::counts::CountDeltas;
 use super::inventory::{NewSim, SimPatch, iccid_taken, parse_labels, sim_write};
-use super::jobs::{ChunkOfRows, Job, JobCounts, JobKind, JobView, report_item};
+use super::jobs::{ChunkOfRows, Job, JobKind, JobView, record_done, start_queued};
 use super::{Sim, Sims, sim_scope};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{ContractId, JobId, OrganisationId, PlanId};
 use crate::keys;
+use crate::rows::{RowFile, RowFormat, check_file};
 use crate::schema;
-use crate::store::{Condition, Key, StoreError, Write};
+use crate::store::{Key, StoreError};
 use crate::telecom::{Iccid, Imsi, Msisdn};
 use crate::tenancy::ManageSims;
 use crate::unit_of_work::UnitOfWork;
 use crate::validation::{Collector, ValidationErrors};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Rows answered synchronously; a larger file is a job.
 pub const MAX_SYNC_ROWS: usize = 1_000;
-/// Rows a file may hold.
-pub const MAX_ROWS: usize = 100_000;
 /// Rows per queued chunk at most (fewer when their JSON passes [`MAX_CHUNK_BYTES`]).
 pub const ROWS_PER_CHUNK: usize = 1_000;
 /// SIMs per transaction, leaving room for the counters and the audit event (limit 100).
@@ -39,10 +38,17 @@ const MAX_ROW_BYTES: usize = 4_096;
 /// A queued chunk's rows' JSON at most: ×6 for non-ASCII text escaped on the queue stays under
 /// SQS's 256 KiB message limit.
 const MAX_CHUNK_BYTES: usize = 40_000;
-const COLUMNS: [&str; 6] = ["iccid", "imsi", "msisdn", "contract_id", "plan_id", "labels"];
+pub use crate::rows::RawRow;
 
-/// A row as read from the file: an object of the columns it has.
-pub type RawRow = Value;
+/// A SIM import file: a JSON array of rows, or CSV of their columns.
+impl RowFile for ImportRowPayload {
+    const FORMAT: RowFormat = RowFormat {
+        columns: &["iccid", "imsi", "msisdn", "contract_id", "plan_id", "labels"],
+        required: "iccid",
+        lists: &["labels"],
+        wrapper: None,
+    };
+}
 
 /// One row of a JSON import; a CSV row has the same columns, with `labels` separated by `;`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -88,11 +94,14 @@ pub struct RowReport {
     /// The row's number in the file: 1 is the first row after a CSV header, or the array's
     /// first element.
     pub row: u64,
-    /// The ICCID as read (normalised when it parsed).
+    /// The ICCID as read (normalised when it parsed); null in a device import's report.
     pub iccid: Option<String>,
+    /// A device import's: the IMEI as read (completed and normalised when it parsed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imei: Option<String>,
     pub outcome: RowOutcome,
-    /// Why the row was refused: a field's error code (`invalid_check_digit`, `unknown_plan`…),
-    /// `iccid_taken`, `duplicate_in_file` or `invalid_row`.
+    /// Why the row was refused: a field's error code (`invalid_check_digit`, `unknown_plan`,
+    /// `unknown_model`…), `iccid_taken`, `imei_taken`, `duplicate_in_file` or `invalid_row`.
     pub code: Option<String>,
     /// The field the code is about.
     pub field: Option<String>,
@@ -104,9 +113,44 @@ impl RowReport {
             row,
             // As read, so the owner finds the row; cut short, so a report stays small.
             iccid: iccid.map(|text| text.chars().take(MAX_ECHOED_CHARS).collect()),
+            imei: None,
             outcome: RowOutcome::Error,
             code: Some(code.to_owned()),
             field: field.map(str::to_owned),
+        }
+    }
+
+    /// A row's outcome, for the SIM of `iccid`.
+    pub(crate) fn sim(row: u64, iccid: Option<String>, outcome: RowOutcome) -> Self {
+        RowReport {
+            row,
+            iccid,
+            imei: None,
+            outcome,
+            code: None,
+            field: None,
+        }
+    }
+
+    /// A device import row's report: its outcome, or with a code, why it was refused.
+    pub(crate) fn device(row: u64, imei: Option<String>, outcome: RowOutcome) -> Self {
+        RowReport {
+            row,
+            iccid: None,
+            imei: imei.map(|text| text.chars().take(MAX_ECHOED_CHARS).collect()),
+            outcome,
+            code: None,
+            field: None,
+        }
+    }
+
+    /// The same report refused with `code` on `field`.
+    pub(crate) fn refused(self, field: &str, code: &str) -> Self {
+        RowReport {
+            outcome: RowOutcome::Error,
+            code: Some(code.to_owned()),
+            field: Some(field.to_owned()),
+            ..self
         }
     }
 }
@@ -118,125 +162,6 @@ pub enum ImportAnswer {
     Done(JobView),
     /// Queued as a job; its report comes as its chunks are processed.
     Queued(JobView),
-}
-
-/// Reads a CSV file (RFC 4180: quoted fields, doubled quotes, CRLF or LF) with a header row
-/// into rows of the named columns; empty cells are absent.
-pub fn parse_csv(text: &str) -> Result<Vec<RawRow>, ValidationErrors> {
-    let mut records = csv_records(text.strip_prefix('\u{feff}').unwrap_or(text))
-        .map_err(|message| ValidationErrors::single("body", "invalid_csv", message))?;
-    if records.is_empty() {
-        return Err(ValidationErrors::single(
-            "body",
-            "invalid_csv",
-            "a header row is required",
-        ));
-    }
-    let header: Vec<String> = records
-        .remove(0)
-        .into_iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
-    let mut errors = Collector::new();
-    for name in &header {
-        if !COLUMNS.contains(&name.as_str()) {
-            errors.push(
-                "body",
-                "unknown_column",
-                format!("unknown column {name:?}; the columns are {}", COLUMNS.join(", ")),
-            );
-        }
-    }
-    if !header.iter().any(|name| name == "iccid") {
-        errors.push("body", "missing_column", "the header names an iccid column");
-    }
-    if header.iter().collect::<BTreeSet<_>>().len() != header.len() {
-        errors.push("body", "duplicate_column", "each column is named once");
-    }
-    errors.finish(|| ())?;
-    Ok(records
-        .into_iter()
-        .map(|record| {
-            let mut row = Map::new();
-            for (name, cell) in header.iter().zip(record) {
-                let cell = cell.trim();
-                if cell.is_empty() {
-                    continue;
-                }
-                let value = if name == "labels" {
-                    json!(
-                        cell.split(';')
-                            .map(str::trim)
-                            .filter(|l| !l.is_empty())
-                            .collect::<Vec<_>>()
-                    )
-                } else {
-                    json!(cell)
-                };
-                row.insert(name.clone(), value);
-            }
-            Value::Object(row)
-        })
-        .collect())
-}
-
-/// Cells a CSV line may hold (the columns, and room for a trailing comma or two).
-const MAX_CELLS: usize = 16;
-
-/// The records of a CSV text; blank lines are skipped.
-fn csv_records(text: &str) -> Result<Vec<Vec<String>>, String> {
-    let mut records = Vec::new();
-    let mut record = Vec::new();
-    let mut field = String::new();
-    let mut chars = text.chars().peekable();
-    let mut quoted = false;
-    let mut line = 1;
-    while let Some(ch) = chars.next() {
-        match (quoted, ch) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            (true, '"') => quoted = false,
-            (true, other) => {
-                if other == '\n' {
-                    line += 1;
-                }
-                field.push(other)
-            }
-            (false, '"') if field.trim().is_empty() => {
-                field.clear();
-                quoted = true
-            }
-            (false, ',') => {
-                record.push(std::mem::take(&mut field));
-                if record.len() > MAX_CELLS {
-                    return Err(format!("line {line} has more than {MAX_CELLS} cells"));
-                }
-            }
-            (false, '\r') if chars.peek() == Some(&'\n') => {}
-            (false, '\n') => {
-                line += 1;
-                record.push(std::mem::take(&mut field));
-                if !(record.len() == 1 && record[0].trim().is_empty()) {
-                    records.push(std::mem::take(&mut record));
-                    if records.len() > MAX_ROWS + 1 {
-                        return Err(format!("a file holds at most {MAX_ROWS} rows"));
-                    }
-                }
-                record.clear();
-            }
-            (false, other) => field.push(other),
-        }
-    }
-    if quoted {
-        return Err(format!("a quoted field opened before line {line} is never closed"));
-    }
-    record.push(field);
-    if !(record.len() == 1 && record[0].trim().is_empty()) {
-        records.push(record);
-    }
-    Ok(records)
 }
 
 /// A job's rows in chunks to queue: at most `rows_per_chunk` rows and about
@@ -323,14 +248,7 @@ impl Sims {
         rows: Vec<RawRow>,
     ) -> DomainResult<ImportAnswer> {
         // The file's own faults first, as for every body.
-        if rows.is_empty() {
-            return Err(ValidationErrors::single("body", "empty", "the file holds no rows").into());
-        }
-        if rows.len() > MAX_ROWS {
-            return Err(
-                ValidationErrors::single("body", "too_many_rows", format!("at most {MAX_ROWS} rows per file")).into(),
-            );
-        }
+        check_file(&rows)?;
         let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id)
             .await?
             .shared()?;
@@ -350,7 +268,7 @@ impl Sims {
                 job_id,
                 JobKind::Import,
                 actor.clone(),
-                scope.root,
+                Some(scope.root),
                 scope.company,
                 total,
                 1,
@@ -359,52 +277,22 @@ impl Sims {
             let reports = self
                 .import_rows(scope.root, scope.company, Some(job_id), 1, rows)
                 .await?;
-            let counts = JobCounts::of(&reports);
-            let finished = Job {
-                finished_at: Some(self.now()),
-                ..job
-            };
-            UnitOfWork::new()
-                .write(Write::Put {
-                    item: finished.item(counts, 1),
-                    condition: Some(Condition::NotExists),
-                })
-                .write(Write::Put {
-                    item: report_item(&finished, 0, &reports)?,
-                    condition: Some(Condition::NotExists),
-                })
-                .audit(event)
-                .commit(&*self.store)
-                .await?;
-            return Ok(ImportAnswer::Done(JobView::of(&finished, counts, 1, reports, None)));
+            let view = record_done(&*self.store, job, reports, event, self.now()).await?;
+            return Ok(ImportAnswer::Done(view));
         }
         let chunks = chunk_rows(job_id, rows, ROWS_PER_CHUNK, None);
         let job = Job::new(
             job_id,
             JobKind::Import,
             actor,
-            scope.root,
+            Some(scope.root),
             scope.company,
             total,
             chunks.len() as u32,
             now,
         );
-        UnitOfWork::new()
-            .write(Write::Put {
-                item: job.item(JobCounts::default(), 0),
-                condition: Some(Condition::NotExists),
-            })
-            .audit(event)
-            .commit(&*self.store)
-            .await?;
-        self.queue_chunks(&job, chunks).await?;
-        Ok(ImportAnswer::Queued(JobView::of(
-            &job,
-            JobCounts::default(),
-            0,
-            vec![],
-            None,
-        )))
+        let view = start_queued(&*self.store, &*self.jobs, job, chunks, event, now).await?;
+        Ok(ImportAnswer::Queued(view))
     }
 
     /// Imports rows numbered from `first_row`: parses each, checks what they refer to, writes
@@ -540,26 +428,14 @@ impl Sims {
                         } else {
                             RowOutcome::Unchanged
                         };
-                        reports.push(RowReport {
-                            row: *row,
-                            iccid,
-                            outcome,
-                            code: None,
-                            field: None,
-                        });
+                        reports.push(RowReport::sim(*row, iccid, outcome));
                     }
                     Some(_) => reports.push(RowReport::error(*row, iccid, Some("iccid"), "iccid_taken")),
                     None => {
                         let mut sim = new.clone().into_sim(organisation, company, now);
                         sim.import_job_id = job;
                         sim.import_row = Some(*row);
-                        reports.push(RowReport {
-                            row: *row,
-                            iccid,
-                            outcome: RowOutcome::Created,
-                            code: None,
-                            field: None,
-                        });
+                        reports.push(RowReport::sim(*row, iccid, RowOutcome::Created));
                         created.push(sim);
                     }
                 }
@@ -605,30 +481,6 @@ impl Sims {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_reads_quoted_fields_crlf_and_labels() {
-        let rows = parse_csv("ICCID,labels,msisdn\r\n\"8944 5001\",\"fleet; eu\",\r\n\r\n2,,+4915\n").unwrap();
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0], json!({ "iccid": "8944 5001", "labels": ["fleet", "eu"] }));
-        assert_eq!(rows[1], json!({ "iccid": "2", "msisdn": "+4915" }));
-    }
-
-    #[test]
-    fn csv_quotes_may_hold_commas_newlines_and_doubled_quotes() {
-        let rows = parse_csv("iccid,labels\n1,\"a,b\"\"c\nd\"\n").unwrap();
-        assert_eq!(rows[0]["labels"], json!(["a,b\"c\nd"]));
-    }
-
-    #[test]
-    fn a_csv_header_must_name_known_columns_and_iccid() {
-        let codes = |text: &str| -> Vec<&'static str> {
-            parse_csv(text).unwrap_err().errors().iter().map(|e| e.code).collect()
-        };
-        assert_eq!(codes("imsi,colour\n1,2\n"), ["unknown_column", "missing_column"]);
-        assert_eq!(codes("iccid,iccid\n"), ["duplicate_column"]);
-        assert_eq!(codes("iccid\n\"open\n"), ["invalid_csv"]);
-    }
 
     #[test]
     fn a_bad_row_is_reported_with_its_first_field_error() {

@@ -6,13 +6,16 @@
 use super::import::{RawRow, RowOutcome, RowReport};
 use super::{SimAction, Sims, sim_scope};
 use crate::audit::Actor;
+use crate::audit::AuditEvent;
+use crate::devices::register_rows;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{JobId, OrganisationId};
 use crate::keys;
-use crate::store::{Condition, Cursor, Index, Item, StoreError, Update, Write};
+use crate::store::{Condition, Cursor, Index, Item, Store, StoreError, Update, Write};
 use crate::tenancy::ManageSims;
 use crate::time::Timestamp;
+use crate::unit_of_work::UnitOfWork;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +28,8 @@ pub enum JobKind {
     Import,
     /// A state change of many SIMs (`POST …/sims/bulk`).
     Bulk,
+    /// Devices pre-registered by IMEI (`POST /api/devices/imports`; the platform's).
+    DeviceImport,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -70,7 +75,8 @@ pub struct Job {
     /// Who started it: the changes a bulk job makes are theirs.
     #[serde(default = "Actor::system")]
     pub actor: Actor,
-    pub organisation_id: OrganisationId,
+    /// The organisation whose job it is; none for the platform's own (device imports).
+    pub organisation_id: Option<OrganisationId>,
     pub company_id: Option<OrganisationId>,
     pub state: JobState,
     pub rows: u64,
@@ -86,7 +92,7 @@ impl Job {
         id: JobId,
         kind: JobKind,
         actor: Actor,
-        organisation_id: OrganisationId,
+        organisation_id: Option<OrganisationId>,
         company_id: Option<OrganisationId>,
         rows: u64,
         chunks: u32,
@@ -208,21 +214,75 @@ fn retention_end(created_at: Timestamp) -> i64 {
     created_at.unix_seconds() + JOB_RETENTION_DAYS * 86_400
 }
 
-impl Sims {
-    /// Hands a recorded job's chunks to the queue; the job fails if they cannot all be queued.
-    pub(crate) async fn queue_chunks(&self, job: &Job, chunks: Vec<ChunkOfRows>) -> DomainResult<()> {
-        let Err(reason) = self.jobs.enqueue(chunks).await else {
-            return Ok(());
-        };
-        let failed = Update::new(keys::job(job.id))
-            .set("state", serde_json::json!(JobState::Failed))
-            .set("finished_at", serde_json::json!(self.now()));
-        self.store.update(failed).await?;
-        Err(DomainError::Internal(format!(
-            "the import could not be queued: {reason}"
-        )))
-    }
+/// Records a job done at once (at most [`super::MAX_SYNC_ROWS`] rows): the job with its whole
+/// report, kept like any other, and the event that started it.
+pub(crate) async fn record_done(
+    store: &dyn Store,
+    job: Job,
+    reports: Vec<RowReport>,
+    started: AuditEvent,
+    now: Timestamp,
+) -> DomainResult<JobView> {
+    let counts = JobCounts::of(&reports);
+    let finished = Job {
+        finished_at: Some(now),
+        ..job
+    };
+    UnitOfWork::new()
+        .write(Write::Put {
+            item: finished.item(counts, 1),
+            condition: Some(Condition::NotExists),
+        })
+        .write(Write::Put {
+            item: report_item(&finished, 0, &reports)?,
+            condition: Some(Condition::NotExists),
+        })
+        .audit(started)
+        .commit(store)
+        .await?;
+    Ok(JobView::of(&finished, counts, 1, reports, None))
+}
 
+/// Records a job of `chunks` with the event that started it, and queues the chunks.
+pub(crate) async fn start_queued(
+    store: &dyn Store,
+    jobs: &dyn JobQueue,
+    job: Job,
+    chunks: Vec<ChunkOfRows>,
+    started: AuditEvent,
+    now: Timestamp,
+) -> DomainResult<JobView> {
+    UnitOfWork::new()
+        .write(Write::Put {
+            item: job.item(JobCounts::default(), 0),
+            condition: Some(Condition::NotExists),
+        })
+        .audit(started)
+        .commit(store)
+        .await?;
+    queue_chunks(store, jobs, &job, chunks, now).await?;
+    Ok(JobView::of(&job, JobCounts::default(), 0, vec![], None))
+}
+
+/// Hands a recorded job's chunks to the queue; the job fails if they cannot all be queued.
+pub(crate) async fn queue_chunks(
+    store: &dyn Store,
+    jobs: &dyn JobQueue,
+    job: &Job,
+    chunks: Vec<ChunkOfRows>,
+    now: Timestamp,
+) -> DomainResult<()> {
+    let Err(reason) = jobs.enqueue(chunks).await else {
+        return Ok(());
+    };
+    let failed = Update::new(keys::job(job.id))
+        .set("state", serde_json::json!(JobState::Failed))
+        .set("finished_at", serde_json::json!(now));
+    store.update(failed).await?;
+    Err(DomainError::Internal(format!("the job could not be queued: {reason}")))
+}
+
+impl Sims {
     /// Processes one queued chunk: its rows, then its report and the job's progress in one
     /// transaction, once (a redelivered chunk whose report exists changes nothing).
     pub async fn run_chunk(&self, chunk: ChunkOfRows) -> DomainResult<()> {
@@ -235,18 +295,31 @@ impl Sims {
         if found[1].is_some() {
             return Ok(());
         }
-        let reports = match chunk.action {
-            None => {
-                self.import_rows(
-                    job.organisation_id,
-                    job.company_id,
-                    Some(job.id),
+        let reports = match (job.kind, job.organisation_id, chunk.action) {
+            (JobKind::Import, Some(organisation), _) => {
+                self.import_rows(organisation, job.company_id, Some(job.id), chunk.first_row, chunk.rows)
+                    .await?
+            }
+            (JobKind::Bulk, Some(_), Some(action)) => {
+                self.change_rows(&job, action, chunk.first_row, chunk.rows).await?
+            }
+            (JobKind::DeviceImport, None, _) => {
+                register_rows(
+                    &*self.store,
+                    &*self.clock,
+                    &job.actor,
+                    job.id,
                     chunk.first_row,
                     chunk.rows,
                 )
                 .await?
             }
-            Some(action) => self.change_rows(&job, action, chunk.first_row, chunk.rows).await?,
+            _ => {
+                return Err(DomainError::Internal(format!(
+                    "chunk {} does not fit its job {}",
+                    chunk.chunk, job.id
+                )));
+            }
         };
         self.record_chunk(&job, chunk.chunk, &reports).await
     }
@@ -299,57 +372,68 @@ impl Sims {
         cursor: Option<Cursor>,
     ) -> DomainResult<JobView> {
         let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id).await?;
-        // The report is kept in chunks; a position is (chunk, row within it).
-        let (mut chunk, mut offset) = match &cursor {
-            None => (0, 0),
-            Some(cursor) => parse_report_cursor(cursor, job_id).ok_or(DomainError::Store(StoreError::InvalidCursor))?,
-        };
-        let found = self
-            .store
-            .batch_get(&[keys::job(job_id), keys::job_report(job_id, chunk)])
-            .await?;
-        let mut found = found.into_iter();
-        let item = found.next().flatten().ok_or(DomainError::NotFound)?;
-        let job: Job = item.record()?;
-        if job.kind != kind
-            || job.organisation_id != scope.root
-            || scope.company.is_some_and(|c| job.company_id != Some(c))
-        {
-            return Err(DomainError::NotFound);
-        }
-        let (counts, chunks_done) = progress_of(&item);
-        let mut report = found.next().flatten();
-        let mut items = Vec::new();
-        let mut next = None;
-        while chunk < job.chunks {
-            let Some(this) = report.take() else {
-                // Not processed yet: the report goes on from here once it is.
-                next = Some(report_cursor(job_id, chunk, offset));
-                break;
-            };
-            let rows: Vec<RowReport> = serde_json::from_value(this.attribute("rows").cloned().unwrap_or_default())
-                .map_err(|e| DomainError::Internal(e.to_string()))?;
-            let taken: Vec<RowReport> = rows
-                .iter()
-                .skip(offset)
-                .take(limit as usize - items.len())
-                .cloned()
-                .collect();
-            let end = offset + taken.len();
-            items.extend(taken);
-            (chunk, offset) = if end < rows.len() { (chunk, end) } else { (chunk + 1, 0) };
-            if items.len() == limit as usize {
-                if chunk < job.chunks {
-                    next = Some(report_cursor(job_id, chunk, offset));
-                }
-                break;
-            }
-            if offset == 0 && chunk < job.chunks {
-                report = self.store.get(&keys::job_report(job_id, chunk)).await?;
-            }
-        }
-        Ok(JobView::of(&job, counts, chunks_done, items, next))
+        job_view(&*self.store, kind, job_id, limit, cursor, |job| {
+            job.organisation_id == Some(scope.root) && scope.company.is_none_or(|c| job.company_id == Some(c))
+        })
+        .await
     }
+}
+
+/// A job of `kind` that `visible` lets the caller see, with a page of its report.
+pub(crate) async fn job_view(
+    store: &dyn Store,
+    kind: JobKind,
+    job_id: JobId,
+    limit: u32,
+    cursor: Option<Cursor>,
+    visible: impl Fn(&Job) -> bool,
+) -> DomainResult<JobView> {
+    // The report is kept in chunks; a position is (chunk, row within it).
+    let (mut chunk, mut offset) = match &cursor {
+        None => (0, 0),
+        Some(cursor) => parse_report_cursor(cursor, job_id).ok_or(DomainError::Store(StoreError::InvalidCursor))?,
+    };
+    let found = store
+        .batch_get(&[keys::job(job_id), keys::job_report(job_id, chunk)])
+        .await?;
+    let mut found = found.into_iter();
+    let item = found.next().flatten().ok_or(DomainError::NotFound)?;
+    let job: Job = item.record()?;
+    if job.kind != kind || !visible(&job) {
+        return Err(DomainError::NotFound);
+    }
+    let (counts, chunks_done) = progress_of(&item);
+    let mut report = found.next().flatten();
+    let mut items = Vec::new();
+    let mut next = None;
+    while chunk < job.chunks {
+        let Some(this) = report.take() else {
+            // Not processed yet: the report goes on from here once it is.
+            next = Some(report_cursor(job_id, chunk, offset));
+            break;
+        };
+        let rows: Vec<RowReport> = serde_json::from_value(this.attribute("rows").cloned().unwrap_or_default())
+            .map_err(|e| DomainError::Internal(e.to_string()))?;
+        let taken: Vec<RowReport> = rows
+            .iter()
+            .skip(offset)
+            .take(limit as usize - items.len())
+            .cloned()
+            .collect();
+        let end = offset + taken.len();
+        items.extend(taken);
+        (chunk, offset) = if end < rows.len() { (chunk, end) } else { (chunk + 1, 0) };
+        if items.len() == limit as usize {
+            if chunk < job.chunks {
+                next = Some(report_cursor(job_id, chunk, offset));
+            }
+            break;
+        }
+        if offset == 0 && chunk < job.chunks {
+            report = store.get(&keys::job_report(job_id, chunk)).await?;
+        }
+    }
+    Ok(JobView::of(&job, counts, chunks_done, items, next))
 }
 
 fn report_cursor(job: JobId, chunk: u32, offset: usize) -> Cursor {

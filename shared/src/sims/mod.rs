@@ -35,12 +35,14 @@ pub use claim::{
     RefusedCode,
 };
 pub use connector::{ConnectorAnswer, Connectors, OperatorConnector, StateChange};
-pub use import::{ImportAnswer, ImportRowPayload, MAX_SYNC_ROWS, RowOutcome, RowReport, parse_csv};
+pub(crate) use import::chunk_rows;
+pub use import::{ImportAnswer, ImportRowPayload, MAX_SYNC_ROWS, RowOutcome, RowReport};
 pub(crate) use inventory::sim_write;
 pub use inventory::{
     AssignmentPayload, NewSim, SimFilter, SimPatch, SimPatchPayload, SimPayload, SimView, Summary, SummaryRow,
 };
 pub use jobs::{ChunkOfRows, JobCounts, JobKind, JobQueue, JobState, JobView};
+pub(crate) use jobs::{Job, job_view, record_done, start_queued};
 pub use lifecycle::{SimAction, SimStatus};
 pub use rules::{BYTES_PER_MB, Firing, NewRule, RecipientsPayload, RuleAction, RuleKind, SimRule, SimRulePayload};
 pub use usage::{PeriodTotals, Recorded, UsagePayload, UsageRecord};

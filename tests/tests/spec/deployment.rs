@@ -60,6 +60,7 @@ fn routers() -> BTreeMap<&'static str, Routes> {
     let store = SqliteStore::in_memory(clock.clone()).unwrap();
     let identity = stratum_tests::identity_on(Arc::new(store), clock);
     let services = stratum_tests::services_of(&identity);
+    let sims = stratum_tests::sims_with(&identity, Arc::new(stratum_infra::jobs::InProcessJobs::new().0));
     let mut system = declared_routes(stratum_system::api());
     system.insert(("ANY".to_owned(), "$default".to_owned()));
     BTreeMap::from([
@@ -74,17 +75,11 @@ fn routers() -> BTreeMap<&'static str, Routes> {
         ),
         (
             "SimsFunction",
-            declared_routes(stratum_sims::api(
-                identity.clone(),
-                stratum_tests::sims_with(&identity, Arc::new(stratum_infra::jobs::InProcessJobs::new().0)),
-            )),
+            declared_routes(stratum_sims::api(identity.clone(), sims.clone())),
         ),
         (
             "DevicesFunction",
-            declared_routes(stratum_devices::api(
-                identity.clone(),
-                stratum_tests::devices_of(&identity),
-            )),
+            declared_routes(stratum_devices::api(identity.clone(), stratum_tests::devices_of(&sims))),
         ),
         (
             "InvitationsFunction",

@@ -4,11 +4,13 @@
 use crate::organisations::{add, company, organisation};
 use crate::world::{World, join_all};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 both_entry_points!(
     a_platform_admin_defines_models_and_everyone_signed_in_reads_them,
     a_device_is_registered_once_by_imei_and_handed_to_a_root_organisation,
     owners_place_devices_and_staff_and_end_users_see_what_is_theirs,
+    a_device_import_reports_every_row_hands_devices_over_and_a_second_import_changes_nothing,
 );
 
 fn model(name: &str) -> Value {
@@ -335,4 +337,116 @@ async fn owners_place_devices_and_staff_and_end_users_see_what_is_theirs(world: 
         Vec::<String>::new(),
         "its old place stays behind"
     );
+}
+
+/// A 14-digit IMEI (the check digit is completed on registration), the `n`th of a test's.
+fn imei14(base: u64, n: u64) -> String {
+    format!("{:014}", base + n)
+}
+
+async fn a_device_import_reports_every_row_hands_devices_over_and_a_second_import_changes_nothing(world: &World) {
+    let admin = world.admin().await;
+    let ada = world.person("ada").await;
+    let root = organisation(world, &ada, "Fleet").await;
+    let branch = company(world, &ada, &root, "Branch").await;
+    let model_id = world
+        .call("POST", "/api/device-models", admin.token(), Some(model("T-1")))
+        .await
+        .body["id"]
+        .clone();
+    let base = 35_000_000_000_000 + (uuid::Uuid::new_v4().as_u128() % 1_000_000_000) as u64 * 10_000;
+    let rows = 1_200u64;
+    let mut devices: Vec<Value> = (0..rows)
+        .map(|n| json!({ "imei": imei14(base, n), "model_id": model_id, "organisation_id": root }))
+        .collect();
+    devices[10] = json!({ "imei": "not an imei", "model_id": model_id });
+    devices[11] = json!({ "imei": imei14(base, 11), "model_id": uuid::Uuid::new_v4() });
+    devices[12] = json!({ "imei": imei14(base, 12), "model_id": model_id, "organisation_id": branch });
+    devices[13] = devices[0].clone();
+    devices[14] = json!({ "imei": imei14(base, 14), "model_id": model_id, "colour": "red" });
+
+    assert_eq!(
+        world
+            .call("POST", "/api/devices/imports", ada.token(), Some(json!({ "devices": devices[..2] })))
+            .await
+            .status,
+        404,
+        "only platform admins import devices"
+    );
+    let queued = world
+        .call("POST", "/api/devices/imports", admin.token(), Some(json!({ "devices": devices })))
+        .await;
+    assert_eq!(queued.status, 202, "{queued:?}");
+    let location = queued.headers["location"].clone();
+    assert_eq!(location, format!("/api/devices/imports/{}", queued.body["id"].as_str().unwrap()));
+    let done = world
+        .finished_job(&location, "?limit=20", admin.token(), Duration::from_secs(60))
+        .await;
+    assert_eq!(
+        done.body["counts"],
+        json!({ "created": rows - 5, "changed": 0, "unchanged": 0, "error": 5 }),
+        "{done:?}"
+    );
+    let codes: Vec<(u64, Value)> = done.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (row["row"].as_u64().unwrap(), row["code"].clone()))
+        .filter(|(_, code)| !code.is_null())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (11, json!("invalid_imei")),
+            (12, json!("unknown_model")),
+            (13, json!("not_a_root_organisation")),
+            (14, json!("duplicate_in_file")),
+            (15, json!("invalid_row")),
+        ]
+    );
+
+    // Again, as CSV, the first rows: registered already, handed over already — unchanged.
+    let mut csv = String::from("IMEI,model_id,organisation_id\r\n");
+    for n in 0..10 {
+        csv.push_str(&format!("{},{model_id},{root}\r\n", imei14(base, n)).replace('"', ""));
+    }
+    // The device refused for naming a company: registered now, and kept by the platform.
+    csv.push_str(&format!("{},{model_id},\r\n", imei14(base, 12)).replace('"', ""));
+    let again = world
+        .call_raw("POST", "/api/devices/imports", admin.token(), "text/csv", &csv)
+        .await;
+    assert_eq!(again.status, 200, "{again:?}");
+    assert_eq!(again.body["state"], "completed");
+    assert_eq!(
+        again.body["counts"],
+        json!({ "created": 1, "changed": 0, "unchanged": 10, "error": 0 })
+    );
+    assert_eq!(again.body["items"][0]["imei"].as_str().unwrap().len(), 15, "the check digit completed");
+
+    // Handing the platform's device over in a later import changes it.
+    let handed = world
+        .call(
+            "POST",
+            "/api/devices/imports",
+            admin.token(),
+            Some(json!({ "devices": [{ "imei": imei14(base, 12), "model_id": model_id, "organisation_id": root }] })),
+        )
+        .await;
+    assert_eq!(handed.body["counts"]["changed"], 1, "{handed:?}");
+
+    let mut seen = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(cursor) => format!("/api/organisations/{root}/devices?limit=200&cursor={cursor}"),
+            None => format!("/api/organisations/{root}/devices?limit=200"),
+        };
+        let page = world.call("GET", &path, ada.token(), None).await;
+        seen += page.body["items"].as_array().unwrap().len() as u64;
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, rows - 4, "the organisation's owner sees every device handed to it");
 }

@@ -24,6 +24,7 @@ GET /.well-known/jwks.json | - | 0: the keys are in the function's configuration
 GET /api/device-models | Query 2 | 2: caller, models (a query)
 GET /api/device-models/{model_id} | GetItem 1 + Query 1 | 2: caller, the model
 GET /api/devices | Query 2 | 2: caller, devices (a query on gsi2)
+GET /api/devices/imports/{job_id} | BatchGetItem 1 + Query 1 | 2: caller, job + its first report chunk (one batch)
 GET /api/devices/{device_id} | GetItem 1 + Query 1 | 2: caller, the device
 GET /api/health | - | 0
 GET /api/invitations/{token} | GetItem 2 | 2: token, then its invitation
@@ -71,6 +72,7 @@ POST /api/auth/refresh | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: 
 POST /api/auth/register | GetItem 1 + TransactWriteItems 1 + UpdateItem 1 | 2: the source's budget, the write (its claim on the address fails if taken)
 POST /api/device-models | Query 1 + TransactWriteItems 1 | 2: caller, the write (model + audit)
 POST /api/devices | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, the model, the write (IMEI claim + device + audit; the claim's failure = 409 imei_taken)
+POST /api/devices/imports | BatchGetItem 2 + Query 1 + TransactWriteItems 2 | 5: caller, models + organisations named (one batch), the IMEIs' claims (one batch per 30 rows), the devices (a transaction per 30 rows), the job with its report (one row shown; a job of more queues its chunks)
 POST /api/invitations | GetItem 2 + PutItem 2 + Query 1 + TransactWriteItems 1 + UpdateItem 4 | 7: caller, the inviter's and the source's budgets, address + settings (one batch), the address's budgets from this inviter and in all, the write (a budget is one update, and a put the first time in its window)
 POST /api/machines/{machine_id}/api-keys | GetItem 2 + Query 1 + TransactWriteItems 1 | 4: caller, machine, its organisation, the write
 POST /api/organisations | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, settings, the write

@@ -257,10 +257,7 @@ impl World {
             .merge(stratum_identity::api(services.clone()))
             .merge(stratum_organisations::api(services.clone()))
             .merge(stratum_sims::api(identity.clone(), sims.clone()))
-            .merge(stratum_devices::api(
-                identity.clone(),
-                stratum_tests::devices_of(&identity),
-            ))
+            .merge(stratum_devices::api(identity.clone(), stratum_tests::devices_of(&sims)))
             .merge(stratum_invitations::api(services));
         let router = stratum_infra::lambda::with_source_address(api.into_router());
         World {
@@ -281,6 +278,21 @@ impl World {
     pub async fn run_import_jobs(&self) {
         if let Transport::Lambda { imports, .. } = &self.transport {
             imports.run_queued().await;
+        }
+    }
+
+    /// Runs the queued chunks and reads the job at `location` (with `query`) until it has
+    /// completed, within `patience`.
+    pub async fn finished_job(&self, location: &str, query: &str, token: Option<&str>, patience: Duration) -> Reply {
+        self.run_import_jobs().await;
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            let read = self.call("GET", &format!("{location}{query}"), token, None).await;
+            if read.body["state"] == "completed" {
+                return read;
+            }
+            assert!(std::time::Instant::now() < deadline, "the job finishes: {read:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 

@@ -211,6 +211,8 @@ pub(crate) struct Fixture {
     sims: SimFixture,
     /// A device model and a device of it, the platform admin's.
     devices: (String, String),
+    /// A device import job, the platform admin's.
+    device_import: String,
     /// Devices handed to the root: one left there, one placed in the company.
     organisation_devices: (String, String),
 }
@@ -506,6 +508,16 @@ pub(crate) async fn fixture(world: &World) -> Fixture {
     assert_eq!(configured.status, 200, "a provider to read");
     let sims = sim_fixture(world, &owner, &root, &child).await;
     let devices = device_fixture(world, &admin).await;
+    let device_import = world
+        .call(
+            "POST",
+            "/api/devices/imports",
+            admin.token(),
+            Some(json!({ "devices": [{ "imei": fresh_imei(), "model_id": devices.0 }] })),
+        )
+        .await;
+    assert_eq!(device_import.status, 200, "{device_import:?}");
+    let device_import = device_import.body["id"].as_str().unwrap().to_owned();
     let organisation_devices = organisation_devices(world, &admin, &owner, &devices.0, &root, &child).await;
     Fixture {
         root,
@@ -521,6 +533,7 @@ pub(crate) async fn fixture(world: &World) -> Fixture {
         admin,
         sims,
         devices,
+        device_import,
         organisation_devices,
     }
 }
@@ -548,11 +561,15 @@ pub(crate) async fn request(
         .replace("{iccid}", &pick(&fixture.sims.sims))
         .replace(
             "{job_id}",
-            &pick(if template.contains("/bulk/") {
-                &fixture.sims.bulk_jobs
+            &if template.starts_with("/api/devices/") {
+                fixture.device_import.clone()
             } else {
-                &fixture.sims.jobs
-            }),
+                pick(if template.contains("/bulk/") {
+                    &fixture.sims.bulk_jobs
+                } else {
+                    &fixture.sims.jobs
+                })
+            },
         )
         .replace("{model_id}", &fixture.devices.0)
         .replace(
@@ -640,6 +657,9 @@ pub(crate) async fn request(
         ("POST", "/api/organisations/{organisation_id}/sim-rules") => Some(rule_body()),
         ("POST", "/api/device-models") | ("PUT", "/api/device-models/{model_id}") => Some(model_body()),
         ("POST", "/api/devices") => Some(json!({ "imei": fresh_imei(), "model_id": fixture.devices.0 })),
+        ("POST", "/api/devices/imports") => {
+            Some(json!({ "devices": [{ "imei": fresh_imei(), "model_id": fixture.devices.0 }] }))
+        }
         ("PUT", "/api/devices/{device_id}/organisation") => Some(json!({ "organisation_id": fixture.root })),
         ("PATCH", "/api/organisations/{organisation_id}/devices/{device_id}") => {
             Some(json!({ "name": "Matrix device" }))

@@ -23,18 +23,9 @@ async fn bulk(world: &World, who: &Person, organisation: &str, body: Value) -> R
 async fn finished(world: &World, who: &Person, queued: &Reply) -> Reply {
     assert_eq!(queued.status, 202, "{queued:?}");
     let location = queued.headers["location"].clone();
-    world.run_import_jobs().await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let read = world
-            .call("GET", &format!("{location}?limit=200"), who.token(), None)
-            .await;
-        if read.body["state"] == "completed" {
-            return read;
-        }
-        assert!(std::time::Instant::now() < deadline, "the job finishes: {read:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    world
+        .finished_job(&location, "?limit=200", who.token(), Duration::from_secs(30))
+        .await
 }
 
 fn codes(report: &Reply) -> Vec<(String, Option<String>)> {

@@ -190,16 +190,9 @@ async fn a_large_import_is_a_job_with_a_paged_report(world: &World) {
     let path = format!("{}/imports/{job}", sims_path(&branch));
     assert_eq!(queued.headers["location"], path);
 
-    world.run_import_jobs().await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let done = loop {
-        let read = world.call("GET", &path, ada.token(), None).await;
-        if read.body["state"] == "completed" {
-            break read;
-        }
-        assert!(std::time::Instant::now() < deadline, "the job finishes: {read:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let done = world
+        .finished_job(&path, "", ada.token(), Duration::from_secs(60))
+        .await;
     assert_eq!(
         done.body["counts"],
         json!({ "created": 2_499, "changed": 0, "unchanged": 0, "error": 1 })

@@ -30,13 +30,9 @@ async fn an_owner_loads_sims_hands_them_out_and_hears_when_usage_crosses_a_rule(
         )
         .await;
     assert_eq!(queued.status, 202, "{queued:?}");
-    world.run_import_jobs().await;
-    let job = queued.headers["location"].clone();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while world.call("GET", &job, owner.token(), None).await.body["state"] != "completed" {
-        assert!(std::time::Instant::now() < deadline, "the import finishes");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    world
+        .finished_job(&queued.headers["location"], "", owner.token(), Duration::from_secs(60))
+        .await;
     let summary = world
         .call("GET", &format!("{}/summary", sims_path(&root)), owner.token(), None)
         .await;
