@@ -20,6 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 MAIL_FROM = "no-reply@stratum.local"
 TABLE = "stratum-local"
+DEVICE_POLICY = "stratum-local-devices"
 
 
 class CloudFormationLoader(yaml.SafeLoader):
@@ -39,6 +40,20 @@ CloudFormationLoader.add_multi_constructor("!", _tag)
 
 def template() -> dict:
     return yaml.load((ROOT / "template.yaml").read_text(), Loader=CloudFormationLoader)
+
+
+def resolve_sub(value, account="123456789012", region="us-east-1"):
+    """`value` with its `!Sub`s resolved for moto's account (`${!x}` is the literal `${x}`)."""
+    if isinstance(value, dict) and list(value) == ["Sub"]:
+        text = value["Sub"]
+        for name, actual in {"AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": account}.items():
+            text = text.replace("${" + name + "}", actual)
+        return text.replace("${!", "${")
+    if isinstance(value, dict):
+        return {key: resolve_sub(item, account, region) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve_sub(item, account, region) for item in value]
+    return value
 
 
 def public_key(signing_secret: str) -> str:
@@ -88,6 +103,11 @@ def main() -> int:
 
     session.client("ses", endpoint_url=args.endpoint).verify_email_identity(EmailAddress=MAIL_FROM)
 
+    iot = session.client("iot", endpoint_url=args.endpoint)
+    if DEVICE_POLICY not in [p["policyName"] for p in iot.list_policies()["policies"]]:
+        document = resolve_sub(resources["DevicePolicy"]["Properties"]["PolicyDocument"])
+        iot.create_policy(policyName=DEVICE_POLICY, policyDocument=json.dumps(document))
+
     signing_key = secrets.token_urlsafe(32)
     reachable = args.endpoint.replace("127.0.0.1", args.container_host).replace("localhost", args.container_host)
     values = {
@@ -97,6 +117,7 @@ def main() -> int:
         "STRATUM_SIMS_IMPORT_QUEUE_URL": imports.replace("127.0.0.1", args.container_host).replace(
             "localhost", args.container_host
         ),
+        "STRATUM_IOT_POLICY_NAME": DEVICE_POLICY,
         "STRATUM_WEB_URL": "http://127.0.0.1:3000",
         "STRATUM_MAIL_FROM": MAIL_FROM,
         "STRATUM_JWT_SIGNING_KEY": signing_key,

@@ -151,6 +151,18 @@ pub async fn aws_sims(
     })
 }
 
+/// The device gateway on AWS: IoT Core, with the shared device policy named by
+/// `STRATUM_IOT_POLICY_NAME`.
+#[cfg(feature = "iot")]
+pub fn aws_device_gateway(
+    aws: &aws_config::SdkConfig,
+) -> Result<std::sync::Arc<dyn stratum_shared::devices::DeviceGateway>, ConfigError> {
+    Ok(std::sync::Arc::new(crate::iot::IotGateway::new(
+        aws,
+        required("STRATUM_IOT_POLICY_NAME")?,
+    )))
+}
+
 /// The queue of bulk jobs' chunks on AWS: `STRATUM_SIMS_IMPORT_QUEUE_URL`, which the
 /// `sims-import` worker consumes (SIM imports, bulk SIM changes and device imports).
 #[cfg(feature = "sqs")]

@@ -8,15 +8,18 @@
 //! - [`logging`]: structured JSON logs.
 //! - [`aws`]: the SDK configuration the functions share.
 
-#[cfg(any(feature = "dynamodb", feature = "sqs", feature = "ses"))]
+#[cfg(any(feature = "dynamodb", feature = "sqs", feature = "ses", feature = "iot"))]
 pub mod aws;
 pub mod config;
 #[cfg(feature = "crypto")]
 pub mod crypto;
 pub mod http;
+#[cfg(feature = "iot")]
+pub mod iot;
 pub mod jobs;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod local_gateway;
 pub mod logging;
 pub mod mail;
 #[cfg(feature = "sqs")]

@@ -94,6 +94,22 @@ id_type!(
     /// A device, pre-registered by the platform.
     DeviceId
 );
+id_type!(
+    /// A command sent to a device.
+    CommandId
+);
+id_type!(
+    /// An entry of a device's maintenance history.
+    MaintenanceId
+);
+id_type!(
+    /// An environment of an organisation (a facility, a department, a mobile fleet).
+    EnvironmentId
+);
+id_type!(
+    /// A map marker of an organisation.
+    MarkerId
+);
 
 #[cfg(test)]
 mod tests {

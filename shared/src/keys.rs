@@ -8,8 +8,8 @@
 
 use crate::identity::Email;
 use crate::ids::{
-    ApiKeyId, AuditEventId, ContractId, DeviceId, DeviceModelId, InvitationId, JobId, MessageId, OrganisationId,
-    PlanId, SessionId, SimRuleId, UserId,
+    ApiKeyId, AuditEventId, CommandId, ContractId, DeviceId, DeviceModelId, InvitationId, JobId, MaintenanceId,
+    MessageId, OrganisationId, PlanId, SessionId, SimRuleId, UserId,
 };
 use crate::store::{IndexKey, Key};
 use crate::telecom::{Iccid, Imei};
@@ -404,6 +404,31 @@ pub fn device_model(model: DeviceModelId) -> Key {
 /// A device.
 pub fn device(device: DeviceId) -> Key {
     Key::new(compose(&["DEVICE", &device.to_string()]), "DEVICE")
+}
+
+/// A device's credentials to reach the broker (what revokes them; never the secret).
+pub fn device_credentials(device: DeviceId) -> Key {
+    Key::new(compose(&["DEVICE", &device.to_string()]), "CREDENTIALS")
+}
+
+pub const DEVICE_COMMAND_PREFIX: &str = "COMMAND#";
+
+/// A command sent to a device, in its partition by time (ids are UUIDv7).
+pub fn device_command(device: DeviceId, command: CommandId) -> Key {
+    Key::new(
+        compose(&["DEVICE", &device.to_string()]),
+        format!("{DEVICE_COMMAND_PREFIX}{command}"),
+    )
+}
+
+pub const MAINTENANCE_PREFIX: &str = "MAINTENANCE#";
+
+/// An entry of a device's maintenance history, in its partition by time (ids are UUIDv7).
+pub fn maintenance_entry(device: DeviceId, entry: MaintenanceId) -> Key {
+    Key::new(
+        compose(&["DEVICE", &device.to_string()]),
+        format!("{MAINTENANCE_PREFIX}{entry}"),
+    )
 }
 
 /// An IMEI's claim: one item per IMEI platform-wide, naming its device.

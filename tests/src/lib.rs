@@ -261,7 +261,8 @@ pub fn sims_with(identity: &Identity, jobs: Arc<dyn stratum_shared::sims::JobQue
 /// The whole API on `identity`'s ports, for reading its declarations (no jobs run).
 pub fn api_of(identity: &Identity) -> stratum_infra::http::Api {
     let (jobs, _) = stratum_infra::jobs::InProcessJobs::new();
-    stratum::api(services_of(identity), sims_with(identity, Arc::new(jobs)))
+    let gateway = Arc::new(stratum_infra::local_gateway::LocalGateway::new("127.0.0.1", 1883));
+    stratum::api(services_of(identity), sims_with(identity, Arc::new(jobs)), gateway)
 }
 
 /// An operator that takes every change and reports back later (`Sims::settle`), as a real
@@ -298,11 +299,46 @@ pub fn test_connectors() -> stratum_shared::sims::Connectors {
         .with("test-refusing", Arc::new(RefusingOperator))
 }
 
-/// The device use cases on `sims`' ports, large imports going to its job queue.
-pub fn devices_of(sims: &stratum_shared::sims::Sims) -> stratum_shared::devices::Devices {
+/// The device use cases on `sims`' ports, large imports going to its job queue, devices
+/// connecting through `gateway`.
+pub fn devices_of(
+    sims: &stratum_shared::sims::Sims,
+    gateway: Arc<dyn stratum_shared::devices::DeviceGateway>,
+) -> stratum_shared::devices::Devices {
     stratum_shared::devices::Devices {
         store: sims.store.clone(),
         clock: sims.clock.clone(),
         jobs: sims.jobs.clone(),
+        gateway,
+        secrets: sims.secrets.clone(),
     }
+}
+
+/// The device policy template.yaml declares, with its `!Sub`s resolved for moto's account
+/// (`${!x}` is the literal `${x}`): what the spec worlds and `sam local` create in moto.
+pub fn device_policy_document() -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+    let template: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).expect("template.yaml is YAML");
+    fn resolve(value: &serde_norway::Value) -> serde_json::Value {
+        use serde_norway::Value;
+        match value {
+            Value::Tagged(tagged) if tagged.tag == "Sub" => {
+                let text = tagged.value.as_str().expect("a !Sub of a string");
+                serde_json::Value::String(
+                    text.replace("${AWS::Partition}", "aws")
+                        .replace("${AWS::Region}", "us-east-1")
+                        .replace("${AWS::AccountId}", "123456789012")
+                        .replace("${!", "${"),
+                )
+            }
+            Value::Mapping(mapping) => mapping
+                .iter()
+                .map(|(key, value)| (key.as_str().unwrap().to_owned(), resolve(value)))
+                .collect(),
+            Value::Sequence(items) => items.iter().map(resolve).collect(),
+            other => serde_json::to_value(other).unwrap(),
+        }
+    }
+    resolve(&template["Resources"]["DevicePolicy"]["Properties"]["PolicyDocument"])
 }

@@ -12,8 +12,8 @@ use stratum_infra::http::{
     Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, Params, Rows, Shape, Valid, etag, page,
 };
 use stratum_shared::devices::{
-    Device, DeviceFilter, DeviceImportRow, DeviceModel, DeviceModelPayload, DevicePatch, DevicePatchPayload, Devices,
-    ModelInput, OrganisationPayload, RegistrationPayload,
+    Command, CommandPayload, Device, DeviceFilter, DeviceImportRow, DeviceModel, DeviceModelPayload, DevicePatch,
+    DevicePatchPayload, Devices, IssuedCredentials, ModelInput, OrganisationPayload, RegistrationPayload,
 };
 use stratum_shared::identity::{Identity, require_platform_admin};
 use stratum_shared::ids::{DeviceId, DeviceModelId, JobId, OrganisationId};
@@ -171,6 +171,57 @@ pub fn api(identity: Identity, devices: Devices) -> Api {
                 .conditional()
                 .may_answer(&[409]),
             update_device,
+        )
+        .route(
+            Operation::post(
+                "/api/organisations/{organisation_id}/devices/{device_id}/credentials",
+                "issueDeviceCredentials",
+            )
+            .summary(
+                "devices",
+                "Issue the device's credentials, shown once: an IoT Core certificate and key on AWS, an MQTT login locally (owners; 409 credentials_exist until revoked)",
+            )
+            .permission(Permission::ManageDevices)
+            .answers::<IssuedCredentials>(201)
+            .may_answer(&[409]),
+            issue_credentials,
+        )
+        .route(
+            Operation::delete(
+                "/api/organisations/{organisation_id}/devices/{device_id}/credentials",
+                "revokeDeviceCredentials",
+            )
+            .summary(
+                "devices",
+                "Revoke the device's credentials: the certificate made inactive and detached, or the MQTT password void (owners)",
+            )
+            .permission(Permission::ManageDevices)
+            .answers_nothing(204),
+            revoke_credentials,
+        )
+        .route(
+            Operation::post(
+                "/api/organisations/{organisation_id}/devices/{device_id}/commands",
+                "sendDeviceCommand",
+            )
+            .summary(
+                "devices",
+                "Send the device a command, published on devices/{device_id}/commands, recorded and audited (operators and owners)",
+            )
+            .permission(Permission::HandleAlerts)
+            .takes::<CommandPayload>()
+            .answers::<Command>(201),
+            send_command,
+        )
+        .route(
+            Operation::get(
+                "/api/organisations/{organisation_id}/devices/{device_id}/commands",
+                "listDeviceCommands",
+            )
+            .summary("devices", "The commands sent to the device, newest first")
+            .permission(Permission::ReadDevices)
+            .lists::<Command>(),
+            list_commands,
         )
         .with_state(DevicesApi { identity, devices })
 }
@@ -354,4 +405,58 @@ async fn update_device(
         .update_device(&principal, &context, organisation, id, patch, expected)
         .await?;
     Ok(with_etag(StatusCode::OK, version, device))
+}
+
+async fn issue_credentials(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids((organisation, id)): Ids<(OrganisationId, DeviceId)>,
+) -> Result<Response> {
+    let issued = state
+        .devices
+        .issue_credentials(&principal, &context, organisation, id)
+        .await?;
+    // Shown once: no cache may keep the private key or password.
+    Ok((StatusCode::CREATED, [(header::CACHE_CONTROL, "no-store")], Json(issued)).into_response())
+}
+
+async fn revoke_credentials(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids((organisation, id)): Ids<(OrganisationId, DeviceId)>,
+) -> Result<StatusCode> {
+    state
+        .devices
+        .revoke_credentials(&principal, &context, organisation, id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn send_command(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids((organisation, id)): Ids<(OrganisationId, DeviceId)>,
+    Valid(Shape(body)): Valid<Shape<CommandPayload>>,
+) -> Result<Response> {
+    let command = state
+        .devices
+        .send_command(&principal, &context, organisation, id, body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(command)).into_response())
+}
+
+async fn list_commands(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids((organisation, id)): Ids<(OrganisationId, DeviceId)>,
+    paging: Paging,
+) -> Result<Response> {
+    let (commands, next) = state
+        .devices
+        .commands(&principal, organisation, id, paging.limit, paging.cursor)
+        .await?;
+    Ok(page(commands, next).into_response())
 }

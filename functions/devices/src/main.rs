@@ -10,6 +10,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         store: identity.store.clone(),
         clock: identity.clock.clone(),
         jobs: stratum_infra::config::aws_job_queue(&aws)?,
+        gateway: stratum_infra::config::aws_device_gateway(&aws)?,
+        secrets: identity.secrets.clone(),
     };
     stratum_infra::lambda::serve(stratum_devices::api(identity, devices).into_router()).await
 }

@@ -17,10 +17,11 @@ use stratum_infra::config;
 use stratum_infra::crypto::{AesGcmSecretBox, Argon2Hasher, JwtKeys, RandomSecrets};
 use stratum_infra::http::{Api, SourceAddress};
 use stratum_infra::jobs::{InProcessJobs, run_jobs};
+use stratum_infra::local_gateway::LocalGateway;
 use stratum_infra::mail::FileMailer;
 use stratum_infra::store::sqlite::SqliteStore;
 use stratum_shared::clock::Clock;
-use stratum_shared::devices::Devices;
+use stratum_shared::devices::{DeviceGateway, Devices};
 use stratum_shared::identity::Identity;
 use stratum_shared::invitations::Invitations;
 use stratum_shared::sims::{Connectors, Sims};
@@ -38,7 +39,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(300);
 const LOCAL_MAIL_FROM: &str = "Stratum <no-reply@stratum.local>";
 
 /// Every HTTP route of every function family, as one API.
-pub fn api(services: Invitations, sims: Sims) -> Api {
+pub fn api(services: Invitations, sims: Sims, gateway: Arc<dyn DeviceGateway>) -> Api {
     stratum_system::api()
         .merge(stratum_identity::api(services.clone()))
         .merge(stratum_organisations::api(services.clone()))
@@ -49,6 +50,8 @@ pub fn api(services: Invitations, sims: Sims) -> Api {
                 store: sims.store.clone(),
                 clock: sims.clock.clone(),
                 jobs: sims.jobs.clone(),
+                gateway,
+                secrets: sims.secrets.clone(),
             },
         ))
         .merge(stratum_invitations::api(services))
@@ -78,6 +81,8 @@ pub struct Options {
     pub cors_origins: String,
     /// The operator connectors SIM contracts may name (`none` is always there).
     pub connectors: Connectors,
+    /// Where the embedded MQTT broker listens for devices (`STRATUM_MQTT_ADDR`).
+    pub mqtt_addr: SocketAddr,
 }
 
 /// A running local server.
@@ -85,6 +90,8 @@ pub struct Server {
     pub local_addr: SocketAddr,
     pub identity: Identity,
     pub sims: Sims,
+    /// Device credentials for the broker, and commands on their way to it.
+    pub gateway: LocalGateway,
     pub mail_dir: PathBuf,
     stop: oneshot::Sender<()>,
     serving: JoinHandle<std::io::Result<()>>,
@@ -150,7 +157,8 @@ pub async fn start(options: Options) -> Result<Server, String> {
     background.push(tokio::spawn(housekeeping(services.clone())));
     let (sims, job_runner) = local_sims(&identity, options.connectors.clone());
     background.push(job_runner);
-    let mut router = api(services, sims.clone())
+    let gateway = LocalGateway::new(options.mqtt_addr.ip().to_string(), options.mqtt_addr.port());
+    let mut router = api(services, sims.clone(), Arc::new(gateway.clone()))
         .into_router()
         .layer(axum::middleware::from_fn(record_peer_address));
     if let Some(cors) =
@@ -170,6 +178,7 @@ pub async fn start(options: Options) -> Result<Server, String> {
         local_addr,
         identity,
         sims,
+        gateway,
         mail_dir,
         stop,
         serving,

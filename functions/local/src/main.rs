@@ -24,6 +24,16 @@ async fn main() -> ExitCode {
         clock: Arc::new(SystemClock),
         cors_origins: std::env::var("STRATUM_CORS_ORIGINS").unwrap_or_default(),
         connectors: stratum_shared::sims::Connectors::default(),
+        mqtt_addr: match std::env::var("STRATUM_MQTT_ADDR")
+            .unwrap_or_else(|_| "127.0.0.1:1883".into())
+            .parse()
+        {
+            Ok(addr) => addr,
+            Err(error) => {
+                eprintln!("stratum: STRATUM_MQTT_ADDR is an address and port, like 127.0.0.1:1883: {error}");
+                return ExitCode::FAILURE;
+            }
+        },
     };
     let data_dir = options.data_dir.clone();
     let server = match stratum::start(options).await {

@@ -164,15 +164,15 @@ pub struct DeviceFilter {
 }
 
 /// A caller's reach among an organisation's devices.
-struct Fleet {
-    root: OrganisationId,
+pub(super) struct Fleet {
+    pub(super) root: OrganisationId,
     company: Option<OrganisationId>,
     user: UserId,
     staff: bool,
 }
 
 impl Fleet {
-    async fn of<G: Grant>(
+    pub(super) async fn of<G: Grant>(
         devices: &Devices,
         principal: &Principal,
         organisation_id: OrganisationId,
@@ -187,7 +187,7 @@ impl Fleet {
         })
     }
 
-    fn sees(&self, device: &Device) -> bool {
+    pub(super) fn sees(&self, device: &Device) -> bool {
         device.organisation_id == Some(self.root)
             && self.company.is_none_or(|company| device.company_id == Some(company))
             && (self.staff || device.end_user_id == Some(self.user))

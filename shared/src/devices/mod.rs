@@ -2,17 +2,23 @@
 //! pre-registers by IMEI and hands to organisations, and the organisations' view of them.
 
 mod fleet;
+mod gateway;
 mod import;
 mod models;
 mod registry;
 
 pub use fleet::{DeviceFilter, DevicePatch, DevicePatchPayload, Location};
+pub use gateway::{
+    CertificateCredentials, Command, CommandPayload, CommandStatus, CredentialKind, Credentials, DeviceGateway, Issued,
+    IssuedCredentials, MqttCredentials, MqttLogin, command_topic,
+};
 pub(crate) use import::register_rows;
 pub use import::{DEVICES_PER_TRANSACTION, DeviceImportRow};
 pub use models::{DeviceModel, DeviceModelPayload, MAX_PORTS, ModelInput, Port, PortKind};
 pub use registry::{Device, OrganisationPayload, RegistrationPayload};
 
 use crate::clock::Clock;
+use crate::identity::Secrets;
 use crate::sims::JobQueue;
 use crate::store::Store;
 use crate::time::Timestamp;
@@ -25,6 +31,10 @@ pub struct Devices {
     pub clock: Arc<dyn Clock>,
     /// Where a large import's chunks go (the SIM imports' queue and worker).
     pub jobs: Arc<dyn JobQueue>,
+    /// The broker devices connect to: credentials and commands.
+    pub gateway: Arc<dyn DeviceGateway>,
+    /// Passwords for the local broker, and their digests.
+    pub secrets: Arc<dyn Secrets>,
 }
 
 impl Devices {

@@ -79,7 +79,13 @@ fn routers() -> BTreeMap<&'static str, Routes> {
         ),
         (
             "DevicesFunction",
-            declared_routes(stratum_devices::api(identity.clone(), stratum_tests::devices_of(&sims))),
+            declared_routes(stratum_devices::api(
+                identity.clone(),
+                stratum_tests::devices_of(
+                    &sims,
+                    Arc::new(stratum_infra::local_gateway::LocalGateway::new("127.0.0.1", 1883)),
+                ),
+            )),
         ),
         (
             "InvitationsFunction",
@@ -221,5 +227,43 @@ async fn sam_local_preparation_makes_moto_ready_for_every_function() {
     assert!(
         env["OrganisationsFunction"].get("STRATUM_JWT_SIGNING_KEY").is_none(),
         "only identity signs"
+    );
+}
+
+/// Devices share one IoT policy (issue 13): each statement is confined by the connection's
+/// thing name (a device is a thing named by its id) to its own client id and
+/// `devices/{thing}/` topics, and connecting needs the certificate attached to that thing.
+#[test]
+fn one_device_policy_confines_each_device_to_its_own_client_id_and_topics() {
+    let document = stratum_tests::device_policy_document();
+    let statements = document["Statement"].as_array().unwrap();
+    let mut actions = BTreeSet::new();
+    for statement in statements {
+        let resource = statement["Resource"].as_str().unwrap();
+        assert!(
+            resource.ends_with(":client/${iot:Connection.Thing.ThingName}")
+                || resource.contains("/devices/${iot:Connection.Thing.ThingName}/"),
+            "{resource}"
+        );
+        match &statement["Action"] {
+            serde_json::Value::String(action) => actions.insert(action.clone()),
+            listed => listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|action| actions.insert(action.as_str().unwrap().to_owned())),
+        };
+        if statement["Action"] == "iot:Connect" {
+            assert_eq!(
+                statement["Condition"]["Bool"]["iot:Connection.Thing.IsAttached"],
+                "true"
+            );
+        }
+    }
+    assert_eq!(
+        actions,
+        ["iot:Connect", "iot:Publish", "iot:Receive", "iot:Subscribe"]
+            .map(str::to_owned)
+            .into()
     );
 }

@@ -2,7 +2,7 @@
 //! devices by IMEI, handed to organisations.
 
 use crate::organisations::{add, company, organisation};
-use crate::world::{World, join_all};
+use crate::world::{CertificateState, Person, World, join_all};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -11,6 +11,8 @@ both_entry_points!(
     a_device_is_registered_once_by_imei_and_handed_to_a_root_organisation,
     owners_place_devices_and_staff_and_end_users_see_what_is_theirs,
     a_device_import_reports_every_row_hands_devices_over_and_a_second_import_changes_nothing,
+    an_owner_issues_a_devices_credentials_once_and_revoking_them_disables_them,
+    operators_send_commands_on_the_devices_own_topic_and_each_is_recorded,
 );
 
 fn model(name: &str) -> Value {
@@ -367,18 +369,31 @@ async fn a_device_import_reports_every_row_hands_devices_over_and_a_second_impor
 
     assert_eq!(
         world
-            .call("POST", "/api/devices/imports", ada.token(), Some(json!({ "devices": devices[..2] })))
+            .call(
+                "POST",
+                "/api/devices/imports",
+                ada.token(),
+                Some(json!({ "devices": devices[..2] }))
+            )
             .await
             .status,
         404,
         "only platform admins import devices"
     );
     let queued = world
-        .call("POST", "/api/devices/imports", admin.token(), Some(json!({ "devices": devices })))
+        .call(
+            "POST",
+            "/api/devices/imports",
+            admin.token(),
+            Some(json!({ "devices": devices })),
+        )
         .await;
     assert_eq!(queued.status, 202, "{queued:?}");
     let location = queued.headers["location"].clone();
-    assert_eq!(location, format!("/api/devices/imports/{}", queued.body["id"].as_str().unwrap()));
+    assert_eq!(
+        location,
+        format!("/api/devices/imports/{}", queued.body["id"].as_str().unwrap())
+    );
     let done = world
         .finished_job(&location, "?limit=20", admin.token(), Duration::from_secs(60))
         .await;
@@ -421,7 +436,11 @@ async fn a_device_import_reports_every_row_hands_devices_over_and_a_second_impor
         again.body["counts"],
         json!({ "created": 1, "changed": 0, "unchanged": 10, "error": 0 })
     );
-    assert_eq!(again.body["items"][0]["imei"].as_str().unwrap().len(), 15, "the check digit completed");
+    assert_eq!(
+        again.body["items"][0]["imei"].as_str().unwrap().len(),
+        15,
+        "the check digit completed"
+    );
 
     // Handing the platform's device over in a later import changes it.
     let handed = world
@@ -448,5 +467,237 @@ async fn a_device_import_reports_every_row_hands_devices_over_and_a_second_impor
             None => break,
         }
     }
-    assert_eq!(seen, rows - 4, "the organisation's owner sees every device handed to it");
+    assert_eq!(
+        seen,
+        rows - 4,
+        "the organisation's owner sees every device handed to it"
+    );
+}
+
+/// `count` devices of a new model handed to `root` by an import; their ids.
+pub(crate) async fn devices_of_root(
+    world: &World,
+    admin: &Person,
+    owner: &Person,
+    root: &str,
+    count: u64,
+) -> Vec<String> {
+    let model_id = world
+        .call("POST", "/api/device-models", admin.token(), Some(model("T-1")))
+        .await
+        .body["id"]
+        .clone();
+    let base = 35_000_000_000_000 + (uuid::Uuid::new_v4().as_u128() % 1_000_000_000) as u64 * 10_000;
+    let devices: Vec<Value> = (0..count)
+        .map(|n| json!({ "imei": imei14(base, n), "model_id": model_id, "organisation_id": root }))
+        .collect();
+    let imported = world
+        .call(
+            "POST",
+            "/api/devices/imports",
+            admin.token(),
+            Some(json!({ "devices": devices })),
+        )
+        .await;
+    assert_eq!(imported.body["counts"]["created"], count, "{imported:?}");
+    let listed = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{root}/devices?limit=200"),
+            owner.token(),
+            None,
+        )
+        .await;
+    listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|device| device["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn an_owner_issues_a_devices_credentials_once_and_revoking_them_disables_them(world: &World) {
+    let admin = world.admin().await;
+    let ada = world.person("ada").await;
+    let olga = world.person("olga").await;
+    let root = organisation(world, &ada, "Fleet").await;
+    add(world, &ada, &root, &olga, &["operator"]).await;
+    let ids = devices_of_root(world, &admin, &ada, &root, 1).await;
+    let path = format!("/api/organisations/{root}/devices/{}/credentials", ids[0]);
+
+    assert_eq!(
+        world.call("POST", &path, olga.token(), None).await.status,
+        403,
+        "owners provision"
+    );
+    let racing = join_all((0..2).map(|_| world.call("POST", &path, ada.token(), None))).await;
+    let mut statuses: Vec<u16> = racing.iter().map(|reply| reply.status).collect();
+    statuses.sort();
+    assert_eq!(statuses, [201, 409], "one set of credentials at a time: {racing:?}");
+    let issued = racing.into_iter().find(|reply| reply.status == 201).unwrap();
+    assert_eq!(issued.headers["cache-control"], "no-store");
+
+    match world
+        .certificate(issued.body["certificate_id"].as_str().unwrap_or_default())
+        .await
+    {
+        Some((state, policy)) => {
+            assert!(
+                issued.body["certificate_pem"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("-----BEGIN CERTIFICATE-----")
+            );
+            assert!(issued.body["private_key"].as_str().unwrap().contains("PRIVATE KEY"));
+            assert_eq!(
+                state,
+                CertificateState {
+                    status: "ACTIVE".into(),
+                    things: vec![ids[0].clone()],
+                    policies: vec![policy.clone()],
+                },
+                "the thing is named by the device id and the shared policy is attached"
+            );
+            assert_eq!(world.call("DELETE", &path, ada.token(), None).await.status, 204);
+            let (revoked, _) = world
+                .certificate(issued.body["certificate_id"].as_str().unwrap())
+                .await
+                .unwrap();
+            assert_eq!(
+                revoked,
+                CertificateState {
+                    status: "INACTIVE".into(),
+                    things: vec![],
+                    policies: vec![],
+                },
+                "revoked: inactive and detached"
+            );
+        }
+        None => {
+            let mqtt = &issued.body["mqtt"];
+            assert_eq!(mqtt["username"], ids[0].as_str());
+            assert_eq!(
+                (mqtt["host"].as_str(), mqtt["port"].as_u64()),
+                (Some("127.0.0.1"), Some(1883))
+            );
+            let password = mqtt["password"].as_str().unwrap();
+            assert!(password.len() >= 43, "256 random bits");
+            let device = stratum_shared::ids::DeviceId::parse(&ids[0], "id").unwrap();
+            let stored = world
+                .identity
+                .store
+                .get(&stratum_shared::keys::device_credentials(device))
+                .await
+                .unwrap()
+                .unwrap();
+            let kept = serde_json::to_string(&stored.record::<Value>().unwrap()).unwrap();
+            assert!(!kept.contains(password), "the password is not kept");
+            assert!(kept.contains(&world.identity.secrets.digest(password)), "its digest is");
+            assert_eq!(world.call("DELETE", &path, ada.token(), None).await.status, 204);
+            assert!(
+                world
+                    .identity
+                    .store
+                    .get(&stratum_shared::keys::device_credentials(device))
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "revoked: the digest the broker checks is gone"
+            );
+        }
+    }
+    assert_eq!(
+        world.call("DELETE", &path, ada.token(), None).await.status,
+        404,
+        "nothing left to revoke"
+    );
+    assert_eq!(
+        world.call("POST", &path, ada.token(), None).await.status,
+        201,
+        "issued anew"
+    );
+    let audit = world
+        .call("GET", &format!("/api/organisations/{root}/audit"), ada.token(), None)
+        .await;
+    let actions: Vec<&str> = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|event| event["action"].as_str())
+        .filter(|action| action.starts_with("device.credentials"))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "device.credentials_issued",
+            "device.credentials_revoked",
+            "device.credentials_issued"
+        ],
+        "newest first"
+    );
+}
+
+async fn operators_send_commands_on_the_devices_own_topic_and_each_is_recorded(world: &World) {
+    let admin = world.admin().await;
+    let ada = world.person("ada").await;
+    let olga = world.person("olga").await;
+    let vic = world.person("vic").await;
+    let eve = world.person("eve").await;
+    let root = organisation(world, &ada, "Fleet").await;
+    let elsewhere = organisation(world, &eve, "Elsewhere").await;
+    add(world, &ada, &root, &olga, &["operator"]).await;
+    add(world, &ada, &root, &vic, &["viewer"]).await;
+    let ids = devices_of_root(world, &admin, &ada, &root, 1).await;
+    let path = format!("/api/organisations/{root}/devices/{}/commands", ids[0]);
+    let mut publications = world.publications();
+
+    let command = json!({ "name": "set_interval", "payload": { "seconds": 60 } });
+    let sent = world.call("POST", &path, olga.token(), Some(command.clone())).await;
+    assert_eq!(sent.status, 201, "{sent:?}");
+    assert_eq!(sent.body["status"], "published");
+    assert_eq!(sent.body["topic"], format!("devices/{}/commands", ids[0]));
+    if let Some(publications) = publications.as_mut() {
+        let published = publications.recv().await.unwrap();
+        assert_eq!(published.topic, format!("devices/{}/commands", ids[0]));
+        let message: Value = serde_json::from_slice(&published.payload).unwrap();
+        assert_eq!(
+            message,
+            json!({ "id": sent.body["id"], "name": "set_interval", "payload": { "seconds": 60 } })
+        );
+    }
+    assert_eq!(
+        world
+            .call("POST", &path, vic.token(), Some(command.clone()))
+            .await
+            .status,
+        403,
+        "viewers read, operators and owners command"
+    );
+    let other = format!("/api/organisations/{elsewhere}/devices/{}/commands", ids[0]);
+    assert_eq!(
+        world.call("POST", &other, eve.token(), Some(command)).await.status,
+        404,
+        "another organisation's device does not exist for its owner"
+    );
+    let bad = world
+        .call(
+            "POST",
+            &path,
+            olga.token(),
+            Some(json!({ "name": "re boot", "payload": "x".repeat(5_000) })),
+        )
+        .await;
+    let mut fields: Vec<(String, String)> = bad.field_errors();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            ("name".into(), "invalid_name".into()),
+            ("payload".into(), "too_long".into())
+        ],
+        "{bad:?}"
+    );
+    let history = world.call("GET", &path, vic.token(), None).await;
+    assert_eq!(history.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(history.body["items"][0]["name"], "set_interval");
 }

@@ -16,6 +16,7 @@ const EXPECTED: &str = "
 DELETE /api/machines/{machine_id}/api-keys/{key_id} | GetItem 3 + Query 1 + TransactWriteItems 1 | 4: caller, machine + key, machine's organisation, the write
 DELETE /api/me/sessions/{session_id} | Query 1 + TransactWriteItems 1 | 2: caller, the write
 DELETE /api/organisations/{organisation_id} | BatchGetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the write, its invitations (a query; a write per pending one, revoking it)
+DELETE /api/organisations/{organisation_id}/devices/{device_id}/credentials | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 4: caller + organisation (one batch), the device, its credentials, the write (credentials deleted + audit; IoT Core calls besides)
 DELETE /api/organisations/{organisation_id}/invitations/{invitation_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + invitation (one batch), the write
 DELETE /api/organisations/{organisation_id}/members/{user_id} | BatchGetItem 2 + TransactWriteItems 1 | 2: caller + organisation + member's membership and profile (one batch), the write
 DELETE /api/organisations/{organisation_id}/sim-rules/{rule_id} | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
@@ -38,6 +39,7 @@ GET /api/organisations/{organisation_id}/audit | BatchGetItem 1 + Query 1 | 2: c
 GET /api/organisations/{organisation_id}/billing | BatchGetItem 2 | 1: caller + organisation + providers (one batch)
 GET /api/organisations/{organisation_id}/devices | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the root's devices (a query on gsi1)
 GET /api/organisations/{organisation_id}/devices/{device_id} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the device
+GET /api/organisations/{organisation_id}/devices/{device_id}/commands | BatchGetItem 1 + GetItem 1 + Query 1 | 3: caller + organisation (one batch), the device, its commands (a query of its partition)
 GET /api/organisations/{organisation_id}/invitations | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), invitations (a query)
 GET /api/organisations/{organisation_id}/members | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), members (a query)
 GET /api/organisations/{organisation_id}/operator-contracts | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), contracts (a query)
@@ -77,6 +79,8 @@ POST /api/invitations | GetItem 2 + PutItem 2 + Query 1 + TransactWriteItems 1 +
 POST /api/machines/{machine_id}/api-keys | GetItem 2 + Query 1 + TransactWriteItems 1 | 4: caller, machine, its organisation, the write
 POST /api/organisations | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, settings, the write
 POST /api/organisations/{organisation_id}/billing/payment-method | BatchGetItem 2 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + providers (one batch), the write
+POST /api/organisations/{organisation_id}/devices/{device_id}/commands | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the device, the write (command + audit; the publish besides)
+POST /api/organisations/{organisation_id}/devices/{device_id}/credentials | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 4: caller + organisation (one batch), the device, its credentials (none yet), the write (credentials + audit; IoT Core calls besides)
 POST /api/organisations/{organisation_id}/invitations | BatchGetItem 1 + GetItem 2 + PutItem 2 + TransactWriteItems 1 + UpdateItem 4 | 6: caller + organisation + address + settings (one batch), the inviter's and the source's budgets, the address's budgets from this inviter and in all, the write (a budget is one update, and a put the first time in its window)
 POST /api/organisations/{organisation_id}/invitations/{invitation_id}/resend | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 + UpdateItem 4 | 6: caller + organisation + invitation + settings (one batch), the inviter's and the source's budgets, the address's budgets from this inviter and in all, the write
 POST /api/organisations/{organisation_id}/leave | BatchGetItem 2 + TransactWriteItems 1 | 2: caller + organisation + own membership (one batch), the write

@@ -90,7 +90,18 @@ enum Transport {
         router: axum::Router,
         pipeline: Box<MailPipeline>,
         imports: Box<ImportPipeline>,
+        /// moto's IoT Core, where the devices function makes things and certificates.
+        iot: aws_sdk_iot::Client,
+        device_policy: String,
     },
+}
+
+/// A certificate as IoT Core holds it: its status, the things and the policies attached.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CertificateState {
+    pub status: String,
+    pub things: Vec<String>,
+    pub policies: Vec<String>,
 }
 
 /// The AWS path of an import job: the chunks the sims function queued on SQS, handed to the
@@ -179,6 +190,7 @@ impl World {
             clock: clock.clone(),
             cors_origins: CORS_ORIGIN.to_owned(),
             connectors: stratum_tests::test_connectors(),
+            mqtt_addr: "127.0.0.1:1883".parse().unwrap(),
         })
         .await
         .expect("the local server starts");
@@ -251,13 +263,25 @@ impl World {
             queue_url: import_queue_url,
             sims: sims.clone(),
         };
+        let iot = aws_sdk_iot::Client::new(&aws);
+        let device_policy = format!("devices-{}", uuid::Uuid::new_v4());
+        iot.create_policy()
+            .policy_name(&device_policy)
+            .policy_document(stratum_tests::device_policy_document().to_string())
+            .send()
+            .await
+            .unwrap();
+        let gateway = Arc::new(stratum_infra::iot::IotGateway::new(&aws, &device_policy));
         // API Gateway routes each path to its function; merging the functions' routers does the same.
         let services = stratum_tests::services_of(&identity);
         let api = stratum_system::api()
             .merge(stratum_identity::api(services.clone()))
             .merge(stratum_organisations::api(services.clone()))
             .merge(stratum_sims::api(identity.clone(), sims.clone()))
-            .merge(stratum_devices::api(identity.clone(), stratum_tests::devices_of(&sims)))
+            .merge(stratum_devices::api(
+                identity.clone(),
+                stratum_tests::devices_of(&sims, gateway),
+            ))
             .merge(stratum_invitations::api(services));
         let router = stratum_infra::lambda::with_source_address(api.into_router());
         World {
@@ -268,6 +292,8 @@ impl World {
                 router,
                 pipeline: Box::new(pipeline),
                 imports: Box::new(imports),
+                iot,
+                device_policy,
             },
             source: "203.0.113.7".into(),
         }
@@ -293,6 +319,38 @@ impl World {
             }
             assert!(std::time::Instant::now() < deadline, "the job finishes: {read:?}");
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// On the Lambda entry point, the certificate `id` as moto's IoT Core holds it, and the
+    /// name of the shared device policy.
+    pub async fn certificate(&self, id: &str) -> Option<(CertificateState, String)> {
+        let Transport::Lambda { iot, device_policy, .. } = &self.transport else {
+            return None;
+        };
+        let described = iot.describe_certificate().certificate_id(id).send().await.unwrap();
+        let description = described.certificate_description.unwrap();
+        let arn = description.certificate_arn.unwrap();
+        let things = iot.list_principal_things().principal(&arn).send().await.unwrap();
+        let policies = iot.list_attached_policies().target(&arn).send().await.unwrap();
+        let state = CertificateState {
+            status: description.status.unwrap().as_str().to_owned(),
+            things: things.things.unwrap_or_default(),
+            policies: policies
+                .policies
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|policy| policy.policy_name)
+                .collect(),
+        };
+        Some((state, device_policy.clone()))
+    }
+
+    /// Locally, what the device gateway hands the broker from now on.
+    pub fn publications(&self) -> Option<tokio::sync::broadcast::Receiver<stratum_infra::local_gateway::Publication>> {
+        match &self.transport {
+            Transport::Local { server, .. } => server.as_ref().map(|server| server.gateway.publications()),
+            Transport::Lambda { .. } => None,
         }
     }
 

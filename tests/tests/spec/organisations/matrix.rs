@@ -630,6 +630,12 @@ pub(crate) async fn request(
         let key = world.call("POST", &keys, fixture.owner.token(), Some(json!({}))).await;
         path = path.replace("{key_id}", key.body["id"].as_str().unwrap());
     }
+    if method == "DELETE" && template.ends_with("/credentials") {
+        // Credentials to revoke each time, so every allowed caller finds some (a 409 says
+        // they are there already).
+        let issued = world.call("POST", &path, fixture.owner.token(), None).await;
+        assert!(matches!(issued.status, 201 | 409), "{issued:?}");
+    }
     let body = match (method, template) {
         ("POST", "/api/organisations") | ("POST", "/api/organisations/{organisation_id}/suborganisations") => {
             Some(json!({ "name": "Made by the matrix" }))
@@ -663,6 +669,9 @@ pub(crate) async fn request(
         ("PUT", "/api/devices/{device_id}/organisation") => Some(json!({ "organisation_id": fixture.root })),
         ("PATCH", "/api/organisations/{organisation_id}/devices/{device_id}") => {
             Some(json!({ "name": "Matrix device" }))
+        }
+        ("POST", "/api/organisations/{organisation_id}/devices/{device_id}/commands") => {
+            Some(json!({ "name": "reboot" }))
         }
         ("POST", "/api/organisations/{organisation_id}/sims/bulk") => {
             Some(json!({ "action": "suspend", "iccids": [pick(&fixture.sims.sims)] }))

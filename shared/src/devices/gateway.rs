@@ -1,0 +1,397 @@
+//! How devices connect (issue 13, items 4 and 6): credentials to reach the message broker,
+//! and commands published to them. On AWS the broker is IoT Core — a thing named by the
+//! device id, an X.509 certificate, and one shared policy whose variables confine each device
+//! to its own client id and `devices/{device_id}/` topics; locally it is the embedded MQTT
+//! broker, which takes the device id as username and a random password stored only as its
+//! digest.
+//!
+//! The owners of an organisation issue and revoke credentials; its operators and owners send
+//! commands, each recorded with what became of it and audited.
+
+use super::Devices;
+use super::registry::Device;
+use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::error::{DomainError, DomainResult};
+use crate::identity::Principal;
+use crate::ids::{DeviceId, OrganisationId};
+use crate::keys;
+use crate::schema;
+use crate::store::{Condition, Cursor, Index, Item, Query, SortCondition, Write};
+use crate::tenancy::{Grant, HandleAlerts, ManageDevices, ReadDevices};
+use crate::time::Timestamp;
+use crate::unit_of_work::UnitOfWork;
+use crate::validation::{Collector, ValidationErrors};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// The topic a device's commands are published on.
+pub fn command_topic(device: DeviceId) -> String {
+    format!("devices/{device}/commands")
+}
+
+/// What the broker gave a device.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Issued {
+    /// AWS IoT Core: a certificate attached to the device's thing and the shared policy.
+    Certificate {
+        certificate_id: String,
+        certificate_arn: String,
+        certificate_pem: String,
+        private_key: String,
+    },
+    /// The embedded broker, at this address; the password is the domain's to make.
+    Mqtt { host: String, port: u16 },
+}
+
+/// The broker devices connect to: AWS IoT Core, or the local embedded broker.
+#[async_trait]
+pub trait DeviceGateway: Send + Sync {
+    /// Makes credentials for `device` (on AWS: its thing, a certificate, the policy attached).
+    async fn issue(&self, device: DeviceId) -> Result<Issued, String>;
+    /// Revokes what `issue` made (on AWS: the certificate made inactive and detached).
+    async fn revoke(&self, device: DeviceId, credentials: &Credentials) -> Result<(), String>;
+    /// Publishes `payload` on `topic` (QoS 1).
+    async fn publish(&self, topic: &str, payload: &[u8]) -> Result<(), String>;
+}
+
+/// A device's credentials as stored: which kind, and nothing that would let anyone use them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Credentials {
+    pub device_id: DeviceId,
+    pub kind: CredentialKind,
+    /// The certificate's id and ARN (AWS).
+    pub certificate_id: Option<String>,
+    pub certificate_arn: Option<String>,
+    /// The MQTT password's digest (local).
+    pub password_digest: Option<String>,
+    pub issued_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    Certificate,
+    Mqtt,
+}
+
+/// `POST …/credentials` on AWS: the certificate and its private key, shown once.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CertificateCredentials {
+    pub certificate_id: String,
+    pub certificate_pem: String,
+    pub private_key: String,
+}
+
+/// Where and as whom a device signs in to the local broker.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct MqttLogin {
+    pub host: String,
+    pub port: u16,
+    /// The device id.
+    pub username: String,
+    /// Shown once; only its digest is kept.
+    pub password: String,
+}
+
+/// `POST …/credentials` locally.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct MqttCredentials {
+    pub mqtt: MqttLogin,
+}
+
+/// The answer of `POST …/credentials`: a certificate on AWS, an MQTT login locally.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum IssuedCredentials {
+    Certificate(CertificateCredentials),
+    Mqtt(MqttCredentials),
+}
+
+/// `POST …/devices/{device_id}/commands`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = DeviceCommandRequest)]
+pub struct CommandPayload {
+    /// What the device is asked to do (`reboot`, `set_interval`…).
+    #[schema(schema_with = command_name)]
+    pub name: String,
+    /// Its arguments, as the device's firmware reads them (JSON, at most 4 KB).
+    #[serde(default)]
+    pub payload: Value,
+}
+
+fn command_name() -> utoipa::openapi::schema::Schema {
+    schema::pattern(
+        r"^[A-Za-z0-9_.-]{1,64}$",
+        "Letters, digits, `_`, `.` and `-`; 1 to 64 characters.",
+    )
+    .into()
+}
+
+const MAX_COMMAND_PAYLOAD: usize = 4_096;
+
+/// What became of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandStatus {
+    /// Handed to the broker for the device (QoS 1).
+    Published,
+    /// The broker refused it or could not be reached.
+    Failed,
+}
+
+/// A command as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = DeviceCommand)]
+pub struct Command {
+    pub id: crate::ids::CommandId,
+    pub device_id: DeviceId,
+    pub name: String,
+    pub payload: Value,
+    pub topic: String,
+    pub status: CommandStatus,
+    pub sent_by: Actor,
+    pub sent_at: Timestamp,
+}
+
+impl CommandPayload {
+    fn parse(self) -> Result<(String, Value), ValidationErrors> {
+        let mut errors = Collector::new();
+        let valid_name = !self.name.is_empty()
+            && self.name.len() <= 64
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        if !valid_name {
+            errors.push(
+                "name",
+                "invalid_name",
+                "letters, digits, `_`, `.` and `-`; 1 to 64 characters",
+            );
+        }
+        if serde_json::to_vec(&self.payload).map_or(usize::MAX, |bytes| bytes.len()) > MAX_COMMAND_PAYLOAD {
+            errors.push(
+                "payload",
+                "too_long",
+                format!("at most {MAX_COMMAND_PAYLOAD} bytes of JSON"),
+            );
+        }
+        errors.finish(|| (self.name, self.payload))
+    }
+}
+
+impl Devices {
+    /// The device, if `principal` may act on it with `G` through `organisation_id`.
+    async fn device_for<G: Grant>(
+        &self,
+        principal: &Principal,
+        organisation_id: OrganisationId,
+        id: DeviceId,
+    ) -> DomainResult<(Device, OrganisationId)> {
+        let fleet = super::fleet::Fleet::of::<G>(self, principal, organisation_id).await?;
+        let item = self.store.get(&keys::device(id)).await?.ok_or(DomainError::NotFound)?;
+        let device: Device = item.record()?;
+        if !fleet.sees(&device) {
+            return Err(DomainError::NotFound);
+        }
+        Ok((device, fleet.root))
+    }
+
+    /// Issues a device's credentials (owners): shown once, kept only as what revokes them. A
+    /// device has one set at a time (`409 credentials_exist`: revoke them first).
+    pub async fn issue_credentials(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        id: DeviceId,
+    ) -> DomainResult<IssuedCredentials> {
+        let (device, root) = self.device_for::<ManageDevices>(principal, organisation_id, id).await?;
+        let exist = || DomainError::conflict("credentials_exist", "the device has credentials; revoke them first");
+        if self.store.get(&keys::device_credentials(device.id)).await?.is_some() {
+            return Err(exist());
+        }
+        let issued = self.gateway.issue(device.id).await.map_err(DomainError::Internal)?;
+        let now = self.now();
+        let (credentials, answer) = match issued {
+            Issued::Certificate {
+                certificate_id,
+                certificate_arn,
+                certificate_pem,
+                private_key,
+            } => (
+                Credentials {
+                    device_id: device.id,
+                    kind: CredentialKind::Certificate,
+                    certificate_id: Some(certificate_id.clone()),
+                    certificate_arn: Some(certificate_arn),
+                    password_digest: None,
+                    issued_at: now,
+                },
+                IssuedCredentials::Certificate(CertificateCredentials {
+                    certificate_id,
+                    certificate_pem,
+                    private_key,
+                }),
+            ),
+            Issued::Mqtt { host, port } => {
+                let password = self.secrets.token();
+                (
+                    Credentials {
+                        device_id: device.id,
+                        kind: CredentialKind::Mqtt,
+                        certificate_id: None,
+                        certificate_arn: None,
+                        password_digest: Some(self.secrets.digest(&password)),
+                        issued_at: now,
+                    },
+                    IssuedCredentials::Mqtt(MqttCredentials {
+                        mqtt: MqttLogin {
+                            host,
+                            port,
+                            username: device.id.to_string(),
+                            password,
+                        },
+                    }),
+                )
+            }
+        };
+        let event = AuditEvent::by(Actor::of(principal))
+            .did("device.credentials_issued")
+            .on("device", device.id)
+            .in_organisation(root)
+            .changes(json!({ "kind": credentials.kind, "certificate_id": credentials.certificate_id }))
+            .at(now, context);
+        let written = UnitOfWork::new()
+            .write_or(
+                Write::Put {
+                    item: Item::from_record(keys::device_credentials(device.id), &credentials),
+                    condition: Some(Condition::NotExists),
+                },
+                exist(),
+            )
+            .audit(event)
+            .commit(&*self.store)
+            .await;
+        if let Err(error) = written {
+            // Lost a race with another issue (or the write failed): what was just made must
+            // not stay usable. The gateway logs a failure to revoke.
+            let _ = self.gateway.revoke(device.id, &credentials).await;
+            return Err(error);
+        }
+        Ok(answer)
+    }
+
+    /// Revokes a device's credentials (owners): on AWS its certificate is made inactive and
+    /// detached; locally the password stops working.
+    pub async fn revoke_credentials(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        id: DeviceId,
+    ) -> DomainResult<()> {
+        let (device, root) = self.device_for::<ManageDevices>(principal, organisation_id, id).await?;
+        let item = self
+            .store
+            .get(&keys::device_credentials(device.id))
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        let credentials: Credentials = item.record()?;
+        self.gateway
+            .revoke(device.id, &credentials)
+            .await
+            .map_err(DomainError::Internal)?;
+        let event = AuditEvent::by(Actor::of(principal))
+            .did("device.credentials_revoked")
+            .on("device", device.id)
+            .in_organisation(root)
+            .changes(json!({ "kind": credentials.kind, "certificate_id": credentials.certificate_id }))
+            .at(self.now(), context);
+        UnitOfWork::new()
+            .write_or(
+                Write::Delete {
+                    key: item.key,
+                    condition: Some(Condition::VersionIs(item.version)),
+                },
+                DomainError::NotFound,
+            )
+            .audit(event)
+            .commit(&*self.store)
+            .await
+    }
+
+    /// Sends a command to a device (operators and owners): published on its command topic,
+    /// recorded with what became of it, and audited.
+    pub async fn send_command(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        organisation_id: OrganisationId,
+        id: DeviceId,
+        payload: CommandPayload,
+    ) -> DomainResult<Command> {
+        let (name, arguments) = payload.parse()?;
+        let (device, root) = self.device_for::<HandleAlerts>(principal, organisation_id, id).await?;
+        let command_id = crate::ids::CommandId::generate();
+        let topic = command_topic(device.id);
+        let message = json!({ "id": command_id, "name": name, "payload": arguments });
+        let published = self.gateway.publish(&topic, message.to_string().as_bytes()).await;
+        // The gateway logs why a publish failed; the command records that it did.
+        let command = Command {
+            id: command_id,
+            device_id: device.id,
+            name,
+            payload: arguments,
+            topic,
+            status: if published.is_ok() {
+                CommandStatus::Published
+            } else {
+                CommandStatus::Failed
+            },
+            sent_by: Actor::of(principal),
+            sent_at: self.now(),
+        };
+        let event = AuditEvent::by(command.sent_by.clone())
+            .did("device.command_sent")
+            .on("device", device.id)
+            .in_organisation(root)
+            .changes(json!({ "command_id": command.id, "name": command.name, "status": command.status }))
+            .at(command.sent_at, context);
+        UnitOfWork::new()
+            .write(Write::Put {
+                item: Item::from_record(keys::device_command(device.id, command.id), &command),
+                condition: Some(Condition::NotExists),
+            })
+            .audit(event)
+            .commit(&*self.store)
+            .await?;
+        Ok(command)
+    }
+
+    /// A page of a device's commands, newest first (its staff).
+    pub async fn commands(
+        &self,
+        principal: &Principal,
+        organisation_id: OrganisationId,
+        id: DeviceId,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> DomainResult<(Vec<Command>, Option<Cursor>)> {
+        let (device, _) = self.device_for::<ReadDevices>(principal, organisation_id, id).await?;
+        let page = self
+            .store
+            .query(
+                &Query::new(Index::Table, keys::device(device.id).pk)
+                    .sort(SortCondition::BeginsWith(keys::DEVICE_COMMAND_PREFIX.to_owned()))
+                    .descending()
+                    .limit(limit)
+                    .after(cursor),
+            )
+            .await?;
+        let commands = page.items.iter().map(Item::record).collect::<Result<_, _>>()?;
+        Ok((commands, page.next))
+    }
+}
