@@ -8,8 +8,8 @@
 
 use crate::identity::Email;
 use crate::ids::{
-    ApiKeyId, AuditEventId, CommandId, ContractId, DeviceId, DeviceModelId, InvitationId, JobId, MaintenanceId,
-    MessageId, OrganisationId, PlanId, SessionId, SimRuleId, UserId,
+    ApiKeyId, AuditEventId, CommandId, ContractId, DeviceId, DeviceModelId, EnvironmentId, InvitationId, JobId,
+    MaintenanceId, MarkerId, MessageId, OrganisationId, PlanId, SessionId, SimRuleId, UserId,
 };
 use crate::store::{IndexKey, Key};
 use crate::telecom::{Iccid, Imei};
@@ -404,6 +404,26 @@ pub fn device_model(model: DeviceModelId) -> Key {
 /// A device.
 pub fn device(device: DeviceId) -> Key {
     Key::new(compose(&["DEVICE", &device.to_string()]), "DEVICE")
+}
+
+pub const ENVIRONMENTS_PREFIX: &str = "ENVIRONMENT#";
+
+/// An environment, in its (root) organisation's partition.
+pub fn environment(organisation: OrganisationId, environment: EnvironmentId) -> Key {
+    Key::new(
+        organisation_partition(organisation),
+        format!("{ENVIRONMENTS_PREFIX}{environment}"),
+    )
+}
+
+pub const MARKERS_PREFIX: &str = "MARKER#";
+
+/// A map marker, in its (root) organisation's partition.
+pub fn marker(organisation: OrganisationId, marker: MarkerId) -> Key {
+    Key::new(
+        organisation_partition(organisation),
+        format!("{MARKERS_PREFIX}{marker}"),
+    )
 }
 
 /// A device's credentials to reach the broker (what revokes them; never the secret).

@@ -15,6 +15,7 @@
 //! - [`validation`] and [`error`]: per-field errors and the domain's one error type.
 
 pub mod audit;
+pub(crate) mod catalogue;
 pub mod clock;
 pub mod devices;
 pub mod error;

@@ -12,13 +12,15 @@ use stratum_infra::http::{
     Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, Params, Rows, Shape, Valid, etag, page,
 };
 use stratum_shared::devices::{
-    Command, CommandPayload, Device, DeviceFilter, DeviceImportRow, DeviceModel, DeviceModelPayload, DevicePatch,
-    DevicePatchPayload, Devices, IssuedCredentials, ModelInput, OrganisationPayload, RegistrationPayload,
+    BoundingBox, Command, CommandPayload, Device, DeviceFilter, DeviceImportRow, DeviceModel, DeviceModelPayload,
+    DevicePatch, DevicePatchPayload, DevicePorts, DeviceStatus, Devices, EffectivePort, Environment, EnvironmentPatch,
+    EnvironmentPayload, IssuedCredentials, MaintenanceEntry, MaintenancePayload, Map, Marker, MarkerPatch,
+    MarkerPayload, ModelInput, OrganisationPayload, PortPayload, RegistrationPayload,
 };
 use stratum_shared::identity::{Identity, require_platform_admin};
-use stratum_shared::ids::{DeviceId, DeviceModelId, JobId, OrganisationId};
+use stratum_shared::ids::{DeviceId, DeviceModelId, EnvironmentId, JobId, MarkerId, OrganisationId};
 use stratum_shared::sims::{ImportAnswer, JobView};
-use stratum_shared::telecom::Imei;
+use stratum_shared::telecom::{Iccid, Imei};
 use stratum_shared::tenancy::Permission;
 use stratum_shared::validation::Collector;
 
@@ -145,7 +147,22 @@ pub fn api(identity: Identity, devices: Devices) -> Api {
                 })
                 .lists::<Device>()
                 .query("company_id", json!({ "type": "string", "format": "uuid" }), "Only devices in this company.")
-                .query("model_id", json!({ "type": "string", "format": "uuid" }), "Only devices of this model."),
+                .query("model_id", json!({ "type": "string", "format": "uuid" }), "Only devices of this model.")
+                .query(
+                    "environment_id",
+                    json!({ "type": "string", "format": "uuid" }),
+                    "Only devices in this environment.",
+                )
+                .query(
+                    "status",
+                    json!({ "type": "string", "enum": ["active", "inactive", "maintenance", "decommissioned"] }),
+                    "Only devices in this status.",
+                )
+                .query(
+                    "sim_iccid",
+                    json!({ "type": "string", "minLength": 1, "maxLength": 40 }),
+                    "Only the device this SIM is installed in.",
+                ),
             list_organisation_devices,
         )
         .route(
@@ -222,6 +239,163 @@ pub fn api(identity: Identity, devices: Devices) -> Api {
             .permission(Permission::ReadDevices)
             .lists::<Command>(),
             list_commands,
+        )
+        .route(
+            Operation::post("/api/organisations/{organisation_id}/environments", "createEnvironment")
+                .summary("devices", "Create an environment devices stand in: a facility, department or mobile fleet (owners; roots)")
+                .permission(Permission::ManageSettings)
+                .takes::<EnvironmentPayload>()
+                .answers::<Environment>(201)
+                .tagged()
+                .may_answer(&[409]),
+            create_environment,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/environments", "listEnvironments")
+                .summary("devices", "The organisation's environments (through a company, its root's)")
+                .permission(Permission::ReadDevices)
+                .lists::<Environment>(),
+            list_environments,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/environments/{environment_id}", "getEnvironment")
+                .summary("devices", "An environment, with the number of devices in it")
+                .permission(Permission::ReadDevices)
+                .answers::<Environment>(200)
+                .tagged(),
+            get_environment,
+        )
+        .route(
+            Operation::patch("/api/organisations/{organisation_id}/environments/{environment_id}", "updateEnvironment")
+                .summary("devices", "Change an environment (owners)")
+                .permission(Permission::ManageSettings)
+                .takes::<EnvironmentPatch>()
+                .answers::<Environment>(200)
+                .conditional()
+                .may_answer(&[409]),
+            update_environment,
+        )
+        .route(
+            Operation::delete("/api/organisations/{organisation_id}/environments/{environment_id}", "deleteEnvironment")
+                .summary("devices", "Delete an environment no device stands in (owners; 409 environment_in_use)")
+                .permission(Permission::ManageSettings)
+                .answers_nothing(204)
+                .conditional()
+                .may_answer(&[409]),
+            delete_environment,
+        )
+        .route(
+            Operation::post("/api/organisations/{organisation_id}/map-markers", "createMapMarker")
+                .summary("devices", "Create a map marker for an environment's, a model's or a status's devices (owners; roots)")
+                .permission(Permission::ManageSettings)
+                .takes::<MarkerPayload>()
+                .answers::<Marker>(201)
+                .tagged()
+                .may_answer(&[409]),
+            create_marker,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/map-markers", "listMapMarkers")
+                .summary("devices", "The organisation's map markers (through a company, its root's)")
+                .permission(Permission::ReadDevices)
+                .lists::<Marker>(),
+            list_markers,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/map-markers/{marker_id}", "getMapMarker")
+                .summary("devices", "A map marker")
+                .permission(Permission::ReadDevices)
+                .answers::<Marker>(200)
+                .tagged(),
+            get_marker,
+        )
+        .route(
+            Operation::patch("/api/organisations/{organisation_id}/map-markers/{marker_id}", "updateMapMarker")
+                .summary("devices", "Change a map marker (owners)")
+                .permission(Permission::ManageSettings)
+                .takes::<MarkerPatch>()
+                .answers::<Marker>(200)
+                .conditional()
+                .may_answer(&[409]),
+            update_marker,
+        )
+        .route(
+            Operation::delete("/api/organisations/{organisation_id}/map-markers/{marker_id}", "deleteMapMarker")
+                .summary("devices", "Delete a map marker (owners)")
+                .permission(Permission::ManageSettings)
+                .answers_nothing(204)
+                .conditional()
+                .may_answer(&[409]),
+            delete_marker,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/map", "deviceMap")
+                .summary(
+                    "devices",
+                    "The devices the caller may see that have a position, as an RFC 7946 GeoJSON FeatureCollection with their markers (bbox filter; paged by next_cursor)",
+                )
+                .access(Access::Organisation {
+                    permission: Permission::ViewOrganisation,
+                    admin: true,
+                })
+                .answers::<Map>(200)
+                .query(
+                    "bbox",
+                    json!({ "type": "string", "minLength": 1, "maxLength": 200 }),
+                    "west,south,east,north in degrees (RFC 7946 §5); west > east crosses the antimeridian.",
+                )
+                .query(
+                    "limit",
+                    json!({ "type": "integer", "minimum": 1, "maximum": 200, "default": 50 }),
+                    "Devices read per page.",
+                )
+                .query(
+                    "cursor",
+                    json!({ "type": "string", "minLength": 1 }),
+                    "`next_cursor` of the previous page, as given.",
+                ),
+            map,
+        )
+        .route(
+            Operation::post(
+                "/api/organisations/{organisation_id}/devices/{device_id}/maintenance",
+                "recordMaintenance",
+            )
+            .summary("devices", "Append an entry to the device's maintenance history (owners; never changed or removed)")
+            .permission(Permission::ManageDevices)
+            .takes::<MaintenancePayload>()
+            .answers::<MaintenanceEntry>(201),
+            record_maintenance,
+        )
+        .route(
+            Operation::get(
+                "/api/organisations/{organisation_id}/devices/{device_id}/maintenance",
+                "listMaintenance",
+            )
+            .summary("devices", "The device's maintenance history, newest first")
+            .permission(Permission::ReadDevices)
+            .lists::<MaintenanceEntry>(),
+            list_maintenance,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/devices/{device_id}/ports", "listDevicePorts")
+                .summary("devices", "The device's ports as it uses them: its model's, with its own settings over them")
+                .permission(Permission::ReadDevices)
+                .answers::<DevicePorts>(200),
+            list_ports,
+        )
+        .route(
+            Operation::put(
+                "/api/organisations/{organisation_id}/devices/{device_id}/ports/{port}",
+                "setDevicePort",
+            )
+            .summary("devices", "Set the device's own name, unit, calibration and enabling of one of its model's ports (owners)")
+            .permission(Permission::ManageDevices)
+            .path_schema("port", json!({ "type": "integer", "minimum": 1, "maximum": 255 }))
+            .takes::<PortPayload>()
+            .answers::<EffectivePort>(200)
+            .conditional(),
+            set_port,
         )
         .with_state(DevicesApi { identity, devices })
 }
@@ -358,6 +532,9 @@ async fn assign(
 struct DeviceQuery {
     company_id: Option<String>,
     model_id: Option<String>,
+    environment_id: Option<String>,
+    status: Option<String>,
+    sim_iccid: Option<String>,
 }
 
 async fn list_organisation_devices(
@@ -374,7 +551,30 @@ async fn list_organisation_devices(
     let model_id = query
         .model_id
         .and_then(|id| errors.check(DeviceModelId::parse(&id, "model_id")));
-    let filter = errors.finish(|| DeviceFilter { company_id, model_id })?;
+    let environment_id = query
+        .environment_id
+        .and_then(|id| errors.check(EnvironmentId::parse(&id, "environment_id")));
+    let status = query.status.and_then(|status| {
+        let parsed = serde_json::from_value::<DeviceStatus>(json!(status)).ok();
+        if parsed.is_none() {
+            errors.push(
+                "status",
+                "invalid_status",
+                "active, inactive, maintenance or decommissioned",
+            );
+        }
+        parsed
+    });
+    let sim_iccid = query
+        .sim_iccid
+        .and_then(|iccid| errors.check(Iccid::parse(&iccid, "sim_iccid")));
+    let filter = errors.finish(|| DeviceFilter {
+        company_id,
+        model_id,
+        environment_id,
+        status,
+        sim_iccid,
+    })?;
     let (devices, next) = state
         .devices
         .organisation_devices(&principal, organisation, filter, paging.limit, paging.cursor)
@@ -459,4 +659,206 @@ async fn list_commands(
         .commands(&principal, organisation, id, paging.limit, paging.cursor)
         .await?;
     Ok(page(commands, next).into_response())
+}
+
+async fn create_environment(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids(organisation): Ids<OrganisationId>,
+    Valid(Shape(body)): Valid<Shape<EnvironmentPayload>>,
+) -> Result<Response> {
+    let (environment, version) = state
+        .devices
+        .create_environment(&principal, &context, organisation, body)
+        .await?;
+    Ok(with_etag(StatusCode::CREATED, version, environment))
+}
+
+async fn list_environments(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids(organisation): Ids<OrganisationId>,
+    paging: Paging,
+) -> Result<Response> {
+    let (environments, next) = state
+        .devices
+        .environments(&principal, organisation, paging.limit, paging.cursor)
+        .await?;
+    Ok(page(environments, next).into_response())
+}
+
+async fn get_environment(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids((organisation, id)): Ids<(OrganisationId, EnvironmentId)>,
+) -> Result<Response> {
+    let (environment, version) = state.devices.environment(&principal, organisation, id).await?;
+    Ok(with_etag(StatusCode::OK, version, environment))
+}
+
+async fn update_environment(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids((organisation, id)): Ids<(OrganisationId, EnvironmentId)>,
+    IfMatch(expected): IfMatch,
+    Valid(Shape(body)): Valid<Shape<EnvironmentPatch>>,
+) -> Result<Response> {
+    let (environment, version) = state
+        .devices
+        .update_environment(&principal, &context, organisation, id, body, expected)
+        .await?;
+    Ok(with_etag(StatusCode::OK, version, environment))
+}
+
+async fn delete_environment(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids((organisation, id)): Ids<(OrganisationId, EnvironmentId)>,
+    IfMatch(expected): IfMatch,
+) -> Result<StatusCode> {
+    state
+        .devices
+        .delete_environment(&principal, &context, organisation, id, expected)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn create_marker(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids(organisation): Ids<OrganisationId>,
+    Valid(Shape(body)): Valid<Shape<MarkerPayload>>,
+) -> Result<Response> {
+    let (marker, version) = state
+        .devices
+        .create_marker(&principal, &context, organisation, body)
+        .await?;
+    Ok(with_etag(StatusCode::CREATED, version, marker))
+}
+
+async fn list_markers(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids(organisation): Ids<OrganisationId>,
+    paging: Paging,
+) -> Result<Response> {
+    let (markers, next) = state
+        .devices
+        .markers(&principal, organisation, paging.limit, paging.cursor)
+        .await?;
+    Ok(page(markers, next).into_response())
+}
+
+async fn get_marker(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids((organisation, id)): Ids<(OrganisationId, MarkerId)>,
+) -> Result<Response> {
+    let (marker, version) = state.devices.marker(&principal, organisation, id).await?;
+    Ok(with_etag(StatusCode::OK, version, marker))
+}
+
+async fn update_marker(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids((organisation, id)): Ids<(OrganisationId, MarkerId)>,
+    IfMatch(expected): IfMatch,
+    Valid(Shape(body)): Valid<Shape<MarkerPatch>>,
+) -> Result<Response> {
+    let (marker, version) = state
+        .devices
+        .update_marker(&principal, &context, organisation, id, body, expected)
+        .await?;
+    Ok(with_etag(StatusCode::OK, version, marker))
+}
+
+async fn delete_marker(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids((organisation, id)): Ids<(OrganisationId, MarkerId)>,
+    IfMatch(expected): IfMatch,
+) -> Result<StatusCode> {
+    state
+        .devices
+        .delete_marker(&principal, &context, organisation, id, expected)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The `bbox` of `GET …/map`.
+#[derive(Deserialize)]
+struct MapQuery {
+    bbox: Option<String>,
+}
+
+async fn map(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids(organisation): Ids<OrganisationId>,
+    Params(query): Params<MapQuery>,
+    paging: Paging,
+) -> Result<Response> {
+    let bbox = query.bbox.as_deref().map(BoundingBox::parse).transpose()?;
+    let map = state
+        .devices
+        .map(&principal, organisation, bbox, paging.limit, paging.cursor)
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(map)).into_response())
+}
+
+async fn record_maintenance(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids((organisation, id)): Ids<(OrganisationId, DeviceId)>,
+    Valid(Shape(body)): Valid<Shape<MaintenancePayload>>,
+) -> Result<Response> {
+    let entry = state
+        .devices
+        .record_maintenance(&principal, &context, organisation, id, body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(entry)).into_response())
+}
+
+async fn list_maintenance(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids((organisation, id)): Ids<(OrganisationId, DeviceId)>,
+    paging: Paging,
+) -> Result<Response> {
+    let (entries, next) = state
+        .devices
+        .maintenance(&principal, organisation, id, paging.limit, paging.cursor)
+        .await?;
+    Ok(page(entries, next).into_response())
+}
+
+async fn list_ports(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids((organisation, id)): Ids<(OrganisationId, DeviceId)>,
+) -> Result<Json<DevicePorts>> {
+    Ok(Json(state.devices.ports(&principal, organisation, id).await?))
+}
+
+async fn set_port(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids((organisation, id, port)): Ids<(OrganisationId, DeviceId, u8)>,
+    IfMatch(expected): IfMatch,
+    Valid(Shape(body)): Valid<Shape<PortPayload>>,
+) -> Result<Json<EffectivePort>> {
+    Ok(Json(
+        state
+            .devices
+            .set_port(&principal, &context, organisation, (id, port), body, expected)
+            .await?,
+    ))
 }

@@ -3,11 +3,12 @@
 //! its owners — name, company, end user, location, status, firmware and free metadata.
 
 use super::Devices;
-use super::registry::{Device, device_item};
+use super::places::environment_count;
+use super::registry::{Device, DeviceStatus, device_item};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Membership, Organisation, Principal};
-use crate::ids::{DeviceId, DeviceModelId, OrganisationId, UserId};
+use crate::ids::{DeviceId, DeviceModelId, EnvironmentId, OrganisationId, UserId};
 use crate::keys;
 use crate::schema;
 use crate::sims::{Sim, sim_write};
@@ -52,9 +53,12 @@ pub struct DevicePatchPayload {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Location>)]
     pub location: Option<Option<Location>>,
+    /// `decommissioned` is final, and needs the device's credentials revoked first.
+    pub status: Option<DeviceStatus>,
+    /// One of the organisation's environments; `null` takes the device out of its own.
     #[serde(default, deserialize_with = "present")]
-    #[schema(schema_with = optional_short)]
-    pub status: Option<Option<String>>,
+    #[schema(schema_with = optional_uuid)]
+    pub environment_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(schema_with = optional_short)]
     pub firmware: Option<Option<String>>,
@@ -94,7 +98,8 @@ pub struct DevicePatch {
     pub company_id: Option<Option<OrganisationId>>,
     pub end_user_id: Option<Option<UserId>>,
     pub location: Option<Option<Location>>,
-    pub status: Option<Option<String>>,
+    pub status: Option<DeviceStatus>,
+    pub environment_id: Option<Option<EnvironmentId>>,
     pub firmware: Option<Option<String>>,
     pub metadata: Option<BTreeMap<String, String>>,
     pub sim_iccid: Option<Option<Iccid>>,
@@ -108,10 +113,13 @@ impl DevicePatch {
             other => other,
         };
         let name = text("name", raw.name, MAX_NAME_CHARS);
-        let status = text("status", raw.status, MAX_SHORT_TEXT);
         let firmware = text("firmware", raw.firmware, MAX_SHORT_TEXT);
         let company_id = match raw.company_id {
             Some(Some(id)) => errors.check(OrganisationId::parse(&id, "company_id")).map(Some),
+            other => other.map(|_| None),
+        };
+        let environment_id = match raw.environment_id {
+            Some(Some(id)) => errors.check(EnvironmentId::parse(&id, "environment_id")).map(Some),
             other => other.map(|_| None),
         };
         let end_user_id = match raw.end_user_id {
@@ -149,7 +157,8 @@ impl DevicePatch {
             company_id,
             end_user_id,
             location: raw.location,
-            status,
+            status: raw.status,
+            environment_id,
             firmware,
             metadata,
         })
@@ -161,6 +170,22 @@ impl DevicePatch {
 pub struct DeviceFilter {
     pub company_id: Option<OrganisationId>,
     pub model_id: Option<DeviceModelId>,
+    pub environment_id: Option<EnvironmentId>,
+    pub status: Option<DeviceStatus>,
+    pub sim_iccid: Option<Iccid>,
+}
+
+impl DeviceFilter {
+    fn matches(&self, device: &Device) -> bool {
+        self.company_id.is_none_or(|c| device.company_id == Some(c))
+            && self.model_id.is_none_or(|m| device.model_id == m)
+            && self.environment_id.is_none_or(|e| device.environment_id == Some(e))
+            && self.status.is_none_or(|s| device.status == s)
+            && self
+                .sim_iccid
+                .as_ref()
+                .is_none_or(|i| device.sim_iccid.as_ref() == Some(i))
+    }
 }
 
 /// A caller's reach among an organisation's devices.
@@ -220,11 +245,7 @@ impl Devices {
             .map(|item| item.record::<Device>())
             .collect::<Result<Vec<_>, _>>()?
             .into_iter()
-            .filter(|device| {
-                fleet.sees(device)
-                    && filter.company_id.is_none_or(|c| device.company_id == Some(c))
-                    && filter.model_id.is_none_or(|m| device.model_id == m)
-            })
+            .filter(|device| fleet.sees(device) && filter.matches(device))
             .collect();
         Ok((devices, page.next))
     }
@@ -282,7 +303,16 @@ impl Devices {
             next.location = location;
         }
         if let Some(status) = patch.status {
+            if device.status == DeviceStatus::Decommissioned && status != DeviceStatus::Decommissioned {
+                return Err(DomainError::conflict(
+                    "decommissioned",
+                    "a decommissioned device stays decommissioned",
+                ));
+            }
             next.status = status;
+        }
+        if let Some(environment) = patch.environment_id {
+            next.environment_id = environment;
         }
         if let Some(firmware) = patch.firmware {
             next.firmware = firmware;
@@ -295,6 +325,31 @@ impl Devices {
         }
         let mut checks = self.check_placement(&fleet, &next).await?;
         checks.extend(self.sim_moves(&fleet, &device, &next).await?);
+        let mut unit = UnitOfWork::new();
+        if next.environment_id != device.environment_id {
+            if let Some(left) = device.environment_id {
+                unit = unit.write(environment_count(fleet.root, left, -1));
+            }
+            if let Some(entered) = next.environment_id {
+                unit = unit.write_or(
+                    environment_count(fleet.root, entered, 1),
+                    DomainError::Inconsistent(ValidationErrors::single(
+                        "environment_id",
+                        "unknown_environment",
+                        "no environment of this organisation has this id",
+                    )),
+                );
+            }
+        }
+        if next.status == DeviceStatus::Decommissioned && device.status != DeviceStatus::Decommissioned {
+            unit = unit.write_or(
+                Write::Check {
+                    key: keys::device_credentials(device.id),
+                    condition: Condition::NotExists,
+                },
+                DomainError::conflict("credentials_exist", "revoke the device's credentials first"),
+            );
+        }
         next.updated_at = self.now();
         let event = AuditEvent::by(Actor::of(principal))
             .did("device.changed")
@@ -302,22 +357,21 @@ impl Devices {
             .in_organisation(fleet.root)
             .changes(json!(next))
             .at(next.updated_at, context);
-        UnitOfWork::new()
-            .write_or(
-                Write::Put {
-                    item: device_item(&next, Some(item.version)),
-                    condition: Some(Condition::VersionIs(item.version)),
-                },
-                DomainError::PreconditionFailed,
-            )
-            .writes(checks)
-            .audit(event)
-            .otherwise(DomainError::conflict(
-                "concurrent_change",
-                "the end user's membership changed meanwhile; try again",
-            ))
-            .commit(&*self.store)
-            .await?;
+        unit.write_or(
+            Write::Put {
+                item: device_item(&next, Some(item.version)),
+                condition: Some(Condition::VersionIs(item.version)),
+            },
+            DomainError::PreconditionFailed,
+        )
+        .writes(checks)
+        .audit(event)
+        .otherwise(DomainError::conflict(
+            "concurrent_change",
+            "the end user's membership changed meanwhile; try again",
+        ))
+        .commit(&*self.store)
+        .await?;
         Ok((next, item.version + 1))
     }
 
@@ -452,7 +506,7 @@ mod tests {
     #[test]
     fn a_patch_reports_every_bad_field() {
         let raw: DevicePatchPayload = serde_json::from_value(json!({
-            "name": "a\nb", "company_id": "x", "location": { "lat": 91.0, "lon": 0.0 }, "status": "ok",
+            "name": "a\nb", "company_id": "x", "location": { "lat": 91.0, "lon": 0.0 }, "status": "active",
             "metadata": { "room": "4\u{0007}" }
         }))
         .unwrap();

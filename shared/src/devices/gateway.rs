@@ -183,20 +183,21 @@ impl CommandPayload {
 }
 
 impl Devices {
-    /// The device, if `principal` may act on it with `G` through `organisation_id`.
-    async fn device_for<G: Grant>(
+    /// The device at its version, and its root, if `principal` may act on it with `G`
+    /// through `organisation_id`.
+    pub(super) async fn device_for<G: Grant>(
         &self,
         principal: &Principal,
         organisation_id: OrganisationId,
         id: DeviceId,
-    ) -> DomainResult<(Device, OrganisationId)> {
+    ) -> DomainResult<(Device, u64, OrganisationId)> {
         let fleet = super::fleet::Fleet::of::<G>(self, principal, organisation_id).await?;
         let item = self.store.get(&keys::device(id)).await?.ok_or(DomainError::NotFound)?;
         let device: Device = item.record()?;
         if !fleet.sees(&device) {
             return Err(DomainError::NotFound);
         }
-        Ok((device, fleet.root))
+        Ok((device, item.version, fleet.root))
     }
 
     /// Issues a device's credentials (owners): shown once, kept only as what revokes them. A
@@ -208,7 +209,7 @@ impl Devices {
         organisation_id: OrganisationId,
         id: DeviceId,
     ) -> DomainResult<IssuedCredentials> {
-        let (device, root) = self.device_for::<ManageDevices>(principal, organisation_id, id).await?;
+        let (device, _, root) = self.device_for::<ManageDevices>(principal, organisation_id, id).await?;
         let exist = || DomainError::conflict("credentials_exist", "the device has credentials; revoke them first");
         if self.store.get(&keys::device_credentials(device.id)).await?.is_some() {
             return Err(exist());
@@ -293,7 +294,7 @@ impl Devices {
         organisation_id: OrganisationId,
         id: DeviceId,
     ) -> DomainResult<()> {
-        let (device, root) = self.device_for::<ManageDevices>(principal, organisation_id, id).await?;
+        let (device, _, root) = self.device_for::<ManageDevices>(principal, organisation_id, id).await?;
         let item = self
             .store
             .get(&keys::device_credentials(device.id))
@@ -334,7 +335,7 @@ impl Devices {
         payload: CommandPayload,
     ) -> DomainResult<Command> {
         let (name, arguments) = payload.parse()?;
-        let (device, root) = self.device_for::<HandleAlerts>(principal, organisation_id, id).await?;
+        let (device, _, root) = self.device_for::<HandleAlerts>(principal, organisation_id, id).await?;
         let command_id = crate::ids::CommandId::generate();
         let topic = command_topic(device.id);
         let message = json!({ "id": command_id, "name": name, "payload": arguments });
@@ -380,7 +381,7 @@ impl Devices {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<Command>, Option<Cursor>)> {
-        let (device, _) = self.device_for::<ReadDevices>(principal, organisation_id, id).await?;
+        let (device, ..) = self.device_for::<ReadDevices>(principal, organisation_id, id).await?;
         let page = self
             .store
             .query(

@@ -5,7 +5,9 @@ mod fleet;
 mod gateway;
 mod import;
 mod models;
+mod places;
 mod registry;
+mod upkeep;
 
 pub use fleet::{DeviceFilter, DevicePatch, DevicePatchPayload, Location};
 pub use gateway::{
@@ -15,7 +17,12 @@ pub use gateway::{
 pub(crate) use import::register_rows;
 pub use import::{DEVICES_PER_TRANSACTION, DeviceImportRow};
 pub use models::{DeviceModel, DeviceModelPayload, MAX_PORTS, ModelInput, Port, PortKind};
-pub use registry::{Device, OrganisationPayload, RegistrationPayload};
+pub use places::{
+    BoundingBox, Environment, EnvironmentKind, EnvironmentPatch, EnvironmentPayload, Map, Marker, MarkerPatch,
+    MarkerPayload, MarkerTarget,
+};
+pub use registry::{Device, DeviceStatus, OrganisationPayload, PortOverride, RegistrationPayload};
+pub use upkeep::{DevicePorts, EffectivePort, MaintenanceEntry, MaintenancePayload, PortPayload, effective_port};
 
 use crate::clock::Clock;
 use crate::identity::Secrets;

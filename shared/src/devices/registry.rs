@@ -5,10 +5,11 @@
 use super::Devices;
 use super::fleet::Location;
 use super::import::ImeiClaim;
+use super::places::environment_count;
 use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Organisation, OrganisationKind, PlatformAdmin};
-use crate::ids::{DeviceId, DeviceModelId, OrganisationId, UserId};
+use crate::ids::{DeviceId, DeviceModelId, EnvironmentId, OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Condition, Cursor, Index, Item, Query, Write};
 use crate::telecom::{Iccid, Imei};
@@ -37,9 +38,11 @@ pub struct Device {
     pub end_user_id: Option<UserId>,
     #[serde(default)]
     pub location: Option<Location>,
-    /// Its owners' word for its state (`installed`, `in repair`…).
     #[serde(default)]
-    pub status: Option<String>,
+    pub status: DeviceStatus,
+    /// The environment of its organisation it stands in.
+    #[serde(default)]
+    pub environment_id: Option<EnvironmentId>,
     #[serde(default)]
     pub firmware: Option<String>,
     #[serde(default)]
@@ -47,8 +50,35 @@ pub struct Device {
     /// The SIM installed in it (locked to its IMEI).
     #[serde(default)]
     pub sim_iccid: Option<Iccid>,
+    /// Its own settings of its model's ports, by port number.
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, PortOverride>)]
+    pub ports: BTreeMap<u8, PortOverride>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// Where a device is in its life. A decommissioned device is retired for good: its messages
+/// are dropped, and its status stays.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceStatus {
+    #[default]
+    Active,
+    Inactive,
+    Maintenance,
+    Decommissioned,
+}
+
+/// A device's own setting of one of its model's ports; what it leaves out, the model says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PortOverride {
+    pub name: Option<String>,
+    pub unit: Option<String>,
+    pub scale: Option<f64>,
+    pub offset: Option<f64>,
+    /// A disabled port's values are not kept.
+    pub enabled: bool,
 }
 
 /// `POST /api/devices`.
@@ -83,10 +113,12 @@ impl Device {
             company_id: None,
             end_user_id: None,
             location: None,
-            status: None,
+            status: DeviceStatus::Active,
+            environment_id: None,
             firmware: None,
             metadata: BTreeMap::new(),
             sim_iccid: None,
+            ports: BTreeMap::new(),
             created_at: now,
             updated_at: now,
         }
@@ -213,10 +245,15 @@ impl Devices {
         // Its place in the previous organisation (company, end user, that organisation's SIM)
         // stays behind.
         let sim_out = self.take_out(&device).await?;
+        let environment_left = device
+            .organisation_id
+            .zip(device.environment_id)
+            .map(|(from, environment)| environment_count(from, environment, -1));
         let moved = Device {
             organisation_id: Some(organisation_id),
             company_id: None,
             end_user_id: None,
+            environment_id: None,
             sim_iccid: None,
             updated_at: now,
             ..device
@@ -240,6 +277,7 @@ impl Devices {
             .audit(event(organisation_id))
             .writes(previous.map(|from| event(from).write()))
             .writes(sim_out)
+            .writes(environment_left)
             .otherwise(DomainError::conflict(
                 "concurrent_change",
                 "the device's SIM changed meanwhile; try again",

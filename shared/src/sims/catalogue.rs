@@ -1,25 +1,24 @@
 //! Operator contracts (root organisations) and plans (roots and companies): records in their
 //! organisation's partition, created, listed, read and changed by the same code
-//! ([`CatalogueEntry`]). Neither is ever deleted: SIMs keep referring to them, and a contract
+//! ([`crate::catalogue`]). Neither is ever deleted: SIMs keep referring to them, and a contract
 //! or plan that ends says so by its validity.
 
 use super::Sims;
 use super::connector::NO_INTEGRATION;
-use crate::audit::{Actor, AuditEvent, RequestContext};
-use crate::error::{DomainError, DomainResult};
-use crate::identity::{OrganisationKind, Principal};
+use crate::audit::RequestContext;
+use crate::catalogue::{Catalogue, CatalogueEntry};
+use crate::error::DomainResult;
+use crate::identity::Principal;
 use crate::ids::{ContractId, OrganisationId, PlanId};
 use crate::keys;
 use crate::schema;
-use crate::store::{Condition, Cursor, Index, Item, Key, Query, SortCondition, Write};
+use crate::store::{Cursor, Key};
 use crate::telecom::{Mcc, Mnc};
-use crate::tenancy::{ManageSims, ReadDevices, authorize};
+use crate::tenancy::ManageSims;
 use crate::time::Timestamp;
-use crate::unit_of_work::UnitOfWork;
 use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text};
 
 use chrono::NaiveDate;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::Object;
 
@@ -278,24 +277,6 @@ fn optional_whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> R
     Option::<Whole>::deserialize(deserializer).map(|whole| whole.map(|Whole(n)| n))
 }
 
-/// A record kept in an organisation's partition and managed alike: contracts and plans.
-pub(crate) trait CatalogueEntry: Serialize + DeserializeOwned + Clone {
-    type Id: Copy + std::fmt::Display;
-    type Payload: Into<Self::Patch>;
-    type Patch;
-    /// The kind in audit events and errors.
-    const KIND: &'static str;
-    const PREFIX: &'static str;
-    /// Whether companies have their own (plans) or only roots (contracts).
-    const COMPANIES_TOO: bool;
-    fn key(organisation: OrganisationId, id: Self::Id) -> Key;
-    fn new_id() -> Self::Id;
-    /// A blank entry, which a new one's payload then fills in as a patch.
-    fn blank(id: Self::Id, organisation: OrganisationId, now: Timestamp) -> Self;
-    /// The entry with the patch's fields changed.
-    fn patched(&self, patch: Self::Patch, sims: &Sims, now: Timestamp) -> Result<Self, ValidationErrors>;
-}
-
 fn parse_date(errors: &mut Collector, field: &str, text: Option<&str>) -> Option<Option<NaiveDate>> {
     match text.map(|text| NaiveDate::parse_from_str(text, "%Y-%m-%d")) {
         None => Some(None),
@@ -334,6 +315,8 @@ impl CatalogueEntry for Contract {
     type Id = ContractId;
     type Payload = ContractPayload;
     type Patch = ContractPatch;
+    type Context = Sims;
+    type Manage = ManageSims;
     const KIND: &'static str = "contract";
     const PREFIX: &'static str = keys::CONTRACTS_PREFIX;
     const COMPANIES_TOO: bool = false;
@@ -414,6 +397,8 @@ impl CatalogueEntry for PlanView {
     type Id = PlanId;
     type Payload = PlanPayload;
     type Patch = PlanPatch;
+    type Context = Sims;
+    type Manage = ManageSims;
     const KIND: &'static str = "plan";
     const PREFIX: &'static str = keys::PLANS_PREFIX;
     const COMPANIES_TOO: bool = true;
@@ -495,176 +480,17 @@ pub fn is_currency_code(code: &str) -> bool {
     code.len() == 3 && CURRENCIES.split_ascii_whitespace().any(|known| known == code)
 }
 
-fn root_only<T: CatalogueEntry>() -> DomainError {
-    DomainError::conflict(
-        "root_only",
-        format!("a {} belongs to the root organisation, not a company", T::KIND),
-    )
-}
-
-impl Sims {
-    /// Creates a contract or plan in `organisation_id` (owners; contracts on roots only).
-    pub(crate) async fn create_entry<T: CatalogueEntry>(
-        &self,
-        principal: &Principal,
-        context: &RequestContext,
-        organisation_id: OrganisationId,
-        payload: T::Payload,
-    ) -> DomainResult<(T, u64)> {
-        let access = authorize::<ManageSims>(&*self.store, principal, organisation_id).await?;
-        let organisation = access.organisation();
-        if organisation.kind == OrganisationKind::Personal {
-            return Err(DomainError::conflict(
-                "personal_organisation",
-                "SIMs, contracts and plans belong to shared organisations",
-            ));
-        }
-        if !T::COMPANIES_TOO && organisation.parent_organisation_id.is_some() {
-            return Err(root_only::<T>());
-        }
-        let now = self.now();
-        let entry = T::blank(T::new_id(), organisation_id, now).patched(payload.into(), self, now)?;
-        self.write_entry(principal, context, organisation_id, &entry, None, "created", now)
-            .await?;
-        Ok((entry, 1))
-    }
-
-    /// Changes a contract or plan (owners), if it is still at `if_match`'s version.
-    pub(crate) async fn update_entry<T: CatalogueEntry>(
-        &self,
-        principal: &Principal,
-        context: &RequestContext,
-        organisation_id: OrganisationId,
-        id: T::Id,
-        patch: T::Patch,
-        if_match: Option<u64>,
-    ) -> DomainResult<(T, u64)> {
-        let access = authorize::<ManageSims>(&*self.store, principal, organisation_id).await?;
-        if !T::COMPANIES_TOO && access.organisation().parent_organisation_id.is_some() {
-            return Err(root_only::<T>());
-        }
-        let item = self
-            .store
-            .get(&T::key(organisation_id, id))
-            .await?
-            .ok_or(DomainError::NotFound)?;
-        if if_match.is_some_and(|version| version != item.version) {
-            return Err(DomainError::PreconditionFailed);
-        }
-        let entry: T = item.record()?;
-        let now = self.now();
-        let next = entry.patched(patch, self, now)?;
-        self.write_entry(
-            principal,
-            context,
-            organisation_id,
-            &next,
-            Some(item.version),
-            "changed",
-            now,
-        )
-        .await?;
-        Ok((next, item.version + 1))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn write_entry<T: CatalogueEntry>(
-        &self,
-        principal: &Principal,
-        context: &RequestContext,
-        organisation_id: OrganisationId,
-        entry: &T,
-        version: Option<u64>,
-        verb: &str,
-        now: Timestamp,
-    ) -> DomainResult<()> {
-        let value = serde_json::to_value(entry).map_err(|e| DomainError::Internal(e.to_string()))?;
-        let id = value["id"].as_str().unwrap_or_default().to_owned();
-        let mut item = Item::from_record(Self::entry_key::<T>(organisation_id, &value), entry);
-        item.version = version.map_or(1, |v| v + 1);
-        let condition = match version {
-            Some(version) => Condition::VersionIs(version),
-            None => Condition::NotExists,
-        };
-        let event = AuditEvent::by(Actor::of(principal))
-            .did(&format!("{}.{verb}", T::KIND))
-            .on(T::KIND, id)
-            .in_organisation(organisation_id)
-            .changes(value)
-            .at(now, context);
-        UnitOfWork::new()
-            .write_or(
-                Write::Put {
-                    item,
-                    condition: Some(condition),
-                },
-                DomainError::PreconditionFailed,
-            )
-            .audit(event)
-            .commit(&*self.store)
-            .await
-    }
-
-    fn entry_key<T: CatalogueEntry>(organisation_id: OrganisationId, value: &serde_json::Value) -> Key {
-        let sk = format!("{}{}", T::PREFIX, value["id"].as_str().unwrap_or_default());
-        Key::new(keys::organisation_partition(organisation_id), sk)
-    }
-
-    /// Where the caller reads a kind of entry through `organisation_id`: its own partition,
-    /// or for contracts read through a company, its root's (company staff see the contracts
-    /// their SIMs run under).
-    async fn home_of<T: CatalogueEntry>(
-        principal: &Principal,
-        organisation_id: OrganisationId,
-        sims: &Sims,
-    ) -> DomainResult<OrganisationId> {
-        let access = authorize::<ReadDevices>(&*sims.store, principal, organisation_id).await?;
-        let organisation = access.organisation();
-        Ok(match organisation.parent_organisation_id {
-            Some(root) if !T::COMPANIES_TOO => root,
-            _ => organisation.id,
-        })
-    }
-
-    /// One contract or plan, for the organisation's staff.
-    pub(crate) async fn entry<T: CatalogueEntry>(
-        &self,
-        principal: &Principal,
-        organisation_id: OrganisationId,
-        id: T::Id,
-    ) -> DomainResult<(T, u64)> {
-        let home = Self::home_of::<T>(principal, organisation_id, self).await?;
-        let item = self.store.get(&T::key(home, id)).await?.ok_or(DomainError::NotFound)?;
-        Ok((item.record()?, item.version))
-    }
-
-    /// A page of an organisation's contracts or plans, for its staff.
-    pub(crate) async fn entries<T: CatalogueEntry>(
-        &self,
-        principal: &Principal,
-        organisation_id: OrganisationId,
-        limit: u32,
-        cursor: Option<Cursor>,
-    ) -> DomainResult<(Vec<T>, Option<Cursor>)> {
-        let home = Self::home_of::<T>(principal, organisation_id, self).await?;
-        let page = self
-            .store
-            .query(
-                &Query::new(Index::Table, keys::organisation_partition(home))
-                    .sort(SortCondition::BeginsWith(T::PREFIX.to_owned()))
-                    .limit(limit)
-                    .after(cursor),
-            )
-            .await?;
-        let entries = page.items.iter().map(|item| item.record()).collect::<Result<_, _>>()?;
-        Ok((entries, page.next))
-    }
-}
-
 pub(crate) type Plan = PlanView;
 
 /// Public entry points, typed per kind.
 impl Sims {
+    fn catalogue(&self) -> Catalogue<'_> {
+        Catalogue {
+            store: &*self.store,
+            now: self.now(),
+        }
+    }
+
     pub async fn create_contract(
         &self,
         principal: &Principal,
@@ -672,7 +498,9 @@ impl Sims {
         organisation_id: OrganisationId,
         payload: ContractPayload,
     ) -> DomainResult<(ContractView, u64)> {
-        self.create_entry(principal, context, organisation_id, payload).await
+        self.catalogue()
+            .create(principal, context, organisation_id, payload, self)
+            .await
     }
 
     pub async fn update_contract(
@@ -684,7 +512,8 @@ impl Sims {
         patch: ContractPatch,
         if_match: Option<u64>,
     ) -> DomainResult<(ContractView, u64)> {
-        self.update_entry(principal, context, organisation_id, id, patch, if_match)
+        self.catalogue()
+            .update(principal, context, organisation_id, id, patch, if_match, self)
             .await
     }
 
@@ -694,7 +523,7 @@ impl Sims {
         organisation_id: OrganisationId,
         id: ContractId,
     ) -> DomainResult<(ContractView, u64)> {
-        self.entry(principal, organisation_id, id).await
+        self.catalogue().entry(principal, organisation_id, id).await
     }
 
     pub async fn contracts(
@@ -704,7 +533,9 @@ impl Sims {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<ContractView>, Option<Cursor>)> {
-        self.entries(principal, organisation_id, limit, cursor).await
+        self.catalogue()
+            .entries(principal, organisation_id, limit, cursor)
+            .await
     }
 
     pub async fn create_plan(
@@ -714,7 +545,9 @@ impl Sims {
         organisation_id: OrganisationId,
         payload: PlanPayload,
     ) -> DomainResult<(PlanView, u64)> {
-        self.create_entry(principal, context, organisation_id, payload).await
+        self.catalogue()
+            .create(principal, context, organisation_id, payload, self)
+            .await
     }
 
     pub async fn update_plan(
@@ -726,7 +559,8 @@ impl Sims {
         patch: PlanPatch,
         if_match: Option<u64>,
     ) -> DomainResult<(PlanView, u64)> {
-        self.update_entry(principal, context, organisation_id, id, patch, if_match)
+        self.catalogue()
+            .update(principal, context, organisation_id, id, patch, if_match, self)
             .await
     }
 
@@ -736,7 +570,7 @@ impl Sims {
         organisation_id: OrganisationId,
         id: PlanId,
     ) -> DomainResult<(PlanView, u64)> {
-        self.entry(principal, organisation_id, id).await
+        self.catalogue().entry(principal, organisation_id, id).await
     }
 
     pub async fn plans(
@@ -746,7 +580,9 @@ impl Sims {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<PlanView>, Option<Cursor>)> {
-        self.entries(principal, organisation_id, limit, cursor).await
+        self.catalogue()
+            .entries(principal, organisation_id, limit, cursor)
+            .await
     }
 }
 

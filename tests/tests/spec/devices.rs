@@ -13,6 +13,8 @@ both_entry_points!(
     a_device_import_reports_every_row_hands_devices_over_and_a_second_import_changes_nothing,
     an_owner_issues_a_devices_credentials_once_and_revoking_them_disables_them,
     operators_send_commands_on_the_devices_own_topic_and_each_is_recorded,
+    owners_sort_devices_into_environments_and_see_them_on_the_map_with_their_markers,
+    a_device_keeps_its_maintenance_history_and_its_own_port_settings_and_retires_for_good,
 );
 
 fn model(name: &str) -> Value {
@@ -700,4 +702,264 @@ async fn operators_send_commands_on_the_devices_own_topic_and_each_is_recorded(w
     let history = world.call("GET", &path, vic.token(), None).await;
     assert_eq!(history.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(history.body["items"][0]["name"], "set_interval");
+}
+
+async fn owners_sort_devices_into_environments_and_see_them_on_the_map_with_their_markers(world: &World) {
+    let admin = world.admin().await;
+    let ada = world.person("ada").await;
+    let rider = world.person("rider").await;
+    let root = organisation(world, &ada, "Fleet").await;
+    let branch = company(world, &ada, &root, "Branch").await;
+    add(world, &ada, &branch, &rider, &["member"]).await;
+    let ids = devices_of_root(world, &admin, &ada, &root, 3).await;
+    let model_id = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{root}/devices/{}", ids[0]),
+            ada.token(),
+            None,
+        )
+        .await
+        .body["model_id"]
+        .clone();
+    let at = |path: &str| format!("/api/organisations/{root}{path}");
+    let call = |method: &'static str, path: String, body: Option<Value>| {
+        let token = ada.access.clone();
+        async move { world.call(method, &path, Some(&token), body).await }
+    };
+
+    let depot = call(
+        "POST",
+        at("/environments"),
+        Some(json!({ "name": "Depot North", "kind": "facility" })),
+    )
+    .await;
+    assert_eq!(depot.status, 201, "{depot:?}");
+    let depot = depot.body["id"].as_str().unwrap().to_owned();
+    let patch = |id: &str, body: Value| call("PATCH", at(&format!("/devices/{id}")), Some(body));
+    let placed = patch(
+        &ids[0],
+        json!({ "environment_id": depot, "company_id": branch, "end_user_id": rider.id, "location": { "lat": 52.52, "lon": 13.405 } }),
+    )
+    .await;
+    assert_eq!(placed.status, 200, "{placed:?}");
+    assert_eq!(
+        patch(
+            &ids[1],
+            json!({ "location": { "lat": 48.85, "lon": 2.35, "alt": 35.0 }, "status": "maintenance" })
+        )
+        .await
+        .status,
+        200
+    );
+    let unknown = patch(&ids[2], json!({ "environment_id": uuid::Uuid::new_v4() })).await;
+    assert_eq!(
+        (unknown.status, unknown.field_errors()[0].1.as_str()),
+        (409, "unknown_environment")
+    );
+    let environment = call("GET", at(&format!("/environments/{depot}")), None).await;
+    assert_eq!(environment.body["devices"], 1, "an environment counts its devices");
+    let in_use = call("DELETE", at(&format!("/environments/{depot}")), None).await;
+    assert_eq!((in_use.status, in_use.code()), (409, "environment_in_use"));
+
+    let marker = |label: &str, applies_to: Value| {
+        call(
+            "POST",
+            at("/map-markers"),
+            Some(json!({ "label": label, "icon": "pin", "colour": "#1F77B4", "applies_to": applies_to })),
+        )
+    };
+    let by_environment = marker("Depot", json!({ "environment_id": depot })).await;
+    assert_eq!(by_environment.status, 201, "{by_environment:?}");
+    assert_eq!(by_environment.body["colour"], "#1f77b4");
+    let by_model = marker("T-1", json!({ "model_id": model_id })).await;
+    marker("In repair", json!({ "status": "maintenance" })).await;
+    let two = marker("Both", json!({ "status": "active", "model_id": model_id })).await;
+    assert_eq!(two.field_errors()[0].1, "one_target");
+
+    let map = call("GET", at("/map"), None).await;
+    assert_eq!(map.status, 200, "{map:?}");
+    assert_eq!(map.headers["content-type"], "application/geo+json");
+    assert_eq!(map.body["type"], "FeatureCollection");
+    let features = map.body["features"].as_array().unwrap();
+    assert_eq!(features.len(), 2, "only devices with a position: {map:?}");
+    let feature = |id: &str| features.iter().find(|f| f["id"] == id).unwrap().clone();
+    assert_eq!(
+        feature(&ids[0])["geometry"],
+        json!({ "type": "Point", "coordinates": [13.405, 52.52] })
+    );
+    assert_eq!(
+        feature(&ids[0])["properties"]["marker"]["id"],
+        by_environment.body["id"],
+        "an environment's marker before a model's"
+    );
+    assert_eq!(
+        feature(&ids[1])["properties"]["marker"]["id"],
+        by_model.body["id"],
+        "a model's marker before a status's"
+    );
+    assert_eq!(feature(&ids[1])["geometry"]["coordinates"], json!([2.35, 48.85, 35.0]));
+    let berlin = call("GET", at("/map?bbox=13.0,52.3,13.8,52.7"), None).await;
+    assert_eq!(berlin.body["features"].as_array().unwrap().len(), 1);
+    assert_eq!(berlin.body["bbox"], json!([13.0, 52.3, 13.8, 52.7]));
+    assert_eq!(
+        call("GET", at("/map?bbox=1,2,3"), None).await.field_errors()[0].1,
+        "invalid_bbox"
+    );
+    let riders = world
+        .call("GET", &format!("/api/organisations/{branch}/map"), rider.token(), None)
+        .await;
+    let seen: Vec<&Value> = riders.body["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["id"])
+        .collect();
+    assert_eq!(seen, [&json!(ids[0])], "an end user sees their own device only");
+
+    let filtered = |query: String| call("GET", at(&format!("/devices?{query}")), None);
+    let ids_of = |reply: crate::world::Reply| -> Vec<String> {
+        reply.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        ids_of(filtered(format!("environment_id={depot}")).await),
+        [ids[0].clone()]
+    );
+    assert_eq!(ids_of(filtered("status=maintenance".into()).await), [ids[1].clone()]);
+
+    assert_eq!(patch(&ids[0], json!({ "environment_id": null })).await.status, 200);
+    assert_eq!(
+        call("DELETE", at(&format!("/environments/{depot}")), None).await.status,
+        204,
+        "empty again, it goes"
+    );
+}
+
+async fn a_device_keeps_its_maintenance_history_and_its_own_port_settings_and_retires_for_good(world: &World) {
+    let admin = world.admin().await;
+    let ada = world.person("ada").await;
+    let vic = world.person("vic").await;
+    let root = organisation(world, &ada, "Fleet").await;
+    add(world, &ada, &root, &vic, &["viewer"]).await;
+    let ids = devices_of_root(world, &admin, &ada, &root, 1).await;
+    let device = format!("/api/organisations/{root}/devices/{}", ids[0]);
+
+    let maintenance = format!("{device}/maintenance");
+    let entry =
+        json!({ "description": "Battery replaced", "performed_at": "2026-02-27T10:00:00Z", "performed_by": "Sam" });
+    let recorded = world.call("POST", &maintenance, ada.token(), Some(entry.clone())).await;
+    assert_eq!(recorded.status, 201, "{recorded:?}");
+    assert_eq!(recorded.body["performed_at"], "2026-02-27T10:00:00.000Z");
+    assert_eq!(
+        world.call("POST", &maintenance, vic.token(), Some(entry)).await.status,
+        403
+    );
+    let future = world
+        .call(
+            "POST",
+            &maintenance,
+            ada.token(),
+            Some(json!({ "description": "Later", "performed_at": "2099-01-01T00:00:00Z" })),
+        )
+        .await;
+    assert_eq!(future.field_errors()[0].1, "in_the_future");
+    world
+        .call(
+            "POST",
+            &maintenance,
+            ada.token(),
+            Some(json!({ "description": "Firmware 1.2" })),
+        )
+        .await;
+    let history = world.call("GET", &maintenance, vic.token(), None).await;
+    let descriptions: Vec<&str> = history.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["description"].as_str().unwrap())
+        .collect();
+    assert_eq!(descriptions, ["Firmware 1.2", "Battery replaced"], "newest first");
+
+    let ports = world.call("GET", &format!("{device}/ports"), vic.token(), None).await;
+    assert_eq!(ports.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(ports.body["items"][0]["scale"], 0.1, "the model's calibration");
+    let set = world
+        .call(
+            "PUT",
+            &format!("{device}/ports/1"),
+            ada.token(),
+            Some(json!({ "name": "Cold room", "offset": -39.5 })),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{set:?}");
+    assert_eq!(
+        (
+            &set.body["name"],
+            &set.body["unit"],
+            &set.body["scale"],
+            &set.body["offset"],
+            &set.body["overridden"]
+        ),
+        (
+            &json!("Cold room"),
+            &json!("°C"),
+            &json!(0.1),
+            &json!(-39.5),
+            &json!(true)
+        )
+    );
+    assert_eq!(
+        world
+            .call(
+                "PUT",
+                &format!("{device}/ports/9"),
+                ada.token(),
+                Some(json!({ "enabled": false }))
+            )
+            .await
+            .status,
+        404,
+        "a port the model lacks"
+    );
+    assert_eq!(
+        world
+            .call(
+                "PUT",
+                &format!("{device}/ports/2"),
+                ada.token(),
+                Some(json!({ "scale": 0 }))
+            )
+            .await
+            .field_errors()[0]
+            .1,
+        "zero_scale"
+    );
+
+    let retire = |status: &'static str| {
+        let (path, token) = (device.clone(), ada.access.clone());
+        async move {
+            world
+                .call("PATCH", &path, Some(&token), Some(json!({ "status": status })))
+                .await
+        }
+    };
+    world
+        .call("POST", &format!("{device}/credentials"), ada.token(), None)
+        .await;
+    assert_eq!(
+        retire("decommissioned").await.code(),
+        "credentials_exist",
+        "revoke first"
+    );
+    world
+        .call("DELETE", &format!("{device}/credentials"), ada.token(), None)
+        .await;
+    assert_eq!(retire("decommissioned").await.status, 200);
+    let back = retire("active").await;
+    assert_eq!((back.status, back.code()), (409, "decommissioned"), "for good");
 }

@@ -17,7 +17,9 @@ DELETE /api/machines/{machine_id}/api-keys/{key_id} | GetItem 3 + Query 1 + Tran
 DELETE /api/me/sessions/{session_id} | Query 1 + TransactWriteItems 1 | 2: caller, the write
 DELETE /api/organisations/{organisation_id} | BatchGetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the write, its invitations (a query; a write per pending one, revoking it)
 DELETE /api/organisations/{organisation_id}/devices/{device_id}/credentials | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 4: caller + organisation (one batch), the device, its credentials, the write (credentials deleted + audit; IoT Core calls besides)
+DELETE /api/organisations/{organisation_id}/environments/{environment_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the environment, the write (delete if no device came meanwhile + audit)
 DELETE /api/organisations/{organisation_id}/invitations/{invitation_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + invitation (one batch), the write
+DELETE /api/organisations/{organisation_id}/map-markers/{marker_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the marker, the write
 DELETE /api/organisations/{organisation_id}/members/{user_id} | BatchGetItem 2 + TransactWriteItems 1 | 2: caller + organisation + member's membership and profile (one batch), the write
 DELETE /api/organisations/{organisation_id}/sim-rules/{rule_id} | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 DELETE /api/organisations/{organisation_id}/sims/{iccid}/assignment | BatchGetItem 2 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIM, the write (SIM, end user's pointer, counters, audit)
@@ -40,7 +42,14 @@ GET /api/organisations/{organisation_id}/billing | BatchGetItem 2 | 1: caller + 
 GET /api/organisations/{organisation_id}/devices | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the root's devices (a query on gsi1)
 GET /api/organisations/{organisation_id}/devices/{device_id} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the device
 GET /api/organisations/{organisation_id}/devices/{device_id}/commands | BatchGetItem 1 + GetItem 1 + Query 1 | 3: caller + organisation (one batch), the device, its commands (a query of its partition)
+GET /api/organisations/{organisation_id}/devices/{device_id}/maintenance | BatchGetItem 1 + GetItem 1 + Query 1 | 3: caller + organisation (one batch), the device, its history (a query of its partition)
+GET /api/organisations/{organisation_id}/devices/{device_id}/ports | BatchGetItem 1 + GetItem 2 | 3: caller + organisation (one batch), the device, its model
+GET /api/organisations/{organisation_id}/environments | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the environments (a query of the root's partition)
+GET /api/organisations/{organisation_id}/environments/{environment_id} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the environment
 GET /api/organisations/{organisation_id}/invitations | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), invitations (a query)
+GET /api/organisations/{organisation_id}/map | BatchGetItem 1 + Query 2 | 3: caller + organisation (one batch), the markers (a query), the root's devices (a query on gsi1, a page per 50)
+GET /api/organisations/{organisation_id}/map-markers | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the markers (a query of the root's partition)
+GET /api/organisations/{organisation_id}/map-markers/{marker_id} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the marker
 GET /api/organisations/{organisation_id}/members | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), members (a query)
 GET /api/organisations/{organisation_id}/operator-contracts | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), contracts (a query)
 GET /api/organisations/{organisation_id}/operator-contracts/{contract_id} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the contract
@@ -62,6 +71,8 @@ GET /api/users/{user_id} | GetItem 1 + Query 1 | 2: caller, user
 PATCH /api/me | Query 2 + TransactWriteItems 1 | 2: caller, the write
 PATCH /api/organisations/{organisation_id} | BatchGetItem 1 + Query 1 + TransactWriteItems 2 | 2: caller + organisation (one batch), the write (a rename adds: members, their rows)
 PATCH /api/organisations/{organisation_id}/devices/{device_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the device, the write (a company or end user named adds a batch read of company + membership)
+PATCH /api/organisations/{organisation_id}/environments/{environment_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the environment, the write
+PATCH /api/organisations/{organisation_id}/map-markers/{marker_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the marker, the write
 PATCH /api/organisations/{organisation_id}/operator-contracts/{contract_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the contract, the write
 PATCH /api/organisations/{organisation_id}/plans/{plan_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the plan, the write
 PATCH /api/organisations/{organisation_id}/sims/{iccid} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIM, the write (a contract or plan named adds a batch read)
@@ -81,10 +92,13 @@ POST /api/organisations | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller
 POST /api/organisations/{organisation_id}/billing/payment-method | BatchGetItem 2 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + providers (one batch), the write
 POST /api/organisations/{organisation_id}/devices/{device_id}/commands | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the device, the write (command + audit; the publish besides)
 POST /api/organisations/{organisation_id}/devices/{device_id}/credentials | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 4: caller + organisation (one batch), the device, its credentials (none yet), the write (credentials + audit; IoT Core calls besides)
+POST /api/organisations/{organisation_id}/devices/{device_id}/maintenance | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the device, the write (entry + audit)
+POST /api/organisations/{organisation_id}/environments | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 POST /api/organisations/{organisation_id}/invitations | BatchGetItem 1 + GetItem 2 + PutItem 2 + TransactWriteItems 1 + UpdateItem 4 | 6: caller + organisation + address + settings (one batch), the inviter's and the source's budgets, the address's budgets from this inviter and in all, the write (a budget is one update, and a put the first time in its window)
 POST /api/organisations/{organisation_id}/invitations/{invitation_id}/resend | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 + UpdateItem 4 | 6: caller + organisation + invitation + settings (one batch), the inviter's and the source's budgets, the address's budgets from this inviter and in all, the write
 POST /api/organisations/{organisation_id}/leave | BatchGetItem 2 + TransactWriteItems 1 | 2: caller + organisation + own membership (one batch), the write
 POST /api/organisations/{organisation_id}/machines | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
+POST /api/organisations/{organisation_id}/map-markers | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 POST /api/organisations/{organisation_id}/operator-contracts | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 POST /api/organisations/{organisation_id}/plans | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 POST /api/organisations/{organisation_id}/sim-rules | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write (named users add a batch read of their memberships)
@@ -102,6 +116,7 @@ POST /api/users/{user_id}/reactivate | GetItem 1 + Query 1 + TransactWriteItems 
 POST /api/users/{user_id}/suspend | GetItem 2 + Query 2 + TransactWriteItems 2 | 4: caller, user, the write (which ends every session at once); then the clean-up: the cut-off, sessions (removing and revoking them)
 PUT /api/device-models/{model_id} | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, the model, the write
 PUT /api/devices/{device_id}/organisation | BatchGetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, device + organisation (one batch), the write (device + audit in both trails)
+PUT /api/organisations/{organisation_id}/devices/{device_id}/ports/{port} | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 4: caller + organisation (one batch), the device, its model, the write (device + audit)
 PUT /api/organisations/{organisation_id}/members/{user_id}/roles | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + membership (one batch), the write
 PUT /api/organisations/{organisation_id}/payment-providers/{provider} | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 PUT /api/organisations/{organisation_id}/sims/{iccid}/assignment | BatchGetItem 2 + TransactWriteItems 1 | 3: caller + organisation (one batch), SIM + company + membership (one batch), the write

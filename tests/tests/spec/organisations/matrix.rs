@@ -213,6 +213,8 @@ pub(crate) struct Fixture {
     devices: (String, String),
     /// A device import job, the platform admin's.
     device_import: String,
+    /// An environment and a map marker of the root.
+    places: (String, String),
     /// Devices handed to the root: one left there, one placed in the company.
     organisation_devices: (String, String),
 }
@@ -266,6 +268,27 @@ fn model_body() -> Value {
 /// An IMEI no test has used (14 random digits; the check digit is completed).
 fn fresh_imei() -> String {
     format!("35{:012}", uuid::Uuid::new_v4().as_u128() % 1_000_000_000_000)
+}
+
+fn place_body(kind: &str) -> Value {
+    match kind {
+        "environments" => json!({ "name": "Matrix depot", "kind": "facility" }),
+        _ => json!({ "label": "Matrix", "icon": "pin", "colour": "#000000", "applies_to": { "status": "active" } }),
+    }
+}
+
+/// A new environment or map marker (`kind`: the collection's path segment) of `root`.
+async fn place(world: &World, owner: &Person, root: &str, kind: &str) -> String {
+    let created = world
+        .call(
+            "POST",
+            &format!("/api/organisations/{root}/{kind}"),
+            owner.token(),
+            Some(place_body(kind)),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{created:?}");
+    created.body["id"].as_str().unwrap().to_owned()
 }
 
 async fn device_fixture(world: &World, admin: &Person) -> (String, String) {
@@ -518,6 +541,10 @@ pub(crate) async fn fixture(world: &World) -> Fixture {
         .await;
     assert_eq!(device_import.status, 200, "{device_import:?}");
     let device_import = device_import.body["id"].as_str().unwrap().to_owned();
+    let places = (
+        place(world, &owner, &root, "environments").await,
+        place(world, &owner, &root, "map-markers").await,
+    );
     let organisation_devices = organisation_devices(world, &admin, &owner, &devices.0, &root, &child).await;
     Fixture {
         root,
@@ -534,6 +561,7 @@ pub(crate) async fn fixture(world: &World) -> Fixture {
         sims,
         devices,
         device_import,
+        places,
         organisation_devices,
     }
 }
@@ -581,6 +609,7 @@ pub(crate) async fn request(
             },
         )
         .replace("{machine_id}", &fixture.machine)
+        .replace("{port}", "1")
         .replace("{session_id}", &uuid::Uuid::new_v4().to_string())
         .replace("{provider}", "stripe");
     let member = match (scope, method == "DELETE") {
@@ -630,6 +659,20 @@ pub(crate) async fn request(
         let key = world.call("POST", &keys, fixture.owner.token(), Some(json!({}))).await;
         path = path.replace("{key_id}", key.body["id"].as_str().unwrap());
     }
+    for (placeholder, kind, kept) in [
+        ("{environment_id}", "environments", &fixture.places.0),
+        ("{marker_id}", "map-markers", &fixture.places.1),
+    ] {
+        if path.contains(placeholder) {
+            // Deleting takes a fresh one each time, so every allowed caller finds one.
+            let id = if method == "DELETE" {
+                place(world, &fixture.owner, &fixture.root, kind).await
+            } else {
+                kept.clone()
+            };
+            path = path.replace(placeholder, &id);
+        }
+    }
     if method == "DELETE" && template.ends_with("/credentials") {
         // Credentials to revoke each time, so every allowed caller finds some (a 409 says
         // they are there already).
@@ -672,6 +715,20 @@ pub(crate) async fn request(
         }
         ("POST", "/api/organisations/{organisation_id}/devices/{device_id}/commands") => {
             Some(json!({ "name": "reboot" }))
+        }
+        ("POST", "/api/organisations/{organisation_id}/environments") => Some(place_body("environments")),
+        ("POST", "/api/organisations/{organisation_id}/map-markers") => Some(place_body("map-markers")),
+        ("PATCH", "/api/organisations/{organisation_id}/environments/{environment_id}") => {
+            Some(json!({ "name": "Matrix depot 2" }))
+        }
+        ("PATCH", "/api/organisations/{organisation_id}/map-markers/{marker_id}") => {
+            Some(json!({ "label": "Matrix 2" }))
+        }
+        ("POST", "/api/organisations/{organisation_id}/devices/{device_id}/maintenance") => {
+            Some(json!({ "description": "Matrix check" }))
+        }
+        ("PUT", "/api/organisations/{organisation_id}/devices/{device_id}/ports/{port}") => {
+            Some(json!({ "enabled": true }))
         }
         ("POST", "/api/organisations/{organisation_id}/sims/bulk") => {
             Some(json!({ "action": "suspend", "iccids": [pick(&fixture.sims.sims)] }))
