@@ -15,6 +15,7 @@ both_entry_points!(
     operators_send_commands_on_the_devices_own_topic_and_each_is_recorded,
     owners_sort_devices_into_environments_and_see_them_on_the_map_with_their_markers,
     a_device_keeps_its_maintenance_history_and_its_own_port_settings_and_retires_for_good,
+    story_an_admin_pre_registers_ten_thousand_devices_and_an_owner_binds_provisions_and_maps_one,
 );
 
 fn model(name: &str) -> Value {
@@ -962,4 +963,102 @@ async fn a_device_keeps_its_maintenance_history_and_its_own_port_settings_and_re
     assert_eq!(retire("decommissioned").await.status, 200);
     let back = retire("active").await;
     assert_eq!((back.status, back.code()), (409, "decommissioned"), "for good");
+}
+
+/// Issue 13's "done when": a platform admin defines a model, pre-registers 10,000 IMEIs and
+/// hands them to an organisation; its owner binds a SIM, provisions credentials (IoT Core on
+/// the Lambda path, the broker's login locally) and sees the device on the map.
+async fn story_an_admin_pre_registers_ten_thousand_devices_and_an_owner_binds_provisions_and_maps_one(world: &World) {
+    let admin = world.admin().await;
+    let owner = world.person("owner").await;
+    let root = organisation(world, &owner, "Cold Chain").await;
+    let model_id = world
+        .call("POST", "/api/device-models", admin.token(), Some(model("Reefer")))
+        .await
+        .body["id"]
+        .clone();
+    let base = 35_000_000_000_000 + (uuid::Uuid::new_v4().as_u128() % 100_000_000) as u64 * 100_000;
+    let mut csv = String::from("imei,model_id,organisation_id\n");
+    for n in 0..10_000 {
+        csv.push_str(&format!("{},{},{root}\n", imei14(base, n), model_id.as_str().unwrap()));
+    }
+    let queued = world
+        .call_raw("POST", "/api/devices/imports", admin.token(), "text/csv", &csv)
+        .await;
+    assert_eq!(queued.status, 202, "{queued:?}");
+    let done = world
+        .finished_job(&queued.headers["location"], "", admin.token(), Duration::from_secs(600))
+        .await;
+    assert_eq!(
+        done.body["counts"],
+        json!({ "created": 10_000, "changed": 0, "unchanged": 0, "error": 0 })
+    );
+
+    let first = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{root}/devices?limit=1"),
+            owner.token(),
+            None,
+        )
+        .await;
+    assert_eq!(first.body["items"].as_array().unwrap().len(), 1);
+    assert!(first.body["next_cursor"].is_string(), "10,000 devices page on");
+    let device = first.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let imei = first.body["items"][0]["imei"].clone();
+    let iccid = crate::sims::iccid((uuid::Uuid::new_v4().as_u128() % 100_000_000_000_000) as u64);
+    let sim = world
+        .call(
+            "POST",
+            &format!("/api/organisations/{root}/sims"),
+            owner.token(),
+            Some(json!({ "iccid": iccid })),
+        )
+        .await;
+    assert_eq!(sim.status, 201, "{sim:?}");
+    let path = format!("/api/organisations/{root}/devices/{device}");
+    let bound = world
+        .call(
+            "PATCH",
+            &path,
+            owner.token(),
+            Some(json!({ "sim_iccid": iccid, "name": "Reefer 1", "location": { "lat": 53.55, "lon": 9.99 } })),
+        )
+        .await;
+    assert_eq!(bound.status, 200, "{bound:?}");
+    let locked = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{root}/sims/{iccid}"),
+            owner.token(),
+            None,
+        )
+        .await;
+    assert_eq!(locked.body["imei_lock"], imei, "the SIM is locked to the device's IMEI");
+
+    let credentials = world
+        .call("POST", &format!("{path}/credentials"), owner.token(), None)
+        .await;
+    assert_eq!(credentials.status, 201, "{credentials:?}");
+    match world
+        .certificate(credentials.body["certificate_id"].as_str().unwrap_or_default())
+        .await
+    {
+        Some((state, _)) => assert_eq!((state.status.as_str(), state.things), ("ACTIVE", vec![device.clone()])),
+        None => assert_eq!(credentials.body["mqtt"]["username"], device.as_str()),
+    }
+
+    let map = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{root}/map?limit=200"),
+            owner.token(),
+            None,
+        )
+        .await;
+    let features = map.body["features"].as_array().unwrap();
+    assert_eq!(features.len(), 1, "the one device with a position");
+    assert_eq!(features[0]["id"], device.as_str());
+    assert_eq!(features[0]["properties"]["name"], "Reefer 1");
+    assert_eq!(features[0]["geometry"]["coordinates"], json!([9.99, 53.55]));
 }
