@@ -339,6 +339,7 @@ pub fn api(identity: Identity, devices: Devices) -> Api {
                     admin: true,
                 })
                 .answers::<Map>(200)
+                .answers_as(GEO_JSON)
                 .query(
                     "bbox",
                     json!({ "type": "string", "minLength": 1, "maxLength": 200 }),
@@ -791,6 +792,9 @@ async fn delete_marker(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// RFC 7946's media type.
+const GEO_JSON: &str = "application/geo+json";
+
 /// The `bbox` of `GET …/map`.
 #[derive(Deserialize)]
 struct MapQuery {
@@ -809,7 +813,7 @@ async fn map(
         .devices
         .map(&principal, organisation, bbox, paging.limit, paging.cursor)
         .await?;
-    Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(map)).into_response())
+    Ok(([(header::CONTENT_TYPE, GEO_JSON)], Json(map)).into_response())
 }
 
 async fn record_maintenance(

@@ -192,7 +192,7 @@ fn success(operation: &Operation, status: u16, schemas: &mut Vec<(String, RefOr<
     };
     let mut response = json!({ "description": success_description(status) });
     if let Some(schema) = schema {
-        response["content"] = json!({ "application/json": { "schema": schema } });
+        response["content"] = json!({ operation.media_type: { "schema": schema } });
     }
     if operation.etag {
         response["headers"] = json!({ "ETag": { "description": "The resource's version, for `If-Match`.", "schema": { "type": "string" } } });

@@ -97,6 +97,8 @@ pub struct Operation {
     pub(crate) request: Option<Payload>,
     /// The request is a file of rows: a JSON array of the request payload, or CSV.
     pub(crate) rows: Option<RowFormat>,
+    /// The media type of a successful answer's body.
+    pub(crate) media_type: &'static str,
     /// The largest body taken, when not [`BODY_LIMIT`](super::BODY_LIMIT).
     pub body_limit: Option<usize>,
     pub(crate) success: u16,
@@ -128,6 +130,7 @@ impl Operation {
             access: Access::Public,
             request: None,
             rows: None,
+            media_type: "application/json",
             body_limit: None,
             success: 200,
             also_success: Vec::new(),
@@ -192,6 +195,13 @@ impl Operation {
         self.request = Some(Payload::of::<T>());
         self.rows = Some(T::FORMAT);
         self.body_limit = Some(limit);
+        self
+    }
+
+    /// A successful answer's body is JSON of this more specific media type
+    /// (`application/geo+json`).
+    pub fn answers_as(mut self, media_type: &'static str) -> Self {
+        self.media_type = media_type;
         self
     }
 
