@@ -86,20 +86,37 @@ impl DeviceGateway for IotGateway {
         ) else {
             return Err("IoT Core answered CreateKeysAndCertificate without a certificate".into());
         };
-        self.iot
-            .attach_policy()
-            .policy_name(&self.policy_name)
-            .target(&certificate_arn)
-            .send()
-            .await
-            .map_err(|e| failed("AttachPolicy", device, e))?;
-        self.iot
-            .attach_thing_principal()
-            .thing_name(&thing)
-            .principal(&certificate_arn)
-            .send()
-            .await
-            .map_err(|e| failed("AttachThingPrincipal", device, e))?;
+        let attached = async {
+            self.iot
+                .attach_policy()
+                .policy_name(&self.policy_name)
+                .target(&certificate_arn)
+                .send()
+                .await
+                .map_err(|e| failed("AttachPolicy", device, e))?;
+            self.iot
+                .attach_thing_principal()
+                .thing_name(&thing)
+                .principal(&certificate_arn)
+                .send()
+                .await
+                .map_err(|e| failed("AttachThingPrincipal", device, e))
+        }
+        .await;
+        if let Err(error) = attached {
+            // A certificate nobody will be given must not stay usable.
+            if let Err(cause) = self
+                .iot
+                .update_certificate()
+                .certificate_id(&certificate_id)
+                .new_status(CertificateStatus::Inactive)
+                .send()
+                .await
+            {
+                failed("UpdateCertificate after a failed issue", device, cause);
+            }
+            return Err(error);
+        }
         Ok(Issued::Certificate {
             certificate_id,
             certificate_arn,

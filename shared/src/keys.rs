@@ -431,23 +431,30 @@ pub fn device_credentials(device: DeviceId) -> Key {
     Key::new(compose(&["DEVICE", &device.to_string()]), "CREDENTIALS")
 }
 
-pub const DEVICE_COMMAND_PREFIX: &str = "COMMAND#";
+/// The sort-key prefix of the commands an organisation sent a device: a device handed on
+/// keeps its history with each organisation apart.
+pub fn device_commands_of(organisation: OrganisationId) -> String {
+    compose(&["COMMAND", &organisation.to_string(), ""])
+}
 
-/// A command sent to a device, in its partition by time (ids are UUIDv7).
-pub fn device_command(device: DeviceId, command: CommandId) -> Key {
+/// A command sent to a device, in its partition by organisation and time (ids are UUIDv7).
+pub fn device_command(device: DeviceId, organisation: OrganisationId, command: CommandId) -> Key {
     Key::new(
         compose(&["DEVICE", &device.to_string()]),
-        format!("{DEVICE_COMMAND_PREFIX}{command}"),
+        format!("{}{command}", device_commands_of(organisation)),
     )
 }
 
-pub const MAINTENANCE_PREFIX: &str = "MAINTENANCE#";
+/// The sort-key prefix of a device's maintenance entries made in an organisation.
+pub fn maintenance_of(organisation: OrganisationId) -> String {
+    compose(&["MAINTENANCE", &organisation.to_string(), ""])
+}
 
-/// An entry of a device's maintenance history, in its partition by time (ids are UUIDv7).
-pub fn maintenance_entry(device: DeviceId, entry: MaintenanceId) -> Key {
+/// An entry of a device's maintenance history, in its partition by organisation and time.
+pub fn maintenance_entry(device: DeviceId, organisation: OrganisationId, entry: MaintenanceId) -> Key {
     Key::new(
         compose(&["DEVICE", &device.to_string()]),
-        format!("{MAINTENANCE_PREFIX}{entry}"),
+        format!("{}{entry}", maintenance_of(organisation)),
     )
 }
 

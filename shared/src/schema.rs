@@ -145,6 +145,16 @@ pub fn nullable(schema: impl Into<RefOr<Schema>>) -> Schema {
     )
 }
 
+/// A name (free text) that may be `null`.
+pub fn optional_name() -> Schema {
+    nullable(name_text())
+}
+
+/// A UUID as input that may be `null`.
+pub fn optional_uuid() -> Schema {
+    nullable(uuid_input())
+}
+
 /// A string matching `pattern`, described.
 pub fn pattern(pattern: &str, description: &str) -> Object {
     ObjectBuilder::new()

@@ -147,6 +147,31 @@ pub const INVISIBLE: &[(u32, u32)] = &[
 /// The longest name of a person, organisation or machine, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
 
+/// Whether DynamoDB can store `value` as a number: 0, or a magnitude from 1e-130 to below
+/// 1e126 (JSON takes more, so the domain refuses what one adapter could not keep).
+pub fn storable_number(value: f64) -> bool {
+    value == 0.0 || (1e-130..1e126).contains(&value.abs())
+}
+
+/// Levels of nesting free JSON (a command's payload) may have; DynamoDB stores 32.
+pub const MAX_JSON_DEPTH: usize = 16;
+
+/// Whether free JSON is storable: nested at most [`MAX_JSON_DEPTH`] levels, every number
+/// storable.
+pub fn storable_json(value: &serde_json::Value) -> bool {
+    fn within(value: &serde_json::Value, depth: usize) -> bool {
+        match value {
+            serde_json::Value::Number(number) => number.as_f64().is_some_and(storable_number),
+            serde_json::Value::Array(items) => depth < MAX_JSON_DEPTH && items.iter().all(|v| within(v, depth + 1)),
+            serde_json::Value::Object(members) => {
+                depth < MAX_JSON_DEPTH && members.values().all(|v| within(v, depth + 1))
+            }
+            _ => true,
+        }
+    }
+    within(value, 0)
+}
+
 /// Parses free text a person typed (a name, an address): surrounding whitespace trimmed,
 /// not blank (nor only invisible characters), at most `max_chars` characters, no control
 /// characters (CR and LF included: free text is one line), no line separators or

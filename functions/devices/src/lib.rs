@@ -96,7 +96,8 @@ pub fn api(identity: Identity, devices: Devices) -> Api {
                 .access(Access::PlatformAdmins)
                 .takes_rows::<DeviceImportRow>(IMPORT_LIMIT)
                 .answers::<JobView>(200)
-                .also_answers(202),
+                .also_answers(202)
+                .may_answer(&[409]),
             import,
         )
         .route(
@@ -858,11 +859,10 @@ async fn set_port(
     Ids((organisation, id, port)): Ids<(OrganisationId, DeviceId, u8)>,
     IfMatch(expected): IfMatch,
     Valid(Shape(body)): Valid<Shape<PortPayload>>,
-) -> Result<Json<EffectivePort>> {
-    Ok(Json(
-        state
-            .devices
-            .set_port(&principal, &context, organisation, (id, port), body, expected)
-            .await?,
-    ))
+) -> Result<Response> {
+    let (port, version) = state
+        .devices
+        .set_port(&principal, &context, organisation, (id, port), body, expected)
+        .await?;
+    Ok(with_etag(StatusCode::OK, version, port))
 }

@@ -16,7 +16,7 @@ use crate::store::{Condition, Cursor, Index, Query, Write};
 use crate::telecom::Iccid;
 use crate::tenancy::{Grant, ManageDevices, Permission, ViewOrganisation, authorize};
 use crate::unit_of_work::UnitOfWork;
-use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text};
+use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text, storable_number};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -42,13 +42,13 @@ pub struct Location {
 #[schema(as = DevicePatch)]
 pub struct DevicePatchPayload {
     #[serde(default, deserialize_with = "present")]
-    #[schema(schema_with = optional_name)]
+    #[schema(schema_with = schema::optional_name)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(schema_with = optional_uuid)]
+    #[schema(schema_with = schema::optional_uuid)]
     pub company_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(schema_with = optional_uuid)]
+    #[schema(schema_with = schema::optional_uuid)]
     pub end_user_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Location>)]
@@ -57,7 +57,7 @@ pub struct DevicePatchPayload {
     pub status: Option<DeviceStatus>,
     /// One of the organisation's environments; `null` takes the device out of its own.
     #[serde(default, deserialize_with = "present")]
-    #[schema(schema_with = optional_uuid)]
+    #[schema(schema_with = schema::optional_uuid)]
     pub environment_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(schema_with = optional_short)]
@@ -77,14 +77,6 @@ fn optional_iccid() -> utoipa::openapi::schema::Schema {
 
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(deserializer).map(Some)
-}
-
-fn optional_name() -> utoipa::openapi::schema::Schema {
-    schema::nullable(schema::name_text())
-}
-
-fn optional_uuid() -> utoipa::openapi::schema::Schema {
-    schema::nullable(schema::uuid_input())
 }
 
 fn optional_short() -> utoipa::openapi::schema::Schema {
@@ -129,7 +121,8 @@ impl DevicePatch {
         if let Some(Some(location)) = raw.location {
             let valid = (-90.0..=90.0).contains(&location.lat)
                 && (-180.0..=180.0).contains(&location.lon)
-                && location.alt.is_none_or(f64::is_finite);
+                && location.alt.is_none_or(storable_number)
+                && [location.lat, location.lon].into_iter().all(storable_number);
             if !valid {
                 errors.push("location", "out_of_range", "lat in −90…90, lon in −180…180");
             }

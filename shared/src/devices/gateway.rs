@@ -9,7 +9,7 @@
 //! commands, each recorded with what became of it and audited.
 
 use super::Devices;
-use super::registry::Device;
+use super::registry::{Device, DeviceStatus};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
@@ -20,7 +20,7 @@ use crate::store::{Condition, Cursor, Index, Item, Query, SortCondition, Write};
 use crate::tenancy::{Grant, HandleAlerts, ManageDevices, ReadDevices};
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;
-use crate::validation::{Collector, ValidationErrors};
+use crate::validation::{Collector, ValidationErrors, storable_json};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -177,9 +177,26 @@ impl CommandPayload {
                 "too_long",
                 format!("at most {MAX_COMMAND_PAYLOAD} bytes of JSON"),
             );
+        } else if !storable_json(&self.payload) {
+            errors.push(
+                "payload",
+                "out_of_range",
+                "nested at most 16 levels, numbers of magnitude 1e-130 to 1e125",
+            );
         }
         errors.finish(|| (self.name, self.payload))
     }
+}
+
+/// A decommissioned device gets no credentials and no commands.
+fn refuse_retired(device: &Device) -> DomainResult<()> {
+    if device.status == DeviceStatus::Decommissioned {
+        return Err(DomainError::conflict(
+            "decommissioned",
+            "a decommissioned device is retired for good",
+        ));
+    }
+    Ok(())
 }
 
 impl Devices {
@@ -209,7 +226,8 @@ impl Devices {
         organisation_id: OrganisationId,
         id: DeviceId,
     ) -> DomainResult<IssuedCredentials> {
-        let (device, _, root) = self.device_for::<ManageDevices>(principal, organisation_id, id).await?;
+        let (device, version, root) = self.device_for::<ManageDevices>(principal, organisation_id, id).await?;
+        refuse_retired(&device)?;
         let exist = || DomainError::conflict("credentials_exist", "the device has credentials; revoke them first");
         if self.store.get(&keys::device_credentials(device.id)).await?.is_some() {
             return Err(exist());
@@ -272,6 +290,14 @@ impl Devices {
                     condition: Some(Condition::NotExists),
                 },
                 exist(),
+            )
+            .write_or(
+                // Still the device read: not decommissioned or handed on meanwhile.
+                Write::Check {
+                    key: keys::device(device.id),
+                    condition: Condition::VersionIs(version),
+                },
+                DomainError::conflict("concurrent_change", "the device changed meanwhile; try again"),
             )
             .audit(event)
             .commit(&*self.store)
@@ -336,6 +362,7 @@ impl Devices {
     ) -> DomainResult<Command> {
         let (name, arguments) = payload.parse()?;
         let (device, _, root) = self.device_for::<HandleAlerts>(principal, organisation_id, id).await?;
+        refuse_retired(&device)?;
         let command_id = crate::ids::CommandId::generate();
         let topic = command_topic(device.id);
         let message = json!({ "id": command_id, "name": name, "payload": arguments });
@@ -363,7 +390,7 @@ impl Devices {
             .at(command.sent_at, context);
         UnitOfWork::new()
             .write(Write::Put {
-                item: Item::from_record(keys::device_command(device.id, command.id), &command),
+                item: Item::from_record(keys::device_command(device.id, root, command.id), &command),
                 condition: Some(Condition::NotExists),
             })
             .audit(event)
@@ -381,12 +408,12 @@ impl Devices {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<Command>, Option<Cursor>)> {
-        let (device, ..) = self.device_for::<ReadDevices>(principal, organisation_id, id).await?;
+        let (device, _, root) = self.device_for::<ReadDevices>(principal, organisation_id, id).await?;
         let page = self
             .store
             .query(
                 &Query::new(Index::Table, keys::device(device.id).pk)
-                    .sort(SortCondition::BeginsWith(keys::DEVICE_COMMAND_PREFIX.to_owned()))
+                    .sort(SortCondition::BeginsWith(keys::device_commands_of(root)))
                     .descending()
                     .limit(limit)
                     .after(cursor),

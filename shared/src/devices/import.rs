@@ -18,7 +18,7 @@ use crate::ids::{DeviceId, DeviceModelId, JobId, OrganisationId};
 use crate::keys;
 use crate::rows::{RawRow, RowFile, RowFormat, check_file};
 use crate::schema;
-use crate::sims::{ImportAnswer, JobKind, JobView, MAX_SYNC_ROWS, RowOutcome, RowReport};
+use crate::sims::{ImportAnswer, JobKind, JobView, MAX_SYNC_ROWS, ROWS_PER_CHUNK, RowOutcome, RowReport};
 use crate::sims::{Job, chunk_rows, job_view, record_done, start_queued};
 use crate::store::{Condition, Cursor, Item, Key, Store, StoreError, Write};
 use crate::telecom::Imei;
@@ -31,8 +31,6 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Devices per transaction: two writes each (the IMEI's claim and the device) and an audit
 /// event for the platform and each organisation handed one, within DynamoDB's 100.
 pub const DEVICES_PER_TRANSACTION: usize = 30;
-/// Rows per queued chunk.
-const ROWS_PER_CHUNK: usize = 1_000;
 
 /// One row of a device import.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -45,16 +43,12 @@ pub struct DeviceImportRow {
     #[schema(schema_with = uuid)]
     pub model_id: String,
     /// A shared root organisation to hand the device to.
-    #[schema(schema_with = optional_uuid)]
+    #[schema(schema_with = schema::optional_uuid)]
     pub organisation_id: Option<String>,
 }
 
 fn uuid() -> utoipa::openapi::schema::Schema {
     schema::uuid_input().into()
-}
-
-fn optional_uuid() -> utoipa::openapi::schema::Schema {
-    schema::nullable(schema::uuid_input())
 }
 
 /// A device import file: `{devices: [...]}`, or CSV of the rows' columns.
@@ -323,6 +317,10 @@ async fn write_group(
             let outcome = if claim.job_id == Some(job) && claim.row == Some(*row) {
                 // Registered by this very row before (a redelivered chunk).
                 RowOutcome::Created
+            } else if claim.job_id == Some(job) {
+                // Registered by another row of this file, in another chunk.
+                reports.push(report.refused("imei", "duplicate_in_file"));
+                continue;
             } else if device.model_id != new.model_id {
                 reports.push(report.refused("imei", "imei_taken"));
                 continue;

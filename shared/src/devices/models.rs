@@ -12,14 +12,14 @@ use crate::schema;
 use crate::store::{Condition, Cursor, Index, Item, Query, Write};
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;
-use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text};
+use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text, storable_number};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeSet;
 
 /// Ports a model has at most.
 pub const MAX_PORTS: usize = 64;
-const MAX_UNIT_CHARS: usize = 20;
+pub(super) const MAX_UNIT_CHARS: usize = 20;
 /// Inactivity timeouts: a minute to a week.
 const MIN_TIMEOUT_SECONDS: u32 = 60;
 const MAX_TIMEOUT_SECONDS: u32 = 604_800;
@@ -55,6 +55,32 @@ pub struct Port {
 
 fn one() -> f64 {
     1.0
+}
+
+/// A port's unit, checked: empty for none.
+pub(super) fn check_unit(errors: &mut Collector, field: &str, unit: &str) -> Option<String> {
+    if unit.trim().is_empty() {
+        Some(String::new())
+    } else {
+        errors.check(free_text(field, unit, MAX_UNIT_CHARS))
+    }
+}
+
+/// A port's calibration, checked: a scale other than 0, both storable numbers.
+pub(super) fn check_calibration(
+    errors: &mut Collector,
+    field: &dyn Fn(&str) -> String,
+    scale: Option<f64>,
+    offset: Option<f64>,
+) {
+    if scale == Some(0.0) {
+        errors.push(field("scale"), "zero_scale", "a scale of 0 would erase every reading");
+    }
+    for (name, value) in [("scale", scale), ("offset", offset)] {
+        if value.is_some_and(|value| !storable_number(value)) {
+            errors.push(field(name), "out_of_range", "a magnitude from 1e-130 to 1e125");
+        }
+    }
 }
 
 /// A device model as stored and shown.
@@ -113,14 +139,8 @@ impl ModelInput {
                 errors.push(field("number"), "duplicate_port", "each port number once");
             }
             let name = errors.check(free_text(&field("name"), &port.name, MAX_NAME_CHARS));
-            let unit = if port.unit.trim().is_empty() {
-                Some(String::new())
-            } else {
-                errors.check(free_text(&field("unit"), &port.unit, MAX_UNIT_CHARS))
-            };
-            if port.scale == 0.0 {
-                errors.push(field("scale"), "zero_scale", "a scale of 0 would erase every reading");
-            }
+            let unit = check_unit(&mut errors, &field("unit"), &port.unit);
+            check_calibration(&mut errors, &field, Some(port.scale), Some(port.offset));
             if let (Some(name), Some(unit)) = (name, unit) {
                 ports.push(Port { name, unit, ..port });
             }

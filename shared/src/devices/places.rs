@@ -25,6 +25,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 const MAX_DESCRIPTION_CHARS: usize = 500;
+/// Devices a map request reads at most (pages of [`MAP_READ_SIZE`]): a map of an organisation
+/// whose devices are mostly unplaced or outside the box goes on by `next_cursor`, each page
+/// bounded in cost.
+const MAP_READS: usize = 5;
+const MAP_READ_SIZE: u32 = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -67,7 +72,7 @@ pub struct EnvironmentPayload {
 #[serde(deny_unknown_fields)]
 #[schema(as = EnvironmentPatch)]
 pub struct EnvironmentPatch {
-    #[schema(schema_with = optional_name)]
+    #[schema(schema_with = schema::optional_name)]
     pub name: Option<String>,
     pub kind: Option<EnvironmentKind>,
     #[schema(schema_with = description)]
@@ -86,10 +91,6 @@ impl From<EnvironmentPayload> for EnvironmentPatch {
 
 fn description() -> utoipa::openapi::schema::Schema {
     schema::nullable(schema::free_text(MAX_DESCRIPTION_CHARS))
-}
-
-fn optional_name() -> utoipa::openapi::schema::Schema {
-    schema::nullable(schema::name_text())
 }
 
 impl CatalogueEntry for Environment {
@@ -224,7 +225,7 @@ pub struct MarkerPayload {
 #[serde(deny_unknown_fields)]
 #[schema(as = MapMarkerPatch)]
 pub struct MarkerPatch {
-    #[schema(schema_with = optional_name)]
+    #[schema(schema_with = schema::optional_name)]
     pub label: Option<String>,
     #[schema(schema_with = optional_icon)]
     pub icon: Option<String>,
@@ -589,7 +590,8 @@ impl Devices {
 
     /// The devices the caller may see that have a position (within `bbox`, if given), each
     /// with the marker that fits it best, up to `limit` features a page: pages of the root's
-    /// devices are read until the page is full or the devices end.
+    /// devices are read until the page is full, the devices end, or [`MAP_READS`] pages are
+    /// read (a short page with a cursor: read on).
     pub async fn map(
         &self,
         principal: &Principal,
@@ -602,15 +604,16 @@ impl Devices {
         let markers = self.all_markers(fleet.root).await?;
         let mut features = Vec::new();
         let mut cursor = cursor;
-        loop {
+        for _ in 0..MAP_READS {
             let page = self
                 .store
                 .query(
                     &Query::new(Index::Gsi1, keys::devices_partition(fleet.root))
-                        .limit(limit - features.len() as u32)
+                        .limit(MAP_READ_SIZE)
                         .after(cursor),
                 )
                 .await?;
+            let mut full_at = None;
             for item in &page.items {
                 let device: Device = item.record()?;
                 let placed = device
@@ -618,10 +621,17 @@ impl Devices {
                     .is_some_and(|at| bbox.is_none_or(|bbox| bbox.holds(at.lon, at.lat)));
                 if fleet.sees(&device) && placed {
                     features.extend(feature(&device, &markers));
+                    if features.len() as u32 >= limit {
+                        full_at = Some(item);
+                        break;
+                    }
                 }
             }
-            cursor = page.next;
-            if cursor.is_none() || features.len() as u32 >= limit {
+            cursor = match full_at {
+                Some(item) => Cursor::at(Index::Gsi1, item),
+                None => page.next,
+            };
+            if full_at.is_some() || cursor.is_none() {
                 break;
             }
         }

@@ -38,7 +38,7 @@ pub struct Device {
     pub end_user_id: Option<UserId>,
     #[serde(default)]
     pub location: Option<Location>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "DeviceStatus::lenient")]
     pub status: DeviceStatus,
     /// The environment of its organisation it stands in.
     #[serde(default)]
@@ -68,6 +68,17 @@ pub enum DeviceStatus {
     Inactive,
     Maintenance,
     Decommissioned,
+}
+
+impl DeviceStatus {
+    /// A stored status: devices stored before the status was a closed set hold `null` or
+    /// their owners' free text, which read as `active`.
+    fn lenient<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<DeviceStatus, D::Error> {
+        let stored = Option::<serde_json::Value>::deserialize(deserializer)?;
+        Ok(stored
+            .and_then(|value| serde_json::from_value(value).ok())
+            .unwrap_or_default())
+    }
 }
 
 /// A device's own setting of one of its model's ports; what it leaves out, the model says.
@@ -240,10 +251,18 @@ impl Devices {
         if device.organisation_id == Some(organisation_id) {
             return Ok((device, version));
         }
+        if device.status == DeviceStatus::Decommissioned {
+            return Err(DomainError::conflict(
+                "decommissioned",
+                "a decommissioned device is retired for good",
+            ));
+        }
         let now = self.now();
         let previous = device.organisation_id;
-        // Its place in the previous organisation (company, end user, that organisation's SIM)
-        // stays behind.
+        // Nothing of the previous organisation goes along: its place there (company, end
+        // user, environment, SIM), its owners' words for it (name, location, status,
+        // firmware, metadata, port settings) stay behind, and its history is kept under that
+        // organisation. Its credentials must have been revoked there first.
         let sim_out = self.take_out(&device).await?;
         let environment_left = device
             .organisation_id
@@ -251,12 +270,8 @@ impl Devices {
             .map(|(from, environment)| environment_count(from, environment, -1));
         let moved = Device {
             organisation_id: Some(organisation_id),
-            company_id: None,
-            end_user_id: None,
-            environment_id: None,
-            sim_iccid: None,
             updated_at: now,
-            ..device
+            ..Device::registered(device.id, device.imei.clone(), device.model_id, device.created_at)
         };
         let event = |trail: OrganisationId| {
             AuditEvent::by(admin.actor())
@@ -278,6 +293,16 @@ impl Devices {
             .writes(previous.map(|from| event(from).write()))
             .writes(sim_out)
             .writes(environment_left)
+            .write_or(
+                Write::Check {
+                    key: keys::device_credentials(id),
+                    condition: Condition::NotExists,
+                },
+                DomainError::conflict(
+                    "credentials_exist",
+                    "the device has credentials in its organisation; they revoke them first",
+                ),
+            )
             .otherwise(DomainError::conflict(
                 "concurrent_change",
                 "the device's SIM changed meanwhile; try again",

@@ -3,7 +3,7 @@
 //! calibration, enabled), which the telemetry path applies over the model's defaults.
 
 use super::Devices;
-use super::models::{DeviceModel, Port, PortKind};
+use super::models::{DeviceModel, MAX_UNIT_CHARS, Port, PortKind, check_calibration, check_unit};
 use super::registry::{Device, PortOverride, device_item};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
@@ -21,7 +21,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 const MAX_NOTE_CHARS: usize = 2_000;
-const MAX_UNIT_CHARS: usize = 20;
 
 /// An entry of a device's maintenance history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -48,16 +47,12 @@ pub struct MaintenancePayload {
     /// RFC 3339; now if left out, and never in the future.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub performed_at: Option<String>,
-    #[schema(schema_with = optional_name)]
+    #[schema(schema_with = schema::optional_name)]
     pub performed_by: Option<String>,
 }
 
 fn note() -> utoipa::openapi::schema::Schema {
     schema::free_text(MAX_NOTE_CHARS).into()
-}
-
-fn optional_name() -> utoipa::openapi::schema::Schema {
-    schema::nullable(schema::name_text())
 }
 
 /// `PUT …/devices/{device_id}/ports/{port}`: the device's whole setting of the port; what it
@@ -66,7 +61,7 @@ fn optional_name() -> utoipa::openapi::schema::Schema {
 #[serde(deny_unknown_fields)]
 #[schema(as = PortSettingRequest)]
 pub struct PortPayload {
-    #[schema(schema_with = optional_name)]
+    #[schema(schema_with = schema::optional_name)]
     pub name: Option<String>,
     #[schema(schema_with = optional_unit)]
     pub unit: Option<String>,
@@ -131,16 +126,8 @@ impl PortPayload {
         let name = self
             .name
             .and_then(|name| errors.check(free_text("name", &name, MAX_NAME_CHARS)));
-        let unit = self.unit.and_then(|unit| {
-            if unit.trim().is_empty() {
-                Some(String::new())
-            } else {
-                errors.check(free_text("unit", &unit, MAX_UNIT_CHARS))
-            }
-        });
-        if self.scale == Some(0.0) {
-            errors.push("scale", "zero_scale", "a scale of 0 would erase every reading");
-        }
+        let unit = self.unit.and_then(|unit| check_unit(&mut errors, "unit", &unit));
+        check_calibration(&mut errors, &|name| name.to_owned(), self.scale, self.offset);
         errors.finish(|| PortOverride {
             name,
             unit,
@@ -198,7 +185,7 @@ impl Devices {
             .at(now, context);
         UnitOfWork::new()
             .write(Write::Put {
-                item: Item::from_record(keys::maintenance_entry(device.id, entry.id), &entry),
+                item: Item::from_record(keys::maintenance_entry(device.id, root, entry.id), &entry),
                 condition: Some(Condition::NotExists),
             })
             .audit(event)
@@ -216,12 +203,12 @@ impl Devices {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<MaintenanceEntry>, Option<Cursor>)> {
-        let (device, ..) = self.device_for::<ReadDevices>(principal, organisation_id, id).await?;
+        let (device, _, root) = self.device_for::<ReadDevices>(principal, organisation_id, id).await?;
         let page = self
             .store
             .query(
                 &Query::new(Index::Table, keys::device(device.id).pk)
-                    .sort(SortCondition::BeginsWith(keys::MAINTENANCE_PREFIX.to_owned()))
+                    .sort(SortCondition::BeginsWith(keys::maintenance_of(root)))
                     .descending()
                     .limit(limit)
                     .after(cursor),
@@ -259,7 +246,7 @@ impl Devices {
         (id, number): (DeviceId, u8),
         payload: PortPayload,
         if_match: Option<u64>,
-    ) -> DomainResult<EffectivePort> {
+    ) -> DomainResult<(EffectivePort, u64)> {
         let setting = payload.parse()?;
         let (device, version, root) = self.device_for::<ManageDevices>(principal, organisation_id, id).await?;
         if if_match.is_some_and(|wanted| wanted != version) {
@@ -291,7 +278,7 @@ impl Devices {
             .audit(event)
             .commit(&*self.store)
             .await?;
-        Ok(effective_port(port, Some(&setting)))
+        Ok((effective_port(port, Some(&setting)), version + 1))
     }
 
     async fn model_of(&self, device: &Device) -> DomainResult<DeviceModel> {

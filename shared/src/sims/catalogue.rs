@@ -82,7 +82,7 @@ pub struct ContractPayload {
 #[serde(deny_unknown_fields)]
 #[schema(as = OperatorContractPatch)]
 pub struct ContractPatch {
-    #[schema(schema_with = optional_name)]
+    #[schema(schema_with = schema::optional_name)]
     pub operator_name: Option<String>,
     #[schema(schema_with = optional_country)]
     pub country: Option<String>,
@@ -121,10 +121,6 @@ fn country() -> Object {
 
 fn optional_country() -> utoipa::openapi::schema::Schema {
     schema::nullable(country())
-}
-
-fn optional_name() -> utoipa::openapi::schema::Schema {
-    schema::nullable(schema::name_text())
 }
 
 fn optional_mcc() -> utoipa::openapi::schema::Schema {
@@ -219,7 +215,7 @@ pub struct PlanPayload {
 #[serde(deny_unknown_fields)]
 #[schema(as = PlanPatch)]
 pub struct PlanPatch {
-    #[schema(schema_with = optional_name)]
+    #[schema(schema_with = schema::optional_name)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "optional_whole_number")]
     #[schema(minimum = 0, maximum = 1_000_000_000)]

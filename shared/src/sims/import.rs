@@ -61,16 +61,12 @@ pub struct ImportRowPayload {
     pub imsi: Option<String>,
     #[schema(value_type = Option<Msisdn>)]
     pub msisdn: Option<String>,
-    #[schema(schema_with = optional_uuid)]
+    #[schema(schema_with = schema::optional_uuid)]
     pub contract_id: Option<String>,
-    #[schema(schema_with = optional_uuid)]
+    #[schema(schema_with = schema::optional_uuid)]
     pub plan_id: Option<String>,
     #[schema(schema_with = labels)]
     pub labels: Option<Vec<String>>,
-}
-
-fn optional_uuid() -> utoipa::openapi::schema::Schema {
-    schema::nullable(schema::uuid_input())
 }
 
 fn labels() -> utoipa::openapi::schema::Schema {

@@ -85,9 +85,9 @@ pub struct SimPayload {
     pub imsi: Option<String>,
     #[schema(schema_with = optional_msisdn)]
     pub msisdn: Option<String>,
-    #[schema(schema_with = optional_uuid)]
+    #[schema(schema_with = schema::optional_uuid)]
     pub contract_id: Option<String>,
-    #[schema(schema_with = optional_uuid)]
+    #[schema(schema_with = schema::optional_uuid)]
     pub plan_id: Option<String>,
     #[schema(schema_with = optional_labels)]
     pub labels: Option<Vec<String>>,
@@ -108,10 +108,10 @@ pub struct SimPatchPayload {
     #[schema(schema_with = optional_msisdn)]
     pub msisdn: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(schema_with = optional_uuid)]
+    #[schema(schema_with = schema::optional_uuid)]
     pub contract_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(schema_with = optional_uuid)]
+    #[schema(schema_with = schema::optional_uuid)]
     pub plan_id: Option<Option<String>>,
     #[schema(schema_with = optional_labels)]
     pub labels: Option<Vec<String>>,
@@ -134,9 +134,6 @@ fn optional_msisdn() -> Schema {
 }
 fn optional_imei() -> Schema {
     schema::nullable(<Imei as utoipa::PartialSchema>::schema())
-}
-fn optional_uuid() -> Schema {
-    schema::nullable(schema::uuid_input())
 }
 pub(crate) fn labels_schema() -> utoipa::openapi::schema::Array {
     utoipa::openapi::schema::ArrayBuilder::new()

@@ -36,7 +36,7 @@ pub use claim::{
 };
 pub use connector::{ConnectorAnswer, Connectors, OperatorConnector, StateChange};
 pub(crate) use import::chunk_rows;
-pub use import::{ImportAnswer, ImportRowPayload, MAX_SYNC_ROWS, RowOutcome, RowReport};
+pub use import::{ImportAnswer, ImportRowPayload, MAX_SYNC_ROWS, ROWS_PER_CHUNK, RowOutcome, RowReport};
 pub(crate) use inventory::sim_write;
 pub use inventory::{
     AssignmentPayload, NewSim, SimFilter, SimPatch, SimPatchPayload, SimPayload, SimView, Summary, SummaryRow,

@@ -22,7 +22,7 @@ const MAX_ADDRESS_CHARS: usize = 500;
 #[serde(deny_unknown_fields)]
 #[schema(as = OrganisationPayload, examples(json!({"name": "ABC Holdings", "type": "computer_services", "company_registered_date": "2020-11-01T00:00:00", "address": "34 Webings Road", "email": "hello@abc.com", "phone": "1238129038290", "country_code": "ae"})))]
 pub struct OrganisationPayload {
-    #[schema(schema_with = optional_name)]
+    #[schema(schema_with = schema::optional_name)]
     pub name: Option<String>,
     #[serde(rename = "type")]
     #[schema(schema_with = optional_type)]
@@ -40,7 +40,7 @@ pub struct OrganisationPayload {
     #[schema(schema_with = optional_country_code)]
     pub country_code: Option<String>,
     /// Seed 002 repeats the parent in the body of `…/suborganisations`; it must match the path.
-    #[schema(schema_with = optional_uuid)]
+    #[schema(schema_with = schema::optional_uuid)]
     pub parent_organisation_id: Option<String>,
     /// Platform admins only: who will own the new organisation.
     #[schema(schema_with = optional_email)]
@@ -95,9 +95,6 @@ payload_schema!(
     OrganisationPatchPayload, "OrganisationPatch", false, &["parent_organisation_id", "initial_owner_email"]
 );
 
-fn optional_name() -> impl Into<RefOr<Schema>> {
-    schema::nullable(schema::name_text())
-}
 fn optional_type() -> impl Into<RefOr<Schema>> {
     schema::nullable(schema::free_text(MAX_TYPE_CHARS))
 }
@@ -118,9 +115,6 @@ fn optional_phone() -> impl Into<RefOr<Schema>> {
 }
 fn optional_country_code() -> impl Into<RefOr<Schema>> {
     schema::nullable(schema::pattern(&country_code_pattern(), "ISO 3166-1 alpha-2, any case"))
-}
-fn optional_uuid() -> impl Into<RefOr<Schema>> {
-    schema::nullable(schema::uuid_input())
 }
 
 /// What [`is_phone_number`] accepts, after trimming.

@@ -253,6 +253,13 @@ fn one_device_policy_confines_each_device_to_its_own_client_id_and_topics() {
                 .iter()
                 .all(|action| actions.insert(action.as_str().unwrap().to_owned())),
         };
+        if statement["Effect"] == "Deny" {
+            assert_eq!(
+                (statement["Action"].as_str(), resource.ends_with("/commands")),
+                (Some("iot:Publish"), true),
+                "a device never publishes commands"
+            );
+        }
         if statement["Action"] == "iot:Connect" {
             assert_eq!(
                 statement["Condition"]["Bool"]["iot:Connection.Thing.IsAttached"],

@@ -369,6 +369,8 @@ async fn a_device_import_reports_every_row_hands_devices_over_and_a_second_impor
     devices[12] = json!({ "imei": imei14(base, 12), "model_id": model_id, "organisation_id": branch });
     devices[13] = devices[0].clone();
     devices[14] = json!({ "imei": imei14(base, 14), "model_id": model_id, "colour": "red" });
+    // The same IMEI in another chunk of the file.
+    devices[1_100] = devices[5].clone();
 
     assert_eq!(
         world
@@ -402,8 +404,50 @@ async fn a_device_import_reports_every_row_hands_devices_over_and_a_second_impor
         .await;
     assert_eq!(
         done.body["counts"],
-        json!({ "created": rows - 5, "changed": 0, "unchanged": 0, "error": 5 }),
+        json!({ "created": rows - 6, "changed": 0, "unchanged": 0, "error": 6 }),
         "{done:?}"
+    );
+    let later = world
+        .call(
+            "GET",
+            &format!(
+                "{location}?limit=200&cursor={}",
+                done.body["next_cursor"].as_str().unwrap()
+            ),
+            admin.token(),
+            None,
+        )
+        .await;
+    let mut report = later;
+    while report.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|row| row["row"] != 1_101)
+    {
+        let next = report.body["next_cursor"]
+            .as_str()
+            .expect("row 1,101 is reported")
+            .to_owned();
+        report = world
+            .call(
+                "GET",
+                &format!("{location}?limit=200&cursor={next}"),
+                admin.token(),
+                None,
+            )
+            .await;
+    }
+    let row = report.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["row"] == 1_101)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        row["code"], "duplicate_in_file",
+        "a repeat in another chunk is found too"
     );
     let codes: Vec<(u64, Value)> = done.body["items"]
         .as_array()
@@ -472,7 +516,7 @@ async fn a_device_import_reports_every_row_hands_devices_over_and_a_second_impor
     }
     assert_eq!(
         seen,
-        rows - 4,
+        rows - 5,
         "the organisation's owner sees every device handed to it"
     );
 }
