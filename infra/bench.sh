@@ -52,6 +52,9 @@ infra/bench-throughput.sh "$release/stratum" >"$out/throughput.md"
 step "SIM import and listing on the local server"
 infra/bench-sims.sh "$release/stratum" >"$out/sims.md"
 
+step "device import and the map on the local server"
+infra/bench-devices.sh "$release/stratum" >"$out/devices.md"
+
 step "writing docs/performance.md"
 {
     echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),"
@@ -78,6 +81,10 @@ step "writing docs/performance.md"
     echo "### SIMs: requests and write units per 1,000 imported (through the Lambda handler, moto)"
     echo
     cat "$out/sim-import.md"
+    echo
+    echo "### Devices: import and the map (local server, release build, embedded store)"
+    echo
+    cat "$out/devices.md"
 } >"$out/generated.md"
 python3 - "$out/generated.md" docs/performance.md <<'EOF'
 import re, sys
