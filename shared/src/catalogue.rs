@@ -95,18 +95,9 @@ impl Catalogue<'_> {
         if_match: Option<u64>,
         with: &T::Context,
     ) -> DomainResult<(T, u64)> {
-        let access = authorize::<T::Manage>(self.store, principal, organisation_id).await?;
-        if !T::COMPANIES_TOO && access.organisation().parent_organisation_id.is_some() {
-            return Err(root_only::<T>());
-        }
         let item = self
-            .store
-            .get(&T::key(organisation_id, id))
-            .await?
-            .ok_or(DomainError::NotFound)?;
-        if if_match.is_some_and(|version| version != item.version) {
-            return Err(DomainError::PreconditionFailed);
-        }
+            .read_to_change::<T>(principal, organisation_id, id, if_match)
+            .await?;
         let entry: T = item.record()?;
         let next = entry.patched(patch, with, self.now)?;
         self.write(
@@ -133,18 +124,9 @@ impl Catalogue<'_> {
         let Some((guard, refusal)) = T::deletable() else {
             return Err(DomainError::Internal(format!("a {} is never deleted", T::KIND)));
         };
-        let access = authorize::<T::Manage>(self.store, principal, organisation_id).await?;
-        if access.organisation().parent_organisation_id.is_some() && !T::COMPANIES_TOO {
-            return Err(root_only::<T>());
-        }
         let item = self
-            .store
-            .get(&T::key(organisation_id, id))
-            .await?
-            .ok_or(DomainError::NotFound)?;
-        if if_match.is_some_and(|version| version != item.version) {
-            return Err(DomainError::PreconditionFailed);
-        }
+            .read_to_change::<T>(principal, organisation_id, id, if_match)
+            .await?;
         let event = AuditEvent::by(Actor::of(principal))
             .did(&format!("{}.deleted", T::KIND))
             .on(T::KIND, id)
@@ -166,6 +148,29 @@ impl Catalogue<'_> {
             .audit(event)
             .commit(self.store)
             .await
+    }
+
+    /// The entry's item for a writer of its kind, if it is still at `if_match`'s version.
+    async fn read_to_change<T: CatalogueEntry>(
+        &self,
+        principal: &Principal,
+        organisation_id: OrganisationId,
+        id: T::Id,
+        if_match: Option<u64>,
+    ) -> DomainResult<Item> {
+        let access = authorize::<T::Manage>(self.store, principal, organisation_id).await?;
+        if !T::COMPANIES_TOO && access.organisation().parent_organisation_id.is_some() {
+            return Err(root_only::<T>());
+        }
+        let item = self
+            .store
+            .get(&T::key(organisation_id, id))
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        if if_match.is_some_and(|version| version != item.version) {
+            return Err(DomainError::PreconditionFailed);
+        }
+        Ok(item)
     }
 
     async fn write<T: CatalogueEntry>(

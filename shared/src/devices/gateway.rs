@@ -408,18 +408,33 @@ impl Devices {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<Command>, Option<Cursor>)> {
+        self.history(principal, organisation_id, id, keys::device_commands_of, limit, cursor)
+            .await
+    }
+
+    /// A page of one of a device's histories in its current organisation (`prefix_of` names
+    /// which), newest first, for the organisation's staff.
+    pub(super) async fn history<T: serde::de::DeserializeOwned>(
+        &self,
+        principal: &Principal,
+        organisation_id: OrganisationId,
+        id: DeviceId,
+        prefix_of: fn(OrganisationId) -> String,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> DomainResult<(Vec<T>, Option<Cursor>)> {
         let (device, _, root) = self.device_for::<ReadDevices>(principal, organisation_id, id).await?;
         let page = self
             .store
             .query(
                 &Query::new(Index::Table, keys::device(device.id).pk)
-                    .sort(SortCondition::BeginsWith(keys::device_commands_of(root)))
+                    .sort(SortCondition::BeginsWith(prefix_of(root)))
                     .descending()
                     .limit(limit)
                     .after(cursor),
             )
             .await?;
-        let commands = page.items.iter().map(Item::record).collect::<Result<_, _>>()?;
-        Ok((commands, page.next))
+        let entries = page.items.iter().map(Item::record).collect::<Result<_, _>>()?;
+        Ok((entries, page.next))
     }
 }

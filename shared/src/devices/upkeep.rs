@@ -11,7 +11,7 @@ use crate::identity::Principal;
 use crate::ids::{DeviceId, MaintenanceId, OrganisationId};
 use crate::keys;
 use crate::schema;
-use crate::store::{Condition, Cursor, Index, Item, Query, SortCondition, Write};
+use crate::store::{Condition, Cursor, Item, Write};
 use crate::tenancy::{ManageDevices, ReadDevices};
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;
@@ -203,19 +203,8 @@ impl Devices {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<MaintenanceEntry>, Option<Cursor>)> {
-        let (device, _, root) = self.device_for::<ReadDevices>(principal, organisation_id, id).await?;
-        let page = self
-            .store
-            .query(
-                &Query::new(Index::Table, keys::device(device.id).pk)
-                    .sort(SortCondition::BeginsWith(keys::maintenance_of(root)))
-                    .descending()
-                    .limit(limit)
-                    .after(cursor),
-            )
-            .await?;
-        let entries = page.items.iter().map(Item::record).collect::<Result<_, _>>()?;
-        Ok((entries, page.next))
+        self.history(principal, organisation_id, id, keys::maintenance_of, limit, cursor)
+            .await
     }
 
     /// A device's ports as it uses them (its staff).
