@@ -458,6 +458,27 @@ pub fn maintenance_entry(device: DeviceId, organisation: OrganisationId, entry: 
     )
 }
 
+/// A device's latest values and last-seen (one item, updated only by newer messages).
+pub fn device_latest(device: DeviceId) -> Key {
+    Key::new(compose(&["DEVICE", &device.to_string()]), "LATEST")
+}
+
+/// The partition of a device's telemetry points.
+pub fn telemetry_partition(device: DeviceId) -> String {
+    compose(&["TELEMETRY", &device.to_string()])
+}
+
+/// A telemetry point's sort key: time (milliseconds, zero-padded so text order is time
+/// order) then sequence number, so one message is one key.
+pub fn telemetry_sort_key(millis: i64, seq: u64) -> String {
+    format!("{millis:013}#{seq:020}")
+}
+
+/// A telemetry point of a device, in its own partition by time.
+pub fn telemetry_point(device: DeviceId, millis: i64, seq: u64) -> Key {
+    Key::new(telemetry_partition(device), telemetry_sort_key(millis, seq))
+}
+
 /// An IMEI's claim: one item per IMEI platform-wide, naming its device.
 pub fn imei(imei: &Imei) -> Key {
     Key::new(compose(&["IMEI", imei.as_str()]), "IMEI")

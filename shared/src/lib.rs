@@ -31,6 +31,7 @@ pub mod schema;
 pub mod sims;
 pub mod store;
 pub mod telecom;
+pub mod telemetry;
 pub mod tenancy;
 pub mod time;
 pub mod unit_of_work;

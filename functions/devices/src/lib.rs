@@ -12,17 +12,18 @@ use stratum_infra::http::{
     Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, Params, Rows, Shape, Valid, etag, page,
 };
 use stratum_shared::devices::{
-    BoundingBox, Command, CommandPayload, Device, DeviceFilter, DeviceImportRow, DeviceModel, DeviceModelPayload,
-    DevicePatch, DevicePatchPayload, DevicePorts, DeviceStatus, Devices, EffectivePort, Environment, EnvironmentPatch,
-    EnvironmentPayload, IssuedCredentials, MaintenanceEntry, MaintenancePayload, Map, Marker, MarkerPatch,
-    MarkerPayload, ModelInput, OrganisationPayload, PortPayload, RegistrationPayload,
+    Aggregate, BoundingBox, Command, CommandPayload, Device, DeviceFilter, DeviceImportRow, DeviceModel,
+    DeviceModelPayload, DevicePatch, DevicePatchPayload, DevicePorts, DeviceStatus, Devices, EffectivePort,
+    Environment, EnvironmentPatch, EnvironmentPayload, IssuedCredentials, Latest, MaintenanceEntry, MaintenancePayload,
+    Map, Marker, MarkerPatch, MarkerPayload, ModelInput, OrganisationPayload, Point, PortPayload, Range,
+    RegistrationPayload,
 };
 use stratum_shared::identity::{Identity, require_platform_admin};
 use stratum_shared::ids::{DeviceId, DeviceModelId, EnvironmentId, JobId, MarkerId, OrganisationId};
 use stratum_shared::sims::{ImportAnswer, JobView};
 use stratum_shared::telecom::{Iccid, Imei};
 use stratum_shared::tenancy::Permission;
-use stratum_shared::validation::Collector;
+use stratum_shared::validation::{Collector, ValidationErrors};
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -398,6 +399,51 @@ pub fn api(identity: Identity, devices: Devices) -> Api {
             .answers::<EffectivePort>(200)
             .conditional(),
             set_port,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/devices/{device_id}/latest", "deviceLatest")
+                .summary("telemetry", "The device's latest values by port, and when it was last seen")
+                .access(Access::Organisation {
+                    permission: Permission::ViewOrganisation,
+                    admin: true,
+                })
+                .answers::<Latest>(200),
+            latest,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/devices/{device_id}/telemetry", "deviceTelemetry")
+                .summary("telemetry", "The device's points in a time range (default: the last day), oldest or newest first")
+                .access(Access::Organisation {
+                    permission: Permission::ViewOrganisation,
+                    admin: true,
+                })
+                .lists::<Point>()
+                .with(range_query)
+                .query(
+                    "order",
+                    json!({ "type": "string", "enum": ["asc", "desc"], "default": "asc" }),
+                    "Oldest first (asc) or newest first (desc).",
+                ),
+            telemetry,
+        )
+        .route(
+            Operation::get(
+                "/api/organisations/{organisation_id}/devices/{device_id}/telemetry/aggregate",
+                "deviceTelemetryAggregate",
+            )
+            .summary("telemetry", "Min, max, average and count of each port per interval, for charts")
+            .access(Access::Organisation {
+                permission: Permission::ViewOrganisation,
+                admin: true,
+            })
+            .answers::<Aggregate>(200)
+            .with(range_query)
+            .query(
+                "interval",
+                json!({ "type": "integer", "minimum": 1, "maximum": 86400, "default": 3600 }),
+                "Seconds per bucket.",
+            ),
+            aggregate,
         )
         .with_state(DevicesApi { identity, devices })
 }
@@ -865,4 +911,97 @@ async fn set_port(
         .set_port(&principal, &context, organisation, (id, port), body, expected)
         .await?;
     Ok(with_etag(StatusCode::OK, version, port))
+}
+
+/// The `from`, `to` and `ports` of the telemetry queries.
+fn range_query(operation: Operation) -> Operation {
+    operation
+        .query(
+            "from",
+            json!({ "type": "string", "format": "date-time" }),
+            "RFC 3339; a day before `to` if left out.",
+        )
+        .query(
+            "to",
+            json!({ "type": "string", "format": "date-time" }),
+            "RFC 3339; now if left out.",
+        )
+        .query(
+            "ports",
+            json!({ "type": "string", "pattern": "^[0-9]{1,3}(,[0-9]{1,3})*$" }),
+            "Port numbers, comma-separated; every port if left out.",
+        )
+}
+
+#[derive(Deserialize)]
+struct TelemetryQuery {
+    from: Option<String>,
+    to: Option<String>,
+    ports: Option<String>,
+    order: Option<String>,
+    interval: Option<String>,
+}
+
+impl TelemetryQuery {
+    fn range(&self, devices: &Devices) -> std::result::Result<Range, ValidationErrors> {
+        let now = stratum_shared::time::Timestamp::new(devices.clock.now());
+        Range::parse(self.from.as_deref(), self.to.as_deref(), self.ports.as_deref(), now)
+    }
+}
+
+async fn latest(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids((organisation, id)): Ids<(OrganisationId, DeviceId)>,
+) -> Result<Json<Latest>> {
+    Ok(Json(state.devices.latest(&principal, organisation, id).await?))
+}
+
+async fn telemetry(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids((organisation, id)): Ids<(OrganisationId, DeviceId)>,
+    Params(query): Params<TelemetryQuery>,
+    paging: Paging,
+) -> Result<Response> {
+    let range = query.range(&state.devices)?;
+    let newest_first = match query.order.as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err(ValidationErrors::single("order", "invalid_order", "asc or desc").into()),
+    };
+    let (points, next) = state
+        .devices
+        .points(
+            &principal,
+            organisation,
+            id,
+            (range, newest_first),
+            paging.limit,
+            paging.cursor,
+        )
+        .await?;
+    Ok(page(points, next).into_response())
+}
+
+async fn aggregate(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids((organisation, id)): Ids<(OrganisationId, DeviceId)>,
+    Params(query): Params<TelemetryQuery>,
+) -> Result<Json<Aggregate>> {
+    let range = query.range(&state.devices)?;
+    let interval = match query.interval.as_deref().map(str::parse::<u32>) {
+        None => 3_600,
+        Some(Ok(seconds)) if (1..=86_400).contains(&seconds) => seconds,
+        Some(_) => {
+            return Err(ValidationErrors::single("interval", "out_of_range", "1 to 86,400 seconds").into());
+        }
+    };
+    Ok(Json(
+        state
+            .devices
+            .aggregate(&principal, organisation, id, range, interval)
+            .await?,
+    ))
 }

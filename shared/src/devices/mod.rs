@@ -6,6 +6,7 @@ mod gateway;
 mod import;
 mod models;
 mod places;
+mod readings;
 mod registry;
 mod upkeep;
 
@@ -21,6 +22,7 @@ pub use places::{
     BoundingBox, Environment, EnvironmentKind, EnvironmentPatch, EnvironmentPayload, Map, Marker, MarkerPatch,
     MarkerPayload, MarkerTarget,
 };
+pub use readings::{Aggregate, Bucket, Latest, MAX_AGGREGATED_POINTS, Point, Range};
 pub use registry::{Device, DeviceStatus, OrganisationPayload, PortOverride, RegistrationPayload};
 pub use upkeep::{DevicePorts, EffectivePort, MaintenanceEntry, MaintenancePayload, PortPayload, effective_port};
 

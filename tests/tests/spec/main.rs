@@ -41,4 +41,5 @@ mod review;
 mod round_trips;
 mod sims;
 mod store_conformance;
+mod telemetry;
 mod world;

@@ -42,8 +42,11 @@ GET /api/organisations/{organisation_id}/billing | BatchGetItem 2 | 1: caller + 
 GET /api/organisations/{organisation_id}/devices | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the root's devices (a query on gsi1)
 GET /api/organisations/{organisation_id}/devices/{device_id} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the device
 GET /api/organisations/{organisation_id}/devices/{device_id}/commands | BatchGetItem 1 + GetItem 1 + Query 1 | 3: caller + organisation (one batch), the device, its commands (a query of its partition)
+GET /api/organisations/{organisation_id}/devices/{device_id}/latest | BatchGetItem 1 + GetItem 2 | 3: caller + organisation (one batch), the device, its latest values
 GET /api/organisations/{organisation_id}/devices/{device_id}/maintenance | BatchGetItem 1 + GetItem 1 + Query 1 | 3: caller + organisation (one batch), the device, its history (a query of its partition)
 GET /api/organisations/{organisation_id}/devices/{device_id}/ports | BatchGetItem 1 + GetItem 2 | 3: caller + organisation (one batch), the device, its model
+GET /api/organisations/{organisation_id}/devices/{device_id}/telemetry | BatchGetItem 1 + GetItem 1 + Query 1 | 3: caller + organisation (one batch), the device, its points (a query of its own partition by time)
+GET /api/organisations/{organisation_id}/devices/{device_id}/telemetry/aggregate | BatchGetItem 1 + GetItem 1 + Query 1 | 3: caller + organisation (one batch), the device, its points (a query per 1,000)
 GET /api/organisations/{organisation_id}/environments | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the environments (a query of the root's partition)
 GET /api/organisations/{organisation_id}/environments/{environment_id} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the environment
 GET /api/organisations/{organisation_id}/invitations | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), invitations (a query)

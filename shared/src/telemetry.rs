@@ -1,0 +1,353 @@
+//! Telemetry ingest (issue 14, SPEC §7): a device's message, as the IoT Core rule (or the
+//! local broker) hands it on with the topic's device id, the connection's client id and the
+//! broker's receive time, becomes a stored point and the device's latest values.
+//!
+//! The message: `{"ts": "<RFC 3339>", "seq": <u64>, "values": {"<port>": <number | bool>},
+//! "imei"?: "…", "lat"?: …, "lon"?: …}`. A message whose client id is not the device of its
+//! topic, or for a device unknown, not handed to an organisation or decommissioned, is
+//! refused: counted and logged by the adapter, never stored.
+//!
+//! Writes per message: the latest values (an update conditional on being newer, so a late
+//! message never overwrites newer values or last-seen) and the point (a put conditional on
+//! being new, keyed by time and sequence, so a message delivered twice is stored once). Both
+//! are in the device's own partitions: no partition on this path is shared by devices.
+//! Devices are read through a per-process cache of [`TARGET_TTL_SECONDS`], never per message.
+
+use crate::clock::Clock;
+use crate::devices::{Device, DeviceModel, DeviceStatus, EffectivePort, PortKind, effective_port};
+use crate::error::{DomainError, DomainResult};
+use crate::ids::{DeviceId, OrganisationId};
+use crate::keys;
+use crate::store::{Condition, Item, Store, StoreError, Update, Write};
+use crate::telecom::Imei;
+use crate::time::Timestamp;
+use chrono::DateTime;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// How long a point is kept unless its organisation says otherwise.
+pub const DEFAULT_RETENTION_DAYS: i64 = 90;
+/// How long a device's settings are used from the cache before they are read again.
+pub const TARGET_TTL_SECONDS: i64 = 60;
+/// How far ahead of the receiving clock a message's `ts` may be (device clocks drift).
+const MAX_CLOCK_SKEW_SECONDS: i64 = 300;
+
+/// A message as the broker hands it on.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Envelope {
+    /// The device id of the topic (`devices/{device_id}/telemetry`).
+    pub device_id: String,
+    /// The MQTT client id of the connection that published it.
+    pub client_id: String,
+    /// When the broker received it (milliseconds since the epoch).
+    #[serde(default)]
+    pub received_at: Option<i64>,
+    /// The device's own message.
+    #[serde(flatten)]
+    pub message: Map<String, Value>,
+}
+
+/// Why a message was not stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// Not the message format (or a `ts` far in the future).
+    Malformed,
+    /// Published by a connection whose client id is not the device of the topic.
+    Impersonation,
+    UnknownDevice,
+    /// Not handed to an organisation.
+    Unassigned,
+    Decommissioned,
+}
+
+/// What became of a message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Stored {
+        device: DeviceId,
+        organisation: OrganisationId,
+        /// The message named an IMEI other than the device's, which its SIM is locked to.
+        sim_mismatch: bool,
+    },
+    /// Stored before: a repeat changes nothing.
+    Repeated,
+    Refused(Refusal),
+}
+
+/// A device as ingest needs it.
+#[derive(Debug, Clone)]
+struct Target {
+    organisation: Option<OrganisationId>,
+    status: DeviceStatus,
+    imei: Imei,
+    has_sim: bool,
+    ports: BTreeMap<u8, EffectivePort>,
+    read_at: i64,
+}
+
+/// The devices ingest has read, each for [`TARGET_TTL_SECONDS`].
+#[derive(Default)]
+pub struct TargetCache(Mutex<HashMap<DeviceId, Arc<Option<Target>>>>);
+
+/// The ingest use case, on the store and clock ports.
+#[derive(Clone)]
+pub struct Telemetry {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub targets: Arc<TargetCache>,
+}
+
+/// A message parsed.
+struct Reading {
+    ts: Timestamp,
+    seq: u64,
+    values: BTreeMap<u8, Value>,
+    imei: Option<String>,
+    position: Option<(f64, f64)>,
+}
+
+fn parse(message: &Map<String, Value>, now: Timestamp) -> Option<Reading> {
+    let ts = DateTime::parse_from_rfc3339(message.get("ts")?.as_str()?)
+        .ok()?
+        .to_utc();
+    if ts.timestamp() > now.unix_seconds() + MAX_CLOCK_SKEW_SECONDS || ts.timestamp() < 0 {
+        return None;
+    }
+    let seq = message.get("seq")?.as_u64()?;
+    let mut values = BTreeMap::new();
+    for (port, value) in message.get("values")?.as_object()? {
+        let port: u8 = port.parse().ok().filter(|p| *p > 0)?;
+        match value {
+            Value::Bool(_) => {}
+            Value::Number(n) if n.as_f64().is_some_and(crate::validation::storable_number) => {}
+            _ => return None,
+        }
+        values.insert(port, value.clone());
+    }
+    let imei = match message.get("imei") {
+        None => None,
+        Some(value) => Some(value.as_str()?.to_owned()),
+    };
+    let position = match (message.get("lat"), message.get("lon")) {
+        (None, None) => None,
+        (Some(lat), Some(lon)) => {
+            let (lat, lon) = (lat.as_f64()?, lon.as_f64()?);
+            ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some((lat, lon))?;
+            Some((lat, lon))
+        }
+        _ => return None,
+    };
+    Some(Reading {
+        ts: Timestamp::new(ts),
+        seq,
+        values,
+        imei,
+        position,
+    })
+}
+
+/// The calibrated value of a port's raw value: numbers through scale and offset (a digital
+/// port's numbers become booleans), booleans as they are.
+fn calibrate(port: &EffectivePort, raw: &Value) -> Value {
+    match (port.kind, raw) {
+        (PortKind::Digital, Value::Number(n)) => json!(n.as_f64().unwrap_or(0.0) != 0.0),
+        (_, Value::Number(n)) => json!(n.as_f64().unwrap_or(0.0) * port.scale + port.offset),
+        (_, other) => other.clone(),
+    }
+}
+
+impl Telemetry {
+    fn now(&self) -> Timestamp {
+        Timestamp::new(self.clock.now())
+    }
+
+    /// The device of `id` as ingest needs it: from the cache while fresh, else read (with its
+    /// model) and cached, a missing device too.
+    async fn target(&self, id: DeviceId) -> DomainResult<Arc<Option<Target>>> {
+        let now = self.now().unix_seconds();
+        let cached = self.targets.0.lock().expect("the cache lock").get(&id).cloned();
+        if let Some(target) =
+            cached.filter(|t| t.as_ref().as_ref().is_none_or(|t| now - t.read_at < TARGET_TTL_SECONDS))
+        {
+            return Ok(target);
+        }
+        let target = match self.store.get(&keys::device(id)).await? {
+            None => None,
+            Some(item) => {
+                let device: Device = item.record()?;
+                let model: DeviceModel = self
+                    .store
+                    .get(&keys::device_model(device.model_id))
+                    .await?
+                    .ok_or_else(|| DomainError::Internal(format!("device {id} of a missing model")))?
+                    .record()?;
+                Some(Target {
+                    organisation: device.organisation_id,
+                    status: device.status,
+                    imei: device.imei.clone(),
+                    has_sim: device.sim_iccid.is_some(),
+                    ports: model
+                        .ports
+                        .iter()
+                        .map(|port| (port.number, effective_port(port, device.ports.get(&port.number))))
+                        .collect(),
+                    read_at: now,
+                })
+            }
+        };
+        let target = Arc::new(target);
+        self.targets
+            .0
+            .lock()
+            .expect("the cache lock")
+            .insert(id, target.clone());
+        Ok(target)
+    }
+
+    /// Stores one message: its point, and the device's latest values if it is the newest.
+    pub async fn ingest(&self, envelope: &Envelope) -> DomainResult<Outcome> {
+        if envelope.client_id != envelope.device_id {
+            return Ok(Outcome::Refused(Refusal::Impersonation));
+        }
+        let Ok(id) = DeviceId::parse(&envelope.device_id, "device_id") else {
+            return Ok(Outcome::Refused(Refusal::UnknownDevice));
+        };
+        let Some(reading) = parse(&envelope.message, self.now()) else {
+            return Ok(Outcome::Refused(Refusal::Malformed));
+        };
+        let target = self.target(id).await?;
+        let Some(target) = target.as_ref() else {
+            return Ok(Outcome::Refused(Refusal::UnknownDevice));
+        };
+        let Some(organisation) = target.organisation else {
+            return Ok(Outcome::Refused(Refusal::Unassigned));
+        };
+        if target.status == DeviceStatus::Decommissioned {
+            return Ok(Outcome::Refused(Refusal::Decommissioned));
+        }
+        let values: BTreeMap<u8, Value> = reading
+            .values
+            .iter()
+            .filter_map(|(number, raw)| {
+                let port = target.ports.get(number).filter(|port| port.enabled)?;
+                Some((*number, calibrate(port, raw)))
+            })
+            .collect();
+        let sim_mismatch = target.has_sim && reading.imei.as_deref().is_some_and(|imei| imei != target.imei.as_str());
+        self.update_latest(id, &reading, &values).await?;
+        let point = Item::from_record(
+            keys::telemetry_point(id, reading.ts.unix_millis(), reading.seq),
+            &json!({
+                "ts": reading.ts,
+                "seq": reading.seq,
+                "values": values.iter().map(|(port, value)| (port.to_string(), value.clone())).collect::<Map<_, _>>(),
+                "imei": reading.imei,
+                "position": reading.position.map(|(lat, lon)| json!({ "lat": lat, "lon": lon })),
+                "received_at": envelope.received_at,
+            }),
+        )
+        .expiring_at(reading.ts.unix_seconds() + DEFAULT_RETENTION_DAYS * 86_400);
+        match self
+            .store
+            .transact(vec![Write::Put {
+                item: point,
+                condition: Some(Condition::NotExists),
+            }])
+            .await
+        {
+            Ok(()) => Ok(Outcome::Stored {
+                device: id,
+                organisation,
+                sim_mismatch,
+            }),
+            Err(StoreError::ConditionFailed { .. }) => Ok(Outcome::Repeated),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// The device's latest values and last-seen, set only by a message newer than the one
+    /// they came from: an update conditional on the stored time being older, or, for the
+    /// device's first message, a put conditional on there being none.
+    async fn update_latest(&self, id: DeviceId, reading: &Reading, values: &BTreeMap<u8, Value>) -> DomainResult<()> {
+        let millis = reading.ts.unix_millis();
+        let mut update = Update::new(keys::device_latest(id))
+            .set("last_seen", json!(reading.ts))
+            .set("last_ts", json!(millis));
+        for (port, value) in values {
+            update = update.set(format!("port_{port}"), json!({ "value": value, "ts": reading.ts }));
+        }
+        if let Some((lat, lon)) = reading.position {
+            update = update.set("position", json!({ "lat": lat, "lon": lon, "ts": reading.ts }));
+        }
+        let first = Item::from_record(keys::device_latest(id), &Map::from_iter(update.set.clone()));
+        update.condition = Some(Condition::AttributeBelow("last_ts".into(), millis));
+        match self.store.update(update).await {
+            Ok(_) => return Ok(()),
+            Err(StoreError::ConditionFailed { .. }) => {}
+            Err(other) => return Err(other.into()),
+        }
+        match self
+            .store
+            .transact(vec![Write::Put {
+                item: first,
+                condition: Some(Condition::NotExists),
+            }])
+            .await
+        {
+            // The first message, or one older than what is stored: either way nothing to do.
+            Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+            Err(other) => Err(other.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::new(DateTime::parse_from_rfc3339(text).unwrap().to_utc())
+    }
+
+    #[test]
+    fn a_message_needs_ts_seq_and_values_of_numbers_or_booleans_by_port() {
+        let now = at("2026-03-01T09:00:00Z");
+        let message = |value: Value| value.as_object().unwrap().clone();
+        let good = parse(
+            &message(json!({ "ts": "2026-03-01T08:59:00Z", "seq": 7, "values": { "1": 21.5, "2": true }, "lat": 52.5, "lon": 13.4 })),
+            now,
+        )
+        .unwrap();
+        assert_eq!((good.seq, good.values.len(), good.position), (7, 2, Some((52.5, 13.4))));
+        for bad in [
+            json!({ "seq": 1, "values": {} }),
+            json!({ "ts": "2026-03-01T08:59:00Z", "seq": -1, "values": {} }),
+            json!({ "ts": "2026-03-01T08:59:00Z", "seq": 1, "values": { "0": 1 } }),
+            json!({ "ts": "2026-03-01T08:59:00Z", "seq": 1, "values": { "1": "hot" } }),
+            json!({ "ts": "2026-03-01T09:30:00Z", "seq": 1, "values": {} }),
+            json!({ "ts": "2026-03-01T08:59:00Z", "seq": 1, "values": {}, "lat": 91, "lon": 0 }),
+        ] {
+            assert!(parse(&message(bad.clone()), now).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn calibration_scales_and_offsets_numbers_and_reads_digital_numbers_as_booleans() {
+        let port = |kind| EffectivePort {
+            number: 1,
+            name: "p".into(),
+            kind,
+            unit: String::new(),
+            scale: 0.1,
+            offset: -40.0,
+            enabled: true,
+            overridden: false,
+        };
+        assert_eq!(calibrate(&port(PortKind::Analog), &json!(650)), json!(25.0));
+        assert_eq!(calibrate(&port(PortKind::Digital), &json!(1)), json!(true));
+        assert_eq!(calibrate(&port(PortKind::Digital), &json!(false)), json!(false));
+    }
+}

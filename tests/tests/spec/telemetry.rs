@@ -1,0 +1,214 @@
+//! Telemetry (issue 14, first part): messages ingested through the ingest use case on each
+//! entry point's store, read back through the API — latest values, points, aggregates.
+
+use crate::devices::devices_of_root;
+use crate::organisations::{add, company, organisation};
+use crate::world::World;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use stratum_shared::telemetry::{Envelope, Outcome, Refusal, TargetCache, Telemetry};
+
+both_entry_points!(
+    messages_are_stored_once_calibrated_and_never_let_an_older_one_overwrite_the_latest,
+    only_the_device_itself_and_only_a_device_in_service_is_heard,
+);
+
+fn telemetry(world: &World) -> Telemetry {
+    Telemetry {
+        store: world.identity.store.clone(),
+        clock: world.clock.clone(),
+        targets: Arc::new(TargetCache::default()),
+    }
+}
+
+fn envelope(device: &str, client: &str, message: Value) -> Envelope {
+    Envelope {
+        device_id: device.to_owned(),
+        client_id: client.to_owned(),
+        received_at: None,
+        message: message.as_object().unwrap().clone(),
+    }
+}
+
+async fn messages_are_stored_once_calibrated_and_never_let_an_older_one_overwrite_the_latest(world: &World) {
+    let admin = world.admin().await;
+    let ada = world.person("ada").await;
+    let rider = world.person("rider").await;
+    let root = organisation(world, &ada, "Fleet").await;
+    let branch = company(world, &ada, &root, "Branch").await;
+    add(world, &ada, &branch, &rider, &["member"]).await;
+    let ids = devices_of_root(world, &admin, &ada, &root, 2).await;
+    let ingest = telemetry(world);
+    // Port 1: analog, scale 0.1, offset −40 (the model of the device specs); port 2: digital.
+    let message = |ts: &str, seq: u64, raw: u64| {
+        envelope(
+            &ids[0],
+            &ids[0],
+            json!({ "ts": ts, "seq": seq, "values": { "1": raw, "2": 1, "9": 5 } }),
+        )
+    };
+    let newer = ingest.ingest(&message("2026-03-01T08:30:00Z", 2, 650)).await.unwrap();
+    assert!(
+        matches!(
+            newer,
+            Outcome::Stored {
+                sim_mismatch: false,
+                ..
+            }
+        ),
+        "{newer:?}"
+    );
+    assert_eq!(
+        ingest.ingest(&message("2026-03-01T08:30:00Z", 2, 650)).await.unwrap(),
+        Outcome::Repeated,
+        "a message delivered twice is stored once"
+    );
+    let late = ingest.ingest(&message("2026-03-01T08:00:00Z", 1, 600)).await.unwrap();
+    assert!(
+        matches!(late, Outcome::Stored { .. }),
+        "a late message is still a point"
+    );
+
+    let device = format!("/api/organisations/{root}/devices/{}", ids[0]);
+    let latest = world.call("GET", &format!("{device}/latest"), ada.token(), None).await;
+    assert_eq!(latest.status, 200, "{latest:?}");
+    assert_eq!(
+        latest.body["last_seen"], "2026-03-01T08:30:00.000Z",
+        "the late message changes nothing"
+    );
+    assert_eq!(
+        latest.body["values"]["1"],
+        json!({ "value": 25.0, "ts": "2026-03-01T08:30:00.000Z" })
+    );
+    assert_eq!(
+        latest.body["values"]["2"]["value"], true,
+        "a digital port reads as a boolean"
+    );
+    assert!(
+        latest.body["values"].get("9").is_none(),
+        "a port the model lacks is dropped"
+    );
+
+    let points = world
+        .call(
+            "GET",
+            &format!("{device}/telemetry?from=2026-03-01T00:00:00Z&to=2026-03-01T09:00:00Z&ports=1"),
+            ada.token(),
+            None,
+        )
+        .await;
+    assert_eq!(points.status, 200, "{points:?}");
+    let series: Vec<(&Value, &Value)> = points.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (&p["ts"], &p["values"]["1"]))
+        .collect();
+    assert_eq!(
+        series,
+        [
+            (&json!("2026-03-01T08:00:00.000Z"), &json!(20.0)),
+            (&json!("2026-03-01T08:30:00.000Z"), &json!(25.0))
+        ],
+        "oldest first, calibrated, only the ports asked for"
+    );
+    let newest_first = world
+        .call(
+            "GET",
+            &format!("{device}/telemetry?from=2026-03-01T00:00:00Z&order=desc&limit=1"),
+            ada.token(),
+            None,
+        )
+        .await;
+    assert_eq!(newest_first.body["items"][0]["seq"], 2);
+    assert!(newest_first.body["next_cursor"].is_string());
+
+    let hourly = world
+        .call(
+            "GET",
+            &format!("{device}/telemetry/aggregate?from=2026-03-01T00:00:00Z&to=2026-03-01T09:00:00Z&interval=3600"),
+            ada.token(),
+            None,
+        )
+        .await;
+    assert_eq!(hourly.status, 200, "{hourly:?}");
+    assert_eq!(hourly.body["buckets"][0]["start"], "2026-03-01T08:00:00.000Z");
+    assert_eq!(
+        hourly.body["buckets"][0]["ports"]["1"],
+        json!({ "min": 20.0, "max": 25.0, "avg": 22.5, "count": 2 })
+    );
+    let backwards = world
+        .call(
+            "GET",
+            &format!("{device}/telemetry?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z"),
+            ada.token(),
+            None,
+        )
+        .await;
+    assert_eq!(backwards.field_errors()[0].1, "after_to");
+    assert_eq!(
+        world
+            .call("GET", &format!("{device}/latest"), rider.token(), None)
+            .await
+            .status,
+        404,
+        "an end user reads only the devices assigned to them"
+    );
+}
+
+async fn only_the_device_itself_and_only_a_device_in_service_is_heard(world: &World) {
+    let admin = world.admin().await;
+    let ada = world.person("ada").await;
+    let root = organisation(world, &ada, "Fleet").await;
+    let ids = devices_of_root(world, &admin, &ada, &root, 2).await;
+    let ingest = telemetry(world);
+    let message = json!({ "ts": "2026-03-01T08:30:00Z", "seq": 1, "values": { "1": 650 } });
+    let outcome = |device: &str, client: &str, message: Value| {
+        let (ingest, envelope) = (ingest.clone(), envelope(device, client, message));
+        async move { ingest.ingest(&envelope).await.unwrap() }
+    };
+    assert_eq!(
+        outcome(&ids[0], &ids[1], message.clone()).await,
+        Outcome::Refused(Refusal::Impersonation),
+        "a device publishing under another device's topic gets nothing"
+    );
+    assert_eq!(
+        outcome(&uuid::Uuid::new_v4().to_string(), "x", message.clone()).await,
+        Outcome::Refused(Refusal::Impersonation)
+    );
+    let stranger = uuid::Uuid::new_v4().to_string();
+    assert_eq!(
+        outcome(&stranger, &stranger, message.clone()).await,
+        Outcome::Refused(Refusal::UnknownDevice)
+    );
+    assert_eq!(
+        outcome(&ids[0], &ids[0], json!({ "seq": 1, "values": {} })).await,
+        Outcome::Refused(Refusal::Malformed)
+    );
+    let retired = world
+        .call(
+            "PATCH",
+            &format!("/api/organisations/{root}/devices/{}", ids[1]),
+            ada.token(),
+            Some(json!({ "status": "decommissioned" })),
+        )
+        .await;
+    assert_eq!(retired.status, 200);
+    assert_eq!(
+        outcome(&ids[1], &ids[1], message.clone()).await,
+        Outcome::Refused(Refusal::Decommissioned)
+    );
+    let latest = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{root}/devices/{}/latest", ids[0]),
+            ada.token(),
+            None,
+        )
+        .await;
+    assert_eq!(
+        latest.body,
+        json!({ "last_seen": null, "values": {}, "position": null }),
+        "nothing stored"
+    );
+}
