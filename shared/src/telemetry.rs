@@ -61,6 +61,8 @@ pub enum Refusal {
     /// Not handed to an organisation.
     Unassigned,
     Decommissioned,
+    /// Taken longer ago than points are kept: it would expire as it is stored.
+    Stale,
 }
 
 /// What became of a message.
@@ -215,9 +217,14 @@ impl Telemetry {
         let Ok(id) = DeviceId::parse(&envelope.device_id, "device_id") else {
             return Ok(Outcome::Refused(Refusal::UnknownDevice));
         };
-        let Some(reading) = parse(&envelope.message, self.now()) else {
+        let now = self.now();
+        let Some(reading) = parse(&envelope.message, now) else {
             return Ok(Outcome::Refused(Refusal::Malformed));
         };
+        let expires_at = reading.ts.unix_seconds() + DEFAULT_RETENTION_DAYS * 86_400;
+        if expires_at <= now.unix_seconds() {
+            return Ok(Outcome::Refused(Refusal::Stale));
+        }
         let target = self.target(id).await?;
         let Some(target) = target.as_ref() else {
             return Ok(Outcome::Refused(Refusal::UnknownDevice));
@@ -249,7 +256,7 @@ impl Telemetry {
                 "received_at": envelope.received_at,
             }),
         )
-        .expiring_at(reading.ts.unix_seconds() + DEFAULT_RETENTION_DAYS * 86_400);
+        .expiring_at(expires_at);
         match self
             .store
             .transact(vec![Write::Put {

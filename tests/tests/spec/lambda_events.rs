@@ -96,3 +96,87 @@ async fn the_import_worker_reports_failed_chunks_one_by_one_and_gives_up_on_the_
         ]
     );
 }
+
+/// The telemetry ingest worker fed the recorded SQS event of the IoT rule's output
+/// (`events/sqs-iot-telemetry.json`): the device's message is stored, its repeat changes
+/// nothing, and a message under another client id and one that is no JSON are refused —
+/// none of them reported as a failure, so no bad message is retried or holds up the rest.
+#[tokio::test]
+async fn the_telemetry_worker_stores_a_message_once_and_refuses_without_retrying() {
+    use chrono::TimeZone;
+    use stratum_shared::devices::{Device, DeviceModel, DeviceStatus, Port, PortKind};
+    use stratum_shared::ids::{DeviceId, DeviceModelId, OrganisationId};
+    use stratum_shared::store::{Item, Store};
+    // The recorded messages were taken at 08:30 that day.
+    let clock = std::sync::Arc::new(stratum_shared::clock::ManualClock::new(
+        chrono::Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
+    ));
+    let (store, _dir) = stratum_tests::sqlite_store(clock.clone());
+    let now = stratum_shared::time::Timestamp::new(chrono::Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap());
+    let model = DeviceModel {
+        id: DeviceModelId::generate(),
+        name: "T-1".into(),
+        manufacturer: "Acme".into(),
+        ports: vec![Port {
+            number: 1,
+            name: "Temperature".into(),
+            kind: PortKind::Analog,
+            unit: "°C".into(),
+            scale: 0.1,
+            offset: -40.0,
+        }],
+        inactivity_timeout_seconds: 900,
+        created_at: now,
+        updated_at: now,
+    };
+    let device = Device {
+        id: DeviceId::parse("01a22a95-0000-7000-8000-00000000d001", "id").unwrap(),
+        imei: stratum_shared::telecom::Imei::parse("49015420323751", "imei").unwrap(),
+        model_id: model.id,
+        organisation_id: Some(OrganisationId::generate()),
+        name: None,
+        company_id: None,
+        end_user_id: None,
+        location: None,
+        status: DeviceStatus::Active,
+        environment_id: None,
+        firmware: None,
+        metadata: Default::default(),
+        sim_iccid: None,
+        ports: Default::default(),
+        created_at: now,
+        updated_at: now,
+    };
+    for item in [
+        Item::from_record(stratum_shared::keys::device_model(model.id), &model),
+        Item::from_record(stratum_shared::keys::device(device.id), &device),
+    ] {
+        store.put(item, None).await.unwrap();
+    }
+    let telemetry = stratum_shared::telemetry::Telemetry {
+        store: std::sync::Arc::new(store.clone()),
+        clock,
+        targets: Default::default(),
+    };
+    let event: aws_lambda_events::sqs::SqsEvent =
+        serde_json::from_str(&stratum_tests::event("sqs-iot-telemetry.json")).expect("a recorded SQS event");
+
+    let (response, tally) = stratum_telemetry_ingest::handle(&telemetry, event).await;
+
+    assert!(response.batch_item_failures.is_empty(), "refusals are not retried");
+    assert_eq!(
+        tally,
+        stratum_telemetry_ingest::Tally {
+            stored: 1,
+            repeated: 1,
+            refused: 2,
+            failed: 0
+        }
+    );
+    let latest = store
+        .get(&stratum_shared::keys::device_latest(device.id))
+        .await
+        .unwrap()
+        .expect("the latest values");
+    assert_eq!(latest.attribute("port_1").unwrap()["value"], 25.0, "calibrated");
+}

@@ -185,6 +185,16 @@ async fn only_the_device_itself_and_only_a_device_in_service_is_heard(world: &Wo
         outcome(&ids[0], &ids[0], json!({ "seq": 1, "values": {} })).await,
         Outcome::Refused(Refusal::Malformed)
     );
+    assert_eq!(
+        outcome(
+            &ids[0],
+            &ids[0],
+            json!({ "ts": "2025-11-01T00:00:00Z", "seq": 1, "values": {} })
+        )
+        .await,
+        Outcome::Refused(Refusal::Stale),
+        "older than points are kept"
+    );
     let retired = world
         .call(
             "PATCH",

@@ -1,0 +1,65 @@
+//! The telemetry ingest worker: the IoT Core rule on `devices/+/telemetry` puts each message,
+//! with the topic's device id, the client id and the receive time, on an SQS queue; each
+//! batch's messages are ingested one by one. A message refused (impersonation, unknown or
+//! retired device, not the format) is logged with its reason and counted, never retried: one
+//! bad message never holds up the ones behind it. Only a failure to store is reported back
+//! (partial batch response), so SQS redelivers just those; ingest is idempotent.
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use stratum_shared::telemetry::{Envelope, Outcome, Telemetry};
+
+/// What a batch came to, for the log line that counts it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub stored: usize,
+    pub repeated: usize,
+    pub refused: usize,
+    pub failed: usize,
+}
+
+pub async fn handle(telemetry: &Telemetry, event: SqsEvent) -> (SqsBatchResponse, Tally) {
+    let mut response = SqsBatchResponse::default();
+    let mut tally = Tally::default();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let envelope = match record.body.as_deref().map(serde_json::from_str::<Envelope>) {
+            Some(Ok(envelope)) => envelope,
+            other => {
+                let reason = other.map_or("empty".to_owned(), |e| {
+                    e.err().map(|e| e.to_string()).unwrap_or_default()
+                });
+                tracing::warn!(sqs_message_id = %id, %reason, refusal = "malformed", "a telemetry message was refused");
+                tally.refused += 1;
+                continue;
+            }
+        };
+        match telemetry.ingest(&envelope).await {
+            Ok(Outcome::Stored { sim_mismatch, .. }) => {
+                if sim_mismatch {
+                    tracing::warn!(device = %envelope.device_id, "a device reported an IMEI other than its own");
+                }
+                tally.stored += 1;
+            }
+            Ok(Outcome::Repeated) => tally.repeated += 1,
+            Ok(Outcome::Refused(refusal)) => {
+                tracing::warn!(sqs_message_id = %id, device = %envelope.device_id, client = %envelope.client_id, refusal = ?refusal, "a telemetry message was refused");
+                tally.refused += 1;
+            }
+            Err(error) => {
+                tracing::error!(sqs_message_id = %id, %error, "a telemetry message could not be stored");
+                tally.failed += 1;
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
+            }
+        }
+    }
+    tracing::info!(
+        stored = tally.stored,
+        repeated = tally.repeated,
+        refused = tally.refused,
+        failed = tally.failed,
+        "telemetry batch"
+    );
+    (response, tally)
+}
