@@ -10,6 +10,8 @@
 
 #[cfg(any(feature = "dynamodb", feature = "sqs", feature = "ses", feature = "iot"))]
 pub mod aws;
+#[cfg(feature = "mqtt")]
+pub mod broker;
 pub mod config;
 #[cfg(feature = "crypto")]
 pub mod crypto;

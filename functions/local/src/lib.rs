@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use stratum_infra::broker::Broker;
 use stratum_infra::config;
 use stratum_infra::crypto::{AesGcmSecretBox, Argon2Hasher, JwtKeys, RandomSecrets};
 use stratum_infra::http::{Api, SourceAddress};
@@ -25,6 +26,7 @@ use stratum_shared::devices::{DeviceGateway, Devices};
 use stratum_shared::identity::Identity;
 use stratum_shared::invitations::Invitations;
 use stratum_shared::sims::{Connectors, Sims};
+use stratum_shared::telemetry::{TargetCache, Telemetry};
 use stratum_shared::tenancy::Tenancy;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -88,6 +90,8 @@ pub struct Options {
 /// A running local server.
 pub struct Server {
     pub local_addr: SocketAddr,
+    /// Where the MQTT broker listens for devices.
+    pub mqtt_addr: SocketAddr,
     pub identity: Identity,
     pub sims: Sims,
     /// Device credentials for the broker, and commands on their way to it.
@@ -157,7 +161,22 @@ pub async fn start(options: Options) -> Result<Server, String> {
     background.push(tokio::spawn(housekeeping(services.clone())));
     let (sims, job_runner) = local_sims(&identity, options.connectors.clone());
     background.push(job_runner);
-    let gateway = LocalGateway::new(options.mqtt_addr.ip().to_string(), options.mqtt_addr.port());
+    let mqtt = tokio::net::TcpListener::bind(options.mqtt_addr)
+        .await
+        .map_err(|e| format!("cannot listen for MQTT on {}: {e}", options.mqtt_addr))?;
+    let mqtt_addr = mqtt.local_addr().map_err(|e| e.to_string())?;
+    let gateway = LocalGateway::new(mqtt_addr.ip().to_string(), mqtt_addr.port());
+    let broker = Broker {
+        store: identity.store.clone(),
+        secrets: identity.secrets.clone(),
+        telemetry: Telemetry {
+            store: identity.store.clone(),
+            clock: identity.clock.clone(),
+            targets: Arc::new(TargetCache::default()),
+        },
+        gateway: gateway.clone(),
+    };
+    background.push(tokio::spawn(broker.serve(mqtt)));
     let mut router = api(services, sims.clone(), Arc::new(gateway.clone()))
         .into_router()
         .layer(axum::middleware::from_fn(record_peer_address));
@@ -176,6 +195,7 @@ pub async fn start(options: Options) -> Result<Server, String> {
     });
     Ok(Server {
         local_addr,
+        mqtt_addr,
         identity,
         sims,
         gateway,

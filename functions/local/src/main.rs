@@ -44,8 +44,9 @@ async fn main() -> ExitCode {
         }
     };
     println!(
-        "Stratum listening on http://{} (data in {}, e-mail in {})",
+        "Stratum listening on http://{}, devices on mqtt://{} (data in {}, e-mail in {})",
         server.local_addr,
+        server.mqtt_addr,
         data_dir.display(),
         server.mail_dir.display()
     );

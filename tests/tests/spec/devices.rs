@@ -625,7 +625,7 @@ async fn an_owner_issues_a_devices_credentials_once_and_revoking_them_disables_t
             assert_eq!(mqtt["username"], ids[0].as_str());
             assert_eq!(
                 (mqtt["host"].as_str(), mqtt["port"].as_u64()),
-                (Some("127.0.0.1"), Some(1883))
+                (Some("127.0.0.1"), world.mqtt_addr().map(|addr| u64::from(addr.port())))
             );
             let password = mqtt["password"].as_str().unwrap();
             assert!(password.len() >= 43, "256 random bits");

@@ -34,6 +34,7 @@ mod devices;
 mod identity;
 mod invitations;
 mod lambda_events;
+mod mqtt;
 mod openapi;
 mod organisations;
 mod outbox;

@@ -190,7 +190,7 @@ impl World {
             clock: clock.clone(),
             cors_origins: CORS_ORIGIN.to_owned(),
             connectors: stratum_tests::test_connectors(),
-            mqtt_addr: "127.0.0.1:1883".parse().unwrap(),
+            mqtt_addr: "127.0.0.1:0".parse().unwrap(),
         })
         .await
         .expect("the local server starts");
@@ -344,6 +344,14 @@ impl World {
                 .collect(),
         };
         Some((state, device_policy.clone()))
+    }
+
+    /// Locally, where the MQTT broker listens.
+    pub fn mqtt_addr(&self) -> Option<std::net::SocketAddr> {
+        match &self.transport {
+            Transport::Local { server, .. } => server.as_ref().map(|server| server.mqtt_addr),
+            Transport::Lambda { .. } => None,
+        }
     }
 
     /// Locally, what the device gateway hands the broker from now on.
