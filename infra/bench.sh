@@ -55,6 +55,10 @@ infra/bench-sims.sh "$release/stratum" >"$out/sims.md"
 step "device import and the map on the local server"
 infra/bench-devices.sh "$release/stratum" >"$out/devices.md"
 
+step "telemetry ingest through the local broker"
+cargo build --release --locked -p stratum-mqtt-load
+infra/bench-ingest.sh "$release/stratum" "$release/mqtt-load" >"$out/ingest.md"
+
 step "writing docs/performance.md"
 {
     echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),"
@@ -85,6 +89,10 @@ step "writing docs/performance.md"
     echo "### Devices: import and the map (local server, release build, embedded store)"
     echo
     cat "$out/devices.md"
+    echo
+    echo "### Telemetry: ingest through the local MQTT broker (release build, embedded store)"
+    echo
+    cat "$out/ingest.md"
 } >"$out/generated.md"
 python3 - "$out/generated.md" docs/performance.md <<'EOF'
 import re, sys
