@@ -23,18 +23,25 @@ use stratum_shared::ids::DeviceId;
 use stratum_shared::keys;
 use stratum_shared::store::Store;
 use stratum_shared::telemetry::{Envelope, Outcome, Telemetry};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast;
+use tokio::sync::{mpsc, oneshot};
 
 /// A packet's size at most (a telemetry message is small; IoT Core's limit is 128 KB).
 const MAX_PACKET_BYTES: usize = 128 * 1024;
 /// How long a connection has to sign in.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Messages one ingest batch takes at most.
+const MAX_BATCH: usize = 500;
+
+/// A message on its way to ingest, and where to say whether it may be acknowledged.
+type Pending = (Envelope, oneshot::Sender<bool>);
+
 /// What the broker needs: the store (logins), the secrets port (digests), ingest, and the
 /// gateway whose bus carries commands.
-#[derive(Clone)]
 pub struct Broker {
     pub store: Arc<dyn Store>,
     pub secrets: Arc<dyn Secrets>,
@@ -42,9 +49,64 @@ pub struct Broker {
     pub gateway: LocalGateway,
 }
 
+/// A connection's view of the broker: logins, and the queue to ingest.
+#[derive(Clone)]
+struct Connections {
+    store: Arc<dyn Store>,
+    secrets: Arc<dyn Secrets>,
+    gateway: LocalGateway,
+    ingest: mpsc::Sender<Pending>,
+}
+
 impl Broker {
     /// Serves devices on `listener` until the task is dropped.
     pub async fn serve(self, listener: TcpListener) {
+        let (ingest, queue) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(ingest_in_batches(self.telemetry, queue));
+        Connections {
+            store: self.store,
+            secrets: self.secrets,
+            gateway: self.gateway,
+            ingest,
+        }
+        .serve(listener)
+        .await
+    }
+}
+
+/// Ingests what the connections queue, in batches of what has queued up meanwhile (group
+/// commit: the embedded store syncs to disk a few times a batch, not twice a message).
+async fn ingest_in_batches(telemetry: Telemetry, mut queue: mpsc::Receiver<Pending>) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(pending) => batch.push(pending),
+                Err(_) => break,
+            }
+        }
+        let (envelopes, replies): (Vec<Envelope>, Vec<oneshot::Sender<bool>>) = batch.into_iter().unzip();
+        match telemetry.ingest_batch(&envelopes).await {
+            Ok(outcomes) => {
+                for ((envelope, outcome), reply) in envelopes.iter().zip(outcomes).zip(replies) {
+                    if let Outcome::Refused(refusal) = outcome {
+                        tracing::warn!(device = %envelope.device_id, ?refusal, "a telemetry message was refused");
+                    }
+                    let _ = reply.send(true);
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, messages = envelopes.len(), "telemetry could not be stored");
+                for reply in replies {
+                    let _ = reply.send(false);
+                }
+            }
+        }
+    }
+}
+
+impl Connections {
+    async fn serve(self, listener: TcpListener) {
         // The broker's own subscription: a command published while no device listens is
         // still handed to the broker (and, as with QoS 1 without a session, goes no further).
         let _always = self.gateway.publications();
@@ -82,6 +144,20 @@ impl Broker {
             Packet::ConnAck(ConnAck::new(ConnectReturnCode::Success, false)),
         )
         .await?;
+        // Reading goes on while earlier messages are being stored; what goes back is written
+        // in order by its own task, acknowledgements once their message is stored (MQTT wants
+        // QoS 1 acknowledgements in the order the messages came).
+        let (mut stream, writer) = stream.into_split();
+        let (out, outgoing) = mpsc::channel::<Outgoing>(256);
+        tokio::spawn(write_in_order(writer, outgoing));
+        let send = |packet: Packet| {
+            let out = out.clone();
+            async move {
+                out.send(Outgoing::Now(packet))
+                    .await
+                    .map_err(|_| "the connection's writer stopped".to_owned())
+            }
+        };
         let telemetry_topic = format!("devices/{device}/telemetry");
         let commands_topic = stratum_shared::devices::command_topic(device);
         let keep_alive = Duration::from_secs(u64::from(connect.keep_alive.max(1)) * 3 / 2);
@@ -94,9 +170,11 @@ impl Broker {
                     let packet = packet.map_err(|_| "keep-alive expired".to_owned())??;
                     match packet {
                         Packet::Publish(publish) if publish.topic == telemetry_topic => {
-                            let acknowledged = self.ingest(device, &publish).await;
-                            if publish.qos != QoS::AtMostOnce && acknowledged {
-                                write(&mut stream, Packet::PubAck(PubAck::new(publish.pkid))).await?;
+                            let stored = self.ingest(device, &publish).await;
+                            if publish.qos != QoS::AtMostOnce {
+                                out.send(Outgoing::OnceStored(stored, publish.pkid))
+                                    .await
+                                    .map_err(|_| "the connection's writer stopped".to_owned())?;
                             }
                         }
                         Packet::Publish(publish) => {
@@ -120,15 +198,15 @@ impl Broker {
                                     }
                                 })
                                 .collect();
-                            write(&mut stream, Packet::SubAck(SubAck::new(subscribe.pkid, codes))).await?;
+                            send(Packet::SubAck(SubAck::new(subscribe.pkid, codes))).await?;
                         }
                         Packet::Unsubscribe(unsubscribe) => {
                             if unsubscribe.topics.contains(&commands_topic) {
                                 subscribed = false;
                             }
-                            write(&mut stream, Packet::UnsubAck(UnsubAck::new(unsubscribe.pkid))).await?;
+                            send(Packet::UnsubAck(UnsubAck::new(unsubscribe.pkid))).await?;
                         }
-                        Packet::PingReq => write(&mut stream, Packet::PingResp).await?,
+                        Packet::PingReq => send(Packet::PingResp).await?,
                         Packet::Disconnect => return Ok(()),
                         // Acknowledgements of the commands sent: delivery is at most once more.
                         Packet::PubAck(_) => {}
@@ -141,7 +219,7 @@ impl Broker {
                             next_pkid = next_pkid.wrapping_add(1).max(1);
                             let mut publish = Publish::new(topic, QoS::AtLeastOnce, payload);
                             publish.pkid = next_pkid;
-                            write(&mut stream, Packet::Publish(publish)).await?;
+                            send(Packet::Publish(publish)).await?;
                         }
                         Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                         Err(broadcast::error::RecvError::Closed) => return Ok(()),
@@ -182,32 +260,49 @@ impl Broker {
         }
     }
 
-    /// Ingests a telemetry message; whether it may be acknowledged (stored, a repeat, or
-    /// refused for good — anything but a failure to store, which the device sends again).
-    async fn ingest(&self, device: DeviceId, publish: &Publish) -> bool {
-        let message = match serde_json::from_slice::<serde_json::Value>(&publish.payload) {
-            Ok(serde_json::Value::Object(message)) => message,
+    /// Queues a telemetry message for ingest; what says whether it may be acknowledged once
+    /// stored (stored, a repeat, or refused for good — anything but a failure to store, which
+    /// the device sends again).
+    async fn ingest(&self, device: DeviceId, publish: &Publish) -> oneshot::Receiver<bool> {
+        let (reply, stored) = oneshot::channel();
+        match serde_json::from_slice::<serde_json::Value>(&publish.payload) {
+            Ok(serde_json::Value::Object(message)) => {
+                let envelope = Envelope {
+                    device_id: device.to_string(),
+                    client_id: device.to_string(),
+                    received_at: Some(chrono::Utc::now().timestamp_millis()),
+                    message,
+                };
+                // A closed queue drops the reply: no acknowledgement.
+                let _ = self.ingest.send((envelope, reply)).await;
+            }
             _ => {
                 tracing::warn!(%device, refusal = "malformed", "a telemetry message was refused");
-                return true;
+                let _ = reply.send(true);
             }
+        }
+        stored
+    }
+}
+
+/// What goes back to a device: a packet now, or a message's acknowledgement once stored.
+enum Outgoing {
+    Now(Packet),
+    OnceStored(oneshot::Receiver<bool>, u16),
+}
+
+/// Writes what goes back to a device, in order, until the connection's reader is done.
+async fn write_in_order(mut writer: OwnedWriteHalf, mut outgoing: mpsc::Receiver<Outgoing>) {
+    while let Some(next) = outgoing.recv().await {
+        let packet = match next {
+            Outgoing::Now(packet) => packet,
+            Outgoing::OnceStored(stored, pkid) => match stored.await {
+                Ok(true) => Packet::PubAck(PubAck::new(pkid)),
+                _ => continue,
+            },
         };
-        let envelope = Envelope {
-            device_id: device.to_string(),
-            client_id: device.to_string(),
-            received_at: Some(chrono::Utc::now().timestamp_millis()),
-            message,
-        };
-        match self.telemetry.ingest(&envelope).await {
-            Ok(Outcome::Refused(refusal)) => {
-                tracing::warn!(%device, ?refusal, "a telemetry message was refused");
-                true
-            }
-            Ok(_) => true,
-            Err(error) => {
-                tracing::error!(%device, %error, "a telemetry message could not be stored");
-                false
-            }
+        if write(&mut writer, packet).await.is_err() {
+            return;
         }
     }
 }
@@ -216,7 +311,7 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn read(stream: &mut TcpStream, buffer: &mut BytesMut) -> Result<Packet, String> {
+async fn read(stream: &mut (impl AsyncRead + Unpin), buffer: &mut BytesMut) -> Result<Packet, String> {
     loop {
         match Packet::read(buffer, MAX_PACKET_BYTES) {
             Ok(packet) => return Ok(packet),
@@ -229,7 +324,7 @@ async fn read(stream: &mut TcpStream, buffer: &mut BytesMut) -> Result<Packet, S
     }
 }
 
-async fn write(stream: &mut TcpStream, packet: Packet) -> Result<(), String> {
+async fn write(stream: &mut (impl AsyncWrite + Unpin), packet: Packet) -> Result<(), String> {
     let mut out = BytesMut::new();
     packet.write(&mut out, MAX_PACKET_BYTES).map_err(|e| e.to_string())?;
     stream.write_all(&out).await.map_err(|e| e.to_string())

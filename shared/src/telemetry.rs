@@ -211,29 +211,102 @@ impl Telemetry {
 
     /// Stores one message: its point, and the device's latest values if it is the newest.
     pub async fn ingest(&self, envelope: &Envelope) -> DomainResult<Outcome> {
+        let mut outcomes = self.ingest_batch(std::slice::from_ref(envelope)).await?;
+        Ok(outcomes.remove(0))
+    }
+
+    /// Stores a batch of messages, each as [`Telemetry::ingest`] would, in three rounds of
+    /// writes for the whole batch (the latest values; a device's first latest values; the
+    /// points), so a store that commits a round together (the embedded one) syncs to disk
+    /// three times a batch rather than twice a message.
+    pub async fn ingest_batch(&self, envelopes: &[Envelope]) -> DomainResult<Vec<Outcome>> {
+        let now = self.now();
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; envelopes.len()];
+        let mut planned: Vec<(usize, Plan)> = Vec::new();
+        for (position, envelope) in envelopes.iter().enumerate() {
+            match self.plan(envelope, now).await? {
+                Ok(plan) => planned.push((position, plan)),
+                Err(refused) => outcomes[position] = Some(refused),
+            }
+        }
+        let updates = planned
+            .iter()
+            .map(|(_, plan)| Write::Update(plan.latest.clone()))
+            .collect();
+        let updated = self.store.write_each(updates).await?;
+        // No latest values yet (or a newer message's): a first put, which only the device's
+        // first message makes; a message that lost to another first of the same batch updates.
+        let firsts: Vec<&Plan> = planned
+            .iter()
+            .zip(&updated)
+            .filter(|(_, outcome)| outcome.is_err())
+            .map(|((_, plan), _)| plan)
+            .collect();
+        if !firsts.is_empty() {
+            let puts = firsts
+                .iter()
+                .map(|plan| Write::Put {
+                    item: plan.first_latest.clone(),
+                    condition: Some(Condition::NotExists),
+                })
+                .collect();
+            let put = self.store.write_each(puts).await?;
+            let again: Vec<Write> = firsts
+                .iter()
+                .zip(put)
+                .filter(|(_, outcome)| outcome.is_err())
+                .map(|(plan, _)| Write::Update(plan.latest.clone()))
+                .collect();
+            if !again.is_empty() {
+                self.store.write_each(again).await?;
+            }
+        }
+        let points = planned
+            .iter()
+            .map(|(_, plan)| Write::Put {
+                item: plan.point.clone(),
+                condition: Some(Condition::NotExists),
+            })
+            .collect();
+        let stored = self.store.write_each(points).await?;
+        for ((position, plan), outcome) in planned.into_iter().zip(stored) {
+            outcomes[position] = Some(match outcome {
+                Ok(()) => plan.stored,
+                Err(StoreError::ConditionFailed { .. }) => Outcome::Repeated,
+                Err(other) => return Err(other.into()),
+            });
+        }
+        Ok(outcomes
+            .into_iter()
+            .map(|outcome| outcome.expect("every message has an outcome"))
+            .collect())
+    }
+
+    /// A message's writes, or why it is refused.
+    async fn plan(&self, envelope: &Envelope, now: Timestamp) -> DomainResult<Result<Plan, Outcome>> {
+        let refused = |refusal| Ok(Err(Outcome::Refused(refusal)));
         if envelope.client_id != envelope.device_id {
-            return Ok(Outcome::Refused(Refusal::Impersonation));
+            return refused(Refusal::Impersonation);
         }
         let Ok(id) = DeviceId::parse(&envelope.device_id, "device_id") else {
-            return Ok(Outcome::Refused(Refusal::UnknownDevice));
+            return refused(Refusal::UnknownDevice);
         };
-        let now = self.now();
         let Some(reading) = parse(&envelope.message, now) else {
-            return Ok(Outcome::Refused(Refusal::Malformed));
+            return refused(Refusal::Malformed);
         };
         let expires_at = reading.ts.unix_seconds() + DEFAULT_RETENTION_DAYS * 86_400;
         if expires_at <= now.unix_seconds() {
-            return Ok(Outcome::Refused(Refusal::Stale));
+            return refused(Refusal::Stale);
         }
         let target = self.target(id).await?;
         let Some(target) = target.as_ref() else {
-            return Ok(Outcome::Refused(Refusal::UnknownDevice));
+            return refused(Refusal::UnknownDevice);
         };
         let Some(organisation) = target.organisation else {
-            return Ok(Outcome::Refused(Refusal::Unassigned));
+            return refused(Refusal::Unassigned);
         };
         if target.status == DeviceStatus::Decommissioned {
-            return Ok(Outcome::Refused(Refusal::Decommissioned));
+            return refused(Refusal::Decommissioned);
         }
         let values: BTreeMap<u8, Value> = reading
             .values
@@ -244,9 +317,20 @@ impl Telemetry {
             })
             .collect();
         let sim_mismatch = target.has_sim && reading.imei.as_deref().is_some_and(|imei| imei != target.imei.as_str());
-        self.update_latest(id, &reading, &values).await?;
+        let millis = reading.ts.unix_millis();
+        let mut latest = Update::new(keys::device_latest(id))
+            .set("last_seen", json!(reading.ts))
+            .set("last_ts", json!(millis));
+        for (port, value) in &values {
+            latest = latest.set(format!("port_{port}"), json!({ "value": value, "ts": reading.ts }));
+        }
+        if let Some((lat, lon)) = reading.position {
+            latest = latest.set("position", json!({ "lat": lat, "lon": lon, "ts": reading.ts }));
+        }
+        let first_latest = Item::from_record(keys::device_latest(id), &Map::from_iter(latest.set.clone()));
+        latest.condition = Some(Condition::AttributeBelow("last_ts".into(), millis));
         let point = Item::from_record(
-            keys::telemetry_point(id, reading.ts.unix_millis(), reading.seq),
+            keys::telemetry_point(id, millis, reading.seq),
             &json!({
                 "ts": reading.ts,
                 "seq": reading.seq,
@@ -257,58 +341,26 @@ impl Telemetry {
             }),
         )
         .expiring_at(expires_at);
-        match self
-            .store
-            .transact(vec![Write::Put {
-                item: point,
-                condition: Some(Condition::NotExists),
-            }])
-            .await
-        {
-            Ok(()) => Ok(Outcome::Stored {
+        Ok(Ok(Plan {
+            latest,
+            first_latest,
+            point,
+            stored: Outcome::Stored {
                 device: id,
                 organisation,
                 sim_mismatch,
-            }),
-            Err(StoreError::ConditionFailed { .. }) => Ok(Outcome::Repeated),
-            Err(other) => Err(other.into()),
-        }
+            },
+        }))
     }
+}
 
-    /// The device's latest values and last-seen, set only by a message newer than the one
-    /// they came from: an update conditional on the stored time being older, or, for the
-    /// device's first message, a put conditional on there being none.
-    async fn update_latest(&self, id: DeviceId, reading: &Reading, values: &BTreeMap<u8, Value>) -> DomainResult<()> {
-        let millis = reading.ts.unix_millis();
-        let mut update = Update::new(keys::device_latest(id))
-            .set("last_seen", json!(reading.ts))
-            .set("last_ts", json!(millis));
-        for (port, value) in values {
-            update = update.set(format!("port_{port}"), json!({ "value": value, "ts": reading.ts }));
-        }
-        if let Some((lat, lon)) = reading.position {
-            update = update.set("position", json!({ "lat": lat, "lon": lon, "ts": reading.ts }));
-        }
-        let first = Item::from_record(keys::device_latest(id), &Map::from_iter(update.set.clone()));
-        update.condition = Some(Condition::AttributeBelow("last_ts".into(), millis));
-        match self.store.update(update).await {
-            Ok(_) => return Ok(()),
-            Err(StoreError::ConditionFailed { .. }) => {}
-            Err(other) => return Err(other.into()),
-        }
-        match self
-            .store
-            .transact(vec![Write::Put {
-                item: first,
-                condition: Some(Condition::NotExists),
-            }])
-            .await
-        {
-            // The first message, or one older than what is stored: either way nothing to do.
-            Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
-            Err(other) => Err(other.into()),
-        }
-    }
+/// A message's writes: its latest values (an update conditional on being newer, or the
+/// device's first), its point, and the outcome once stored.
+struct Plan {
+    latest: Update,
+    first_latest: Item,
+    point: Item,
+    stored: Outcome,
 }
 
 #[cfg(test)]

@@ -26,9 +26,11 @@ async fn main() {
         .as_secs() as i64;
     let mut devices = Vec::new();
     for login in logins {
-        let (id, password) = (login["id"].as_str().unwrap().to_owned(), login["password"].as_str().unwrap().to_owned());
+        let (id, password) = (
+            login["id"].as_str().unwrap().to_owned(),
+            login["password"].as_str().unwrap().to_owned(),
+        );
         let (host, started) = (host.to_owned(), started);
-        let now = now;
         devices.push(tokio::spawn(async move {
             let mut options = MqttOptions::new(&id, host, port);
             options.set_credentials(&id, &password);
@@ -44,7 +46,10 @@ async fn main() {
                         chrono_free_rfc3339(ts),
                         600 + seq % 100
                     );
-                    client.publish(&topic, QoS::AtLeastOnce, false, message).await.expect("queued");
+                    client
+                        .publish(&topic, QoS::AtLeastOnce, false, message)
+                        .await
+                        .expect("queued");
                 }
                 client
             });
@@ -90,5 +95,10 @@ fn chrono_free_rfc3339(unix: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3_600, secs % 3_600 / 60, secs % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3_600,
+        secs % 3_600 / 60,
+        secs % 60
+    )
 }

@@ -195,6 +195,28 @@ fn transact(connection: &mut Connection, writes: &[Write], now: i64) -> Result<O
     Ok(last)
 }
 
+/// Applies each of `writes` on its own, in one immediate transaction (one commit).
+fn write_each(
+    connection: &mut Connection,
+    writes: &[Write],
+    now: i64,
+) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(unavailable)?;
+    let mut outcomes = Vec::with_capacity(writes.len());
+    for write in writes {
+        // A write whose condition fails writes nothing, so the others go on.
+        match apply(&transaction, write, 0, now) {
+            Ok(_) => outcomes.push(Ok(())),
+            Err(error @ StoreError::ConditionFailed { .. }) => outcomes.push(Err(error)),
+            Err(other) => return Err(other),
+        }
+    }
+    transaction.commit().map_err(unavailable)?;
+    Ok(outcomes)
+}
+
 fn query_page(connection: &Connection, query: &Query, now: i64) -> Result<Page, StoreError> {
     let cursor = query.checked_cursor()?;
     let (ipk, isk) = match query.index {
@@ -310,6 +332,11 @@ impl Store for SqliteStore {
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         check_transaction(&writes)?;
         self.run(move |connection, now| transact(connection, &writes, now).map(drop))
+            .await
+    }
+
+    async fn write_each(&self, writes: Vec<Write>) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        self.run(move |connection, now| write_each(connection, &writes, now))
             .await
     }
 }

@@ -99,6 +99,30 @@ pub trait Store: Send + Sync {
 
     /// Up to [`MAX_TRANSACTION_WRITES`] writes on distinct keys, applied all or none.
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+
+    /// Each write on its own, in order, as if by its own call: each condition checked and
+    /// each outcome reported (a failed condition is `ConditionFailed { index: 0 }`, as for a
+    /// single write). A store that can commits them together (the embedded store: one
+    /// transaction, one sync to disk); the default sends them one by one. An error of the
+    /// whole (the backend unreachable) may leave some written: each write must be safe to
+    /// repeat.
+    async fn write_each(&self, writes: Vec<Write>) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let mut outcomes = Vec::with_capacity(writes.len());
+        for write in writes {
+            let outcome = match write {
+                Write::Put { item, condition } => self.put(item, condition).await,
+                Write::Update(update) => self.update(update).await.map(drop),
+                Write::Delete { key, condition } => self.delete(&key, condition).await,
+                check @ Write::Check { .. } => self.transact(vec![check]).await,
+            };
+            match outcome {
+                Ok(()) => outcomes.push(Ok(())),
+                Err(error @ StoreError::ConditionFailed { .. }) => outcomes.push(Err(error)),
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(outcomes)
+    }
 }
 
 /// Checks the rules of [`Store::transact`] that do not depend on stored data, so both

@@ -88,6 +88,7 @@ conformance!(
     a_counter_guarded_by_a_bound_never_passes_it_under_concurrency,
     a_conditional_delete_deletes_only_when_the_condition_holds,
     a_cursor_from_another_partition_is_refused,
+    writes_each_on_its_own_report_each_outcome_in_order,
 );
 
 fn key(pk: &str, sk: &str) -> Key {
@@ -603,4 +604,48 @@ fn without_moto_server_the_suite_fails_saying_how_to_install_it() {
         panic!("a missing moto_server cannot start");
     };
     assert!(hint.contains("pip install \"moto[server]\""), "{hint}");
+}
+
+async fn writes_each_on_its_own_report_each_outcome_in_order(s: Subject) {
+    let taken = Item::new(key("DEVICE#1", "LATEST")).with("last_ts", 10);
+    s.store.put(taken.clone(), None).await.unwrap();
+    let mut older = Update::new(taken.key.clone()).set("last_ts", 5);
+    older.condition = Some(Condition::AttributeBelow("last_ts".into(), 5));
+    let mut newer = Update::new(taken.key.clone()).set("last_ts", 20);
+    newer.condition = Some(Condition::AttributeBelow("last_ts".into(), 20));
+    let point = Item::new(key("TELEMETRY#1", "0001")).with("value", 1);
+    let outcomes = s
+        .store
+        .write_each(vec![
+            Write::Put {
+                item: point.clone(),
+                condition: Some(Condition::NotExists),
+            },
+            Write::Put {
+                item: point.clone().with("value", 2),
+                condition: Some(Condition::NotExists),
+            },
+            Write::Update(older),
+            Write::Update(newer),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        [
+            Ok(()),
+            Err(StoreError::ConditionFailed { index: 0 }),
+            Err(StoreError::ConditionFailed { index: 0 }),
+            Ok(())
+        ],
+        "each write as if on its own, later writes seeing earlier ones"
+    );
+    assert_eq!(
+        s.store.get(&point.key).await.unwrap().unwrap().attribute("value"),
+        Some(&serde_json::json!(1))
+    );
+    assert_eq!(
+        s.store.get(&taken.key).await.unwrap().unwrap().attribute("last_ts"),
+        Some(&serde_json::json!(20))
+    );
 }
