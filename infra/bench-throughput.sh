@@ -10,7 +10,7 @@ base="http://127.0.0.1:$port"
 email="bench.admin@example.com"
 password="correct horse battery staple"
 
-STRATUM_ADDR="127.0.0.1:$port" STRATUM_DATA_DIR="$data" \
+STRATUM_ADDR="127.0.0.1:$port" STRATUM_MQTT_ADDR="127.0.0.1:0" STRATUM_DATA_DIR="$data" \
     STRATUM_BOOTSTRAP_ADMIN_EMAIL="$email" STRATUM_BOOTSTRAP_ADMIN_PASSWORD="$password" \
     "$server" >/dev/null 2>&1 &
 pid=$!

@@ -76,6 +76,7 @@ def main() -> int:
     env = dict(
         os.environ,
         STRATUM_ADDR=f"127.0.0.1:{port}",
+        STRATUM_MQTT_ADDR="127.0.0.1:0",
         STRATUM_DATA_DIR=str(data_dir),
         STRATUM_BOOTSTRAP_ADMIN_EMAIL=ADMIN[0],
         STRATUM_BOOTSTRAP_ADMIN_PASSWORD=ADMIN[1],

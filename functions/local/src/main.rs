@@ -44,7 +44,7 @@ async fn main() -> ExitCode {
         }
     };
     println!(
-        "Stratum listening on http://{}, devices on mqtt://{} (data in {}, e-mail in {})",
+        "Stratum listening on http://{} and, for devices, mqtt://{} (data in {}, e-mail in {})",
         server.local_addr,
         server.mqtt_addr,
         data_dir.display(),

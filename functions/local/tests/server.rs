@@ -9,6 +9,7 @@ async fn the_local_server_serves_http_and_stops_cleanly_on_ctrl_c() {
     let data_dir = tempfile::tempdir().unwrap();
     let mut server = Command::new(env!("CARGO_BIN_EXE_stratum"))
         .env("STRATUM_ADDR", "127.0.0.1:0")
+        .env("STRATUM_MQTT_ADDR", "127.0.0.1:0")
         .env("STRATUM_DATA_DIR", data_dir.path())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
