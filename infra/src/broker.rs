@@ -36,6 +36,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Messages one ingest batch takes at most.
 const MAX_BATCH: usize = 500;
+/// Connections served at once at most.
+const MAX_CONNECTIONS: usize = 10_000;
+/// How long a write to a device may take before its connection is given up (a device that
+/// does not read must not hold the broker's memory).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The keep-alive of a device that asks for none (0), as IoT Core's longest.
+const LONGEST_KEEP_ALIVE_SECONDS: u64 = 1_200;
 
 /// A message on its way to ingest, and where to say whether it may be acknowledged.
 type Pending = (Envelope, oneshot::Sender<bool>);
@@ -92,7 +99,7 @@ async fn ingest_in_batches(telemetry: Telemetry, mut queue: mpsc::Receiver<Pendi
                     if let Outcome::Refused(refusal) = outcome {
                         tracing::warn!(device = %envelope.device_id, ?refusal, "a telemetry message was refused");
                     }
-                    let _ = reply.send(true);
+                    let _ = reply.send(outcome != Outcome::Failed);
                 }
             }
             Err(error) => {
@@ -110,8 +117,19 @@ impl Connections {
         // The broker's own subscription: a command published while no device listens is
         // still handed to the broker (and, as with QoS 1 without a session, goes no further).
         let _always = self.gateway.publications();
+        let open = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
         loop {
-            let Ok((stream, peer)) = listener.accept().await else {
+            let (stream, peer) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tracing::warn!(%error, "accepting an MQTT connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let Ok(slot) = open.clone().try_acquire_owned() else {
+                tracing::warn!(%peer, "too many MQTT connections; refused");
                 continue;
             };
             let broker = self.clone();
@@ -119,6 +137,7 @@ impl Connections {
                 if let Err(reason) = broker.connection(stream).await {
                     tracing::info!(%peer, %reason, "an MQTT connection ended");
                 }
+                drop(slot);
             });
         }
     }
@@ -149,7 +168,9 @@ impl Connections {
         // QoS 1 acknowledgements in the order the messages came).
         let (mut stream, writer) = stream.into_split();
         let (out, outgoing) = mpsc::channel::<Outgoing>(256);
-        tokio::spawn(write_in_order(writer, outgoing));
+        let writing = tokio::spawn(write_in_order(writer, outgoing));
+        // However the reading ends, the writing (and the socket) ends with it.
+        let _writing = AbortOnDrop(writing);
         let send = |packet: Packet| {
             let out = out.clone();
             async move {
@@ -160,8 +181,13 @@ impl Connections {
         };
         let telemetry_topic = format!("devices/{device}/telemetry");
         let commands_topic = stratum_shared::devices::command_topic(device);
-        let keep_alive = Duration::from_secs(u64::from(connect.keep_alive.max(1)) * 3 / 2);
+        // A device is heard from within 1.5 keep-alive periods (MQTT-3.1.2-24); 0 asks for none.
+        let keep_alive = match connect.keep_alive {
+            0 => Duration::from_secs(LONGEST_KEEP_ALIVE_SECONDS),
+            seconds => Duration::from_millis(u64::from(seconds) * 1_500),
+        };
         let mut commands = self.gateway.publications();
+        let mut revocations = self.gateway.revocations();
         let mut subscribed = false;
         let mut next_pkid: u16 = 0;
         loop {
@@ -169,6 +195,11 @@ impl Connections {
                 packet = tokio::time::timeout(keep_alive, read(&mut stream, &mut buffer)) => {
                     let packet = packet.map_err(|_| "keep-alive expired".to_owned())??;
                     match packet {
+                        Packet::Publish(publish) if publish.qos == QoS::ExactlyOnce => {
+                            // As IoT Core: QoS 2 is not supported, and the connection ends.
+                            tracing::warn!(%device, "a device published at QoS 2");
+                            return Err("QoS 2 is not supported".into());
+                        }
                         Packet::Publish(publish) if publish.topic == telemetry_topic => {
                             let stored = self.ingest(device, &publish).await;
                             if publish.qos != QoS::AtMostOnce {
@@ -210,7 +241,13 @@ impl Connections {
                         Packet::Disconnect => return Ok(()),
                         // Acknowledgements of the commands sent: delivery is at most once more.
                         Packet::PubAck(_) => {}
-                        other => return Err(format!("unexpected packet {other:?}")),
+                        // Named, never printed: a second CONNECT carries the password.
+                        other => return Err(format!("an unexpected {} packet", packet_kind(&other))),
+                    }
+                }
+                revoked = revocations.recv() => {
+                    if revoked.is_ok_and(|revoked| revoked == device) {
+                        return Err("the device's credentials were revoked".into());
                     }
                 }
                 command = commands.recv() => {
@@ -291,19 +328,51 @@ enum Outgoing {
     OnceStored(oneshot::Receiver<bool>, u16),
 }
 
-/// Writes what goes back to a device, in order, until the connection's reader is done.
+/// Writes what goes back to a device, in order, until the connection's reader is done. A
+/// message that could not be stored ends the connection: MQTT 3.1.1 clients send
+/// unacknowledged messages again when they reconnect.
 async fn write_in_order(mut writer: OwnedWriteHalf, mut outgoing: mpsc::Receiver<Outgoing>) {
     while let Some(next) = outgoing.recv().await {
         let packet = match next {
             Outgoing::Now(packet) => packet,
             Outgoing::OnceStored(stored, pkid) => match stored.await {
                 Ok(true) => Packet::PubAck(PubAck::new(pkid)),
-                _ => continue,
+                _ => return,
             },
         };
-        if write(&mut writer, packet).await.is_err() {
-            return;
+        match tokio::time::timeout(WRITE_TIMEOUT, write(&mut writer, packet)).await {
+            Ok(Ok(())) => {}
+            _ => return,
         }
+    }
+}
+
+/// A task aborted when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A packet's kind, for logs (a packet itself may carry a password).
+fn packet_kind(packet: &Packet) -> &'static str {
+    match packet {
+        Packet::Connect(_) => "CONNECT",
+        Packet::ConnAck(_) => "CONNACK",
+        Packet::Publish(_) => "PUBLISH",
+        Packet::PubAck(_) => "PUBACK",
+        Packet::PubRec(_) => "PUBREC",
+        Packet::PubRel(_) => "PUBREL",
+        Packet::PubComp(_) => "PUBCOMP",
+        Packet::Subscribe(_) => "SUBSCRIBE",
+        Packet::SubAck(_) => "SUBACK",
+        Packet::Unsubscribe(_) => "UNSUBSCRIBE",
+        Packet::UnsubAck(_) => "UNSUBACK",
+        Packet::PingReq => "PINGREQ",
+        Packet::PingResp => "PINGRESP",
+        Packet::Disconnect => "DISCONNECT",
     }
 }
 

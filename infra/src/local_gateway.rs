@@ -22,6 +22,8 @@ pub struct LocalGateway {
     host: String,
     port: u16,
     bus: broadcast::Sender<Publication>,
+    /// Devices whose credentials were revoked: their open connections end.
+    revoked: broadcast::Sender<DeviceId>,
 }
 
 impl LocalGateway {
@@ -31,7 +33,13 @@ impl LocalGateway {
             host: host.into(),
             port,
             bus: broadcast::channel(BUS_CAPACITY).0,
+            revoked: broadcast::channel(BUS_CAPACITY).0,
         }
+    }
+
+    /// The devices whose credentials are revoked from now on, for the broker.
+    pub fn revocations(&self) -> broadcast::Receiver<DeviceId> {
+        self.revoked.subscribe()
     }
 
     /// What the gateway publishes, for the broker.
@@ -49,9 +57,11 @@ impl DeviceGateway for LocalGateway {
         })
     }
 
-    /// Nothing to undo here: the broker signs a device in against its stored digest, which
-    /// revoking deletes.
-    async fn revoke(&self, _: DeviceId, _: &Credentials) -> Result<(), String> {
+    /// The broker signs a device in against its stored digest, which revoking deletes; a
+    /// connection already open is ended here.
+    async fn revoke(&self, device: DeviceId, _: &Credentials) -> Result<(), String> {
+        // No broker listening: no connection to end.
+        let _ = self.revoked.send(device);
         Ok(())
     }
 

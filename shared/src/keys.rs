@@ -458,14 +458,19 @@ pub fn maintenance_entry(device: DeviceId, organisation: OrganisationId, entry: 
     )
 }
 
-/// A device's latest values and last-seen (one item, updated only by newer messages).
-pub fn device_latest(device: DeviceId) -> Key {
-    Key::new(compose(&["DEVICE", &device.to_string()]), "LATEST")
+/// A device's latest values and last-seen in an organisation (one item, updated only by
+/// newer messages): a device handed on starts afresh, and what it reported before stays
+/// with the organisation it reported to.
+pub fn device_latest(organisation: OrganisationId, device: DeviceId) -> Key {
+    Key::new(
+        compose(&["LATEST", &organisation.to_string(), &device.to_string()]),
+        "LATEST",
+    )
 }
 
-/// The partition of a device's telemetry points.
-pub fn telemetry_partition(device: DeviceId) -> String {
-    compose(&["TELEMETRY", &device.to_string()])
+/// The partition of a device's telemetry points in an organisation.
+pub fn telemetry_partition(organisation: OrganisationId, device: DeviceId) -> String {
+    compose(&["TELEMETRY", &organisation.to_string(), &device.to_string()])
 }
 
 /// A telemetry point's sort key: time (milliseconds, zero-padded so text order is time
@@ -475,8 +480,11 @@ pub fn telemetry_sort_key(millis: i64, seq: u64) -> String {
 }
 
 /// A telemetry point of a device, in its own partition by time.
-pub fn telemetry_point(device: DeviceId, millis: i64, seq: u64) -> Key {
-    Key::new(telemetry_partition(device), telemetry_sort_key(millis, seq))
+pub fn telemetry_point(organisation: OrganisationId, device: DeviceId, millis: i64, seq: u64) -> Key {
+    Key::new(
+        telemetry_partition(organisation, device),
+        telemetry_sort_key(millis, seq),
+    )
 }
 
 /// An IMEI's claim: one item per IMEI platform-wide, naming its device.

@@ -16,7 +16,7 @@
 use crate::clock::Clock;
 use crate::devices::{Device, DeviceModel, DeviceStatus, EffectivePort, PortKind, effective_port};
 use crate::error::{DomainError, DomainResult};
-use crate::ids::{DeviceId, OrganisationId};
+use crate::ids::{DeviceId, DeviceModelId, OrganisationId};
 use crate::keys;
 use crate::store::{Condition, Item, Store, StoreError, Update, Write};
 use crate::telecom::Imei;
@@ -77,6 +77,8 @@ pub enum Outcome {
     /// Stored before: a repeat changes nothing.
     Repeated,
     Refused(Refusal),
+    /// Not stored for a fault of ours (the device could not be read); sent again, it may be.
+    Failed,
 }
 
 /// A device as ingest needs it.
@@ -87,12 +89,39 @@ struct Target {
     imei: Imei,
     has_sim: bool,
     ports: BTreeMap<u8, EffectivePort>,
-    read_at: i64,
 }
 
-/// The devices ingest has read, each for [`TARGET_TTL_SECONDS`].
+/// Devices (and models) a cache holds at most before it starts afresh.
+const MAX_CACHED: usize = 50_000;
+
+/// The devices and models ingest has read, each for [`TARGET_TTL_SECONDS`] (a device not
+/// found too, so an unknown device's messages cost no read each).
 #[derive(Default)]
-pub struct TargetCache(Mutex<HashMap<DeviceId, Arc<Option<Target>>>>);
+pub struct TargetCache {
+    devices: Cache<DeviceId, Arc<Option<Target>>>,
+    models: Cache<DeviceModelId, Arc<DeviceModel>>,
+}
+
+/// Entries by key, each with when it was read.
+type Cache<K, V> = Mutex<HashMap<K, (i64, V)>>;
+
+/// A fresh entry of `cache`, if there is one.
+fn fresh<K: std::hash::Hash + Eq, V: Clone>(cache: &Cache<K, V>, key: &K, now: i64) -> Option<V> {
+    let cache = cache.lock().expect("the cache lock");
+    cache
+        .get(key)
+        .filter(|(read_at, _)| now - read_at < TARGET_TTL_SECONDS)
+        .map(|(_, value)| value.clone())
+}
+
+/// Keeps `value` in `cache`, which starts afresh when full (entries live a minute anyway).
+fn keep<K: std::hash::Hash + Eq, V>(cache: &Cache<K, V>, key: K, value: V, now: i64) {
+    let mut cache = cache.lock().expect("the cache lock");
+    if cache.len() >= MAX_CACHED {
+        cache.clear();
+    }
+    cache.insert(key, (now, value));
+}
 
 /// The ingest use case, on the store and clock ports.
 #[derive(Clone)]
@@ -131,13 +160,14 @@ fn parse(message: &Map<String, Value>, now: Timestamp) -> Option<Reading> {
     }
     let imei = match message.get("imei") {
         None => None,
-        Some(value) => Some(value.as_str()?.to_owned()),
+        Some(value) => Some(Imei::parse(value.as_str()?, "imei").ok()?.as_str().to_owned()),
     };
     let position = match (message.get("lat"), message.get("lon")) {
         (None, None) => None,
         (Some(lat), Some(lon)) => {
             let (lat, lon) = (lat.as_f64()?, lon.as_f64()?);
-            ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some((lat, lon))?;
+            let storable = crate::validation::storable_number(lat) && crate::validation::storable_number(lon);
+            (storable && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some((lat, lon))?;
             Some((lat, lon))
         }
         _ => return None,
@@ -166,26 +196,18 @@ impl Telemetry {
         Timestamp::new(self.clock.now())
     }
 
-    /// The device of `id` as ingest needs it: from the cache while fresh, else read (with its
-    /// model) and cached, a missing device too.
+    /// The device of `id` as ingest needs it: from the cache while fresh, else read (its
+    /// model from the cache of models) and cached, a missing device too.
     async fn target(&self, id: DeviceId) -> DomainResult<Arc<Option<Target>>> {
         let now = self.now().unix_seconds();
-        let cached = self.targets.0.lock().expect("the cache lock").get(&id).cloned();
-        if let Some(target) =
-            cached.filter(|t| t.as_ref().as_ref().is_none_or(|t| now - t.read_at < TARGET_TTL_SECONDS))
-        {
+        if let Some(target) = fresh(&self.targets.devices, &id, now) {
             return Ok(target);
         }
         let target = match self.store.get(&keys::device(id)).await? {
             None => None,
             Some(item) => {
                 let device: Device = item.record()?;
-                let model: DeviceModel = self
-                    .store
-                    .get(&keys::device_model(device.model_id))
-                    .await?
-                    .ok_or_else(|| DomainError::Internal(format!("device {id} of a missing model")))?
-                    .record()?;
+                let model = self.model(device.model_id, now).await?;
                 Some(Target {
                     organisation: device.organisation_id,
                     status: device.status,
@@ -196,17 +218,29 @@ impl Telemetry {
                         .iter()
                         .map(|port| (port.number, effective_port(port, device.ports.get(&port.number))))
                         .collect(),
-                    read_at: now,
                 })
             }
         };
         let target = Arc::new(target);
-        self.targets
-            .0
-            .lock()
-            .expect("the cache lock")
-            .insert(id, target.clone());
+        keep(&self.targets.devices, id, target.clone(), now);
         Ok(target)
+    }
+
+    /// A model, read once a minute per process however many devices are of it (the models'
+    /// partition is shared by every device).
+    async fn model(&self, id: DeviceModelId, now: i64) -> DomainResult<Arc<DeviceModel>> {
+        if let Some(model) = fresh(&self.targets.models, &id, now) {
+            return Ok(model);
+        }
+        let model: Arc<DeviceModel> = Arc::new(
+            self.store
+                .get(&keys::device_model(id))
+                .await?
+                .ok_or_else(|| DomainError::Internal(format!("a device of a missing model {id}")))?
+                .record()?,
+        );
+        keep(&self.targets.models, id, model.clone(), now);
+        Ok(model)
     }
 
     /// Stores one message: its point, and the device's latest values if it is the newest.
@@ -224,9 +258,11 @@ impl Telemetry {
         let mut outcomes: Vec<Option<Outcome>> = vec![None; envelopes.len()];
         let mut planned: Vec<(usize, Plan)> = Vec::new();
         for (position, envelope) in envelopes.iter().enumerate() {
-            match self.plan(envelope, now).await? {
-                Ok(plan) => planned.push((position, plan)),
-                Err(refused) => outcomes[position] = Some(refused),
+            // One device that cannot be read fails its own messages, not the batch.
+            match self.plan(envelope, now).await {
+                Ok(Ok(plan)) => planned.push((position, plan)),
+                Ok(Err(refused)) => outcomes[position] = Some(refused),
+                Err(_) => outcomes[position] = Some(Outcome::Failed),
             }
         }
         let updates = planned
@@ -313,12 +349,15 @@ impl Telemetry {
             .iter()
             .filter_map(|(number, raw)| {
                 let port = target.ports.get(number).filter(|port| port.enabled)?;
-                Some((*number, calibrate(port, raw)))
+                let value = calibrate(port, raw);
+                // A calibration past what the store keeps drops the value, not the message.
+                let storable = value.as_f64().is_none_or(crate::validation::storable_number);
+                storable.then_some((*number, value))
             })
             .collect();
         let sim_mismatch = target.has_sim && reading.imei.as_deref().is_some_and(|imei| imei != target.imei.as_str());
         let millis = reading.ts.unix_millis();
-        let mut latest = Update::new(keys::device_latest(id))
+        let mut latest = Update::new(keys::device_latest(organisation, id))
             .set("last_seen", json!(reading.ts))
             .set("last_ts", json!(millis));
         for (port, value) in &values {
@@ -327,10 +366,13 @@ impl Telemetry {
         if let Some((lat, lon)) = reading.position {
             latest = latest.set("position", json!({ "lat": lat, "lon": lon, "ts": reading.ts }));
         }
-        let first_latest = Item::from_record(keys::device_latest(id), &Map::from_iter(latest.set.clone()));
+        let first_latest = Item::from_record(
+            keys::device_latest(organisation, id),
+            &Map::from_iter(latest.set.clone()),
+        );
         latest.condition = Some(Condition::AttributeBelow("last_ts".into(), millis));
         let point = Item::from_record(
-            keys::telemetry_point(id, millis, reading.seq),
+            keys::telemetry_point(organisation, id, millis, reading.seq),
             &json!({
                 "ts": reading.ts,
                 "seq": reading.seq,

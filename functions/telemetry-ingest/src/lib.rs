@@ -20,33 +20,42 @@ pub struct Tally {
 pub async fn handle(telemetry: &Telemetry, event: SqsEvent) -> (SqsBatchResponse, Tally) {
     let mut response = SqsBatchResponse::default();
     let mut tally = Tally::default();
+    let mut received: Vec<(String, Envelope)> = Vec::new();
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
-        let envelope = match record.body.as_deref().map(serde_json::from_str::<Envelope>) {
-            Some(Ok(envelope)) => envelope,
+        match record.body.as_deref().map(serde_json::from_str::<Envelope>) {
+            Some(Ok(envelope)) => received.push((id, envelope)),
             other => {
                 let reason = other.map_or("empty".to_owned(), |e| {
                     e.err().map(|e| e.to_string()).unwrap_or_default()
                 });
                 tracing::warn!(sqs_message_id = %id, %reason, refusal = "malformed", "a telemetry message was refused");
                 tally.refused += 1;
-                continue;
             }
-        };
-        match telemetry.ingest(&envelope).await {
-            Ok(Outcome::Stored { sim_mismatch, .. }) => {
+        }
+    }
+    let envelopes: Vec<Envelope> = received.iter().map(|(_, envelope)| envelope.clone()).collect();
+    let outcomes = match telemetry.ingest_batch(&envelopes).await {
+        Ok(outcomes) => outcomes,
+        Err(error) => {
+            tracing::error!(%error, messages = envelopes.len(), "telemetry could not be stored");
+            vec![Outcome::Failed; envelopes.len()]
+        }
+    };
+    for ((id, envelope), outcome) in received.into_iter().zip(outcomes) {
+        match outcome {
+            Outcome::Stored { sim_mismatch, .. } => {
                 if sim_mismatch {
                     tracing::warn!(device = %envelope.device_id, "a device reported an IMEI other than its own");
                 }
                 tally.stored += 1;
             }
-            Ok(Outcome::Repeated) => tally.repeated += 1,
-            Ok(Outcome::Refused(refusal)) => {
+            Outcome::Repeated => tally.repeated += 1,
+            Outcome::Refused(refusal) => {
                 tracing::warn!(sqs_message_id = %id, device = %envelope.device_id, client = %envelope.client_id, refusal = ?refusal, "a telemetry message was refused");
                 tally.refused += 1;
             }
-            Err(error) => {
-                tracing::error!(sqs_message_id = %id, %error, "a telemetry message could not be stored");
+            Outcome::Failed => {
                 tally.failed += 1;
                 let mut failure = BatchItemFailure::default();
                 failure.item_identifier = id;

@@ -133,6 +133,12 @@ impl Range {
             return Err(errors.finish(|| ()).unwrap_err());
         };
         let from = from.unwrap_or_else(|| to.plus(chrono::Duration::days(-1)));
+        // Points are keyed by 13-digit milliseconds since 1970: the instants they can hold.
+        for (field, at) in [("from", from), ("to", to)] {
+            if !(0..10_000_000_000_000).contains(&at.unix_millis()) {
+                errors.push(field, "out_of_range", "from 1970 to 2286");
+            }
+        }
         if from > to {
             errors.push("from", "after_to", "from comes before to");
         }
@@ -182,10 +188,10 @@ impl Devices {
         organisation_id: OrganisationId,
         id: DeviceId,
     ) -> DomainResult<Latest> {
-        let (device, ..) = self
+        let (device, _, root) = self
             .device_for::<ViewOrganisation>(principal, organisation_id, id)
             .await?;
-        let Some(item) = self.store.get(&keys::device_latest(device.id)).await? else {
+        let Some(item) = self.store.get(&keys::device_latest(root, device.id)).await? else {
             return Ok(Latest {
                 last_seen: None,
                 values: Map::new(),
@@ -213,10 +219,10 @@ impl Devices {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<Point>, Option<Cursor>)> {
-        let (device, ..) = self
+        let (device, _, root) = self
             .device_for::<ViewOrganisation>(principal, organisation_id, id)
             .await?;
-        let mut query = Query::new(Index::Table, keys::telemetry_partition(device.id))
+        let mut query = Query::new(Index::Table, keys::telemetry_partition(root, device.id))
             .sort(range.sort_condition())
             .limit(limit)
             .after(cursor);
@@ -242,7 +248,7 @@ impl Devices {
         range: Range,
         interval_seconds: u32,
     ) -> DomainResult<Aggregate> {
-        let (device, ..) = self
+        let (device, _, root) = self
             .device_for::<ViewOrganisation>(principal, organisation_id, id)
             .await?;
         let interval = i64::from(interval_seconds.max(1)) * 1_000;
@@ -253,7 +259,7 @@ impl Devices {
             let page = self
                 .store
                 .query(
-                    &Query::new(Index::Table, keys::telemetry_partition(device.id))
+                    &Query::new(Index::Table, keys::telemetry_partition(root, device.id))
                         .sort(range.sort_condition())
                         .limit(1_000)
                         .after(cursor),

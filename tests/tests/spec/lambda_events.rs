@@ -174,7 +174,10 @@ async fn the_telemetry_worker_stores_a_message_once_and_refuses_without_retrying
         }
     );
     let latest = store
-        .get(&stratum_shared::keys::device_latest(device.id))
+        .get(&stratum_shared::keys::device_latest(
+            device.organisation_id.unwrap(),
+            device.id,
+        ))
         .await
         .unwrap()
         .expect("the latest values");

@@ -186,6 +186,22 @@ async fn a_device_publishes_its_telemetry_and_receives_its_commands_through_the_
         "the forged message was not stored"
     );
 
+    // Revoked, its open connection ends.
+    let revoked = world
+        .call(
+            "DELETE",
+            &format!("/api/organisations/{root}/devices/{}/credentials", ids[0]),
+            ada.token(),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, 204);
+    let ended = next(&mut events, |_| None::<()>).await;
+    assert!(
+        matches!(&ended, Err(error) if error != "nothing in time"),
+        "the connection ends: {ended:?}"
+    );
+
     // Another device's id as client id with one's own login: refused.
     let (_, mut borrowed) = connect(&world, &ids[0], &ids[1], &passwords[1]);
     let borrowed = next(&mut borrowed, |packet| {

@@ -154,6 +154,52 @@ async fn messages_are_stored_once_calibrated_and_never_let_an_older_one_overwrit
         404,
         "an end user reads only the devices assigned to them"
     );
+    let pre_1970 = world
+        .call(
+            "GET",
+            &format!("{device}/telemetry?from=1969-12-31T00:00:00Z&to=1969-12-31T01:00:00Z"),
+            ada.token(),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (pre_1970.status, pre_1970.field_errors()[0].1.as_str()),
+        (422, "out_of_range")
+    );
+
+    // Handed to another organisation, the device starts afresh there.
+    let eve = world.person("eve").await;
+    let elsewhere = organisation(world, &eve, "Elsewhere").await;
+    let handed = world
+        .call(
+            "PUT",
+            &format!("/api/devices/{}/organisation", ids[0]),
+            admin.token(),
+            Some(json!({ "organisation_id": elsewhere })),
+        )
+        .await;
+    assert_eq!(handed.status, 200, "{handed:?}");
+    let theirs = format!("/api/organisations/{elsewhere}/devices/{}", ids[0]);
+    assert_eq!(
+        world
+            .call("GET", &format!("{theirs}/latest"), eve.token(), None)
+            .await
+            .body["last_seen"],
+        Value::Null,
+        "what it reported to its previous organisation stays there"
+    );
+    assert_eq!(
+        world
+            .call(
+                "GET",
+                &format!("{theirs}/telemetry?from=2026-03-01T00:00:00Z"),
+                eve.token(),
+                None
+            )
+            .await
+            .body["items"],
+        json!([])
+    );
 }
 
 async fn only_the_device_itself_and_only_a_device_in_service_is_heard(world: &World) {
