@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 
 /// Ports a model has at most.
 pub const MAX_PORTS: usize = 64;
-pub(super) const MAX_UNIT_CHARS: usize = 20;
+const MAX_UNIT_CHARS: usize = 20;
 /// Inactivity timeouts: a minute to a week.
 const MIN_TIMEOUT_SECONDS: u32 = 60;
 const MAX_TIMEOUT_SECONDS: u32 = 604_800;

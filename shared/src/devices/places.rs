@@ -136,13 +136,9 @@ impl CatalogueEntry for Environment {
             next.kind = kind;
         }
         if let Some(description) = patch.description.as_deref() {
-            next.description = if description.trim().is_empty() {
-                String::new()
-            } else {
-                errors
-                    .check(free_text("description", description, MAX_DESCRIPTION_CHARS))
-                    .unwrap_or_default()
-            };
+            next.description = errors
+                .check(free_text("description", description, MAX_DESCRIPTION_CHARS))
+                .unwrap_or_default();
         }
         next.updated_at = now;
         errors.finish(|| next)

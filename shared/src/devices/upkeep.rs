@@ -3,7 +3,7 @@
 //! calibration, enabled), which the telemetry path applies over the model's defaults.
 
 use super::Devices;
-use super::models::{DeviceModel, MAX_UNIT_CHARS, Port, PortKind, check_calibration, check_unit};
+use super::models::{DeviceModel, Port, PortKind, check_calibration, check_unit};
 use super::registry::{Device, PortOverride, device_item};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
@@ -63,7 +63,8 @@ fn note() -> utoipa::openapi::schema::Schema {
 pub struct PortPayload {
     #[schema(schema_with = schema::optional_name)]
     pub name: Option<String>,
-    #[schema(schema_with = optional_unit)]
+    /// Empty for none; free text otherwise.
+    #[schema(max_length = 20)]
     pub unit: Option<String>,
     /// Calibration: value = raw × scale + offset; a scale of 0 is refused.
     pub scale: Option<f64>,
@@ -74,10 +75,6 @@ pub struct PortPayload {
 
 fn enabled() -> bool {
     true
-}
-
-fn optional_unit() -> utoipa::openapi::schema::Schema {
-    schema::nullable(schema::free_text(MAX_UNIT_CHARS))
 }
 
 /// A port as the device uses it: the model's, with the device's own settings over it.
