@@ -282,7 +282,7 @@ impl Telemetry {
             let puts = firsts
                 .iter()
                 .map(|plan| Write::Put {
-                    item: plan.first_latest.clone(),
+                    item: Item::from_record(plan.latest.key.clone(), &Map::from_iter(plan.latest.set.clone())),
                     condition: Some(Condition::NotExists),
                 })
                 .collect();
@@ -366,10 +366,6 @@ impl Telemetry {
         if let Some((lat, lon)) = reading.position {
             latest = latest.set("position", json!({ "lat": lat, "lon": lon, "ts": reading.ts }));
         }
-        let first_latest = Item::from_record(
-            keys::device_latest(organisation, id),
-            &Map::from_iter(latest.set.clone()),
-        );
         latest.condition = Some(Condition::AttributeBelow("last_ts".into(), millis));
         let point = Item::from_record(
             keys::telemetry_point(organisation, id, millis, reading.seq),
@@ -385,7 +381,6 @@ impl Telemetry {
         .expiring_at(expires_at);
         Ok(Ok(Plan {
             latest,
-            first_latest,
             point,
             stored: Outcome::Stored {
                 device: id,
@@ -396,11 +391,10 @@ impl Telemetry {
     }
 }
 
-/// A message's writes: its latest values (an update conditional on being newer, or the
-/// device's first), its point, and the outcome once stored.
+/// A message's writes: its latest values (an update conditional on being newer; for the
+/// device's first message, the same fields put), its point, and the outcome once stored.
 struct Plan {
     latest: Update,
-    first_latest: Item,
     point: Item,
     stored: Outcome,
 }

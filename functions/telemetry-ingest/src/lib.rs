@@ -20,11 +20,15 @@ pub struct Tally {
 pub async fn handle(telemetry: &Telemetry, event: SqsEvent) -> (SqsBatchResponse, Tally) {
     let mut response = SqsBatchResponse::default();
     let mut tally = Tally::default();
-    let mut received: Vec<(String, Envelope)> = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
+    let mut envelopes: Vec<Envelope> = Vec::new();
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
         match record.body.as_deref().map(serde_json::from_str::<Envelope>) {
-            Some(Ok(envelope)) => received.push((id, envelope)),
+            Some(Ok(envelope)) => {
+                ids.push(id);
+                envelopes.push(envelope);
+            }
             other => {
                 let reason = other.map_or("empty".to_owned(), |e| {
                     e.err().map(|e| e.to_string()).unwrap_or_default()
@@ -34,7 +38,6 @@ pub async fn handle(telemetry: &Telemetry, event: SqsEvent) -> (SqsBatchResponse
             }
         }
     }
-    let envelopes: Vec<Envelope> = received.iter().map(|(_, envelope)| envelope.clone()).collect();
     let outcomes = match telemetry.ingest_batch(&envelopes).await {
         Ok(outcomes) => outcomes,
         Err(error) => {
@@ -42,7 +45,7 @@ pub async fn handle(telemetry: &Telemetry, event: SqsEvent) -> (SqsBatchResponse
             vec![Outcome::Failed; envelopes.len()]
         }
     };
-    for ((id, envelope), outcome) in received.into_iter().zip(outcomes) {
+    for ((id, envelope), outcome) in ids.into_iter().zip(&envelopes).zip(outcomes) {
         match outcome {
             Outcome::Stored { sim_mismatch, .. } => {
                 if sim_mismatch {
