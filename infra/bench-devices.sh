@@ -6,36 +6,21 @@
 set -euo pipefail
 server="$1"
 rows="${BENCH_DEVICE_ROWS:-10000}"
-data="$(mktemp -d)"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-base="http://127.0.0.1:$port"
-email="bench.admin@example.com"
-password="correct horse battery staple"
+source "$(dirname "$0")/bench-server.sh" "$server"
 
-STRATUM_ADDR="127.0.0.1:$port" STRATUM_MQTT_ADDR="127.0.0.1:0" STRATUM_DATA_DIR="$data" \
-    STRATUM_BOOTSTRAP_ADMIN_EMAIL="$email" STRATUM_BOOTSTRAP_ADMIN_PASSWORD="$password" \
-    "$server" >/dev/null 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 100); do curl -sf "$base/api/health" >/dev/null && break; sleep 0.1; done
-
-python3 - "$base" "$email" "$password" "$rows" <<'PY'
-import json, sys, time, urllib.request
+PYTHONPATH="$(dirname "$0")" python3 - "$base" "$email" "$password" "$rows" <<'PY'
+import json, sys, time
 
 base, email, password, rows = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 
-def call(method, path, body=None, token=None, content_type="application/json"):
-    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-    request = urllib.request.Request(base + path, data=data, method=method)
-    if data is not None:
-        request.add_header("content-type", content_type)
-    if token:
-        request.add_header("authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request) as response:
-        return response.status, json.loads(response.read() or b"null")
+from bench_api import call as call_api, sign_in
 
-_, tokens = call("POST", "/api/auth/login", {"email": email, "password": password})
-token = tokens["access_token"]
+
+def call(method, path, body=None, token=None, content_type="application/json"):
+    status, answer = call_api(base, method, path, body, token, content_type)
+    return status, answer
+
+token = sign_in(base, email, password)
 _, organisation = call("POST", "/api/organisations", {"name": "Bench devices"}, token)
 root = organisation["id"]
 model = {"name": "Bench", "manufacturer": "Acme", "inactivity_timeout_seconds": 900,

@@ -4,18 +4,7 @@
 set -euo pipefail
 server="$1"
 seconds="${BENCH_SECONDS:-10}"
-data="$(mktemp -d)"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-base="http://127.0.0.1:$port"
-email="bench.admin@example.com"
-password="correct horse battery staple"
-
-STRATUM_ADDR="127.0.0.1:$port" STRATUM_MQTT_ADDR="127.0.0.1:0" STRATUM_DATA_DIR="$data" \
-    STRATUM_BOOTSTRAP_ADMIN_EMAIL="$email" STRATUM_BOOTSTRAP_ADMIN_PASSWORD="$password" \
-    "$server" >/dev/null 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 100); do curl -sf "$base/api/health" >/dev/null && break; sleep 0.1; done
+source "$(dirname "$0")/bench-server.sh" "$server"
 
 token="$(curl -sf -X POST "$base/api/auth/login" -H 'content-type: application/json' \
     -d "{\"email\":\"$email\",\"password\":\"$password\"}" | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')"
