@@ -96,8 +96,16 @@ async fn ingest_in_batches(telemetry: Telemetry, mut queue: mpsc::Receiver<Pendi
         match telemetry.ingest_batch(&envelopes).await {
             Ok(outcomes) => {
                 for ((envelope, outcome), reply) in envelopes.iter().zip(outcomes).zip(replies) {
-                    if let Outcome::Refused(refusal) = outcome {
-                        tracing::warn!(device = %envelope.device_id, ?refusal, "a telemetry message was refused");
+                    match &outcome {
+                        Outcome::Refused(refusal) => {
+                            tracing::warn!(device = %envelope.device_id, ?refusal, "a telemetry message was refused");
+                        }
+                        Outcome::Stored {
+                            unjudged: Some(reason), ..
+                        } => {
+                            tracing::warn!(device = %envelope.device_id, %reason, "alerts not judged; the device's next message judges again");
+                        }
+                        _ => {}
                     }
                     let _ = reply.send(outcome != Outcome::Failed);
                 }

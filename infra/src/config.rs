@@ -132,6 +132,20 @@ pub async fn aws_services() -> Result<stratum_shared::invitations::Invitations, 
     Ok(stratum_shared::invitations::Invitations { identity, tenancy })
 }
 
+/// What alert e-mails need on AWS: the data key that seals them in the outbox
+/// (`STRATUM_DATA_KEY`) and the web app's URL (`STRATUM_WEB_URL`).
+#[cfg(feature = "crypto")]
+pub fn aws_notices() -> Result<stratum_shared::alerting::Notices, ConfigError> {
+    use std::sync::Arc;
+    Ok(stratum_shared::alerting::Notices {
+        secret_box: match optional("STRATUM_DATA_KEY") {
+            Some(_) => Arc::new(data_key()?),
+            None => Arc::new(crate::crypto::NoDataKey),
+        },
+        web_url: identity_settings("http://localhost:3000").web_url,
+    })
+}
+
 /// The SIM use cases of a function on AWS: on the services' store, clock and secrets, with
 /// import jobs queued to `STRATUM_SIMS_IMPORT_QUEUE_URL` (the `sims-import` worker's queue).
 #[cfg(all(feature = "dynamodb", feature = "crypto", feature = "sqs"))]

@@ -110,6 +110,14 @@ id_type!(
     /// A map marker of an organisation.
     MarkerId
 );
+id_type!(
+    /// An alert rule of an organisation.
+    AlertRuleId
+);
+id_type!(
+    /// An alert raised for a device.
+    AlertId
+);
 
 #[cfg(test)]
 mod tests {

@@ -14,6 +14,7 @@
 //! - [`clock`], [`ids`], [`time`]: time as a port, typed ids, API timestamps.
 //! - [`validation`] and [`error`]: per-field errors and the domain's one error type.
 
+pub mod alerting;
 pub mod audit;
 pub(crate) mod catalogue;
 pub mod clock;
@@ -26,6 +27,7 @@ pub mod keys;
 pub mod limits;
 pub mod mail;
 pub mod outbox;
+pub mod recipients;
 pub mod rows;
 pub mod schema;
 pub mod sims;
@@ -36,3 +38,4 @@ pub mod tenancy;
 pub mod time;
 pub mod unit_of_work;
 pub mod validation;
+pub mod watch;

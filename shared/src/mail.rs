@@ -40,6 +40,19 @@ pub enum EmailMessage {
         what: String,
         link: String,
     },
+    /// A device's alert was raised (or cleared).
+    DeviceAlert {
+        to: Email,
+        name: String,
+        /// The rule's name, or the alert's kind.
+        title: String,
+        severity: String,
+        /// The device's name, or its id.
+        device: String,
+        raised: bool,
+        what: String,
+        link: String,
+    },
 }
 
 /// A rendered e-mail, ready for a mailer.
@@ -58,7 +71,8 @@ impl EmailMessage {
             | EmailMessage::ResetPassword { to, .. }
             | EmailMessage::Invitation { to, .. }
             | EmailMessage::AddedToOrganisation { to, .. }
-            | EmailMessage::SimAlert { to, .. } => to,
+            | EmailMessage::SimAlert { to, .. }
+            | EmailMessage::DeviceAlert { to, .. } => to,
         }
     }
 
@@ -70,6 +84,7 @@ impl EmailMessage {
             EmailMessage::Invitation { .. } => "invitation",
             EmailMessage::AddedToOrganisation { .. } => "added_to_organisation",
             EmailMessage::SimAlert { .. } => "sim_alert",
+            EmailMessage::DeviceAlert { .. } => "device_alert",
         }
     }
 
@@ -137,6 +152,30 @@ impl EmailMessage {
                 "Open the SIM",
                 link,
                 "You receive this because a SIM rule of your organisation names you or your role.",
+            ),
+            EmailMessage::DeviceAlert {
+                name,
+                title,
+                severity,
+                device,
+                raised,
+                what,
+                link,
+                ..
+            } => (
+                format!(
+                    "[{severity}] {title} on {device}: {}",
+                    if *raised { "raised" } else { "cleared" }
+                ),
+                name,
+                format!(
+                    "{} {what}",
+                    if *raised { "An alert was raised." } else { "An alert was cleared." }
+                ),
+                "Open the alert",
+                link,
+                "You receive this because an alert of your organisation names you or your role; \
+                 you can turn alert e-mails off in your profile.",
             ),
         };
         let text = format!("Hello {greeting},\n\n{body}\n\n{action}: {link}\n\n{footer}\n");

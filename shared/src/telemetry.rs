@@ -13,10 +13,11 @@
 //! are in the device's own partitions: no partition on this path is shared by devices.
 //! Devices are read through a per-process cache of [`TARGET_TTL_SECONDS`], never per message.
 
+use crate::alerting::{AlertedDevice, Notices};
 use crate::clock::Clock;
-use crate::devices::{Device, DeviceModel, DeviceStatus, EffectivePort, PortKind, effective_port};
+use crate::devices::{AlertRule, Device, DeviceModel, DeviceStatus, EffectivePort, PortKind, effective_port};
 use crate::error::{DomainError, DomainResult};
-use crate::ids::{DeviceId, DeviceModelId, OrganisationId};
+use crate::ids::{AlertRuleId, DeviceId, DeviceModelId, OrganisationId};
 use crate::keys;
 use crate::store::{Condition, Item, Store, StoreError, Update, Write};
 use crate::telecom::Imei;
@@ -73,6 +74,9 @@ pub enum Outcome {
         organisation: OrganisationId,
         /// The message named an IMEI other than the device's, which its SIM is locked to.
         sim_mismatch: bool,
+        /// Why its alerts were not judged, if they were not (the device's next message
+        /// judges again).
+        unjudged: Option<String>,
     },
     /// Stored before: a repeat changes nothing.
     Repeated,
@@ -83,12 +87,16 @@ pub enum Outcome {
 
 /// A device as ingest needs it.
 #[derive(Debug, Clone)]
-struct Target {
+pub(crate) struct Target {
     organisation: Option<OrganisationId>,
-    status: DeviceStatus,
+    pub(crate) status: DeviceStatus,
     imei: Imei,
     has_sim: bool,
     ports: BTreeMap<u8, EffectivePort>,
+    /// Its model's inactivity timeout.
+    silence_ms: i64,
+    /// What its alerts record (its organisation's is `organisation`'s).
+    pub(crate) alerted: Option<AlertedDevice>,
 }
 
 /// Devices (and models) a cache holds at most before it starts afresh.
@@ -100,13 +108,33 @@ const MAX_CACHED: usize = 50_000;
 pub struct TargetCache {
     devices: Cache<DeviceId, Arc<Option<Target>>>,
     models: Cache<DeviceModelId, Arc<DeviceModel>>,
+    /// Each organisation's alert rules.
+    pub(crate) rules: Cache<OrganisationId, Arc<Vec<AlertRule>>>,
+    /// Each device's alert state (its open alerts and pending breaches), as last read or
+    /// changed here.
+    pub(crate) books: Cache<(OrganisationId, DeviceId), Book>,
+}
+
+impl TargetCache {
+    /// Drops a device's entry, so it is read afresh.
+    pub(crate) fn forget(&self, device: DeviceId) {
+        self.devices.lock().expect("the cache lock").remove(&device);
+    }
+}
+
+/// A device's alert state as ingest knows it: the open alert of each source (by its sort
+/// key) and each rule's pending breach (since when, in milliseconds).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Book {
+    pub(crate) open: HashMap<String, String>,
+    pub(crate) pending: HashMap<AlertRuleId, i64>,
 }
 
 /// Entries by key, each with when it was read.
-type Cache<K, V> = Mutex<HashMap<K, (i64, V)>>;
+pub(crate) type Cache<K, V> = Mutex<HashMap<K, (i64, V)>>;
 
 /// A fresh entry of `cache`, if there is one.
-fn fresh<K: std::hash::Hash + Eq, V: Clone>(cache: &Cache<K, V>, key: &K, now: i64) -> Option<V> {
+pub(crate) fn fresh<K: std::hash::Hash + Eq, V: Clone>(cache: &Cache<K, V>, key: &K, now: i64) -> Option<V> {
     let cache = cache.lock().expect("the cache lock");
     cache
         .get(key)
@@ -115,7 +143,7 @@ fn fresh<K: std::hash::Hash + Eq, V: Clone>(cache: &Cache<K, V>, key: &K, now: i
 }
 
 /// Keeps `value` in `cache`, which starts afresh when full (entries live a minute anyway).
-fn keep<K: std::hash::Hash + Eq, V>(cache: &Cache<K, V>, key: K, value: V, now: i64) {
+pub(crate) fn keep<K: std::hash::Hash + Eq, V>(cache: &Cache<K, V>, key: K, value: V, now: i64) {
     let mut cache = cache.lock().expect("the cache lock");
     if cache.len() >= MAX_CACHED {
         cache.clear();
@@ -129,6 +157,8 @@ pub struct Telemetry {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub targets: Arc<TargetCache>,
+    /// What alert e-mails need.
+    pub notices: Notices,
 }
 
 /// A message parsed.
@@ -192,13 +222,13 @@ fn calibrate(port: &EffectivePort, raw: &Value) -> Value {
 }
 
 impl Telemetry {
-    fn now(&self) -> Timestamp {
+    pub(crate) fn now(&self) -> Timestamp {
         Timestamp::new(self.clock.now())
     }
 
     /// The device of `id` as ingest needs it: from the cache while fresh, else read (its
     /// model from the cache of models) and cached, a missing device too.
-    async fn target(&self, id: DeviceId) -> DomainResult<Arc<Option<Target>>> {
+    pub(crate) async fn target(&self, id: DeviceId) -> DomainResult<Arc<Option<Target>>> {
         let now = self.now().unix_seconds();
         if let Some(target) = fresh(&self.targets.devices, &id, now) {
             return Ok(target);
@@ -218,6 +248,16 @@ impl Telemetry {
                         .iter()
                         .map(|port| (port.number, effective_port(port, device.ports.get(&port.number))))
                         .collect(),
+                    silence_ms: i64::from(model.inactivity_timeout_seconds) * 1000,
+                    alerted: device.organisation_id.map(|organisation| AlertedDevice {
+                        id: device.id,
+                        organisation,
+                        name: device.name.clone(),
+                        company: device.company_id,
+                        end_user: device.end_user_id,
+                        model: device.model_id,
+                        environment: device.environment_id,
+                    }),
                 })
             }
         };
@@ -270,31 +310,37 @@ impl Telemetry {
             .map(|(_, plan)| Write::Update(plan.latest.clone()))
             .collect();
         let updated = self.store.write_each(updates).await?;
+        // Whether each message's values became the latest: only those raise or clear alerts.
+        let mut newest: Vec<bool> = updated.iter().map(Result::is_ok).collect();
         // No latest values yet (or a newer message's): a first put, which only the device's
         // first message makes; a message that lost to another first of the same batch updates.
-        let firsts: Vec<&Plan> = planned
-            .iter()
-            .zip(&updated)
-            .filter(|(_, outcome)| outcome.is_err())
-            .map(|((_, plan), _)| plan)
-            .collect();
+        let firsts: Vec<usize> = (0..planned.len()).filter(|i| !newest[*i]).collect();
         if !firsts.is_empty() {
             let puts = firsts
                 .iter()
-                .map(|plan| Write::Put {
-                    item: Item::from_record(plan.latest.key.clone(), &Map::from_iter(plan.latest.set.clone())),
-                    condition: Some(Condition::NotExists),
+                .map(|i| {
+                    let latest = &planned[*i].1.latest;
+                    let mut item = Item::from_record(latest.key.clone(), &Map::from_iter(latest.set.clone()));
+                    item.gsi1 = latest.gsi1.clone();
+                    Write::Put {
+                        item,
+                        condition: Some(Condition::NotExists),
+                    }
                 })
                 .collect();
             let put = self.store.write_each(puts).await?;
-            let again: Vec<Write> = firsts
-                .iter()
-                .zip(put)
-                .filter(|(_, outcome)| outcome.is_err())
-                .map(|(plan, _)| Write::Update(plan.latest.clone()))
-                .collect();
+            let mut again = Vec::new();
+            for (i, outcome) in firsts.into_iter().zip(put) {
+                match outcome {
+                    Ok(()) => newest[i] = true,
+                    Err(_) => again.push(i),
+                }
+            }
             if !again.is_empty() {
-                self.store.write_each(again).await?;
+                let updates = again.iter().map(|i| Write::Update(planned[*i].1.latest.clone())).collect();
+                for (i, outcome) in again.into_iter().zip(self.store.write_each(updates).await?) {
+                    newest[i] = outcome.is_ok();
+                }
             }
         }
         let points = planned
@@ -305,9 +351,20 @@ impl Telemetry {
             })
             .collect();
         let stored = self.store.write_each(points).await?;
-        for ((position, plan), outcome) in planned.into_iter().zip(stored) {
+        for (((position, plan), outcome), newest) in planned.into_iter().zip(stored).zip(newest) {
             outcomes[position] = Some(match outcome {
-                Ok(()) => plan.stored,
+                Ok(()) => {
+                    let mut stored = plan.stored.clone();
+                    // Level-triggered: a judgement that fails is reported, and the device's
+                    // next message judges again; the message itself is stored.
+                    if newest
+                        && let Err(error) = self.judge(&plan).await
+                        && let Outcome::Stored { unjudged, .. } = &mut stored
+                    {
+                        *unjudged = Some(error.to_string());
+                    }
+                    stored
+                }
                 Err(StoreError::ConditionFailed { .. }) => Outcome::Repeated,
                 Err(other) => return Err(other.into()),
             });
@@ -334,8 +391,8 @@ impl Telemetry {
         if expires_at <= now.unix_seconds() {
             return refused(Refusal::Stale);
         }
-        let target = self.target(id).await?;
-        let Some(target) = target.as_ref() else {
+        let found = self.target(id).await?;
+        let Some(target) = found.as_ref() else {
             return refused(Refusal::UnknownDevice);
         };
         let Some(organisation) = target.organisation else {
@@ -357,9 +414,12 @@ impl Telemetry {
             .collect();
         let sim_mismatch = target.has_sim && reading.imei.as_deref().is_some_and(|imei| imei != target.imei.as_str());
         let millis = reading.ts.unix_millis();
+        // When it falls silent: its model's timeout after this message reached us.
+        let silent_after = keys::silent_after(organisation, id, Some(now.unix_millis() + target.silence_ms));
         let mut latest = Update::new(keys::device_latest(organisation, id))
             .set("last_seen", json!(reading.ts))
-            .set("last_ts", json!(millis));
+            .set("last_ts", json!(millis))
+            .with_gsi1(silent_after);
         for (port, value) in &values {
             latest = latest.set(format!("port_{port}"), json!({ "value": value, "ts": reading.ts }));
         }
@@ -382,10 +442,15 @@ impl Telemetry {
         Ok(Ok(Plan {
             latest,
             point,
+            values,
+            ts_ms: millis,
+            imei: reading.imei,
+            target: found.clone(),
             stored: Outcome::Stored {
                 device: id,
                 organisation,
                 sim_mismatch,
+                unjudged: None,
             },
         }))
     }
@@ -393,10 +458,17 @@ impl Telemetry {
 
 /// A message's writes: its latest values (an update conditional on being newer; for the
 /// device's first message, the same fields put), its point, and the outcome once stored.
-struct Plan {
+pub(crate) struct Plan {
     latest: Update,
     point: Item,
-    stored: Outcome,
+    /// The calibrated values, by port.
+    pub(crate) values: BTreeMap<u8, Value>,
+    /// The message's time, in milliseconds.
+    pub(crate) ts_ms: i64,
+    pub(crate) imei: Option<String>,
+    /// The device (always found: a plan is made only for a known device).
+    pub(crate) target: Arc<Option<Target>>,
+    pub(crate) stored: Outcome,
 }
 
 #[cfg(test)]

@@ -258,6 +258,17 @@ pub fn sims_with(identity: &Identity, jobs: Arc<dyn stratum_shared::sims::JobQue
     }
 }
 
+/// The telemetry ingest (and silence sweep) on `sims`' ports, with caches of its own (as a
+/// fresh container has).
+pub fn telemetry_of(sims: &stratum_shared::sims::Sims) -> stratum_shared::telemetry::Telemetry {
+    stratum_shared::telemetry::Telemetry {
+        store: sims.store.clone(),
+        clock: sims.clock.clone(),
+        targets: Arc::new(stratum_shared::telemetry::TargetCache::default()),
+        notices: sims.notices(),
+    }
+}
+
 /// The whole API on `identity`'s ports, for reading its declarations (no jobs run).
 pub fn api_of(identity: &Identity) -> stratum_infra::http::Api {
     let (jobs, _) = stratum_infra::jobs::InProcessJobs::new();
@@ -311,6 +322,7 @@ pub fn devices_of(
         jobs: sims.jobs.clone(),
         gateway,
         secrets: sims.secrets.clone(),
+        notices: sims.notices(),
     }
 }
 

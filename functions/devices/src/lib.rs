@@ -11,15 +11,16 @@ use serde_json::json;
 use stratum_infra::http::{
     Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, Params, Rows, Shape, Valid, etag, page,
 };
+use stratum_shared::alerting::Alert;
 use stratum_shared::devices::{
-    Aggregate, BoundingBox, Command, CommandPayload, Device, DeviceFilter, DeviceImportRow, DeviceModel,
+    AcknowledgePayload, Aggregate, AlertFilter, AlertRule, AlertRulePatch, AlertRulePayload, ClearPayload, BoundingBox, Command, CommandPayload, Device, DeviceFilter, DeviceImportRow, DeviceModel,
     DeviceModelPayload, DevicePatch, DevicePatchPayload, DevicePorts, DeviceStatus, Devices, EffectivePort,
     Environment, EnvironmentPatch, EnvironmentPayload, IssuedCredentials, Latest, MaintenanceEntry, MaintenancePayload,
     Map, Marker, MarkerPatch, MarkerPayload, ModelInput, OrganisationPayload, Point, PortPayload, Range,
     RegistrationPayload,
 };
 use stratum_shared::identity::{Identity, require_platform_admin};
-use stratum_shared::ids::{DeviceId, DeviceModelId, EnvironmentId, JobId, MarkerId, OrganisationId};
+use stratum_shared::ids::{AlertId, AlertRuleId, DeviceId, DeviceModelId, EnvironmentId, JobId, MarkerId, OrganisationId};
 use stratum_shared::sims::{ImportAnswer, JobView};
 use stratum_shared::telecom::{Iccid, Imei};
 use stratum_shared::tenancy::Permission;
@@ -285,6 +286,104 @@ pub fn api(identity: Identity, devices: Devices) -> Api {
                 .conditional()
                 .may_answer(&[409]),
             delete_environment,
+        )
+        .route(
+            Operation::post("/api/organisations/{organisation_id}/alert-rules", "createAlertRule")
+                .summary("alerts", "Create an alert rule on a port's value, for a device, a model's or an environment's devices, or all (owners; roots)")
+                .permission(Permission::ManageDevices)
+                .takes::<AlertRulePayload>()
+                .answers::<AlertRule>(201)
+                .tagged()
+                .may_answer(&[409]),
+            create_alert_rule,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/alert-rules", "listAlertRules")
+                .summary("alerts", "The organisation's alert rules (through a company, its root's)")
+                .permission(Permission::ReadDevices)
+                .lists::<AlertRule>(),
+            list_alert_rules,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/alert-rules/{rule_id}", "getAlertRule")
+                .summary("alerts", "An alert rule")
+                .permission(Permission::ReadDevices)
+                .answers::<AlertRule>(200)
+                .tagged(),
+            get_alert_rule,
+        )
+        .route(
+            Operation::patch("/api/organisations/{organisation_id}/alert-rules/{rule_id}", "updateAlertRule")
+                .summary("alerts", "Change an alert rule; the rule as changed is checked whole (owners)")
+                .permission(Permission::ManageDevices)
+                .takes::<AlertRulePatch>()
+                .answers::<AlertRule>(200)
+                .conditional()
+                .may_answer(&[409]),
+            update_alert_rule,
+        )
+        .route(
+            Operation::delete("/api/organisations/{organisation_id}/alert-rules/{rule_id}", "deleteAlertRule")
+                .summary("alerts", "Delete an alert rule; its open alerts stay until cleared (owners)")
+                .permission(Permission::ManageDevices)
+                .answers_nothing(204)
+                .conditional()
+                .may_answer(&[409]),
+            delete_alert_rule,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/alerts", "listAlerts")
+                .summary(
+                    "alerts",
+                    "The alerts the caller may see, newest first; with device_id, the device's alert history",
+                )
+                .access(Access::Organisation {
+                    permission: Permission::ViewOrganisation,
+                    admin: true,
+                })
+                .lists::<Alert>()
+                .query(
+                    "status",
+                    json!({ "type": "string", "enum": ["active_unacknowledged", "active_acknowledged", "cleared_unacknowledged", "cleared_acknowledged"] }),
+                    "Only alerts in this status.",
+                )
+                .query(
+                    "severity",
+                    json!({ "type": "string", "enum": ["critical", "major", "minor", "warning", "info"] }),
+                    "Only alerts of this severity.",
+                )
+                .query("device_id", json!({ "type": "string", "format": "uuid" }), "Only this device's alerts.")
+                .query("from", json!({ "type": "string", "format": "date-time" }), "Raised at or after (RFC 3339).")
+                .query("to", json!({ "type": "string", "format": "date-time" }), "Raised before (RFC 3339)."),
+            list_alerts,
+        )
+        .route(
+            Operation::get("/api/organisations/{organisation_id}/alerts/{alert_id}", "getAlert")
+                .summary("alerts", "An alert")
+                .access(Access::Organisation {
+                    permission: Permission::ViewOrganisation,
+                    admin: true,
+                })
+                .answers::<Alert>(200),
+            get_alert,
+        )
+        .route(
+            Operation::post("/api/organisations/{organisation_id}/alerts/{alert_id}/acknowledge", "acknowledgeAlert")
+                .summary("alerts", "Acknowledge an alert with a comment (operators, owners; 409 already_acknowledged)")
+                .permission(Permission::HandleAlerts)
+                .takes::<AcknowledgePayload>()
+                .answers::<Alert>(200)
+                .may_answer(&[409, 412]),
+            acknowledge_alert,
+        )
+        .route(
+            Operation::post("/api/organisations/{organisation_id}/alerts/{alert_id}/clear", "clearAlert")
+                .summary("alerts", "Clear an active alert by hand, e-mailing its recipients (operators, owners; 409 already_cleared)")
+                .permission(Permission::HandleAlerts)
+                .takes::<ClearPayload>()
+                .answers::<Alert>(200)
+                .may_answer(&[409, 412]),
+            clear_alert,
         )
         .route(
             Operation::post("/api/organisations/{organisation_id}/map-markers", "createMapMarker")
@@ -772,6 +871,143 @@ async fn delete_environment(
         .delete_environment(&principal, &context, organisation, id, expected)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn create_alert_rule(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids(organisation): Ids<OrganisationId>,
+    Valid(Shape(body)): Valid<Shape<AlertRulePayload>>,
+) -> Result<Response> {
+    let (rule, version) = state
+        .devices
+        .create_alert_rule(&principal, &context, organisation, body)
+        .await?;
+    Ok(with_etag(StatusCode::CREATED, version, rule))
+}
+
+async fn list_alert_rules(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids(organisation): Ids<OrganisationId>,
+    paging: Paging,
+) -> Result<Response> {
+    let (rules, next) = state
+        .devices
+        .alert_rules(&principal, organisation, paging.limit, paging.cursor)
+        .await?;
+    Ok(page(rules, next).into_response())
+}
+
+async fn get_alert_rule(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids((organisation, id)): Ids<(OrganisationId, AlertRuleId)>,
+) -> Result<Response> {
+    let (rule, version) = state.devices.alert_rule(&principal, organisation, id).await?;
+    Ok(with_etag(StatusCode::OK, version, rule))
+}
+
+async fn update_alert_rule(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids((organisation, id)): Ids<(OrganisationId, AlertRuleId)>,
+    IfMatch(expected): IfMatch,
+    Valid(Shape(body)): Valid<Shape<AlertRulePatch>>,
+) -> Result<Response> {
+    let (rule, version) = state
+        .devices
+        .update_alert_rule(&principal, &context, organisation, id, body, expected)
+        .await?;
+    Ok(with_etag(StatusCode::OK, version, rule))
+}
+
+async fn delete_alert_rule(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids((organisation, id)): Ids<(OrganisationId, AlertRuleId)>,
+    IfMatch(expected): IfMatch,
+) -> Result<StatusCode> {
+    state
+        .devices
+        .delete_alert_rule(&principal, &context, organisation, id, expected)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The filters of `GET …/alerts`.
+#[derive(Deserialize)]
+struct AlertQuery {
+    status: Option<String>,
+    severity: Option<String>,
+    device_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn list_alerts(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids(organisation): Ids<OrganisationId>,
+    Params(query): Params<AlertQuery>,
+    paging: Paging,
+) -> Result<Response> {
+    let filter = AlertFilter::parse(
+        query.status.as_deref(),
+        query.severity.as_deref(),
+        query.device_id.as_deref(),
+        query.from.as_deref(),
+        query.to.as_deref(),
+    )?;
+    let (alerts, next) = state
+        .devices
+        .alerts(&principal, organisation, filter, paging.limit, paging.cursor)
+        .await?;
+    Ok(page(alerts, next).into_response())
+}
+
+async fn get_alert(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Ids((organisation, id)): Ids<(OrganisationId, AlertId)>,
+) -> Result<Json<Alert>> {
+    let (alert, _) = state.devices.alert(&principal, organisation, id).await?;
+    Ok(Json(alert))
+}
+
+async fn acknowledge_alert(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids((organisation, id)): Ids<(OrganisationId, AlertId)>,
+    Valid(Shape(body)): Valid<Shape<AcknowledgePayload>>,
+) -> Result<Json<Alert>> {
+    let comment = body.parse()?;
+    Ok(Json(
+        state
+            .devices
+            .acknowledge_alert(&principal, &context, organisation, id, comment)
+            .await?,
+    ))
+}
+
+async fn clear_alert(
+    State(state): State<DevicesApi>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids((organisation, id)): Ids<(OrganisationId, AlertId)>,
+    Valid(Shape(body)): Valid<Shape<ClearPayload>>,
+) -> Result<Json<Alert>> {
+    let comment = body.parse()?;
+    Ok(Json(
+        state
+            .devices
+            .clear_alert(&principal, &context, organisation, id, comment)
+            .await?,
+    ))
 }
 
 async fn create_marker(

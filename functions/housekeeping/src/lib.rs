@@ -1,13 +1,28 @@
-//! Housekeeping, on a schedule (EventBridge on AWS, a timer locally): invitations past their
-//! expiry are marked `expired`. Acceptance checks expiry itself, so nothing depends on when
-//! this runs; it keeps lists and previews tidy.
+//! Housekeeping, on a schedule (EventBridge every minute on AWS, a timer locally): devices
+//! silent past their model's inactivity timeout raise `offline` (so within the timeout and a
+//! minute), and invitations past their expiry are marked `expired`. Acceptance checks expiry
+//! itself, so nothing depends on when that runs; it keeps lists and previews tidy.
 
 use stratum_shared::error::DomainResult;
 use stratum_shared::invitations::Invitations;
+use stratum_shared::telemetry::Telemetry;
 
 /// Handles one scheduled event (its contents do not matter).
-pub async fn handle(invitations: &Invitations, _scheduled: serde_json::Value) -> DomainResult<serde_json::Value> {
+pub async fn handle(
+    invitations: &Invitations,
+    telemetry: &Telemetry,
+    _scheduled: serde_json::Value,
+) -> DomainResult<serde_json::Value> {
+    let silent = telemetry.sweep_silent().await?;
+    if let Some(failure) = &silent.last_failure {
+        tracing::warn!(failed = silent.failed, %failure, "silent devices not handled; the next sweep tries again");
+    }
     let expired = invitations.expire_overdue().await?;
-    tracing::info!(expired, "housekeeping done");
-    Ok(serde_json::json!({ "expired_invitations": expired }))
+    tracing::info!(expired, offline = silent.raised, parked = silent.parked, "housekeeping done");
+    Ok(serde_json::json!({
+        "expired_invitations": expired,
+        "offline_alerts": silent.raised,
+        "silent_devices_parked": silent.parked,
+        "silent_devices_failed": silent.failed,
+    }))
 }

@@ -128,7 +128,7 @@ pub fn api(invitations: Invitations) -> Api {
         )
         .route(
             Operation::patch("/api/me", "updateMe")
-                .summary("me", "Change the caller's name or default organisation")
+                .summary("me", "Change the caller's name, default organisation or whether alert e-mails reach them")
                 .access(Access::Authenticated)
                 .takes::<UpdateMeBody>()
                 .answers::<MeView>(200)
@@ -501,6 +501,8 @@ struct UpdateMeBody {
     /// One of the caller's organisations.
     #[schema(schema_with = optional_id)]
     default_organisation_id: Option<String>,
+    /// `false` stops alert e-mails (alert rules, SIM rules, offline devices) reaching the caller.
+    alert_emails: Option<bool>,
 }
 
 fn optional_id() -> impl Into<RefOr<Schema>> {
@@ -513,7 +515,11 @@ impl RequestBody for UpdateMe {
     type Raw = UpdateMeBody;
 
     fn parse(raw: UpdateMeBody) -> std::result::Result<Self, ValidationErrors> {
-        MeUpdate::parse(raw.name.as_deref(), raw.default_organisation_id.as_deref()).map(UpdateMe)
+        MeUpdate::parse(
+            raw.name.as_deref(),
+            raw.default_organisation_id.as_deref(),
+            raw.alert_emails,
+        ).map(UpdateMe)
     }
 }
 

@@ -54,6 +54,7 @@ pub fn api(services: Invitations, sims: Sims, gateway: Arc<dyn DeviceGateway>) -
                 jobs: sims.jobs.clone(),
                 gateway,
                 secrets: sims.secrets.clone(),
+                notices: sims.notices(),
             },
         ))
         .merge(stratum_invitations::api(services))
@@ -158,9 +159,16 @@ pub async fn start(options: Options) -> Result<Server, String> {
         identity: identity.clone(),
         tenancy,
     };
-    background.push(tokio::spawn(housekeeping(services.clone())));
     let (sims, job_runner) = local_sims(&identity, options.connectors.clone());
     background.push(job_runner);
+    // One ingest (and its caches) for the broker and the sweep for silent devices.
+    let telemetry = Telemetry {
+        store: identity.store.clone(),
+        clock: identity.clock.clone(),
+        targets: Arc::new(TargetCache::default()),
+        notices: sims.notices(),
+    };
+    background.push(tokio::spawn(housekeeping(services.clone(), telemetry.clone())));
     let mqtt = tokio::net::TcpListener::bind(options.mqtt_addr)
         .await
         .map_err(|e| format!("cannot listen for MQTT on {}: {e}", options.mqtt_addr))?;
@@ -169,11 +177,7 @@ pub async fn start(options: Options) -> Result<Server, String> {
     let broker = Broker {
         store: identity.store.clone(),
         secrets: identity.secrets.clone(),
-        telemetry: Telemetry {
-            store: identity.store.clone(),
-            clock: identity.clock.clone(),
-            targets: Arc::new(TargetCache::default()),
-        },
+        telemetry,
         gateway: gateway.clone(),
     };
     background.push(tokio::spawn(broker.serve(mqtt)));
@@ -250,11 +254,11 @@ async fn relay_outbox(store: SqliteStore, queue: InProcessQueue) {
     }
 }
 
-async fn housekeeping(services: Invitations) {
+async fn housekeeping(services: Invitations, telemetry: Telemetry) {
     let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
     loop {
         every.tick().await;
-        if let Err(error) = stratum_housekeeping::handle(&services, serde_json::Value::Null).await {
+        if let Err(error) = stratum_housekeeping::handle(&services, &telemetry, serde_json::Value::Null).await {
             tracing::warn!(%error, "housekeeping failed");
         }
     }

@@ -47,9 +47,14 @@ pub async fn handle(telemetry: &Telemetry, event: SqsEvent) -> (SqsBatchResponse
     };
     for ((id, envelope), outcome) in ids.into_iter().zip(&envelopes).zip(outcomes) {
         match outcome {
-            Outcome::Stored { sim_mismatch, .. } => {
+            Outcome::Stored {
+                sim_mismatch, unjudged, ..
+            } => {
                 if sim_mismatch {
                     tracing::warn!(device = %envelope.device_id, "a device reported an IMEI other than its own");
+                }
+                if let Some(reason) = unjudged {
+                    tracing::warn!(device = %envelope.device_id, %reason, "alerts not judged; the device's next message judges again");
                 }
                 tally.stored += 1;
             }

@@ -18,6 +18,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         store: Arc::new(store),
         clock,
         targets: Arc::new(TargetCache::default()),
+        notices: stratum_infra::config::aws_notices()?,
     };
     let telemetry = &telemetry;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async move {

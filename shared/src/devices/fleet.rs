@@ -184,9 +184,9 @@ impl DeviceFilter {
 /// A caller's reach among an organisation's devices.
 pub(super) struct Fleet {
     pub(super) root: OrganisationId,
-    company: Option<OrganisationId>,
-    user: UserId,
-    staff: bool,
+    pub(super) company: Option<OrganisationId>,
+    pub(super) user: UserId,
+    pub(super) staff: bool,
 }
 
 impl Fleet {

@@ -1,6 +1,8 @@
 //! Devices (SPEC §7, seeds 001 and 003): the models the platform defines and the devices it
 //! pre-registers by IMEI and hands to organisations, and the organisations' view of them.
 
+mod alert_rules;
+mod alerts;
 mod fleet;
 mod gateway;
 mod import;
@@ -10,6 +12,9 @@ mod readings;
 mod registry;
 mod upkeep;
 
+pub use alert_rules::{AlertRule, AlertRulePatch, AlertRulePayload, Comparison, MAX_DURATION_SECONDS, Scope, Severity};
+pub(crate) use alert_rules::Watched;
+pub use alerts::{AcknowledgePayload, AlertFilter, ClearPayload};
 pub use fleet::{DeviceFilter, DevicePatch, DevicePatchPayload, Location};
 pub use gateway::{
     CertificateCredentials, Command, CommandPayload, CommandStatus, CredentialKind, Credentials, DeviceGateway, Issued,
@@ -44,6 +49,8 @@ pub struct Devices {
     pub gateway: Arc<dyn DeviceGateway>,
     /// Passwords for the local broker, and their digests.
     pub secrets: Arc<dyn Secrets>,
+    /// What alert e-mails need (an alert cleared by hand is e-mailed).
+    pub notices: crate::alerting::Notices,
 }
 
 impl Devices {

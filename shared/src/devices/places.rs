@@ -457,7 +457,7 @@ pub struct Map {
 }
 
 impl Devices {
-    fn catalogue(&self) -> Catalogue<'_> {
+    pub(super) fn catalogue(&self) -> Catalogue<'_> {
         Catalogue {
             store: &*self.store,
             now: self.now(),

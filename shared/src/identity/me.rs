@@ -33,6 +33,8 @@ pub struct MeView {
     pub personal_organisation_id: OrganisationId,
     pub default_organisation_id: OrganisationId,
     pub memberships: Vec<MembershipView>,
+    /// Whether alert e-mails reach them (their choice; on unless they turned it off).
+    pub alert_emails: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// The profile's version; send it back in `If-Match` to update.
@@ -45,10 +47,15 @@ pub struct MeView {
 pub struct MeUpdate {
     pub name: Option<String>,
     pub default_organisation_id: Option<OrganisationId>,
+    pub alert_emails: Option<bool>,
 }
 
 impl MeUpdate {
-    pub fn parse(name: Option<&str>, default_organisation_id: Option<&str>) -> Result<Self, ValidationErrors> {
+    pub fn parse(
+        name: Option<&str>,
+        default_organisation_id: Option<&str>,
+        alert_emails: Option<bool>,
+    ) -> Result<Self, ValidationErrors> {
         let mut errors = Collector::new();
         let name = name.and_then(|name| errors.check(parse_name(name)));
         let default =
@@ -56,6 +63,7 @@ impl MeUpdate {
         errors.finish(|| MeUpdate {
             name,
             default_organisation_id: default,
+            alert_emails,
         })
     }
 }
@@ -127,6 +135,7 @@ impl Identity {
                     roles: m.roles.clone(),
                 })
                 .collect(),
+            alert_emails: user.alert_emails,
             created_at: user.created_at,
             updated_at: user.updated_at,
             etag: principal.user_version,
@@ -164,6 +173,9 @@ impl Identity {
                 condition: Condition::AttributeEquals("active".into(), json!(true)),
             });
         }
+        if let Some(on) = update.alert_emails {
+            profile = profile.set("alert_emails", on);
+        }
         let personal = user.personal_organisation_id;
         if let Some(name) = &update.name {
             profile = profile.set("name", name.as_str());
@@ -177,7 +189,11 @@ impl Identity {
                     .set("organisation_name", name.as_str()),
             ));
         }
-        let changes = json!({ "name": update.name, "default_organisation_id": update.default_organisation_id });
+        let changes = json!({
+            "name": update.name,
+            "default_organisation_id": update.default_organisation_id,
+            "alert_emails": update.alert_emails,
+        });
         let work = UnitOfWork::new();
         let work = match if_match {
             Some(_) => work.write_or(Write::Update(profile), DomainError::PreconditionFailed),

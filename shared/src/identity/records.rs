@@ -80,8 +80,16 @@ pub struct User {
     /// removing the sessions one by one is cut short.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sessions_ended_at: Option<Timestamp>,
+    /// Whether alert e-mails (alert rules, SIM rules) reach them: their own choice, on by
+    /// default, until settings exist (SPEC §8's `notifications.email.alerts`).
+    #[serde(default = "crate::identity::records::on")]
+    pub alert_emails: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+fn on() -> bool {
+    true
 }
 
 impl User {

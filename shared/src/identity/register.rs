@@ -84,6 +84,7 @@ pub(crate) fn new_person(
         default_organisation_id: organisation_id,
         owner_organisation_id: None,
         sessions_ended_at: None,
+        alert_emails: true,
         created_at: now,
         updated_at: now,
     };

@@ -78,6 +78,14 @@ impl Sims {
     fn now(&self) -> Timestamp {
         Timestamp::new(self.clock.now())
     }
+
+    /// What alert e-mails need, as this service's own e-mails have it.
+    pub fn notices(&self) -> crate::alerting::Notices {
+        crate::alerting::Notices {
+            secret_box: self.secret_box.clone(),
+            web_url: self.web_url.clone(),
+        }
+    }
 }
 
 /// A SIM as stored.

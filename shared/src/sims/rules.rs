@@ -8,13 +8,15 @@
 use super::{Sim, SimStatus, Sims, sim_scope};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{Access, Membership, Principal, Registration, Role, User};
-use crate::ids::{OrganisationId, SimRuleId, UserId};
+use crate::identity::{Principal, User};
+#[cfg(test)]
+use crate::identity::Role;
+use crate::ids::{OrganisationId, SimRuleId};
 use crate::keys;
 use crate::mail::EmailMessage;
 use crate::outbox::OutboxMessage;
 use crate::store::{Condition, Index, Item, Query, SortCondition, StoreError, Write};
-use crate::tenancy::{ManageSims, parse_roles};
+use crate::tenancy::ManageSims;
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;
 use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text};
@@ -24,11 +26,7 @@ use std::collections::BTreeSet;
 
 /// Bytes in a megabyte, as operators bill data (SI).
 pub const BYTES_PER_MB: u64 = 1_000_000;
-/// Users a rule names at most.
-pub const MAX_RULE_USERS: usize = 20;
-/// E-mails one firing sends at most, so a firing (or a state change with its status-change
-/// e-mails) stays one transaction of at most 100 writes.
-pub const MAX_RECIPIENTS: usize = 90;
+pub use crate::recipients::{MAX_RECIPIENTS, Recipients, RecipientsPayload};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -42,17 +40,6 @@ pub enum RuleKind {
 pub enum RuleAction {
     Notify,
     Suspend,
-}
-
-/// Who a rule e-mails: members of the rule's organisation holding one of `roles`, and the
-/// members named.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Recipients {
-    #[serde(default)]
-    #[schema(value_type = Vec<String>)]
-    pub roles: Vec<Role>,
-    #[serde(default)]
-    pub user_ids: Vec<UserId>,
 }
 
 /// A SIM rule as stored and shown.
@@ -105,17 +92,6 @@ pub struct SimRulePayload {
     pub recipients: Option<RecipientsPayload>,
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RecipientsPayload {
-    #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>)]
-    pub roles: Option<Vec<String>>,
-    #[serde(default)]
-    #[schema(value_type = Option<Vec<UserId>>, max_items = 20)]
-    pub user_ids: Option<Vec<String>>,
-}
-
 fn optional_whole_number<'de, D: serde::Deserializer<'de>, T: TryFrom<i64>>(
     deserializer: D,
 ) -> Result<Option<T>, D::Error> {
@@ -164,34 +140,9 @@ impl NewRule {
         if raw.kind == RuleKind::StatusChange && actions.contains(&RuleAction::Suspend) {
             errors.push("actions", "invalid_action", "a status-change rule notifies only");
         }
-        let raw_recipients = raw.recipients.unwrap_or_default();
-        let roles = raw_recipients.roles.as_deref().map_or(Some(BTreeSet::new()), |roles| {
-            errors.check(parse_roles(roles).map(|mut set| {
-                // `parse_roles` implies `member`; a recipient list names only what was asked.
-                if !roles.iter().any(|role| role == "member") {
-                    set.remove(&Role::Member);
-                }
-                set
-            }))
-        });
-        let user_ids: Vec<UserId> = raw_recipients
-            .user_ids
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-            .filter_map(|(i, id)| errors.check(UserId::parse(id, &format!("recipients.user_ids[{i}]"))))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        if user_ids.len() > MAX_RULE_USERS {
-            errors.push(
-                "recipients.user_ids",
-                "too_many",
-                format!("at most {MAX_RULE_USERS} users"),
-            );
-        }
+        let recipients = Recipients::parse(raw.recipients, &mut errors);
         let notifies = actions.contains(&RuleAction::Notify);
-        if notifies && roles.as_ref().is_some_and(BTreeSet::is_empty) && user_ids.is_empty() {
+        if notifies && recipients.as_ref().is_some_and(Recipients::is_empty) {
             errors.push("recipients", "required", "a rule that notifies names roles or users");
         }
         errors.finish(|| NewRule {
@@ -200,10 +151,7 @@ impl NewRule {
             threshold_mb: raw.threshold_mb,
             threshold_percent: raw.threshold_percent,
             actions: actions.into_iter().collect(),
-            recipients: Recipients {
-                roles: roles.expect("checked").into_iter().collect(),
-                user_ids,
-            },
+            recipients: recipients.expect("checked"),
         })
     }
 }
@@ -360,55 +308,19 @@ impl Sims {
         Ok(rules)
     }
 
-    /// Who a rule e-mails about `sim`: its recipients whose address is confirmed and who are
-    /// not suspended, at their current address; an end user (`member` only) hears only about
-    /// their own SIM. At most [`MAX_RECIPIENTS`] (the first by user id).
+    /// Who a rule e-mails about `sim` (see [`Recipients::resolve`]): a company's rule reaches
+    /// its members and the root's.
     async fn recipients(&self, rule: &SimRule, sim: &Sim) -> DomainResult<Vec<User>> {
         if !rule.actions.contains(&RuleAction::Notify) {
             return Ok(vec![]);
         }
-        // A company's rule reaches its members and, as roles on a root reach its companies
-        // (SPEC §3), the root's.
         let mut organisations = vec![rule.organisation_id];
         if rule.organisation_id != sim.organisation_id {
             organisations.push(sim.organisation_id);
         }
-        let mut members = Vec::new();
-        for organisation in organisations {
-            let page = self
-                .store
-                .query(
-                    &Query::new(Index::Gsi1, keys::organisation_index_partition(organisation))
-                        .sort(SortCondition::BeginsWith(keys::MEMBERS_PREFIX.to_owned()))
-                        .limit(crate::store::MAX_PAGE),
-                )
-                .await?;
-            members.extend(page.items);
-        }
-        let mut named: Vec<UserId> = Vec::new();
-        for item in &members {
-            let member: Membership = item.record()?;
-            let chosen = rule.recipients.user_ids.contains(&member.user_id)
-                || member.roles.iter().any(|role| rule.recipients.roles.contains(role));
-            let staff = member.roles.iter().any(|role| *role != Role::Member);
-            let concerned = staff || sim.end_user_id == Some(member.user_id);
-            if chosen && concerned && member.active && named.len() < MAX_RECIPIENTS && !named.contains(&member.user_id)
-            {
-                named.push(member.user_id);
-            }
-        }
-        let users = self
-            .store
-            .batch_get(&named.iter().map(|user| keys::user(*user)).collect::<Vec<_>>())
-            .await?;
-        let mut recipients = Vec::new();
-        for item in users.into_iter().flatten() {
-            let user: User = item.record()?;
-            if user.registration == Registration::Registered && user.access == Access::Active {
-                recipients.push(user);
-            }
-        }
-        Ok(recipients)
+        rule.recipients
+            .resolve(&*self.store, &organisations, sim.end_user_id)
+            .await
     }
 
     /// The alert about `sim` for each of `recipients`.

@@ -255,6 +255,7 @@ fn new_machine(organisation: &Organisation, name: &str, roles: &[Role], now: Tim
         default_organisation_id: organisation.id,
         owner_organisation_id: Some(organisation.id),
         sessions_ended_at: None,
+        alert_emails: true,
         created_at: now,
         updated_at: now,
     };

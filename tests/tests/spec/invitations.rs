@@ -337,9 +337,13 @@ async fn housekeeping_marks_overdue_invitations_expired(world: &World) {
     world.clock.advance(chrono::Duration::days(15));
     let schedule: Value = serde_json::from_str(&stratum_tests::event("schedule.json")).unwrap();
 
-    let outcome = stratum_housekeeping::handle(&stratum_tests::services_of(&world.identity), schedule)
-        .await
-        .unwrap();
+    let outcome = stratum_housekeeping::handle(
+        &stratum_tests::services_of(&world.identity),
+        &stratum_tests::telemetry_of(&world.sims),
+        schedule,
+    )
+    .await
+    .unwrap();
 
     assert!(outcome["expired_invitations"].as_u64().unwrap() >= 1);
     // Fifteen days on, the owner's access token has long expired: sign in again.

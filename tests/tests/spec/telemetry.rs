@@ -5,8 +5,7 @@ use crate::devices::devices_of_root;
 use crate::organisations::{add, company, organisation};
 use crate::world::World;
 use serde_json::{Value, json};
-use std::sync::Arc;
-use stratum_shared::telemetry::{Envelope, Outcome, Refusal, TargetCache, Telemetry};
+use stratum_shared::telemetry::{Envelope, Outcome, Refusal, Telemetry};
 
 both_entry_points!(
     messages_are_stored_once_calibrated_and_never_let_an_older_one_overwrite_the_latest,
@@ -14,11 +13,7 @@ both_entry_points!(
 );
 
 fn telemetry(world: &World) -> Telemetry {
-    Telemetry {
-        store: world.identity.store.clone(),
-        clock: world.clock.clone(),
-        targets: Arc::new(TargetCache::default()),
-    }
+    stratum_tests::telemetry_of(&world.sims)
 }
 
 fn envelope(device: &str, client: &str, message: Value) -> Envelope {

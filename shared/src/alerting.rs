@@ -1,0 +1,429 @@
+//! Alerts (issue 14, item 4; SPEC §7): raised for a device by an alert rule's breach, by its
+//! silence past its model's inactivity timeout (`offline`), or by it reporting an IMEI other
+//! than its SIM's lock (`sim_mismatch`); acknowledged and cleared by operators and owners, or
+//! cleared by the device itself.
+//!
+//! One open alert per (device, source): raising puts the source's open marker only if it is
+//! absent, in one transaction with the alert, its audit event and its e-mails, so however many
+//! messages race across a threshold one of them raises and one e-mail per person goes out.
+//! Clearing deletes the marker only if it still names the alert, in the alert's transaction.
+//!
+//! Statuses: `active_unacknowledged → active_acknowledged`, and clearing either makes it
+//! `cleared_unacknowledged` or `cleared_acknowledged` (acknowledging then is still possible).
+
+use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::devices::{AlertRule, Severity};
+use crate::error::{DomainError, DomainResult};
+use crate::identity::Role;
+use crate::ids::{AlertId, AlertRuleId, DeviceId, DeviceModelId, EnvironmentId, OrganisationId, UserId};
+use crate::keys;
+use crate::mail::EmailMessage;
+use crate::outbox::OutboxMessage;
+use crate::recipients::Recipients;
+use crate::store::{Condition, Item, Store, StoreError, Update, Write};
+use crate::tenancy::SecretBox;
+use crate::time::Timestamp;
+use crate::unit_of_work::UnitOfWork;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// What e-mails need besides the store: the box that seals them in the outbox, and the web
+/// app's address for links.
+#[derive(Clone)]
+pub struct Notices {
+    pub secret_box: Arc<dyn SecretBox>,
+    pub web_url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// An alert rule's condition held.
+    Threshold,
+    /// Silent past the model's inactivity timeout.
+    Offline,
+    /// Reported an IMEI other than the one its SIM is locked to.
+    SimMismatch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStatus {
+    ActiveUnacknowledged,
+    ActiveAcknowledged,
+    ClearedUnacknowledged,
+    ClearedAcknowledged,
+}
+
+impl AlertStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::ActiveUnacknowledged => "active_unacknowledged",
+            AlertStatus::ActiveAcknowledged => "active_acknowledged",
+            AlertStatus::ClearedUnacknowledged => "cleared_unacknowledged",
+            AlertStatus::ClearedAcknowledged => "cleared_acknowledged",
+        }
+    }
+
+    pub fn is_active(self) -> bool {
+        matches!(self, AlertStatus::ActiveUnacknowledged | AlertStatus::ActiveAcknowledged)
+    }
+
+    pub fn is_acknowledged(self) -> bool {
+        matches!(self, AlertStatus::ActiveAcknowledged | AlertStatus::ClearedAcknowledged)
+    }
+
+    fn cleared(self) -> Self {
+        if self.is_acknowledged() {
+            AlertStatus::ClearedAcknowledged
+        } else {
+            AlertStatus::ClearedUnacknowledged
+        }
+    }
+
+    fn acknowledged(self) -> Self {
+        if self.is_active() {
+            AlertStatus::ActiveAcknowledged
+        } else {
+            AlertStatus::ClearedAcknowledged
+        }
+    }
+}
+
+/// An alert as stored and shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Alert {
+    pub id: AlertId,
+    /// The root organisation.
+    pub organisation_id: OrganisationId,
+    pub device_id: DeviceId,
+    pub device_name: Option<String>,
+    /// Where the device was placed when the alert was raised (who sees the alert).
+    pub company_id: Option<OrganisationId>,
+    pub end_user_id: Option<UserId>,
+    pub kind: AlertKind,
+    pub rule_id: Option<AlertRuleId>,
+    /// The rule's name, or what the alert is (`Device offline`, `SIM mismatch`).
+    pub title: String,
+    pub severity: Severity,
+    pub status: AlertStatus,
+    /// What happened, one sentence.
+    pub message: String,
+    /// The value that raised it, if a value did.
+    #[schema(value_type = Option<Object>)]
+    pub value: Option<Value>,
+    pub raised_at: Timestamp,
+    pub acknowledged_at: Option<Timestamp>,
+    pub acknowledged_by: Option<UserId>,
+    pub comment: Option<String>,
+    pub cleared_at: Option<Timestamp>,
+    /// Who cleared it; none when the device did (or was not yet cleared).
+    pub cleared_by: Option<UserId>,
+    /// Who is e-mailed when it is raised and cleared.
+    pub recipients: Recipients,
+}
+
+impl Alert {
+    fn raised_ms(&self) -> i64 {
+        self.raised_at.unix_millis()
+    }
+
+    pub fn key(&self) -> crate::store::Key {
+        keys::alert(self.organisation_id, self.device_id, self.raised_ms(), self.id)
+    }
+
+    /// The source whose open marker it holds while active.
+    fn source(&self) -> String {
+        match (self.kind, self.rule_id) {
+            (AlertKind::Threshold, Some(rule)) => rule.to_string(),
+            (AlertKind::Offline, _) => OFFLINE.into(),
+            _ => SIM_MISMATCH.into(),
+        }
+    }
+
+    fn item(&self, version: u64) -> Item {
+        let mut item = Item::from_record(self.key(), self)
+            .with_gsi1(keys::alert_of_organisation(self.organisation_id, self.raised_ms(), self.id))
+            .with_gsi2(keys::alert_in_status(
+                self.organisation_id,
+                self.status.as_str(),
+                self.raised_ms(),
+                self.id,
+            ));
+        item.version = version;
+        item
+    }
+}
+
+pub const OFFLINE: &str = "offline";
+pub const SIM_MISMATCH: &str = "sim_mismatch";
+
+/// A device as alerts need it.
+#[derive(Debug, Clone)]
+pub struct AlertedDevice {
+    pub id: DeviceId,
+    pub organisation: OrganisationId,
+    pub name: Option<String>,
+    pub company: Option<OrganisationId>,
+    pub end_user: Option<UserId>,
+    pub model: DeviceModelId,
+    pub environment: Option<EnvironmentId>,
+}
+
+/// Who hears about alerts no rule raised (offline, SIM mismatch): those who handle alerts.
+pub fn handlers() -> Recipients {
+    Recipients {
+        roles: vec![Role::Owner, Role::Operator],
+        user_ids: vec![],
+    }
+}
+
+/// What raises an alert.
+pub struct Raise {
+    pub kind: AlertKind,
+    pub rule: Option<AlertRuleId>,
+    pub title: String,
+    pub severity: Severity,
+    pub message: String,
+    pub value: Option<Value>,
+    pub recipients: Recipients,
+}
+
+impl Raise {
+    pub fn by_rule(rule: &AlertRule, value: &Value) -> Raise {
+        Raise {
+            kind: AlertKind::Threshold,
+            rule: Some(rule.id),
+            title: rule.name.clone(),
+            severity: rule.severity,
+            message: format!("{}: the value is {value}.", rule.describe()),
+            value: Some(value.clone()),
+            recipients: rule.recipients.clone(),
+        }
+    }
+}
+
+/// The alert operations, on a store at one instant.
+pub struct Alarms<'a> {
+    pub store: &'a dyn Store,
+    pub notices: &'a Notices,
+    pub now: Timestamp,
+}
+
+/// Why a state change did not happen.
+#[derive(Debug)]
+pub enum Lost {
+    /// The source already has an open alert (raise), or the alert changed meanwhile.
+    Raced,
+    Failed(DomainError),
+}
+
+impl From<StoreError> for Lost {
+    fn from(error: StoreError) -> Self {
+        Lost::Failed(error.into())
+    }
+}
+
+impl Alarms<'_> {
+    /// Raises an alert for `device` unless its source has one open (`Lost::Raced`), with
+    /// `also` in the same transaction (the rule's pending breach removed, the silence parked).
+    pub async fn raise(&self, device: &AlertedDevice, raise: Raise, also: Vec<Write>) -> Result<Alert, Lost> {
+        let alert = Alert {
+            id: AlertId::generate(),
+            organisation_id: device.organisation,
+            device_id: device.id,
+            device_name: device.name.clone(),
+            company_id: device.company,
+            end_user_id: device.end_user,
+            kind: raise.kind,
+            rule_id: raise.rule,
+            title: raise.title,
+            severity: raise.severity,
+            status: AlertStatus::ActiveUnacknowledged,
+            message: raise.message,
+            value: raise.value,
+            raised_at: self.now,
+            acknowledged_at: None,
+            acknowledged_by: None,
+            comment: None,
+            cleared_at: None,
+            cleared_by: None,
+            recipients: raise.recipients,
+        };
+        let marker = Item::new(keys::open_alert(device.organisation, device.id, &alert.source()))
+            .with("alert_id", json!(alert.id))
+            .with("alert_key", json!(alert.key().sk));
+        let mails = self.mails(&alert, true).await.map_err(Lost::Failed)?;
+        let event = self.event(&alert, "alert.raised", None, &RequestContext::default());
+        UnitOfWork::default()
+            .write_or(
+                Write::Put {
+                    item: marker,
+                    condition: Some(Condition::NotExists),
+                },
+                Lost::Raced,
+            )
+            .write(Write::Put {
+                item: alert.item(1),
+                condition: Some(Condition::NotExists),
+            })
+            .write(Write::Put {
+                item: Item::new(keys::alert_pointer(alert.id))
+                    .with("alert_pk", json!(alert.key().pk))
+                    .with("alert_sk", json!(alert.key().sk)),
+                condition: Some(Condition::NotExists),
+            })
+            .writes(also)
+            .writes(mails.iter().map(OutboxMessage::write))
+            .audit(event)
+            // What `also` guards changed meanwhile (a silent device's message came).
+            .otherwise(Lost::Raced)
+            .commit(self.store)
+            .await?;
+        Ok(alert)
+    }
+
+    /// Clears an active alert at `version` (`Lost::Raced` if it changed meanwhile): by
+    /// `by`, or by the device itself (none).
+    pub async fn clear(
+        &self,
+        alert: &Alert,
+        version: u64,
+        by: Option<(&crate::identity::Principal, &RequestContext)>,
+        comment: Option<String>,
+    ) -> Result<Alert, Lost> {
+        let mut cleared = alert.clone();
+        cleared.status = alert.status.cleared();
+        cleared.cleared_at = Some(self.now);
+        cleared.cleared_by = by.map(|(principal, _)| principal.user.id);
+        if comment.is_some() {
+            cleared.comment = comment;
+        }
+        let mails = self.mails(&cleared, false).await.map_err(Lost::Failed)?;
+        let event = self.event(
+            &cleared,
+            "alert.cleared",
+            by.map(|(principal, _)| principal),
+            by.map_or(&RequestContext::default(), |(_, context)| context),
+        );
+        UnitOfWork::default()
+            .write(Write::Delete {
+                key: keys::open_alert(alert.organisation_id, alert.device_id, &alert.source()),
+                condition: Some(Condition::AttributeEquals("alert_id".into(), json!(alert.id))),
+            })
+            .write(Write::Put {
+                item: cleared.item(version + 1),
+                condition: Some(Condition::VersionIs(version)),
+            })
+            .writes(mails.iter().map(OutboxMessage::write))
+            .audit(event)
+            .otherwise(Lost::Raced)
+            .commit(self.store)
+            .await?;
+        Ok(cleared)
+    }
+
+    /// Acknowledges an alert at `version`, with the acknowledger's comment.
+    pub async fn acknowledge(
+        &self,
+        alert: &Alert,
+        version: u64,
+        principal: &crate::identity::Principal,
+        context: &RequestContext,
+        comment: String,
+    ) -> Result<Alert, Lost> {
+        let mut acknowledged = alert.clone();
+        acknowledged.status = alert.status.acknowledged();
+        acknowledged.acknowledged_at = Some(self.now);
+        acknowledged.acknowledged_by = Some(principal.user.id);
+        acknowledged.comment = Some(comment);
+        let event = self.event(&acknowledged, "alert.acknowledged", Some(principal), context);
+        UnitOfWork::default()
+            .write(Write::Put {
+                item: acknowledged.item(version + 1),
+                condition: Some(Condition::VersionIs(version)),
+            })
+            .audit(event)
+            .otherwise(Lost::Raced)
+            .commit(self.store)
+            .await?;
+        Ok(acknowledged)
+    }
+
+    fn event(
+        &self,
+        alert: &Alert,
+        action: &str,
+        by: Option<&crate::identity::Principal>,
+        context: &RequestContext,
+    ) -> AuditEvent {
+        AuditEvent::by(by.map_or_else(Actor::system, Actor::of))
+            .did(action)
+            .on("alert", alert.id)
+            .in_organisation(alert.organisation_id)
+            .changes(json!({
+                "device_id": alert.device_id,
+                "status": alert.status,
+                "title": alert.title,
+                "severity": alert.severity,
+                "comment": alert.comment,
+            }))
+            .at(self.now, context)
+    }
+
+    /// The e-mail about the alert's raise (or clear) for each of its recipients.
+    async fn mails(&self, alert: &Alert, raised: bool) -> DomainResult<Vec<OutboxMessage>> {
+        let mut organisations = vec![alert.organisation_id];
+        organisations.extend(alert.company_id);
+        let people = alert
+            .recipients
+            .resolve(self.store, &organisations, alert.end_user_id)
+            .await?;
+        let link = format!(
+            "{}/organisations/{}/alerts/{}",
+            self.notices.web_url, alert.organisation_id, alert.id
+        );
+        let device = alert.device_name.clone().unwrap_or_else(|| alert.device_id.to_string());
+        people
+            .into_iter()
+            .map(|person| {
+                let mail = EmailMessage::DeviceAlert {
+                    to: person.email,
+                    name: person.name,
+                    title: alert.title.clone(),
+                    severity: alert.severity.as_str().to_owned(),
+                    device: device.clone(),
+                    raised,
+                    what: alert.message.clone(),
+                    link: link.clone(),
+                };
+                OutboxMessage::email(&*self.notices.secret_box, &mail, self.now)
+            })
+            .collect()
+    }
+}
+
+/// The update that parks a device's silence entry once it is handled, unless a message
+/// moved it meanwhile (`last_ts` is no longer the one seen).
+pub fn park_silence(organisation: OrganisationId, device: DeviceId, last_ts: i64) -> Write {
+    Write::Update(
+        Update::new(keys::device_latest(organisation, device))
+            .with_gsi1(keys::silent_after(organisation, device, None))
+            .when(Condition::AttributeEquals("last_ts".into(), json!(last_ts))),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clearing_keeps_the_acknowledgement_and_acknowledging_keeps_the_state() {
+        use AlertStatus::*;
+        assert_eq!(ActiveUnacknowledged.cleared(), ClearedUnacknowledged);
+        assert_eq!(ActiveAcknowledged.cleared(), ClearedAcknowledged);
+        assert_eq!(ActiveUnacknowledged.acknowledged(), ActiveAcknowledged);
+        assert_eq!(ClearedUnacknowledged.acknowledged(), ClearedAcknowledged);
+    }
+}

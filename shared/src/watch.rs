@@ -1,0 +1,376 @@
+//! Watching devices (issue 14, item 4): each stored message that became its device's latest
+//! is judged against the organisation's alert rules, its SIM's lock and the device's open
+//! `offline` alert; and, once a minute, devices silent past their model's inactivity timeout
+//! raise `offline`.
+//!
+//! No read per message: rules are cached per organisation and each device's alert state
+//! (open alerts, pending breaches) per device, both for [`TARGET_TTL_SECONDS`]; writes happen
+//! only when the state changes, each conditional (see [`crate::alerting`]), so a stale cache
+//! costs a failed condition and a fresh read, never a second alert.
+//!
+//! Silence is found without a Scan and without a write of its own: each message's update of
+//! the device's latest values also moves the item's index key (GSI1) to when the device will
+//! be silent, in one of [`keys::SILENCE_SHARDS`] index partitions; the sweep reads each
+//! shard up to now. An `offline` alert parks the entry until the next message moves it again.
+
+use crate::alerting::{AlertKind, Alarms, Alert, AlertedDevice, Lost, OFFLINE, Raise, SIM_MISMATCH, handlers, park_silence};
+use crate::devices::{AlertRule, DeviceStatus, Severity, Watched};
+use crate::error::DomainResult;
+use crate::ids::{AlertRuleId, DeviceId, OrganisationId};
+use crate::keys;
+use crate::store::{Condition, Index, Item, Key, Query, SortCondition, Write};
+use crate::telemetry::{Book, Plan, Telemetry, fresh, keep};
+#[cfg(doc)]
+use crate::telemetry::TARGET_TTL_SECONDS;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// A value as a rule compares it: numbers as they are, booleans as 1 and 0.
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Bool(on) => Some(if *on { 1.0 } else { 0.0 }),
+        other => other.as_f64(),
+    }
+}
+
+/// What the sweep did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Sweep {
+    /// `offline` alerts raised.
+    pub raised: u64,
+    /// Silent devices with nothing to raise (not in service, or already offline).
+    pub parked: u64,
+    /// Silent devices that could not be handled (the next sweep tries again), and why the
+    /// last of them could not.
+    pub failed: u64,
+    pub last_failure: Option<String>,
+}
+
+impl Telemetry {
+    fn alarms(&self) -> Alarms<'_> {
+        Alarms {
+            store: &*self.store,
+            notices: &self.notices,
+            now: self.now(),
+        }
+    }
+
+    /// The organisation's alert rules, read once a minute per process.
+    async fn rules(&self, organisation: OrganisationId) -> DomainResult<Arc<Vec<AlertRule>>> {
+        let now = self.now().unix_seconds();
+        if let Some(rules) = fresh(&self.targets.rules, &organisation, now) {
+            return Ok(rules);
+        }
+        let mut rules = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self
+                .store
+                .query(
+                    &Query::new(Index::Table, keys::organisation_partition(organisation))
+                        .sort(SortCondition::BeginsWith(keys::ALERT_RULES_PREFIX.to_owned()))
+                        .limit(crate::store::MAX_PAGE)
+                        .after(cursor),
+                )
+                .await?;
+            for item in &page.items {
+                rules.push(item.record()?);
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        let rules = Arc::new(rules);
+        keep(&self.targets.rules, organisation, rules.clone(), now);
+        Ok(rules)
+    }
+
+    /// A device's alert state, read once a minute per process (and kept as changed here).
+    async fn book(&self, organisation: OrganisationId, device: DeviceId) -> DomainResult<Book> {
+        let now = self.now().unix_seconds();
+        if let Some(book) = fresh(&self.targets.books, &(organisation, device), now) {
+            return Ok(book);
+        }
+        let page = self
+            .store
+            .query(
+                &Query::new(Index::Table, keys::device_alerts_partition(organisation, device))
+                    .sort(SortCondition::BeginsWith(keys::ALERT_STATE_PREFIX.to_owned()))
+                    .limit(crate::store::MAX_PAGE),
+            )
+            .await?;
+        let mut book = Book::default();
+        for item in page.items {
+            if let Some(alert_key) = item.attribute("alert_key").and_then(Value::as_str) {
+                let source = item.key.sk.rsplit('#').next().unwrap_or_default().to_owned();
+                book.open.insert(source, alert_key.to_owned());
+            } else if let (Some(rule), Some(since)) = (
+                item.attribute("rule_id").and_then(|v| serde_json::from_value::<AlertRuleId>(v.clone()).ok()),
+                item.attribute("since_ms").and_then(Value::as_i64),
+            ) {
+                book.pending.insert(rule, since);
+            }
+        }
+        keep(&self.targets.books, (organisation, device), book.clone(), now);
+        Ok(book)
+    }
+
+    /// Keeps what this process changed of a device's alert state (until its entry expires),
+    /// or forgets it after a lost race so the next message reads it afresh.
+    fn remember(&self, device: &AlertedDevice, book: Option<Book>) {
+        let mut books = self.targets.books.lock().expect("the cache lock");
+        let key = (device.organisation, device.id);
+        match book {
+            Some(book) => {
+                if let Some(entry) = books.get_mut(&key) {
+                    entry.1 = book;
+                }
+            }
+            None => {
+                books.remove(&key);
+            }
+        }
+    }
+
+    /// Judges a stored message that became its device's latest.
+    pub(crate) async fn judge(&self, plan: &Plan) -> DomainResult<()> {
+        let Some(target) = plan.target.as_ref() else {
+            return Ok(());
+        };
+        let Some(device) = target.alerted.as_ref() else {
+            return Ok(());
+        };
+        let rules = self.rules(device.organisation).await?;
+        let mut book = self.book(device.organisation, device.id).await?;
+        let watched = Watched {
+            device: device.id,
+            model: device.model,
+            environment: device.environment,
+        };
+        let mut raced = false;
+        if book.open.contains_key(OFFLINE) {
+            raced |= self.clear_open(device, &mut book, OFFLINE).await?;
+        }
+        let mismatch = matches!(plan.stored, crate::telemetry::Outcome::Stored { sim_mismatch: true, .. });
+        match (mismatch, book.open.contains_key(SIM_MISMATCH)) {
+            (true, false) => {
+                let raise = Raise {
+                    kind: AlertKind::SimMismatch,
+                    rule: None,
+                    title: "SIM mismatch".into(),
+                    severity: Severity::Major,
+                    message: format!(
+                        "The device reported IMEI {}, not the one its SIM is locked to.",
+                        plan.imei.as_deref().unwrap_or_default()
+                    ),
+                    value: plan.imei.as_ref().map(|imei| json!(imei)),
+                    recipients: handlers(),
+                };
+                raced |= self.raise_for(device, &mut book, SIM_MISMATCH, raise, vec![]).await?;
+            }
+            // Cleared by a message naming the right IMEI again.
+            (false, true) if plan.imei.is_some() => {
+                raced |= self.clear_open(device, &mut book, SIM_MISMATCH).await?;
+            }
+            _ => {}
+        }
+        for rule in rules.iter().filter(|rule| rule.watches(&watched)) {
+            let Some(raw) = plan.values.get(&rule.port) else {
+                continue;
+            };
+            let Some(value) = number(raw) else {
+                continue;
+            };
+            let source = rule.id.to_string();
+            if book.open.contains_key(&source) {
+                if rule.cleared_by(value) {
+                    raced |= self.clear_open(device, &mut book, &source).await?;
+                }
+                continue;
+            }
+            let pending = keys::pending_breach(device.organisation, device.id, rule.id);
+            if !rule.breached_by(value) {
+                if book.pending.remove(&rule.id).is_some() {
+                    self.store.delete(&pending, None).await?;
+                }
+                continue;
+            }
+            let since = book.pending.get(&rule.id).copied();
+            let held = i64::from(rule.duration_seconds) * 1000;
+            if held == 0 || since.is_some_and(|since| plan.ts_ms - since >= held) {
+                let also = if since.is_some() {
+                    vec![Write::Delete {
+                        key: pending,
+                        condition: None,
+                    }]
+                } else {
+                    vec![]
+                };
+                book.pending.remove(&rule.id);
+                raced |= self
+                    .raise_for(device, &mut book, &source, Raise::by_rule(rule, raw), also)
+                    .await?;
+            } else if since.is_none() {
+                let marker = Item::new(pending)
+                    .with("rule_id", json!(rule.id))
+                    .with("since_ms", json!(plan.ts_ms));
+                match self.store.put(marker, Some(Condition::NotExists)).await {
+                    Ok(()) => {
+                        book.pending.insert(rule.id, plan.ts_ms);
+                    }
+                    Err(crate::store::StoreError::ConditionFailed { .. }) => raced = true,
+                    Err(other) => return Err(other.into()),
+                }
+            }
+        }
+        self.remember(device, (!raced).then_some(book));
+        Ok(())
+    }
+
+    /// Raises `raise` for `device` unless `source` has an open alert. Whether it lost a race.
+    async fn raise_for(
+        &self,
+        device: &AlertedDevice,
+        book: &mut Book,
+        source: &str,
+        raise: Raise,
+        also: Vec<Write>,
+    ) -> DomainResult<bool> {
+        match self.alarms().raise(device, raise, also).await {
+            Ok(alert) => {
+                book.open.insert(source.to_owned(), alert.key().sk);
+                Ok(false)
+            }
+            Err(Lost::Raced) => Ok(true),
+            Err(Lost::Failed(error)) => Err(error),
+        }
+    }
+
+    /// Clears the device's open alert of `source`. Whether it lost a race.
+    async fn clear_open(&self, device: &AlertedDevice, book: &mut Book, source: &str) -> DomainResult<bool> {
+        let Some(sort_key) = book.open.remove(source) else {
+            return Ok(false);
+        };
+        let key = Key::new(keys::device_alerts_partition(device.organisation, device.id), sort_key);
+        let Some(item) = self.store.get(&key).await? else {
+            return Ok(true);
+        };
+        let alert: Alert = item.record()?;
+        if !alert.status.is_active() {
+            return Ok(true);
+        }
+        match self.alarms().clear(&alert, item.version, None, None).await {
+            Ok(_) => Ok(false),
+            Err(Lost::Raced) => Ok(true),
+            Err(Lost::Failed(error)) => Err(error),
+        }
+    }
+
+    /// Raises `offline` for every device in service whose silence is due, and parks the
+    /// others: a query per shard up to now, pages of [`crate::store::MAX_PAGE`].
+    pub async fn sweep_silent(&self) -> DomainResult<Sweep> {
+        let mut sweep = Sweep::default();
+        let now = self.now();
+        for shard in 0..keys::SILENCE_SHARDS {
+            let mut cursor = None;
+            loop {
+                let page = self
+                    .store
+                    .query(
+                        &Query::new(Index::Gsi1, keys::silence_shard(shard))
+                            .sort(SortCondition::Below(format!("{:013}~", now.unix_millis())))
+                            .limit(crate::store::MAX_PAGE)
+                            .after(cursor),
+                    )
+                    .await?;
+                for item in &page.items {
+                    match self.silent(item).await {
+                        Ok(true) => sweep.raised += 1,
+                        Ok(false) => sweep.parked += 1,
+                        Err(error) => {
+                            sweep.failed += 1;
+                            sweep.last_failure = Some(error.to_string());
+                        }
+                    }
+                }
+                match page.next {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+        }
+        Ok(sweep)
+    }
+
+    /// Handles one silent device's latest values: whether an `offline` alert was raised.
+    async fn silent(&self, latest: &Item) -> DomainResult<bool> {
+        let Some(index) = latest.gsi1.as_ref() else {
+            return Ok(false);
+        };
+        let mut ids = index.sk.splitn(3, '#').skip(1);
+        let (Some(organisation), Some(device)) = (ids.next(), ids.next()) else {
+            return Ok(false);
+        };
+        let (Ok(organisation), Ok(device)) = (
+            OrganisationId::parse(organisation, "organisation"),
+            DeviceId::parse(device, "device"),
+        ) else {
+            return Ok(false);
+        };
+        let last_ts = latest.attribute("last_ts").and_then(Value::as_i64).unwrap_or_default();
+        let park = park_silence(organisation, device, last_ts);
+        // The device read afresh: one handed on, retired or out of service raises nothing.
+        self.targets.forget(device);
+        let target = self.target(device).await?;
+        let alerted = target
+            .as_ref()
+            .as_ref()
+            .filter(|target| target.status == DeviceStatus::Active)
+            .and_then(|target| target.alerted.clone())
+            .filter(|alerted| alerted.organisation == organisation);
+        let Some(alerted) = alerted else {
+            self.park(park).await?;
+            return Ok(false);
+        };
+        let last_seen = latest.attribute("last_seen").and_then(Value::as_str).unwrap_or("?");
+        let raise = Raise {
+            kind: AlertKind::Offline,
+            rule: None,
+            title: "Device offline".into(),
+            severity: Severity::Major,
+            message: format!("Nothing heard since {last_seen}, past its model's inactivity timeout."),
+            value: None,
+            recipients: handlers(),
+        };
+        match self.alarms().raise(&alerted, raise, vec![park.clone()]).await {
+            Ok(_) => Ok(true),
+            // Offline already (or a message came meanwhile: parking then fails, harmlessly).
+            Err(Lost::Raced) => {
+                self.park(park).await?;
+                Ok(false)
+            }
+            Err(Lost::Failed(error)) => Err(error),
+        }
+    }
+
+    async fn park(&self, park: Write) -> DomainResult<()> {
+        match self.store.write_each(vec![park]).await?.remove(0) {
+            Ok(()) | Err(crate::store::StoreError::ConditionFailed { .. }) => Ok(()),
+            Err(other) => Err(other.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn booleans_compare_as_one_and_zero() {
+        assert_eq!(number(&json!(true)), Some(1.0));
+        assert_eq!(number(&json!(false)), Some(0.0));
+        assert_eq!(number(&json!(2.5)), Some(2.5));
+        assert_eq!(number(&json!("x")), None);
+    }
+}
