@@ -27,6 +27,7 @@ macro_rules! both_entry_points {
     };
 }
 
+mod alerts;
 mod client;
 mod cors;
 mod deployment;
