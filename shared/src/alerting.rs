@@ -67,7 +67,10 @@ impl AlertStatus {
     }
 
     pub fn is_active(self) -> bool {
-        matches!(self, AlertStatus::ActiveUnacknowledged | AlertStatus::ActiveAcknowledged)
+        matches!(
+            self,
+            AlertStatus::ActiveUnacknowledged | AlertStatus::ActiveAcknowledged
+        )
     }
 
     pub fn is_acknowledged(self) -> bool {
@@ -144,7 +147,11 @@ impl Alert {
 
     fn item(&self, version: u64) -> Item {
         let mut item = Item::from_record(self.key(), self)
-            .with_gsi1(keys::alert_of_organisation(self.organisation_id, self.raised_ms(), self.id))
+            .with_gsi1(keys::alert_of_organisation(
+                self.organisation_id,
+                self.raised_ms(),
+                self.id,
+            ))
             .with_gsi2(keys::alert_in_status(
                 self.organisation_id,
                 self.status.as_str(),

@@ -8,8 +8,8 @@
 
 use crate::identity::Email;
 use crate::ids::{
-    AlertId, AlertRuleId, ApiKeyId, AuditEventId, CommandId, ContractId, DeviceId, DeviceModelId, EnvironmentId, InvitationId, JobId,
-    MaintenanceId, MarkerId, MessageId, OrganisationId, PlanId, SessionId, SimRuleId, UserId,
+    AlertId, AlertRuleId, ApiKeyId, AuditEventId, CommandId, ContractId, DeviceId, DeviceModelId, EnvironmentId,
+    InvitationId, JobId, MaintenanceId, MarkerId, MessageId, OrganisationId, PlanId, SessionId, SimRuleId, UserId,
 };
 use crate::store::{IndexKey, Key};
 use crate::telecom::{Iccid, Imei};
@@ -601,7 +601,9 @@ pub fn silence_shard(shard: u32) -> String {
 pub fn silent_after(organisation: OrganisationId, device: DeviceId, due_ms: Option<i64>) -> IndexKey {
     let ids = compose(&[&organisation.to_string(), &device.to_string()]);
     let device_text = device.to_string();
-    let shard = device_text.bytes().fold(0u32, |hash, byte| hash.wrapping_mul(31).wrapping_add(u32::from(byte)))
+    let shard = device_text
+        .bytes()
+        .fold(0u32, |hash, byte| hash.wrapping_mul(31).wrapping_add(u32::from(byte)))
         % SILENCE_SHARDS;
     let sort = match due_ms {
         Some(due) => format!("{due:013}#{ids}"),

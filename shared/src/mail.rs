@@ -170,7 +170,11 @@ impl EmailMessage {
                 name,
                 format!(
                     "{} {what}",
-                    if *raised { "An alert was raised." } else { "An alert was cleared." }
+                    if *raised {
+                        "An alert was raised."
+                    } else {
+                        "An alert was cleared."
+                    }
                 ),
                 "Open the alert",
                 link,

@@ -106,8 +106,8 @@ impl Recipients {
         let mut named: Vec<UserId> = Vec::new();
         for item in &members {
             let member: Membership = item.record()?;
-            let chosen = self.user_ids.contains(&member.user_id)
-                || member.roles.iter().any(|role| self.roles.contains(role));
+            let chosen =
+                self.user_ids.contains(&member.user_id) || member.roles.iter().any(|role| self.roles.contains(role));
             let staff = member.roles.iter().any(|role| *role != Role::Member);
             let concerned = staff || end_user == Some(member.user_id);
             if chosen && concerned && member.active && named.len() < MAX_RECIPIENTS && !named.contains(&member.user_id)

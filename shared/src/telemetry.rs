@@ -337,7 +337,10 @@ impl Telemetry {
                 }
             }
             if !again.is_empty() {
-                let updates = again.iter().map(|i| Write::Update(planned[*i].1.latest.clone())).collect();
+                let updates = again
+                    .iter()
+                    .map(|i| Write::Update(planned[*i].1.latest.clone()))
+                    .collect();
                 for (i, outcome) in again.into_iter().zip(self.store.write_each(updates).await?) {
                     newest[i] = outcome.is_ok();
                 }

@@ -13,15 +13,17 @@
 //! be silent, in one of [`keys::SILENCE_SHARDS`] index partitions; the sweep reads each
 //! shard up to now. An `offline` alert parks the entry until the next message moves it again.
 
-use crate::alerting::{AlertKind, Alarms, Alert, AlertedDevice, Lost, OFFLINE, Raise, SIM_MISMATCH, handlers, park_silence};
+use crate::alerting::{
+    Alarms, Alert, AlertKind, AlertedDevice, Lost, OFFLINE, Raise, SIM_MISMATCH, handlers, park_silence,
+};
 use crate::devices::{AlertRule, DeviceStatus, Severity, Watched};
 use crate::error::DomainResult;
 use crate::ids::{AlertRuleId, DeviceId, OrganisationId};
 use crate::keys;
 use crate::store::{Condition, Index, Item, Key, Query, SortCondition, Write};
-use crate::telemetry::{Book, Plan, Telemetry, fresh, keep};
 #[cfg(doc)]
 use crate::telemetry::TARGET_TTL_SECONDS;
+use crate::telemetry::{Book, Plan, Telemetry, fresh, keep};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -106,7 +108,8 @@ impl Telemetry {
                 let source = item.key.sk.rsplit('#').next().unwrap_or_default().to_owned();
                 book.open.insert(source, alert_key.to_owned());
             } else if let (Some(rule), Some(since)) = (
-                item.attribute("rule_id").and_then(|v| serde_json::from_value::<AlertRuleId>(v.clone()).ok()),
+                item.attribute("rule_id")
+                    .and_then(|v| serde_json::from_value::<AlertRuleId>(v.clone()).ok()),
                 item.attribute("since_ms").and_then(Value::as_i64),
             ) {
                 book.pending.insert(rule, since);
@@ -152,7 +155,10 @@ impl Telemetry {
         if book.open.contains_key(OFFLINE) {
             raced |= self.clear_open(device, &mut book, OFFLINE).await?;
         }
-        let mismatch = matches!(plan.stored, crate::telemetry::Outcome::Stored { sim_mismatch: true, .. });
+        let mismatch = matches!(
+            plan.stored,
+            crate::telemetry::Outcome::Stored { sim_mismatch: true, .. }
+        );
         match (mismatch, book.open.contains_key(SIM_MISMATCH)) {
             (true, false) => {
                 let raise = Raise {

@@ -13,14 +13,16 @@ use stratum_infra::http::{
 };
 use stratum_shared::alerting::Alert;
 use stratum_shared::devices::{
-    AcknowledgePayload, Aggregate, AlertFilter, AlertRule, AlertRulePatch, AlertRulePayload, ClearPayload, BoundingBox, Command, CommandPayload, Device, DeviceFilter, DeviceImportRow, DeviceModel,
-    DeviceModelPayload, DevicePatch, DevicePatchPayload, DevicePorts, DeviceStatus, Devices, EffectivePort,
-    Environment, EnvironmentPatch, EnvironmentPayload, IssuedCredentials, Latest, MaintenanceEntry, MaintenancePayload,
-    Map, Marker, MarkerPatch, MarkerPayload, ModelInput, OrganisationPayload, Point, PortPayload, Range,
-    RegistrationPayload,
+    AcknowledgePayload, Aggregate, AlertFilter, AlertRule, AlertRulePatch, AlertRulePayload, BoundingBox, ClearPayload,
+    Command, CommandPayload, Device, DeviceFilter, DeviceImportRow, DeviceModel, DeviceModelPayload, DevicePatch,
+    DevicePatchPayload, DevicePorts, DeviceStatus, Devices, EffectivePort, Environment, EnvironmentPatch,
+    EnvironmentPayload, IssuedCredentials, Latest, MaintenanceEntry, MaintenancePayload, Map, Marker, MarkerPatch,
+    MarkerPayload, ModelInput, OrganisationPayload, Point, PortPayload, Range, RegistrationPayload,
 };
 use stratum_shared::identity::{Identity, require_platform_admin};
-use stratum_shared::ids::{AlertId, AlertRuleId, DeviceId, DeviceModelId, EnvironmentId, JobId, MarkerId, OrganisationId};
+use stratum_shared::ids::{
+    AlertId, AlertRuleId, DeviceId, DeviceModelId, EnvironmentId, JobId, MarkerId, OrganisationId,
+};
 use stratum_shared::sims::{ImportAnswer, JobView};
 use stratum_shared::telecom::{Iccid, Imei};
 use stratum_shared::tenancy::Permission;

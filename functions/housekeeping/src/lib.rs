@@ -18,7 +18,12 @@ pub async fn handle(
         tracing::warn!(failed = silent.failed, %failure, "silent devices not handled; the next sweep tries again");
     }
     let expired = invitations.expire_overdue().await?;
-    tracing::info!(expired, offline = silent.raised, parked = silent.parked, "housekeeping done");
+    tracing::info!(
+        expired,
+        offline = silent.raised,
+        parked = silent.parked,
+        "housekeeping done"
+    );
     Ok(serde_json::json!({
         "expired_invitations": expired,
         "offline_alerts": silent.raised,

@@ -128,7 +128,10 @@ pub fn api(invitations: Invitations) -> Api {
         )
         .route(
             Operation::patch("/api/me", "updateMe")
-                .summary("me", "Change the caller's name, default organisation or whether alert e-mails reach them")
+                .summary(
+                    "me",
+                    "Change the caller's name, default organisation or whether alert e-mails reach them",
+                )
                 .access(Access::Authenticated)
                 .takes::<UpdateMeBody>()
                 .answers::<MeView>(200)
@@ -519,7 +522,8 @@ impl RequestBody for UpdateMe {
             raw.name.as_deref(),
             raw.default_organisation_id.as_deref(),
             raw.alert_emails,
-        ).map(UpdateMe)
+        )
+        .map(UpdateMe)
     }
 }
 

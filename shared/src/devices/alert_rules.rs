@@ -220,7 +220,9 @@ pub struct AlertRulePatch {
     pub enabled: Option<bool>,
 }
 
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
@@ -312,10 +314,10 @@ impl CatalogueEntry for AlertRule {
         if let Some(severity) = patch.severity {
             next.severity = severity;
         }
-        if let Some(recipients) = patch.recipients {
-            if let Some(recipients) = Recipients::parse(Some(recipients), &mut errors) {
-                next.recipients = recipients;
-            }
+        if let Some(recipients) = patch.recipients
+            && let Some(recipients) = Recipients::parse(Some(recipients), &mut errors)
+        {
+            next.recipients = recipients;
         }
         if let Some(enabled) = patch.enabled {
             next.enabled = enabled;
@@ -349,16 +351,26 @@ impl AlertRule {
         if self.port == 0 {
             errors.push("port", "out_of_range", "ports are numbered 1 to 255");
         }
-        for (field, value) in [("value", Some(self.value)), ("value2", self.value2), ("clear_value", self.clear_value)] {
+        for (field, value) in [
+            ("value", Some(self.value)),
+            ("value2", self.value2),
+            ("clear_value", self.clear_value),
+        ] {
             if value.is_some_and(|v| !storable_number(v)) {
-                errors.push(field, "out_of_range", "a number from 1e-130 to below 1e126 in magnitude, or 0");
+                errors.push(
+                    field,
+                    "out_of_range",
+                    "a number from 1e-130 to below 1e126 in magnitude, or 0",
+                );
             }
         }
         match (self.condition.is_range(), self.value2) {
             (true, None) => errors.push("value2", "required", "a range has its upper end in value2"),
-            (true, Some(high)) if high < self.value => {
-                errors.push("value2", "out_of_range", "value2 is the range's upper end: at least value")
-            }
+            (true, Some(high)) if high < self.value => errors.push(
+                "value2",
+                "out_of_range",
+                "value2 is the range's upper end: at least value",
+            ),
             (false, Some(_)) => errors.push("value2", "not_a_range", "only outside and inside take value2"),
             _ => {}
         }
@@ -368,12 +380,16 @@ impl AlertRule {
                 "not_a_threshold",
                 "only >, >=, < and <= have a clear threshold",
             ),
-            (1, Some(clear)) if clear > self.value => {
-                errors.push("clear_value", "wrong_side", "an upper threshold clears at or below its value")
-            }
-            (-1, Some(clear)) if clear < self.value => {
-                errors.push("clear_value", "wrong_side", "a lower threshold clears at or above its value")
-            }
+            (1, Some(clear)) if clear > self.value => errors.push(
+                "clear_value",
+                "wrong_side",
+                "an upper threshold clears at or below its value",
+            ),
+            (-1, Some(clear)) if clear < self.value => errors.push(
+                "clear_value",
+                "wrong_side",
+                "a lower threshold clears at or above its value",
+            ),
             _ => {}
         }
         if self.duration_seconds > MAX_DURATION_SECONDS {
@@ -383,7 +399,6 @@ impl AlertRule {
 }
 
 impl Devices {
-
     pub async fn create_alert_rule(
         &self,
         principal: &Principal,
@@ -414,7 +429,9 @@ impl Devices {
         organisation_id: OrganisationId,
         id: AlertRuleId,
     ) -> DomainResult<(AlertRule, u64)> {
-        self.catalogue().entry::<AlertRule>(principal, organisation_id, id).await
+        self.catalogue()
+            .entry::<AlertRule>(principal, organisation_id, id)
+            .await
     }
 
     pub async fn update_alert_rule(
@@ -455,7 +472,11 @@ mod tests {
             value,
             value2,
             clear_value: clear,
-            ..AlertRule::blank(AlertRuleId::generate(), OrganisationId::generate(), Timestamp::new(chrono::Utc::now()))
+            ..AlertRule::blank(
+                AlertRuleId::generate(),
+                OrganisationId::generate(),
+                Timestamp::new(chrono::Utc::now()),
+            )
         }
     }
 
@@ -484,13 +505,20 @@ mod tests {
         let codes = |rule: AlertRule| {
             let mut errors = Collector::new();
             rule.check(&mut errors);
-            errors.finish(|| ()).err().map(|e| e.errors().iter().map(|e| e.code).collect::<Vec<_>>()).unwrap_or_default()
+            errors
+                .finish(|| ())
+                .err()
+                .map(|e| e.errors().iter().map(|e| e.code).collect::<Vec<_>>())
+                .unwrap_or_default()
         };
         assert_eq!(codes(rule(Comparison::Outside, 1.0, None, None)), ["required"]);
         assert_eq!(codes(rule(Comparison::Inside, 3.0, Some(2.0), None)), ["out_of_range"]);
         assert_eq!(codes(rule(Comparison::Above, 3.0, Some(4.0), None)), ["not_a_range"]);
         assert_eq!(codes(rule(Comparison::Above, 40.0, None, Some(45.0))), ["wrong_side"]);
-        assert_eq!(codes(rule(Comparison::Equal, 1.0, None, Some(0.0))), ["not_a_threshold"]);
+        assert_eq!(
+            codes(rule(Comparison::Equal, 1.0, None, Some(0.0))),
+            ["not_a_threshold"]
+        );
         assert!(codes(rule(Comparison::Below, 0.0, None, Some(5.0))).is_empty());
     }
 }

@@ -17,8 +17,8 @@ use crate::tenancy::{HandleAlerts, ViewOrganisation};
 use crate::time::Timestamp;
 use crate::validation::{Collector, ValidationErrors, free_text};
 use chrono::DateTime;
-use serde_json::json;
 use serde::Deserialize;
+use serde_json::json;
 
 use super::Severity;
 
@@ -63,7 +63,11 @@ impl AlertFilter {
         let severity = severity.and_then(|text| {
             let parsed = serde_json::from_value::<Severity>(json!(text)).ok();
             if parsed.is_none() {
-                errors.push("severity", "invalid_severity", "critical, major, minor, warning or info");
+                errors.push(
+                    "severity",
+                    "invalid_severity",
+                    "critical, major, minor, warning or info",
+                );
             }
             parsed
         });
@@ -150,7 +154,10 @@ impl Fleet {
 /// The bounds of a time range as sort keys under `prefix` (`from` included, `to` not).
 fn time_range(prefix: &str, filter: &AlertFilter) -> SortCondition {
     let from = filter.from.map_or(0, |from| from.unix_millis()).max(0);
-    let to = filter.to.map_or(i64::MAX, |to| to.unix_millis().saturating_sub(1)).clamp(0, 9_999_999_999_999);
+    let to = filter
+        .to
+        .map_or(i64::MAX, |to| to.unix_millis().saturating_sub(1))
+        .clamp(0, 9_999_999_999_999);
     SortCondition::Between(format!("{prefix}{from:013}"), format!("{prefix}{to:013}~"))
 }
 
@@ -174,10 +181,7 @@ impl Devices {
                 .sort(time_range("", &filter)),
             (None, None) => Query::new(Index::Gsi1, keys::alerts_partition(fleet.root)).sort(time_range("", &filter)),
         };
-        let page = self
-            .store
-            .query(&query.descending().limit(limit).after(cursor))
-            .await?;
+        let page = self.store.query(&query.descending().limit(limit).after(cursor)).await?;
         let mut alerts = Vec::new();
         for item in &page.items {
             let alert: Alert = item.record()?;
@@ -207,7 +211,13 @@ impl Devices {
             .get(&keys::alert_pointer(id))
             .await?
             .ok_or(DomainError::NotFound)?;
-        let text = |name: &str| pointer.attribute(name).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let text = |name: &str| {
+            pointer
+                .attribute(name)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
         let item: Item = self
             .store
             .get(&Key::new(text("alert_pk"), text("alert_sk")))
@@ -233,7 +243,10 @@ impl Devices {
         for _ in 0..ATTEMPTS {
             let (alert, version) = self.alert_in(&fleet, id).await?;
             if alert.status.is_acknowledged() {
-                return Err(DomainError::conflict("already_acknowledged", "the alert is acknowledged"));
+                return Err(DomainError::conflict(
+                    "already_acknowledged",
+                    "the alert is acknowledged",
+                ));
             }
             match self
                 .alarms()

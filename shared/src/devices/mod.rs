@@ -12,8 +12,8 @@ mod readings;
 mod registry;
 mod upkeep;
 
-pub use alert_rules::{AlertRule, AlertRulePatch, AlertRulePayload, Comparison, MAX_DURATION_SECONDS, Scope, Severity};
 pub(crate) use alert_rules::Watched;
+pub use alert_rules::{AlertRule, AlertRulePatch, AlertRulePayload, Comparison, MAX_DURATION_SECONDS, Scope, Severity};
 pub use alerts::{AcknowledgePayload, AlertFilter, ClearPayload};
 pub use fleet::{DeviceFilter, DevicePatch, DevicePatchPayload, Location};
 pub use gateway::{

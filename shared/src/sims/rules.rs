@@ -8,9 +8,9 @@
 use super::{Sim, SimStatus, Sims, sim_scope};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{Principal, User};
 #[cfg(test)]
 use crate::identity::Role;
+use crate::identity::{Principal, User};
 use crate::ids::{OrganisationId, SimRuleId};
 use crate::keys;
 use crate::mail::EmailMessage;

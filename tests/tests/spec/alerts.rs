@@ -101,7 +101,10 @@ async fn owners_write_alert_rules_that_are_checked_whole_and_staff_read_them(wor
         .call_with(
             "PATCH",
             &rule,
-            &[("authorization", &format!("Bearer {}", ada.access)), ("if-match", &etag)],
+            &[
+                ("authorization", &format!("Bearer {}", ada.access)),
+                ("if-match", &etag),
+            ],
             Some(json!({ "clear_value": 45 })),
         )
         .await;
@@ -110,12 +113,18 @@ async fn owners_write_alert_rules_that_are_checked_whole_and_staff_read_them(wor
         .call_with(
             "PATCH",
             &rule,
-            &[("authorization", &format!("Bearer {}", ada.access)), ("if-match", &etag)],
+            &[
+                ("authorization", &format!("Bearer {}", ada.access)),
+                ("if-match", &etag),
+            ],
             Some(json!({ "enabled": false, "severity": "warning" })),
         )
         .await;
     assert_eq!(disabled.status, 200, "{disabled:?}");
-    assert_eq!((disabled.body["enabled"].clone(), disabled.body["severity"].clone()), (json!(false), json!("warning")));
+    assert_eq!(
+        (disabled.body["enabled"].clone(), disabled.body["severity"].clone()),
+        (json!(false), json!("warning"))
+    );
     let listed = world.call("GET", &rules, olga.token(), None).await;
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(world.call("DELETE", &rule, ada.token(), None).await.status, 204);
@@ -133,7 +142,12 @@ async fn a_thousand_racing_messages_across_a_threshold_raise_one_alert_and_one_m
     let ids = devices_of_root(world, &admin, &ada, &root, 1).await;
     let device = &ids[0];
     let created = world
-        .call("POST", &format!("/api/organisations/{root}/alert-rules"), ada.token(), Some(hot_rule()))
+        .call(
+            "POST",
+            &format!("/api/organisations/{root}/alert-rules"),
+            ada.token(),
+            Some(hot_rule()),
+        )
         .await;
     assert_eq!(created.status, 201, "{created:?}");
 
@@ -151,7 +165,10 @@ async fn a_thousand_racing_messages_across_a_threshold_raise_one_alert_and_one_m
         })
         .collect();
     let outcomes = join_all(batches.iter().map(|batch| async {
-        stratum_tests::telemetry_of(&world.sims).ingest_batch(batch).await.unwrap()
+        stratum_tests::telemetry_of(&world.sims)
+            .ingest_batch(batch)
+            .await
+            .unwrap()
     }))
     .await;
     let stored = outcomes
@@ -159,7 +176,10 @@ async fn a_thousand_racing_messages_across_a_threshold_raise_one_alert_and_one_m
         .flatten()
         .filter(|outcome| matches!(outcome, Outcome::Stored { unjudged: None, .. }))
         .count();
-    assert_eq!(stored, 1000, "every message is stored and judged where it became the latest");
+    assert_eq!(
+        stored, 1000,
+        "every message is stored and judged where it became the latest"
+    );
 
     let alerts = format!("/api/organisations/{root}/alerts");
     let listed = world.call("GET", &alerts, ada.token(), None).await;
@@ -171,33 +191,85 @@ async fn a_thousand_racing_messages_across_a_threshold_raise_one_alert_and_one_m
     assert_eq!(items[0]["value"], 50.0);
     let raised = alert_mails(world, &ada.email, 2).await;
     assert_eq!(raised.len(), 1, "exactly one e-mail per person for the raise");
-    assert!(raised[0].subject.contains("Too hot") && raised[0].subject.contains("raised"), "{:?}", raised[0].subject);
+    assert!(
+        raised[0].subject.contains("Too hot") && raised[0].subject.contains("raised"),
+        "{:?}",
+        raised[0].subject
+    );
     assert_eq!(alert_mails(world, &olga.email, 1).await.len(), 1);
-    assert!(alert_mails(world, &vic.email, 0).await.is_empty(), "a viewer is not a recipient");
+    assert!(
+        alert_mails(world, &vic.email, 0).await.is_empty(),
+        "a viewer is not a recipient"
+    );
 
     // Between the thresholds the alert holds; below the clear value it clears, once.
     let ingest = stratum_tests::telemetry_of(&world.sims);
-    ingest.ingest(&message(device, "2026-03-01T08:59:50Z", 5_000, 780)).await.unwrap();
-    let held = world.call("GET", &format!("{alerts}?status=active_unacknowledged"), ada.token(), None).await;
-    assert_eq!(held.body["items"].as_array().unwrap().len(), 1, "38 °C is between 35 and 40");
-    ingest.ingest(&message(device, "2026-03-01T08:59:51Z", 5_001, 700)).await.unwrap();
-    let cleared = world.call("GET", &format!("{alerts}?status=cleared_unacknowledged"), ada.token(), None).await;
+    ingest
+        .ingest(&message(device, "2026-03-01T08:59:50Z", 5_000, 780))
+        .await
+        .unwrap();
+    let held = world
+        .call(
+            "GET",
+            &format!("{alerts}?status=active_unacknowledged"),
+            ada.token(),
+            None,
+        )
+        .await;
+    assert_eq!(
+        held.body["items"].as_array().unwrap().len(),
+        1,
+        "38 °C is between 35 and 40"
+    );
+    ingest
+        .ingest(&message(device, "2026-03-01T08:59:51Z", 5_001, 700))
+        .await
+        .unwrap();
+    let cleared = world
+        .call(
+            "GET",
+            &format!("{alerts}?status=cleared_unacknowledged"),
+            ada.token(),
+            None,
+        )
+        .await;
     assert_eq!(cleared.body["items"].as_array().unwrap().len(), 1, "{cleared:?}");
-    assert_eq!(cleared.body["items"][0]["cleared_by"], Value::Null, "cleared by the device");
-    assert_eq!(alert_mails(world, &olga.email, 2).await.len(), 2, "one e-mail for the clear");
+    assert_eq!(
+        cleared.body["items"][0]["cleared_by"],
+        Value::Null,
+        "cleared by the device"
+    );
+    assert_eq!(
+        alert_mails(world, &olga.email, 2).await.len(),
+        2,
+        "one e-mail for the clear"
+    );
 
     // Olga turns alert e-mail off; the next raise reaches Ada only.
     let off = world
         .call("PATCH", "/api/me", olga.token(), Some(json!({ "alert_emails": false })))
         .await;
-    assert_eq!((off.status, off.body["alert_emails"].clone()), (200, json!(false)), "{off:?}");
-    ingest.ingest(&message(device, "2026-03-01T08:59:52Z", 5_002, 900)).await.unwrap();
+    assert_eq!(
+        (off.status, off.body["alert_emails"].clone()),
+        (200, json!(false)),
+        "{off:?}"
+    );
+    ingest
+        .ingest(&message(device, "2026-03-01T08:59:52Z", 5_002, 900))
+        .await
+        .unwrap();
     let ada_mails = alert_mails(world, &ada.email, 3).await;
     assert_eq!(ada_mails.len(), 3);
     assert!(ada_mails[1].subject.contains("cleared") && ada_mails[2].subject.contains("raised"));
     assert_eq!(alert_mails(world, &olga.email, 2).await.len(), 2, "opted out");
-    let history = world.call("GET", &format!("{alerts}?device_id={device}"), vic.token(), None).await;
-    assert_eq!(history.body["items"].as_array().unwrap().len(), 2, "the device's history, newest first");
+    let history = world
+        .call("GET", &format!("{alerts}?device_id={device}"), vic.token(), None)
+        .await;
+    assert_eq!(
+        history.body["items"].as_array().unwrap().len(),
+        2,
+        "the device's history, newest first"
+    );
     assert_eq!(history.body["items"][0]["status"], "active_unacknowledged");
 }
 
@@ -227,7 +299,13 @@ async fn operators_acknowledge_and_clear_alerts_and_each_caller_sees_only_the_al
     // The first device's SIM is locked to its IMEI; a message naming another raises sim_mismatch.
     let iccid = crate::sims::iccid(4_400);
     let sims = format!("/api/organisations/{root}/sims");
-    assert_eq!(world.call("POST", &sims, ada.token(), Some(json!({ "iccid": iccid }))).await.status, 201);
+    assert_eq!(
+        world
+            .call("POST", &sims, ada.token(), Some(json!({ "iccid": iccid })))
+            .await
+            .status,
+        201
+    );
     let bound = world
         .call(
             "PATCH",
@@ -238,68 +316,144 @@ async fn operators_acknowledge_and_clear_alerts_and_each_caller_sees_only_the_al
         .await;
     assert_eq!(bound.status, 200, "{bound:?}");
     world
-        .call("POST", &format!("/api/organisations/{root}/alert-rules"), ada.token(), Some(hot_rule()))
+        .call(
+            "POST",
+            &format!("/api/organisations/{root}/alert-rules"),
+            ada.token(),
+            Some(hot_rule()),
+        )
         .await;
 
     let ingest = stratum_tests::telemetry_of(&world.sims);
     let mut foreign = message(&ids[0], "2026-03-01T08:50:00Z", 1, 600);
     foreign.message.insert("imei".into(), json!("490154203237518"));
     ingest.ingest(&foreign).await.unwrap();
-    ingest.ingest(&message(&ids[1], "2026-03-01T08:50:00Z", 1, 900)).await.unwrap();
+    ingest
+        .ingest(&message(&ids[1], "2026-03-01T08:50:00Z", 1, 900))
+        .await
+        .unwrap();
 
     let alerts = format!("/api/organisations/{root}/alerts");
     let all = world.call("GET", &alerts, ada.token(), None).await;
-    let kinds: Vec<&str> = all.body["items"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = all.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds.len(), 2, "{all:?}");
     assert!(kinds.contains(&"sim_mismatch") && kinds.contains(&"threshold"));
-    let mismatch = all.body["items"].as_array().unwrap().iter().find(|a| a["kind"] == "sim_mismatch").unwrap();
-    let hot = all.body["items"].as_array().unwrap().iter().find(|a| a["kind"] == "threshold").unwrap();
+    let mismatch = all.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "sim_mismatch")
+        .unwrap();
+    let hot = all.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "threshold")
+        .unwrap();
     let (mismatch_id, hot_id) = (mismatch["id"].as_str().unwrap(), hot["id"].as_str().unwrap());
-    let critical = world.call("GET", &format!("{alerts}?severity=critical"), ada.token(), None).await;
+    let critical = world
+        .call("GET", &format!("{alerts}?severity=critical"), ada.token(), None)
+        .await;
     assert_eq!(critical.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(critical.body["items"][0]["id"], hot_id);
 
     // Company staff see their company's devices' alerts only; another tenant sees none.
-    let branch_alerts = world.call("GET", &format!("/api/organisations/{branch}/alerts"), carl.token(), None).await;
-    let seen: Vec<&Value> = branch_alerts.body["items"].as_array().unwrap().iter().map(|a| &a["id"]).collect();
+    let branch_alerts = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{branch}/alerts"),
+            carl.token(),
+            None,
+        )
+        .await;
+    let seen: Vec<&Value> = branch_alerts.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["id"])
+        .collect();
     assert_eq!(seen, [&json!(hot_id)], "{branch_alerts:?}");
     let through_branch = |id: &str| format!("/api/organisations/{branch}/alerts/{id}");
-    assert_eq!(world.call("GET", &through_branch(mismatch_id), carl.token(), None).await.status, 404);
+    assert_eq!(
+        world
+            .call("GET", &through_branch(mismatch_id), carl.token(), None)
+            .await
+            .status,
+        404
+    );
     let acknowledge = |path: String, comment: &str| (path + "/acknowledge", json!({ "comment": comment }));
     let (path, body) = acknowledge(format!("/api/organisations/{elsewhere}/alerts/{hot_id}"), "mine now");
-    assert_eq!(world.call("POST", &path, eve.token(), Some(body)).await.status, 404, "another tenant's id");
+    assert_eq!(
+        world.call("POST", &path, eve.token(), Some(body)).await.status,
+        404,
+        "another tenant's id"
+    );
     let (path, body) = acknowledge(through_branch(mismatch_id), "not yours");
     assert_eq!(world.call("POST", &path, carl.token(), Some(body)).await.status, 404);
 
     // Operators acknowledge with a comment and clear; viewers only read.
     let (path, body) = acknowledge(format!("{alerts}/{mismatch_id}"), "checking the SIM");
-    assert_eq!(world.call("POST", &path, vic.token(), Some(body.clone())).await.status, 403);
+    assert_eq!(
+        world.call("POST", &path, vic.token(), Some(body.clone())).await.status,
+        403
+    );
     let acknowledged = world.call("POST", &path, olga.token(), Some(body.clone())).await;
     assert_eq!(acknowledged.status, 200, "{acknowledged:?}");
     assert_eq!(acknowledged.body["status"], "active_acknowledged");
     assert_eq!(acknowledged.body["comment"], "checking the SIM");
     assert_eq!(acknowledged.body["acknowledged_by"], json!(olga.id));
-    assert_eq!(world.call("POST", &path, olga.token(), Some(body)).await.code(), "already_acknowledged");
-    let blank = world.call("POST", &path, olga.token(), Some(json!({ "comment": "\u{7}" }))).await;
+    assert_eq!(
+        world.call("POST", &path, olga.token(), Some(body)).await.code(),
+        "already_acknowledged"
+    );
+    let blank = world
+        .call("POST", &path, olga.token(), Some(json!({ "comment": "\u{7}" })))
+        .await;
     assert_eq!(blank.status, 422, "{blank:?}");
     let clear = format!("{alerts}/{mismatch_id}/clear");
     let cleared = world.call("POST", &clear, olga.token(), Some(json!({}))).await;
     assert_eq!(cleared.status, 200, "{cleared:?}");
     assert_eq!(cleared.body["status"], "cleared_acknowledged");
     assert_eq!(cleared.body["cleared_by"], json!(olga.id));
-    assert_eq!(world.call("POST", &clear, olga.token(), Some(json!({}))).await.code(), "already_cleared");
+    assert_eq!(
+        world.call("POST", &clear, olga.token(), Some(json!({}))).await.code(),
+        "already_cleared"
+    );
     let by_carl = world
-        .call("POST", &format!("{}/clear", through_branch(hot_id)), carl.token(), Some(json!({ "comment": "fan fixed" })))
+        .call(
+            "POST",
+            &format!("{}/clear", through_branch(hot_id)),
+            carl.token(),
+            Some(json!({ "comment": "fan fixed" })),
+        )
         .await;
-    assert_eq!((by_carl.status, by_carl.body["status"].clone()), (200, json!("cleared_unacknowledged")));
+    assert_eq!(
+        (by_carl.status, by_carl.body["status"].clone()),
+        (200, json!("cleared_unacknowledged"))
+    );
     let mails = alert_mails(world, &ada.email, 4).await;
     assert_eq!(mails.len(), 4, "two raises and two clears, one e-mail each");
 
     // Cleared by hand, a breach raises a new alert once ingest's view of the device's alert
     // state is re-read: within a minute (its cache's lifetime).
     world.clock.advance(chrono::Duration::seconds(61));
-    ingest.ingest(&message(&ids[1], "2026-03-01T08:51:00Z", 2, 900)).await.unwrap();
-    let active = world.call("GET", &format!("{alerts}?status=active_unacknowledged"), ada.token(), None).await;
+    ingest
+        .ingest(&message(&ids[1], "2026-03-01T08:51:00Z", 2, 900))
+        .await
+        .unwrap();
+    let active = world
+        .call(
+            "GET",
+            &format!("{alerts}?status=active_unacknowledged"),
+            ada.token(),
+            None,
+        )
+        .await;
     assert_eq!(active.body["items"].as_array().unwrap().len(), 1, "{active:?}");
 }
 
@@ -312,7 +466,10 @@ async fn a_silent_device_goes_offline_within_its_timeout_and_a_minute_and_comes_
     let ids = devices_of_root(world, &admin, &ada, &root, 2).await;
     let ingest = stratum_tests::telemetry_of(&world.sims);
     // The spec model's inactivity timeout is 900 s; the clock stands at 09:00.
-    ingest.ingest(&message(&ids[0], "2026-03-01T09:00:00Z", 1, 600)).await.unwrap();
+    ingest
+        .ingest(&message(&ids[0], "2026-03-01T09:00:00Z", 1, 600))
+        .await
+        .unwrap();
     let maintenance = world
         .call(
             "PATCH",
@@ -322,12 +479,20 @@ async fn a_silent_device_goes_offline_within_its_timeout_and_a_minute_and_comes_
         )
         .await;
     assert_eq!(maintenance.status, 200);
-    ingest.ingest(&message(&ids[1], "2026-03-01T09:00:00Z", 1, 600)).await.unwrap();
+    ingest
+        .ingest(&message(&ids[1], "2026-03-01T09:00:00Z", 1, 600))
+        .await
+        .unwrap();
     let offline = || async {
         // Minutes pass on the clock: sign in afresh each time (access tokens last 15).
         let (access, _) = world.login(&ada.email, PASSWORD).await;
         world
-            .call("GET", &format!("/api/organisations/{root}/alerts?status=active_unacknowledged"), Some(&access), None)
+            .call(
+                "GET",
+                &format!("/api/organisations/{root}/alerts?status=active_unacknowledged"),
+                Some(&access),
+                None,
+            )
             .await
             .body["items"]
             .as_array()
@@ -345,18 +510,37 @@ async fn a_silent_device_goes_offline_within_its_timeout_and_a_minute_and_comes_
     assert_eq!(sweep.parked, 1, "a device in maintenance raises nothing");
     let alerts = offline().await;
     assert_eq!(alerts.len(), 1);
-    assert_eq!((alerts[0]["kind"].clone(), alerts[0]["device_id"].clone()), (json!("offline"), json!(ids[0])));
+    assert_eq!(
+        (alerts[0]["kind"].clone(), alerts[0]["device_id"].clone()),
+        (json!("offline"), json!(ids[0]))
+    );
     assert!(alert_mails(world, &ada.email, 1).await[0].subject.contains("offline"));
     world.clock.advance(chrono::Duration::seconds(60));
-    assert_eq!(ingest.sweep_silent().await.unwrap().raised, 0, "raised once; the device is parked");
+    assert_eq!(
+        ingest.sweep_silent().await.unwrap().raised,
+        0,
+        "raised once; the device is parked"
+    );
 
-    ingest.ingest(&message(&ids[0], "2026-03-01T09:17:00Z", 2, 600)).await.unwrap();
+    ingest
+        .ingest(&message(&ids[0], "2026-03-01T09:17:00Z", 2, 600))
+        .await
+        .unwrap();
     assert!(offline().await.is_empty(), "its next message clears it");
     let (access, _) = world.login(&ada.email, PASSWORD).await;
     let history = world
-        .call("GET", &format!("/api/organisations/{root}/alerts?device_id={}", ids[0]), Some(&access), None)
+        .call(
+            "GET",
+            &format!("/api/organisations/{root}/alerts?device_id={}", ids[0]),
+            Some(&access),
+            None,
+        )
         .await;
     assert_eq!(history.body["items"][0]["status"], "cleared_unacknowledged");
     world.clock.advance(chrono::Duration::seconds(901));
-    assert_eq!(ingest.sweep_silent().await.unwrap().raised, 1, "silent again, offline again");
+    assert_eq!(
+        ingest.sweep_silent().await.unwrap().raised,
+        1,
+        "silent again, offline again"
+    );
 }

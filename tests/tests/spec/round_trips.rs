@@ -16,6 +16,7 @@ const EXPECTED: &str = "
 DELETE /api/machines/{machine_id}/api-keys/{key_id} | GetItem 3 + Query 1 + TransactWriteItems 1 | 4: caller, machine + key, machine's organisation, the write
 DELETE /api/me/sessions/{session_id} | Query 1 + TransactWriteItems 1 | 2: caller, the write
 DELETE /api/organisations/{organisation_id} | BatchGetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the write, its invitations (a query; a write per pending one, revoking it)
+DELETE /api/organisations/{organisation_id}/alert-rules/{rule_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the rule, the write (delete + audit)
 DELETE /api/organisations/{organisation_id}/devices/{device_id}/credentials | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 4: caller + organisation (one batch), the device, its credentials, the write (credentials deleted + audit; IoT Core calls besides)
 DELETE /api/organisations/{organisation_id}/environments/{environment_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the environment, the write (delete if no device came meanwhile + audit)
 DELETE /api/organisations/{organisation_id}/invitations/{invitation_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + invitation (one batch), the write
@@ -37,6 +38,10 @@ GET /api/me/sessions | Query 2 | 2: caller, sessions
 GET /api/openapi.json | - | 0
 GET /api/organisations | BatchGetItem 1 + Query 2 | 2 + 1 per root the caller staffs: caller, organisations, companies
 GET /api/organisations/{organisation_id} | BatchGetItem 1 | 1: caller + organisation (one batch)
+GET /api/organisations/{organisation_id}/alert-rules | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the rules (a query of the root's partition)
+GET /api/organisations/{organisation_id}/alert-rules/{rule_id} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the rule
+GET /api/organisations/{organisation_id}/alerts | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the alerts (a query of the organisation's, a status's or a device's alerts)
+GET /api/organisations/{organisation_id}/alerts/{alert_id} | BatchGetItem 1 + GetItem 2 | 3: caller + organisation (one batch), where the alert is (by id), the alert
 GET /api/organisations/{organisation_id}/audit | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), events (a query)
 GET /api/organisations/{organisation_id}/billing | BatchGetItem 2 | 1: caller + organisation + providers (one batch)
 GET /api/organisations/{organisation_id}/devices | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the root's devices (a query on gsi1)
@@ -73,6 +78,7 @@ GET /api/platform/settings | GetItem 1 + Query 1 | 2: caller, settings
 GET /api/users/{user_id} | GetItem 1 + Query 1 | 2: caller, user
 PATCH /api/me | Query 2 + TransactWriteItems 1 | 2: caller, the write
 PATCH /api/organisations/{organisation_id} | BatchGetItem 1 + Query 1 + TransactWriteItems 2 | 2: caller + organisation (one batch), the write (a rename adds: members, their rows)
+PATCH /api/organisations/{organisation_id}/alert-rules/{rule_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the rule, the write
 PATCH /api/organisations/{organisation_id}/devices/{device_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the device, the write (a company or end user named adds a batch read of company + membership)
 PATCH /api/organisations/{organisation_id}/environments/{environment_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the environment, the write
 PATCH /api/organisations/{organisation_id}/map-markers/{marker_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the marker, the write
@@ -92,6 +98,9 @@ POST /api/devices/imports | BatchGetItem 2 + Query 1 + TransactWriteItems 2 | 5:
 POST /api/invitations | GetItem 2 + PutItem 2 + Query 1 + TransactWriteItems 1 + UpdateItem 4 | 7: caller, the inviter's and the source's budgets, address + settings (one batch), the address's budgets from this inviter and in all, the write (a budget is one update, and a put the first time in its window)
 POST /api/machines/{machine_id}/api-keys | GetItem 2 + Query 1 + TransactWriteItems 1 | 4: caller, machine, its organisation, the write
 POST /api/organisations | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, settings, the write
+POST /api/organisations/{organisation_id}/alert-rules | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
+POST /api/organisations/{organisation_id}/alerts/{alert_id}/acknowledge | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 4: caller + organisation (one batch), where the alert is, the alert, the write (alert + audit)
+POST /api/organisations/{organisation_id}/alerts/{alert_id}/clear | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 4: caller + organisation (one batch), where the alert is, the alert, the write (open marker + alert + audit + e-mails; a rule naming recipients adds their memberships' query and users' batch)
 POST /api/organisations/{organisation_id}/billing/payment-method | BatchGetItem 2 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + providers (one batch), the write
 POST /api/organisations/{organisation_id}/devices/{device_id}/commands | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the device, the write (command + audit; the publish besides)
 POST /api/organisations/{organisation_id}/devices/{device_id}/credentials | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 4: caller + organisation (one batch), the device, its credentials (none yet), the write (credentials + audit; IoT Core calls besides)

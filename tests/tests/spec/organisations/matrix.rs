@@ -217,6 +217,61 @@ pub(crate) struct Fixture {
     places: (String, String),
     /// Devices handed to the root: one left there, one placed in the company.
     organisation_devices: (String, String),
+    /// An alert rule of the root, and an alert it raised on each of those devices.
+    alert_rule: String,
+    alerts: (String, String),
+}
+
+fn alert_rule_body() -> Value {
+    json!({ "name": "Matrix hot", "port": 1, "condition": ">", "value": 40, "severity": "minor" })
+}
+
+/// An alert rule of `root`, and the alerts it raises when both devices report 50 °C.
+async fn alert_fixture(
+    world: &World,
+    owner: &Person,
+    root: &str,
+    devices: &(String, String),
+) -> (String, (String, String)) {
+    let rule = world
+        .call(
+            "POST",
+            &format!("/api/organisations/{root}/alert-rules"),
+            owner.token(),
+            Some(alert_rule_body()),
+        )
+        .await;
+    assert_eq!(rule.status, 201, "{rule:?}");
+    let ingest = stratum_tests::telemetry_of(&world.sims);
+    let mut alerts = Vec::new();
+    for device in [&devices.0, &devices.1] {
+        let message = json!({ "ts": "2026-03-01T08:59:00Z", "seq": 1, "values": { "1": 900 } });
+        let envelope = stratum_shared::telemetry::Envelope {
+            device_id: device.clone(),
+            client_id: device.clone(),
+            received_at: None,
+            message: message.as_object().unwrap().clone(),
+        };
+        ingest.ingest(&envelope).await.unwrap();
+        let listed = world
+            .call(
+                "GET",
+                &format!("/api/organisations/{root}/alerts?device_id={device}"),
+                owner.token(),
+                None,
+            )
+            .await;
+        alerts.push(
+            listed.body["items"][0]["id"]
+                .as_str()
+                .expect("an alert raised")
+                .to_owned(),
+        );
+    }
+    (
+        rule.body["id"].as_str().unwrap().to_owned(),
+        (alerts[0].clone(), alerts[1].clone()),
+    )
 }
 
 async fn organisation_devices(
@@ -546,6 +601,7 @@ pub(crate) async fn fixture(world: &World) -> Fixture {
         place(world, &owner, &root, "map-markers").await,
     );
     let organisation_devices = organisation_devices(world, &admin, &owner, &devices.0, &root, &child).await;
+    let (alert_rule, alerts) = alert_fixture(world, &owner, &root, &organisation_devices).await;
     Fixture {
         root,
         company: child,
@@ -563,6 +619,8 @@ pub(crate) async fn fixture(world: &World) -> Fixture {
         device_import,
         places,
         organisation_devices,
+        alert_rule,
+        alerts,
     }
 }
 
@@ -608,6 +666,7 @@ pub(crate) async fn request(
                 fixture.devices.1.clone()
             },
         )
+        .replace("{alert_id}", &pick(&fixture.alerts))
         .replace("{machine_id}", &fixture.machine)
         .replace("{port}", "1")
         .replace("{session_id}", &uuid::Uuid::new_v4().to_string())
@@ -639,6 +698,19 @@ pub(crate) async fn request(
             )
             .await;
         path = path.replace("{invitation_id}", created.body["invitation"]["id"].as_str().unwrap());
+    }
+    if path.contains("{rule_id}") && template.contains("/alert-rules/") {
+        // Deleting takes a fresh rule each time, so every allowed caller finds one.
+        let rule = if method == "DELETE" {
+            let rules = format!("/api/organisations/{}/alert-rules", fixture.root);
+            let created = world
+                .call("POST", &rules, fixture.owner.token(), Some(alert_rule_body()))
+                .await;
+            created.body["id"].as_str().unwrap().to_owned()
+        } else {
+            fixture.alert_rule.clone()
+        };
+        path = path.replace("{rule_id}", &rule);
     }
     if path.contains("{rule_id}") {
         // Deleting takes a fresh rule each time, so every allowed caller finds one.
@@ -716,6 +788,12 @@ pub(crate) async fn request(
         ("POST", "/api/organisations/{organisation_id}/devices/{device_id}/commands") => {
             Some(json!({ "name": "reboot" }))
         }
+        ("POST", "/api/organisations/{organisation_id}/alert-rules") => Some(alert_rule_body()),
+        ("PATCH", "/api/organisations/{organisation_id}/alert-rules/{rule_id}") => Some(json!({ "name": "Matrix 2" })),
+        ("POST", "/api/organisations/{organisation_id}/alerts/{alert_id}/acknowledge") => {
+            Some(json!({ "comment": "matrix" }))
+        }
+        ("POST", "/api/organisations/{organisation_id}/alerts/{alert_id}/clear") => Some(json!({})),
         ("POST", "/api/organisations/{organisation_id}/environments") => Some(place_body("environments")),
         ("POST", "/api/organisations/{organisation_id}/map-markers") => Some(place_body("map-markers")),
         ("PATCH", "/api/organisations/{organisation_id}/environments/{environment_id}") => {
