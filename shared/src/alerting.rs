@@ -113,16 +113,20 @@ pub struct Alert {
     pub status: AlertStatus,
     /// What happened, one sentence.
     pub message: String,
-    /// The value that raised it, if a value did.
-    #[schema(value_type = Option<Object>)]
+    /// What raised it, if a reading did: the port's value (a number or a boolean), or the
+    /// IMEI reported.
     pub value: Option<Value>,
     pub raised_at: Timestamp,
     pub acknowledged_at: Option<Timestamp>,
     pub acknowledged_by: Option<UserId>,
+    /// The acknowledger's comment.
     pub comment: Option<String>,
     pub cleared_at: Option<Timestamp>,
     /// Who cleared it; none when the device did (or was not yet cleared).
     pub cleared_by: Option<UserId>,
+    /// The comment of whoever cleared it by hand.
+    #[serde(default)]
+    pub clear_comment: Option<String>,
     /// Who is e-mailed when it is raised and cleared.
     pub recipients: Recipients,
 }
@@ -140,8 +144,9 @@ impl Alert {
     fn source(&self) -> String {
         match (self.kind, self.rule_id) {
             (AlertKind::Threshold, Some(rule)) => rule.to_string(),
+            (AlertKind::Threshold, None) => "threshold".into(),
             (AlertKind::Offline, _) => OFFLINE.into(),
-            _ => SIM_MISMATCH.into(),
+            (AlertKind::SimMismatch, _) => SIM_MISMATCH.into(),
         }
     }
 
@@ -256,6 +261,7 @@ impl Alarms<'_> {
             comment: None,
             cleared_at: None,
             cleared_by: None,
+            clear_comment: None,
             recipients: raise.recipients,
         };
         let marker = Item::new(keys::open_alert(device.organisation, device.id, &alert.source()))
@@ -304,9 +310,7 @@ impl Alarms<'_> {
         cleared.status = alert.status.cleared();
         cleared.cleared_at = Some(self.now);
         cleared.cleared_by = by.map(|(principal, _)| principal.user.id);
-        if comment.is_some() {
-            cleared.comment = comment;
-        }
+        cleared.clear_comment = comment;
         let mails = self.mails(&cleared, false).await.map_err(Lost::Failed)?;
         let event = self.event(
             &cleared,
@@ -375,6 +379,7 @@ impl Alarms<'_> {
                 "title": alert.title,
                 "severity": alert.severity,
                 "comment": alert.comment,
+                "clear_comment": alert.clear_comment,
             }))
             .at(self.now, context)
     }
@@ -387,9 +392,13 @@ impl Alarms<'_> {
             .recipients
             .resolve(self.store, &organisations, alert.end_user_id)
             .await?;
+        // Through the device's company when it has one: its staff reach the alert there, and
+        // the root's reach it through any of its companies.
         let link = format!(
             "{}/organisations/{}/alerts/{}",
-            self.notices.web_url, alert.organisation_id, alert.id
+            self.notices.web_url,
+            alert.company_id.unwrap_or(alert.organisation_id),
+            alert.id
         );
         let device = alert.device_name.clone().unwrap_or_else(|| alert.device_id.to_string());
         people

@@ -94,14 +94,22 @@ impl Recipients {
         }
         let mut members = Vec::new();
         for organisation in organisations {
-            let page = store
-                .query(
-                    &Query::new(Index::Gsi1, keys::organisation_index_partition(*organisation))
-                        .sort(SortCondition::BeginsWith(keys::MEMBERS_PREFIX.to_owned()))
-                        .limit(crate::store::MAX_PAGE),
-                )
-                .await?;
-            members.extend(page.items);
+            let mut cursor = None;
+            loop {
+                let page = store
+                    .query(
+                        &Query::new(Index::Gsi1, keys::organisation_index_partition(*organisation))
+                            .sort(SortCondition::BeginsWith(keys::MEMBERS_PREFIX.to_owned()))
+                            .limit(crate::store::MAX_PAGE)
+                            .after(cursor),
+                    )
+                    .await?;
+                members.extend(page.items);
+                match page.next {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
         }
         let mut named: Vec<UserId> = Vec::new();
         for item in &members {

@@ -127,8 +127,14 @@ impl TargetCache {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Book {
     pub(crate) open: HashMap<String, String>,
-    pub(crate) pending: HashMap<AlertRuleId, i64>,
+    /// Since when, and the rule as it was then (its `updated_at`, milliseconds): a breach
+    /// pending under a rule since changed starts afresh.
+    pub(crate) pending: HashMap<AlertRuleId, (i64, i64)>,
 }
+
+// A device silent past its timeout comes back to a book read afresh, which sees its
+// `offline` alert: the cache never outlives the shortest timeout.
+const _: () = assert!(TARGET_TTL_SECONDS <= crate::devices::MIN_TIMEOUT_SECONDS as i64);
 
 /// Entries by key, each with when it was read.
 pub(crate) type Cache<K, V> = Mutex<HashMap<K, (i64, V)>>;
@@ -289,10 +295,10 @@ impl Telemetry {
         Ok(outcomes.remove(0))
     }
 
-    /// Stores a batch of messages, each as [`Telemetry::ingest`] would, in three rounds of
-    /// writes for the whole batch (the latest values; a device's first latest values; the
-    /// points), so a store that commits a round together (the embedded one) syncs to disk
-    /// three times a batch rather than twice a message.
+    /// Stores a batch of messages, each as [`Telemetry::ingest`] would, in one round of writes
+    /// for the whole batch (the latest values and the points; a device's first message adds a
+    /// round for its first latest values), so a store that commits a round together (the
+    /// embedded one) syncs to disk once a batch rather than twice a message.
     pub async fn ingest_batch(&self, envelopes: &[Envelope]) -> DomainResult<Vec<Outcome>> {
         let now = self.now();
         let mut outcomes: Vec<Option<Outcome>> = vec![None; envelopes.len()];
@@ -305,16 +311,22 @@ impl Telemetry {
                 Err(_) => outcomes[position] = Some(Outcome::Failed),
             }
         }
-        let updates = planned
-            .iter()
-            .map(|(_, plan)| Write::Update(plan.latest.clone()))
-            .collect();
-        let updated = self.store.write_each(updates).await?;
+        // One round for the latest values and the points together (the embedded store commits
+        // it once); a point put only if new, so a repeat changes nothing.
+        let count = planned.len();
+        let mut writes: Vec<Write> = Vec::with_capacity(count * 2);
+        writes.extend(planned.iter().map(|(_, plan)| Write::Update(plan.latest.clone())));
+        writes.extend(planned.iter_mut().map(|(_, plan)| Write::Put {
+            item: plan.point.take().expect("a point is written once"),
+            condition: Some(Condition::NotExists),
+        }));
+        let mut written = self.store.write_each(writes).await?;
+        let stored = written.split_off(count);
         // Whether each message's values became the latest: only those raise or clear alerts.
-        let mut newest: Vec<bool> = updated.iter().map(Result::is_ok).collect();
+        let mut newest: Vec<bool> = written.iter().map(Result::is_ok).collect();
         // No latest values yet (or a newer message's): a first put, which only the device's
         // first message makes; a message that lost to another first of the same batch updates.
-        let firsts: Vec<usize> = (0..planned.len()).filter(|i| !newest[*i]).collect();
+        let firsts: Vec<usize> = (0..count).filter(|i| !newest[*i] && stored[*i].is_ok()).collect();
         if !firsts.is_empty() {
             let puts = firsts
                 .iter()
@@ -346,14 +358,6 @@ impl Telemetry {
                 }
             }
         }
-        let points = planned
-            .iter()
-            .map(|(_, plan)| Write::Put {
-                item: plan.point.clone(),
-                condition: Some(Condition::NotExists),
-            })
-            .collect();
-        let stored = self.store.write_each(points).await?;
         for (((position, plan), outcome), newest) in planned.into_iter().zip(stored).zip(newest) {
             outcomes[position] = Some(match outcome {
                 Ok(()) => {
@@ -444,7 +448,7 @@ impl Telemetry {
         .expiring_at(expires_at);
         Ok(Ok(Plan {
             latest,
-            point,
+            point: Some(point),
             values,
             ts_ms: millis,
             imei: reading.imei,
@@ -463,7 +467,8 @@ impl Telemetry {
 /// device's first message, the same fields put), its point, and the outcome once stored.
 pub(crate) struct Plan {
     latest: Update,
-    point: Item,
+    /// Taken when written.
+    point: Option<Item>,
     /// The calibrated values, by port.
     pub(crate) values: BTreeMap<u8, Value>,
     /// The message's time, in milliseconds.

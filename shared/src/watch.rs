@@ -6,7 +6,9 @@
 //! No read per message: rules are cached per organisation and each device's alert state
 //! (open alerts, pending breaches) per device, both for [`TARGET_TTL_SECONDS`]; writes happen
 //! only when the state changes, each conditional (see [`crate::alerting`]), so a stale cache
-//! costs a failed condition and a fresh read, never a second alert.
+//! never makes a second alert or e-mail. What staleness can do is delay: an alert cleared by
+//! hand (or by another container) is raised again by a breach only once this process reads
+//! the device's state afresh, within [`TARGET_TTL_SECONDS`].
 //!
 //! Silence is found without a Scan and without a write of its own: each message's update of
 //! the device's latest values also moves the item's index key (GSI1) to when the device will
@@ -112,7 +114,8 @@ impl Telemetry {
                     .and_then(|v| serde_json::from_value::<AlertRuleId>(v.clone()).ok()),
                 item.attribute("since_ms").and_then(Value::as_i64),
             ) {
-                book.pending.insert(rule, since);
+                let stamp = item.attribute("rule_stamp").and_then(Value::as_i64).unwrap_or_default();
+                book.pending.insert(rule, (since, stamp));
             }
         }
         keep(&self.targets.books, (organisation, device), book.clone(), now);
@@ -181,7 +184,32 @@ impl Telemetry {
             }
             _ => {}
         }
-        for rule in rules.iter().filter(|rule| rule.watches(&watched)) {
+        let watching: Vec<&AlertRule> = rules.iter().filter(|rule| rule.watches(&watched)).collect();
+        // An alert (or a pending breach) of a rule deleted, disabled or no longer watching the
+        // device clears (or is forgotten): nothing else would ever end it.
+        let orphans: Vec<String> = book
+            .open
+            .keys()
+            .filter(|source| source.as_str() != OFFLINE && source.as_str() != SIM_MISMATCH)
+            .filter(|source| !watching.iter().any(|rule| rule.id.to_string() == **source))
+            .cloned()
+            .collect();
+        for source in orphans {
+            raced |= self.clear_open(device, &mut book, &source).await?;
+        }
+        let forgotten: Vec<AlertRuleId> = book
+            .pending
+            .keys()
+            .filter(|rule| !watching.iter().any(|watched| watched.id == **rule))
+            .copied()
+            .collect();
+        for rule in forgotten {
+            book.pending.remove(&rule);
+            self.store
+                .delete(&keys::pending_breach(device.organisation, device.id, rule), None)
+                .await?;
+        }
+        for rule in watching {
             let Some(raw) = plan.values.get(&rule.port) else {
                 continue;
             };
@@ -202,7 +230,12 @@ impl Telemetry {
                 }
                 continue;
             }
-            let since = book.pending.get(&rule.id).copied();
+            let stamp = rule.updated_at.unix_millis();
+            let since = book
+                .pending
+                .get(&rule.id)
+                .filter(|(_, pending_stamp)| *pending_stamp == stamp)
+                .map(|(since, _)| *since);
             let held = i64::from(rule.duration_seconds) * 1000;
             if held == 0 || since.is_some_and(|since| plan.ts_ms - since >= held) {
                 let also = if since.is_some() {
@@ -218,12 +251,15 @@ impl Telemetry {
                     .raise_for(device, &mut book, &source, Raise::by_rule(rule, raw), also)
                     .await?;
             } else if since.is_none() {
+                // A breach begins (or a pending one of the rule as it was before starts afresh).
+                let stale = book.pending.contains_key(&rule.id);
                 let marker = Item::new(pending)
                     .with("rule_id", json!(rule.id))
-                    .with("since_ms", json!(plan.ts_ms));
-                match self.store.put(marker, Some(Condition::NotExists)).await {
+                    .with("since_ms", json!(plan.ts_ms))
+                    .with("rule_stamp", json!(stamp));
+                match self.store.put(marker, (!stale).then_some(Condition::NotExists)).await {
                     Ok(()) => {
-                        book.pending.insert(rule.id, plan.ts_ms);
+                        book.pending.insert(rule.id, (plan.ts_ms, stamp));
                     }
                     Err(crate::store::StoreError::ConditionFailed { .. }) => raced = true,
                     Err(other) => return Err(other.into()),
@@ -361,9 +397,9 @@ impl Telemetry {
     }
 
     async fn park(&self, park: Write) -> DomainResult<()> {
-        match self.store.write_each(vec![park]).await?.remove(0) {
-            Ok(()) | Err(crate::store::StoreError::ConditionFailed { .. }) => Ok(()),
-            Err(other) => Err(other.into()),
+        match self.store.write_each(vec![park]).await?.into_iter().next() {
+            Some(Err(crate::store::StoreError::ConditionFailed { .. })) | Some(Ok(())) | None => Ok(()),
+            Some(Err(other)) => Err(other.into()),
         }
     }
 }

@@ -375,7 +375,7 @@ pub fn api(identity: Identity, devices: Devices) -> Api {
                 .permission(Permission::HandleAlerts)
                 .takes::<AcknowledgePayload>()
                 .answers::<Alert>(200)
-                .may_answer(&[409, 412]),
+                .may_answer(&[409]),
             acknowledge_alert,
         )
         .route(
@@ -384,7 +384,7 @@ pub fn api(identity: Identity, devices: Devices) -> Api {
                 .permission(Permission::HandleAlerts)
                 .takes::<ClearPayload>()
                 .answers::<Alert>(200)
-                .may_answer(&[409, 412]),
+                .may_answer(&[409]),
             clear_alert,
         )
         .route(

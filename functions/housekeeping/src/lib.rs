@@ -13,11 +13,13 @@ pub async fn handle(
     telemetry: &Telemetry,
     _scheduled: serde_json::Value,
 ) -> DomainResult<serde_json::Value> {
-    let silent = telemetry.sweep_silent().await?;
+    // Each job on its own: one failing does not hold the other back.
+    let expired = invitations.expire_overdue().await;
+    let silent = telemetry.sweep_silent().await;
+    let (expired, silent) = (expired?, silent?);
     if let Some(failure) = &silent.last_failure {
         tracing::warn!(failed = silent.failed, %failure, "silent devices not handled; the next sweep tries again");
     }
-    let expired = invitations.expire_overdue().await?;
     tracing::info!(
         expired,
         offline = silent.raised,

@@ -35,6 +35,10 @@ CREATE INDEX IF NOT EXISTS items_ttl ON items (ttl) WHERE ttl IS NOT NULL;
 ";
 
 const COLUMNS: &str = "pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, ttl, version, data";
+const SELECT_ITEM: &str =
+    "SELECT pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, ttl, version, data FROM items WHERE pk = ?1 AND sk = ?2";
+const UPSERT_ITEM: &str = "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, ttl, version, data) \
+                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -117,12 +121,10 @@ fn read_item(row: &Row<'_>) -> rusqlite::Result<Item> {
 }
 
 fn live_item(connection: &Connection, key: &Key, now: i64) -> Result<Option<Item>, StoreError> {
+    // Statements are prepared once per connection and cached: ingest runs these per message.
     let item = connection
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2"),
-            params![key.pk, key.sk],
-            read_item,
-        )
+        .prepare_cached(SELECT_ITEM)
+        .and_then(|mut statement| statement.query_row(params![key.pk, key.sk], read_item))
         .optional()
         .map_err(unavailable)?;
     Ok(item.filter(|item| item.is_live(now)))
@@ -133,9 +135,9 @@ fn write_item(connection: &Connection, item: &Item) -> Result<(), StoreError> {
     let (gsi1pk, gsi1sk) = item.gsi1.as_ref().map(|k| (&k.pk, &k.sk)).unzip();
     let (gsi2pk, gsi2sk) = item.gsi2.as_ref().map(|k| (&k.pk, &k.sk)).unzip();
     connection
-        .execute(
-            &format!("INSERT OR REPLACE INTO items ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
-            params![
+        .prepare_cached(UPSERT_ITEM)
+        .and_then(|mut statement| {
+            statement.execute(params![
                 item.key.pk,
                 item.key.sk,
                 gsi1pk,
@@ -145,8 +147,8 @@ fn write_item(connection: &Connection, item: &Item) -> Result<(), StoreError> {
                 item.expires_at,
                 item.version as i64,
                 data
-            ],
-        )
+            ])
+        })
         .map_err(unavailable)?;
     Ok(())
 }
@@ -174,7 +176,8 @@ fn apply(connection: &Connection, write: &Write, index: usize, now: i64) -> Resu
         }
         Write::Delete { key, .. } => {
             connection
-                .execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", params![key.pk, key.sk])
+                .prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
+                .and_then(|mut statement| statement.execute(params![key.pk, key.sk]))
                 .map_err(unavailable)?;
             Ok(None)
         }

@@ -34,7 +34,7 @@ pub struct AlertFilter {
     pub device_id: Option<DeviceId>,
     /// Raised at or after.
     pub from: Option<Timestamp>,
-    /// Raised before.
+    /// Raised at or before.
     pub to: Option<Timestamp>,
 }
 
@@ -143,6 +143,10 @@ impl ClearPayload {
     }
 }
 
+fn changed() -> DomainError {
+    DomainError::conflict("alert_changed", "the alert kept changing meanwhile; read it again")
+}
+
 impl Fleet {
     fn sees_alert(&self, alert: &Alert) -> bool {
         alert.organisation_id == self.root
@@ -224,7 +228,11 @@ impl Devices {
             .await?
             .ok_or(DomainError::NotFound)?;
         let alert: Alert = item.record()?;
-        if !fleet.sees_alert(&alert) {
+        // Where the device is now decides who handles its alert (it may have moved company).
+        let device = self.store.get(&keys::device(alert.device_id)).await?;
+        let device: Option<super::Device> = device.map(|item| item.record()).transpose()?;
+        let placed = device.is_some_and(|device| fleet.sees(&device));
+        if alert.organisation_id != fleet.root || !placed {
             return Err(DomainError::NotFound);
         }
         Ok((alert, item.version))
@@ -258,7 +266,7 @@ impl Devices {
                 Err(Lost::Failed(error)) => return Err(error),
             }
         }
-        Err(DomainError::PreconditionFailed)
+        Err(changed())
     }
 
     /// Clears an active alert by hand (operators and owners): e-mailed as a clear, and the
@@ -287,7 +295,7 @@ impl Devices {
                 Err(Lost::Failed(error)) => return Err(error),
             }
         }
-        Err(DomainError::PreconditionFailed)
+        Err(changed())
     }
 
     fn alarms(&self) -> Alarms<'_> {

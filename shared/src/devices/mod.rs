@@ -22,6 +22,7 @@ pub use gateway::{
 };
 pub(crate) use import::register_rows;
 pub use import::{DEVICES_PER_TRANSACTION, DeviceImportRow};
+pub(crate) use models::MIN_TIMEOUT_SECONDS;
 pub use models::{DeviceModel, DeviceModelPayload, MAX_PORTS, ModelInput, Port, PortKind};
 pub use places::{
     BoundingBox, Environment, EnvironmentKind, EnvironmentPatch, EnvironmentPayload, Map, Marker, MarkerPatch,

@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 pub const MAX_PORTS: usize = 64;
 const MAX_UNIT_CHARS: usize = 20;
 /// Inactivity timeouts: a minute to a week.
-const MIN_TIMEOUT_SECONDS: u32 = 60;
+pub(crate) const MIN_TIMEOUT_SECONDS: u32 = 60;
 const MAX_TIMEOUT_SECONDS: u32 = 604_800;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

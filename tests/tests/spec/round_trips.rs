@@ -41,7 +41,7 @@ GET /api/organisations/{organisation_id} | BatchGetItem 1 | 1: caller + organisa
 GET /api/organisations/{organisation_id}/alert-rules | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the rules (a query of the root's partition)
 GET /api/organisations/{organisation_id}/alert-rules/{rule_id} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the rule
 GET /api/organisations/{organisation_id}/alerts | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the alerts (a query of the organisation's, a status's or a device's alerts)
-GET /api/organisations/{organisation_id}/alerts/{alert_id} | BatchGetItem 1 + GetItem 2 | 3: caller + organisation (one batch), where the alert is (by id), the alert
+GET /api/organisations/{organisation_id}/alerts/{alert_id} | BatchGetItem 1 + GetItem 3 | 4: caller + organisation (one batch), where the alert is (by id), the alert, its device (where it is now decides who sees it)
 GET /api/organisations/{organisation_id}/audit | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), events (a query)
 GET /api/organisations/{organisation_id}/billing | BatchGetItem 2 | 1: caller + organisation + providers (one batch)
 GET /api/organisations/{organisation_id}/devices | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the root's devices (a query on gsi1)
@@ -99,8 +99,8 @@ POST /api/invitations | GetItem 2 + PutItem 2 + Query 1 + TransactWriteItems 1 +
 POST /api/machines/{machine_id}/api-keys | GetItem 2 + Query 1 + TransactWriteItems 1 | 4: caller, machine, its organisation, the write
 POST /api/organisations | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, settings, the write
 POST /api/organisations/{organisation_id}/alert-rules | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
-POST /api/organisations/{organisation_id}/alerts/{alert_id}/acknowledge | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 4: caller + organisation (one batch), where the alert is, the alert, the write (alert + audit)
-POST /api/organisations/{organisation_id}/alerts/{alert_id}/clear | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 4: caller + organisation (one batch), where the alert is, the alert, the write (open marker + alert + audit + e-mails; a rule naming recipients adds their memberships' query and users' batch)
+POST /api/organisations/{organisation_id}/alerts/{alert_id}/acknowledge | BatchGetItem 1 + GetItem 3 + TransactWriteItems 1 | 5: caller + organisation (one batch), where the alert is, the alert, its device, the write (alert + audit)
+POST /api/organisations/{organisation_id}/alerts/{alert_id}/clear | BatchGetItem 1 + GetItem 3 + TransactWriteItems 1 | 5: caller + organisation (one batch), where the alert is, the alert, its device, the write (open marker + alert + audit + e-mails; a rule naming recipients adds their memberships' query and users' batch)
 POST /api/organisations/{organisation_id}/billing/payment-method | BatchGetItem 2 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + providers (one batch), the write
 POST /api/organisations/{organisation_id}/devices/{device_id}/commands | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the device, the write (command + audit; the publish besides)
 POST /api/organisations/{organisation_id}/devices/{device_id}/credentials | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 4: caller + organisation (one batch), the device, its credentials (none yet), the write (credentials + audit; IoT Core calls besides)
