@@ -43,6 +43,10 @@ step "SIM import cost on DynamoDB"
 STRATUM_SIM_IMPORT_TABLE="$out/sim-import.md" \
     cargo test --locked -p stratum-tests --test spec importing_1000 -- --quiet
 
+step "telemetry ingest cost on DynamoDB, and message to alert"
+STRATUM_INGEST_TABLE="$out/ingest-dynamodb.md" \
+    cargo test --locked -p stratum-tests --test spec ingesting_on_dynamodb -- --quiet
+
 step "handler overhead"
 STRATUM_BENCH_TABLE="$out/handler.md" cargo bench --locked -p stratum-bench --bench handler
 
@@ -93,6 +97,10 @@ step "writing docs/performance.md"
     echo "### Telemetry: ingest through the local MQTT broker (release build, embedded store)"
     echo
     cat "$out/ingest.md"
+    echo
+    echo "### Telemetry: write requests per message and message to alert (through the worker's handler, moto)"
+    echo
+    cat "$out/ingest-dynamodb.md"
 } >"$out/generated.md"
 python3 - "$out/generated.md" docs/performance.md <<'EOF'
 import re, sys

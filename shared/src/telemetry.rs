@@ -28,7 +28,8 @@ use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-/// How long a point is kept unless its organisation says otherwise.
+/// How long a point is kept unless its (root) organisation says otherwise
+/// (`telemetry_retention_days`).
 pub const DEFAULT_RETENTION_DAYS: i64 = 90;
 /// How long a device's settings are used from the cache before they are read again.
 pub const TARGET_TTL_SECONDS: i64 = 60;
@@ -95,6 +96,8 @@ pub(crate) struct Target {
     ports: BTreeMap<u8, EffectivePort>,
     /// Its model's inactivity timeout.
     silence_ms: i64,
+    /// How long its organisation keeps points.
+    retention_days: i64,
     /// What its alerts record (its organisation's is `organisation`'s).
     pub(crate) alerted: Option<AlertedDevice>,
 }
@@ -108,6 +111,8 @@ const MAX_CACHED: usize = 50_000;
 pub struct TargetCache {
     devices: Cache<DeviceId, Arc<Option<Target>>>,
     models: Cache<DeviceModelId, Arc<DeviceModel>>,
+    /// Each organisation's retention, in days.
+    retentions: Cache<OrganisationId, i64>,
     /// Each organisation's alert rules.
     pub(crate) rules: Cache<OrganisationId, Arc<Vec<AlertRule>>>,
     /// Each device's alert state (its open alerts and pending breaches), as last read or
@@ -244,6 +249,10 @@ impl Telemetry {
             Some(item) => {
                 let device: Device = item.record()?;
                 let model = self.model(device.model_id, now).await?;
+                let retention_days = match device.organisation_id {
+                    Some(organisation) => self.retention(organisation, now).await?,
+                    None => DEFAULT_RETENTION_DAYS,
+                };
                 Some(Target {
                     organisation: device.organisation_id,
                     status: device.status,
@@ -255,6 +264,7 @@ impl Telemetry {
                         .map(|port| (port.number, effective_port(port, device.ports.get(&port.number))))
                         .collect(),
                     silence_ms: i64::from(model.inactivity_timeout_seconds) * 1000,
+                    retention_days,
                     alerted: device.organisation_id.map(|organisation| AlertedDevice {
                         id: device.id,
                         organisation,
@@ -270,6 +280,25 @@ impl Telemetry {
         let target = Arc::new(target);
         keep(&self.targets.devices, id, target.clone(), now);
         Ok(target)
+    }
+
+    /// An organisation's retention, read once a minute per process however many of its
+    /// devices report.
+    async fn retention(&self, organisation: OrganisationId, now: i64) -> DomainResult<i64> {
+        if let Some(days) = fresh(&self.targets.retentions, &organisation, now) {
+            return Ok(days);
+        }
+        let days = match self.store.get(&keys::organisation(organisation)).await? {
+            Some(item) => {
+                item.record::<crate::identity::Organisation>()?
+                    .details
+                    .telemetry_retention_days
+            }
+            None => None,
+        }
+        .map_or(DEFAULT_RETENTION_DAYS, i64::from);
+        keep(&self.targets.retentions, organisation, days, now);
+        Ok(days)
     }
 
     /// A model, read once a minute per process however many devices are of it (the models'
@@ -394,10 +423,6 @@ impl Telemetry {
         let Some(reading) = parse(&envelope.message, now) else {
             return refused(Refusal::Malformed);
         };
-        let expires_at = reading.ts.unix_seconds() + DEFAULT_RETENTION_DAYS * 86_400;
-        if expires_at <= now.unix_seconds() {
-            return refused(Refusal::Stale);
-        }
         let found = self.target(id).await?;
         let Some(target) = found.as_ref() else {
             return refused(Refusal::UnknownDevice);
@@ -407,6 +432,10 @@ impl Telemetry {
         };
         if target.status == DeviceStatus::Decommissioned {
             return refused(Refusal::Decommissioned);
+        }
+        let expires_at = reading.ts.unix_seconds() + target.retention_days * 86_400;
+        if expires_at <= now.unix_seconds() {
+            return refused(Refusal::Stale);
         }
         let values: BTreeMap<u8, Value> = reading
             .values

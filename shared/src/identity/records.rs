@@ -135,6 +135,10 @@ pub struct OrganisationDetails {
     pub phone: Option<String>,
     /// ISO 3166-1 alpha-2, lower case (as seed 002 shows it).
     pub country_code: Option<String>,
+    /// Days its devices' telemetry points are kept (`telemetry.retention_days`, 1 to 3,650);
+    /// none: 90. A root's applies to every device it holds.
+    #[serde(default)]
+    pub telemetry_retention_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

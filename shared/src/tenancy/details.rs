@@ -39,6 +39,11 @@ pub struct OrganisationPayload {
     pub phone: Option<String>,
     #[schema(schema_with = optional_country_code)]
     pub country_code: Option<String>,
+    /// Days the organisation's telemetry points are kept (1 to 3,650; 90 until set). A
+    /// company's devices are kept as their root says.
+    #[serde(default, deserialize_with = "optional_days")]
+    #[schema(minimum = 1, maximum = 3650)]
+    pub telemetry_retention_days: Option<u32>,
     /// Seed 002 repeats the parent in the body of `…/suborganisations`; it must match the path.
     #[schema(schema_with = schema::optional_uuid)]
     pub parent_organisation_id: Option<String>,
@@ -94,6 +99,15 @@ payload_schema!(
     /// `PATCH /api/organisations/{id}`: any detail, none required.
     OrganisationPatchPayload, "OrganisationPatch", false, &["parent_organisation_id", "initial_owner_email"]
 );
+
+fn optional_days<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "crate::schema::whole_number")] u32);
+    Option::<Whole>::deserialize(deserializer).map(|whole| whole.map(|Whole(days)| days))
+}
+
+/// The longest telemetry is kept: ten years.
+pub const MAX_RETENTION_DAYS: u32 = 3_650;
 
 fn optional_type() -> impl Into<RefOr<Schema>> {
     schema::nullable(schema::free_text(MAX_TYPE_CHARS))
@@ -192,6 +206,10 @@ impl OrganisationInput {
                 "an ISO 3166-1 alpha-2 code, such as ae or gb",
             );
         }
+        let telemetry_retention_days = payload.telemetry_retention_days;
+        if telemetry_retention_days.is_some_and(|days| !(1..=MAX_RETENTION_DAYS).contains(&days)) {
+            errors.push("telemetry_retention_days", "out_of_range", "1 to 3,650 days");
+        }
         let parent = payload
             .parent_organisation_id
             .as_deref()
@@ -214,6 +232,7 @@ impl OrganisationInput {
                 email,
                 phone,
                 country_code,
+                telemetry_retention_days,
             },
             parent_organisation_id: parent,
             initial_owner_email,

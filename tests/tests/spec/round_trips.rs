@@ -422,3 +422,102 @@ async fn importing_1000_sims_sends_a_write_per_90_sims_and_a_read_per_group() {
     }
     world.stop().await;
 }
+
+/// What ingest costs on DynamoDB (moto), through the telemetry worker's handler: write
+/// requests per message (the floor is one, the point), and how long a message that crosses
+/// a threshold takes to its alert (and e-mails) in the outbox, p50 and p99 over 100 devices.
+/// `STRATUM_INGEST_TABLE=<file>` writes the numbers as Markdown (the bench command puts them
+/// in `docs/performance.md`); the only assertions are on requests, never on time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ingesting_on_dynamodb_writes_two_requests_a_message_and_one_transaction_an_alert() {
+    use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+    let world = World::lambda().await;
+    let admin = world.admin().await;
+    let owner = world.person("ingest-owner").await;
+    let root = crate::organisations::organisation(&world, &owner, "Ingest").await;
+    let devices = crate::devices::devices_of_root(&world, &admin, &owner, &root, 100).await;
+    let rule = json!({
+        "name": "Hot", "port": 1, "condition": ">", "value": 40, "severity": "major",
+        "recipients": { "roles": ["owner"] }
+    });
+    let created = world
+        .call(
+            "POST",
+            &format!("/api/organisations/{root}/alert-rules"),
+            owner.token(),
+            Some(rule),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{created:?}");
+    let telemetry = stratum_tests::telemetry_of(&world.sims);
+    let event = |messages: Vec<(String, u64, i64)>| {
+        let mut event = SqsEvent::default();
+        event.records = messages
+            .into_iter()
+            .map(|(device, seq, raw)| {
+                let mut record = SqsMessage::default();
+                record.message_id = Some(format!("{device}-{seq}"));
+                record.body = Some(
+                    json!({
+                        "device_id": device, "client_id": device, "received_at": 0,
+                        "ts": format!("2026-03-01T08:{:02}:{:02}Z", 30 + seq / 60, seq % 60),
+                        "seq": seq, "values": { "1": raw }
+                    })
+                    .to_string(),
+                );
+                record
+            })
+            .collect();
+        event
+    };
+
+    // 1,000 messages below the threshold, in batches of 100 as the queue hands them on.
+    let counter = world.dynamodb_requests().unwrap();
+    counter.take();
+    for batch in 0..10u64 {
+        let messages = devices.iter().map(|device| (device.clone(), batch, 600)).collect();
+        let (response, tally) = stratum_telemetry_ingest::handle(&telemetry, event(messages)).await;
+        assert!(response.batch_item_failures.is_empty());
+        assert_eq!(tally.stored, 100);
+    }
+    let counts = counter.take();
+    let writes: u64 = ["PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"]
+        .iter()
+        .map(|operation| counts.get(*operation).copied().unwrap_or(0))
+        .sum();
+    // A point and the latest values each; a device's first message puts its latest values.
+    assert_eq!(writes, 2 * 1_000 + 100, "{counts:?}");
+
+    // Each device crosses the threshold in a message of its own: one raise each.
+    let mut latencies = Vec::new();
+    for device in &devices {
+        let started = std::time::Instant::now();
+        let (_, tally) = stratum_telemetry_ingest::handle(&telemetry, event(vec![(device.clone(), 100, 900)])).await;
+        latencies.push(started.elapsed());
+        assert_eq!(tally.stored, 1);
+    }
+    let raised = counter.take();
+    assert_eq!(
+        raised.get("TransactWriteItems").copied(),
+        Some(100),
+        "one raise each: {raised:?}"
+    );
+    latencies.sort();
+    let percentile = |p: usize| latencies[(latencies.len() * p / 100).min(latencies.len() - 1)];
+    if let Ok(path) = std::env::var("STRATUM_INGEST_TABLE") {
+        let table = format!(
+            "| telemetry ingest on DynamoDB (moto, through the worker's handler) | value |\n|---|---:|\n\
+             | 1,000 messages of 100 devices, in batches of 100: requests | {} |\n\
+             | write requests per message (the floor, one point write, is 1) | {:.2} |\n\
+             | a message crossing a threshold: requests (rules and the device's alert state read, recipients, the raise) | {} |\n\
+             | message → alert and e-mail in the outbox, p50 | {:.1} ms |\n\
+             | message → alert and e-mail in the outbox, p99 | {:.1} ms |\n",
+            describe(&counts),
+            writes as f64 / 1_000.0,
+            describe(&raised),
+            percentile(50).as_secs_f64() * 1000.0,
+            percentile(99).as_secs_f64() * 1000.0,
+        );
+        std::fs::write(path, table).expect("the table is written");
+    }
+}

@@ -10,6 +10,7 @@ use stratum_shared::telemetry::{Envelope, Outcome, Refusal, Telemetry};
 both_entry_points!(
     messages_are_stored_once_calibrated_and_never_let_an_older_one_overwrite_the_latest,
     only_the_device_itself_and_only_a_device_in_service_is_heard,
+    an_organisations_retention_says_how_long_its_points_are_kept,
 );
 
 fn telemetry(world: &World) -> Telemetry {
@@ -261,5 +262,78 @@ async fn only_the_device_itself_and_only_a_device_in_service_is_heard(world: &Wo
         latest.body,
         json!({ "last_seen": null, "values": {}, "position": null }),
         "nothing stored"
+    );
+}
+
+async fn an_organisations_retention_says_how_long_its_points_are_kept(world: &World) {
+    let admin = world.admin().await;
+    let ada = world.person("ada").await;
+    let root = organisation(world, &ada, "Fleet").await;
+    let ids = devices_of_root(world, &admin, &ada, &root, 1).await;
+    let settings = format!("/api/organisations/{root}");
+    let refused = world
+        .call(
+            "PATCH",
+            &settings,
+            ada.token(),
+            Some(json!({ "telemetry_retention_days": 0 })),
+        )
+        .await;
+    assert_eq!(
+        refused.field_errors(),
+        [("telemetry_retention_days".to_owned(), "out_of_range".to_owned())]
+    );
+    let set = world
+        .call(
+            "PATCH",
+            &settings,
+            ada.token(),
+            Some(json!({ "telemetry_retention_days": 7 })),
+        )
+        .await;
+    assert_eq!(
+        (set.status, set.body["telemetry_retention_days"].clone()),
+        (200, json!(7)),
+        "{set:?}"
+    );
+
+    let ingest = telemetry(world);
+    let message = |ts: &str, seq: u64| {
+        envelope(
+            &ids[0],
+            &ids[0],
+            json!({ "ts": ts, "seq": seq, "values": { "1": 650 } }),
+        )
+    };
+    assert_eq!(
+        ingest.ingest(&message("2026-02-21T09:00:00Z", 1)).await.unwrap(),
+        Outcome::Refused(Refusal::Stale),
+        "eight days old: past a week's retention"
+    );
+    assert!(matches!(
+        ingest.ingest(&message("2026-02-23T09:00:00Z", 2)).await.unwrap(),
+        Outcome::Stored { .. }
+    ));
+    let organisation = stratum_shared::ids::OrganisationId::parse(&root, "id").unwrap();
+    let device = stratum_shared::ids::DeviceId::parse(&ids[0], "id").unwrap();
+    let taken = chrono::DateTime::parse_from_rfc3339("2026-02-23T09:00:00Z")
+        .unwrap()
+        .timestamp();
+    let point = world
+        .identity
+        .store
+        .get(&stratum_shared::keys::telemetry_point(
+            organisation,
+            device,
+            taken * 1000,
+            2,
+        ))
+        .await
+        .unwrap()
+        .expect("the point is stored");
+    assert_eq!(
+        point.expires_at,
+        Some(taken + 7 * 86_400),
+        "kept for the organisation's week"
     );
 }
