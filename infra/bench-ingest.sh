@@ -7,7 +7,7 @@ set -euo pipefail
 server="$1"
 load="$2"
 devices="${BENCH_INGEST_DEVICES:-200}"
-messages="${BENCH_INGEST_MESSAGES:-100}"
+messages="${BENCH_INGEST_MESSAGES:-500}"
 source "$(dirname "$0")/bench-server.sh" "$server"
 
 PYTHONPATH="$(dirname "$0")" python3 - "$base" "$email" "$password" "$devices" "$data/logins.json" <<'PY'

@@ -35,7 +35,7 @@ const MAX_PACKET_BYTES: usize = 128 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Messages one ingest batch takes at most.
-const MAX_BATCH: usize = 500;
+const MAX_BATCH: usize = 2_000;
 /// Connections served at once at most.
 const MAX_CONNECTIONS: usize = 10_000;
 /// How long a write to a device may take before its connection is given up (a device that
