@@ -462,7 +462,17 @@ impl Telemetry {
         if let Some((lat, lon)) = reading.position {
             latest = latest.set("position", json!({ "lat": lat, "lon": lon, "ts": reading.ts }));
         }
-        latest.condition = Some(Condition::AttributeBelow("last_ts".into(), millis));
+        // Newer: a later time, or the same time and a later sequence number (devices whose
+        // clocks tick in seconds send several messages a second).
+        let seq = i64::try_from(reading.seq).unwrap_or(i64::MAX);
+        latest = latest.set("last_seq", json!(seq));
+        latest.condition = Some(Condition::Any(vec![
+            Condition::AttributeBelow("last_ts".into(), millis),
+            Condition::All(vec![
+                Condition::AttributeEquals("last_ts".into(), json!(millis)),
+                Condition::AttributeBelow("last_seq".into(), seq),
+            ]),
+        ]));
         let point = Item::from_record(
             keys::telemetry_point(organisation, id, millis, reading.seq),
             &json!({

@@ -17,6 +17,8 @@ pub enum Condition {
     AttributeBelow(String, i64),
     /// Every condition holds.
     All(Vec<Condition>),
+    /// At least one condition holds (none: never).
+    Any(Vec<Condition>),
 }
 
 impl Condition {
@@ -27,6 +29,7 @@ impl Condition {
         match (self, live) {
             (Condition::NotExists, live) => live.is_none(),
             (Condition::All(all), live) => all.iter().all(|condition| condition.holds(live)),
+            (Condition::Any(any), live) => any.iter().any(|condition| condition.holds(live)),
             (_, None) => false,
             (Condition::Exists, Some(_)) => true,
             (Condition::VersionIs(version), Some(item)) => item.version == *version,

@@ -611,8 +611,20 @@ async fn writes_each_on_its_own_report_each_outcome_in_order(s: Subject) {
     s.store.put(taken.clone(), None).await.unwrap();
     let mut older = Update::new(taken.key.clone()).set("last_ts", 5);
     older.condition = Some(Condition::AttributeBelow("last_ts".into(), 5));
-    let mut newer = Update::new(taken.key.clone()).set("last_ts", 20);
+    let mut newer = Update::new(taken.key.clone()).set("last_ts", 20).set("last_seq", 1);
     newer.condition = Some(Condition::AttributeBelow("last_ts".into(), 20));
+    // Either condition will do: the time is the same, and the tie is broken by a sequence.
+    let mut tied = Update::new(taken.key.clone()).set("last_seq", 3);
+    tied.condition = Some(Condition::Any(vec![
+        Condition::AttributeBelow("last_ts".into(), 20),
+        Condition::All(vec![
+            Condition::AttributeEquals("last_ts".into(), serde_json::json!(20)),
+            Condition::AttributeBelow("last_seq".into(), 3),
+        ]),
+    ]));
+    let never = Update::new(taken.key.clone())
+        .set("last_seq", 9)
+        .when(Condition::Any(vec![]));
     let point = Item::new(key("TELEMETRY#1", "0001")).with("value", 1);
     let outcomes = s
         .store
@@ -627,6 +639,8 @@ async fn writes_each_on_its_own_report_each_outcome_in_order(s: Subject) {
             },
             Write::Update(older),
             Write::Update(newer),
+            Write::Update(tied),
+            Write::Update(never),
         ])
         .await
         .unwrap();
@@ -636,7 +650,9 @@ async fn writes_each_on_its_own_report_each_outcome_in_order(s: Subject) {
             Ok(()),
             Err(StoreError::ConditionFailed { index: 0 }),
             Err(StoreError::ConditionFailed { index: 0 }),
-            Ok(())
+            Ok(()),
+            Ok(()),
+            Err(StoreError::ConditionFailed { index: 0 }),
         ],
         "each write as if on its own, later writes seeing earlier ones"
     );
@@ -644,8 +660,11 @@ async fn writes_each_on_its_own_report_each_outcome_in_order(s: Subject) {
         s.store.get(&point.key).await.unwrap().unwrap().attribute("value"),
         Some(&serde_json::json!(1))
     );
+    let latest = s.store.get(&taken.key).await.unwrap().unwrap();
+    assert_eq!(latest.attribute("last_ts"), Some(&serde_json::json!(20)));
     assert_eq!(
-        s.store.get(&taken.key).await.unwrap().unwrap().attribute("last_ts"),
-        Some(&serde_json::json!(20))
+        latest.attribute("last_seq"),
+        Some(&serde_json::json!(3)),
+        "the tie broken by the sequence"
     );
 }

@@ -84,6 +84,11 @@ async fn messages_are_stored_once_calibrated_and_never_let_an_older_one_overwrit
         latest.body["values"].get("9").is_none(),
         "a port the model lacks is dropped"
     );
+    // A device whose clock ticks in seconds: the same instant, a later sequence number, is newer.
+    let same_second = ingest.ingest(&message("2026-03-01T08:30:00Z", 3, 660)).await.unwrap();
+    assert!(matches!(same_second, Outcome::Stored { .. }), "{same_second:?}");
+    let latest = world.call("GET", &format!("{device}/latest"), ada.token(), None).await;
+    assert_eq!(latest.body["values"]["1"]["value"], 26.0, "{latest:?}");
 
     let points = world
         .call(
@@ -104,7 +109,8 @@ async fn messages_are_stored_once_calibrated_and_never_let_an_older_one_overwrit
         series,
         [
             (&json!("2026-03-01T08:00:00.000Z"), &json!(20.0)),
-            (&json!("2026-03-01T08:30:00.000Z"), &json!(25.0))
+            (&json!("2026-03-01T08:30:00.000Z"), &json!(25.0)),
+            (&json!("2026-03-01T08:30:00.000Z"), &json!(26.0))
         ],
         "oldest first, calibrated, only the ports asked for"
     );
@@ -116,7 +122,7 @@ async fn messages_are_stored_once_calibrated_and_never_let_an_older_one_overwrit
             None,
         )
         .await;
-    assert_eq!(newest_first.body["items"][0]["seq"], 2);
+    assert_eq!(newest_first.body["items"][0]["seq"], 3);
     assert!(newest_first.body["next_cursor"].is_string());
 
     let hourly = world
@@ -131,7 +137,7 @@ async fn messages_are_stored_once_calibrated_and_never_let_an_older_one_overwrit
     assert_eq!(hourly.body["buckets"][0]["start"], "2026-03-01T08:00:00.000Z");
     assert_eq!(
         hourly.body["buckets"][0]["ports"]["1"],
-        json!({ "min": 20.0, "max": 25.0, "avg": 22.5, "count": 2 })
+        json!({ "min": 20.0, "max": 26.0, "avg": 23.666666666666668, "count": 3 })
     );
     let backwards = world
         .call(

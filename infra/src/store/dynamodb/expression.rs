@@ -109,6 +109,14 @@ impl Expression {
                 let parts: Vec<String> = conditions.iter().map(|c| self.condition(c)).collect();
                 format!("({})", parts.join(" AND "))
             }
+            Condition::Any(conditions) if conditions.is_empty() => {
+                let pk = self.name(PK);
+                format!("(attribute_exists({pk}) AND attribute_not_exists({pk}))")
+            }
+            Condition::Any(conditions) => {
+                let parts: Vec<String> = conditions.iter().map(|c| self.condition(c)).collect();
+                format!("({})", parts.join(" OR "))
+            }
         }
     }
 
