@@ -33,6 +33,9 @@ use std::sync::{Arc, Mutex};
 pub const DEFAULT_RETENTION_DAYS: i64 = 90;
 /// How long a device's settings are used from the cache before they are read again.
 pub const TARGET_TTL_SECONDS: i64 = 60;
+/// How long an organisation's alert rules are used from the cache: a rule written applies
+/// within this (one query per organisation and process, however many devices report).
+pub const RULES_TTL_SECONDS: i64 = 10;
 /// How far ahead of the receiving clock a message's `ts` may be (device clocks drift).
 const MAX_CLOCK_SKEW_SECONDS: i64 = 300;
 
@@ -146,10 +149,20 @@ pub(crate) type Cache<K, V> = Mutex<HashMap<K, (i64, V)>>;
 
 /// A fresh entry of `cache`, if there is one.
 pub(crate) fn fresh<K: std::hash::Hash + Eq, V: Clone>(cache: &Cache<K, V>, key: &K, now: i64) -> Option<V> {
+    fresh_for(cache, key, now, TARGET_TTL_SECONDS)
+}
+
+/// An entry of `cache` read less than `ttl` seconds ago, if there is one.
+pub(crate) fn fresh_for<K: std::hash::Hash + Eq, V: Clone>(
+    cache: &Cache<K, V>,
+    key: &K,
+    now: i64,
+    ttl: i64,
+) -> Option<V> {
     let cache = cache.lock().expect("the cache lock");
     cache
         .get(key)
-        .filter(|(read_at, _)| now - read_at < TARGET_TTL_SECONDS)
+        .filter(|(read_at, _)| now - read_at < ttl)
         .map(|(_, value)| value.clone())
 }
 

@@ -3,8 +3,8 @@
 //! `offline` alert; and, once a minute, devices silent past their model's inactivity timeout
 //! raise `offline`.
 //!
-//! No read per message: rules are cached per organisation and each device's alert state
-//! (open alerts, pending breaches) per device, both for [`TARGET_TTL_SECONDS`]; writes happen
+//! No read per message: rules are cached per organisation for [`RULES_TTL_SECONDS`] and each
+//! device's alert state (open alerts, pending breaches) for [`TARGET_TTL_SECONDS`]; writes happen
 //! only when the state changes, each conditional (see [`crate::alerting`]), so a stale cache
 //! never makes a second alert or e-mail. What staleness can do is delay: an alert cleared by
 //! hand (or by another container) is raised again by a breach only once this process reads
@@ -25,7 +25,7 @@ use crate::keys;
 use crate::store::{Condition, Index, Item, Key, Query, SortCondition, Write};
 #[cfg(doc)]
 use crate::telemetry::TARGET_TTL_SECONDS;
-use crate::telemetry::{Book, Plan, Telemetry, fresh, keep};
+use crate::telemetry::{Book, Plan, RULES_TTL_SECONDS, Telemetry, fresh, fresh_for, keep};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -59,10 +59,10 @@ impl Telemetry {
         }
     }
 
-    /// The organisation's alert rules, read once a minute per process.
+    /// The organisation's alert rules, read every [`RULES_TTL_SECONDS`] per process.
     async fn rules(&self, organisation: OrganisationId) -> DomainResult<Arc<Vec<AlertRule>>> {
         let now = self.now().unix_seconds();
-        if let Some(rules) = fresh(&self.targets.rules, &organisation, now) {
+        if let Some(rules) = fresh_for(&self.targets.rules, &organisation, now, RULES_TTL_SECONDS) {
             return Ok(rules);
         }
         let mut rules = Vec::new();
