@@ -34,8 +34,10 @@ const MAX_PACKET_BYTES: usize = 128 * 1024;
 /// How long a connection has to sign in.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Messages one ingest batch takes at most.
+/// Messages one ingest batch takes at most: a commit's fsync is shared by them all.
 const MAX_BATCH: usize = 2_000;
+/// Messages waiting for ingest at most (each up to a packet's size): connections wait beyond.
+const MAX_QUEUED: usize = 2_000;
 /// Connections served at once at most.
 const MAX_CONNECTIONS: usize = 10_000;
 /// How long a write to a device may take before its connection is given up (a device that
@@ -68,7 +70,7 @@ struct Connections {
 impl Broker {
     /// Serves devices on `listener` until the task is dropped.
     pub async fn serve(self, listener: TcpListener) {
-        let (ingest, queue) = mpsc::channel(4 * MAX_BATCH);
+        let (ingest, queue) = mpsc::channel(MAX_QUEUED);
         tokio::spawn(ingest_in_batches(self.telemetry, queue));
         Connections {
             store: self.store,

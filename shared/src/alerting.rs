@@ -421,12 +421,18 @@ impl Alarms<'_> {
 }
 
 /// The update that parks a device's silence entry once it is handled, unless a message
-/// moved it meanwhile (`last_ts` is no longer the one seen).
-pub fn park_silence(organisation: OrganisationId, device: DeviceId, last_ts: i64) -> Write {
+/// moved it meanwhile (`last_ts` and `last_seq` are no longer the ones seen).
+pub fn park_silence(organisation: OrganisationId, device: DeviceId, last: (i64, Option<i64>)) -> Write {
+    let (last_ts, last_seq) = last;
+    let mut unchanged = vec![Condition::AttributeEquals("last_ts".into(), json!(last_ts))];
+    // A message of the same instant with a later sequence number moved it too.
+    if let Some(seq) = last_seq {
+        unchanged.push(Condition::AttributeEquals("last_seq".into(), json!(seq)));
+    }
     Write::Update(
         Update::new(keys::device_latest(organisation, device))
             .with_gsi1(keys::silent_after(organisation, device, None))
-            .when(Condition::AttributeEquals("last_ts".into(), json!(last_ts))),
+            .when(Condition::All(unchanged)),
     )
 }
 

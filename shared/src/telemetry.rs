@@ -368,7 +368,9 @@ impl Telemetry {
         let mut newest: Vec<bool> = written.iter().map(Result::is_ok).collect();
         // No latest values yet (or a newer message's): a first put, which only the device's
         // first message makes; a message that lost to another first of the same batch updates.
-        let firsts: Vec<usize> = (0..count).filter(|i| !newest[*i] && stored[*i].is_ok()).collect();
+        // A repeat too: its point may have been stored by a delivery that ended before its
+        // latest values were (a crash between the two).
+        let firsts: Vec<usize> = (0..count).filter(|i| !newest[*i]).collect();
         if !firsts.is_empty() {
             let puts = firsts
                 .iter()
@@ -401,22 +403,21 @@ impl Telemetry {
             }
         }
         for (((position, plan), outcome), newest) in planned.into_iter().zip(stored).zip(newest) {
-            outcomes[position] = Some(match outcome {
-                Ok(()) => {
-                    let mut stored = plan.stored.clone();
-                    // Level-triggered: a judgement that fails is reported, and the device's
-                    // next message judges again; the message itself is stored.
-                    if newest
-                        && let Err(error) = self.judge(&plan).await
-                        && let Outcome::Stored { unjudged, .. } = &mut stored
-                    {
-                        *unjudged = Some(error.to_string());
-                    }
-                    stored
-                }
+            let mut outcome = match outcome {
+                Ok(()) => plan.stored.clone(),
                 Err(StoreError::ConditionFailed { .. }) => Outcome::Repeated,
                 Err(other) => return Err(other.into()),
-            });
+            };
+            // Level-triggered: whatever became the latest is judged (a repeat that completes an
+            // earlier delivery's latest values too); a judgement that fails is reported, and the
+            // device's next message judges again.
+            if newest
+                && let Err(error) = self.judge(&plan).await
+                && let Outcome::Stored { unjudged, .. } = &mut outcome
+            {
+                *unjudged = Some(error.to_string());
+            }
+            outcomes[position] = Some(outcome);
         }
         Ok(outcomes
             .into_iter()

@@ -65,6 +65,12 @@ impl Telemetry {
         if let Some(rules) = fresh_for(&self.targets.rules, &organisation, now, RULES_TTL_SECONDS) {
             return Ok(rules);
         }
+        self.read_rules(organisation).await
+    }
+
+    /// The organisation's alert rules as stored now, kept in the cache.
+    async fn read_rules(&self, organisation: OrganisationId) -> DomainResult<Arc<Vec<AlertRule>>> {
+        let now = self.now().unix_seconds();
         let mut rules = Vec::new();
         let mut cursor = None;
         loop {
@@ -183,6 +189,23 @@ impl Telemetry {
                 raced |= self.clear_open(device, &mut book, SIM_MISMATCH).await?;
             }
             _ => {}
+        }
+        let mut rules = rules;
+        let unknown = |rules: &[AlertRule], book: &Book| {
+            let watches = |id: &str| {
+                rules
+                    .iter()
+                    .any(|rule| rule.watches(&watched) && rule.id.to_string() == id)
+            };
+            book.open
+                .keys()
+                .any(|source| source != OFFLINE && source != SIM_MISMATCH && !watches(source))
+                || book.pending.keys().any(|rule| !watches(&rule.to_string()))
+        };
+        if unknown(&rules, &book) {
+            // Another process may know a rule this one has not read yet: read them afresh
+            // before ending anything of a rule that seems gone.
+            rules = self.read_rules(device.organisation).await?;
         }
         let watching: Vec<&AlertRule> = rules.iter().filter(|rule| rule.watches(&watched)).collect();
         // An alert (or a pending breach) of a rule deleted, disabled or no longer watching the
@@ -361,7 +384,8 @@ impl Telemetry {
             return Ok(false);
         };
         let last_ts = latest.attribute("last_ts").and_then(Value::as_i64).unwrap_or_default();
-        let park = park_silence(organisation, device, last_ts);
+        let last_seq = latest.attribute("last_seq").and_then(Value::as_i64);
+        let park = park_silence(organisation, device, (last_ts, last_seq));
         // The device read afresh: one handed on, retired or out of service raises nothing.
         self.targets.forget(device);
         let target = self.target(device).await?;

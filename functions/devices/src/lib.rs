@@ -356,7 +356,7 @@ pub fn api(identity: Identity, devices: Devices) -> Api {
                 )
                 .query("device_id", json!({ "type": "string", "format": "uuid" }), "Only this device's alerts.")
                 .query("from", json!({ "type": "string", "format": "date-time" }), "Raised at or after (RFC 3339).")
-                .query("to", json!({ "type": "string", "format": "date-time" }), "Raised before (RFC 3339)."),
+                .query("to", json!({ "type": "string", "format": "date-time" }), "Raised at or before (RFC 3339)."),
             list_alerts,
         )
         .route(

@@ -155,13 +155,11 @@ impl Fleet {
     }
 }
 
-/// The bounds of a time range as sort keys under `prefix` (`from` included, `to` not).
+/// The bounds of a time range as sort keys under `prefix`, both included (parsing made sure
+/// `from` is at most `to`, so the bounds never cross).
 fn time_range(prefix: &str, filter: &AlertFilter) -> SortCondition {
-    let from = filter.from.map_or(0, |from| from.unix_millis()).max(0);
-    let to = filter
-        .to
-        .map_or(i64::MAX, |to| to.unix_millis().saturating_sub(1))
-        .clamp(0, 9_999_999_999_999);
+    let from = filter.from.map_or(0, |from| from.unix_millis());
+    let to = filter.to.map_or(9_999_999_999_999, |to| to.unix_millis());
     SortCondition::Between(format!("{prefix}{from:013}"), format!("{prefix}{to:013}~"))
 }
 
@@ -228,11 +226,16 @@ impl Devices {
             .await?
             .ok_or(DomainError::NotFound)?;
         let alert: Alert = item.record()?;
-        // Where the device is now decides who handles its alert (it may have moved company).
+        // Where the device is now decides who handles its alert (it may have moved company);
+        // a device handed to another organisation leaves its alerts to the earlier one's reach
+        // as they were raised.
         let device = self.store.get(&keys::device(alert.device_id)).await?;
         let device: Option<super::Device> = device.map(|item| item.record()).transpose()?;
-        let placed = device.is_some_and(|device| fleet.sees(&device));
-        if alert.organisation_id != fleet.root || !placed {
+        let in_reach = match device {
+            Some(device) if device.organisation_id == Some(alert.organisation_id) => fleet.sees(&device),
+            _ => fleet.sees_alert(&alert),
+        };
+        if alert.organisation_id != fleet.root || !in_reach {
             return Err(DomainError::NotFound);
         }
         Ok((alert, item.version))

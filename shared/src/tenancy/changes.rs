@@ -33,6 +33,9 @@ impl Tenancy {
         if if_match.is_some_and(|version| version != access.version()) {
             return Err(DomainError::PreconditionFailed);
         }
+        if access.organisation().parent_organisation_id.is_some() && input.details.telemetry_retention_days.is_some() {
+            return Err(super::organisations::company_retention());
+        }
         if input.parent_organisation_id.is_some() || input.initial_owner_email.is_some() {
             return Err(ValidationErrors::single(
                 "parent_organisation_id",

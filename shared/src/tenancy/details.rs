@@ -93,7 +93,7 @@ payload_schema!(
 );
 payload_schema!(
     /// `POST …/suborganisations`: seed 002 repeats the parent, which must be the path's.
-    NewCompanyPayload, "CompanyRequest", true, &["initial_owner_email"]
+    NewCompanyPayload, "CompanyRequest", true, &["initial_owner_email", "telemetry_retention_days"]
 );
 payload_schema!(
     /// `PATCH /api/organisations/{id}`: any detail, none required.

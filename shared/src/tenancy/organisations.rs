@@ -216,6 +216,9 @@ impl Tenancy {
             )
             .into());
         }
+        if input.details.telemetry_retention_days.is_some() {
+            return Err(company_retention());
+        }
         with_retries(|| async {
             let root = authorize::<ManageMembers>(&*self.store, principal, root_id).await?;
             if root.organisation().kind != OrganisationKind::Shared
@@ -503,4 +506,14 @@ fn read(organisation: Organisation, version: u64, reads: bool) -> OrganisationRe
             name: organisation.name,
         })
     }
+}
+
+/// A company's devices' telemetry is kept as its root says.
+pub(super) fn company_retention() -> DomainError {
+    ValidationErrors::single(
+        "telemetry_retention_days",
+        "not_permitted",
+        "a company's devices keep their telemetry as their root organisation says",
+    )
+    .into()
 }

@@ -356,6 +356,21 @@ async fn operators_acknowledge_and_clear_alerts_and_each_caller_sees_only_the_al
         .find(|a| a["kind"] == "threshold")
         .unwrap();
     let (mismatch_id, hot_id) = (mismatch["id"].as_str().unwrap(), hot["id"].as_str().unwrap());
+    let instant = "2026-03-01T09:00:00Z";
+    let one_instant = world
+        .call(
+            "GET",
+            &format!("{alerts}?from={instant}&to={instant}"),
+            ada.token(),
+            None,
+        )
+        .await;
+    assert_eq!(one_instant.status, 200, "a range of one instant: {one_instant:?}");
+    assert_eq!(
+        one_instant.body["items"].as_array().unwrap().len(),
+        2,
+        "both raised at 09:00, `to` included"
+    );
     let critical = world
         .call("GET", &format!("{alerts}?severity=critical"), ada.token(), None)
         .await;
@@ -436,6 +451,8 @@ async fn operators_acknowledge_and_clear_alerts_and_each_caller_sees_only_the_al
         (by_carl.status, by_carl.body["status"].clone()),
         (200, json!("cleared_unacknowledged"))
     );
+    assert_eq!(by_carl.body["clear_comment"], "fan fixed");
+    assert_eq!(by_carl.body["comment"], Value::Null, "never acknowledged");
     let mails = alert_mails(world, &ada.email, 4).await;
     assert_eq!(mails.len(), 4, "two raises and two clears, one e-mail each");
 
@@ -455,6 +472,113 @@ async fn operators_acknowledge_and_clear_alerts_and_each_caller_sees_only_the_al
         )
         .await;
     assert_eq!(active.body["items"].as_array().unwrap().len(), 1, "{active:?}");
+    let again = active.body["items"][0]["id"].as_str().unwrap().to_owned();
+
+    // Where the device is now decides who handles its alert: moved out of the company, its
+    // staff lose it.
+    let moved = world
+        .call(
+            "PATCH",
+            &format!("/api/organisations/{root}/devices/{}", ids[1]),
+            ada.token(),
+            Some(json!({ "company_id": null })),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{moved:?}");
+    assert_eq!(
+        world
+            .call("GET", &through_branch(&again), carl.token(), None)
+            .await
+            .status,
+        404
+    );
+
+    // A rule disabled ends its open alert with the device's next message.
+    let rules = world
+        .call(
+            "GET",
+            &format!("/api/organisations/{root}/alert-rules"),
+            ada.token(),
+            None,
+        )
+        .await;
+    let rule = format!(
+        "/api/organisations/{root}/alert-rules/{}",
+        rules.body["items"][0]["id"].as_str().unwrap()
+    );
+    let disabled = world
+        .call("PATCH", &rule, ada.token(), Some(json!({ "enabled": false })))
+        .await;
+    assert_eq!(disabled.status, 200, "{disabled:?}");
+    world.clock.advance(chrono::Duration::seconds(11));
+    ingest
+        .ingest(&message(&ids[1], "2026-03-01T08:53:00Z", 3, 900))
+        .await
+        .unwrap();
+    let ended = world.call("GET", &format!("{alerts}/{again}"), ada.token(), None).await;
+    assert_eq!(ended.body["status"], "cleared_unacknowledged", "{ended:?}");
+
+    // A device handed to another organisation leaves its alerts with the earlier one, which
+    // still reads and clears them.
+    let mismatch_again = {
+        let mut foreign = message(&ids[0], "2026-03-01T08:54:00Z", 4, 600);
+        foreign.message.insert("imei".into(), json!("490154203237518"));
+        world.clock.advance(chrono::Duration::seconds(61));
+        ingest.ingest(&foreign).await.unwrap();
+        let open = world
+            .call(
+                "GET",
+                &format!("{alerts}?status=active_unacknowledged"),
+                ada.token(),
+                None,
+            )
+            .await;
+        open.body["items"][0]["id"]
+            .as_str()
+            .expect("a sim_mismatch again")
+            .to_owned()
+    };
+    let unbound = world
+        .call(
+            "PATCH",
+            &format!("/api/organisations/{root}/devices/{}", ids[0]),
+            ada.token(),
+            Some(json!({ "sim_iccid": null })),
+        )
+        .await;
+    assert_eq!(unbound.status, 200, "{unbound:?}");
+    let handed = world
+        .call(
+            "PUT",
+            &format!("/api/devices/{}/organisation", ids[0]),
+            admin.token(),
+            Some(json!({ "organisation_id": elsewhere })),
+        )
+        .await;
+    assert_eq!(handed.status, 200, "{handed:?}");
+    let (access, _) = world.login(&olga.email, PASSWORD).await;
+    let cleared = world
+        .call(
+            "POST",
+            &format!("{alerts}/{mismatch_again}/clear"),
+            Some(&access),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(cleared.status, 200, "{cleared:?}");
+    assert_eq!(
+        world
+            .call(
+                "GET",
+                &format!("/api/organisations/{elsewhere}/alerts/{mismatch_again}"),
+                eve.token(),
+                None
+            )
+            .await
+            .status,
+        404,
+        "the new organisation does not see the earlier one's alerts"
+    );
 }
 
 async fn a_silent_device_goes_offline_within_its_timeout_and_a_minute_and_comes_back_with_its_next_message(

@@ -302,6 +302,20 @@ async fn an_organisations_retention_says_how_long_its_points_are_kept(world: &Wo
         (200, json!(7)),
         "{set:?}"
     );
+    let branch = company(world, &ada, &root, "Branch").await;
+    let for_company = world
+        .call(
+            "PATCH",
+            &format!("/api/organisations/{branch}"),
+            ada.token(),
+            Some(json!({ "telemetry_retention_days": 30 })),
+        )
+        .await;
+    assert_eq!(
+        for_company.field_errors(),
+        [("telemetry_retention_days".to_owned(), "not_permitted".to_owned())],
+        "a company's devices keep their telemetry as the root says"
+    );
 
     let ingest = telemetry(world);
     let message = |ts: &str, seq: u64| {
