@@ -15,6 +15,7 @@ both_entry_points!(
     a_thousand_racing_messages_across_a_threshold_raise_one_alert_and_one_mail_per_person,
     operators_acknowledge_and_clear_alerts_and_each_caller_sees_only_the_alerts_in_reach,
     a_silent_device_goes_offline_within_its_timeout_and_a_minute_and_comes_back_with_its_next_message,
+    a_breach_raises_only_once_it_has_held_for_the_rules_duration,
 );
 
 /// The alert e-mails sent to `to` (not the sign-up's), waiting for at least `at_least`.
@@ -666,5 +667,57 @@ async fn a_silent_device_goes_offline_within_its_timeout_and_a_minute_and_comes_
         ingest.sweep_silent().await.unwrap().raised,
         1,
         "silent again, offline again"
+    );
+}
+
+async fn a_breach_raises_only_once_it_has_held_for_the_rules_duration(world: &World) {
+    let admin = world.admin().await;
+    let ada = world.person("ada").await;
+    let root = organisation(world, &ada, "Fleet").await;
+    let ids = devices_of_root(world, &admin, &ada, &root, 1).await;
+    let mut rule = hot_rule();
+    rule["duration_seconds"] = json!(120);
+    let created = world
+        .call(
+            "POST",
+            &format!("/api/organisations/{root}/alert-rules"),
+            ada.token(),
+            Some(rule),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{created:?}");
+    let ingest = stratum_tests::telemetry_of(&world.sims);
+    let active = || async {
+        world
+            .call(
+                "GET",
+                &format!("/api/organisations/{root}/alerts?status=active_unacknowledged"),
+                ada.token(),
+                None,
+            )
+            .await
+            .body["items"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    for (ts, seq, raw, what) in [
+        ("2026-03-01T08:50:00Z", 1, 900, "the breach begins"),
+        ("2026-03-01T08:51:00Z", 2, 900, "held a minute of two"),
+        ("2026-03-01T08:51:30Z", 3, 600, "it ends before the duration"),
+        ("2026-03-01T08:52:00Z", 4, 900, "a new breach begins"),
+        ("2026-03-01T08:53:59Z", 5, 900, "a second short of two minutes"),
+    ] {
+        ingest.ingest(&message(&ids[0], ts, seq, raw)).await.unwrap();
+        assert_eq!(active().await, 0, "{what}");
+    }
+    ingest
+        .ingest(&message(&ids[0], "2026-03-01T08:54:00Z", 6, 900))
+        .await
+        .unwrap();
+    assert_eq!(
+        active().await,
+        1,
+        "held for the rule's two minutes, by the messages' times"
     );
 }
