@@ -36,6 +36,16 @@ pub struct Notices {
     pub web_url: String,
 }
 
+impl Notices {
+    /// As the identity services seal and link their own e-mails.
+    pub fn of(identity: &crate::identity::Identity) -> Notices {
+        Notices {
+            secret_box: identity.secret_box.clone(),
+            web_url: identity.settings.web_url.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
