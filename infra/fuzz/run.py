@@ -1,8 +1,14 @@
 """The contract fuzz run: starts the local server on a fresh data dir, signs in a platform admin
-and an organisation owner, and runs schemathesis (every check, fixed seed) against the served
+and an organisation owner, and runs schemathesis (every check, seed 42) against the served
 OpenAPI document once as each. Exits non-zero on any failure.
 
-Usage: run.py <stratum binary> <schemathesis executable> <seconds per caller>
+Usage: run.py <stratum binary> <schemathesis executable> fixed <examples per operation>
+       run.py <stratum binary> <schemathesis executable> explore <seconds per caller>
+
+`fixed` (the test command's) generates the same cases on every machine: a fixed seed and
+number of examples per operation, one worker, no example database and no time bound deciding
+what runs. `explore` (infra/fuzz.sh, the bench command) keeps fuzzing until its time is spent,
+on two workers, to find what the fixed run does not.
 """
 
 import json
@@ -69,7 +75,18 @@ values = ["{owner}"]
 
 
 def main() -> int:
-    binary, schemathesis, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    binary, schemathesis, mode, amount = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    if mode == "fixed":
+        # Cases decided by the seed and the counts alone, so every machine runs the same ones.
+        budget_options = lambda share: [
+            "--max-examples", str(max(1, amount // share)), "--workers", "1", "--generation-database", "none",
+        ]
+        describe = lambda share: f"{max(1, amount // share)} examples per operation"
+    elif mode == "explore":
+        budget_options = lambda share: ["--max-time", str(max(10, amount // share)), "--workers", "2"]
+        describe = lambda share: f"{max(10, amount // share)} s"
+    else:
+        sys.exit(f"fuzz: unknown mode {mode!r}: fixed <examples> or explore <seconds>")
     data_dir = Path(tempfile.mkdtemp(prefix="stratum-fuzz-"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -104,18 +121,17 @@ def main() -> int:
         for who, bearer in (("owner", owner), ("platform admin", admin)):
             # Revoking a session the fuzzer learnt from GET /api/me/sessions ends the run's own
             # session, so that operation is fuzzed last, on its own.
-            for operations, budget in (
-                (["--exclude-operation-id", "revokeSession"], seconds),
-                (["--include-operation-id", "revokeSession"], 10),
+            for operations, share in (
+                (["--exclude-operation-id", "revokeSession"], 1),
+                (["--include-operation-id", "revokeSession"], 6),
             ):
-                print(f"\n== schemathesis as the {who} ({budget} s)", flush=True)
+                print(f"\n== schemathesis as the {who} ({describe(share)})", flush=True)
                 command = [
                     schemathesis, "--config-file", str(config), "run", f"{base}/api/openapi.json",
                     "-H", f"Authorization: Bearer {bearer}",
                     "--checks", "all",
                     "--phases", "examples,coverage,fuzzing",
-                    "--max-time", str(budget),
-                    "--workers", "2",
+                    *budget_options(share),
                     "--no-color",
                     *operations,
                 ]

@@ -67,6 +67,8 @@ impl Catalogue<'_> {
         with: &T::Context,
     ) -> DomainResult<(T, u64)> {
         let access = authorize::<T::Manage>(self.store, principal, organisation_id).await?;
+        // A malformed entry is refused as such (422) before where it was sent (409) is judged.
+        let entry = T::blank(T::new_id(), organisation_id, self.now).patched(payload.into(), with, self.now)?;
         let organisation = access.organisation();
         if organisation.kind == OrganisationKind::Personal {
             return Err(DomainError::conflict(
@@ -77,7 +79,6 @@ impl Catalogue<'_> {
         if !T::COMPANIES_TOO && organisation.parent_organisation_id.is_some() {
             return Err(root_only::<T>());
         }
-        let entry = T::blank(T::new_id(), organisation_id, self.now).patched(payload.into(), with, self.now)?;
         self.write(principal, context, organisation_id, &entry, None, "created")
             .await?;
         Ok((entry, 1))

@@ -1,6 +1,7 @@
 use super::operation::Operation;
 use super::problem::ApiError;
 use super::request_id;
+use axum::Extension;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
@@ -44,6 +45,12 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
         );
         let filter = MethodFilter::try_from(operation.method.clone()).expect("routes use standard methods");
         let mut route = on(filter, handler);
+        // `Caller` applies the route's access rule as soon as it knows the caller.
+        route = route.layer(Extension(operation.access));
+        if let Some(shape) = operation.body_shape() {
+            // `Valid` holds the body against the types its schema states before reading it.
+            route = route.layer(Extension(shape));
+        }
         if let Some(limit) = operation.body_limit {
             // The innermost limit is the one that applies.
             route = route.layer(DefaultBodyLimit::max(limit));

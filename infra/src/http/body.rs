@@ -2,6 +2,7 @@
 //! request, with every problem reported per field as a 422.
 
 use super::problem::ApiError;
+use super::shape::BodyShape;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use http::header;
@@ -42,6 +43,7 @@ impl<S: Send + Sync, T: RequestBody> FromRequest<S> for Valid<T> {
         if !is_json(request.headers().get(header::CONTENT_TYPE)) {
             return Err(ApiError::UnsupportedMediaType);
         }
+        let shape = request.extensions().get::<BodyShape>().cloned();
         let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
             if rejection.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge
@@ -49,7 +51,7 @@ impl<S: Send + Sync, T: RequestBody> FromRequest<S> for Valid<T> {
                 ApiError::Validation(ValidationErrors::single("", "unreadable_body", rejection.body_text()))
             }
         })?;
-        let raw = deserialize::<T::Raw>(&bytes)?;
+        let raw = deserialize::<T::Raw>(&bytes, shape.as_ref())?;
         Ok(Valid(T::parse(raw)?))
     }
 }
@@ -66,19 +68,26 @@ fn is_json(content_type: Option<&http::HeaderValue>) -> bool {
 }
 
 /// Deserialises JSON, turning a failure into a field error at the dotted path where it
-/// happened.
-pub(crate) fn deserialize<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ValidationErrors> {
-    // serde also reads a struct from a JSON array of its fields in order; every body the API
-    // takes is an object, as its document says.
-    if bytes.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[') {
-        return Err(ValidationErrors::single(
-            "",
-            "invalid_type",
-            "the body is a JSON object",
-        ));
+/// happened. With the body's declared schema (`shape`), the JSON is first held against the
+/// types the schema states: serde reads a struct from a JSON array of its fields in order as
+/// readily as from an object, so without it `"recipients": [null, null]` would be read as
+/// recipients, where the document says an object.
+pub(crate) fn deserialize<T: DeserializeOwned>(bytes: &[u8], shape: Option<&BodyShape>) -> Result<T, ValidationErrors> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|error| ValidationErrors::single("", "malformed_json", strip_position(&error.to_string())))?;
+    match shape {
+        Some(shape) => shape.check(&value)?,
+        // Every body the API takes is an object, as its document says.
+        None if value.is_array() => {
+            return Err(ValidationErrors::single(
+                "",
+                "invalid_type",
+                "the body is a JSON object",
+            ));
+        }
+        None => {}
     }
-    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+    serde_path_to_error::deserialize(value).map_err(|error| {
         let mut field: Vec<String> = error
             .path()
             .iter()
@@ -91,10 +100,7 @@ pub(crate) fn deserialize<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Valida
             .collect();
         let inner = error.into_inner();
         let message = inner.to_string();
-        let code = if inner.is_syntax() || inner.is_eof() {
-            field.clear();
-            "malformed_json"
-        } else if let Some(missing) = quoted_after(&message, "missing field ") {
+        let code = if let Some(missing) = quoted_after(&message, "missing field ") {
             field.push(missing.to_owned());
             "required"
         } else if message.starts_with("unknown field ") {
@@ -140,7 +146,7 @@ mod tests {
     }
 
     fn error_of(json: &str) -> (String, &'static str) {
-        let errors = deserialize::<Form>(json.as_bytes()).unwrap_err();
+        let errors = deserialize::<Form>(json.as_bytes(), None).unwrap_err();
         let error = &errors.errors()[0];
         (error.field.clone(), error.code)
     }

@@ -14,6 +14,7 @@ mod paging;
 mod path;
 mod problem;
 mod request_id;
+mod shape;
 
 pub use api::{Api, BODY_LIMIT};
 pub use body::{RequestBody, Rows, Shape, Valid};
@@ -25,3 +26,4 @@ pub use paging::{Paging, Params, page};
 pub use path::Ids;
 pub use problem::{ApiError, PROBLEM_JSON};
 pub use request_id::RequestId;
+pub use shape::{BodyShape, with_value_at};

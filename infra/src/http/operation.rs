@@ -289,6 +289,15 @@ impl Operation {
         self
     }
 
+    /// The JSON body's declared shape, if the route takes one (files of rows are read row by
+    /// row by their use case).
+    pub fn body_shape(&self) -> Option<super::shape::BodyShape> {
+        match (&self.request, &self.rows) {
+            (Some(payload), None) => Some(super::shape::BodyShape::of(payload)),
+            _ => None,
+        }
+    }
+
     /// The names of the path's parameters, in order.
     pub fn path_parameters(&self) -> impl Iterator<Item = &'static str> {
         self.path

@@ -82,6 +82,16 @@ impl Principal {
     }
 
     /// The organisation item read with the caller, if this request was scoped to
+    /// `organisation`, left for whoever takes it (`Some(None)`: it does not exist).
+    pub fn prefetched(&self, organisation: OrganisationId) -> Option<Option<Item>> {
+        let prefetched = self.prefetched.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match &*prefetched {
+            Some((id, item)) if *id == organisation => Some(item.clone()),
+            _ => None,
+        }
+    }
+
+    /// The organisation item read with the caller, if this request was scoped to
     /// `organisation` and nobody took it yet (`Some(None)`: it does not exist).
     pub fn take_prefetched(&self, organisation: OrganisationId) -> Option<Option<Item>> {
         let mut prefetched = self.prefetched.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

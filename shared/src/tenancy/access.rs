@@ -155,6 +155,36 @@ pub async fn authorize<G: Grant>(
     })
 }
 
+/// Whether `principal` may call a route needing `permission` on `organisation_id` (a platform
+/// admin too, where `admins` says so), judged on the organisation read with the caller: the
+/// answer a use case's [`authorize`] would give, before anything of the request's body is
+/// read, so a caller without the permission learns nothing from how a body is refused (issue
+/// 21, item 7). Reads nothing: a request not scoped to that organisation is left to the use
+/// case.
+pub fn admits(
+    principal: &Principal,
+    organisation_id: OrganisationId,
+    permission: Permission,
+    admins: bool,
+) -> DomainResult<()> {
+    let Some(item) = principal.prefetched(organisation_id) else {
+        return Ok(());
+    };
+    let organisation: Organisation = item.ok_or(DomainError::NotFound)?.record()?;
+    if organisation.deleted_at.is_some() {
+        return Err(DomainError::NotFound);
+    }
+    let roles = roles_in(principal, &organisation);
+    let platform_admin = principal.platform_admin().is_some();
+    if roles.is_empty() && !platform_admin {
+        return Err(DomainError::NotFound);
+    }
+    if !may(&roles, platform_admin && admins, permission) {
+        return Err(DomainError::Forbidden);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ pub(crate) mod organisations;
 mod settings;
 
 pub use crate::identity::SecretBox;
-pub use access::{Authorized, Permission, authorize, role_grants, roles_in};
+pub use access::{Authorized, Permission, admits, authorize, role_grants, roles_in};
 pub use audit_trail::AuditFilter;
 pub use billing::{BillingView, PaymentMethodPayload, PaymentProvider, ProviderPayload, ProviderView};
 pub(crate) use countries::is_country_code;

@@ -16,7 +16,7 @@ use stratum_shared::identity::Role;
 use stratum_shared::ids::{OrganisationId, UserId};
 use stratum_shared::keys;
 use stratum_shared::store::Update;
-use stratum_shared::tenancy::{Permission, role_grants};
+use stratum_shared::tenancy::role_grants;
 
 both_entry_points!(every_route_answers_every_kind_of_caller_as_the_permission_table_says);
 
@@ -159,12 +159,8 @@ fn expected(access: Access, who: Who, scope: Scope) -> Outcome {
         Access::Persons => Outcome::Authorised,
         Access::PlatformAdmins if who == PlatformAdmin => Outcome::Authorised,
         Access::PlatformAdmins | Access::OwnOnly => Outcome::NotFound,
-        // A platform admin is no billing admin (403), but on a company the answer that
-        // billing happens at the root (409) comes first.
-        Access::Organisation {
-            admin: false,
-            permission: Permission::ManageBilling,
-        } if who == PlatformAdmin && scope == Scope::Company => Outcome::Authorised,
+        // A platform admin is no billing admin: 403 on a root and on a company alike, before
+        // anything of the body or the organisation's place is looked at.
         Access::Organisation { admin, .. } if who == PlatformAdmin => {
             if admin {
                 Outcome::Authorised

@@ -1,5 +1,6 @@
 //! Specs from the review: rules the implementation keeps, end to end through both entry points.
 
+mod bodies;
 mod companies;
 mod free_text;
 mod idna;
