@@ -380,8 +380,11 @@ impl Devices {
         if let Some(new) = &after.sim_iccid {
             let item = self.store.get(&keys::sim(new)).await?;
             let sim = item.as_ref().map(|item| item.record::<Sim>()).transpose()?;
+            // Through a company only the company's own SIMs exist: the root's stock and a
+            // sibling's answer as an ICCID nobody holds does.
             let Some((sim, version)) = sim
                 .filter(|sim| sim.organisation_id == fleet.root)
+                .filter(|sim| fleet.company.is_none_or(|company| sim.company_id == Some(company)))
                 .zip(item.map(|item| item.version))
             else {
                 return Err(DomainError::Inconsistent(ValidationErrors::single(
@@ -437,9 +440,11 @@ impl Devices {
         let inconsistent = |field: &str, code: &'static str, message: &str| {
             DomainError::Inconsistent(ValidationErrors::single(field, code, message))
         };
-        if let (Some(own), Some(company)) = (fleet.company, device.company_id)
-            && own != company
+        if let Some(own) = fleet.company
+            && device.company_id != Some(own)
         {
+            // Neither to a sibling nor back to the root: where a company's device goes is its
+            // root's owners' call.
             return Err(inconsistent(
                 "company_id",
                 "not_this_company",

@@ -2,6 +2,7 @@
 
 mod bodies;
 mod companies;
+mod company_reach;
 mod free_text;
 mod idna;
 mod invitations;
