@@ -113,8 +113,12 @@ impl EmailMessage {
                 ..
             } => (
                 match organisation {
-                    Some(organisation) => format!("{inviter} invited you to {organisation} on Stratum"),
-                    None => format!("{inviter} invited you to Stratum"),
+                    Some(organisation) => format!(
+                        "{} invited you to {} on Stratum",
+                        quoted(inviter),
+                        quoted(organisation)
+                    ),
+                    None => format!("{} invited you to Stratum", quoted(inviter)),
                 },
                 "there",
                 match organisation {
@@ -131,7 +135,7 @@ impl EmailMessage {
                 link,
                 ..
             } => (
-                format!("You were added to {organisation} on Stratum"),
+                format!("You were added to {} on Stratum", quoted(organisation)),
                 name,
                 format!("You are now a member of {organisation} on Stratum."),
                 "Open Stratum",
@@ -146,7 +150,7 @@ impl EmailMessage {
                 link,
                 ..
             } => (
-                format!("SIM {iccid}: {rule}"),
+                format!("SIM {iccid}: rule {}", quoted(rule)),
                 name,
                 what.clone(),
                 "Open the SIM",
@@ -164,7 +168,9 @@ impl EmailMessage {
                 ..
             } => (
                 format!(
-                    "[{severity}] {title} on {device}: {}",
+                    "[{severity}] {} on {}: {}",
+                    quoted(title),
+                    quoted(device),
                     if *raised { "raised" } else { "cleared" }
                 ),
                 name,
@@ -200,6 +206,25 @@ impl EmailMessage {
     }
 }
 
+/// Longest stretch of someone's free text a subject line shows.
+const MAX_QUOTED_CHARS: usize = 60;
+
+/// Free text a tenant or person typed (a rule's, device's or organisation's name), as a subject
+/// line shows it: in quotation marks it cannot close itself (its own quotation marks become
+/// apostrophes), at most [`MAX_QUOTED_CHARS`] characters, so nobody can make a notice's subject
+/// read as the platform's own words ("Your password expired — reset it at …").
+pub fn quoted(text: &str) -> String {
+    let mut shown: String = text
+        .chars()
+        .map(|c| if matches!(c, '"' | '“' | '”' | '„' | '«' | '»') { '\'' } else { c })
+        .take(MAX_QUOTED_CHARS)
+        .collect();
+    if text.chars().count() > MAX_QUOTED_CHARS {
+        shown.push('…');
+    }
+    format!("“{shown}”")
+}
+
 pub fn escape_html(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for ch in text.chars() {
@@ -218,6 +243,23 @@ pub fn escape_html(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tenants_free_text_reaches_a_subject_only_in_quotes_it_cannot_close() {
+        let message = EmailMessage::SimAlert {
+            to: Email::parse("jane@example.com").unwrap(),
+            name: "Jane".into(),
+            rule: "x” Your password expired, reset it at evil.example “".into(),
+            iccid: "8949000000000000018".into(),
+            what: "It happened.".into(),
+            link: "https://app.example.com/x".into(),
+        };
+        assert_eq!(
+            message.render().subject,
+            "SIM 8949000000000000018: rule “x' Your password expired, reset it at evil.example '”"
+        );
+        assert_eq!(quoted(&"a".repeat(70)), format!("“{}…”", "a".repeat(60)));
+    }
 
     #[test]
     fn the_confirmation_mail_carries_the_link_and_escapes_the_name() {

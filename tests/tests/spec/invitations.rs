@@ -47,7 +47,7 @@ async fn a_guest_invited_to_an_organisation_registers_with_another_address_and_j
     );
     let mails = world.mails_to(&guest, 1).await;
     assert!(
-        mails[0].subject.contains("invited you to ABC Holdings"),
+        mails[0].subject.contains("invited you to “ABC Holdings”"),
         "{}",
         mails[0].subject
     );

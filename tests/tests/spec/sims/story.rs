@@ -76,7 +76,7 @@ async fn an_owner_loads_sims_hands_them_out_and_hears_when_usage_crosses_a_rule(
         assert!(
             mails
                 .iter()
-                .any(|mail| mail.subject == format!("SIM {number}: Scooter over 50 MB")),
+                .any(|mail| mail.subject == format!("SIM {number}: rule “Scooter over 50 MB”")),
             "{} hears of it: {:?}",
             person.email,
             mails.iter().map(|mail| &mail.subject).collect::<Vec<_>>()

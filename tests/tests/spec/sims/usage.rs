@@ -129,8 +129,8 @@ async fn usage_crossing_rules_e_mails_their_recipients_and_suspends_the_sim(worl
         usage.body["items"],
         json!([{ "period_start": "2026-03-01", "data_bytes": 12 * MB, "sms": 4, "voice_seconds": 120, "records": 4 }])
     );
-    assert_eq!(alerts(world, &ada, 1).await, [format!("SIM {number}: Over 5 MB")]);
-    assert_eq!(alerts(world, &vic, 1).await, [format!("SIM {number}: Plan used up")]);
+    assert_eq!(alerts(world, &ada, 1).await, [format!("SIM {number}: rule “Over 5 MB”")]);
+    assert_eq!(alerts(world, &vic, 1).await, [format!("SIM {number}: rule “Plan used up”")]);
     let audit = world
         .call(
             "GET",
@@ -220,7 +220,7 @@ async fn a_status_change_rule_mails_every_change_and_company_rules_reach_only_co
     }
     assert_eq!(
         alerts(world, &olga, 1).await,
-        [format!("SIM {ours}: Branch SIM changed")],
+        [format!("SIM {ours}: rule “Branch SIM changed”")],
         "the company's rule, for the company's SIM only"
     );
     let mails = world.mails_to(&olga.email, 2).await;
