@@ -309,6 +309,8 @@ impl AccessTokens for JwtKeys {
 /// 96-bit nonce and is stored as `v1.` + base64(nonce ‖ ciphertext ‖ tag).
 pub struct AesGcmSecretBox {
     key: aws_lc_rs::aead::LessSafeKey,
+    /// For keyed digests: derived from the same secret, never used to encrypt.
+    mac_key: aws_lc_rs::hmac::Key,
 }
 
 const SEALED_PREFIX: &str = "v1.";
@@ -323,8 +325,11 @@ impl AesGcmSecretBox {
         let key_bytes = digest(&SHA256, secret.as_bytes());
         let unbound = aws_lc_rs::aead::UnboundKey::new(&aws_lc_rs::aead::AES_256_GCM, key_bytes.as_ref())
             .map_err(|_| KeyError::NotEd25519)?;
+        let derivation = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
+        let mac_key_bytes = aws_lc_rs::hmac::sign(&derivation, b"stratum keyed digests v1");
         Ok(Self {
             key: aws_lc_rs::aead::LessSafeKey::new(unbound),
+            mac_key: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, mac_key_bytes.as_ref()),
         })
     }
 }
@@ -342,6 +347,12 @@ impl stratum_shared::tenancy::SecretBox for NoDataKey {
 
     fn open(&self, _sealed: &str) -> Option<String> {
         None
+    }
+
+    fn mac(&self, _text: &str) -> DomainResult<String> {
+        Err(DomainError::Internal(
+            "this function holds no data key; it cannot take keyed digests".into(),
+        ))
     }
 }
 
@@ -371,5 +382,10 @@ impl stratum_shared::tenancy::SecretBox for AesGcmSecretBox {
             .open_in_place(nonce, aws_lc_rs::aead::Aad::empty(), &mut buffer)
             .ok()?;
         String::from_utf8(plain.to_vec()).ok()
+    }
+
+    fn mac(&self, text: &str) -> DomainResult<String> {
+        let tag = aws_lc_rs::hmac::sign(&self.mac_key, text.as_bytes());
+        Ok(tag.as_ref().iter().map(|byte| format!("{byte:02x}")).collect())
     }
 }

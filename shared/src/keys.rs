@@ -11,6 +11,7 @@ use crate::ids::{
     AlertId, AlertRuleId, ApiKeyId, AuditEventId, CommandId, ContractId, DeviceId, DeviceModelId, EnvironmentId,
     InvitationId, JobId, MaintenanceId, MarkerId, MessageId, OrganisationId, PlanId, SessionId, SimRuleId, UserId,
 };
+use crate::placement::Placement;
 use crate::store::{IndexKey, Key};
 use crate::telecom::{Iccid, Imei};
 
@@ -298,9 +299,31 @@ pub fn organisation_partition(organisation: OrganisationId) -> String {
     compose(&["ORG", &organisation.to_string()])
 }
 
-/// A SIM, by ICCID: one item platform-wide, so a conditional put enforces uniqueness.
-pub fn sim(iccid: &Iccid) -> Key {
-    Key::new(compose(&["SIM", iccid.as_str()]), "SIM")
+/// A SIM of a root organisation, by ICCID: unique within the root (a conditional put), so the
+/// same ICCID in another root is another item and nobody's holding blocks anybody else's.
+pub fn sim(root: OrganisationId, iccid: &Iccid) -> Key {
+    Key::new(compose(&["SIM", &root.to_string(), iccid.as_str()]), "SIM")
+}
+
+/// The first root to hold an ICCID: put only if absent, so a later holder knows it is one and
+/// records the duplicate (`sim_duplicate`).
+pub fn iccid_first_holder(iccid: &Iccid) -> Key {
+    Key::new(compose(&["ICCID", iccid.as_str()]), "FIRST")
+}
+
+/// The partition of the ICCIDs held by more than one root, for platform admins: one item per
+/// later holder, written only when a duplicate appears.
+pub const SIM_DUPLICATES: &str = "SIM_DUPLICATES";
+
+pub fn sim_duplicate(iccid: &Iccid, root: OrganisationId) -> Key {
+    Key::new(SIM_DUPLICATES, compose(&[iccid.as_str(), &root.to_string()]))
+}
+
+/// An outstanding activation code, by its digest: which root's SIM it claims. A claim names an
+/// ICCID and a code but no organisation; the digest (an HMAC under a server key) finds the
+/// one SIM the code was printed for, whoever else holds the same ICCID.
+pub fn activation_code(digest: &str) -> Key {
+    Key::new(compose(&["ACTIVATION", digest]), "ACTIVATION")
 }
 
 /// GSI1 key of a SIM: its root organisation's SIMs, by status then ICCID.
@@ -371,26 +394,41 @@ pub fn job_report(job: JobId, chunk: u32) -> Key {
 
 pub const JOB_REPORT_PREFIX: &str = "REPORT#";
 
-/// A SIM's usage: one item per usage record (idempotency) and one per billing period (totals).
-pub fn usage_record(iccid: &Iccid, record: &str) -> Key {
-    Key::new(usage_partition(iccid), compose(&["RECORD", record]))
+/// A SIM's usage, in its root: one item per usage record (idempotency) and one per billing
+/// period (totals).
+pub fn usage_record(root: OrganisationId, iccid: &Iccid, record: &str) -> Key {
+    Key::new(usage_partition(root, iccid), compose(&["RECORD", record]))
 }
 
-pub fn usage_period(iccid: &Iccid, period_start: &str) -> Key {
-    Key::new(usage_partition(iccid), compose(&["PERIOD", period_start]))
+/// A period's totals of what the SIM used while with one holder (`placement`): a SIM that
+/// moves mid-period starts new totals with its new holder.
+pub fn usage_period(root: OrganisationId, iccid: &Iccid, period_start: &str, placement: &Placement) -> Key {
+    let [company, end_user] = placement.segments();
+    Key::new(
+        usage_partition(root, iccid),
+        compose(&["PERIOD", period_start, &company, &end_user]),
+    )
 }
 
-pub fn usage_partition(iccid: &Iccid) -> String {
-    compose(&["USAGE", iccid.as_str()])
+pub fn usage_partition(root: OrganisationId, iccid: &Iccid) -> String {
+    compose(&["USAGE", &root.to_string(), iccid.as_str()])
 }
 
 pub const USAGE_PERIODS_PREFIX: &str = "PERIOD#";
 
-/// That a rule fired for a SIM in a period: written conditionally, so it fires once.
-pub fn rule_firing(iccid: &Iccid, rule: SimRuleId, period_start: &str) -> Key {
+/// That a rule fired for a SIM in a period with one holder: written conditionally, so it
+/// fires once.
+pub fn rule_firing(
+    root: OrganisationId,
+    iccid: &Iccid,
+    rule: SimRuleId,
+    period_start: &str,
+    placement: &Placement,
+) -> Key {
+    let [company, end_user] = placement.segments();
     Key::new(
-        usage_partition(iccid),
-        compose(&["FIRED", &rule.to_string(), period_start]),
+        usage_partition(root, iccid),
+        compose(&["FIRED", &rule.to_string(), period_start, &company, &end_user]),
     )
 }
 

@@ -27,6 +27,7 @@ pub mod keys;
 pub mod limits;
 pub mod mail;
 pub mod outbox;
+pub mod placement;
 pub mod recipients;
 pub mod rows;
 pub mod schema;

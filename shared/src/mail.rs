@@ -113,11 +113,9 @@ impl EmailMessage {
                 ..
             } => (
                 match organisation {
-                    Some(organisation) => format!(
-                        "{} invited you to {} on Stratum",
-                        quoted(inviter),
-                        quoted(organisation)
-                    ),
+                    Some(organisation) => {
+                        format!("{} invited you to {} on Stratum", quoted(inviter), quoted(organisation))
+                    }
                     None => format!("{} invited you to Stratum", quoted(inviter)),
                 },
                 "there",
@@ -216,7 +214,13 @@ const MAX_QUOTED_CHARS: usize = 60;
 pub fn quoted(text: &str) -> String {
     let mut shown: String = text
         .chars()
-        .map(|c| if matches!(c, '"' | '“' | '”' | '„' | '«' | '»') { '\'' } else { c })
+        .map(|c| {
+            if matches!(c, '"' | '“' | '”' | '„' | '«' | '»') {
+                '\''
+            } else {
+                c
+            }
+        })
         .take(MAX_QUOTED_CHARS)
         .collect();
     if text.chars().count() > MAX_QUOTED_CHARS {

@@ -11,13 +11,13 @@ use serde_json::json;
 use stratum_infra::http::{
     Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, Params, Rows, Shape, Valid, etag, page,
 };
-use stratum_shared::identity::Identity;
+use stratum_shared::identity::{Identity, require_platform_admin};
 use stratum_shared::ids::{ContractId, JobId, OrganisationId, PlanId, SimRuleId, UserId};
 use stratum_shared::sims::{
     ActivationCodes, ActivationCodesPayload, AssignmentPayload, BulkPayload, BulkTarget, ClaimPayload, ContractPatch,
     ContractPayload, ContractView, ImportAnswer, ImportRowPayload, JobKind, JobView, NewRule, PeriodTotals, PlanPatch,
-    PlanPayload, PlanView, Recorded, SimAction, SimFilter, SimPatch, SimPatchPayload, SimPayload, SimRule,
-    SimRulePayload, SimStatus, SimView, Sims, Summary, UsagePayload, UsageRecord,
+    PlanPayload, PlanView, Recorded, SimAction, SimDuplicate, SimFilter, SimPatch, SimPatchPayload, SimPayload,
+    SimRule, SimRulePayload, SimStatus, SimView, Sims, Summary, UsagePayload, UsageRecord,
 };
 use stratum_shared::telecom::Iccid;
 use stratum_shared::tenancy::Permission;
@@ -342,6 +342,16 @@ pub fn api(identity: Identity, sims: Sims) -> Api {
                 .permission(Permission::ManageSims)
                 .answers_nothing(204),
             delete_rule,
+        )
+        .route(
+            Operation::get("/api/platform/sims/duplicates", "listSimDuplicates")
+                .summary(
+                    "sims",
+                    "ICCIDs held by more than one root organisation: each later holder with the first (platform admins)",
+                )
+                .access(Access::PlatformAdmins)
+                .lists::<SimDuplicate>(),
+            duplicates,
         );
     for (path, id, summary, action) in [
         (
@@ -828,6 +838,12 @@ async fn create_rule(
     let rule = NewRule::parse(body)?;
     let created = state.sims.create_rule(&principal, &context, organisation, rule).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+async fn duplicates(State(state): State<SimsApi>, Caller(principal): Caller, paging: Paging) -> Result<Response> {
+    let admin = require_platform_admin(&principal)?;
+    let (items, next) = state.sims.duplicates(&admin, paging.limit, paging.cursor).await?;
+    Ok(page(items, next).into_response())
 }
 
 async fn list_rules(

@@ -378,7 +378,7 @@ impl Devices {
         }
         let mut writes: Vec<Write> = self.take_out(before).await?.into_iter().collect();
         if let Some(new) = &after.sim_iccid {
-            let item = self.store.get(&keys::sim(new)).await?;
+            let item = self.store.get(&keys::sim(fleet.root, new)).await?;
             let sim = item.as_ref().map(|item| item.record::<Sim>()).transpose()?;
             // Through a company only the company's own SIMs exist: the root's stock and a
             // sibling's answer as an ICCID nobody holds does.
@@ -414,10 +414,10 @@ impl Devices {
     /// The write that takes a device's SIM out of it (installed nowhere, unlocked), if it has
     /// one that is still installed in it.
     pub(super) async fn take_out(&self, device: &Device) -> DomainResult<Option<Write>> {
-        let Some(iccid) = &device.sim_iccid else {
+        let (Some(iccid), Some(root)) = (&device.sim_iccid, device.organisation_id) else {
             return Ok(None);
         };
-        let Some(item) = self.store.get(&keys::sim(iccid)).await? else {
+        let Some(item) = self.store.get(&keys::sim(root, iccid)).await? else {
             return Ok(None);
         };
         let sim: Sim = item.record()?;

@@ -66,6 +66,10 @@ pub trait SecretBox: Send + Sync {
     /// `plaintext` sealed; an error where this process holds no data key (housekeeping).
     fn seal(&self, plaintext: &str) -> crate::error::DomainResult<String>;
     fn open(&self, sealed: &str) -> Option<String>;
+    /// A keyed digest of `text` (HMAC-SHA256 under a key derived from the data key, hex): what
+    /// a short secret such as an activation code is stored under, so a copy of the table alone
+    /// cannot test guesses against it.
+    fn mac(&self, text: &str) -> crate::error::DomainResult<String>;
 }
 
 /// The claims a verified access token carries.

@@ -291,10 +291,13 @@ impl Sims {
                 continue;
             };
             let shown = Some(iccid.to_string());
-            let found = match self.sim(&iccid).await {
-                Ok(found) => Some(found),
-                Err(DomainError::NotFound) => None,
-                Err(other) => return Err(other),
+            let found = match job.organisation_id {
+                Some(root) => match self.sim(root, &iccid).await {
+                    Ok(found) => Some(found),
+                    Err(DomainError::NotFound) => None,
+                    Err(other) => return Err(other),
+                },
+                None => None,
             };
             let in_scope = |sim: &Sim| {
                 Some(sim.organisation_id) == job.organisation_id

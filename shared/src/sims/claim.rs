@@ -117,11 +117,41 @@ pub fn normalise_code(typed: &str) -> String {
         .collect()
 }
 
-/// The digest a code is stored under: bound to its SIM, so one digest says nothing about
-/// another SIM's code.
-fn code_digest(secrets: &dyn crate::identity::Secrets, iccid: &Iccid, code: &str) -> String {
-    secrets.digest(&format!("{iccid}:{}", normalise_code(code)))
+/// The digest a code is stored under: an HMAC under a server key (a copy of the table alone
+/// cannot test the 2⁶⁰ codes against it), bound to its ICCID, so one digest says nothing
+/// about another SIM's code.
+fn code_digest(secret_box: &dyn crate::identity::SecretBox, iccid: &Iccid, code: &str) -> DomainResult<String> {
+    secret_box.mac(&format!("activation-code:{iccid}:{}", normalise_code(code)))
 }
+
+/// The writes that keep a SIM's activation-code pointer in step with its code: the pointer
+/// of the code it had goes, the pointer of the code it gets comes (a claim names no
+/// organisation; the pointer finds the one SIM its code was printed for).
+pub(crate) fn code_pointer_writes(before: &Sim, after: &Sim) -> Vec<Write> {
+    if before.activation_code_digest == after.activation_code_digest {
+        return vec![];
+    }
+    let mut writes: Vec<Write> = before
+        .activation_code_digest
+        .iter()
+        .map(|digest| Write::Delete {
+            key: keys::activation_code(digest),
+            condition: None,
+        })
+        .collect();
+    if let Some(digest) = &after.activation_code_digest {
+        let pointer = json!({ "organisation_id": after.organisation_id, "iccid": after.iccid });
+        writes.push(Write::Put {
+            item: crate::store::Item::from_record(keys::activation_code(digest), &pointer),
+            condition: None,
+        });
+    }
+    writes
+}
+
+/// SIMs whose codes one transaction issues: each is the SIM, its old code's pointer and its
+/// new one's, with one audit event besides.
+const CODES_PER_TRANSACTION: usize = 33;
 
 impl Sims {
     /// Generates an activation code for each SIM (replacing any earlier one); the codes are in
@@ -148,11 +178,11 @@ impl Sims {
         }
         errors.finish(|| ())?;
         let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id).await?;
-        let keys: Vec<Key> = wanted.iter().map(keys::sim).collect();
+        let keys: Vec<Key> = wanted.iter().map(|iccid| keys::sim(scope.root, iccid)).collect();
         let found = self.store.batch_get(&keys).await?;
         let now = self.now();
         let mut items = Vec::new();
-        let mut writes = Vec::new();
+        let mut writes: Vec<Vec<Write>> = Vec::new();
         for (iccid, item) in wanted.into_iter().zip(found) {
             let sim = item
                 .as_ref()
@@ -176,22 +206,24 @@ impl Sims {
             let (sim, version) = sim.expect("checked");
             let code = activation_code_from(&self.secrets.token());
             let coded = Sim {
-                activation_code_digest: Some(code_digest(&*self.secrets, &iccid, &code)),
+                activation_code_digest: Some(code_digest(&*self.secret_box, &iccid, &code)?),
                 updated_at: now,
-                ..sim
+                ..sim.clone()
             };
-            writes.push(sim_write(&coded, Some(version)));
+            let mut sim_writes = vec![sim_write(&coded, Some(version))];
+            sim_writes.extend(code_pointer_writes(&sim, &coded));
+            writes.push(sim_writes);
             items.push(ActivationCode {
                 iccid,
                 activation_code: code,
             });
         }
-        // Transactions of up to 99 SIMs, each with its audit event. A transaction that loses a
+        // Transactions of up to 33 SIMs, each with its audit event. A transaction that loses a
         // race reports its SIMs `concurrent_change` (their old codes still stand); the codes
         // of those that committed are answered, since they replaced codes already.
         let mut issued = Vec::new();
         let mut items = items.into_iter();
-        for writes in writes.chunks(99) {
+        for writes in writes.chunks(CODES_PER_TRANSACTION) {
             let batch: Vec<ActivationCode> = items.by_ref().take(writes.len()).collect();
             let iccids: Vec<&Iccid> = batch.iter().map(|code| &code.iccid).collect();
             let event = AuditEvent::by(Actor::of(principal))
@@ -201,7 +233,7 @@ impl Sims {
                 .changes(json!({ "iccids": iccids }))
                 .at(now, context);
             let committed = UnitOfWork::new()
-                .writes(writes.to_vec())
+                .writes(writes.iter().flatten().cloned())
                 .audit(event)
                 .otherwise(DomainError::conflict("concurrent_change", "a SIM changed meanwhile"))
                 .commit(&*self.store)
@@ -248,7 +280,7 @@ impl Sims {
             ));
         }
         let iccid = Iccid::parse(iccid, "iccid").map_err(|_| DomainError::NotFound)?;
-        let digest = code_digest(&*self.secrets, &iccid, code);
+        let digest = code_digest(&*self.secret_box, &iccid, code)?;
         crate::tenancy::with_retries(|| self.claim_once(principal, context, &iccid, &digest)).await
     }
 
@@ -259,7 +291,18 @@ impl Sims {
         iccid: &Iccid,
         digest: &str,
     ) -> DomainResult<SimView> {
-        let (sim, version) = self.sim(iccid).await?;
+        // The code's pointer names the root whose SIM it was printed for: another root holding
+        // the same ICCID has nothing to do with it.
+        let pointer = self
+            .store
+            .get(&keys::activation_code(digest))
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        let root = pointer
+            .attribute("organisation_id")
+            .and_then(|id| serde_json::from_value(id.clone()).ok())
+            .ok_or(DomainError::NotFound)?;
+        let (sim, version) = self.sim(root, iccid).await?;
         if sim.activation_code_digest.as_deref() != Some(digest) {
             return Err(DomainError::NotFound);
         }

@@ -6,7 +6,7 @@
 
 use super::catalogue::{Contract, Plan};
 use super::counts::CountDeltas;
-use super::inventory::{NewSim, SimPatch, iccid_taken, parse_labels, sim_write};
+use super::inventory::{HOLDING_ATTEMPTS, NewSim, SimPatch, holding_raced, iccid_taken, parse_labels, sim_write};
 use super::jobs::{ChunkOfRows, Job, JobKind, JobView, record_done, start_queued};
 use super::{Sim, Sims, sim_scope};
 use crate::audit::{Actor, AuditEvent, RequestContext};
@@ -16,7 +16,7 @@ use crate::ids::{ContractId, JobId, OrganisationId, PlanId};
 use crate::keys;
 use crate::rows::{RowFile, RowFormat, check_file};
 use crate::schema;
-use crate::store::{Key, StoreError};
+use crate::store::{Key, StoreError, Write};
 use crate::telecom::{Iccid, Imsi, Msisdn};
 use crate::tenancy::ManageSims;
 use crate::unit_of_work::UnitOfWork;
@@ -30,7 +30,7 @@ pub const MAX_SYNC_ROWS: usize = 1_000;
 /// Rows per queued chunk at most (fewer when their JSON passes [`MAX_CHUNK_BYTES`]).
 pub const ROWS_PER_CHUNK: usize = 1_000;
 /// SIMs per transaction, leaving room for the counters and the audit event (limit 100).
-pub const SIMS_PER_TRANSACTION: usize = 90;
+pub const SIMS_PER_TRANSACTION: usize = 45;
 /// Characters of a refused row's ICCID repeated in its report.
 const MAX_ECHOED_CHARS: usize = 40;
 /// A row's JSON at most; a longer one is reported `invalid_row` and not queued.
@@ -407,12 +407,23 @@ impl Sims {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let keys: Vec<Key> = group.iter().map(|(_, new)| keys::sim(&new.iccid)).collect();
-            let existing = self.store.batch_get(&keys).await?;
+            // Each row's SIM in this organisation and its ICCID's first holder, in one read.
+            let keys: Vec<Key> = group
+                .iter()
+                .flat_map(|(_, new)| {
+                    [
+                        keys::sim(organisation, &new.iccid),
+                        keys::iccid_first_holder(&new.iccid),
+                    ]
+                })
+                .collect();
+            let mut found = self.store.batch_get(&keys).await?.into_iter();
             let now = self.now();
             let mut reports = Vec::new();
             let mut created: Vec<Sim> = Vec::new();
-            for ((row, new), existing) in group.iter().zip(existing) {
+            let mut holdings: Vec<Write> = Vec::new();
+            for (row, new) in group {
+                let (existing, first) = (found.next().flatten(), found.next().flatten());
                 let iccid = Some(new.iccid.to_string());
                 match existing.map(|item| item.record::<Sim>()).transpose()? {
                     Some(sim)
@@ -426,12 +437,18 @@ impl Sims {
                         };
                         reports.push(RowReport::sim(*row, iccid, outcome));
                     }
+                    // The organisation's own, in another of its companies (or unassigned).
                     Some(_) => reports.push(RowReport::error(*row, iccid, Some("iccid"), "iccid_taken")),
                     None => {
                         let mut sim = new.clone().into_sim(organisation, company, now);
                         sim.import_job_id = job;
                         sim.import_row = Some(*row);
                         reports.push(RowReport::sim(*row, iccid, RowOutcome::Created));
+                        holdings.extend(super::holders::holding_writes(
+                            &sim,
+                            super::holders::first_holder(first.as_ref()),
+                            now,
+                        ));
                         created.push(sim);
                     }
                 }
@@ -451,21 +468,23 @@ impl Sims {
                 .changes(json!({ "iccids": iccids, "job_id": job }))
                 .at(now, &RequestContext::default());
             let unit = || {
-                created
+                let sims = created.iter().fold(UnitOfWork::new(), |unit, sim| {
+                    unit.write_or(sim_write(sim, None), iccid_taken())
+                });
+                holdings
                     .iter()
-                    .fold(UnitOfWork::new(), |unit, sim| {
-                        unit.write_or(sim_write(sim, None), iccid_taken())
-                    })
+                    .fold(sims, |unit, write| unit.write_or(write.clone(), holding_raced()))
                     .audit(event.clone())
             };
             match self.commit_counted(unit, &counts, organisation).await {
                 Ok(()) => return Ok(reports),
                 Err(
                     DomainError::Conflict {
-                        code: "iccid_taken", ..
+                        code: "iccid_taken" | "holding_raced",
+                        ..
                     }
                     | DomainError::Store(StoreError::Contention),
-                ) if attempts < 5 => {
+                ) if attempts < HOLDING_ATTEMPTS => {
                     continue;
                 }
                 Err(other) => return Err(other),

@@ -359,11 +359,9 @@ pub struct Summary {
 /// The item of `sim` (its version `version + 1`, or 1 when new), indexed under its
 /// organisation and, when assigned, its company, by status then ICCID.
 pub(crate) fn sim_write(sim: &Sim, version: Option<u64>) -> Write {
-    let mut item = Item::from_record(keys::sim(&sim.iccid), sim).with_gsi1(keys::sim_of_organisation(
-        sim.organisation_id,
-        sim.status.as_str(),
-        &sim.iccid,
-    ));
+    let mut item = Item::from_record(keys::sim(sim.organisation_id, &sim.iccid), sim).with_gsi1(
+        keys::sim_of_organisation(sim.organisation_id, sim.status.as_str(), &sim.iccid),
+    );
     if let Some(company) = sim.company_id {
         item = item.with_gsi2(keys::sim_of_company(company, sim.status.as_str(), &sim.iccid));
     }
@@ -406,10 +404,18 @@ pub(crate) fn pointer_writes(before: &Sim, after: &Sim) -> Vec<Write> {
     writes
 }
 
-/// The answer to adding an ICCID that exists: the same whoever holds it.
+/// The answer to adding an ICCID the organisation holds already.
 pub(crate) fn iccid_taken() -> DomainError {
     DomainError::conflict("iccid_taken", "a SIM with this ICCID is already registered")
 }
+
+/// Another root became an ICCID's first holder between the read and the write: planned again.
+pub(crate) fn holding_raced() -> DomainError {
+    DomainError::conflict("holding_raced", "another organisation added this ICCID meanwhile")
+}
+
+/// Attempts at adding SIMs whose ICCIDs other roots are adding at the same moment.
+pub(crate) const HOLDING_ATTEMPTS: usize = 5;
 
 impl Sims {
     /// Adds one SIM to the organisation (through a company: assigned to it).
@@ -437,13 +443,26 @@ impl Sims {
             .in_organisation(scope.root)
             .changes(json!(SimView::from(sim.clone())))
             .at(now, context);
-        let unit = || {
-            UnitOfWork::new()
-                .write_or(sim_write(&sim, None), iccid_taken())
-                .audit(event.clone())
-        };
-        self.commit_counted(unit, &counts, scope.root).await?;
-        Ok((sim.into(), 1))
+        for _ in 0..HOLDING_ATTEMPTS {
+            let first = self.store.get(&keys::iccid_first_holder(&sim.iccid)).await?;
+            let holding = super::holders::holding_writes(&sim, super::holders::first_holder(first.as_ref()), now);
+            let unit = || {
+                holding.iter().fold(
+                    UnitOfWork::new()
+                        .write_or(sim_write(&sim, None), iccid_taken())
+                        .audit(event.clone()),
+                    |unit, write| unit.write_or(write.clone(), holding_raced()),
+                )
+            };
+            match self.commit_counted(unit, &counts, scope.root).await {
+                Err(DomainError::Conflict {
+                    code: "holding_raced", ..
+                }) => continue,
+                other => other?,
+            }
+            return Ok((sim.into(), 1));
+        }
+        Err(holding_raced())
     }
 
     /// A SIM the caller may see here, with its version.
@@ -454,7 +473,7 @@ impl Sims {
         iccid: &Iccid,
     ) -> DomainResult<(SimView, u64)> {
         let scope = sim_scope::<ViewOrganisation>(&*self.store, principal, organisation_id).await?;
-        let (sim, version) = self.sim(iccid).await?;
+        let (sim, version) = self.sim(scope.root, iccid).await?;
         Ok((scope.visible(sim)?.into(), version))
     }
 
@@ -469,7 +488,7 @@ impl Sims {
         if_match: Option<u64>,
     ) -> DomainResult<(SimView, u64)> {
         let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id).await?;
-        let (sim, version) = self.sim(iccid).await?;
+        let (sim, version) = self.sim(scope.root, iccid).await?;
         let sim = scope.visible(sim)?;
         if if_match.is_some_and(|wanted| wanted != version) {
             return Err(DomainError::PreconditionFailed);
@@ -604,7 +623,7 @@ impl Sims {
                 .iter()
                 .filter_map(|pointer| pointer.attribute("iccid")?.as_str().map(str::to_owned))
                 .filter_map(|iccid| Iccid::parse(&iccid, "iccid").ok())
-                .map(|iccid| keys::sim(&iccid))
+                .map(|iccid| keys::sim(scope.root, &iccid))
                 .collect();
             self.store.batch_get(&keys).await?.into_iter().flatten().collect()
         } else {
@@ -665,7 +684,7 @@ impl Sims {
     ) -> DomainResult<(SimView, u64)> {
         let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id).await?;
         // The SIM, and the company and membership the assignment names, in one read.
-        let mut wanted = vec![keys::sim(iccid)];
+        let mut wanted = vec![keys::sim(scope.root, iccid)];
         if let Some((company, end_user)) = assignment {
             wanted.push(keys::organisation(company));
             if let Some(user) = end_user {
@@ -740,7 +759,8 @@ impl Sims {
         let mut counts = CountDeltas::default();
         counts.remove(&sim);
         counts.add(&next);
-        let pointers = pointer_writes(&sim, &next);
+        let mut pointers = pointer_writes(&sim, &next);
+        pointers.extend(super::claim::code_pointer_writes(&sim, &next));
         let action = if assignment.is_some() {
             "sim.assigned"
         } else {

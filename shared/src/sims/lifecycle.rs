@@ -139,7 +139,7 @@ impl Sims {
         action: SimAction,
     ) -> DomainResult<(SimView, u64)> {
         let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id).await?;
-        let (sim, version) = self.sim(iccid).await?;
+        let (sim, version) = self.sim(scope.root, iccid).await?;
         let sim = scope.visible(sim)?;
         let (sim, version) = self.apply(sim, version, action, Actor::of(principal), context).await?;
         Ok((sim.into(), version))
@@ -148,11 +148,12 @@ impl Sims {
     /// A change the platform makes itself (a SIM rule suspending a SIM).
     pub(crate) async fn change_state_as_system(
         &self,
+        root: OrganisationId,
         iccid: &Iccid,
         action: SimAction,
         context: &RequestContext,
     ) -> DomainResult<()> {
-        let (sim, version) = self.sim(iccid).await?;
+        let (sim, version) = self.sim(root, iccid).await?;
         self.apply(sim, version, action, Actor::system(), context)
             .await
             .map(drop)
@@ -195,9 +196,9 @@ impl Sims {
             .await?;
         match connector.request(&change).await {
             Ok(ConnectorAnswer::Pending) => Ok(pending_sim),
-            Ok(ConnectorAnswer::Applied) => self.settle(iccid, true).await,
+            Ok(ConnectorAnswer::Applied) => self.settle(sim.organisation_id, iccid, true).await,
             Err(reason) => {
-                self.settle(iccid, false).await?;
+                self.settle(sim.organisation_id, iccid, false).await?;
                 Err(DomainError::conflict(
                     "operator_refused",
                     format!("the operator refused the change: {reason}"),
@@ -206,10 +207,11 @@ impl Sims {
         }
     }
 
-    /// The operator's report on a pending change: the SIM lands in its target state, or goes
-    /// back to where it was.
-    pub async fn settle(&self, iccid: &Iccid, succeeded: bool) -> DomainResult<(Sim, u64)> {
-        let (sim, version) = self.sim(iccid).await?;
+    /// The operator's report on a pending change to a SIM of `root` (an operator reports
+    /// through the contract it holds with that root): the SIM lands in its target state, or
+    /// goes back to where it was.
+    pub async fn settle(&self, root: OrganisationId, iccid: &Iccid, succeeded: bool) -> DomainResult<(Sim, u64)> {
+        let (sim, version) = self.sim(root, iccid).await?;
         let Some(previous) = sim.previous_status else {
             return Err(DomainError::conflict(
                 "nothing_pending",
@@ -286,6 +288,7 @@ impl Sims {
                     sim_write(&moved, Some(version)),
                     DomainError::conflict("concurrent_change", "the SIM changed meanwhile; try again"),
                 )
+                .writes(super::claim::code_pointer_writes(sim, &moved))
                 .audit(event.clone())
                 .writes(mails.iter().map(OutboxMessage::write))
         };
@@ -293,9 +296,13 @@ impl Sims {
         Ok((moved, version + 1))
     }
 
-    /// The SIM with this ICCID and its version, wherever it is.
-    pub(crate) async fn sim(&self, iccid: &Iccid) -> DomainResult<(Sim, u64)> {
-        let item = self.store.get(&keys::sim(iccid)).await?.ok_or(DomainError::NotFound)?;
+    /// The SIM of `root` with this ICCID, and its version.
+    pub(crate) async fn sim(&self, root: OrganisationId, iccid: &Iccid) -> DomainResult<(Sim, u64)> {
+        let item = self
+            .store
+            .get(&keys::sim(root, iccid))
+            .await?
+            .ok_or(DomainError::NotFound)?;
         Ok((item.record()?, item.version))
     }
 }

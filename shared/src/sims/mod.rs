@@ -19,6 +19,7 @@ mod catalogue;
 mod claim;
 mod connector;
 mod counts;
+mod holders;
 mod import;
 mod inventory;
 mod jobs;
@@ -35,6 +36,7 @@ pub use claim::{
     RefusedCode,
 };
 pub use connector::{ConnectorAnswer, Connectors, OperatorConnector, StateChange};
+pub use holders::SimDuplicate;
 pub(crate) use import::chunk_rows;
 pub use import::{ImportAnswer, ImportRowPayload, MAX_SYNC_ROWS, ROWS_PER_CHUNK, RowOutcome, RowReport};
 pub(crate) use inventory::sim_write;
@@ -138,7 +140,23 @@ pub(crate) struct SimScope<G: Grant> {
     pub staff: bool,
 }
 
+impl Sim {
+    /// Where the SIM is now: the records written about it carry this.
+    pub fn placement(&self) -> crate::placement::Placement {
+        crate::placement::Placement::new(self.company_id, self.end_user_id)
+    }
+}
+
 impl<G: Grant> SimScope<G> {
+    /// The caller as a reader of records about SIMs.
+    pub fn reader(&self) -> crate::placement::Reader {
+        crate::placement::Reader {
+            company: self.company,
+            user: self.user,
+            staff: self.staff,
+        }
+    }
+
     /// Whether the caller may see `sim` here.
     pub fn sees(&self, sim: &Sim) -> bool {
         sim.organisation_id == self.root

@@ -363,7 +363,14 @@ impl Sims {
             .in_organisation(sim.organisation_id)
             .changes(json!({ "rule_id": rule.id, "period": period, "what": what, "mails": mails.len() }))
             .at(now, &RequestContext::default());
-        let marker = Item::new(keys::rule_firing(&sim.iccid, rule.id, period)).with("fired_at", json!(now));
+        let marker = Item::new(keys::rule_firing(
+            sim.organisation_id,
+            &sim.iccid,
+            rule.id,
+            period,
+            &sim.placement(),
+        ))
+        .with("fired_at", json!(now));
         let committed = UnitOfWork::new()
             .write(Write::Put {
                 item: marker,

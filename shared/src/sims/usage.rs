@@ -8,8 +8,9 @@ use super::{Sim, SimAction, Sims, sim_scope};
 use crate::audit::RequestContext;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
-use crate::ids::OrganisationId;
+use crate::ids::{OrganisationId, UserId};
 use crate::keys;
+use crate::placement::Placement;
 use crate::store::{Condition, Cursor, Index, Item, Query, SortCondition, StoreError, Update, Write};
 use crate::telecom::Iccid;
 use crate::tenancy::{ManageSims, ViewOrganisation};
@@ -120,12 +121,16 @@ impl UsageRecord {
     }
 }
 
-/// A SIM's usage in one billing period.
+/// A SIM's usage in one billing period, while with one holder.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[schema(as = UsagePeriod)]
 pub struct PeriodTotals {
     /// The period's first day (UTC); the period is the SIM's plan's (monthly without a plan).
     pub period_start: String,
+    /// The company and end user the SIM was with while it used this: a SIM that moves
+    /// mid-period starts new totals with its new holder, who sees only their own.
+    pub company_id: Option<OrganisationId>,
+    pub end_user_id: Option<UserId>,
     pub data_bytes: u64,
     pub sms: u64,
     pub voice_seconds: u64,
@@ -135,14 +140,37 @@ pub struct PeriodTotals {
 impl PeriodTotals {
     fn of(item: &Item) -> PeriodTotals {
         let n = |name: &str| item.attribute(name).and_then(|v| v.as_u64()).unwrap_or(0);
+        let placement = placement_of(item);
         PeriodTotals {
-            period_start: item.key.sk.trim_start_matches(keys::USAGE_PERIODS_PREFIX).to_owned(),
+            period_start: item
+                .attribute("period_start")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned(),
+            company_id: placement.company_id,
+            end_user_id: placement.end_user_id,
             data_bytes: n("data_bytes"),
             sms: n("sms"),
             voice_seconds: n("voice_seconds"),
             records: n("records"),
         }
     }
+}
+
+/// The placement a usage item was recorded under.
+fn placement_of(item: &Item) -> Placement {
+    let attribute = |name: &str| item.attribute(name).cloned().unwrap_or_default();
+    Placement::new(
+        serde_json::from_value(attribute("company_id")).unwrap_or_default(),
+        serde_json::from_value(attribute("end_user_id")).unwrap_or_default(),
+    )
+}
+
+/// A usage item's record attributes: when its period starts and whose it is.
+fn stamped(item: Item, period: &str, placement: &Placement) -> Item {
+    item.with("period_start", period)
+        .with("company_id", serde_json::json!(placement.company_id))
+        .with("end_user_id", serde_json::json!(placement.end_user_id))
 }
 
 /// The answer to a usage record.
@@ -175,13 +203,14 @@ impl Sims {
                 "usage is recorded through the SIM's root organisation",
             ));
         }
-        let (sim, _) = self.sim(iccid).await?;
+        let (sim, _) = self.sim(scope.root, iccid).await?;
         let sim = scope.visible(sim)?;
         let plan = self.plan_of(&sim).await?;
         let period_length = plan.as_ref().map_or(BillingPeriod::Monthly, |plan| plan.billing_period);
         let period = period_length.start_of(record.to.as_datetime().date_naive()).to_string();
-        let record_key = keys::usage_record(iccid, &record.record_id);
-        let period_key = keys::usage_period(iccid, &period);
+        let placement = sim.placement();
+        let record_key = keys::usage_record(scope.root, iccid, &record.record_id);
+        let period_key = keys::usage_period(scope.root, iccid, &period, &placement);
         let add = Update::new(period_key.clone())
             .add("data_bytes", record.data_bytes as i64)
             .add("sms", record.sms as i64)
@@ -190,7 +219,7 @@ impl Sims {
         let writes = || {
             vec![
                 Write::Put {
-                    item: Item::from_record(record_key.clone(), &record),
+                    item: stamped(Item::from_record(record_key.clone(), &record), &period, &placement),
                     condition: Some(Condition::NotExists),
                 },
                 Write::Update(add.clone()),
@@ -203,7 +232,10 @@ impl Sims {
             Err(StoreError::ConditionFailed { index: 1 }) => {
                 match self
                     .store
-                    .put(Item::new(period_key.clone()), Some(Condition::NotExists))
+                    .put(
+                        stamped(Item::new(period_key.clone()), &period, &placement),
+                        Some(Condition::NotExists),
+                    )
                     .await
                 {
                     Ok(()) | Err(StoreError::ConditionFailed { .. }) => {}
@@ -271,7 +303,7 @@ impl Sims {
                 continue;
             }
             if rule.actions.contains(&RuleAction::Suspend) {
-                self.suspend_for_rule(&sim.iccid, context).await?;
+                self.suspend_for_rule(sim.organisation_id, &sim.iccid, context).await?;
             }
             fired.push(Firing {
                 rule_id: rule.id,
@@ -285,9 +317,17 @@ impl Sims {
     /// A SIM that cannot be suspended (suspended or terminated already, or its operator
     /// refusing) is left as it is: the firing and its e-mails stand, and the audit trail says
     /// what happened to the SIM.
-    async fn suspend_for_rule(&self, iccid: &Iccid, context: &RequestContext) -> DomainResult<()> {
+    async fn suspend_for_rule(
+        &self,
+        root: OrganisationId,
+        iccid: &Iccid,
+        context: &RequestContext,
+    ) -> DomainResult<()> {
         for _ in 0..3 {
-            match self.change_state_as_system(iccid, SimAction::Suspend, context).await {
+            match self
+                .change_state_as_system(root, iccid, SimAction::Suspend, context)
+                .await
+            {
                 Err(DomainError::Conflict {
                     code: "concurrent_change",
                     ..
@@ -317,7 +357,8 @@ impl Sims {
             .transpose()?)
     }
 
-    /// A SIM's usage per billing period, newest first.
+    /// A SIM's usage per billing period and holder, newest first: what was used while the SIM
+    /// was the caller's (the root's staff see every holder's).
     pub async fn usage(
         &self,
         principal: &Principal,
@@ -327,19 +368,26 @@ impl Sims {
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<PeriodTotals>, Option<Cursor>)> {
         let scope = sim_scope::<ViewOrganisation>(&*self.store, principal, organisation_id).await?;
-        let (sim, _) = self.sim(iccid).await?;
+        let (sim, _) = self.sim(scope.root, iccid).await?;
         scope.visible(sim)?;
+        let reader = scope.reader();
         let page = self
             .store
             .query(
-                &Query::new(Index::Table, keys::usage_partition(iccid))
+                &Query::new(Index::Table, keys::usage_partition(scope.root, iccid))
                     .sort(SortCondition::BeginsWith(keys::USAGE_PERIODS_PREFIX.to_owned()))
                     .descending()
                     .limit(limit)
                     .after(cursor),
             )
             .await?;
-        Ok((page.items.iter().map(PeriodTotals::of).collect(), page.next))
+        let periods = page
+            .items
+            .iter()
+            .filter(|item| placement_of(item).seen_by(&reader))
+            .map(PeriodTotals::of)
+            .collect();
+        Ok((periods, page.next))
     }
 }
 

@@ -4,6 +4,7 @@ mod bodies;
 mod companies;
 mod company_reach;
 mod free_text;
+mod iccids;
 mod idna;
 mod invitations;
 mod lists;

@@ -1,5 +1,5 @@
 //! SIM cards (SPEC §6, issue 12), end to end through both entry points: contracts and plans,
-//! platform-wide ICCIDs, who sees which SIM, assignment, the lifecycle through operator
+//! ICCIDs unique within a root, who sees which SIM, assignment, the lifecycle through operator
 //! connectors, and imports.
 
 mod bulk;
@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 both_entry_points!(
     owners_keep_contracts_and_plans_and_their_staff_read_them,
-    an_iccid_is_unique_platform_wide_and_taken_says_nothing_of_who_holds_it,
+    an_iccid_is_unique_within_a_root_and_another_roots_holding_changes_nothing,
     root_staff_see_every_sim_company_staff_their_companys_and_an_end_user_their_own,
     assignment_needs_a_company_of_the_organisation_and_a_member_of_that_company,
     the_lifecycle_runs_inventory_active_suspended_terminated_and_terminated_is_final,
@@ -220,7 +220,7 @@ async fn owners_keep_contracts_and_plans_and_their_staff_read_them(world: &World
     );
 }
 
-async fn an_iccid_is_unique_platform_wide_and_taken_says_nothing_of_who_holds_it(world: &World) {
+async fn an_iccid_is_unique_within_a_root_and_another_roots_holding_changes_nothing(world: &World) {
     let ada = world.person("ada").await;
     let eve = world.person("eve").await;
     let fleet = organisation(world, &ada, "Fleet").await;
@@ -238,22 +238,33 @@ async fn an_iccid_is_unique_platform_wide_and_taken_says_nothing_of_who_holds_it
     assert_eq!(added.body["status"], "inventory");
     assert_eq!(added.body["labels"], json!(["eu"]));
 
-    let again = add_sim(world, &eve, &rival, json!({ "iccid": number })).await;
-    assert_eq!((again.status, again.code()), (409, "iccid_taken"));
-    assert!(
-        !again.body.to_string().contains(&fleet),
-        "the answer names no holder: {again:?}"
+    let elsewhere = add_sim(world, &eve, &rival, json!({ "iccid": number })).await;
+    assert_eq!(
+        (elsewhere.status, elsewhere.body["organisation_id"].clone()),
+        (201, json!(rival)),
+        "another root's holding answers nothing: {elsewhere:?}"
     );
     let own_again = add_sim(world, &ada, &fleet, json!({ "iccid": number })).await;
     assert_eq!(
         (own_again.status, own_again.code()),
         (409, "iccid_taken"),
-        "the same answer whoever holds it"
+        "unique within the root"
     );
-    let other = world
-        .call("GET", &format!("{}/{number}", sims_path(&rival)), eve.token(), None)
+    let ours = world
+        .call("GET", &format!("{}/{number}", sims_path(&fleet)), ada.token(), None)
         .await;
-    assert_eq!(other.status, 404, "another organisation's SIM does not exist for eve");
+    assert_eq!(
+        ours.body["labels"],
+        json!(["eu"]),
+        "Ada's SIM is as she added it: {ours:?}"
+    );
+    let not_hers = world
+        .call("GET", &format!("{}/{number}", sims_path(&fleet)), eve.token(), None)
+        .await;
+    assert_eq!(
+        not_hers.status, 404,
+        "another organisation's SIM does not exist for eve"
+    );
 
     let bad = add_sim(
         world,
@@ -659,13 +670,14 @@ async fn an_asynchronous_operator_leaves_a_sim_pending_until_it_reports_back(wor
     let meanwhile = act(&slow, "terminate").await;
     assert_eq!((meanwhile.status, meanwhile.code()), (409, "change_pending"));
     let iccid = stratum_shared::telecom::Iccid::parse(&slow, "iccid").unwrap();
-    world.sims.settle(&iccid, true).await.unwrap();
+    let root_id = stratum_shared::ids::OrganisationId::parse(&root, "id").unwrap();
+    world.sims.settle(root_id, &iccid, true).await.unwrap();
     let read = world
         .call("GET", &format!("{}/{slow}", sims_path(&root)), ada.token(), None)
         .await;
     assert_eq!(read.body["status"], "active", "the operator reported success");
     assert_eq!(act(&slow, "suspend").await.body["status"], "suspension_pending");
-    world.sims.settle(&iccid, false).await.unwrap();
+    world.sims.settle(root_id, &iccid, false).await.unwrap();
     let read = world
         .call("GET", &format!("{}/{slow}", sims_path(&root)), ada.token(), None)
         .await;

@@ -127,10 +127,16 @@ async fn usage_crossing_rules_e_mails_their_recipients_and_suspends_the_sim(worl
         .await;
     assert_eq!(
         usage.body["items"],
-        json!([{ "period_start": "2026-03-01", "data_bytes": 12 * MB, "sms": 4, "voice_seconds": 120, "records": 4 }])
+        json!([{ "period_start": "2026-03-01", "company_id": null, "end_user_id": null, "data_bytes": 12 * MB, "sms": 4, "voice_seconds": 120, "records": 4 }])
     );
-    assert_eq!(alerts(world, &ada, 1).await, [format!("SIM {number}: rule “Over 5 MB”")]);
-    assert_eq!(alerts(world, &vic, 1).await, [format!("SIM {number}: rule “Plan used up”")]);
+    assert_eq!(
+        alerts(world, &ada, 1).await,
+        [format!("SIM {number}: rule “Over 5 MB”")]
+    );
+    assert_eq!(
+        alerts(world, &vic, 1).await,
+        [format!("SIM {number}: rule “Plan used up”")]
+    );
     let audit = world
         .call(
             "GET",
