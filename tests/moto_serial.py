@@ -17,6 +17,12 @@ the table, so a test that writes thousands of items through transactions (1,200 
 5,000 memberships) took minutes per thousand. Requests are applied one at a time, so the undo
 log sees exactly what the transaction changes.
 
+It also answers the IoT data plane's `DeleteConnection` (`DELETE /connections/{clientId}`),
+which moto does not implement, as IoT Core answers it for a client that is not connected (404
+`ResourceNotFoundException`), and lists the client ids asked for at
+`GET /stratum/deleted-connections`, so a spec can see that revoking credentials ends the
+device's open connection.
+
 Usage: python3 moto_serial.py HOST PORT
 """
 
@@ -93,6 +99,20 @@ def sent_mail() -> bytes:
     return json.dumps(messages).encode()
 
 
+DELETED_CONNECTIONS = []
+
+
+def delete_connection(environ, start_response) -> list:
+    """IoT Core's answer to DeleteConnection for a client with no open connection."""
+    DELETED_CONNECTIONS.append(environ["PATH_INFO"].removeprefix("/connections/"))
+    body = json.dumps({"message": "No connection for this client id"}).encode()
+    start_response(
+        "404 Not Found",
+        [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ResourceNotFoundException")],
+    )
+    return [body]
+
+
 def main() -> None:
     host, port = sys.argv[1], int(sys.argv[2])
     BaseModel.__new__ = staticmethod(untracked)
@@ -102,9 +122,15 @@ def main() -> None:
 
     def one_at_a_time(environ, start_response):
         with lock:
-            if environ.get("PATH_INFO") == "/stratum/sent-mail":
+            path = environ.get("PATH_INFO", "")
+            if path == "/stratum/sent-mail":
                 start_response("200 OK", [("Content-Type", "application/json")])
                 return [sent_mail()]
+            if path == "/stratum/deleted-connections":
+                start_response("200 OK", [("Content-Type", "application/json")])
+                return [json.dumps(DELETED_CONNECTIONS).encode()]
+            if environ.get("REQUEST_METHOD") == "DELETE" and path.startswith("/connections/"):
+                return delete_connection(environ, start_response)
             return list(app(environ, start_response))
 
     run_simple(host, port, one_at_a_time, threaded=True)

@@ -24,6 +24,7 @@ use stratum_shared::time::Timestamp;
 
 const MAIL_FROM: &str = "no-reply@stratum.test";
 const DATA_KEY: &str = "bench-data-encryption-secret-0123456789abcdef";
+const MAIL_KEY: &str = "bench-mail-key-secret-0123456789abcdef-0123";
 
 /// A binary under test and the event its invocations carry.
 struct Subject {
@@ -167,6 +168,9 @@ async fn setup() -> Setup {
         ("STRATUM_MAIL_FROM", MAIL_FROM),
         ("STRATUM_JWT_SIGNING_KEY", &signing_key),
         ("STRATUM_DATA_KEY", DATA_KEY),
+        ("STRATUM_MAIL_KEY", MAIL_KEY),
+        ("STRATUM_MAIL_PUBLIC_KEY", &mail_public_key()),
+        ("STRATUM_NOTICE_QUEUE_URL", &queue_url),
         ("STRATUM_JWT_ISSUER", stratum_tests::ISSUER),
         ("STRATUM_JWT_AUDIENCE", stratum_tests::AUDIENCE),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
@@ -199,10 +203,17 @@ fn recorded(name: &str) -> Value {
     serde_json::from_str(&stratum_tests::event(name)).expect("a recorded event is JSON")
 }
 
+/// The notifier's public key, which the functions seal e-mail with.
+fn mail_public_key() -> String {
+    stratum_infra::sealed_mail::MailKey::new(MAIL_KEY)
+        .expect("a long enough key")
+        .public_key()
+}
+
 /// An SQS event carrying a fresh outbox message, so the notifier really sends an e-mail.
 fn outbox_sqs_event() -> Value {
     let message = OutboxMessage::email(
-        &stratum_infra::crypto::AesGcmSecretBox::new(DATA_KEY).expect("a long enough key"),
+        &stratum_infra::sealed_mail::MailSealer::new(&mail_public_key()).expect("a public key"),
         &EmailMessage::ConfirmEmail {
             to: Email::parse("bench.reader@example.com").expect("an address"),
             name: "Bench Reader".into(),

@@ -22,7 +22,7 @@ use stratum_shared::identity::Secrets;
 use stratum_shared::ids::DeviceId;
 use stratum_shared::keys;
 use stratum_shared::store::Store;
-use stratum_shared::telemetry::{Envelope, Outcome, Telemetry};
+use stratum_shared::telemetry::{Envelope, Judgement, Outcome, Telemetry};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
@@ -38,6 +38,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_BATCH: usize = 2_000;
 /// Messages waiting for ingest at most (each up to a packet's size): connections wait beyond.
 const MAX_QUEUED: usize = 2_000;
+/// Messages one connection has on their way to ingest at most: a device sending faster than
+/// they are stored waits on its own connection, and never fills the queue all devices share.
+const MAX_IN_FLIGHT_PER_CONNECTION: usize = 100;
+/// Stored messages waiting to be judged against alert rules at most: past it a message is not
+/// judged (its device's next message judges again), so alerts never hold up acknowledgements.
+const MAX_AWAITING_JUDGEMENT: usize = 10_000;
 /// Connections served at once at most.
 const MAX_CONNECTIONS: usize = 10_000;
 /// How long a write to a device may take before its connection is given up (a device that
@@ -48,6 +54,40 @@ const LONGEST_KEEP_ALIVE_SECONDS: u64 = 1_200;
 
 /// A message on its way to ingest, and where to say whether it may be acknowledged.
 type Pending = (Envelope, oneshot::Sender<bool>);
+
+/// The connection each device has open, by a number of its own: a newer connection of the
+/// same device takes over and the older one ends, as on IoT Core, so no device holds more
+/// than one.
+#[derive(Clone, Default)]
+struct Online(Arc<std::sync::Mutex<std::collections::HashMap<DeviceId, OnlineConnection>>>);
+
+/// A device's open connection: its number, and what ends it when a newer one takes over.
+type OnlineConnection = (u64, oneshot::Sender<()>);
+
+impl Online {
+    /// Registers a connection of `device`, ending the one it had; what says when a newer one
+    /// takes over from this.
+    fn take_over(&self, device: DeviceId, connection: u64) -> oneshot::Receiver<()> {
+        let (ended, taken_over) = oneshot::channel();
+        let older = self
+            .0
+            .lock()
+            .expect("the online lock")
+            .insert(device, (connection, ended));
+        if let Some((_, older)) = older {
+            let _ = older.send(());
+        }
+        taken_over
+    }
+
+    /// Forgets the connection of `device`, unless a newer one took over meanwhile.
+    fn leave(&self, device: DeviceId, connection: u64) {
+        let mut online = self.0.lock().expect("the online lock");
+        if online.get(&device).is_some_and(|(current, _)| *current == connection) {
+            online.remove(&device);
+        }
+    }
+}
 
 /// What the broker needs: the store (logins), the secrets port (digests), ingest, and the
 /// gateway whose bus carries commands.
@@ -65,27 +105,42 @@ struct Connections {
     secrets: Arc<dyn Secrets>,
     gateway: LocalGateway,
     ingest: mpsc::Sender<Pending>,
+    online: Online,
 }
 
 impl Broker {
     /// Serves devices on `listener` until the task is dropped.
     pub async fn serve(self, listener: TcpListener) {
         let (ingest, queue) = mpsc::channel(MAX_QUEUED);
-        tokio::spawn(ingest_in_batches(self.telemetry, queue));
+        let (judge, judgements) = mpsc::channel(MAX_AWAITING_JUDGEMENT);
+        tokio::spawn(judge_in_order(self.telemetry.clone(), judgements));
+        tokio::spawn(ingest_in_batches(self.telemetry, queue, judge));
         Connections {
             store: self.store,
             secrets: self.secrets,
             gateway: self.gateway,
             ingest,
+            online: Online::default(),
         }
         .serve(listener)
         .await
     }
 }
 
+/// Judges stored messages against alert rules, in the order they were stored.
+async fn judge_in_order(telemetry: Telemetry, mut judgements: mpsc::Receiver<Judgement>) {
+    while let Some(judgement) = judgements.recv().await {
+        if let Err(reason) = telemetry.judge_stored(&judgement).await {
+            tracing::warn!(%reason, "alerts not judged; the device's next message judges again");
+        }
+    }
+}
+
 /// Ingests what the connections queue, in batches of what has queued up meanwhile (group
-/// commit: the embedded store syncs to disk a few times a batch, not twice a message).
-async fn ingest_in_batches(telemetry: Telemetry, mut queue: mpsc::Receiver<Pending>) {
+/// commit: the embedded store syncs to disk a few times a batch, not twice a message). Each
+/// message is acknowledged once stored; judging it against alert rules comes after, on its
+/// own task.
+async fn ingest_in_batches(telemetry: Telemetry, mut queue: mpsc::Receiver<Pending>, judge: mpsc::Sender<Judgement>) {
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -95,21 +150,18 @@ async fn ingest_in_batches(telemetry: Telemetry, mut queue: mpsc::Receiver<Pendi
             }
         }
         let (envelopes, replies): (Vec<Envelope>, Vec<oneshot::Sender<bool>>) = batch.into_iter().unzip();
-        match telemetry.ingest_batch(&envelopes).await {
-            Ok(outcomes) => {
+        match telemetry.store_batch(&envelopes).await {
+            Ok((outcomes, judgements)) => {
                 for ((envelope, outcome), reply) in envelopes.iter().zip(outcomes).zip(replies) {
-                    match &outcome {
-                        Outcome::Refused(refusal) => {
-                            tracing::warn!(device = %envelope.device_id, ?refusal, "a telemetry message was refused");
-                        }
-                        Outcome::Stored {
-                            unjudged: Some(reason), ..
-                        } => {
-                            tracing::warn!(device = %envelope.device_id, %reason, "alerts not judged; the device's next message judges again");
-                        }
-                        _ => {}
+                    if let Outcome::Refused(refusal) = &outcome {
+                        tracing::warn!(device = %envelope.device_id, ?refusal, "a telemetry message was refused");
                     }
                     let _ = reply.send(outcome != Outcome::Failed);
+                }
+                for (_, judgement) in judgements {
+                    if judge.try_send(judgement).is_err() {
+                        tracing::warn!("too many messages await judgement; one is not judged (its device's next is)");
+                    }
                 }
             }
             Err(error) => {
@@ -152,7 +204,24 @@ impl Connections {
         }
     }
 
-    async fn connection(&self, mut stream: TcpStream) -> Result<(), String> {
+    async fn connection(&self, stream: TcpStream) -> Result<(), String> {
+        static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let number = CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut signed_in = None;
+        let ended = self.connected(stream, number, &mut signed_in).await;
+        if let Some(device) = signed_in {
+            self.online.leave(device, number);
+        }
+        ended
+    }
+
+    /// Serves one connection; `signed_in` says which device it was once it signed in.
+    async fn connected(
+        &self,
+        mut stream: TcpStream,
+        number: u64,
+        signed_in: &mut Option<DeviceId>,
+    ) -> Result<(), String> {
         let _ = stream.set_nodelay(true);
         let mut buffer = BytesMut::with_capacity(4_096);
         let connect = match tokio::time::timeout(CONNECT_TIMEOUT, read(&mut stream, &mut buffer)).await {
@@ -168,11 +237,14 @@ impl Connections {
                 return Err(format!("sign-in refused for client id {:?}", connect.client_id));
             }
         };
+        *signed_in = Some(device);
+        let mut taken_over = self.online.take_over(device, number);
         write(
             &mut stream,
             Packet::ConnAck(ConnAck::new(ConnectReturnCode::Success, false)),
         )
         .await?;
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT_PER_CONNECTION));
         // Reading goes on while earlier messages are being stored; what goes back is written
         // in order by its own task, acknowledgements once their message is stored (MQTT wants
         // QoS 1 acknowledgements in the order the messages came).
@@ -211,9 +283,15 @@ impl Connections {
                             return Err("QoS 2 is not supported".into());
                         }
                         Packet::Publish(publish) if publish.topic == telemetry_topic => {
+                            // This device's own backlog is bounded: past it, it waits here.
+                            let slot = in_flight
+                                .clone()
+                                .acquire_owned()
+                                .await
+                                .map_err(|_| "the connection's slots closed".to_owned())?;
                             let stored = self.ingest(device, &publish).await;
                             if publish.qos != QoS::AtMostOnce {
-                                out.send(Outgoing::OnceStored(stored, publish.pkid))
+                                out.send(Outgoing::OnceStored(stored, publish.pkid, slot))
                                     .await
                                     .map_err(|_| "the connection's writer stopped".to_owned())?;
                             }
@@ -254,6 +332,9 @@ impl Connections {
                         // Named, never printed: a second CONNECT carries the password.
                         other => return Err(format!("an unexpected {} packet", packet_kind(&other))),
                     }
+                }
+                _ = &mut taken_over => {
+                    return Err("a newer connection of the device took over".into());
                 }
                 revoked = revocations.recv() => {
                     if revoked.is_ok_and(|revoked| revoked == device) {
@@ -332,10 +413,11 @@ impl Connections {
     }
 }
 
-/// What goes back to a device: a packet now, or a message's acknowledgement once stored.
+/// What goes back to a device: a packet now, or a message's acknowledgement once stored (with
+/// the message's place in its connection's backlog, freed once acknowledged).
 enum Outgoing {
     Now(Packet),
-    OnceStored(oneshot::Receiver<bool>, u16),
+    OnceStored(oneshot::Receiver<bool>, u16, tokio::sync::OwnedSemaphorePermit),
 }
 
 /// Writes what goes back to a device, in order, until the connection's reader is done. A
@@ -345,7 +427,7 @@ async fn write_in_order(mut writer: OwnedWriteHalf, mut outgoing: mpsc::Receiver
     while let Some(next) = outgoing.recv().await {
         let packet = match next {
             Outgoing::Now(packet) => packet,
-            Outgoing::OnceStored(stored, pkid) => match stored.await {
+            Outgoing::OnceStored(stored, pkid, _slot) => match stored.await {
                 Ok(true) => Packet::PubAck(PubAck::new(pkid)),
                 _ => return,
             },

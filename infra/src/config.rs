@@ -71,7 +71,27 @@ fn token_audience() -> (String, String) {
     )
 }
 
-/// The box that seals secrets at rest and in queues, from `STRATUM_DATA_KEY`.
+/// What seals e-mail for the notifier: its public key, `STRATUM_MAIL_PUBLIC_KEY` (a function
+/// without it sends no e-mail).
+#[cfg(feature = "crypto")]
+pub fn mail_sealer() -> Result<std::sync::Arc<dyn stratum_shared::outbox::MailSeal>, ConfigError> {
+    Ok(match optional("STRATUM_MAIL_PUBLIC_KEY") {
+        Some(public) => std::sync::Arc::new(
+            crate::sealed_mail::MailSealer::new(&public)
+                .map_err(|e| ConfigError(format!("STRATUM_MAIL_PUBLIC_KEY: {e}")))?,
+        ),
+        None => std::sync::Arc::new(crate::sealed_mail::NoMailKey),
+    })
+}
+
+/// The notifier's key, which opens outbox e-mail: from `STRATUM_MAIL_KEY`.
+#[cfg(feature = "crypto")]
+pub fn mail_key() -> Result<crate::sealed_mail::MailKey, ConfigError> {
+    crate::sealed_mail::MailKey::new(&required("STRATUM_MAIL_KEY")?)
+        .map_err(|e| ConfigError(format!("STRATUM_MAIL_KEY: {e}")))
+}
+
+/// The box that seals secrets at rest, from `STRATUM_DATA_KEY`.
 #[cfg(feature = "crypto")]
 pub fn data_key() -> Result<crate::crypto::AesGcmSecretBox, ConfigError> {
     crate::crypto::AesGcmSecretBox::new(&required("STRATUM_DATA_KEY")?)
@@ -126,24 +146,21 @@ pub async fn aws_services() -> Result<stratum_shared::invitations::Invitations, 
             Some(_) => Arc::new(data_key()?),
             None => Arc::new(crate::crypto::NoDataKey),
         },
+        mail_seal: mail_sealer()?,
         settings: identity_settings("http://localhost:3000"),
     };
     let tenancy = Tenancy::new(&identity);
     Ok(stratum_shared::invitations::Invitations { identity, tenancy })
 }
 
-/// What alert e-mails need on AWS: the data key that seals them in the outbox
-/// (`STRATUM_DATA_KEY`) and the web app's URL (`STRATUM_WEB_URL`).
+/// What alert e-mails need on AWS: the notifier's public key that seals them in the outbox
+/// (`STRATUM_MAIL_PUBLIC_KEY`) and the web app's URL (`STRATUM_WEB_URL`).
 #[cfg(feature = "crypto")]
-pub fn aws_notices() -> Result<stratum_shared::alerting::Notices, ConfigError> {
-    use std::sync::Arc;
-    Ok(stratum_shared::alerting::Notices {
-        secret_box: match optional("STRATUM_DATA_KEY") {
-            Some(_) => Arc::new(data_key()?),
-            None => Arc::new(crate::crypto::NoDataKey),
-        },
-        web_url: identity_settings("http://localhost:3000").web_url,
-    })
+pub fn aws_notices() -> Result<stratum_shared::notices::Notices, ConfigError> {
+    Ok(stratum_shared::notices::Notices::new(
+        mail_sealer()?,
+        identity_settings("http://localhost:3000").web_url,
+    ))
 }
 
 /// The SIM use cases of a function on AWS: on the services' store, clock and secrets, with
@@ -160,7 +177,7 @@ pub async fn aws_sims(
         secrets: identity.secrets.clone(),
         connectors: stratum_shared::sims::Connectors::default(),
         secret_box: identity.secret_box.clone(),
-        web_url: identity.settings.web_url.clone(),
+        notices: stratum_shared::notices::Notices::of(identity),
         jobs: aws_job_queue(&aws)?,
     })
 }

@@ -150,7 +150,21 @@ impl DeviceGateway for IotGateway {
             .send()
             .await
             .map_err(|e| failed("DetachPolicy", device, e))?;
-        Ok(())
+        // An inactive certificate stops new connections, not one already open: end that too
+        // (L6). A device that is not connected answers "not found", which is the same end.
+        match self
+            .data_plane()
+            .await?
+            .delete_connection()
+            .client_id(device.to_string())
+            .prevent_will_message(true)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) if error.code() == Some("ResourceNotFoundException") => Ok(()),
+            Err(error) => Err(failed("DeleteConnection", device, error)),
+        }
     }
 
     async fn publish(&self, topic: &str, payload: &[u8]) -> Result<(), String> {

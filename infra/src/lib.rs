@@ -26,4 +26,6 @@ pub mod logging;
 pub mod mail;
 #[cfg(feature = "sqs")]
 pub mod queue;
+#[cfg(feature = "crypto")]
+pub mod sealed_mail;
 pub mod store;

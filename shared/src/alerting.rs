@@ -14,37 +14,19 @@
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::devices::{AlertRule, Severity};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::Role;
+use crate::identity::{Role, User};
 use crate::ids::{AlertId, AlertRuleId, DeviceId, DeviceModelId, EnvironmentId, OrganisationId, UserId};
 use crate::keys;
-use crate::mail::EmailMessage;
-use crate::outbox::OutboxMessage;
+use crate::mail::{AlertLine, EmailMessage};
+use crate::notices::Notice;
+pub use crate::notices::Notices;
+use crate::placement::Placement;
 use crate::recipients::Recipients;
-use crate::store::{Condition, Item, Store, StoreError, Update, Write};
-use crate::tenancy::SecretBox;
+use crate::store::{Condition, Item, Key, Store, StoreError, Update, Write};
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::sync::Arc;
-
-/// What e-mails need besides the store: the box that seals them in the outbox, and the web
-/// app's address for links.
-#[derive(Clone)]
-pub struct Notices {
-    pub secret_box: Arc<dyn SecretBox>,
-    pub web_url: String,
-}
-
-impl Notices {
-    /// As the identity services seal and link their own e-mails.
-    pub fn of(identity: &crate::identity::Identity) -> Notices {
-        Notices {
-            secret_box: identity.secret_box.clone(),
-            web_url: identity.settings.web_url.clone(),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -150,8 +132,13 @@ impl Alert {
         keys::alert(self.organisation_id, self.device_id, self.raised_ms(), self.id)
     }
 
+    /// Where the device was when the alert was raised: who reads and handles it.
+    pub fn placement(&self) -> Placement {
+        Placement::new(self.company_id, self.end_user_id)
+    }
+
     /// The source whose open marker it holds while active.
-    fn source(&self) -> String {
+    pub(crate) fn source(&self) -> String {
         match (self.kind, self.rule_id) {
             (AlertKind::Threshold, Some(rule)) => rule.to_string(),
             (AlertKind::Threshold, None) => "threshold".into(),
@@ -193,6 +180,13 @@ pub struct AlertedDevice {
     pub environment: Option<EnvironmentId>,
 }
 
+impl AlertedDevice {
+    /// Where the device is: what its alerts and readings record.
+    pub fn placement(&self) -> Placement {
+        Placement::new(self.company, self.end_user)
+    }
+}
+
 /// Who hears about alerts no rule raised (offline, SIM mismatch): those who handle alerts.
 pub fn handlers() -> Recipients {
     Recipients {
@@ -202,6 +196,7 @@ pub fn handlers() -> Recipients {
 }
 
 /// What raises an alert.
+#[derive(Clone)]
 pub struct Raise {
     pub kind: AlertKind,
     pub rule: Option<AlertRuleId>,
@@ -225,6 +220,47 @@ impl Raise {
         }
     }
 }
+
+/// What changes an alert: a raise for a device (with writes that belong in its transaction:
+/// the rule's pending breach removed, the silence parked), or a clear of an active alert read
+/// at `version` (by a person, or by the device itself).
+#[derive(Clone)]
+pub enum Change {
+    Raise {
+        device: AlertedDevice,
+        raise: Raise,
+        also: Vec<Write>,
+    },
+    Clear {
+        alert: Box<Alert>,
+        version: u64,
+        by: Option<ClearedBy>,
+        comment: Option<String>,
+    },
+}
+
+/// Who cleared an alert by hand, and from where.
+#[derive(Clone)]
+pub struct ClearedBy {
+    pub actor: Actor,
+    pub user: UserId,
+    pub context: RequestContext,
+}
+
+impl Change {
+    /// Writes the change takes in a transaction, its e-mails aside.
+    pub fn writes(&self) -> usize {
+        match self {
+            Change::Raise { also, .. } => 4 + also.len(),
+            Change::Clear { .. } => 3,
+        }
+    }
+}
+
+/// Writes of changes one transaction holds at most: their e-mails (one per person,
+/// [`crate::recipients::MAX_RECIPIENTS`] at most) take the rest of DynamoDB's 100. Ten raises
+/// of one message, each with its pending breach removed, fit.
+pub const CHANGE_WRITES_PER_COMMIT: usize = 100 - crate::recipients::MAX_RECIPIENTS;
 
 /// The alert operations, on a store at one instant.
 pub struct Alarms<'a> {
@@ -251,7 +287,121 @@ impl Alarms<'_> {
     /// Raises an alert for `device` unless its source has one open (`Lost::Raced`), with
     /// `also` in the same transaction (the rule's pending breach removed, the silence parked).
     pub async fn raise(&self, device: &AlertedDevice, raise: Raise, also: Vec<Write>) -> Result<Alert, Lost> {
-        let alert = Alert {
+        let change = Change::Raise {
+            device: device.clone(),
+            raise,
+            also,
+        };
+        Ok(self.commit(vec![change]).await?.remove(0))
+    }
+
+    /// Clears an active alert at `version` (`Lost::Raced` if it changed meanwhile): by
+    /// `by`, or by the device itself (none).
+    pub async fn clear(
+        &self,
+        alert: &Alert,
+        version: u64,
+        by: Option<ClearedBy>,
+        comment: Option<String>,
+    ) -> Result<Alert, Lost> {
+        let change = Change::Clear {
+            alert: Box::new(alert.clone()),
+            version,
+            by,
+            comment,
+        };
+        Ok(self.commit(vec![change]).await?.remove(0))
+    }
+
+    /// Makes `changes` (of at most [`CHANGE_WRITES_PER_COMMIT`] writes) in one transaction,
+    /// with one e-mail per person about all of them: every raise's open marker put only if
+    /// absent, every clear's deleted only if it names the alert; `Lost::Raced` if any of that
+    /// changed meanwhile (then nothing is changed). The alerts as they now are, in order.
+    pub async fn commit(&self, changes: Vec<Change>) -> Result<Vec<Alert>, Lost> {
+        debug_assert!(changes.iter().map(Change::writes).sum::<usize>() <= CHANGE_WRITES_PER_COMMIT);
+        let mut unit = UnitOfWork::default();
+        let mut changed: Vec<(Alert, bool)> = Vec::with_capacity(changes.len());
+        for change in changes {
+            match change {
+                Change::Raise { device, raise, also } => {
+                    let alert = self.raised(&device, raise);
+                    let marker = Item::new(keys::open_alert(
+                        device.organisation,
+                        device.id,
+                        &alert.placement(),
+                        &alert.source(),
+                    ))
+                    .with("alert_id", json!(alert.id))
+                    .with("alert_key", json!(alert.key().sk));
+                    let event = self.event(&alert, "alert.raised", None, &RequestContext::default());
+                    unit = unit
+                        .write_or(
+                            Write::Put {
+                                item: marker,
+                                condition: Some(Condition::NotExists),
+                            },
+                            Lost::Raced,
+                        )
+                        .write(Write::Put {
+                            item: alert.item(1),
+                            condition: Some(Condition::NotExists),
+                        })
+                        .write(Write::Put {
+                            item: Item::new(keys::alert_pointer(alert.id))
+                                .with("alert_pk", json!(alert.key().pk))
+                                .with("alert_sk", json!(alert.key().sk)),
+                            condition: Some(Condition::NotExists),
+                        })
+                        .writes(also)
+                        .audit(event);
+                    changed.push((alert, true));
+                }
+                Change::Clear {
+                    alert,
+                    version,
+                    by,
+                    comment,
+                } => {
+                    let mut cleared = (*alert).clone();
+                    cleared.status = alert.status.cleared();
+                    cleared.cleared_at = Some(self.now);
+                    cleared.cleared_by = by.as_ref().map(|by| by.user);
+                    cleared.clear_comment = comment;
+                    let event = match &by {
+                        Some(by) => self.event(&cleared, "alert.cleared", Some(by.actor.clone()), &by.context),
+                        None => self.event(&cleared, "alert.cleared", None, &RequestContext::default()),
+                    };
+                    unit = unit
+                        .write(Write::Delete {
+                            key: keys::open_alert(
+                                alert.organisation_id,
+                                alert.device_id,
+                                &alert.placement(),
+                                &alert.source(),
+                            ),
+                            condition: Some(Condition::AttributeEquals("alert_id".into(), json!(alert.id))),
+                        })
+                        .write(Write::Put {
+                            item: cleared.item(version + 1),
+                            condition: Some(Condition::VersionIs(version)),
+                        })
+                        .audit(event);
+                    changed.push((cleared, false));
+                }
+            }
+        }
+        let mails = self.mails(&changed).await.map_err(Lost::Failed)?;
+        unit.writes(mails)
+            // What `also` guards changed meanwhile (a silent device's message came).
+            .otherwise(Lost::Raced)
+            .commit(self.store)
+            .await?;
+        Ok(changed.into_iter().map(|(alert, _)| alert).collect())
+    }
+
+    /// The alert `raise` makes for `device`, now.
+    fn raised(&self, device: &AlertedDevice, raise: Raise) -> Alert {
+        Alert {
             id: AlertId::generate(),
             organisation_id: device.organisation,
             device_id: device.id,
@@ -273,76 +423,7 @@ impl Alarms<'_> {
             cleared_by: None,
             clear_comment: None,
             recipients: raise.recipients,
-        };
-        let marker = Item::new(keys::open_alert(device.organisation, device.id, &alert.source()))
-            .with("alert_id", json!(alert.id))
-            .with("alert_key", json!(alert.key().sk));
-        let mails = self.mails(&alert, true).await.map_err(Lost::Failed)?;
-        let event = self.event(&alert, "alert.raised", None, &RequestContext::default());
-        UnitOfWork::default()
-            .write_or(
-                Write::Put {
-                    item: marker,
-                    condition: Some(Condition::NotExists),
-                },
-                Lost::Raced,
-            )
-            .write(Write::Put {
-                item: alert.item(1),
-                condition: Some(Condition::NotExists),
-            })
-            .write(Write::Put {
-                item: Item::new(keys::alert_pointer(alert.id))
-                    .with("alert_pk", json!(alert.key().pk))
-                    .with("alert_sk", json!(alert.key().sk)),
-                condition: Some(Condition::NotExists),
-            })
-            .writes(also)
-            .writes(mails.iter().map(OutboxMessage::write))
-            .audit(event)
-            // What `also` guards changed meanwhile (a silent device's message came).
-            .otherwise(Lost::Raced)
-            .commit(self.store)
-            .await?;
-        Ok(alert)
-    }
-
-    /// Clears an active alert at `version` (`Lost::Raced` if it changed meanwhile): by
-    /// `by`, or by the device itself (none).
-    pub async fn clear(
-        &self,
-        alert: &Alert,
-        version: u64,
-        by: Option<(&crate::identity::Principal, &RequestContext)>,
-        comment: Option<String>,
-    ) -> Result<Alert, Lost> {
-        let mut cleared = alert.clone();
-        cleared.status = alert.status.cleared();
-        cleared.cleared_at = Some(self.now);
-        cleared.cleared_by = by.map(|(principal, _)| principal.user.id);
-        cleared.clear_comment = comment;
-        let mails = self.mails(&cleared, false).await.map_err(Lost::Failed)?;
-        let event = self.event(
-            &cleared,
-            "alert.cleared",
-            by.map(|(principal, _)| principal),
-            by.map_or(&RequestContext::default(), |(_, context)| context),
-        );
-        UnitOfWork::default()
-            .write(Write::Delete {
-                key: keys::open_alert(alert.organisation_id, alert.device_id, &alert.source()),
-                condition: Some(Condition::AttributeEquals("alert_id".into(), json!(alert.id))),
-            })
-            .write(Write::Put {
-                item: cleared.item(version + 1),
-                condition: Some(Condition::VersionIs(version)),
-            })
-            .writes(mails.iter().map(OutboxMessage::write))
-            .audit(event)
-            .otherwise(Lost::Raced)
-            .commit(self.store)
-            .await?;
-        Ok(cleared)
+        }
     }
 
     /// Acknowledges an alert at `version`, with the acknowledger's comment.
@@ -359,7 +440,7 @@ impl Alarms<'_> {
         acknowledged.acknowledged_at = Some(self.now);
         acknowledged.acknowledged_by = Some(principal.user.id);
         acknowledged.comment = Some(comment);
-        let event = self.event(&acknowledged, "alert.acknowledged", Some(principal), context);
+        let event = self.event(&acknowledged, "alert.acknowledged", Some(Actor::of(principal)), context);
         UnitOfWork::default()
             .write(Write::Put {
                 item: acknowledged.item(version + 1),
@@ -372,14 +453,8 @@ impl Alarms<'_> {
         Ok(acknowledged)
     }
 
-    fn event(
-        &self,
-        alert: &Alert,
-        action: &str,
-        by: Option<&crate::identity::Principal>,
-        context: &RequestContext,
-    ) -> AuditEvent {
-        AuditEvent::by(by.map_or_else(Actor::system, Actor::of))
+    fn event(&self, alert: &Alert, action: &str, by: Option<Actor>, context: &RequestContext) -> AuditEvent {
+        AuditEvent::by(by.unwrap_or_else(Actor::system))
             .did(action)
             .on("alert", alert.id)
             .in_organisation(alert.organisation_id)
@@ -390,49 +465,84 @@ impl Alarms<'_> {
                 "severity": alert.severity,
                 "comment": alert.comment,
                 "clear_comment": alert.clear_comment,
+                "company_id": alert.company_id,
+                "end_user_id": alert.end_user_id,
             }))
             .at(self.now, context)
     }
 
-    /// The e-mail about the alert's raise (or clear) for each of its recipients.
-    async fn mails(&self, alert: &Alert, raised: bool) -> DomainResult<Vec<OutboxMessage>> {
-        let mut organisations = vec![alert.organisation_id];
-        organisations.extend(alert.company_id);
-        let people = alert
-            .recipients
-            .resolve(self.store, &organisations, alert.end_user_id)
-            .await?;
-        // Through the device's company when it has one: its staff reach the alert there, and
-        // the root's reach it through any of its companies.
-        let link = format!(
-            "{}/organisations/{}/alerts/{}",
-            self.notices.web_url,
-            alert.company_id.unwrap_or(alert.organisation_id),
-            alert.id
-        );
-        let device = alert.device_name.clone().unwrap_or_else(|| alert.device_id.to_string());
-        people
+    /// The e-mails about `changed` alerts (each raised, or cleared): one per person, listing
+    /// every alert of theirs, at most [`crate::recipients::MAX_RECIPIENTS`] people, within the
+    /// organisation's hourly budget ([`Notices::writes`]).
+    async fn mails(&self, changed: &[(Alert, bool)]) -> DomainResult<Vec<Write>> {
+        let Some((first, _)) = changed.first() else {
+            return Ok(vec![]);
+        };
+        let mut people: Vec<(User, Vec<AlertLine>)> = Vec::new();
+        // Alerts of one device while with one holder reach the same members: read them once.
+        let mut placements: Vec<Placement> = changed.iter().map(|(alert, _)| alert.placement()).collect();
+        placements.sort_by_key(|placement| (placement.company_id, placement.end_user_id));
+        placements.dedup();
+        for placement in placements {
+            let group: Vec<&(Alert, bool)> = changed
+                .iter()
+                .filter(|(alert, _)| alert.placement() == placement)
+                .collect();
+            let mut organisations = vec![first.organisation_id];
+            organisations.extend(placement.company_id);
+            let lists: Vec<&Recipients> = group.iter().map(|(alert, _)| &alert.recipients).collect();
+            let resolved = Recipients::resolve_each(self.store, &organisations, placement.end_user_id, &lists).await?;
+            for ((alert, raised), recipients) in group.into_iter().zip(resolved) {
+                let line = self.line(alert, *raised);
+                for person in recipients {
+                    if let Some(known) = people.iter().position(|(known, _)| known.id == person.id) {
+                        people[known].1.push(line.clone());
+                    } else if people.len() < crate::recipients::MAX_RECIPIENTS {
+                        people.push((person, vec![line.clone()]));
+                    }
+                }
+            }
+        }
+        let device = first.device_name.clone().unwrap_or_else(|| first.device_id.to_string());
+        let notices = people
             .into_iter()
-            .map(|person| {
-                let mail = EmailMessage::DeviceAlert {
-                    to: person.email,
-                    name: person.name,
-                    title: alert.title.clone(),
-                    severity: alert.severity.as_str().to_owned(),
+            .map(|(person, alerts)| Notice {
+                mail: EmailMessage::DeviceAlert {
+                    to: person.email.clone(),
+                    name: person.name.clone(),
                     device: device.clone(),
-                    raised,
-                    what: alert.message.clone(),
-                    link: link.clone(),
-                };
-                OutboxMessage::email(&*self.notices.secret_box, &mail, self.now)
+                    alerts,
+                },
+                to: person,
             })
-            .collect()
+            .collect();
+        self.notices
+            .writes(self.store, first.organisation_id, notices, self.now)
+            .await
+    }
+
+    /// One alert as an e-mail lists it: linked through the device's company when it has one
+    /// (its staff reach the alert there, and the root's reach it through any of its companies).
+    fn line(&self, alert: &Alert, raised: bool) -> AlertLine {
+        AlertLine {
+            title: alert.title.clone(),
+            severity: alert.severity.as_str().to_owned(),
+            raised,
+            what: alert.message.clone(),
+            link: format!(
+                "{}/organisations/{}/alerts/{}",
+                self.notices.web_url,
+                alert.company_id.unwrap_or(alert.organisation_id),
+                alert.id
+            ),
+        }
     }
 }
 
-/// The update that parks a device's silence entry once it is handled, unless a message
-/// moved it meanwhile (`last_ts` and `last_seq` are no longer the ones seen).
-pub fn park_silence(organisation: OrganisationId, device: DeviceId, last: (i64, Option<i64>)) -> Write {
+/// The update that parks a device's silence entry (its latest values' item, `latest`) once it
+/// is handled, unless a message moved it meanwhile (`last_ts` and `last_seq` are no longer the
+/// ones seen).
+pub fn park_silence(latest: Key, organisation: OrganisationId, device: DeviceId, last: (i64, Option<i64>)) -> Write {
     let (last_ts, last_seq) = last;
     let mut unchanged = vec![Condition::AttributeEquals("last_ts".into(), json!(last_ts))];
     // A message of the same instant with a later sequence number moved it too.
@@ -440,7 +550,7 @@ pub fn park_silence(organisation: OrganisationId, device: DeviceId, last: (i64, 
         unchanged.push(Condition::AttributeEquals("last_seq".into(), json!(seq)));
     }
     Write::Update(
-        Update::new(keys::device_latest(organisation, device))
+        Update::new(latest)
             .with_gsi1(keys::silent_after(organisation, device, None))
             .when(Condition::All(unchanged)),
     )

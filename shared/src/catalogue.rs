@@ -41,6 +41,55 @@ pub(crate) trait CatalogueEntry: Serialize + DeserializeOwned + Clone {
     fn deletable() -> Option<(Condition, DomainError)> {
         None
     }
+
+    /// How many of this kind an organisation may hold (none: no cap).
+    fn cap() -> Option<crate::limits::Cap> {
+        None
+    }
+
+    /// What the entry names that must exist in the organisation: per field, the item to read,
+    /// whether what was read fits, and the answer's code when it does not.
+    fn references(&self, _organisation: OrganisationId) -> Vec<Reference> {
+        vec![]
+    }
+}
+
+/// Something an entry names that must exist in its organisation (a device, a member).
+pub(crate) struct Reference {
+    pub field: String,
+    pub key: Key,
+    /// Whether the item read is one of the organisation's.
+    pub fits: Box<dyn Fn(&Item) -> bool + Send + Sync>,
+    pub code: &'static str,
+    pub message: &'static str,
+}
+
+/// Reads what `entry` names (one batch) and answers 409 with a field error for each that is
+/// not the organisation's.
+async fn check_references<T: CatalogueEntry>(
+    store: &dyn Store,
+    entry: &T,
+    organisation: OrganisationId,
+) -> DomainResult<()> {
+    let references = entry.references(organisation);
+    if references.is_empty() {
+        return Ok(());
+    }
+    let found = store
+        .batch_get(
+            &references
+                .iter()
+                .map(|reference| reference.key.clone())
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+    let mut errors = crate::validation::Collector::new();
+    for (reference, item) in references.iter().zip(found) {
+        if !item.as_ref().is_some_and(|item| (reference.fits)(item)) {
+            errors.push(reference.field.clone(), reference.code, reference.message);
+        }
+    }
+    errors.finish(|| ()).map_err(DomainError::Inconsistent)
 }
 
 fn root_only<T: CatalogueEntry>() -> DomainError {
@@ -79,7 +128,12 @@ impl Catalogue<'_> {
         if !T::COMPANIES_TOO && organisation.parent_organisation_id.is_some() {
             return Err(root_only::<T>());
         }
-        self.write(principal, context, organisation_id, &entry, None, "created")
+        check_references(self.store, &entry, organisation_id).await?;
+        let counted = match T::cap() {
+            Some(cap) => Some(cap.one_more(self.store, organisation_id).await?),
+            None => None,
+        };
+        self.write(principal, context, organisation_id, &entry, None, "created", counted)
             .await?;
         Ok((entry, 1))
     }
@@ -101,6 +155,7 @@ impl Catalogue<'_> {
             .await?;
         let entry: T = item.record()?;
         let next = entry.patched(patch, with, self.now)?;
+        check_references(self.store, &next, organisation_id).await?;
         self.write(
             principal,
             context,
@@ -108,6 +163,7 @@ impl Catalogue<'_> {
             &next,
             Some(item.version),
             "changed",
+            None,
         )
         .await?;
         Ok((next, item.version + 1))
@@ -146,6 +202,7 @@ impl Catalogue<'_> {
                 },
                 DomainError::PreconditionFailed,
             )
+            .writes(T::cap().map(|cap| cap.one_less(organisation_id)))
             .audit(event)
             .commit(self.store)
             .await
@@ -174,6 +231,7 @@ impl Catalogue<'_> {
         Ok(item)
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn write<T: CatalogueEntry>(
         &self,
         principal: &Principal,
@@ -182,6 +240,7 @@ impl Catalogue<'_> {
         entry: &T,
         version: Option<u64>,
         verb: &str,
+        counted: Option<(Write, DomainError)>,
     ) -> DomainResult<()> {
         let value = serde_json::to_value(entry).map_err(|e| DomainError::Internal(e.to_string()))?;
         let id = value["id"].as_str().unwrap_or_default().to_owned();
@@ -201,17 +260,17 @@ impl Catalogue<'_> {
             .in_organisation(organisation_id)
             .changes(value)
             .at(self.now, context);
-        UnitOfWork::new()
-            .write_or(
-                Write::Put {
-                    item,
-                    condition: Some(condition),
-                },
-                DomainError::PreconditionFailed,
-            )
-            .audit(event)
-            .commit(self.store)
-            .await
+        let mut unit = UnitOfWork::new().write_or(
+            Write::Put {
+                item,
+                condition: Some(condition),
+            },
+            DomainError::PreconditionFailed,
+        );
+        if let Some((count, full)) = counted {
+            unit = unit.write_or(count, full);
+        }
+        unit.audit(event).commit(self.store).await
     }
 
     /// Where the caller reads a kind of entry through `organisation_id`: its own partition,

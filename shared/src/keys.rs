@@ -11,6 +11,7 @@ use crate::ids::{
     AlertId, AlertRuleId, ApiKeyId, AuditEventId, CommandId, ContractId, DeviceId, DeviceModelId, EnvironmentId,
     InvitationId, JobId, MaintenanceId, MarkerId, MessageId, OrganisationId, PlanId, SessionId, SimRuleId, UserId,
 };
+use crate::outbox::Lane;
 use crate::placement::Placement;
 use crate::store::{IndexKey, Key};
 use crate::telecom::{Iccid, Imei};
@@ -76,6 +77,17 @@ pub fn organisation(organisation: OrganisationId) -> Key {
     Key::new(compose(&["ORG", &organisation.to_string()]), "PROFILE")
 }
 
+/// A root organisation (with its companies) a person blocked from adding them again, in their
+/// partition.
+pub fn blocked_organisation(user: UserId, root: OrganisationId) -> Key {
+    Key::new(user_partition(user), compose(&["BLOCKED", &root.to_string()]))
+}
+
+/// The token of a "you were added" notice's links, by its digest.
+pub fn membership_notice(digest: &str) -> Key {
+    Key::new(compose(&["NOTICE", digest]), "NOTICE")
+}
+
 /// Sort-key prefix of session revocations in a user's partition.
 pub const REVOCATION_PREFIX: &str = "REVOKED#";
 
@@ -134,11 +146,16 @@ pub fn budget(name: &str, subject: &str, window_start_unix: i64) -> Key {
     )
 }
 
-/// The outbox: one partition, sorted by time-ordered message id.
-pub const OUTBOX_PARTITION: &str = "OUTBOX";
+/// The outbox: one partition per lane, sorted by time-ordered message id.
+pub fn outbox_partition(lane: Lane) -> &'static str {
+    match lane {
+        Lane::Identity => "OUTBOX",
+        Lane::Notices => "OUTBOX_NOTICES",
+    }
+}
 
-pub fn outbox_message(message: MessageId) -> Key {
-    Key::new(OUTBOX_PARTITION, compose(&["MESSAGE", &message.to_string()]))
+pub fn outbox_message(lane: Lane, message: MessageId) -> Key {
+    Key::new(outbox_partition(lane), compose(&["MESSAGE", &message.to_string()]))
 }
 
 /// Messages the relay set aside because the queue kept refusing them (or they could not be
@@ -360,7 +377,20 @@ pub fn end_user_sims_partition(root: OrganisationId, user: UserId) -> String {
     compose(&["USERSIMS", &root.to_string(), &user.to_string()])
 }
 
-/// The sort-key prefix of an end user's SIMs in one company.
+/// An end user's device: a pointer in the end user's partition within the device's root, sorted
+/// by company, written with the placement, so their devices are found when they leave.
+pub fn end_user_device(root: OrganisationId, user: UserId, company: OrganisationId, device: DeviceId) -> Key {
+    Key::new(
+        end_user_devices_partition(root, user),
+        compose(&[&company.to_string(), &device.to_string()]),
+    )
+}
+
+pub fn end_user_devices_partition(root: OrganisationId, user: UserId) -> String {
+    compose(&["USERDEVICES", &root.to_string(), &user.to_string()])
+}
+
+/// The sort-key prefix of an end user's SIMs (or devices) in one company.
 pub fn end_user_sims_in(company: OrganisationId) -> String {
     prefix(&[&company.to_string()])
 }
@@ -393,6 +423,11 @@ pub fn job_report(job: JobId, chunk: u32) -> Key {
 }
 
 pub const JOB_REPORT_PREFIX: &str = "REPORT#";
+
+/// That a bulk job's digest of one rule was sent: put only if absent, so it goes once.
+pub fn job_digest(job: JobId, rule: SimRuleId) -> Key {
+    Key::new(job_partition(job), compose(&["DIGEST", &rule.to_string()]))
+}
 
 /// A SIM's usage, in its root: one item per usage record (idempotency) and one per billing
 /// period (totals).
@@ -430,6 +465,11 @@ pub fn rule_firing(
         usage_partition(root, iccid),
         compose(&["FIRED", &rule.to_string(), period_start, &company, &end_user]),
     )
+}
+
+/// How many things of a kind (`alert_rules`, `sim_rules`) an organisation holds, for its cap.
+pub fn held_count(organisation: OrganisationId, kind: &str) -> Key {
+    Key::new(organisation_partition(organisation), compose(&["COUNT", kind]))
 }
 
 /// Device models: few, read by everyone signed in, in one partition.
@@ -496,12 +536,19 @@ pub fn maintenance_entry(device: DeviceId, organisation: OrganisationId, entry: 
     )
 }
 
-/// A device's latest values and last-seen in an organisation (one item, updated only by
-/// newer messages): a device handed on starts afresh, and what it reported before stays
-/// with the organisation it reported to.
-pub fn device_latest(organisation: OrganisationId, device: DeviceId) -> Key {
+/// A device's latest values and last-seen in an organisation while with one holder (one item,
+/// updated only by newer messages): a device handed on, or placed with another company or end
+/// user, starts afresh, and what it reported before stays with whom it reported to.
+pub fn device_latest(organisation: OrganisationId, placement: &Placement, device: DeviceId) -> Key {
+    let [company, end_user] = placement.segments();
     Key::new(
-        compose(&["LATEST", &organisation.to_string(), &device.to_string()]),
+        compose(&[
+            "LATEST",
+            &organisation.to_string(),
+            &company,
+            &end_user,
+            &device.to_string(),
+        ]),
         "LATEST",
     )
 }
@@ -567,7 +614,14 @@ pub fn device_alerts_partition(organisation: OrganisationId, device: DeviceId) -
 }
 
 pub const DEVICE_ALERTS_PREFIX: &str = "ALERT#";
-pub const ALERT_STATE_PREFIX: &str = "STATE#";
+
+/// The sort-key prefix of a device's alert state (open alerts, pending breaches) while with
+/// one holder: a device placed elsewhere starts with none, and what was open for the earlier
+/// holder stays theirs to handle.
+pub fn alert_state_of(placement: &Placement) -> String {
+    let [company, end_user] = placement.segments();
+    prefix(&["STATE", &company, &end_user])
+}
 
 /// An alert's sort keys: raise time (milliseconds, zero-padded) then id, so text order is
 /// time order.
@@ -609,24 +663,65 @@ pub fn alerts_in_status(organisation: OrganisationId, status: &str) -> String {
 
 /// The open alert of one source (a rule's id, `offline`, `sim_mismatch`) for a device: one
 /// item, put only if absent, so a source has at most one open alert per device.
-pub fn open_alert(organisation: OrganisationId, device: DeviceId, source: &str) -> Key {
+pub fn open_alert(organisation: OrganisationId, device: DeviceId, placement: &Placement, source: &str) -> Key {
     Key::new(
         device_alerts_partition(organisation, device),
-        format!("{ALERT_STATE_PREFIX}{}", compose(&["OPEN", source])),
+        format!("{}{}", alert_state_of(placement), compose(&["OPEN", source])),
     )
 }
 
 /// A rule's breach that has not yet held for the rule's duration.
-pub fn pending_breach(organisation: OrganisationId, device: DeviceId, rule: AlertRuleId) -> Key {
+pub fn pending_breach(organisation: OrganisationId, device: DeviceId, placement: &Placement, rule: AlertRuleId) -> Key {
     Key::new(
         device_alerts_partition(organisation, device),
-        format!("{ALERT_STATE_PREFIX}{}", compose(&["PENDING", &rule.to_string()])),
+        format!(
+            "{}{}",
+            alert_state_of(placement),
+            compose(&["PENDING", &rule.to_string()])
+        ),
     )
 }
 
 /// Shards of the index of devices by when they fall silent: every message moves its
 /// device's entry, so the entries are spread over this many index partitions.
 pub const SILENCE_SHARDS: u32 = 32;
+
+/// A person's notices of one organisation held back in one hour (past its e-mail budget):
+/// the entry housekeeping finds when the hour is over…
+pub fn held_notices(root: OrganisationId, user: UserId, hour_start: i64) -> Key {
+    Key::new(
+        held_notices_partition(root, user),
+        compose(&["HOUR", &hour_start.to_string()]),
+    )
+}
+
+/// …and their count, an item of its own (outside the index, so counting moves nothing there).
+pub fn held_notices_count(root: OrganisationId, user: UserId, hour_start: i64) -> Key {
+    Key::new(
+        held_notices_partition(root, user),
+        compose(&["COUNT", &hour_start.to_string()]),
+    )
+}
+
+fn held_notices_partition(root: OrganisationId, user: UserId) -> String {
+    compose(&["HELD", &root.to_string(), &user.to_string()])
+}
+
+/// The index partition of one shard of held notices.
+pub fn held_notices_shard(shard: u32) -> String {
+    compose(&["NOTICES_HELD", &shard.to_string()])
+}
+
+/// GSI1 key of a person's held notices: when their summary is due, in a shard of the
+/// organisation and person (written once per person, organisation and hour).
+pub fn held_notices_due(root: OrganisationId, user: UserId, due_ms: i64) -> IndexKey {
+    let ids = compose(&[&root.to_string(), &user.to_string()]);
+    let shard = ids
+        .bytes()
+        .fold(0u32, |hash, byte| hash.wrapping_mul(31).wrapping_add(u32::from(byte)))
+        % crate::notices::HELD_SHARDS;
+    IndexKey::new(held_notices_shard(shard), format!("{due_ms:013}#{ids}"))
+}
 
 /// The index partition of a silence shard.
 pub fn silence_shard(shard: u32) -> String {

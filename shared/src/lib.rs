@@ -26,6 +26,7 @@ pub mod invitations;
 pub mod keys;
 pub mod limits;
 pub mod mail;
+pub mod notices;
 pub mod outbox;
 pub mod placement;
 pub mod recipients;

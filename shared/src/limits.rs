@@ -4,9 +4,70 @@
 //! that racing requests cannot overspend it.
 
 use crate::error::{DomainError, DomainResult};
+use crate::ids::OrganisationId;
 use crate::keys;
-use crate::store::{Condition, Item, Store, StoreError, Update};
+use crate::store::{Condition, Item, Store, StoreError, Update, Write};
 use crate::time::Timestamp;
+
+/// Things of a kind one organisation may hold at most (its rules: every message and every
+/// SIM change is checked against them), a platform setting. Counted in an item of the
+/// organisation's, changed in the transaction that creates or deletes one, so racing
+/// creations cannot pass the cap together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cap {
+    AlertRules,
+    SimRules,
+}
+
+impl Cap {
+    fn name(self) -> &'static str {
+        match self {
+            Cap::AlertRules => "alert_rules",
+            Cap::SimRules => "sim_rules",
+        }
+    }
+
+    fn limit(self, settings: &crate::tenancy::PlatformSettings) -> u32 {
+        match self {
+            Cap::AlertRules => settings.alert_rules_per_organisation,
+            Cap::SimRules => settings.sim_rules_per_organisation,
+        }
+    }
+
+    /// The write that counts one more for `organisation` (for the creation's transaction),
+    /// with the answer its failure means: the organisation holds the platform's limit already.
+    /// The counter is made the first time.
+    pub async fn one_more(self, store: &dyn Store, organisation: OrganisationId) -> DomainResult<(Write, DomainError)> {
+        let counter = keys::held_count(organisation, self.name());
+        let found = store.batch_get(&[keys::platform_settings(), counter.clone()]).await?;
+        let settings: crate::tenancy::PlatformSettings = found[0]
+            .as_ref()
+            .map(|item| item.record())
+            .transpose()?
+            .unwrap_or_default();
+        if found[1].is_none() {
+            let first = Item::new(counter.clone()).with("count", 0);
+            applied(store.put(first, Some(Condition::NotExists)).await)?;
+        }
+        let limit = self.limit(&settings);
+        let more = Update::new(counter)
+            .add("count", 1)
+            .when(Condition::AttributeBelow("count".into(), i64::from(limit)));
+        let full = DomainError::conflict(
+            "too_many_rules",
+            format!(
+                "this organisation holds {limit} {} already, the platform's limit; delete one first",
+                self.name().replace('_', " ")
+            ),
+        );
+        Ok((Write::Update(more), full))
+    }
+
+    /// The write that counts one less, for the deletion's transaction.
+    pub fn one_less(self, organisation: OrganisationId) -> Write {
+        Write::Update(Update::new(keys::held_count(organisation, self.name())).add("count", -1))
+    }
+}
 
 /// A number of actions allowed per fixed window of time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +125,39 @@ impl Budget {
         Ok(Spent::Exhausted {
             retry_after_seconds: (window_end - now).max(1) as u64,
         })
+    }
+
+    /// Spends `count` actions at once, all or none: allowed only if the window has room for
+    /// every one of them.
+    pub async fn spend_many(
+        &self,
+        store: &dyn Store,
+        subject: &str,
+        count: u32,
+        now: Timestamp,
+    ) -> DomainResult<Spent> {
+        let now = now.unix_seconds();
+        let window = now - now.rem_euclid(self.window_seconds);
+        let window_end = window + self.window_seconds;
+        let exhausted = Spent::Exhausted {
+            retry_after_seconds: (window_end - now).max(1) as u64,
+        };
+        if count > self.per_window {
+            return Ok(exhausted);
+        }
+        let key = keys::budget(self.name, subject, window);
+        let room = i64::from(self.per_window - count) + 1;
+        let spend = Update::new(key.clone())
+            .add("count", i64::from(count))
+            .when(Condition::AttributeBelow("count".into(), room));
+        if applied(store.update(spend.clone()).await)? {
+            return Ok(Spent::Allowed);
+        }
+        let first = Item::new(key).with("count", count).expiring_at(window_end);
+        if applied(store.put(first, Some(Condition::NotExists)).await)? || applied(store.update(spend).await)? {
+            return Ok(Spent::Allowed);
+        }
+        Ok(exhausted)
     }
 
     /// Spends one action, answering 429 with this budget's code when it is exhausted.

@@ -1,7 +1,9 @@
 //! The e-mails the platform sends, rendered from default templates. Values are HTML-escaped
-//! in the HTML part; the text part is plain.
+//! in the HTML part; the text part is plain. Free text someone typed (a rule's, device's or
+//! organisation's name) reaches a subject line only through [`quoted`].
 
 use crate::identity::Email;
+use crate::outbox::Lane;
 use serde::{Deserialize, Serialize};
 
 /// An e-mail to send, as the outbox stores it: who to, and which template with which values.
@@ -24,11 +26,16 @@ pub enum EmailMessage {
         organisation: Option<String>,
         link: String,
     },
+    /// Someone added them to an organisation: until they accept, no rule or alert e-mail of
+    /// it reaches them; they may instead leave it and block it for good.
     AddedToOrganisation {
         to: Email,
         name: String,
         organisation: String,
+        /// Accepts the membership (`{web_url}/membership/accept?token=…`).
         link: String,
+        /// Leaves the organisation and blocks it (`{web_url}/membership/block?token=…`).
+        block_link: String,
     },
     /// A SIM rule fired: data usage crossed its threshold, or the SIM changed state.
     SimAlert {
@@ -40,19 +47,53 @@ pub enum EmailMessage {
         what: String,
         link: String,
     },
-    /// A device's alert was raised (or cleared).
+    /// What one change request (a bulk change of up to 10,000 SIMs) did under one rule: the
+    /// count and the first ICCIDs, never an e-mail per SIM.
+    SimDigest {
+        to: Email,
+        name: String,
+        rule: String,
+        /// SIMs the rule applied to.
+        count: u64,
+        /// The first of them.
+        first: Vec<String>,
+        /// What happened to them, one sentence.
+        what: String,
+        /// The job.
+        link: String,
+    },
+    /// One message of a device raised (or cleared) alerts: one e-mail, however many.
     DeviceAlert {
         to: Email,
         name: String,
-        /// The rule's name, or the alert's kind.
-        title: String,
-        severity: String,
         /// The device's name, or its id.
         device: String,
-        raised: bool,
-        what: String,
+        alerts: Vec<AlertLine>,
+    },
+    /// The organisation's notices to this person past its hourly e-mail budget, summed up
+    /// once the hour is over.
+    NoticesHeld {
+        to: Email,
+        name: String,
+        organisation: String,
+        held: u64,
+        /// The hour, `2026-03-01 09:00–10:00 UTC`.
+        hour: String,
+        /// The first subject held back.
+        first: String,
         link: String,
     },
+}
+
+/// One alert of a [`EmailMessage::DeviceAlert`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertLine {
+    /// The rule's name, or the alert's kind.
+    pub title: String,
+    pub severity: String,
+    pub raised: bool,
+    pub what: String,
+    pub link: String,
 }
 
 /// A rendered e-mail, ready for a mailer.
@@ -64,6 +105,21 @@ pub struct RenderedEmail {
     pub html: String,
 }
 
+/// What a template fills in: a greeting, paragraphs, the actions (label and link) and a
+/// footer.
+struct Filled {
+    subject: String,
+    greeting: String,
+    paragraphs: Vec<String>,
+    actions: Vec<(String, String)>,
+    footer: String,
+}
+
+/// Longest stretch of someone's free text a subject line shows.
+const MAX_QUOTED_CHARS: usize = 60;
+/// ICCIDs a digest lists.
+pub const DIGEST_ICCIDS: usize = 10;
+
 impl EmailMessage {
     pub fn to(&self) -> &Email {
         match self {
@@ -72,7 +128,9 @@ impl EmailMessage {
             | EmailMessage::Invitation { to, .. }
             | EmailMessage::AddedToOrganisation { to, .. }
             | EmailMessage::SimAlert { to, .. }
-            | EmailMessage::DeviceAlert { to, .. } => to,
+            | EmailMessage::SimDigest { to, .. }
+            | EmailMessage::DeviceAlert { to, .. }
+            | EmailMessage::NoticesHeld { to, .. } => to,
         }
     }
 
@@ -84,62 +142,88 @@ impl EmailMessage {
             EmailMessage::Invitation { .. } => "invitation",
             EmailMessage::AddedToOrganisation { .. } => "added_to_organisation",
             EmailMessage::SimAlert { .. } => "sim_alert",
+            EmailMessage::SimDigest { .. } => "sim_digest",
             EmailMessage::DeviceAlert { .. } => "device_alert",
+            EmailMessage::NoticesHeld { .. } => "notices_held",
         }
     }
 
-    pub fn render(&self) -> RenderedEmail {
-        let (subject, greeting, body, action, link, footer): (String, &str, String, &str, &str, &str) = match self {
-            EmailMessage::ConfirmEmail { name, link, .. } => (
-                "Confirm your e-mail address for Stratum".into(),
-                name,
-                "Welcome to Stratum. Please confirm that this is your e-mail address.".into(),
-                "Confirm e-mail address",
-                link,
-                "If you did not create a Stratum account, ignore this message.",
-            ),
-            EmailMessage::ResetPassword { name, link, .. } => (
-                "Reset your Stratum password".into(),
-                name,
-                "Someone asked to reset the password of your Stratum account.".into(),
-                "Choose a new password",
-                link,
-                "If it was not you, ignore this message: your password stays as it is.",
-            ),
+    /// The lane it travels: what a person waits for (confirmation, reset, invitations) never
+    /// queues behind an organisation's notices.
+    pub fn lane(&self) -> Lane {
+        match self {
+            EmailMessage::ConfirmEmail { .. }
+            | EmailMessage::ResetPassword { .. }
+            | EmailMessage::Invitation { .. }
+            | EmailMessage::AddedToOrganisation { .. } => Lane::Identity,
+            EmailMessage::SimAlert { .. }
+            | EmailMessage::SimDigest { .. }
+            | EmailMessage::DeviceAlert { .. }
+            | EmailMessage::NoticesHeld { .. } => Lane::Notices,
+        }
+    }
+
+    /// The subject line, for logs and summaries.
+    pub fn subject(&self) -> String {
+        self.fill().subject
+    }
+
+    fn fill(&self) -> Filled {
+        let action = |label: &str, link: &str| vec![(label.to_owned(), link.to_owned())];
+        match self {
+            EmailMessage::ConfirmEmail { name, link, .. } => Filled {
+                subject: "Confirm your e-mail address for Stratum".into(),
+                greeting: name.clone(),
+                paragraphs: vec!["Welcome to Stratum. Please confirm that this is your e-mail address.".into()],
+                actions: action("Confirm e-mail address", link),
+                footer: "If you did not create a Stratum account, ignore this message.".into(),
+            },
+            EmailMessage::ResetPassword { name, link, .. } => Filled {
+                subject: "Reset your Stratum password".into(),
+                greeting: name.clone(),
+                paragraphs: vec!["Someone asked to reset the password of your Stratum account.".into()],
+                actions: action("Choose a new password", link),
+                footer: "If it was not you, ignore this message: your password stays as it is.".into(),
+            },
             EmailMessage::Invitation {
                 inviter,
                 organisation,
                 link,
                 ..
-            } => (
-                match organisation {
+            } => Filled {
+                subject: match organisation {
                     Some(organisation) => {
                         format!("{} invited you to {} on Stratum", quoted(inviter), quoted(organisation))
                     }
                     None => format!("{} invited you to Stratum", quoted(inviter)),
                 },
-                "there",
-                match organisation {
+                greeting: "there".into(),
+                paragraphs: vec![match organisation {
                     Some(organisation) => format!("{inviter} invited you to join {organisation} on Stratum."),
                     None => format!("{inviter} invited you to join Stratum."),
-                },
-                "Accept the invitation",
-                link,
-                "The invitation expires; if you were not expecting it, ignore this message.",
-            ),
+                }],
+                actions: action("Accept the invitation", link),
+                footer: "The invitation expires; if you were not expecting it, ignore this message.".into(),
+            },
             EmailMessage::AddedToOrganisation {
                 name,
                 organisation,
                 link,
+                block_link,
                 ..
-            } => (
-                format!("You were added to {} on Stratum", quoted(organisation)),
-                name,
-                format!("You are now a member of {organisation} on Stratum."),
-                "Open Stratum",
-                link,
-                "If you did not expect this, ask the organisation's owners.",
-            ),
+            } => Filled {
+                subject: format!("You were added to {} on Stratum", quoted(organisation)),
+                greeting: name.clone(),
+                paragraphs: vec![
+                    format!("Someone added you to {organisation} on Stratum."),
+                    "Until you accept, you receive no rule or alert e-mail from it.".into(),
+                ],
+                actions: vec![
+                    ("Accept the membership".into(), link.clone()),
+                    ("Leave and block this organisation".into(), block_link.clone()),
+                ],
+                footer: "Blocking removes you from the organisation; it can never add you again.".into(),
+            },
             EmailMessage::SimAlert {
                 name,
                 rule,
@@ -147,65 +231,136 @@ impl EmailMessage {
                 what,
                 link,
                 ..
-            } => (
-                format!("SIM {iccid}: rule {}", quoted(rule)),
+            } => Filled {
+                subject: format!("SIM {iccid}: rule {}", quoted(rule)),
+                greeting: name.clone(),
+                paragraphs: vec![what.clone()],
+                actions: action("Open the SIM", link),
+                footer: "You receive this because a SIM rule of your organisation names you or your role.".into(),
+            },
+            EmailMessage::SimDigest {
                 name,
-                what.clone(),
-                "Open the SIM",
-                link,
-                "You receive this because a SIM rule of your organisation names you or your role.",
-            ),
-            EmailMessage::DeviceAlert {
-                name,
-                title,
-                severity,
-                device,
-                raised,
+                rule,
+                count,
+                first,
                 what,
                 link,
                 ..
-            } => (
-                format!(
-                    "[{severity}] {} on {}: {}",
-                    quoted(title),
-                    quoted(device),
-                    if *raised { "raised" } else { "cleared" }
-                ),
+            } => {
+                let mut listed = first.join(", ");
+                if *count > first.len() as u64 {
+                    listed.push_str(&format!(" and {} more", *count - first.len() as u64));
+                }
+                Filled {
+                    subject: format!("{count} SIMs: rule {}", quoted(rule)),
+                    greeting: name.clone(),
+                    paragraphs: vec![what.clone(), format!("SIMs: {listed}.")],
+                    actions: action("Open the job's report", link),
+                    footer: "You receive one such summary per change request and rule, never one per SIM.".into(),
+                }
+            }
+            EmailMessage::DeviceAlert {
+                name, device, alerts, ..
+            } => {
+                let worst = alerts
+                    .iter()
+                    .min_by_key(|line| severity_rank(&line.severity))
+                    .map_or("info", |line| line.severity.as_str());
+                let subject = match alerts.as_slice() {
+                    [one] => format!(
+                        "[{}] {} on {}: {}",
+                        one.severity,
+                        quoted(&one.title),
+                        quoted(device),
+                        if one.raised { "raised" } else { "cleared" }
+                    ),
+                    many => format!("[{worst}] {} alerts on {}", many.len(), quoted(device)),
+                };
+                Filled {
+                    subject,
+                    greeting: name.clone(),
+                    paragraphs: alerts
+                        .iter()
+                        .map(|line| {
+                            format!(
+                                "{} [{}] {}: {}",
+                                if line.raised { "Raised" } else { "Cleared" },
+                                line.severity,
+                                line.title,
+                                line.what
+                            )
+                        })
+                        .collect(),
+                    actions: alerts
+                        .iter()
+                        .map(|line| (format!("Open “{}”", line.title), line.link.clone()))
+                        .collect(),
+                    footer: "You receive this because an alert of your organisation names you or your role; \
+                             you can turn alert e-mails off in your profile."
+                        .into(),
+                }
+            }
+            EmailMessage::NoticesHeld {
                 name,
-                format!(
-                    "{} {what}",
-                    if *raised {
-                        "An alert was raised."
-                    } else {
-                        "An alert was cleared."
-                    }
-                ),
-                "Open the alert",
+                organisation,
+                held,
+                hour,
+                first,
                 link,
-                "You receive this because an alert of your organisation names you or your role; \
-                 you can turn alert e-mails off in your profile.",
-            ),
-        };
-        let text = format!("Hello {greeting},\n\n{body}\n\n{action}: {link}\n\n{footer}\n");
-        let html = format!(
-            "<!doctype html><html><body><p>Hello {},</p><p>{}</p><p><a href=\"{}\">{}</a></p><p>{}</p></body></html>",
-            escape_html(greeting),
-            escape_html(&body),
-            escape_html(link),
-            escape_html(action),
-            escape_html(footer)
+                ..
+            } => Filled {
+                subject: format!("{held} notices from {} held back", quoted(organisation)),
+                greeting: name.clone(),
+                paragraphs: vec![
+                    format!(
+                        "{organisation} sent more notices in {hour} than its hourly e-mail allowance, so {held} of \
+                         them to you were not e-mailed one by one."
+                    ),
+                    format!("The first was: {first}"),
+                ],
+                actions: action("See them in Stratum", link),
+                footer: "You receive at most one such summary per organisation and hour.".into(),
+            },
+        }
+    }
+
+    pub fn render(&self) -> RenderedEmail {
+        let filled = self.fill();
+        let mut text = format!("Hello {},\n\n", filled.greeting);
+        let mut html = format!(
+            "<!doctype html><html><body><p>Hello {},</p>",
+            escape_html(&filled.greeting)
         );
+        for paragraph in &filled.paragraphs {
+            text.push_str(&format!("{paragraph}\n\n"));
+            html.push_str(&format!("<p>{}</p>", escape_html(paragraph)));
+        }
+        for (label, link) in &filled.actions {
+            text.push_str(&format!("{label}: {link}\n\n"));
+            html.push_str(&format!(
+                "<p><a href=\"{}\">{}</a></p>",
+                escape_html(link),
+                escape_html(label)
+            ));
+        }
+        text.push_str(&format!("{}\n", filled.footer));
+        html.push_str(&format!("<p>{}</p></body></html>", escape_html(&filled.footer)));
         RenderedEmail {
             to: self.to().to_string(),
-            subject: subject.to_owned(),
+            subject: filled.subject,
             text,
             html,
         }
     }
 }
 
-/// Longest stretch of someone's free text a subject line shows.
-const MAX_QUOTED_CHARS: usize = 60;
+/// Severities from the most to the least urgent.
+fn severity_rank(severity: &str) -> usize {
+    ["critical", "major", "minor", "warning", "info"]
+        .iter()
+        .position(|known| *known == severity)
+        .unwrap_or(usize::MAX)
+}
 
 /// Free text a tenant or person typed (a rule's, device's or organisation's name), as a subject
 /// line shows it: in quotation marks it cannot close itself (its own quotation marks become
@@ -248,10 +403,14 @@ pub fn escape_html(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn jane() -> Email {
+        Email::parse("jane@example.com").unwrap()
+    }
+
     #[test]
     fn a_tenants_free_text_reaches_a_subject_only_in_quotes_it_cannot_close() {
         let message = EmailMessage::SimAlert {
-            to: Email::parse("jane@example.com").unwrap(),
+            to: jane(),
             name: "Jane".into(),
             rule: "x” Your password expired, reset it at evil.example “".into(),
             iccid: "8949000000000000018".into(),
@@ -268,7 +427,7 @@ mod tests {
     #[test]
     fn the_confirmation_mail_carries_the_link_and_escapes_the_name() {
         let message = EmailMessage::ConfirmEmail {
-            to: Email::parse("jane@example.com").unwrap(),
+            to: jane(),
             name: "<b>Jane</b>".into(),
             link: "https://app.example.com/confirm-email?token=abc&x=1".into(),
         };
@@ -280,5 +439,28 @@ mod tests {
         );
         assert!(mail.html.contains("&lt;b&gt;Jane&lt;/b&gt;"));
         assert!(mail.html.contains("token=abc&amp;x=1"));
+    }
+
+    #[test]
+    fn several_alerts_of_one_message_are_one_mail_under_the_worst_severity() {
+        let line = |title: &str, severity: &str| AlertLine {
+            title: title.into(),
+            severity: severity.into(),
+            raised: true,
+            what: "It is so.".into(),
+            link: format!("https://app.example.com/{title}"),
+        };
+        let message = EmailMessage::DeviceAlert {
+            to: jane(),
+            name: "Jane".into(),
+            device: "Boiler".into(),
+            alerts: vec![line("Warm", "minor"), line("Hot", "critical"), line("Dry", "warning")],
+        };
+        let mail = message.render();
+        assert_eq!(mail.subject, "[critical] 3 alerts on “Boiler”");
+        for title in ["Warm", "Hot", "Dry"] {
+            assert!(mail.text.contains(&format!("https://app.example.com/{title}")));
+        }
+        assert_eq!(message.lane(), Lane::Notices);
     }
 }

@@ -1,10 +1,13 @@
 //! The transactional outbox (SPEC §12): a message caused by a change is written in the same
 //! transaction as the change; a relay later moves it to the queue; the consumer delivers it
 //! at most once per message id. Nothing is lost if a process dies anywhere in between.
+//!
+//! Two lanes, each with its own outbox partition and queue: identity mail (confirmation,
+//! reset, invitations) and notices (rule and alert e-mail), so no backlog of notices ever
+//! delays a confirmation (issue 21, item 1). The relay serves the identity lane first.
 
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
-use crate::identity::SecretBox;
 use crate::ids::MessageId;
 use crate::keys;
 use crate::mail::{EmailMessage, RenderedEmail};
@@ -23,14 +26,42 @@ const DELIVERY_MEMORY_SECONDS: i64 = 14 * 24 * 3600;
 /// message the queue will never take cannot hold up the ones behind it.
 pub const MAX_REFUSALS: u32 = 5;
 
-/// A message in the outbox and on the queue. Its content is sealed (AES-256-GCM under the
-/// data key) until the notifier renders it: the links it carries hold confirmation, reset and
-/// invitation tokens, which are stored nowhere else in clear (SPEC §10) — not in the outbox,
-/// not in the queue, not in its dead-letter queue. Sealed text is base64, so whatever a
-/// person typed, the body is ASCII and every queue accepts it.
+/// Which outbox partition and queue a message travels through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lane {
+    /// Mail a person waits for: confirmation, password reset, invitations.
+    #[default]
+    Identity,
+    /// Mail about what happens in an organisation: rules, alerts, digests, summaries.
+    Notices,
+}
+
+impl Lane {
+    pub const ALL: [Lane; 2] = [Lane::Identity, Lane::Notices];
+}
+
+/// Seals an e-mail for the notifier alone (an X25519 sealed box in `infra`): every function
+/// that writes mail to the outbox holds one, but only the notifier can open what it sealed.
+pub trait MailSeal: Send + Sync {
+    fn seal(&self, plaintext: &str) -> DomainResult<String>;
+}
+
+/// Opens what a [`MailSeal`] sealed: the notifier's private key.
+pub trait MailOpen: Send + Sync {
+    fn open(&self, sealed: &str) -> Option<String>;
+}
+
+/// A message in the outbox and on the queue. Its content is sealed (a sealed box only the
+/// notifier's private key opens) until the notifier renders it: the links it carries hold
+/// confirmation, reset and invitation tokens, which are stored nowhere else in clear (SPEC
+/// §10) — not in the outbox, not in the queue, not in its dead-letter queue. Sealed text is
+/// base64, so whatever a person typed, the body is ASCII and every queue accepts it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboxMessage {
     pub id: MessageId,
+    #[serde(default)]
+    pub lane: Lane,
     pub created_at: Timestamp,
     /// What the message is (`email.confirm_email`…), for logs and operators; never secret.
     pub kind: String,
@@ -45,29 +76,31 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl OutboxMessage {
-    pub fn email(secret_box: &dyn SecretBox, email: &EmailMessage, now: Timestamp) -> crate::error::DomainResult<Self> {
+    /// `email`, sealed, in its lane.
+    pub fn email(seal: &dyn MailSeal, email: &EmailMessage, now: Timestamp) -> crate::error::DomainResult<Self> {
         let content = serde_json::to_string(email).expect("an e-mail message serialises");
         Ok(Self {
             id: MessageId::generate(),
+            lane: email.lane(),
             created_at: now,
             kind: format!("email.{}", email.template()),
-            sealed: secret_box.seal(&content)?,
+            sealed: seal.seal(&content)?,
             refusals: 0,
         })
     }
 
     /// The e-mail this message carries, unsealed.
-    pub fn open(&self, secret_box: &dyn SecretBox) -> Result<EmailMessage, String> {
-        let content = secret_box
+    pub fn open(&self, key: &dyn MailOpen) -> Result<EmailMessage, String> {
+        let content = key
             .open(&self.sealed)
-            .ok_or_else(|| format!("message {} cannot be unsealed with this data key", self.id))?;
+            .ok_or_else(|| format!("message {} cannot be unsealed with this mail key", self.id))?;
         serde_json::from_str(&content).map_err(|e| format!("message {} is not an e-mail: {e}", self.id))
     }
 
-    /// The write that puts this message in the outbox, for the transaction of its cause.
+    /// The write that puts this message in its lane's outbox, for the transaction of its cause.
     pub fn write(&self) -> Write {
         Write::Put {
-            item: Item::from_record(keys::outbox_message(self.id), self),
+            item: Item::from_record(keys::outbox_message(self.lane, self.id), self),
             condition: Some(Condition::NotExists),
         }
     }
@@ -129,16 +162,22 @@ impl RelayRound {
     }
 }
 
-/// Moves up to `batch` outbox messages to the queue, oldest first, deleting each only after
-/// the queue took it. A message the queue refuses for good stays for another round until it
-/// has been refused [`MAX_REFUSALS`] times, then it is parked; one the queue could not take
-/// through its own fault stays as it is; an item that is not a message at all is parked at
-/// once. Either way the messages behind it go out.
-pub async fn relay(store: &dyn Store, queue: &dyn Queue, clock: &dyn Clock, batch: u32) -> DomainResult<RelayRound> {
+/// Moves up to `batch` messages of `lane`'s outbox to its queue, oldest first, deleting each
+/// only after the queue took it. A message the queue refuses for good stays for another round
+/// until it has been refused [`MAX_REFUSALS`] times, then it is parked; one the queue could
+/// not take through its own fault stays as it is; an item that is not a message at all is
+/// parked at once. Either way the messages behind it go out.
+pub async fn relay(
+    store: &dyn Store,
+    lane: Lane,
+    queue: &dyn Queue,
+    clock: &dyn Clock,
+    batch: u32,
+) -> DomainResult<RelayRound> {
     let batch = batch.min(MAX_TRANSACTION_WRITES as u32);
     let page = store
         .query(
-            &Query::new(Index::Table, keys::OUTBOX_PARTITION)
+            &Query::new(Index::Table, keys::outbox_partition(lane))
                 .sort(SortCondition::BeginsWith("MESSAGE#".into()))
                 .limit(batch),
         )
@@ -237,10 +276,10 @@ pub async fn deliver(
     store: &dyn Store,
     mailer: &dyn Mailer,
     clock: &dyn Clock,
-    secret_box: &dyn SecretBox,
+    key: &dyn MailOpen,
     message: &OutboxMessage,
 ) -> DomainResult<Delivery> {
-    let email = message.open(secret_box).map_err(DomainError::Internal)?;
+    let email = message.open(key).map_err(DomainError::Internal)?;
     let key = keys::delivery(message.id);
     let now = clock.now().timestamp();
     let lease = Item::new(key.clone())

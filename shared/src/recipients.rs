@@ -1,6 +1,7 @@
 //! Who a rule e-mails (SIM rules, alert rules): members of the rule's organisation holding
 //! one of its roles, and the members it names — each only if their address is confirmed,
-//! they are not suspended, the member is active and they have not opted out of alert e-mail.
+//! they are not suspended, the member is active, has accepted a membership someone else gave
+//! them (issue 21, item 1), and they have not opted out of alert e-mail.
 
 use crate::error::DomainResult;
 use crate::identity::{Access, Membership, Registration, Role, User};
@@ -14,9 +15,10 @@ use std::collections::BTreeSet;
 
 /// Users a rule names at most.
 pub const MAX_RULE_USERS: usize = 20;
-/// E-mails one state change sends at most, so the change and its e-mails stay one
-/// transaction of at most 100 writes.
-pub const MAX_RECIPIENTS: usize = 90;
+/// People one state change e-mails at most, so the change (up to a handful of alerts of one
+/// message, with their audit events) and its e-mails stay one transaction of at most 100
+/// writes.
+pub const MAX_RECIPIENTS: usize = 50;
 
 /// Who a rule e-mails: members of the rule's organisation holding one of `roles`, and the
 /// members named.
@@ -89,8 +91,21 @@ impl Recipients {
         organisations: &[OrganisationId],
         end_user: Option<UserId>,
     ) -> DomainResult<Vec<User>> {
-        if self.is_empty() {
-            return Ok(vec![]);
+        Ok(Recipients::resolve_each(store, organisations, end_user, &[self])
+            .await?
+            .remove(0))
+    }
+
+    /// [`Recipients::resolve`] for several rules about one thing at once: the members are
+    /// read once, and so is each person named by any of them.
+    pub async fn resolve_each(
+        store: &dyn Store,
+        organisations: &[OrganisationId],
+        end_user: Option<UserId>,
+        lists: &[&Recipients],
+    ) -> DomainResult<Vec<Vec<User>>> {
+        if lists.iter().all(|list| list.is_empty()) {
+            return Ok(lists.iter().map(|_| vec![]).collect());
         }
         let mut members = Vec::new();
         for organisation in organisations {
@@ -111,28 +126,53 @@ impl Recipients {
                 }
             }
         }
+        let members = members
+            .iter()
+            .map(|item| item.record::<Membership>())
+            .collect::<Result<Vec<_>, _>>()?;
+        let named: Vec<Vec<UserId>> = lists.iter().map(|list| list.choose(&members, end_user)).collect();
+        let mut wanted: Vec<UserId> = named.iter().flatten().copied().collect();
+        wanted.sort();
+        wanted.dedup();
+        let users = store
+            .batch_get(&wanted.iter().map(|user| keys::user(*user)).collect::<Vec<_>>())
+            .await?;
+        let mut reachable: Vec<User> = Vec::new();
+        for item in users.into_iter().flatten() {
+            let user: User = item.record()?;
+            if user.registration == Registration::Registered && user.access == Access::Active && user.alert_emails {
+                reachable.push(user);
+            }
+        }
+        Ok(named
+            .into_iter()
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| reachable.iter().find(|user| user.id == *id).cloned())
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// The members this list names (by role or by id) who hear about a thing whose end user
+    /// is `end_user`: active, with a membership they accepted, at most [`MAX_RECIPIENTS`].
+    fn choose(&self, members: &[Membership], end_user: Option<UserId>) -> Vec<UserId> {
         let mut named: Vec<UserId> = Vec::new();
-        for item in &members {
-            let member: Membership = item.record()?;
+        for member in members {
             let chosen =
                 self.user_ids.contains(&member.user_id) || member.roles.iter().any(|role| self.roles.contains(role));
             let staff = member.roles.iter().any(|role| *role != Role::Member);
             let concerned = staff || end_user == Some(member.user_id);
-            if chosen && concerned && member.active && named.len() < MAX_RECIPIENTS && !named.contains(&member.user_id)
+            if chosen
+                && concerned
+                && member.active
+                && member.accepted
+                && named.len() < MAX_RECIPIENTS
+                && !named.contains(&member.user_id)
             {
                 named.push(member.user_id);
             }
         }
-        let users = store
-            .batch_get(&named.iter().map(|user| keys::user(*user)).collect::<Vec<_>>())
-            .await?;
-        let mut recipients = Vec::new();
-        for item in users.into_iter().flatten() {
-            let user: User = item.record()?;
-            if user.registration == Registration::Registered && user.access == Access::Active && user.alert_emails {
-                recipients.push(user);
-            }
-        }
-        Ok(recipients)
+        named
     }
 }

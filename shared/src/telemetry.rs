@@ -19,6 +19,7 @@ use crate::devices::{AlertRule, Device, DeviceModel, DeviceStatus, EffectivePort
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{AlertRuleId, DeviceId, DeviceModelId, OrganisationId};
 use crate::keys;
+use crate::placement::Placement;
 use crate::store::{Condition, Item, Store, StoreError, Update, Write};
 use crate::telecom::Imei;
 use crate::time::Timestamp;
@@ -118,9 +119,9 @@ pub struct TargetCache {
     retentions: Cache<OrganisationId, i64>,
     /// Each organisation's alert rules.
     pub(crate) rules: Cache<OrganisationId, Arc<Vec<AlertRule>>>,
-    /// Each device's alert state (its open alerts and pending breaches), as last read or
-    /// changed here.
-    pub(crate) books: Cache<(OrganisationId, DeviceId), Book>,
+    /// Each device's alert state (its open alerts and pending breaches) with its present
+    /// holder, as last read or changed here.
+    pub(crate) books: Cache<(OrganisationId, DeviceId, Placement), Book>,
 }
 
 impl TargetCache {
@@ -337,11 +338,35 @@ impl Telemetry {
         Ok(outcomes.remove(0))
     }
 
-    /// Stores a batch of messages, each as [`Telemetry::ingest`] would, in one round of writes
-    /// for the whole batch (the latest values and the points; a device's first message adds a
-    /// round for its first latest values), so a store that commits a round together (the
-    /// embedded one) syncs to disk once a batch rather than twice a message.
+    /// Stores a batch of messages, each as [`Telemetry::ingest`] would, and judges each that
+    /// became its device's latest against its alert rules (see [`Telemetry::store_batch`]).
     pub async fn ingest_batch(&self, envelopes: &[Envelope]) -> DomainResult<Vec<Outcome>> {
+        let (mut outcomes, judgements) = self.store_batch(envelopes).await?;
+        for (position, judgement) in judgements {
+            // A judgement that fails is reported, and the device's next message judges again.
+            if let Err(error) = self.judge_stored(&judgement).await
+                && let Outcome::Stored { unjudged, .. } = &mut outcomes[position]
+            {
+                *unjudged = Some(error.to_string());
+            }
+        }
+        Ok(outcomes)
+    }
+
+    /// Judges a stored message that became its device's latest against its alert rules, its
+    /// SIM's lock and an open `offline`.
+    pub async fn judge_stored(&self, judgement: &Judgement) -> DomainResult<()> {
+        self.judge(&judgement.0).await
+    }
+
+    /// Stores a batch of messages in one round of writes for the whole batch (the latest
+    /// values and the points; a device's first message adds a round for its first latest
+    /// values), so a store that commits a round together (the embedded one) syncs to disk once
+    /// a batch rather than twice a message. What each message became, and the messages that
+    /// became their device's latest, to judge (by their position in the batch): the local
+    /// broker acknowledges once stored and judges afterwards, so no device's alerts hold up
+    /// another's acknowledgements.
+    pub async fn store_batch(&self, envelopes: &[Envelope]) -> DomainResult<(Vec<Outcome>, Vec<(usize, Judgement)>)> {
         let now = self.now();
         let mut outcomes: Vec<Option<Outcome>> = vec![None; envelopes.len()];
         let mut planned: Vec<(usize, Plan)> = Vec::new();
@@ -402,27 +427,25 @@ impl Telemetry {
                 }
             }
         }
+        let mut judgements = Vec::new();
         for (((position, plan), outcome), newest) in planned.into_iter().zip(stored).zip(newest) {
-            let mut outcome = match outcome {
+            let outcome = match outcome {
                 Ok(()) => plan.stored.clone(),
                 Err(StoreError::ConditionFailed { .. }) => Outcome::Repeated,
                 Err(other) => return Err(other.into()),
             };
-            // Level-triggered: whatever became the latest is judged (a repeat that completes an
-            // earlier delivery's latest values too); a judgement that fails is reported, and the
-            // device's next message judges again.
-            if newest
-                && let Err(error) = self.judge(&plan).await
-                && let Outcome::Stored { unjudged, .. } = &mut outcome
-            {
-                *unjudged = Some(error.to_string());
-            }
             outcomes[position] = Some(outcome);
+            // Level-triggered: whatever became the latest is judged (a repeat that completes an
+            // earlier delivery's latest values too).
+            if newest {
+                judgements.push((position, Judgement(plan)));
+            }
         }
-        Ok(outcomes
+        let outcomes = outcomes
             .into_iter()
             .map(|outcome| outcome.expect("every message has an outcome"))
-            .collect())
+            .collect();
+        Ok((outcomes, judgements))
     }
 
     /// A message's writes, or why it is refused.
@@ -464,11 +487,20 @@ impl Telemetry {
             .collect();
         let sim_mismatch = target.has_sim && reading.imei.as_deref().is_some_and(|imei| imei != target.imei.as_str());
         let millis = reading.ts.unix_millis();
+        // Whose it is: the company and end user the device is placed with now (as last read,
+        // at most a minute ago), recorded on everything this message writes.
+        let placement = target
+            .alerted
+            .as_ref()
+            .map(AlertedDevice::placement)
+            .unwrap_or_default();
         // When it falls silent: its model's timeout after this message reached us.
         let silent_after = keys::silent_after(organisation, id, Some(now.unix_millis() + target.silence_ms));
-        let mut latest = Update::new(keys::device_latest(organisation, id))
+        let mut latest = Update::new(keys::device_latest(organisation, &placement, id))
             .set("last_seen", json!(reading.ts))
             .set("last_ts", json!(millis))
+            .set("company_id", json!(placement.company_id))
+            .set("end_user_id", json!(placement.end_user_id))
             .with_gsi1(silent_after);
         for (port, value) in &values {
             latest = latest.set(format!("port_{port}"), json!({ "value": value, "ts": reading.ts }));
@@ -496,6 +528,8 @@ impl Telemetry {
                 "imei": reading.imei,
                 "position": reading.position.map(|(lat, lon)| json!({ "lat": lat, "lon": lon })),
                 "received_at": envelope.received_at,
+                "company_id": placement.company_id,
+                "end_user_id": placement.end_user_id,
             }),
         )
         .expiring_at(expires_at);
@@ -516,6 +550,9 @@ impl Telemetry {
     }
 }
 
+/// A stored message that became its device's latest, to be judged against its alert rules.
+pub struct Judgement(Plan);
+
 /// A message's writes: its latest values (an update conditional on being newer; for the
 /// device's first message, the same fields put), its point, and the outcome once stored.
 pub(crate) struct Plan {
@@ -530,6 +567,16 @@ pub(crate) struct Plan {
     /// The device (always found: a plan is made only for a known device).
     pub(crate) target: Arc<Option<Target>>,
     pub(crate) stored: Outcome,
+}
+
+/// The placement an item about a device was written under (its `company_id` and
+/// `end_user_id`; none for the root's own).
+pub(crate) fn placement_of(item: &Item) -> Placement {
+    let attribute = |name: &str| item.attribute(name).cloned().unwrap_or_default();
+    Placement::new(
+        serde_json::from_value(attribute("company_id")).unwrap_or_default(),
+        serde_json::from_value(attribute("end_user_id")).unwrap_or_default(),
+    )
 }
 
 #[cfg(test)]

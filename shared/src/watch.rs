@@ -16,7 +16,8 @@
 //! shard up to now. An `offline` alert parks the entry until the next message moves it again.
 
 use crate::alerting::{
-    Alarms, Alert, AlertKind, AlertedDevice, Lost, OFFLINE, Raise, SIM_MISMATCH, handlers, park_silence,
+    Alarms, Alert, AlertKind, AlertedDevice, CHANGE_WRITES_PER_COMMIT, Change, Lost, OFFLINE, Raise, SIM_MISMATCH,
+    handlers, park_silence,
 };
 use crate::devices::{AlertRule, DeviceStatus, Severity, Watched};
 use crate::error::DomainResult;
@@ -34,6 +35,37 @@ fn number(value: &Value) -> Option<f64> {
     match value {
         Value::Bool(on) => Some(if *on { 1.0 } else { 0.0 }),
         other => other.as_f64(),
+    }
+}
+
+/// Alerts one message raises at most, the most severe first: a device whose message trips
+/// every rule of its organisation raises these now and the rest with its next messages, so no
+/// message holds up the ones behind it for long, and its e-mails stay one per person.
+pub const MAX_ALERTS_PER_MESSAGE: usize = 10;
+
+/// `changes` in runs that each fit one transaction, in order.
+fn packed(changes: &[(String, Change)]) -> Vec<&[(String, Change)]> {
+    let mut runs = Vec::new();
+    let (mut start, mut writes) = (0, 0);
+    for (at, (_, change)) in changes.iter().enumerate() {
+        if writes + change.writes() > CHANGE_WRITES_PER_COMMIT {
+            runs.push(&changes[start..at]);
+            (start, writes) = (at, 0);
+        }
+        writes += change.writes();
+    }
+    if start < changes.len() {
+        runs.push(&changes[start..]);
+    }
+    runs
+}
+
+/// Records in `book` the open alerts a committed `batch` raised.
+fn note_raised(book: &mut Book, batch: &[(String, Change)], alerts: &[Alert]) {
+    for ((source, change), alert) in batch.iter().zip(alerts) {
+        if matches!(change, Change::Raise { .. }) {
+            book.open.insert(source.clone(), alert.key().sk);
+        }
     }
 }
 
@@ -96,18 +128,23 @@ impl Telemetry {
         Ok(rules)
     }
 
-    /// A device's alert state, read once a minute per process (and kept as changed here).
-    async fn book(&self, organisation: OrganisationId, device: DeviceId) -> DomainResult<Book> {
+    /// A device's alert state while with its present holder, read once a minute per process
+    /// (and kept as changed here).
+    async fn book(&self, device: &AlertedDevice) -> DomainResult<Book> {
         let now = self.now().unix_seconds();
-        if let Some(book) = fresh(&self.targets.books, &(organisation, device), now) {
+        let cached = (device.organisation, device.id, device.placement());
+        if let Some(book) = fresh(&self.targets.books, &cached, now) {
             return Ok(book);
         }
         let page = self
             .store
             .query(
-                &Query::new(Index::Table, keys::device_alerts_partition(organisation, device))
-                    .sort(SortCondition::BeginsWith(keys::ALERT_STATE_PREFIX.to_owned()))
-                    .limit(crate::store::MAX_PAGE),
+                &Query::new(
+                    Index::Table,
+                    keys::device_alerts_partition(device.organisation, device.id),
+                )
+                .sort(SortCondition::BeginsWith(keys::alert_state_of(&device.placement())))
+                .limit(crate::store::MAX_PAGE),
             )
             .await?;
         let mut book = Book::default();
@@ -124,7 +161,7 @@ impl Telemetry {
                 book.pending.insert(rule, (since, stamp));
             }
         }
-        keep(&self.targets.books, (organisation, device), book.clone(), now);
+        keep(&self.targets.books, cached, book.clone(), now);
         Ok(book)
     }
 
@@ -132,7 +169,7 @@ impl Telemetry {
     /// or forgets it after a lost race so the next message reads it afresh.
     fn remember(&self, device: &AlertedDevice, book: Option<Book>) {
         let mut books = self.targets.books.lock().expect("the cache lock");
-        let key = (device.organisation, device.id);
+        let key = (device.organisation, device.id, device.placement());
         match book {
             Some(book) => {
                 if let Some(entry) = books.get_mut(&key) {
@@ -145,7 +182,9 @@ impl Telemetry {
         }
     }
 
-    /// Judges a stored message that became its device's latest.
+    /// Judges a stored message that became its device's latest: every change it makes to the
+    /// device's alerts (clears, and at most [`MAX_ALERTS_PER_MESSAGE`] raises, the most severe
+    /// first) is made together, with one e-mail per person about all of them.
     pub(crate) async fn judge(&self, plan: &Plan) -> DomainResult<()> {
         let Some(target) = plan.target.as_ref() else {
             return Ok(());
@@ -153,16 +192,19 @@ impl Telemetry {
         let Some(device) = target.alerted.as_ref() else {
             return Ok(());
         };
+        let placement = device.placement();
         let rules = self.rules(device.organisation).await?;
-        let mut book = self.book(device.organisation, device.id).await?;
+        let mut book = self.book(device).await?;
         let watched = Watched {
             device: device.id,
             model: device.model,
             environment: device.environment,
         };
         let mut raced = false;
+        let mut clears: Vec<String> = Vec::new();
+        let mut raises: Vec<(String, Raise, Vec<Write>)> = Vec::new();
         if book.open.contains_key(OFFLINE) {
-            raced |= self.clear_open(device, &mut book, OFFLINE).await?;
+            clears.push(OFFLINE.into());
         }
         let mismatch = matches!(
             plan.stored,
@@ -182,12 +224,10 @@ impl Telemetry {
                     value: plan.imei.as_ref().map(|imei| json!(imei)),
                     recipients: handlers(),
                 };
-                raced |= self.raise_for(device, &mut book, SIM_MISMATCH, raise, vec![]).await?;
+                raises.push((SIM_MISMATCH.into(), raise, vec![]));
             }
             // Cleared by a message naming the right IMEI again.
-            (false, true) if plan.imei.is_some() => {
-                raced |= self.clear_open(device, &mut book, SIM_MISMATCH).await?;
-            }
+            (false, true) if plan.imei.is_some() => clears.push(SIM_MISMATCH.into()),
             _ => {}
         }
         let mut rules = rules;
@@ -210,16 +250,13 @@ impl Telemetry {
         let watching: Vec<&AlertRule> = rules.iter().filter(|rule| rule.watches(&watched)).collect();
         // An alert (or a pending breach) of a rule deleted, disabled or no longer watching the
         // device clears (or is forgotten): nothing else would ever end it.
-        let orphans: Vec<String> = book
-            .open
-            .keys()
-            .filter(|source| source.as_str() != OFFLINE && source.as_str() != SIM_MISMATCH)
-            .filter(|source| !watching.iter().any(|rule| rule.id.to_string() == **source))
-            .cloned()
-            .collect();
-        for source in orphans {
-            raced |= self.clear_open(device, &mut book, &source).await?;
-        }
+        clears.extend(
+            book.open
+                .keys()
+                .filter(|source| source.as_str() != OFFLINE && source.as_str() != SIM_MISMATCH)
+                .filter(|source| !watching.iter().any(|rule| rule.id.to_string() == **source))
+                .cloned(),
+        );
         let forgotten: Vec<AlertRuleId> = book
             .pending
             .keys()
@@ -229,7 +266,10 @@ impl Telemetry {
         for rule in forgotten {
             book.pending.remove(&rule);
             self.store
-                .delete(&keys::pending_breach(device.organisation, device.id, rule), None)
+                .delete(
+                    &keys::pending_breach(device.organisation, device.id, &placement, rule),
+                    None,
+                )
                 .await?;
         }
         for rule in watching {
@@ -242,11 +282,11 @@ impl Telemetry {
             let source = rule.id.to_string();
             if book.open.contains_key(&source) {
                 if rule.cleared_by(value) {
-                    raced |= self.clear_open(device, &mut book, &source).await?;
+                    clears.push(source);
                 }
                 continue;
             }
-            let pending = keys::pending_breach(device.organisation, device.id, rule.id);
+            let pending = keys::pending_breach(device.organisation, device.id, &placement, rule.id);
             if !rule.breached_by(value) {
                 if book.pending.remove(&rule.id).is_some() {
                     self.store.delete(&pending, None).await?;
@@ -269,10 +309,7 @@ impl Telemetry {
                 } else {
                     vec![]
                 };
-                book.pending.remove(&rule.id);
-                raced |= self
-                    .raise_for(device, &mut book, &source, Raise::by_rule(rule, raw), also)
-                    .await?;
+                raises.push((source, Raise::by_rule(rule, raw), also));
             } else if since.is_none() {
                 // A breach begins (or a pending one of the rule as it was before starts afresh).
                 let stale = book.pending.contains_key(&rule.id);
@@ -289,47 +326,96 @@ impl Telemetry {
                 }
             }
         }
+        // Bounded fan-out: the most severe first; the rest stay breached (or pending) and the
+        // device's next messages raise them.
+        raises.sort_by_key(|(_, raise, _)| raise.severity);
+        raises.truncate(MAX_ALERTS_PER_MESSAGE);
+        for (source, _, _) in &raises {
+            if let Ok(rule) = AlertRuleId::parse(source, "rule") {
+                book.pending.remove(&rule);
+            }
+        }
+        raced |= self.change(device, &mut book, clears, raises).await?;
         self.remember(device, (!raced).then_some(book));
         Ok(())
     }
 
-    /// Raises `raise` for `device` unless `source` has an open alert. Whether it lost a race.
-    async fn raise_for(
+    /// Makes a message's changes to its device's alerts, as many to a transaction as fit
+    /// ([`CHANGE_WRITES_PER_COMMIT`]: ten raises do); a transaction that loses a race is made
+    /// change by change, so only what raced is left out. Whether anything raced.
+    async fn change(
         &self,
         device: &AlertedDevice,
         book: &mut Book,
-        source: &str,
-        raise: Raise,
-        also: Vec<Write>,
+        clears: Vec<String>,
+        raises: Vec<(String, Raise, Vec<Write>)>,
     ) -> DomainResult<bool> {
-        match self.alarms().raise(device, raise, also).await {
-            Ok(alert) => {
-                book.open.insert(source.to_owned(), alert.key().sk);
-                Ok(false)
+        let mut raced = false;
+        let partition = keys::device_alerts_partition(device.organisation, device.id);
+        let open: Vec<(String, Key)> = clears
+            .into_iter()
+            .filter_map(|source| {
+                let sort_key = book.open.remove(&source)?;
+                Some((source, Key::new(partition.clone(), sort_key)))
+            })
+            .collect();
+        let read = self
+            .store
+            .batch_get(&open.iter().map(|(_, key)| key.clone()).collect::<Vec<_>>())
+            .await?;
+        let mut changes: Vec<(String, Change)> = Vec::new();
+        for ((source, _), item) in open.into_iter().zip(read) {
+            let Some(item) = item else {
+                raced = true;
+                continue;
+            };
+            let alert: Alert = item.record()?;
+            if !alert.status.is_active() {
+                raced = true;
+                continue;
             }
-            Err(Lost::Raced) => Ok(true),
-            Err(Lost::Failed(error)) => Err(error),
+            let change = Change::Clear {
+                alert: Box::new(alert),
+                version: item.version,
+                by: None,
+                comment: None,
+            };
+            changes.push((source, change));
         }
+        for (source, raise, also) in raises {
+            let change = Change::Raise {
+                device: device.clone(),
+                raise,
+                also,
+            };
+            changes.push((source, change));
+        }
+        for batch in packed(&changes) {
+            let committed = self
+                .alarms()
+                .commit(batch.iter().map(|(_, change)| change.clone()).collect())
+                .await;
+            match committed {
+                Ok(alerts) => note_raised(book, batch, &alerts),
+                Err(Lost::Raced) => {
+                    for one in batch {
+                        match self.alarms().commit(vec![one.1.clone()]).await {
+                            Ok(alerts) => note_raised(book, std::slice::from_ref(one), &alerts),
+                            Err(Lost::Raced) => raced = true,
+                            Err(Lost::Failed(error)) => return Err(error),
+                        }
+                    }
+                }
+                Err(Lost::Failed(error)) => return Err(error),
+            }
+        }
+        Ok(raced)
     }
 
-    /// Clears the device's open alert of `source`. Whether it lost a race.
-    async fn clear_open(&self, device: &AlertedDevice, book: &mut Book, source: &str) -> DomainResult<bool> {
-        let Some(sort_key) = book.open.remove(source) else {
-            return Ok(false);
-        };
-        let key = Key::new(keys::device_alerts_partition(device.organisation, device.id), sort_key);
-        let Some(item) = self.store.get(&key).await? else {
-            return Ok(true);
-        };
-        let alert: Alert = item.record()?;
-        if !alert.status.is_active() {
-            return Ok(true);
-        }
-        match self.alarms().clear(&alert, item.version, None, None).await {
-            Ok(_) => Ok(false),
-            Err(Lost::Raced) => Ok(true),
-            Err(Lost::Failed(error)) => Err(error),
-        }
+    /// Sends the summaries of the notices organisations sent past their hourly e-mail budget,
+    /// once each hour is over (see [`crate::notices`]).
+    pub async fn send_held_notices(&self) -> DomainResult<usize> {
+        self.notices.send_held(&*self.store, self.now()).await
     }
 
     /// Raises `offline` for every device in service whose silence is due, and parks the
@@ -385,8 +471,10 @@ impl Telemetry {
         };
         let last_ts = latest.attribute("last_ts").and_then(Value::as_i64).unwrap_or_default();
         let last_seq = latest.attribute("last_seq").and_then(Value::as_i64);
-        let park = park_silence(organisation, device, (last_ts, last_seq));
-        // The device read afresh: one handed on, retired or out of service raises nothing.
+        let park = park_silence(latest.key.clone(), organisation, device, (last_ts, last_seq));
+        let recorded = crate::telemetry::placement_of(latest);
+        // The device read afresh: one handed on, placed with another holder, retired or out of
+        // service raises nothing (its present holder's silence has an entry of its own).
         self.targets.forget(device);
         let target = self.target(device).await?;
         let alerted = target
@@ -394,7 +482,7 @@ impl Telemetry {
             .as_ref()
             .filter(|target| target.status == DeviceStatus::Active)
             .and_then(|target| target.alerted.clone())
-            .filter(|alerted| alerted.organisation == organisation);
+            .filter(|alerted| alerted.organisation == organisation && alerted.placement() == recorded);
         let Some(alerted) = alerted else {
             self.park(park).await?;
             return Ok(false);

@@ -120,6 +120,17 @@ impl Moto {
     }
 
     /// What this server's SES has "sent" to `to`: `(subject, body)` pairs, oldest first.
+    /// The client ids whose IoT Core connection was asked to end (`DeleteConnection`).
+    pub async fn deleted_connections(&self) -> Vec<String> {
+        let url = format!("{}/stratum/deleted-connections", self.endpoint);
+        reqwest::get(url)
+            .await
+            .expect("moto answers")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
     pub async fn sent_mail(&self, to: &str) -> Vec<(String, String)> {
         let url = format!("{}/stratum/sent-mail", self.endpoint);
         let messages: Vec<serde_json::Value> = reqwest::get(url)
@@ -202,6 +213,8 @@ pub fn identity_with_key(store: Arc<dyn Store>, clock: Arc<dyn Clock>, signing_k
         secrets: Arc::new(RandomSecrets),
         tokens: Arc::new(keys),
         secret_box: Arc::new(data_key()),
+        // Sealed with the notifier's public key only, as on AWS.
+        mail_seal: Arc::new(mail_sealer()),
         settings: IdentitySettings::new(WEB_URL),
     }
 }
@@ -232,6 +245,19 @@ pub fn data_key() -> stratum_infra::crypto::AesGcmSecretBox {
     stratum_infra::crypto::AesGcmSecretBox::new(DATA_KEY).expect("a long enough key")
 }
 
+/// The notifier's mail key of test worlds.
+pub const MAIL_KEY: &str = "test-mail-key-secret-0123456789abcdef-0123";
+
+/// The notifier's key of test worlds, which opens what [`mail_sealer`] seals.
+pub fn mail_key() -> stratum_infra::sealed_mail::MailKey {
+    stratum_infra::sealed_mail::MailKey::new(MAIL_KEY).expect("a long enough key")
+}
+
+/// What functions seal e-mail with in test worlds: the notifier's public key.
+pub fn mail_sealer() -> stratum_infra::sealed_mail::MailSealer {
+    stratum_infra::sealed_mail::MailSealer::new(&mail_key().public_key()).expect("a public key")
+}
+
 /// Tenancy on `identity`'s ports.
 pub fn tenancy_of(identity: &Identity) -> stratum_shared::tenancy::Tenancy {
     stratum_shared::tenancy::Tenancy::new(identity)
@@ -254,7 +280,7 @@ pub fn sims_with(identity: &Identity, jobs: Arc<dyn stratum_shared::sims::JobQue
         connectors: stratum_shared::sims::Connectors::default(),
         jobs,
         secret_box: identity.secret_box.clone(),
-        web_url: identity.settings.web_url.clone(),
+        notices: stratum_shared::notices::Notices::of(identity),
     }
 }
 

@@ -12,8 +12,8 @@ use stratum_shared::identity::{MAX_TOKEN_CHARS, Role};
 use stratum_shared::ids::{InvitationId, OrganisationId, UserId};
 use stratum_shared::invitations::{InvitationPreview, InvitationView, Invitations, InviteOutcome, InviteTarget};
 use stratum_shared::schema;
-use stratum_shared::tenancy::Permission;
 use stratum_shared::tenancy::parse_roles;
+use stratum_shared::tenancy::{NoticeTokenPayload, Permission};
 use stratum_shared::validation::{Collector, ValidationErrors};
 use utoipa::ToSchema;
 
@@ -93,6 +93,57 @@ pub fn api(invitations: Invitations) -> Api {
             .answers_nothing(204)
             .may_answer(&[409, 410]),
             revoke,
+        )
+        .route(
+            Operation::post(
+                "/api/organisations/{organisation_id}/membership/accept",
+                "acceptMembership",
+            )
+            .summary(
+                "invitations",
+                "Accept a membership someone else gave you: until then no rule or alert e-mail of the organisation reaches you",
+            )
+            .access(Access::LeaveOrganisation)
+            .answers_nothing(204),
+            accept_membership,
+        )
+        .route(
+            Operation::post(
+                "/api/organisations/{organisation_id}/membership/block",
+                "blockOrganisation",
+            )
+            .summary(
+                "invitations",
+                "Leave an organisation and block it (and its root's companies) from adding you again",
+            )
+            .access(Access::LeaveOrganisation)
+            .answers_nothing(204)
+            .may_answer(&[409]),
+            block_organisation,
+        )
+        .route(
+            Operation::post("/api/membership/accept", "acceptMembershipByLink")
+                .summary(
+                    "invitations",
+                    "Accept a membership with the token of the notice that announced it (no sign-in: the link proves the mailbox)",
+                )
+                .access(Access::Public)
+                .takes::<NoticeTokenPayload>()
+                .answers_nothing(204)
+                .may_answer(&[404, 410]),
+            accept_by_link,
+        )
+        .route(
+            Operation::post("/api/membership/block", "blockOrganisationByLink")
+                .summary(
+                    "invitations",
+                    "Leave the organisation a notice announced and block it from adding you again (no sign-in)",
+                )
+                .access(Access::Public)
+                .takes::<NoticeTokenPayload>()
+                .answers_nothing(204)
+                .may_answer(&[404, 409, 410]),
+            block_by_link,
         )
         .with_state(InvitationsState(invitations))
 }
@@ -216,6 +267,44 @@ async fn resend(
     Ids((id, invitation)): Ids<(OrganisationId, InvitationId)>,
 ) -> Result<Json<InvitationView>> {
     Ok(Json(invitations.resend(&principal, &context, id, invitation).await?))
+}
+
+async fn accept_membership(
+    State(InvitationsState(invitations)): State<InvitationsState>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids(id): Ids<OrganisationId>,
+) -> Result<StatusCode> {
+    invitations.tenancy.accept_membership(&principal, &context, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn block_organisation(
+    State(InvitationsState(invitations)): State<InvitationsState>,
+    Caller(principal): Caller,
+    Context(context): Context,
+    Ids(id): Ids<OrganisationId>,
+) -> Result<StatusCode> {
+    invitations.tenancy.block_organisation(&principal, &context, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn accept_by_link(
+    State(InvitationsState(invitations)): State<InvitationsState>,
+    Context(context): Context,
+    Valid(Shape(body)): Valid<Shape<NoticeTokenPayload>>,
+) -> Result<StatusCode> {
+    invitations.tenancy.accept_by_notice(&context, &body.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn block_by_link(
+    State(InvitationsState(invitations)): State<InvitationsState>,
+    Context(context): Context,
+    Valid(Shape(body)): Valid<Shape<NoticeTokenPayload>>,
+) -> Result<StatusCode> {
+    invitations.tenancy.block_by_notice(&context, &body.token).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn revoke(

@@ -20,6 +20,7 @@ use stratum_infra::http::{Api, SourceAddress};
 use stratum_infra::jobs::{InProcessJobs, run_jobs};
 use stratum_infra::local_gateway::LocalGateway;
 use stratum_infra::mail::FileMailer;
+use stratum_infra::sealed_mail::MailKey;
 use stratum_infra::store::sqlite::SqliteStore;
 use stratum_shared::clock::Clock;
 use stratum_shared::devices::{DeviceGateway, Devices};
@@ -70,7 +71,7 @@ fn local_sims(identity: &Identity, connectors: Connectors) -> (Sims, JoinHandle<
         connectors,
         jobs: Arc::new(jobs),
         secret_box: identity.secret_box.clone(),
-        web_url: identity.settings.web_url.clone(),
+        notices: stratum_shared::notices::Notices::of(identity),
     };
     let runner = tokio::spawn(run_jobs(sims.clone(), chunks));
     (sims, runner)
@@ -125,6 +126,11 @@ pub async fn start(options: Options) -> Result<Server, String> {
         .map_err(|e| format!("cannot open {}: {e}", database.display()))?;
     let signing_key = local_secret(data_dir, "STRATUM_JWT_SIGNING_KEY", "jwt-signing-key")?;
     let data_key = local_secret(data_dir, "STRATUM_DATA_KEY", "data-key")?;
+    // The notifier's key: locally the same process seals e-mail and opens it.
+    let mail_key = Arc::new(
+        MailKey::new(&local_secret(data_dir, "STRATUM_MAIL_KEY", "mail-key")?)
+            .map_err(|e| format!("STRATUM_MAIL_KEY: {e}"))?,
+    );
     let identity = Identity {
         store: Arc::new(store.clone()),
         clock: options.clock.clone(),
@@ -132,6 +138,7 @@ pub async fn start(options: Options) -> Result<Server, String> {
         secrets: Arc::new(RandomSecrets),
         tokens: Arc::new(config::jwt_keys(&signing_key).map_err(|e| e.to_string())?),
         secret_box: Arc::new(AesGcmSecretBox::new(&data_key).map_err(|e| format!("STRATUM_DATA_KEY: {e}"))?),
+        mail_seal: mail_key.clone(),
         settings: config::identity_settings("http://127.0.0.1:3000"),
     };
     config::bootstrap_admin(&identity).await.map_err(|e| e.to_string())?;
@@ -143,7 +150,7 @@ pub async fn start(options: Options) -> Result<Server, String> {
         store: Arc::new(store.clone()),
         mailer: Arc::new(mailer),
         clock: options.clock.clone(),
-        secret_box: identity.secret_box.clone(),
+        mail_key,
     };
     let mut background = vec![
         tokio::spawn(relay_outbox(store.clone(), queue)),
@@ -248,7 +255,13 @@ async fn relay_outbox(store: SqliteStore, queue: InProcessQueue) {
     let mut every = tokio::time::interval(RELAY_EVERY);
     loop {
         every.tick().await;
-        if let Err(error) = stratum_relay::drain(&store, &queue, &*queue.clock).await {
+        // Locally both lanes end in the same in-process notifier; the relay still serves the
+        // identity lane first every round.
+        let queues = stratum_relay::Queues {
+            identity: &queue,
+            notices: &queue,
+        };
+        if let Err(error) = stratum_relay::drain(&store, &queues, &*queue.clock).await {
             tracing::warn!(%error, "relaying the outbox failed; retrying");
         }
     }

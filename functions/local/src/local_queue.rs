@@ -1,8 +1,7 @@
 use async_trait::async_trait;
 use std::sync::Arc;
 use stratum_shared::clock::Clock;
-use stratum_shared::identity::SecretBox;
-use stratum_shared::outbox::{Mailer, OutboxMessage, Queue, Refusal, deliver};
+use stratum_shared::outbox::{MailOpen, Mailer, OutboxMessage, Queue, Refusal, deliver};
 use stratum_shared::store::Store;
 
 /// The local stand-in for SQS + the notifier: a relayed message is delivered at once, with the
@@ -12,7 +11,8 @@ pub struct InProcessQueue {
     pub store: Arc<dyn Store>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
-    pub secret_box: Arc<dyn SecretBox>,
+    /// The notifier's key, which opens the sealed e-mail.
+    pub mail_key: Arc<dyn MailOpen>,
 }
 
 #[async_trait]
@@ -23,7 +23,7 @@ impl Queue for InProcessQueue {
             // Locally a refusal counts towards parking whatever its cause (a message that
             // cannot be unsealed, a mail file that cannot be written), so no message can sit
             // at the head of the outbox for ever; the ones behind it go out meanwhile.
-            if let Err(error) = deliver(&*self.store, &*self.mailer, &*self.clock, &*self.secret_box, message).await {
+            if let Err(error) = deliver(&*self.store, &*self.mailer, &*self.clock, &*self.mail_key, message).await {
                 refusals.push(Refusal {
                     id: message.id,
                     reason: error.to_string(),

@@ -5,16 +5,16 @@
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use std::sync::Arc;
 use stratum_shared::clock::Clock;
-use stratum_shared::identity::SecretBox;
-use stratum_shared::outbox::{Mailer, OutboxMessage, deliver};
+use stratum_shared::outbox::{MailOpen, Mailer, OutboxMessage, deliver};
 use stratum_shared::store::Store;
 
 pub struct Notifier {
     pub store: Arc<dyn Store>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
-    /// Unseals the messages (their links carry tokens, sealed until rendered).
-    pub secret_box: Arc<dyn SecretBox>,
+    /// Opens the messages (their links carry tokens, sealed until rendered): the private key
+    /// only the notifier holds.
+    pub mail_key: Arc<dyn MailOpen>,
 }
 
 impl Notifier {
@@ -23,7 +23,7 @@ impl Notifier {
         for record in event.records {
             let id = record.message_id.clone().unwrap_or_default();
             let outcome = match record.body.as_deref().map(serde_json::from_str::<OutboxMessage>) {
-                Some(Ok(message)) => deliver(&*self.store, &*self.mailer, &*self.clock, &*self.secret_box, &message)
+                Some(Ok(message)) => deliver(&*self.store, &*self.mailer, &*self.clock, &*self.mail_key, &message)
                     .await
                     .map(drop)
                     .map_err(|e| e.to_string()),

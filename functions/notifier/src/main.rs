@@ -22,7 +22,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         )),
         mailer: Arc::new(SesMailer::new(&aws, config::required("STRATUM_MAIL_FROM")?)),
         clock,
-        secret_box: Arc::new(config::data_key()?),
+        mail_key: Arc::new(config::mail_key()?),
     };
     let notifier = &notifier;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async move {

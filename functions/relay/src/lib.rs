@@ -1,11 +1,12 @@
-//! The outbox relay: drains the outbox partition into the queue. On AWS it is woken by the
-//! table's stream when a message is written (low latency) and by a one-minute schedule (a
-//! sweep, so a missed wake-up delays a message but never loses it). Locally the server runs
-//! the same drain in-process.
+//! The outbox relay: drains each lane of the outbox into its queue, the identity lane first
+//! every round, so a confirmation never waits behind an organisation's notices. On AWS it is
+//! woken by the table's stream when a message is written (low latency) and by a one-minute
+//! schedule (a sweep, so a missed wake-up delays a message but never loses it). Locally the
+//! server runs the same drain in-process.
 
 use stratum_shared::clock::{Clock, SystemClock};
 use stratum_shared::error::DomainResult;
-use stratum_shared::outbox::{Queue, relay};
+use stratum_shared::outbox::{Lane, Queue, relay};
 use stratum_shared::store::Store;
 
 /// Messages moved per round (one query, one queue send, one delete transaction).
@@ -18,10 +19,10 @@ const MAX_ROUNDS: usize = 50;
 /// aside.
 pub async fn handle(
     store: &dyn Store,
-    queue: &dyn Queue,
+    queues: &Queues<'_>,
     _wake_up: serde_json::Value,
 ) -> DomainResult<serde_json::Value> {
-    let drained = drain(store, queue, &SystemClock).await?;
+    let drained = drain(store, queues, &SystemClock).await?;
     tracing::info!(
         relayed = drained.relayed,
         parked = drained.parked,
@@ -41,24 +42,47 @@ pub struct Drained {
     pub deferred: usize,
 }
 
-/// Relays until the outbox is empty (or the round limit). A message the queue refuses stays
-/// for later rounds until it is parked; the messages behind it go out meanwhile.
-pub async fn drain(store: &dyn Store, queue: &dyn Queue, clock: &dyn Clock) -> DomainResult<Drained> {
+/// Where each lane's messages go: SQS queues of their own on AWS (each with its own consumer),
+/// the in-process notifier locally.
+#[derive(Clone, Copy)]
+pub struct Queues<'a> {
+    pub identity: &'a dyn Queue,
+    pub notices: &'a dyn Queue,
+}
+
+impl<'a> Queues<'a> {
+    /// The queue of `lane`.
+    pub fn of_lane(&self, lane: Lane) -> &'a dyn Queue {
+        match lane {
+            Lane::Identity => self.identity,
+            Lane::Notices => self.notices,
+        }
+    }
+}
+
+/// Relays until the outbox is empty (or the round limit): every round a batch of each lane,
+/// the identity lane first. A message the queue refuses stays for later rounds until it is
+/// parked; the messages behind it go out meanwhile.
+pub async fn drain(store: &dyn Store, queues: &Queues<'_>, clock: &dyn Clock) -> DomainResult<Drained> {
     let mut drained = Drained::default();
     for _ in 0..MAX_ROUNDS {
-        let round = relay(store, queue, clock, BATCH).await?;
-        drained.relayed += round.sent;
-        drained.parked += round.parked.len();
-        drained.deferred += round.deferred;
-        for parked in &round.parked {
-            tracing::error!(
-                outbox_sort_key = %parked.message,
-                kind = %parked.kind,
-                reason = %parked.reason,
-                "outbox message parked: the queue kept refusing it; it is kept under OUTBOX_PARKED"
-            );
+        let mut progress = false;
+        for lane in Lane::ALL {
+            let round = relay(store, lane, queues.of_lane(lane), clock, BATCH).await?;
+            drained.relayed += round.sent;
+            drained.parked += round.parked.len();
+            drained.deferred += round.deferred;
+            for parked in &round.parked {
+                tracing::error!(
+                    outbox_sort_key = %parked.message,
+                    kind = %parked.kind,
+                    reason = %parked.reason,
+                    "outbox message parked: the queue kept refusing it; it is kept under OUTBOX_PARKED"
+                );
+            }
+            progress |= round.made_progress();
         }
-        if !round.made_progress() {
+        if !progress {
             break;
         }
     }

@@ -5,7 +5,7 @@
 
 use super::Devices;
 use crate::audit::RequestContext;
-use crate::catalogue::CatalogueEntry;
+use crate::catalogue::{CatalogueEntry, Reference};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{AlertRuleId, DeviceId, DeviceModelId, EnvironmentId, OrganisationId};
@@ -245,6 +245,56 @@ impl From<AlertRulePayload> for AlertRulePatch {
 }
 
 impl CatalogueEntry for AlertRule {
+    fn cap() -> Option<crate::limits::Cap> {
+        Some(crate::limits::Cap::AlertRules)
+    }
+
+    /// A rule names only what is its organisation's: a device of it, an environment of it, a
+    /// model that exists, and members of it to e-mail.
+    fn references(&self, organisation: OrganisationId) -> Vec<Reference> {
+        let mut references = Vec::new();
+        if let Some(device) = self.scope.device_id {
+            references.push(Reference {
+                field: "scope.device_id".into(),
+                key: keys::device(device),
+                fits: Box::new(move |item| {
+                    item.record::<super::Device>()
+                        .is_ok_and(|device| device.organisation_id == Some(organisation))
+                }),
+                code: "unknown_device",
+                message: "no device of this organisation has this id",
+            });
+        }
+        if let Some(environment) = self.scope.environment_id {
+            references.push(Reference {
+                field: "scope.environment_id".into(),
+                key: keys::environment(organisation, environment),
+                fits: Box::new(|_| true),
+                code: "unknown_environment",
+                message: "no environment of this organisation has this id",
+            });
+        }
+        if let Some(model) = self.scope.model_id {
+            references.push(Reference {
+                field: "scope.model_id".into(),
+                key: keys::device_model(model),
+                fits: Box::new(|_| true),
+                code: "unknown_model",
+                message: "no device model has this id",
+            });
+        }
+        for (i, user) in self.recipients.user_ids.iter().enumerate() {
+            references.push(Reference {
+                field: format!("recipients.user_ids[{i}]"),
+                key: keys::membership(*user, organisation),
+                fits: Box::new(|_| true),
+                code: "not_a_member",
+                message: "recipients are members of the rule's organisation",
+            });
+        }
+        references
+    }
+
     type Id = AlertRuleId;
     type Payload = AlertRulePayload;
     type Patch = AlertRulePatch;
@@ -411,6 +461,8 @@ impl Devices {
             .await
     }
 
+    /// A page of the organisation's alert rules its staff read; through a company, only
+    /// rules that are not about a device, or about one of the company's (L2).
     pub async fn alert_rules(
         &self,
         principal: &Principal,
@@ -418,9 +470,12 @@ impl Devices {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<AlertRule>, Option<Cursor>)> {
-        self.catalogue()
+        let (rules, next) = self
+            .catalogue()
             .entries::<AlertRule>(principal, organisation_id, limit, cursor)
-            .await
+            .await?;
+        let rules = self.about_own_devices(organisation_id, rules).await?;
+        Ok((rules, next))
     }
 
     pub async fn alert_rule(
@@ -429,9 +484,46 @@ impl Devices {
         organisation_id: OrganisationId,
         id: AlertRuleId,
     ) -> DomainResult<(AlertRule, u64)> {
-        self.catalogue()
+        let (rule, version) = self
+            .catalogue()
             .entry::<AlertRule>(principal, organisation_id, id)
-            .await
+            .await?;
+        let mut shown = self.about_own_devices(organisation_id, vec![rule]).await?;
+        shown.pop().map(|rule| (rule, version)).ok_or(DomainError::NotFound)
+    }
+
+    /// Of `rules` (the root's, read through `organisation_id` by a caller authorised there),
+    /// those the caller sees: every one on the root itself; through a company, those not about
+    /// one device, or about one of the company's.
+    async fn about_own_devices(
+        &self,
+        organisation_id: OrganisationId,
+        rules: Vec<AlertRule>,
+    ) -> DomainResult<Vec<AlertRule>> {
+        let about_a_device: Vec<DeviceId> = rules.iter().filter_map(|rule| rule.scope.device_id).collect();
+        if about_a_device.is_empty() || rules.iter().all(|rule| rule.organisation_id == organisation_id) {
+            return Ok(rules);
+        }
+        let found = self
+            .store
+            .batch_get(
+                &about_a_device
+                    .iter()
+                    .map(|device| keys::device(*device))
+                    .collect::<Vec<_>>(),
+            )
+            .await?;
+        let companys: Vec<DeviceId> = found
+            .into_iter()
+            .flatten()
+            .filter_map(|item| item.record::<super::Device>().ok())
+            .filter(|device| device.company_id == Some(organisation_id))
+            .map(|device| device.id)
+            .collect();
+        Ok(rules
+            .into_iter()
+            .filter(|rule| rule.scope.device_id.is_none_or(|device| companys.contains(&device)))
+            .collect())
     }
 
     pub async fn update_alert_rule(

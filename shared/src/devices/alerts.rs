@@ -5,8 +5,8 @@
 
 use super::Devices;
 use super::fleet::Fleet;
-use crate::alerting::{Alarms, Alert, AlertStatus, Lost};
-use crate::audit::RequestContext;
+use crate::alerting::{Alarms, Alert, AlertStatus, ClearedBy, Lost};
+use crate::audit::{Actor, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{AlertId, DeviceId, OrganisationId};
@@ -148,10 +148,11 @@ fn changed() -> DomainError {
 }
 
 impl Fleet {
+    /// Whether the caller reads and handles `alert`: where the device was when it was raised
+    /// decides, wherever it is now (SPEC §2: the earlier holder keeps what is theirs, the next
+    /// sees nothing from before).
     fn sees_alert(&self, alert: &Alert) -> bool {
-        alert.organisation_id == self.root
-            && self.company.is_none_or(|company| alert.company_id == Some(company))
-            && (self.staff || alert.end_user_id == Some(self.user))
+        alert.organisation_id == self.root && alert.placement().seen_by(&self.reader())
     }
 }
 
@@ -226,16 +227,8 @@ impl Devices {
             .await?
             .ok_or(DomainError::NotFound)?;
         let alert: Alert = item.record()?;
-        // Where the device is now decides who handles its alert (it may have moved company);
-        // a device handed to another organisation leaves its alerts to the earlier one's reach
-        // as they were raised.
-        let device = self.store.get(&keys::device(alert.device_id)).await?;
-        let device: Option<super::Device> = device.map(|item| item.record()).transpose()?;
-        let in_reach = match device {
-            Some(device) if device.organisation_id == Some(alert.organisation_id) => fleet.sees(&device),
-            _ => fleet.sees_alert(&alert),
-        };
-        if alert.organisation_id != fleet.root || !in_reach {
+        // The same reach as the list's: one alert agrees with the list it is in.
+        if !fleet.sees_alert(&alert) {
             return Err(DomainError::NotFound);
         }
         Ok((alert, item.version))
@@ -288,11 +281,12 @@ impl Devices {
             if !alert.status.is_active() {
                 return Err(DomainError::conflict("already_cleared", "the alert is cleared"));
             }
-            match self
-                .alarms()
-                .clear(&alert, version, Some((principal, context)), comment.clone())
-                .await
-            {
+            let by = ClearedBy {
+                actor: Actor::of(principal),
+                user: principal.user.id,
+                context: context.clone(),
+            };
+            match self.alarms().clear(&alert, version, Some(by), comment.clone()).await {
                 Ok(cleared) => return Ok(cleared),
                 Err(Lost::Raced) => continue,
                 Err(Lost::Failed(error)) => return Err(error),

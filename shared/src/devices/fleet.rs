@@ -10,6 +10,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::{Membership, Organisation, Principal};
 use crate::ids::{DeviceId, DeviceModelId, EnvironmentId, OrganisationId, UserId};
 use crate::keys;
+use crate::placement::Reader;
 use crate::schema;
 use crate::sims::{Sim, sim_write};
 use crate::store::{Condition, Cursor, Index, Query, Write};
@@ -181,6 +182,34 @@ impl DeviceFilter {
     }
 }
 
+/// The writes that move a device's end-user pointer from where `before` had it to where
+/// `after` has it (none when its organisation, company and end user stay).
+pub(super) fn end_user_pointer_writes(before: &Device, after: &Device) -> Vec<Write> {
+    let pointer = |device: &Device| {
+        Some(keys::end_user_device(
+            device.organisation_id?,
+            device.end_user_id?,
+            device.company_id?,
+            device.id,
+        ))
+    };
+    let (old, new) = (pointer(before), pointer(after));
+    if old == new {
+        return vec![];
+    }
+    let mut writes: Vec<Write> = old
+        .map(|key| Write::Delete { key, condition: None })
+        .into_iter()
+        .collect();
+    if let Some(key) = new {
+        writes.push(Write::Put {
+            item: crate::store::Item::from_record(key, &json!({ "device_id": after.id })),
+            condition: None,
+        });
+    }
+    writes
+}
+
 /// A caller's reach among an organisation's devices.
 pub(super) struct Fleet {
     pub(super) root: OrganisationId,
@@ -206,9 +235,16 @@ impl Fleet {
     }
 
     pub(super) fn sees(&self, device: &Device) -> bool {
-        device.organisation_id == Some(self.root)
-            && self.company.is_none_or(|company| device.company_id == Some(company))
-            && (self.staff || device.end_user_id == Some(self.user))
+        device.organisation_id == Some(self.root) && device.placement().seen_by(&self.reader())
+    }
+
+    /// The caller as a reader of what was recorded about devices.
+    pub(super) fn reader(&self) -> Reader {
+        Reader {
+            company: self.company,
+            user: self.user,
+            staff: self.staff,
+        }
     }
 }
 
@@ -318,6 +354,7 @@ impl Devices {
         }
         let mut checks = self.check_placement(&fleet, &next).await?;
         checks.extend(self.sim_moves(&fleet, &device, &next).await?);
+        checks.extend(end_user_pointer_writes(&device, &next));
         let mut unit = UnitOfWork::new();
         if next.environment_id != device.environment_id {
             if let Some(left) = device.environment_id {

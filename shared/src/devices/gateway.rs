@@ -153,6 +153,11 @@ pub struct Command {
     pub status: CommandStatus,
     pub sent_by: Actor,
     pub sent_at: Timestamp,
+    /// Where the device was when it was sent: who reads it in the device's history.
+    #[serde(default)]
+    pub company_id: Option<OrganisationId>,
+    #[serde(default)]
+    pub end_user_id: Option<crate::ids::UserId>,
 }
 
 impl CommandPayload {
@@ -207,14 +212,14 @@ impl Devices {
         principal: &Principal,
         organisation_id: OrganisationId,
         id: DeviceId,
-    ) -> DomainResult<(Device, u64, OrganisationId)> {
+    ) -> DomainResult<(Device, u64, super::fleet::Fleet)> {
         let fleet = super::fleet::Fleet::of::<G>(self, principal, organisation_id).await?;
         let item = self.store.get(&keys::device(id)).await?.ok_or(DomainError::NotFound)?;
         let device: Device = item.record()?;
         if !fleet.sees(&device) {
             return Err(DomainError::NotFound);
         }
-        Ok((device, item.version, fleet.root))
+        Ok((device, item.version, fleet))
     }
 
     /// Issues a device's credentials (owners): shown once, kept only as what revokes them. A
@@ -226,7 +231,8 @@ impl Devices {
         organisation_id: OrganisationId,
         id: DeviceId,
     ) -> DomainResult<IssuedCredentials> {
-        let (device, version, root) = self.device_for::<ManageDevices>(principal, organisation_id, id).await?;
+        let (device, version, fleet) = self.device_for::<ManageDevices>(principal, organisation_id, id).await?;
+        let root = fleet.root;
         refuse_retired(&device)?;
         let exist = || DomainError::conflict("credentials_exist", "the device has credentials; revoke them first");
         if self.store.get(&keys::device_credentials(device.id)).await?.is_some() {
@@ -320,7 +326,8 @@ impl Devices {
         organisation_id: OrganisationId,
         id: DeviceId,
     ) -> DomainResult<()> {
-        let (device, _, root) = self.device_for::<ManageDevices>(principal, organisation_id, id).await?;
+        let (device, _, fleet) = self.device_for::<ManageDevices>(principal, organisation_id, id).await?;
+        let root = fleet.root;
         let item = self
             .store
             .get(&keys::device_credentials(device.id))
@@ -361,7 +368,8 @@ impl Devices {
         payload: CommandPayload,
     ) -> DomainResult<Command> {
         let (name, arguments) = payload.parse()?;
-        let (device, _, root) = self.device_for::<HandleAlerts>(principal, organisation_id, id).await?;
+        let (device, _, fleet) = self.device_for::<HandleAlerts>(principal, organisation_id, id).await?;
+        let root = fleet.root;
         refuse_retired(&device)?;
         let command_id = crate::ids::CommandId::generate();
         let topic = command_topic(device.id);
@@ -381,6 +389,8 @@ impl Devices {
             },
             sent_by: Actor::of(principal),
             sent_at: self.now(),
+            company_id: device.company_id,
+            end_user_id: device.end_user_id,
         };
         let event = AuditEvent::by(command.sent_by.clone())
             .did("device.command_sent")
@@ -413,7 +423,8 @@ impl Devices {
     }
 
     /// A page of one of a device's histories in its current organisation (`prefix_of` names
-    /// which), newest first, for the organisation's staff.
+    /// which), newest first, for the organisation's staff: what was recorded while the device
+    /// was theirs (a company's staff see nothing of its time elsewhere).
     pub(super) async fn history<T: serde::de::DeserializeOwned>(
         &self,
         principal: &Principal,
@@ -423,18 +434,24 @@ impl Devices {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<T>, Option<Cursor>)> {
-        let (device, _, root) = self.device_for::<ReadDevices>(principal, organisation_id, id).await?;
+        let (device, _, fleet) = self.device_for::<ReadDevices>(principal, organisation_id, id).await?;
         let page = self
             .store
             .query(
                 &Query::new(Index::Table, keys::device(device.id).pk)
-                    .sort(SortCondition::BeginsWith(prefix_of(root)))
+                    .sort(SortCondition::BeginsWith(prefix_of(fleet.root)))
                     .descending()
                     .limit(limit)
                     .after(cursor),
             )
             .await?;
-        let entries = page.items.iter().map(Item::record).collect::<Result<_, _>>()?;
+        let reader = fleet.reader();
+        let entries = page
+            .items
+            .iter()
+            .filter(|item| crate::telemetry::placement_of(item).seen_by(&reader))
+            .map(Item::record)
+            .collect::<Result<_, _>>()?;
         Ok((entries, page.next))
     }
 }

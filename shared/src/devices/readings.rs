@@ -8,6 +8,7 @@ use crate::identity::Principal;
 use crate::ids::{DeviceId, OrganisationId};
 use crate::keys;
 use crate::store::{Cursor, Index, Item, Query, SortCondition};
+use crate::telemetry::placement_of;
 use crate::tenancy::ViewOrganisation;
 use crate::time::Timestamp;
 use crate::validation::{Collector, ValidationErrors};
@@ -188,10 +189,12 @@ impl Devices {
         organisation_id: OrganisationId,
         id: DeviceId,
     ) -> DomainResult<Latest> {
-        let (device, _, root) = self
+        let (device, _, fleet) = self
             .device_for::<ViewOrganisation>(principal, organisation_id, id)
             .await?;
-        let Some(item) = self.store.get(&keys::device_latest(root, device.id)).await? else {
+        // Since the device came to its present holder: what it reported before is not theirs.
+        let latest = keys::device_latest(fleet.root, &device.placement(), device.id);
+        let Some(item) = self.store.get(&latest).await? else {
             return Ok(Latest {
                 last_seen: None,
                 values: Map::new(),
@@ -219,10 +222,10 @@ impl Devices {
         limit: u32,
         cursor: Option<Cursor>,
     ) -> DomainResult<(Vec<Point>, Option<Cursor>)> {
-        let (device, _, root) = self
+        let (device, _, fleet) = self
             .device_for::<ViewOrganisation>(principal, organisation_id, id)
             .await?;
-        let mut query = Query::new(Index::Table, keys::telemetry_partition(root, device.id))
+        let mut query = Query::new(Index::Table, keys::telemetry_partition(fleet.root, device.id))
             .sort(range.sort_condition())
             .limit(limit)
             .after(cursor);
@@ -230,9 +233,11 @@ impl Devices {
             query = query.descending();
         }
         let page = self.store.query(&query).await?;
+        let reader = fleet.reader();
         let points = page
             .items
             .iter()
+            .filter(|item| placement_of(item).seen_by(&reader))
             .map(|item| range.point(item))
             .collect::<Result<_, _>>()?;
         Ok((points, page.next))
@@ -248,9 +253,10 @@ impl Devices {
         range: Range,
         interval_seconds: u32,
     ) -> DomainResult<Aggregate> {
-        let (device, _, root) = self
+        let (device, _, fleet) = self
             .device_for::<ViewOrganisation>(principal, organisation_id, id)
             .await?;
+        let reader = fleet.reader();
         let interval = i64::from(interval_seconds.max(1)) * 1_000;
         let mut buckets: BTreeMap<i64, BTreeMap<String, Stats>> = BTreeMap::new();
         let mut cursor = None;
@@ -259,7 +265,7 @@ impl Devices {
             let page = self
                 .store
                 .query(
-                    &Query::new(Index::Table, keys::telemetry_partition(root, device.id))
+                    &Query::new(Index::Table, keys::telemetry_partition(fleet.root, device.id))
                         .sort(range.sort_condition())
                         .limit(1_000)
                         .after(cursor),
@@ -274,7 +280,7 @@ impl Devices {
                 )
                 .into());
             }
-            for item in &page.items {
+            for item in page.items.iter().filter(|item| placement_of(item).seen_by(&reader)) {
                 let point = range.point(item)?;
                 let start = point.ts.unix_millis().div_euclid(interval) * interval;
                 let bucket = buckets.entry(start).or_default();

@@ -113,6 +113,11 @@ pub struct OrganisationPayload {
 }
 
 impl Device {
+    /// Where the device is within its organisation: what is recorded about it carries this.
+    pub fn placement(&self) -> crate::placement::Placement {
+        crate::placement::Placement::new(self.company_id, self.end_user_id)
+    }
+
     /// A device just registered: the platform's, placed nowhere.
     pub(super) fn registered(id: DeviceId, imei: Imei, model_id: DeviceModelId, now: Timestamp) -> Device {
         Device {
@@ -293,6 +298,7 @@ impl Devices {
             .writes(previous.map(|from| event(from).write()))
             .writes(sim_out)
             .writes(environment_left)
+            .writes(super::fleet::end_user_pointer_writes(&device, &moved))
             .write_or(
                 Write::Check {
                     key: keys::device_credentials(id),

@@ -35,6 +35,11 @@ pub struct MaintenanceEntry {
     pub performed_by: Option<String>,
     pub recorded_by: Actor,
     pub recorded_at: Timestamp,
+    /// Where the device was when it was recorded: who reads it in the device's history.
+    #[serde(default)]
+    pub company_id: Option<crate::ids::OrganisationId>,
+    #[serde(default)]
+    pub end_user_id: Option<crate::ids::UserId>,
 }
 
 /// `POST …/devices/{device_id}/maintenance`.
@@ -164,7 +169,8 @@ impl Devices {
             }
         };
         errors.finish(|| ())?;
-        let (device, _, root) = self.device_for::<ManageDevices>(principal, organisation_id, id).await?;
+        let (device, _, fleet) = self.device_for::<ManageDevices>(principal, organisation_id, id).await?;
+        let root = fleet.root;
         let entry = MaintenanceEntry {
             id: MaintenanceId::generate(),
             device_id: device.id,
@@ -173,6 +179,8 @@ impl Devices {
             performed_by,
             recorded_by: Actor::of(principal),
             recorded_at: now,
+            company_id: device.company_id,
+            end_user_id: device.end_user_id,
         };
         let event = AuditEvent::by(entry.recorded_by.clone())
             .did("device.maintenance_recorded")
@@ -234,7 +242,8 @@ impl Devices {
         if_match: Option<u64>,
     ) -> DomainResult<(EffectivePort, u64)> {
         let setting = payload.parse()?;
-        let (device, version, root) = self.device_for::<ManageDevices>(principal, organisation_id, id).await?;
+        let (device, version, fleet) = self.device_for::<ManageDevices>(principal, organisation_id, id).await?;
+        let root = fleet.root;
         if if_match.is_some_and(|wanted| wanted != version) {
             return Err(DomainError::PreconditionFailed);
         }

@@ -153,7 +153,10 @@ pub struct Identity {
     pub hasher: Arc<dyn PasswordHasher>,
     pub secrets: Arc<dyn Secrets>,
     pub tokens: Arc<dyn AccessTokens>,
+    /// Seals secrets at rest (the data key), where a function holds it.
     pub secret_box: Arc<dyn SecretBox>,
+    /// Seals e-mail for the notifier (its public key).
+    pub mail_seal: Arc<dyn crate::outbox::MailSeal>,
     pub settings: IdentitySettings,
 }
 
@@ -168,7 +171,7 @@ impl Identity {
         email: &crate::mail::EmailMessage,
         now: Timestamp,
     ) -> crate::error::DomainResult<OutboxMessage> {
-        OutboxMessage::email(&*self.secret_box, email, now)
+        OutboxMessage::email(&*self.mail_seal, email, now)
     }
 
     /// The audit event of a change to `user`'s account, filed in their personal

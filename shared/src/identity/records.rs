@@ -222,6 +222,10 @@ pub struct Membership {
     pub organisation_kind: OrganisationKind,
     pub roles: Vec<Role>,
     pub active: bool,
+    /// Whether they took the membership themselves or accepted it: one someone else gave them
+    /// (added by an owner) sends them no rule or alert e-mail until they accept it.
+    #[serde(default = "crate::identity::records::on")]
+    pub accepted: bool,
     pub joined_at: Timestamp,
     /// The member's address and name when they joined, for member lists.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -97,6 +97,7 @@ pub(crate) fn new_person(
         organisation_kind: OrganisationKind::Personal,
         roles: vec![Role::Owner, Role::BillingAdmin, Role::Member],
         active: true,
+        accepted: true,
         joined_at: now,
         member_email: Some(email.clone()),
         member_name: name,

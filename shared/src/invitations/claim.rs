@@ -221,6 +221,7 @@ impl Invitations {
             organisation_kind: organisation.kind,
             roles: roles.clone(),
             active: true,
+            accepted: true,
             joined_at: now,
             member_email: Some(user.email.clone()),
             member_name: user.name.clone(),

@@ -267,16 +267,28 @@ impl Invitations {
                 }
                 // Being added is announced by e-mail too: the address's budget applies.
                 self.spend_mail_to(principal, &user.email).await?;
+                let now = self.now();
+                let (token, token_write) =
+                    crate::tenancy::notice_token(&*self.identity.secrets, user.id, organisation_id, now);
+                let web_url = &self.identity.settings.web_url;
                 let mail = EmailMessage::AddedToOrganisation {
                     to: user.email.clone(),
                     name: user.name.clone(),
                     organisation: organisation.name.clone(),
-                    link: self.identity.settings.web_url.clone(),
+                    link: format!("{web_url}/membership/accept?token={token}"),
+                    block_link: format!("{web_url}/membership/block?token={token}"),
                 };
-                let notify = self.identity.mail(&mail, self.now())?;
+                let notify = self.identity.mail(&mail, now)?.write();
                 let member = self
                     .tenancy
-                    .add_member_with(principal, context, organisation_id, user.id, roles, Some(notify))
+                    .add_member_with(
+                        principal,
+                        context,
+                        organisation_id,
+                        user.id,
+                        roles,
+                        vec![notify, token_write],
+                    )
                     .await?;
                 Ok(InviteOutcome::Added { member })
             }

@@ -3,10 +3,11 @@
 //! through the lifecycle on its own (its connector, its audit event, its rules' e-mails), so
 //! one SIM that cannot change never holds up the others.
 
+use super::digest::{Tallies, tally};
 use super::import::{RawRow, RowOutcome, RowReport};
 use super::inventory::SimFilter;
 use super::jobs::{Job, JobKind, JobView, start_queued};
-use super::lifecycle::target_of;
+use super::lifecycle::{Notify, target_of};
 use super::{Sim, SimAction, SimStatus, Sims, sim_scope};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
@@ -19,6 +20,7 @@ use crate::tenancy::ManageSims;
 use crate::validation::{Collector, ValidationErrors};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 
 /// SIMs one bulk job changes at most (Soracom's and Hologram's limit too).
 pub const MAX_BULK_SIMS: usize = 10_000;
@@ -273,16 +275,19 @@ impl Sims {
         }
     }
 
-    /// Makes `action` on each SIM of a bulk job's chunk, reporting each.
+    /// Makes `action` on each SIM of a bulk job's chunk, reporting each, and tallies what each
+    /// status-change rule applies to for the job's digest (no e-mail per SIM).
     pub(crate) async fn change_rows(
         &self,
         job: &Job,
         action: SimAction,
         first_row: u64,
         rows: Vec<RawRow>,
-    ) -> DomainResult<Vec<RowReport>> {
+    ) -> DomainResult<(Vec<RowReport>, Tallies)> {
         let context = RequestContext::default();
         let mut reports = Vec::with_capacity(rows.len());
+        let mut tallies = Tallies::new();
+        let mut rules = HashMap::new();
         for (offset, raw) in rows.into_iter().enumerate() {
             let row = first_row + offset as u64;
             let text = raw.as_str().unwrap_or_default().to_owned();
@@ -311,13 +316,20 @@ impl Sims {
                 reports.push(RowReport::sim(row, shown, RowOutcome::Unchanged));
                 continue;
             }
-            let report = match self.apply(sim, version, action, job.actor.clone(), &context).await {
-                Ok(_) => RowReport::sim(row, shown, RowOutcome::Changed),
+            let changed = self
+                .apply(sim, version, action, job.actor.clone(), &context, Notify::InDigest)
+                .await;
+            let report = match changed {
+                Ok((sim, _)) => {
+                    let applying = self.status_rules_cached(&mut rules, &sim).await?;
+                    tally(&mut tallies, &applying, &sim);
+                    RowReport::sim(row, shown, RowOutcome::Changed)
+                }
                 Err(DomainError::Conflict { code, .. }) => RowReport::error(row, shown, None, code),
                 Err(other) => return Err(other),
             };
             reports.push(report);
         }
-        Ok(reports)
+        Ok((reports, tallies))
     }
 }

@@ -14,7 +14,7 @@ use crate::limits::Budget;
 use crate::store::{Condition, Key, Update, Write};
 use crate::telecom::Iccid;
 use crate::tenancy::ManageSims;
-use crate::tenancy::organisations::{counts_update, join};
+use crate::tenancy::organisations::{Joining, counts_update, join};
 use crate::unit_of_work::UnitOfWork;
 use crate::validation::ValidationErrors;
 use serde::{Deserialize, Serialize};
@@ -334,7 +334,14 @@ impl Sims {
                 ));
             }
             None => {
-                let [membership, profile] = join(&company, user, principal.user_version, vec![Role::Member], now);
+                let [membership, profile] = join(
+                    &company,
+                    user,
+                    principal.user_version,
+                    vec![Role::Member],
+                    Joining::Themselves,
+                    now,
+                );
                 let counts = counts_update(
                     Update::new(keys::organisation(company_id)).when(Condition::VersionIs(company_item.version)),
                     &company,

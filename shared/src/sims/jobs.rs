@@ -295,13 +295,16 @@ impl Sims {
         if found[1].is_some() {
             return Ok(());
         }
+        let mut digest = None;
         let reports = match (job.kind, job.organisation_id, chunk.action) {
             (JobKind::Import, Some(organisation), _) => {
                 self.import_rows(organisation, job.company_id, Some(job.id), chunk.first_row, chunk.rows)
                     .await?
             }
             (JobKind::Bulk, Some(_), Some(action)) => {
-                self.change_rows(&job, action, chunk.first_row, chunk.rows).await?
+                let (reports, tallies) = self.change_rows(&job, action, chunk.first_row, chunk.rows).await?;
+                digest = Some(serde_json::to_value(tallies).map_err(|e| DomainError::Internal(e.to_string()))?);
+                reports
             }
             (JobKind::DeviceImport, None, _) => {
                 register_rows(
@@ -321,12 +324,36 @@ impl Sims {
                 )));
             }
         };
-        self.record_chunk(&job, chunk.chunk, &reports).await
+        self.record_chunk(&job, chunk.chunk, &reports, digest).await?;
+        if let (JobKind::Bulk, Some(root), Some(action)) = (job.kind, job.organisation_id, chunk.action) {
+            self.finish_bulk(&job, root, action).await?;
+        }
+        Ok(())
     }
 
-    /// A chunk's report and the job's progress, in one transaction conditional on the report
-    /// being new: a chunk processed meanwhile (a redelivered copy) keeps its report.
-    async fn record_chunk(&self, job: &Job, chunk: u32, reports: &[RowReport]) -> DomainResult<()> {
+    /// Once every chunk of a bulk job is done, its digests go out (whoever sees it complete
+    /// first; each digest once).
+    async fn finish_bulk(&self, job: &Job, root: OrganisationId, action: SimAction) -> DomainResult<()> {
+        let Some(item) = self.store.get(&keys::job(job.id)).await? else {
+            return Ok(());
+        };
+        let (_, chunks_done) = progress_of(&item);
+        if chunks_done >= job.chunks {
+            self.send_digests(job.id, root, action).await?;
+        }
+        Ok(())
+    }
+
+    /// A chunk's report (with a bulk change's tallies for its digest) and the job's progress,
+    /// in one transaction conditional on the report being new: a chunk processed meanwhile
+    /// (a redelivered copy) keeps its report.
+    async fn record_chunk(
+        &self,
+        job: &Job,
+        chunk: u32,
+        reports: &[RowReport],
+        digest: Option<serde_json::Value>,
+    ) -> DomainResult<()> {
         let counts = JobCounts::of(reports);
         let progress = Update::new(keys::job(job.id))
             .add("created", counts.created as i64)
@@ -335,9 +362,13 @@ impl Sims {
             .add("error", counts.error as i64)
             .add("chunks_done", 1)
             .set("finished_at", serde_json::json!(self.now()));
+        let mut report = report_item(job, chunk, reports)?;
+        if let Some(digest) = digest {
+            report = report.with("digest", digest);
+        }
         let writes = vec![
             Write::Put {
-                item: report_item(job, chunk, reports)?,
+                item: report,
                 condition: Some(Condition::NotExists),
             },
             Write::Update(progress),
@@ -358,7 +389,11 @@ impl Sims {
         let reports: Vec<RowReport> = (0..chunk.rows.len())
             .map(|offset| RowReport::error(chunk.first_row + offset as u64, None, None, "not_processed"))
             .collect();
-        self.record_chunk(&job, chunk.chunk, &reports).await
+        self.record_chunk(&job, chunk.chunk, &reports, None).await?;
+        if let (JobKind::Bulk, Some(root), Some(action)) = (job.kind, job.organisation_id, chunk.action) {
+            self.finish_bulk(&job, root, action).await?;
+        }
+        Ok(())
     }
 
     /// A job of the organisation, of `kind`, with a page of its report.

@@ -11,7 +11,6 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::OrganisationId;
 use crate::keys;
-use crate::outbox::OutboxMessage;
 use crate::sims::inventory::{SimView, sim_write};
 use crate::telecom::Iccid;
 use crate::tenancy::ManageSims;
@@ -64,6 +63,15 @@ impl SimStatus {
             SimStatus::ActivationPending | SimStatus::SuspensionPending | SimStatus::TerminationPending
         )
     }
+}
+
+/// Whether a change of state e-mails its status-change rules' recipients itself, or leaves
+/// that to its job's digest (a bulk change: one e-mail per rule and person for the whole
+/// request, never one per SIM).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Notify {
+    Each,
+    InDigest,
 }
 
 /// A change of state an owner asks for.
@@ -141,7 +149,9 @@ impl Sims {
         let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id).await?;
         let (sim, version) = self.sim(scope.root, iccid).await?;
         let sim = scope.visible(sim)?;
-        let (sim, version) = self.apply(sim, version, action, Actor::of(principal), context).await?;
+        let (sim, version) = self
+            .apply(sim, version, action, Actor::of(principal), context, Notify::Each)
+            .await?;
         Ok((sim.into(), version))
     }
 
@@ -154,12 +164,13 @@ impl Sims {
         context: &RequestContext,
     ) -> DomainResult<()> {
         let (sim, version) = self.sim(root, iccid).await?;
-        self.apply(sim, version, action, Actor::system(), context)
+        self.apply(sim, version, action, Actor::system(), context, Notify::Each)
             .await
             .map(drop)
     }
 
-    /// `action` on `sim` (read at `version`), through its connector.
+    /// `action` on `sim` (read at `version`), through its connector; its status-change rules
+    /// e-mail as `notify` says.
     pub(crate) async fn apply(
         &self,
         sim: Sim,
@@ -167,6 +178,7 @@ impl Sims {
         action: SimAction,
         actor: Actor,
         context: &RequestContext,
+        notify: Notify,
     ) -> DomainResult<(Sim, u64)> {
         let iccid = &sim.iccid;
         let (pending, target) = transition(sim.status, action, sim.termination_protection)?;
@@ -178,7 +190,7 @@ impl Sims {
         };
         if connector.is_immediate() {
             return self
-                .move_to(&sim, version, target, None, actor, context, (action, "done"))
+                .move_to(&sim, version, target, None, (actor, context, notify), (action, "done"))
                 .await;
         }
         // An operator that works asynchronously: the SIM is pending before it is asked, so
@@ -189,16 +201,15 @@ impl Sims {
                 version,
                 pending,
                 Some(sim.status),
-                actor,
-                context,
+                (actor, context, notify),
                 (action, "requested"),
             )
             .await?;
         match connector.request(&change).await {
             Ok(ConnectorAnswer::Pending) => Ok(pending_sim),
-            Ok(ConnectorAnswer::Applied) => self.settle(sim.organisation_id, iccid, true).await,
+            Ok(ConnectorAnswer::Applied) => self.settle_as(sim.organisation_id, iccid, true, notify).await,
             Err(reason) => {
-                self.settle(sim.organisation_id, iccid, false).await?;
+                self.settle_as(sim.organisation_id, iccid, false, notify).await?;
                 Err(DomainError::conflict(
                     "operator_refused",
                     format!("the operator refused the change: {reason}"),
@@ -211,6 +222,16 @@ impl Sims {
     /// through the contract it holds with that root): the SIM lands in its target state, or
     /// goes back to where it was.
     pub async fn settle(&self, root: OrganisationId, iccid: &Iccid, succeeded: bool) -> DomainResult<(Sim, u64)> {
+        self.settle_as(root, iccid, succeeded, Notify::Each).await
+    }
+
+    async fn settle_as(
+        &self,
+        root: OrganisationId,
+        iccid: &Iccid,
+        succeeded: bool,
+        notify: Notify,
+    ) -> DomainResult<(Sim, u64)> {
         let (sim, version) = self.sim(root, iccid).await?;
         let Some(previous) = sim.previous_status else {
             return Err(DomainError::conflict(
@@ -240,8 +261,7 @@ impl Sims {
             version,
             landing,
             None,
-            Actor::system(),
-            &context,
+            (Actor::system(), &context, notify),
             (action, outcome),
         )
         .await
@@ -249,15 +269,13 @@ impl Sims {
 
     /// Writes `sim` in `status` (with the status to return to, while pending), its counters
     /// and the audit event, in one transaction conditional on the version read.
-    #[allow(clippy::too_many_arguments)]
     async fn move_to(
         &self,
         sim: &Sim,
         version: u64,
         status: SimStatus,
         previous: Option<SimStatus>,
-        actor: Actor,
-        context: &RequestContext,
+        (actor, context, notify): (Actor, &RequestContext, Notify),
         (action, outcome): (SimAction, &str),
     ) -> DomainResult<(Sim, u64)> {
         let now = self.now();
@@ -281,7 +299,10 @@ impl Sims {
             .in_organisation(sim.organisation_id)
             .changes(json!({ "from": sim.status, "to": status }))
             .at(now, context);
-        let mails = self.status_mails(&moved, sim.status).await?;
+        let mails = match notify {
+            Notify::Each => self.status_mails(&moved, sim.status).await?,
+            Notify::InDigest => vec![],
+        };
         let unit = || {
             UnitOfWork::new()
                 .write_or(
@@ -290,7 +311,7 @@ impl Sims {
                 )
                 .writes(super::claim::code_pointer_writes(sim, &moved))
                 .audit(event.clone())
-                .writes(mails.iter().map(OutboxMessage::write))
+                .writes(mails.clone())
         };
         self.commit_counted(unit, &counts, sim.organisation_id).await?;
         Ok((moved, version + 1))

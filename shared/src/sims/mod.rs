@@ -19,6 +19,7 @@ mod catalogue;
 mod claim;
 mod connector;
 mod counts;
+mod digest;
 mod holders;
 mod import;
 mod inventory;
@@ -70,10 +71,11 @@ pub struct Sims {
     pub secrets: Arc<dyn Secrets>,
     pub connectors: Connectors,
     pub jobs: Arc<dyn JobQueue>,
-    /// Seals the e-mails SIM rules send, as the outbox keeps every message.
+    /// The data key: activation codes are kept as keyed digests under it.
     pub secret_box: Arc<dyn SecretBox>,
-    /// The web app's base URL, for links in e-mails.
-    pub web_url: String,
+    /// What SIM rules' e-mails need: the notifier's sealing key, the web app's address, the
+    /// organisations' hourly e-mail budget.
+    pub notices: crate::notices::Notices,
 }
 
 impl Sims {
@@ -82,11 +84,8 @@ impl Sims {
     }
 
     /// What alert e-mails need, as this service's own e-mails have it.
-    pub fn notices(&self) -> crate::alerting::Notices {
-        crate::alerting::Notices {
-            secret_box: self.secret_box.clone(),
-            web_url: self.web_url.clone(),
-        }
+    pub fn notices(&self) -> crate::notices::Notices {
+        self.notices.clone()
     }
 }
 

@@ -13,8 +13,9 @@ use crate::identity::Role;
 use crate::identity::{Principal, User};
 use crate::ids::{OrganisationId, SimRuleId};
 use crate::keys;
+use crate::limits::Cap;
 use crate::mail::EmailMessage;
-use crate::outbox::OutboxMessage;
+use crate::notices::Notice;
 use crate::store::{Condition, Index, Item, Query, SortCondition, StoreError, Write};
 use crate::tenancy::ManageSims;
 use crate::time::Timestamp;
@@ -195,6 +196,7 @@ impl Sims {
             }
             errors.finish(|| ()).map_err(DomainError::Inconsistent)?;
         }
+        let (counted, full) = Cap::SimRules.one_more(&*self.store, organisation_id).await?;
         let now = self.now();
         let stored = SimRule {
             id: SimRuleId::generate(),
@@ -218,6 +220,7 @@ impl Sims {
                 item: Item::from_record(keys::sim_rule(organisation_id, stored.id), &stored),
                 condition: Some(Condition::NotExists),
             })
+            .write_or(counted, full)
             .audit(event)
             .commit(&*self.store)
             .await?;
@@ -275,18 +278,21 @@ impl Sims {
             .in_organisation(scope.root)
             .at(self.now(), context);
         UnitOfWork::new()
-            .write(Write::Delete {
-                key: keys::sim_rule(organisation_id, rule),
-                condition: Some(Condition::Exists),
-            })
+            .write_or(
+                Write::Delete {
+                    key: keys::sim_rule(organisation_id, rule),
+                    condition: Some(Condition::Exists),
+                },
+                DomainError::NotFound,
+            )
+            .write(Cap::SimRules.one_less(organisation_id))
             .audit(event)
-            .otherwise(DomainError::NotFound)
             .commit(&*self.store)
             .await
     }
 
     /// Every rule of one organisation (rules are few: one query).
-    async fn rules_of(&self, organisation_id: OrganisationId) -> DomainResult<Vec<SimRule>> {
+    pub(crate) async fn rules_of(&self, organisation_id: OrganisationId) -> DomainResult<Vec<SimRule>> {
         let page = self
             .store
             .query(
@@ -323,31 +329,24 @@ impl Sims {
             .await
     }
 
-    /// The alert about `sim` for each of `recipients`.
-    fn alerts(
-        &self,
-        rule_name: &str,
-        sim: &Sim,
-        what: &str,
-        recipients: Vec<User>,
-    ) -> DomainResult<Vec<OutboxMessage>> {
-        let now = self.now();
+    /// The notice about `sim` for each of `recipients`.
+    fn alerts(&self, rule_name: &str, sim: &Sim, what: &str, recipients: Vec<User>) -> Vec<Notice> {
         let link = format!(
             "{}/organisations/{}/sims/{}",
-            self.web_url, sim.organisation_id, sim.iccid
+            self.notices.web_url, sim.organisation_id, sim.iccid
         );
         recipients
             .into_iter()
-            .map(|user| {
-                let mail = EmailMessage::SimAlert {
-                    to: user.email,
-                    name: user.name,
+            .map(|user| Notice {
+                mail: EmailMessage::SimAlert {
+                    to: user.email.clone(),
+                    name: user.name.clone(),
                     rule: rule_name.to_owned(),
                     iccid: sim.iccid.to_string(),
                     what: what.to_owned(),
                     link: link.clone(),
-                };
-                OutboxMessage::email(&*self.secret_box, &mail, now)
+                },
+                to: user,
             })
             .collect()
     }
@@ -355,8 +354,12 @@ impl Sims {
     /// Fires `rule` for `sim` in the period starting `period`, unless it fired already: its
     /// marker, e-mails and audit event in one transaction. Whether this call fired it.
     pub(crate) async fn fire_once(&self, rule: &SimRule, sim: &Sim, period: &str, what: &str) -> DomainResult<bool> {
-        let mails = self.alerts(&rule.name, sim, what, self.recipients(rule, sim).await?)?;
         let now = self.now();
+        let notices = self.alerts(&rule.name, sim, what, self.recipients(rule, sim).await?);
+        let mails = self
+            .notices
+            .writes(&*self.store, sim.organisation_id, notices, now)
+            .await?;
         let event = AuditEvent::by(Actor::system())
             .did("sim_rule.fired")
             .on("sim", &sim.iccid)
@@ -376,7 +379,7 @@ impl Sims {
                 item: marker,
                 condition: Some(Condition::NotExists),
             })
-            .writes(mails.iter().map(OutboxMessage::write))
+            .writes(mails)
             .audit(event)
             .commit(&*self.store)
             .await;
@@ -387,10 +390,11 @@ impl Sims {
         }
     }
 
-    /// The e-mails of the status-change rules for a SIM moving from `from` to `sim.status`:
-    /// one per person however many rules name them (under the first rule's name), at most
-    /// [`MAX_RECIPIENTS`].
-    pub(crate) async fn status_mails(&self, sim: &Sim, from: SimStatus) -> DomainResult<Vec<OutboxMessage>> {
+    /// The e-mails of the status-change rules for a SIM moving from `from` to `sim.status`, as
+    /// writes for the change's transaction: one per person however many rules name them
+    /// (under the first rule's name), at most [`MAX_RECIPIENTS`], within the organisation's
+    /// hourly budget.
+    pub(crate) async fn status_mails(&self, sim: &Sim, from: SimStatus) -> DomainResult<Vec<Write>> {
         let what = format!(
             "SIM {} changed from {} to {}.",
             sim.iccid,
@@ -406,9 +410,11 @@ impl Sims {
                 .into_iter()
                 .filter(|user| mailed.len() < MAX_RECIPIENTS && mailed.insert(user.id))
                 .collect();
-            mails.extend(self.alerts(&rule.name, sim, &what, recipients)?);
+            mails.extend(self.alerts(&rule.name, sim, &what, recipients));
         }
-        Ok(mails)
+        self.notices
+            .writes(&*self.store, sim.organisation_id, mails, self.now())
+            .await
     }
 }
 

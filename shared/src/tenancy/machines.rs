@@ -112,6 +112,7 @@ impl Tenancy {
                 kind: UserKind::Machine,
                 roles,
                 active: true,
+                accepted: true,
                 joined_at: now,
                 billing_subscriber: false,
             })
@@ -268,6 +269,7 @@ fn new_machine(organisation: &Organisation, name: &str, roles: &[Role], now: Tim
         organisation_kind: organisation.kind,
         roles,
         active: true,
+        accepted: true,
         joined_at: now,
         member_email: None,
         member_name: name.to_owned(),

@@ -3,7 +3,7 @@
 
 use super::access::{Authorized, authorize};
 use super::grants::{ManageMembers, ReadOrganisation, ViewOrganisation};
-use super::organisations::{counts_update, join};
+use super::organisations::{Joining, counts_update, join};
 use super::{Tenancy, with_retries};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
@@ -13,7 +13,6 @@ use crate::identity::{
 };
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
-use crate::outbox::OutboxMessage;
 use crate::store::{Condition, Cursor, Index, Query, SortCondition, Update, Write};
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;
@@ -30,6 +29,9 @@ pub struct MemberView {
     pub kind: UserKind,
     pub roles: Vec<Role>,
     pub active: bool,
+    /// False while a membership someone else gave awaits the member's acceptance (until then
+    /// no rule or alert e-mail of the organisation reaches them).
+    pub accepted: bool,
     pub joined_at: Timestamp,
     pub billing_subscriber: bool,
 }
@@ -44,6 +46,7 @@ impl MemberView {
             kind: membership.member_kind,
             roles: membership.roles,
             active: membership.active,
+            accepted: membership.accepted,
             joined_at: membership.joined_at,
         }
     }
@@ -145,14 +148,21 @@ fn check_counts(organisation: &Organisation, counts: &MemberCounts) -> DomainRes
 
 /// A membership ending, with the capability each way of ending one needs: removing a member
 /// takes [`ManageMembers`]; leaving takes only seeing the organisation, and ends the caller's
-/// own membership, never anyone else's.
-enum Departure<'a> {
+/// own membership, never anyone else's; a member leaving through the link of the notice that
+/// told them they were added proves who they are with its token.
+pub(crate) enum Departure<'a> {
     Removal {
         access: &'a Authorized<ManageMembers>,
         user_id: UserId,
     },
     Leaving {
         access: &'a Authorized<ViewOrganisation>,
+        user_id: UserId,
+    },
+    ByNotice {
+        organisation: &'a Organisation,
+        version: u64,
+        user_id: UserId,
     },
 }
 
@@ -191,11 +201,12 @@ impl Tenancy {
         user_id: UserId,
         roles: BTreeSet<Role>,
     ) -> DomainResult<MemberView> {
-        self.add_member_with(principal, context, organisation_id, user_id, roles, None)
+        self.add_member_with(principal, context, organisation_id, user_id, roles, vec![])
             .await
     }
 
-    /// [`Tenancy::add_member`], committing a notification (an e-mail to the member) with it.
+    /// [`Tenancy::add_member`], committing `also` with it (the notice that tells the member,
+    /// and its links' token).
     pub async fn add_member_with(
         &self,
         principal: &Principal,
@@ -203,7 +214,7 @@ impl Tenancy {
         organisation_id: OrganisationId,
         user_id: UserId,
         roles: BTreeSet<Role>,
-        notification: Option<OutboxMessage>,
+        also: Vec<Write>,
     ) -> DomainResult<MemberView> {
         with_retries(|| async {
             let access = authorize::<ManageMembers>(&*self.store, principal, organisation_id).await?;
@@ -241,7 +252,14 @@ impl Tenancy {
                     .set("billing_subscriber_id", json!(user_id))
                     .set("pending_owner_email", serde_json::Value::Null);
             }
-            let [membership, profile] = join(access.organisation(), &user, user_item.version, roles.clone(), now);
+            let [membership, profile] = join(
+                access.organisation(),
+                &user,
+                user_item.version,
+                roles.clone(),
+                Joining::AddedBySomeoneElse,
+                now,
+            );
             let counts = counts_update(organisation_update, access.organisation(), |c| *c = counts);
             let event = AuditEvent::by(Actor::of(principal))
                 .did("member.added")
@@ -250,12 +268,14 @@ impl Tenancy {
                 .changes(json!({ "user_id": user_id, "roles": roles }))
                 .at(now, context);
             let already = DomainError::conflict("already_a_member", "this user is already a member");
+            let root = access.organisation().parent_organisation_id.unwrap_or(organisation_id);
             UnitOfWork::new()
                 .write_or(membership, already)
+                .write_or(super::consent::not_blocked(user_id, root), super::consent::blocked())
                 .write(profile)
                 .write(Write::Update(counts))
                 .audit(event)
-                .writes(notification.clone().map(|message| message.write()))
+                .writes(also.clone())
                 .commit(&*self.store)
                 .await?;
             Ok(MemberView {
@@ -266,6 +286,7 @@ impl Tenancy {
                 kind: user.kind,
                 roles,
                 active: true,
+                accepted: user.kind == UserKind::Machine,
                 joined_at: now,
             })
         })
@@ -356,7 +377,7 @@ impl Tenancy {
                 access: &access,
                 user_id,
             };
-            self.end_membership(principal, context, removal).await
+            self.end_membership(Some(principal), context, removal, vec![]).await
         })
         .await
     }
@@ -374,28 +395,34 @@ impl Tenancy {
                 // Roles through the root are not a membership of this company.
                 return Err(DomainError::NotFound);
             }
-            self.end_membership(principal, context, Departure::Leaving { access: &access })
-                .await
+            let leaving = Departure::Leaving {
+                access: &access,
+                user_id: principal.user.id,
+            };
+            self.end_membership(Some(principal), context, leaving, vec![]).await
         })
         .await
     }
 
-    async fn end_membership(
+    /// Ends a membership, with `also` in the same transaction (the block of a member leaving
+    /// for good).
+    pub(crate) async fn end_membership(
         &self,
-        principal: &Principal,
+        principal: Option<&Principal>,
         context: &RequestContext,
         departure: Departure<'_>,
+        also: Vec<Write>,
     ) -> DomainResult<()> {
         let (organisation, version, user_id, action) = match departure {
             Departure::Removal { access, user_id } => {
                 (access.organisation(), access.version(), user_id, "member.removed")
             }
-            Departure::Leaving { access } => (
-                access.organisation(),
-                access.version(),
-                principal.user.id,
-                "member.left",
-            ),
+            Departure::Leaving { access, user_id } => (access.organisation(), access.version(), user_id, "member.left"),
+            Departure::ByNotice {
+                organisation,
+                version,
+                user_id,
+            } => (organisation, version, user_id, "member.left"),
         };
         let organisation_id = organisation.id;
         if organisation.kind == OrganisationKind::Personal {
@@ -421,6 +448,10 @@ impl Tenancy {
         counts.members -= 1;
         tally(&mut counts, &membership.roles, -1);
         check_counts(organisation, &counts)?;
+        if let Some(root) = organisation.parent_organisation_id {
+            // What was assigned to them in the company stays with it, claimable again (L3).
+            self.release_end_user(root, organisation_id, user_id).await?;
+        }
         let now = self.now();
         let organisation_update = Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(version));
         let mut work = UnitOfWork::new()
@@ -439,13 +470,15 @@ impl Tenancy {
                     .when(Condition::VersionIs(user_item.version)),
             ));
         }
-        let event = AuditEvent::by(Actor::of(principal))
+        let actor = principal.map_or_else(|| Actor::user(user_id), Actor::of);
+        let blocked = !also.is_empty();
+        let event = AuditEvent::by(actor)
             .did(action)
             .on("user", user_id)
             .in_organisation(organisation_id)
-            .changes(json!({ "user_id": user_id, "roles": membership.roles }))
+            .changes(json!({ "user_id": user_id, "roles": membership.roles, "blocked": blocked }))
             .at(now, context);
-        work.audit(event).commit(&*self.store).await
+        work.writes(also).audit(event).commit(&*self.store).await
     }
 }
 

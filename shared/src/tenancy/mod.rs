@@ -10,18 +10,22 @@ mod access;
 mod audit_trail;
 mod billing;
 mod changes;
+mod consent;
 mod countries;
 mod details;
 mod grants;
 mod machines;
 pub(crate) mod members;
 pub(crate) mod organisations;
+mod release;
 mod settings;
 
 pub use crate::identity::SecretBox;
 pub use access::{Authorized, Permission, admits, authorize, role_grants, roles_in};
 pub use audit_trail::AuditFilter;
 pub use billing::{BillingView, PaymentMethodPayload, PaymentProvider, ProviderPayload, ProviderView};
+pub(crate) use consent::notice_token;
+pub use consent::{NOTICE_TOKEN_DAYS, NoticeTokenPayload};
 pub(crate) use countries::is_country_code;
 pub(crate) use details::country_code_pattern;
 pub use details::{

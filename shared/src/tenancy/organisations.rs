@@ -163,6 +163,13 @@ impl Tenancy {
                 user,
                 *version,
                 vec![Role::Owner, Role::BillingAdmin, Role::Member],
+                // A platform admin naming someone else its first owner gives them a membership
+                // they accept, as anyone added by someone else does.
+                if user.id == principal.user.id {
+                    Joining::Themselves
+                } else {
+                    Joining::AddedBySomeoneElse
+                },
                 now,
             )
         });
@@ -450,6 +457,14 @@ pub(crate) fn counts_update(
     update.set("counts", json!(counts))
 }
 
+/// Whether a person took a membership themselves (created the organisation, claimed a SIM,
+/// accepted an invitation) or was given it by someone else, who then awaits their acceptance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Joining {
+    Themselves,
+    AddedBySomeoneElse,
+}
+
 /// The writes that make `user` a member of `organisation` with `roles`, and make it their
 /// default organisation (T11). `user_version` guards the profile update.
 pub(crate) fn join(
@@ -457,6 +472,7 @@ pub(crate) fn join(
     user: &User,
     user_version: u64,
     roles: Vec<Role>,
+    joining: Joining,
     now: Timestamp,
 ) -> [Write; 2] {
     let membership = Membership {
@@ -467,6 +483,8 @@ pub(crate) fn join(
         organisation_kind: organisation.kind,
         roles,
         active: true,
+        // A machine reads no mail; a person given a membership accepts it first.
+        accepted: joining == Joining::Themselves || user.kind == crate::identity::UserKind::Machine,
         joined_at: now,
         member_email: Some(user.email.clone()),
         member_name: user.name.clone(),

@@ -31,6 +31,30 @@ pub struct PlatformSettings {
     )]
     #[schema(minimum = 1, maximum = 365)]
     pub invitation_expiry_days: u32,
+    /// Notice e-mails (rules, alerts) one root organisation with its companies sends per hour;
+    /// past it, each person gets one summary of the rest when the hour is over. 0 to 1,000,000.
+    #[serde(
+        default = "default_notice_emails_per_hour",
+        deserialize_with = "crate::schema::whole_number"
+    )]
+    #[schema(minimum = 0, maximum = 1_000_000)]
+    pub notice_emails_per_hour: u32,
+    /// Alert rules one root organisation holds at most (1 to 1,000): every message of its
+    /// devices is judged against them.
+    #[serde(
+        default = "default_alert_rules_per_organisation",
+        deserialize_with = "crate::schema::whole_number"
+    )]
+    #[schema(minimum = 1, maximum = 1000)]
+    pub alert_rules_per_organisation: u32,
+    /// SIM rules one organisation (a root, or each company) holds at most (1 to 1,000): every
+    /// change of one of its SIMs is checked against its root's and its company's.
+    #[serde(
+        default = "default_sim_rules_per_organisation",
+        deserialize_with = "crate::schema::whole_number"
+    )]
+    #[schema(minimum = 1, maximum = 1000)]
+    pub sim_rules_per_organisation: u32,
 }
 
 /// The longest an invitation may stay valid.
@@ -39,19 +63,62 @@ pub const MAX_INVITATION_EXPIRY_DAYS: u32 = 365;
 impl PlatformSettings {
     /// Settings as sent, held to their bounds.
     pub fn parse(self) -> Result<Self, crate::validation::ValidationErrors> {
-        if !(1..=MAX_INVITATION_EXPIRY_DAYS).contains(&self.invitation_expiry_days) {
-            return Err(crate::validation::ValidationErrors::single(
+        let mut errors = crate::validation::Collector::new();
+        for (field, value, bounds, what) in [
+            (
                 "invitation_expiry_days",
-                "out_of_range",
+                self.invitation_expiry_days,
+                1..=MAX_INVITATION_EXPIRY_DAYS,
                 "a whole number of days from 1 to 365",
-            ));
+            ),
+            (
+                "notice_emails_per_hour",
+                self.notice_emails_per_hour,
+                0..=1_000_000,
+                "a whole number from 0 to 1,000,000",
+            ),
+            (
+                "alert_rules_per_organisation",
+                self.alert_rules_per_organisation,
+                1..=MAX_RULES_PER_ORGANISATION,
+                "a whole number from 1 to 1,000",
+            ),
+            (
+                "sim_rules_per_organisation",
+                self.sim_rules_per_organisation,
+                1..=MAX_RULES_PER_ORGANISATION,
+                "a whole number from 1 to 1,000",
+            ),
+        ] {
+            if !bounds.contains(&value) {
+                errors.push(field, "out_of_range", what);
+            }
         }
-        Ok(self)
+        errors.finish(|| self)
     }
 }
 
+/// The most rules of a kind a platform may let one organisation hold.
+pub const MAX_RULES_PER_ORGANISATION: u32 = 1_000;
+
 fn default_invitation_expiry_days() -> u32 {
     14
+}
+
+fn default_notice_emails_per_hour() -> u32 {
+    crate::notices::DEFAULT_NOTICE_EMAILS_PER_HOUR
+}
+
+/// Alert rules per root by default: a rule per port of ten models, or of ten environments,
+/// with room to spare; each is read with every judged message (one query, from a cache).
+fn default_alert_rules_per_organisation() -> u32 {
+    100
+}
+
+/// SIM rules per organisation by default: a few thresholds per plan and a status watch, for
+/// a root and for each of its companies.
+fn default_sim_rules_per_organisation() -> u32 {
+    50
 }
 
 impl Default for PlatformSettings {
@@ -59,6 +126,9 @@ impl Default for PlatformSettings {
         Self {
             organisation_creation: OrganisationCreation::default(),
             invitation_expiry_days: default_invitation_expiry_days(),
+            notice_emails_per_hour: default_notice_emails_per_hour(),
+            alert_rules_per_organisation: default_alert_rules_per_organisation(),
+            sim_rules_per_organisation: default_sim_rules_per_organisation(),
         }
     }
 }

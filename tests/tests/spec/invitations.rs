@@ -127,7 +127,7 @@ async fn an_existing_user_is_added_at_once_and_told_by_email(world: &World) {
     let mails = world.mails_to(&bob.email, 2).await;
     assert_eq!(
         mails.last().unwrap().subject,
-        "You were added to ABC Holdings on Stratum"
+        "You were added to “ABC Holdings” on Stratum"
     );
     let end_user_on_root = world
         .organisation(&owner, &root)

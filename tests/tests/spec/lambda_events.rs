@@ -157,11 +157,11 @@ async fn the_telemetry_worker_stores_a_message_once_and_refuses_without_retrying
         store: std::sync::Arc::new(store.clone()),
         clock,
         targets: Default::default(),
-        // No rules here, so nothing to e-mail: no data key either.
-        notices: stratum_shared::alerting::Notices {
-            secret_box: std::sync::Arc::new(stratum_infra::crypto::NoDataKey),
-            web_url: "http://localhost:3000".into(),
-        },
+        // As the ingest function runs: the notifier's public key only, no data key.
+        notices: stratum_shared::notices::Notices::new(
+            std::sync::Arc::new(stratum_tests::mail_sealer()),
+            "http://localhost:3000",
+        ),
     };
     let event: aws_lambda_events::sqs::SqsEvent =
         serde_json::from_str(&stratum_tests::event("sqs-iot-telemetry.json")).expect("a recorded SQS event");
@@ -181,6 +181,7 @@ async fn the_telemetry_worker_stores_a_message_once_and_refuses_without_retrying
     let latest = store
         .get(&stratum_shared::keys::device_latest(
             device.organisation_id.unwrap(),
+            &device.placement(),
             device.id,
         ))
         .await

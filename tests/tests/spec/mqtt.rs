@@ -211,3 +211,52 @@ async fn a_device_publishes_its_telemetry_and_receives_its_commands_through_the_
     assert!(borrowed.is_err(), "{borrowed:?}");
     world.stop().await;
 }
+
+/// Issue 21, L7: a device holds one connection at most: a newer one takes over and the older
+/// ends, as on IoT Core, so no device can hold many of the broker's connections.
+#[tokio::test]
+async fn a_newer_connection_of_a_device_takes_over_and_the_older_one_ends() {
+    let world = World::local().await;
+    let admin = world.admin().await;
+    let ada = world.person("ada").await;
+    let root = organisation(&world, &ada, "Fleet").await;
+    let device = devices_of_root(&world, &admin, &ada, &root, 1).await.remove(0);
+    let issued = world
+        .call(
+            "POST",
+            &format!("/api/organisations/{root}/devices/{device}/credentials"),
+            ada.token(),
+            None,
+        )
+        .await;
+    let password = issued.body["mqtt"]["password"].as_str().unwrap().to_owned();
+    let signed_in =
+        |packet| matches!(packet, Packet::ConnAck(ack) if ack.code == ConnectReturnCode::Success).then_some(());
+
+    let (_first, mut first) = connect(&world, &device, &device, &password);
+    next(&mut first, signed_in).await.unwrap();
+    let (second, mut second_events) = connect(&world, &device, &device, &password);
+    next(&mut second_events, signed_in).await.unwrap();
+
+    let ended = next(&mut first, |_| None::<()>).await;
+    assert!(
+        matches!(&ended, Err(error) if error != "nothing in time"),
+        "the older connection ends: {ended:?}"
+    );
+    let message = json!({ "ts": "2026-03-01T08:45:00Z", "seq": 1, "values": { "1": 650 } });
+    second
+        .publish(
+            format!("devices/{device}/telemetry"),
+            QoS::AtLeastOnce,
+            false,
+            message.to_string(),
+        )
+        .await
+        .unwrap();
+    let acknowledged = next(&mut second_events, |packet| {
+        matches!(packet, Packet::PubAck(_)).then_some(())
+    })
+    .await;
+    assert!(acknowledged.is_ok(), "the newer one carries on: {acknowledged:?}");
+    world.stop().await;
+}

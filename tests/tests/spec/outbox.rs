@@ -7,7 +7,7 @@ use stratum_notifier::Notifier;
 use stratum_shared::clock::SystemClock;
 use stratum_shared::identity::Email;
 use stratum_shared::mail::EmailMessage;
-use stratum_shared::outbox::{OutboxMessage, Queue, Refusal};
+use stratum_shared::outbox::{Lane, OutboxMessage, Queue, Refusal};
 use stratum_shared::store::{Index, Query, Store};
 use stratum_shared::time::Timestamp;
 
@@ -26,7 +26,7 @@ async fn notifier(moto: &stratum_tests::Moto) -> Notifier {
         store: Arc::new(moto.dynamo_store(clock.clone()).await),
         mailer: Arc::new(SesMailer::new(&aws, FROM)),
         clock,
-        secret_box: Arc::new(stratum_tests::data_key()),
+        mail_key: Arc::new(stratum_tests::mail_key()),
     }
 }
 
@@ -36,7 +36,12 @@ fn message(to: &str) -> OutboxMessage {
         name: "Jane".into(),
         link: "https://app.stratum.test/confirm-email?token=abc".into(),
     };
-    OutboxMessage::email(&stratum_tests::data_key(), &email, Timestamp::new(chrono::Utc::now())).unwrap()
+    OutboxMessage::email(
+        &stratum_tests::mail_sealer(),
+        &email,
+        Timestamp::new(chrono::Utc::now()),
+    )
+    .unwrap()
 }
 
 /// The recorded SQS event, carrying `bodies` as its records (`sqs-0`, `sqs-1`, …).
@@ -51,6 +56,14 @@ fn sqs_event(bodies: &[String]) -> aws_lambda_events::sqs::SqsEvent {
 
 async fn sent_to(moto: &stratum_tests::Moto, to: &str) -> usize {
     moto.sent_mail(to).await.len()
+}
+
+/// Both lanes of the outbox relayed to `queue`.
+fn both(queue: &dyn Queue) -> stratum_relay::Queues<'_> {
+    stratum_relay::Queues {
+        identity: queue,
+        notices: queue,
+    }
 }
 
 fn unique(name: &str) -> String {
@@ -116,7 +129,7 @@ async fn a_message_ses_refuses_is_reported_and_can_be_sent_on_redelivery() {
         store: store.clone(),
         mailer: Arc::new(SesMailer::new(&aws, "unverified@nowhere.test")),
         clock: clock.clone(),
-        secret_box: Arc::new(stratum_tests::data_key()),
+        mail_key: Arc::new(stratum_tests::mail_key()),
     };
     let to = unique("retry");
     let body = serde_json::to_string(&message(&to)).unwrap();
@@ -134,7 +147,7 @@ async fn a_message_ses_refuses_is_reported_and_can_be_sent_on_redelivery() {
         store,
         mailer: Arc::new(SesMailer::new(&aws, FROM)),
         clock,
-        secret_box: Arc::new(stratum_tests::data_key()),
+        mail_key: Arc::new(stratum_tests::mail_key()),
     };
     assert!(verified.handle(sqs_event(&[body])).await.batch_item_failures.is_empty());
     assert_eq!(
@@ -163,8 +176,12 @@ async fn the_relay_keeps_what_the_queue_did_not_take_and_sends_it_later() {
     let pending = message(&unique("relay"));
     store.transact(vec![pending.write()]).await.unwrap();
 
-    assert!(stratum_relay::drain(&store, &BrokenQueue, &SystemClock).await.is_err());
-    let outbox = Query::new(Index::Table, stratum_shared::keys::OUTBOX_PARTITION);
+    assert!(
+        stratum_relay::drain(&store, &both(&BrokenQueue), &SystemClock)
+            .await
+            .is_err()
+    );
+    let outbox = Query::new(Index::Table, stratum_shared::keys::outbox_partition(Lane::Identity));
     assert_eq!(
         store.query(&outbox).await.unwrap().items.len(),
         1,
@@ -181,7 +198,7 @@ async fn the_relay_keeps_what_the_queue_did_not_take_and_sends_it_later() {
         .unwrap();
     let queue = stratum_infra::queue::SqsQueue::new(&aws, &queue_url);
     assert_eq!(
-        stratum_relay::drain(&store, &queue, &SystemClock)
+        stratum_relay::drain(&store, &both(&queue), &SystemClock)
             .await
             .unwrap()
             .relayed,
@@ -220,11 +237,11 @@ async fn the_relay_drains_the_outbox_on_the_recorded_stream_and_schedule_events(
         store.transact(writes).await.unwrap();
         let payload: Value = serde_json::from_str(&stratum_tests::event(event)).unwrap();
 
-        let outcome = stratum_relay::handle(&store, &queue, payload).await.unwrap();
+        let outcome = stratum_relay::handle(&store, &both(&queue), payload).await.unwrap();
 
         assert_eq!(outcome, json!({ "relayed": messages, "parked": 0 }), "{event}");
     }
-    let outbox = Query::new(Index::Table, stratum_shared::keys::OUTBOX_PARTITION);
+    let outbox = Query::new(Index::Table, stratum_shared::keys::outbox_partition(Lane::Identity));
     assert!(store.query(&outbox).await.unwrap().items.is_empty());
 }
 
@@ -288,11 +305,11 @@ async fn a_message_sqs_refuses_is_set_aside_and_everything_behind_it_goes_out() 
         .unwrap();
     let queue = SqsCharacterRules::writing(|message| serde_json::to_string(message).unwrap());
 
-    let drained = stratum_relay::drain(&store, &queue, &SystemClock).await.unwrap();
+    let drained = stratum_relay::drain(&store, &both(&queue), &SystemClock).await.unwrap();
 
     assert_eq!(queue.taken(), [first.id.to_string(), last.id.to_string()]);
     assert_eq!((drained.relayed, drained.parked), (2, 1));
-    let outbox = Query::new(Index::Table, stratum_shared::keys::OUTBOX_PARTITION);
+    let outbox = Query::new(Index::Table, stratum_shared::keys::outbox_partition(Lane::Identity));
     assert!(
         store.query(&outbox).await.unwrap().items.is_empty(),
         "nothing is left to block the outbox"
@@ -321,12 +338,12 @@ async fn a_refused_message_is_tried_again_before_it_is_set_aside() {
     store.transact(vec![poisoned.write()]).await.unwrap();
     let queue = SqsCharacterRules::writing(|message| serde_json::to_string(message).unwrap());
 
-    let round = stratum_shared::outbox::relay(&store, &queue, &SystemClock, 10)
+    let round = stratum_shared::outbox::relay(&store, Lane::Identity, &queue, &SystemClock, 10)
         .await
         .unwrap();
 
     assert_eq!((round.sent, round.refused, round.parked.len()), (0, 1, 0));
-    let outbox = Query::new(Index::Table, stratum_shared::keys::OUTBOX_PARTITION);
+    let outbox = Query::new(Index::Table, stratum_shared::keys::outbox_partition(Lane::Identity));
     let left: OutboxMessage = store.query(&outbox).await.unwrap().items[0].record().unwrap();
     assert_eq!(left.refusals, 1, "the refusal is counted on the message");
 }
@@ -339,8 +356,12 @@ async fn whatever_a_person_typed_the_sqs_body_is_one_sqs_accepts_and_tokens_are_
         name: "Zoë \u{FFFF} \u{1F600}".into(),
         link: format!("https://app.stratum.test/confirm-email?token={token}"),
     };
-    let secret_box = stratum_tests::data_key();
-    let message = OutboxMessage::email(&secret_box, &email, Timestamp::new(chrono::Utc::now())).unwrap();
+    let message = OutboxMessage::email(
+        &stratum_tests::mail_sealer(),
+        &email,
+        Timestamp::new(chrono::Utc::now()),
+    )
+    .unwrap();
     let queue = SqsCharacterRules::writing(stratum_infra::queue::sqs_body);
 
     let refused = queue.send(std::slice::from_ref(&message)).await.unwrap();
@@ -354,7 +375,11 @@ async fn whatever_a_person_typed_the_sqs_body_is_one_sqs_accepts_and_tokens_are_
     };
     assert!(!outbox_item.contains(token), "nor sits in the outbox in clear");
     let read_back: OutboxMessage = serde_json::from_str(&body).unwrap();
-    assert_eq!(read_back.open(&secret_box).unwrap(), email, "the notifier unseals it");
+    assert_eq!(
+        read_back.open(&stratum_tests::mail_key()).unwrap(),
+        email,
+        "the notifier unseals it, with the key only it holds"
+    );
 }
 
 /// A queue that is up but fails every message through its own fault (SQS: a service fault).
@@ -382,13 +407,13 @@ async fn a_message_the_queue_fails_through_its_own_fault_is_kept_as_it_was() {
     store.transact(vec![waiting.write()]).await.unwrap();
 
     for _ in 0..(stratum_shared::outbox::MAX_REFUSALS + 2) {
-        let drained = stratum_relay::drain(&store, &StrugglingQueue, &SystemClock)
+        let drained = stratum_relay::drain(&store, &both(&StrugglingQueue), &SystemClock)
             .await
             .unwrap();
         assert_eq!((drained.relayed, drained.parked, drained.deferred), (0, 0, 1));
     }
 
-    let outbox = Query::new(Index::Table, stratum_shared::keys::OUTBOX_PARTITION);
+    let outbox = Query::new(Index::Table, stratum_shared::keys::outbox_partition(Lane::Identity));
     let kept: OutboxMessage = store.query(&outbox).await.unwrap().items[0].record().unwrap();
     assert_eq!(kept, waiting, "neither counted nor parked: the next drain sends it");
 }

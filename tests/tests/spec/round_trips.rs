@@ -41,7 +41,7 @@ GET /api/organisations/{organisation_id} | BatchGetItem 1 | 1: caller + organisa
 GET /api/organisations/{organisation_id}/alert-rules | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the rules (a query of the root's partition)
 GET /api/organisations/{organisation_id}/alert-rules/{rule_id} | BatchGetItem 1 + GetItem 1 | 2: caller + organisation (one batch), the rule
 GET /api/organisations/{organisation_id}/alerts | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the alerts (a query of the organisation's, a status's or a device's alerts)
-GET /api/organisations/{organisation_id}/alerts/{alert_id} | BatchGetItem 1 + GetItem 3 | 4: caller + organisation (one batch), where the alert is (by id), the alert, its device (where it is now decides who sees it)
+GET /api/organisations/{organisation_id}/alerts/{alert_id} | BatchGetItem 1 + GetItem 2 | 3: caller + organisation (one batch), where the alert is, the alert (whose recorded placement says who reads it)
 GET /api/organisations/{organisation_id}/audit | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), events (a query)
 GET /api/organisations/{organisation_id}/billing | BatchGetItem 2 | 1: caller + organisation + providers (one batch)
 GET /api/organisations/{organisation_id}/devices | BatchGetItem 1 + Query 1 | 2: caller + organisation (one batch), the root's devices (a query on gsi1)
@@ -97,11 +97,13 @@ POST /api/device-models | Query 1 + TransactWriteItems 1 | 2: caller, the write 
 POST /api/devices | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, the model, the write (IMEI claim + device + audit; the claim's failure = 409 imei_taken)
 POST /api/devices/imports | BatchGetItem 2 + Query 1 + TransactWriteItems 2 | 5: caller, models + organisations named (one batch), the IMEIs' claims (one batch per 30 rows), the devices (a transaction per 30 rows), the job with its report (one row shown; a job of more queues its chunks)
 POST /api/invitations | GetItem 2 + PutItem 2 + Query 1 + TransactWriteItems 1 + UpdateItem 4 | 7: caller, the inviter's and the source's budgets, address + settings (one batch), the address's budgets from this inviter and in all, the write (a budget is one update, and a put the first time in its window)
+POST /api/membership/accept | GetItem 2 + TransactWriteItems 1 | 3: the token, the membership, the write (accepted + audit)
+POST /api/membership/block | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 4: the token, the organisation, membership + user (one batch), the write (membership ended + counts + block + audit)
 POST /api/machines/{machine_id}/api-keys | GetItem 2 + Query 1 + TransactWriteItems 1 | 4: caller, machine, its organisation, the write
 POST /api/organisations | GetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller, settings, the write
-POST /api/organisations/{organisation_id}/alert-rules | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
-POST /api/organisations/{organisation_id}/alerts/{alert_id}/acknowledge | BatchGetItem 1 + GetItem 3 + TransactWriteItems 1 | 5: caller + organisation (one batch), where the alert is, the alert, its device, the write (alert + audit)
-POST /api/organisations/{organisation_id}/alerts/{alert_id}/clear | BatchGetItem 1 + GetItem 3 + TransactWriteItems 1 | 5: caller + organisation (one batch), where the alert is, the alert, its device, the write (open marker + alert + audit + e-mails; a rule naming recipients adds their memberships' query and users' batch)
+POST /api/organisations/{organisation_id}/alert-rules | BatchGetItem 2 + TransactWriteItems 1 | 3: caller + organisation (one batch), the platform's cap + the organisation's count of rules (one batch; the count's first use adds its put), the write (rule + count + audit; a scope or named users add a batch read of what they name)
+POST /api/organisations/{organisation_id}/alerts/{alert_id}/acknowledge | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 4: caller + organisation (one batch), where the alert is, the alert, the write (alert + audit)
+POST /api/organisations/{organisation_id}/alerts/{alert_id}/clear | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 4: caller + organisation (one batch), where the alert is, the alert, the write (open marker + alert + audit + e-mails; a rule naming recipients adds their memberships' query and users' batch, and the organisation's e-mail budget its update)
 POST /api/organisations/{organisation_id}/billing/payment-method | BatchGetItem 2 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + providers (one batch), the write
 POST /api/organisations/{organisation_id}/devices/{device_id}/commands | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the device, the write (command + audit; the publish besides)
 POST /api/organisations/{organisation_id}/devices/{device_id}/credentials | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 4: caller + organisation (one batch), the device, its credentials (none yet), the write (credentials + audit; IoT Core calls besides)
@@ -112,9 +114,11 @@ POST /api/organisations/{organisation_id}/invitations/{invitation_id}/resend | B
 POST /api/organisations/{organisation_id}/leave | BatchGetItem 2 + TransactWriteItems 1 | 2: caller + organisation + own membership (one batch), the write
 POST /api/organisations/{organisation_id}/machines | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 POST /api/organisations/{organisation_id}/map-markers | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
+POST /api/organisations/{organisation_id}/membership/accept | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation + own membership (one batch), the membership, the write (accepted + audit)
+POST /api/organisations/{organisation_id}/membership/block | BatchGetItem 2 + TransactWriteItems 1 | 2: caller + organisation + own membership (one batch), membership + user (one batch), the write (as leaving, with the block)
 POST /api/organisations/{organisation_id}/operator-contracts | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
 POST /api/organisations/{organisation_id}/plans | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
-POST /api/organisations/{organisation_id}/sim-rules | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write (named users add a batch read of their memberships)
+POST /api/organisations/{organisation_id}/sim-rules | BatchGetItem 2 + TransactWriteItems 1 | 3: caller + organisation (one batch), the platform's cap + the organisation's count of rules (one batch; the count's first use adds its put), the write (rule + count + audit; named users add a batch read of their memberships)
 POST /api/organisations/{organisation_id}/sims | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the ICCID's first holder, the write (the SIM, unique within the root, and its holding: the first, or a duplicate beside another root's; a contract or plan named adds a batch read)
 POST /api/organisations/{organisation_id}/sims/activation-codes | BatchGetItem 2 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIMs (a batch per 100), their write (a transaction per 33: each SIM with its code's pointer, the old one's removed)
 POST /api/organisations/{organisation_id}/sims/bulk | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the job with its audit event (then its chunks go to the queue); a filter adds the query of the SIMs it matches (a page per 1,000)
@@ -313,9 +317,26 @@ async fn success_path(world: &World, fixture: &Fixture, method: &str, template: 
             let doomed = crate::organisations::organisation(world, owner, "Doomed").await;
             (Some(owner), format!("/api/organisations/{doomed}"), None)
         }
-        ("POST", "/api/organisations/{organisation_id}/leave") => {
+        ("POST", "/api/organisations/{organisation_id}/leave")
+        | ("POST", "/api/organisations/{organisation_id}/membership/accept")
+        | ("POST", "/api/organisations/{organisation_id}/membership/block") => {
             let (path, body) = request(world, fixture, method, template, Scope::Root).await;
             (Some(&fixture.viewer), path, body)
+        }
+        ("POST", "/api/membership/accept" | "/api/membership/block") => {
+            // Someone the owner adds: the notice's link carries the token.
+            let added = world.person("added").await;
+            let invited = world
+                .call(
+                    "POST",
+                    &format!("/api/organisations/{}/invitations", fixture.root),
+                    owner.token(),
+                    Some(json!({ "email": added.email })),
+                )
+                .await;
+            assert_eq!(invited.body["outcome"], "added", "{invited:?}");
+            let token = world.token_from_mail(&added.email, 2).await;
+            (None, template.to_owned(), Some(json!({ "token": token })))
         }
         _ if template.starts_with("/api/users/")
             || template.starts_with("/api/platform/")

@@ -23,6 +23,7 @@ use stratum_infra::store::dynamodb::DynamoStore;
 use stratum_notifier::Notifier;
 use stratum_shared::clock::ManualClock;
 use stratum_shared::identity::Identity;
+use stratum_shared::outbox::Lane;
 use stratum_shared::tenancy::Tenancy;
 use tower::ServiceExt;
 
@@ -159,8 +160,8 @@ impl ImportPipeline {
 struct MailPipeline {
     moto: &'static stratum_tests::Moto,
     store: DynamoStore,
-    queue: SqsQueue,
-    queue_url: String,
+    /// The identity lane's queue, then the notices lane's, each with its URL.
+    queues: [(SqsQueue, String); 2],
     notifier: Notifier,
 }
 
@@ -215,15 +216,18 @@ impl World {
         let store = moto.dynamo_store(clock.clone()).await;
         let identity = stratum_tests::identity_on(Arc::new(store.clone()), clock.clone());
         let aws = moto.sdk_config().await;
-        let queue_name = format!("outbox-{}", uuid::Uuid::new_v4());
-        let queue_url = aws_sdk_sqs::Client::new(&aws)
-            .create_queue()
-            .queue_name(&queue_name)
-            .send()
-            .await
-            .unwrap()
-            .queue_url
-            .unwrap();
+        let mut queue_urls = Vec::new();
+        for lane in ["outbox", "notices"] {
+            let queue_url = aws_sdk_sqs::Client::new(&aws)
+                .create_queue()
+                .queue_name(format!("{lane}-{}", uuid::Uuid::new_v4()))
+                .send()
+                .await
+                .unwrap()
+                .queue_url
+                .unwrap();
+            queue_urls.push(queue_url);
+        }
         aws_sdk_ses::Client::new(&aws)
             .verify_email_identity()
             .email_address(MAIL_FROM)
@@ -234,12 +238,12 @@ impl World {
             store: Arc::new(store.clone()),
             mailer: Arc::new(SesMailer::new(&aws, MAIL_FROM)),
             clock: clock.clone(),
-            secret_box: identity.secret_box.clone(),
+            mail_key: Arc::new(stratum_tests::mail_key()),
         };
+        let lane = |url: &String| (SqsQueue::new(&aws, url), url.clone());
         let pipeline = MailPipeline {
             moto,
-            queue: SqsQueue::new(&aws, &queue_url),
-            queue_url,
+            queues: [lane(&queue_urls[0]), lane(&queue_urls[1])],
             store,
             notifier,
         };
@@ -344,6 +348,14 @@ impl World {
                 .collect(),
         };
         Some((state, device_policy.clone()))
+    }
+
+    /// On the Lambda entry point, the client ids whose IoT Core connection was asked to end.
+    pub async fn deleted_connections(&self) -> Option<Vec<String>> {
+        match &self.transport {
+            Transport::Lambda { pipeline, .. } => Some(pipeline.moto.deleted_connections().await),
+            Transport::Local { .. } => None,
+        }
     }
 
     /// Locally, where the MQTT broker listens.
@@ -457,6 +469,85 @@ impl World {
                     body,
                 }
             }
+        }
+    }
+
+    /// Runs the scheduled housekeeping once, as its schedule does (on this world's store).
+    pub async fn run_housekeeping(&self) -> Value {
+        let services = stratum_tests::services_of(&self.identity);
+        let telemetry = stratum_tests::telemetry_of(&self.sims);
+        stratum_housekeeping::handle(&services, &telemetry, Value::Null)
+            .await
+            .expect("housekeeping runs")
+    }
+
+    /// Puts `count` notices (sealed, as rules and alerts write them) to `to` in the outbox's
+    /// notices lane, as a flood of an organisation's would leave them.
+    pub async fn seed_notices(&self, to: &str, count: usize) {
+        use stratum_shared::mail::EmailMessage;
+        use stratum_shared::outbox::OutboxMessage;
+        let now = stratum_shared::time::Timestamp::new(self.clock_now());
+        let messages: Vec<_> = (0..count)
+            .map(|n| {
+                let mail = EmailMessage::SimAlert {
+                    to: stratum_shared::identity::Email::parse(to).unwrap(),
+                    name: "Backlog".into(),
+                    rule: "Flood".into(),
+                    iccid: format!("{n}"),
+                    what: "One of many.".into(),
+                    link: "https://app.stratum.test/".into(),
+                };
+                OutboxMessage::email(&*self.identity.mail_seal, &mail, now)
+                    .unwrap()
+                    .write()
+            })
+            .collect();
+        for chunk in messages.chunks(100) {
+            self.identity.store.transact(chunk.to_vec()).await.unwrap();
+        }
+    }
+
+    /// Notices waiting in the outbox's notices lane.
+    pub async fn waiting_notices(&self) -> usize {
+        use stratum_shared::store::{Index, Query};
+        let partition = stratum_shared::keys::outbox_partition(Lane::Notices);
+        let mut waiting = 0;
+        let mut cursor = None;
+        loop {
+            let page = self
+                .identity
+                .store
+                .query(&Query::new(Index::Table, partition).limit(1_000).after(cursor))
+                .await
+                .unwrap();
+            waiting += page.items.len();
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return waiting,
+            }
+        }
+    }
+
+    /// On the Lambda entry point, one round of the relay (a batch of each lane, the identity
+    /// lane first), then what the identity lane's queue holds delivered, as its own event
+    /// source does; locally the server's relay runs on its own.
+    pub async fn relay_once_and_deliver_identity_mail(&self) {
+        if let Transport::Lambda { pipeline, .. } = &self.transport {
+            for lane in [Lane::Identity, Lane::Notices] {
+                let queue = pipeline.queues().of_lane(lane);
+                stratum_shared::outbox::relay(&pipeline.store, lane, queue, &*self.clock, stratum_relay::BATCH)
+                    .await
+                    .unwrap();
+            }
+            pipeline.deliver_queued(Lane::Identity).await;
+        }
+    }
+
+    /// The e-mails sent to `to` so far, delivering nothing more.
+    pub async fn sent_mail_to(&self, to: &str) -> Vec<Mail> {
+        match &self.transport {
+            Transport::Local { server, .. } => read_eml_folder(&server.as_ref().unwrap().mail_dir, to),
+            Transport::Lambda { pipeline, .. } => read_moto_sent_mail(pipeline.moto, to).await,
         }
     }
 
@@ -660,18 +751,36 @@ async fn read_moto_sent_mail(moto: &stratum_tests::Moto, to: &str) -> Vec<Mail> 
 }
 
 impl MailPipeline {
+    fn queues(&self) -> stratum_relay::Queues<'_> {
+        stratum_relay::Queues {
+            identity: &self.queues[0].0,
+            notices: &self.queues[1].0,
+        }
+    }
+
     /// Relays the outbox to SQS, then hands what SQS delivers to the notifier the way the
-    /// Lambda event source does, deleting what the notifier did not report as failed.
+    /// Lambda event sources do (one per lane's queue), deleting what the notifier did not
+    /// report as failed.
     async fn deliver_pending(&self) {
-        stratum_relay::drain(&self.store, &self.queue, &*self.notifier.clock)
+        stratum_relay::drain(&self.store, &self.queues(), &*self.notifier.clock)
             .await
             .expect("the relay drains the outbox");
+        for lane in [Lane::Identity, Lane::Notices] {
+            self.deliver_queued(lane).await;
+        }
+    }
+
+    /// Hands what one lane's queue holds to the notifier, as its event source does.
+    async fn deliver_queued(&self, lane: Lane) {
+        let (queue, queue_url) = match lane {
+            Lane::Identity => &self.queues[0],
+            Lane::Notices => &self.queues[1],
+        };
         loop {
-            let received = self
-                .queue
+            let received = queue
                 .client()
                 .receive_message()
-                .queue_url(&self.queue_url)
+                .queue_url(queue_url)
                 .max_number_of_messages(10)
                 .send()
                 .await
@@ -695,10 +804,10 @@ impl MailPipeline {
                 response.batch_item_failures
             );
             for message in &messages {
-                self.queue
+                queue
                     .client()
                     .delete_message()
-                    .queue_url(&self.queue_url)
+                    .queue_url(queue_url)
                     .receipt_handle(message.receipt_handle().unwrap())
                     .send()
                     .await

@@ -42,19 +42,26 @@ pub async fn company(world: &World, owner: &Person, root: &str, name: &str) -> S
     created.body["id"].as_str().unwrap().to_owned()
 }
 
-/// `owner` adds `member` to `organisation` with `roles` (as invitations will).
+/// `owner` adds `member` to `organisation` with `roles` (as invitations will), and `member`
+/// accepts the membership (as the "you were added" notice asks them to).
 pub async fn add(world: &World, owner: &Person, organisation: &str, member: &Person, roles: &[&str]) {
     let principal = world.identity.authenticate(&owner.access, None).await.unwrap();
     let roles = parse_roles(&roles.iter().map(|r| r.to_string()).collect::<Vec<_>>()).unwrap();
-    world
-        .tenancy()
+    let organisation = OrganisationId::parse(organisation, "id").unwrap();
+    let tenancy = world.tenancy();
+    tenancy
         .add_member(
             &principal,
             &RequestContext::default(),
-            OrganisationId::parse(organisation, "id").unwrap(),
+            organisation,
             UserId::parse(&member.id, "id").unwrap(),
             roles,
         )
+        .await
+        .unwrap();
+    let member = world.identity.authenticate(&member.access, None).await.unwrap();
+    tenancy
+        .accept_membership(&member, &RequestContext::default(), organisation)
         .await
         .unwrap();
 }

@@ -31,6 +31,7 @@ async fn a_person_in_five_thousand_organisations_signs_in_and_renames_themselves
                 organisation_kind: OrganisationKind::Shared,
                 roles: vec![Role::Viewer, Role::Member],
                 active: true,
+                accepted: true,
                 joined_at,
                 member_email: Some(email.clone()),
                 member_name: "Bob".into(),
