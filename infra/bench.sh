@@ -8,7 +8,10 @@
 #   - handler overhead, p50/p99 (criterion benchmark over an in-memory store);
 #   - requests per second of the local server under wrk;
 #   - SIMs: a 100,000-row import and listing 10,000 SIMs on the local server, and requests and
-#     write units per 1,000 imported SIMs on DynamoDB (moto).
+#     write units per 1,000 imported SIMs on DynamoDB (moto);
+#   - telemetry through the local broker, one tenant's alert fan-out beside another's
+#     acknowledgements, and how long a confirmation mail waits behind a full notice backlog;
+#   - a time-boxed schemathesis exploration (reported, never failing the bench).
 # Not part of the test command. Usage: infra/bench.sh [cold-start runs] [warm invocations]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +68,22 @@ step "telemetry ingest through the local broker"
 cargo build --profile speed --locked -p stratum -p stratum-mqtt-load
 infra/bench-ingest.sh "$target/speed/stratum" "$target/speed/mqtt-load" >"$out/ingest.md"
 
+step "one tenant's alert fan-out beside another tenant's acknowledgements"
+infra/bench-fanout.sh "$target/speed/stratum" "$target/speed/mqtt-load" >"$out/fanout.md"
+
+step "a confirmation mail behind a full notice backlog"
+printf '| entry point | registration to sent confirmation | notices still waiting |\n|---|---:|---:|\n' >"$out/mail-backlog.md"
+STRATUM_MAIL_BACKLOG_TABLE="$out/mail-backlog.md" \
+    cargo test --locked -p stratum-tests --test spec a_confirmation_goes_out_ahead -- --quiet
+
+step "schemathesis exploration (${BENCH_FUZZ_SECONDS:-300} s)"
+if infra/fuzz.sh "${BENCH_FUZZ_SECONDS:-300}" >"$out/fuzz.log" 2>&1; then
+    fuzz="passed"
+else
+    fuzz="FOUND FAILURES (see the fuzz output of this run)"
+    cat "$out/fuzz.log" >&2
+fi
+
 step "writing docs/performance.md"
 {
     echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),"
@@ -103,6 +122,18 @@ step "writing docs/performance.md"
     echo "### Telemetry: write requests per message and message to alert (through the worker's handler, moto)"
     echo
     cat "$out/ingest-dynamodb.md"
+    echo
+    echo "### Telemetry: one tenant's alert fan-out beside another's acknowledgements (local broker, speed profile)"
+    echo
+    cat "$out/fanout.md"
+    echo
+    echo "### Mail: a confirmation behind a full notice backlog (through the relay and notifier handlers, moto)"
+    echo
+    cat "$out/mail-backlog.md"
+    echo
+    echo "### Contract: schemathesis exploration, ${BENCH_FUZZ_SECONDS:-300} s"
+    echo
+    echo "$fuzz"
 } >"$out/generated.md"
 python3 - "$out/generated.md" docs/performance.md <<'EOF'
 import re, sys

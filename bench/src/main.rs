@@ -171,6 +171,7 @@ async fn setup() -> Setup {
         ("STRATUM_MAIL_KEY", MAIL_KEY),
         ("STRATUM_MAIL_PUBLIC_KEY", &mail_public_key()),
         ("STRATUM_NOTICE_QUEUE_URL", &queue_url),
+        ("STRATUM_NOTICE_QUEUE_ARN", stratum_tests::NOTICE_QUEUE_ARN),
         ("STRATUM_JWT_ISSUER", stratum_tests::ISSUER),
         ("STRATUM_JWT_AUDIENCE", stratum_tests::AUDIENCE),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),

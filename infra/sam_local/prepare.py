@@ -1,5 +1,5 @@
 """Prepares an AWS-compatible server (moto) for `sam local`: the table as template.yaml declares
-it, the outbox and SIM import queues and their dead-letter queues, the verified sender, fresh secrets, and an
+it, the outbox, notices and SIM import queues and their dead-letter queues, the verified sender, fresh secrets, and an
 env-vars file giving every function in template.yaml each variable it declares, pointed at the
 server as a function container reaches it.
 
@@ -66,6 +66,16 @@ def public_key(signing_secret: str) -> str:
     return base64.b64encode(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
 
 
+def mail_public_key(mail_secret: str) -> str:
+    """The base64url X25519 public key of a mail key secret, as `cargo run -- keys` prints it."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    seed = hashlib.sha256(mail_secret.encode()).digest()
+    key = X25519PrivateKey.from_private_bytes(seed).public_key()
+    return base64.urlsafe_b64encode(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode().rstrip("=")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--endpoint", required=True)
@@ -99,6 +109,7 @@ def main() -> int:
         )["QueueUrl"]
 
     outbox = queue_with_dead_letters("stratum-local-outbox")
+    notices = queue_with_dead_letters("stratum-local-notices")
     imports = queue_with_dead_letters("stratum-local-sims-import")
 
     session.client("ses", endpoint_url=args.endpoint).verify_email_identity(EmailAddress=MAIL_FROM)
@@ -109,11 +120,18 @@ def main() -> int:
         iot.create_policy(policyName=DEVICE_POLICY, policyDocument=json.dumps(document))
 
     signing_key = secrets.token_urlsafe(32)
+    mail_key = secrets.token_urlsafe(32)
     reachable = args.endpoint.replace("127.0.0.1", args.container_host).replace("localhost", args.container_host)
     values = {
         "STRATUM_AWS_ENDPOINT_URL": reachable,
         "STRATUM_TABLE": TABLE,
         "STRATUM_QUEUE_URL": outbox.replace("127.0.0.1", args.container_host).replace("localhost", args.container_host),
+        "STRATUM_NOTICE_QUEUE_URL": notices.replace("127.0.0.1", args.container_host).replace(
+            "localhost", args.container_host
+        ),
+        "STRATUM_NOTICE_QUEUE_ARN": sqs.get_queue_attributes(QueueUrl=notices, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"],
         "STRATUM_SIMS_IMPORT_QUEUE_URL": imports.replace("127.0.0.1", args.container_host).replace(
             "localhost", args.container_host
         ),
@@ -123,6 +141,8 @@ def main() -> int:
         "STRATUM_JWT_SIGNING_KEY": signing_key,
         "STRATUM_JWT_PUBLIC_KEYS": public_key(signing_key),
         "STRATUM_DATA_KEY": secrets.token_urlsafe(32),
+        "STRATUM_MAIL_KEY": mail_key,
+        "STRATUM_MAIL_PUBLIC_KEY": mail_public_key(mail_key),
         "STRATUM_BOOTSTRAP_ADMIN_EMAIL": "",
         "STRATUM_BOOTSTRAP_ADMIN_PASSWORD": "",
         "RUST_LOG": "info",

@@ -6,7 +6,7 @@
 use crate::error::{DomainError, DomainResult};
 use crate::ids::OrganisationId;
 use crate::keys;
-use crate::store::{Condition, Item, Store, StoreError, Update, Write};
+use crate::store::{Condition, Index, Item, Query, SortCondition, Store, StoreError, Update, Write};
 use crate::time::Timestamp;
 
 /// Things of a kind one organisation may hold at most (its rules: every message and every
@@ -34,9 +34,39 @@ impl Cap {
         }
     }
 
+    /// Where the things counted are kept: the organisation's partition, under this prefix.
+    fn prefix(self) -> &'static str {
+        match self {
+            Cap::AlertRules => keys::ALERT_RULES_PREFIX,
+            Cap::SimRules => keys::SIM_RULES_PREFIX,
+        }
+    }
+
+    /// How many `organisation` holds, counted (once, when its counter is made: an
+    /// organisation may hold rules from before caps were counted).
+    async fn held(self, store: &dyn Store, organisation: OrganisationId) -> DomainResult<u64> {
+        let mut held = 0;
+        let mut cursor = None;
+        loop {
+            let page = store
+                .query(
+                    &Query::new(Index::Table, keys::organisation_partition(organisation))
+                        .sort(SortCondition::BeginsWith(self.prefix().to_owned()))
+                        .limit(crate::store::MAX_PAGE)
+                        .after(cursor),
+                )
+                .await?;
+            held += page.items.len() as u64;
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(held),
+            }
+        }
+    }
+
     /// The write that counts one more for `organisation` (for the creation's transaction),
     /// with the answer its failure means: the organisation holds the platform's limit already.
-    /// The counter is made the first time.
+    /// The counter is made the first time, from what the organisation holds.
     pub async fn one_more(self, store: &dyn Store, organisation: OrganisationId) -> DomainResult<(Write, DomainError)> {
         let counter = keys::held_count(organisation, self.name());
         let found = store.batch_get(&[keys::platform_settings(), counter.clone()]).await?;
@@ -46,7 +76,7 @@ impl Cap {
             .transpose()?
             .unwrap_or_default();
         if found[1].is_none() {
-            let first = Item::new(counter.clone()).with("count", 0);
+            let first = Item::new(counter.clone()).with("count", self.held(store, organisation).await?);
             applied(store.put(first, Some(Condition::NotExists)).await)?;
         }
         let limit = self.limit(&settings);

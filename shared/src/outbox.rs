@@ -271,15 +271,26 @@ pub enum Delivery {
 
 /// Delivers one message at most once per id: claims a lease on the message id, sends,
 /// then remembers the delivery. If sending fails the claim is released so a retry can send;
-/// if the process dies mid-way the lease expires and a redelivery sends.
+/// if the process dies mid-way the lease expires and a redelivery sends. `only`: the lane the
+/// message came through, where that lane carries one kind of mail (an e-mail of another is
+/// refused, never sent).
 pub async fn deliver(
     store: &dyn Store,
     mailer: &dyn Mailer,
     clock: &dyn Clock,
     key: &dyn MailOpen,
     message: &OutboxMessage,
+    only: Option<Lane>,
 ) -> DomainResult<Delivery> {
     let email = message.open(key).map_err(DomainError::Internal)?;
+    if let Some(lane) = only
+        && email.lane() != lane
+    {
+        return Err(DomainError::Internal(format!(
+            "message {} is not for the {lane:?} lane it came through",
+            message.id
+        )));
+    }
     let key = keys::delivery(message.id);
     let now = clock.now().timestamp();
     let lease = Item::new(key.clone())

@@ -1,10 +1,11 @@
 //! Who a rule e-mails (SIM rules, alert rules): members of the rule's organisation holding
 //! one of its roles, and the members it names — each only if their address is confirmed,
 //! they are not suspended, the member is active, has accepted a membership someone else gave
-//! them (issue 21, item 1), and they have not opted out of alert e-mail.
+//! them (issue 21, item 1), and they have not opted out of alert e-mail. Machine accounts are
+//! never e-mailed: their address is a placeholder no mailbox answers.
 
 use crate::error::DomainResult;
-use crate::identity::{Access, Membership, Registration, Role, User};
+use crate::identity::{Access, Membership, Registration, Role, User, UserKind};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Index, Query, SortCondition, Store};
@@ -140,7 +141,11 @@ impl Recipients {
         let mut reachable: Vec<User> = Vec::new();
         for item in users.into_iter().flatten() {
             let user: User = item.record()?;
-            if user.registration == Registration::Registered && user.access == Access::Active && user.alert_emails {
+            if user.kind == UserKind::Person
+                && user.registration == Registration::Registered
+                && user.access == Access::Active
+                && user.alert_emails
+            {
                 reachable.push(user);
             }
         }
@@ -155,7 +160,8 @@ impl Recipients {
     }
 
     /// The members this list names (by role or by id) who hear about a thing whose end user
-    /// is `end_user`: active, with a membership they accepted, at most [`MAX_RECIPIENTS`].
+    /// is `end_user`: people (not machines), active, with a membership they accepted, at most
+    /// [`MAX_RECIPIENTS`].
     fn choose(&self, members: &[Membership], end_user: Option<UserId>) -> Vec<UserId> {
         let mut named: Vec<UserId> = Vec::new();
         for member in members {
@@ -165,6 +171,7 @@ impl Recipients {
             let concerned = staff || end_user == Some(member.user_id);
             if chosen
                 && concerned
+                && member.member_kind == UserKind::Person
                 && member.active
                 && member.accepted
                 && named.len() < MAX_RECIPIENTS

@@ -11,7 +11,9 @@
 //! message never overwrites newer values or last-seen) and the point (a put conditional on
 //! being new, keyed by time and sequence, so a message delivered twice is stored once). Both
 //! are in the device's own partitions: no partition on this path is shared by devices.
-//! Devices are read through a per-process cache of [`TARGET_TTL_SECONDS`], never per message.
+//! A batch's devices are read together, once per batch (one request per 100 devices), so a
+//! message is written under its device's holder as it is; models and organisations' retention
+//! come from a per-process cache of [`TARGET_TTL_SECONDS`].
 
 use crate::alerting::{AlertedDevice, Notices};
 use crate::clock::Clock;
@@ -258,7 +260,41 @@ impl Telemetry {
         if let Some(target) = fresh(&self.targets.devices, &id, now) {
             return Ok(target);
         }
-        let target = match self.store.get(&keys::device(id)).await? {
+        let item = self.store.get(&keys::device(id)).await?;
+        self.keep_target(id, item, now).await
+    }
+
+    /// Reads the devices of a batch's messages afresh, together (a request per 100 devices),
+    /// so every message of the batch is written under its device's holder as it is now: a
+    /// device moved to another company or end user records nothing more for the one before
+    /// from the next batch on (issue 21, item 3).
+    /// A device that cannot be read (or made sense of) here is forgotten, so its messages read
+    /// it alone, and fail alone.
+    async fn read_targets(&self, envelopes: &[Envelope]) {
+        let now = self.now().unix_seconds();
+        let mut ids: Vec<DeviceId> = envelopes
+            .iter()
+            .filter(|envelope| envelope.client_id == envelope.device_id)
+            .filter_map(|envelope| DeviceId::parse(&envelope.device_id, "device_id").ok())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let keys: Vec<_> = ids.iter().map(|id| keys::device(*id)).collect();
+        let Ok(items) = self.store.batch_get(&keys).await else {
+            ids.iter().for_each(|id| self.targets.forget(*id));
+            return;
+        };
+        for (id, item) in ids.iter().zip(items) {
+            if self.keep_target(*id, item, now).await.is_err() {
+                self.targets.forget(*id);
+            }
+        }
+    }
+
+    /// Caches the device of `id` as ingest needs it, from its item as read (`None`: no such
+    /// device).
+    async fn keep_target(&self, id: DeviceId, item: Option<Item>, now: i64) -> DomainResult<Arc<Option<Target>>> {
+        let target = match item {
             None => None,
             Some(item) => {
                 let device: Device = item.record()?;
@@ -370,6 +406,7 @@ impl Telemetry {
         let now = self.now();
         let mut outcomes: Vec<Option<Outcome>> = vec![None; envelopes.len()];
         let mut planned: Vec<(usize, Plan)> = Vec::new();
+        self.read_targets(envelopes).await;
         for (position, envelope) in envelopes.iter().enumerate() {
             // One device that cannot be read fails its own messages, not the batch.
             match self.plan(envelope, now).await {
@@ -487,8 +524,8 @@ impl Telemetry {
             .collect();
         let sim_mismatch = target.has_sim && reading.imei.as_deref().is_some_and(|imei| imei != target.imei.as_str());
         let millis = reading.ts.unix_millis();
-        // Whose it is: the company and end user the device is placed with now (as last read,
-        // at most a minute ago), recorded on everything this message writes.
+        // Whose it is: the company and end user the device is placed with now (read for this
+        // batch), recorded on everything this message writes.
         let placement = target
             .alerted
             .as_ref()

@@ -43,22 +43,12 @@ fn number(value: &Value) -> Option<f64> {
 /// message holds up the ones behind it for long, and its e-mails stay one per person.
 pub const MAX_ALERTS_PER_MESSAGE: usize = 10;
 
-/// `changes` in runs that each fit one transaction, in order.
-fn packed(changes: &[(String, Change)]) -> Vec<&[(String, Change)]> {
-    let mut runs = Vec::new();
-    let (mut start, mut writes) = (0, 0);
-    for (at, (_, change)) in changes.iter().enumerate() {
-        if writes + change.writes() > CHANGE_WRITES_PER_COMMIT {
-            runs.push(&changes[start..at]);
-            (start, writes) = (at, 0);
-        }
-        writes += change.writes();
-    }
-    if start < changes.len() {
-        runs.push(&changes[start..]);
-    }
-    runs
-}
+// A message's raises (each at most five writes: marker, alert, pointer, audit, its pending
+// breach removed) always fit one transaction, so its e-mails are one per person.
+const _: () = assert!(MAX_ALERTS_PER_MESSAGE * 5 <= CHANGE_WRITES_PER_COMMIT);
+
+/// Writes a clear takes (marker, alert, audit).
+const CLEAR_WRITES: usize = 3;
 
 /// Records in `book` the open alerts a committed `batch` raised.
 fn note_raised(book: &mut Book, batch: &[(String, Change)], alerts: &[Alert]) {
@@ -340,9 +330,11 @@ impl Telemetry {
         Ok(())
     }
 
-    /// Makes a message's changes to its device's alerts, as many to a transaction as fit
-    /// ([`CHANGE_WRITES_PER_COMMIT`]: ten raises do); a transaction that loses a race is made
-    /// change by change, so only what raced is left out. Whether anything raced.
+    /// Makes a message's changes to its device's alerts in one transaction, with one e-mail
+    /// per person: its raises, and as many of its clears as fit beside them
+    /// ([`CHANGE_WRITES_PER_COMMIT`]); the other clears stay open for the device's next
+    /// messages to make. A transaction that loses a race (a rare second delivery at once) is
+    /// made change by change, so only what raced is left out. Whether anything raced.
     async fn change(
         &self,
         device: &AlertedDevice,
@@ -351,7 +343,14 @@ impl Telemetry {
         raises: Vec<(String, Raise, Vec<Write>)>,
     ) -> DomainResult<bool> {
         let mut raced = false;
+        let raise_writes: usize = raises.iter().map(|(_, _, also)| 4 + also.len()).sum();
+        let room = CHANGE_WRITES_PER_COMMIT.saturating_sub(raise_writes) / CLEAR_WRITES;
         let partition = keys::device_alerts_partition(device.organisation, device.id);
+        let clears: Vec<String> = clears
+            .into_iter()
+            .filter(|source| book.open.contains_key(source))
+            .take(room)
+            .collect();
         let open: Vec<(String, Key)> = clears
             .into_iter()
             .filter_map(|source| {
@@ -390,24 +389,25 @@ impl Telemetry {
             };
             changes.push((source, change));
         }
-        for batch in packed(&changes) {
-            let committed = self
-                .alarms()
-                .commit(batch.iter().map(|(_, change)| change.clone()).collect())
-                .await;
-            match committed {
-                Ok(alerts) => note_raised(book, batch, &alerts),
-                Err(Lost::Raced) => {
-                    for one in batch {
-                        match self.alarms().commit(vec![one.1.clone()]).await {
-                            Ok(alerts) => note_raised(book, std::slice::from_ref(one), &alerts),
-                            Err(Lost::Raced) => raced = true,
-                            Err(Lost::Failed(error)) => return Err(error),
-                        }
+        if changes.is_empty() {
+            return Ok(raced);
+        }
+        let committed = self
+            .alarms()
+            .commit(changes.iter().map(|(_, change)| change.clone()).collect())
+            .await;
+        match committed {
+            Ok(alerts) => note_raised(book, &changes, &alerts),
+            Err(Lost::Raced) => {
+                for one in &changes {
+                    match self.alarms().commit(vec![one.1.clone()]).await {
+                        Ok(alerts) => note_raised(book, std::slice::from_ref(one), &alerts),
+                        Err(Lost::Raced) => raced = true,
+                        Err(Lost::Failed(error)) => return Err(error),
                     }
                 }
-                Err(Lost::Failed(error)) => return Err(error),
             }
+            Err(Lost::Failed(error)) => return Err(error),
         }
         Ok(raced)
     }

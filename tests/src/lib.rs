@@ -219,11 +219,22 @@ pub fn identity_with_key(store: Arc<dyn Store>, clock: Arc<dyn Clock>, signing_k
     }
 }
 
+/// The notice queue's ARN in test worlds (the recorded event's is the identity queue's).
+pub const NOTICE_QUEUE_ARN: &str = "arn:aws:sqs:eu-west-1:123456789012:stratum-notices";
+
 /// The recorded SQS event (`events/sqs-outbox.json`) carrying `messages` as its records:
 /// `(message id, receipt handle, body)`.
 pub fn sqs_event(messages: &[(String, String, String)]) -> aws_lambda_events::sqs::SqsEvent {
+    sqs_event_from(None, messages)
+}
+
+/// [`sqs_event`] from the queue of `arn` (the recorded one's when `None`).
+pub fn sqs_event_from(arn: Option<&str>, messages: &[(String, String, String)]) -> aws_lambda_events::sqs::SqsEvent {
     let mut event: serde_json::Value = serde_json::from_str(&event("sqs-outbox.json")).expect("a recorded SQS event");
-    let template = event["Records"][0].clone();
+    let mut template = event["Records"][0].clone();
+    if let Some(arn) = arn {
+        template["eventSourceARN"] = serde_json::json!(arn);
+    }
     event["Records"] = messages
         .iter()
         .map(|(id, receipt, body)| {

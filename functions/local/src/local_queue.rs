@@ -23,7 +23,16 @@ impl Queue for InProcessQueue {
             // Locally a refusal counts towards parking whatever its cause (a message that
             // cannot be unsealed, a mail file that cannot be written), so no message can sit
             // at the head of the outbox for ever; the ones behind it go out meanwhile.
-            if let Err(error) = deliver(&*self.store, &*self.mailer, &*self.clock, &*self.mail_key, message).await {
+            if let Err(error) = deliver(
+                &*self.store,
+                &*self.mailer,
+                &*self.clock,
+                &*self.mail_key,
+                message,
+                None,
+            )
+            .await
+            {
                 refusals.push(Refusal {
                     id: message.id,
                     reason: error.to_string(),

@@ -1,5 +1,6 @@
 //! `cargo run -- keys` prints a new access-token signing secret and its public key (the
-//! `JwtSigningKey` and `JwtPublicKeys` parameters of a deployment) and exits.
+//! `JwtSigningKey` and `JwtPublicKeys` parameters of a deployment), a new mail key and its
+//! public key (`MailKey` and `MailPublicKey`), and exits.
 //!
 //! `cargo run`: serves every route at `STRATUM_ADDR` (default `127.0.0.1:3000`) on the
 //! embedded store in `STRATUM_DATA_DIR` (default `./.stratum`). Ctrl-C (or SIGTERM) stops
@@ -15,7 +16,7 @@ use stratum_shared::clock::SystemClock;
 #[tokio::main]
 async fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("keys") {
-        return print_new_signing_key();
+        return print_new_keys();
     }
     stratum_infra::logging::init();
     let options = stratum::Options {
@@ -63,15 +64,22 @@ async fn main() -> ExitCode {
     }
 }
 
-fn print_new_signing_key() -> ExitCode {
+fn print_new_keys() -> ExitCode {
     let secret = stratum_infra::crypto::JwtKeys::generate_signing_key();
-    match stratum_infra::crypto::JwtKeys::public_key(&secret) {
-        Ok(public) => {
+    let mail_secret = stratum_infra::crypto::JwtKeys::generate_signing_key();
+    let public = stratum_infra::crypto::JwtKeys::public_key(&secret).map_err(|e| e.to_string());
+    let mail_public = stratum_infra::sealed_mail::MailKey::new(&mail_secret)
+        .map(|key| key.public_key())
+        .map_err(|e| e.to_string());
+    match (public, mail_public) {
+        (Ok(public), Ok(mail_public)) => {
             println!("JwtSigningKey={secret}");
             println!("JwtPublicKeys={public}");
+            println!("MailKey={mail_secret}");
+            println!("MailPublicKey={mail_public}");
             ExitCode::SUCCESS
         }
-        Err(error) => {
+        (Err(error), _) | (_, Err(error)) => {
             eprintln!("stratum: {error}");
             ExitCode::FAILURE
         }

@@ -1,11 +1,15 @@
 //! The notifier: consumes outbox messages from SQS and sends each e-mail once. Failures are
 //! reported per message (partial batch response), so SQS redelivers only those; a message
 //! that keeps failing ends in the dead-letter queue.
+//!
+//! The notice queue carries notices only: the functions that write its outbox lane (ingest,
+//! housekeeping) hold the public key that seals mail, so one of them, subverted, could seal a
+//! password-reset look-alike; from that queue, anything but a notice is refused.
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use std::sync::Arc;
 use stratum_shared::clock::Clock;
-use stratum_shared::outbox::{MailOpen, Mailer, OutboxMessage, deliver};
+use stratum_shared::outbox::{Lane, MailOpen, Mailer, OutboxMessage, deliver};
 use stratum_shared::store::Store;
 
 pub struct Notifier {
@@ -15,6 +19,8 @@ pub struct Notifier {
     /// Opens the messages (their links carry tokens, sealed until rendered): the private key
     /// only the notifier holds.
     pub mail_key: Arc<dyn MailOpen>,
+    /// The notice queue's ARN: its records must be notices.
+    pub notice_queue_arn: String,
 }
 
 impl Notifier {
@@ -22,11 +28,20 @@ impl Notifier {
         let mut response = SqsBatchResponse::default();
         for record in event.records {
             let id = record.message_id.clone().unwrap_or_default();
+            let only =
+                (record.event_source_arn.as_deref() == Some(self.notice_queue_arn.as_str())).then_some(Lane::Notices);
             let outcome = match record.body.as_deref().map(serde_json::from_str::<OutboxMessage>) {
-                Some(Ok(message)) => deliver(&*self.store, &*self.mailer, &*self.clock, &*self.mail_key, &message)
-                    .await
-                    .map(drop)
-                    .map_err(|e| e.to_string()),
+                Some(Ok(message)) => deliver(
+                    &*self.store,
+                    &*self.mailer,
+                    &*self.clock,
+                    &*self.mail_key,
+                    &message,
+                    only,
+                )
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
                 Some(Err(error)) => Err(format!("not an outbox message: {error}")),
                 None => Err("empty message".to_owned()),
             };

@@ -23,6 +23,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         mailer: Arc::new(SesMailer::new(&aws, config::required("STRATUM_MAIL_FROM")?)),
         clock,
         mail_key: Arc::new(config::mail_key()?),
+        notice_queue_arn: config::required("STRATUM_NOTICE_QUEUE_ARN")?,
     };
     let notifier = &notifier;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async move {

@@ -32,6 +32,7 @@ pub use bulk::{BulkPayload, BulkTarget, MAX_BULK_SIMS};
 pub use catalogue::{
     BillingPeriod, ContractPatch, ContractPayload, ContractView, Integration, PlanPatch, PlanPayload, PlanView,
 };
+pub(crate) use claim::code_pointer_writes;
 pub use claim::{
     ActivationCode, ActivationCodes, ActivationCodesPayload, CLAIMS_PER_PERSON, CLAIMS_PER_SOURCE, ClaimPayload,
     RefusedCode,

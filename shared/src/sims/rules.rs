@@ -355,6 +355,12 @@ impl Sims {
     /// marker, e-mails and audit event in one transaction. Whether this call fired it.
     pub(crate) async fn fire_once(&self, rule: &SimRule, sim: &Sim, period: &str, what: &str) -> DomainResult<bool> {
         let now = self.now();
+        let marker_key = keys::rule_firing(sim.organisation_id, &sim.iccid, rule.id, period, &sim.placement());
+        // Fired already this period (every usage record past the threshold asks again): no
+        // recipients read, no e-mail budget spent on mail that would not go.
+        if self.store.get(&marker_key).await?.is_some() {
+            return Ok(false);
+        }
         let notices = self.alerts(&rule.name, sim, what, self.recipients(rule, sim).await?);
         let mails = self
             .notices
@@ -366,14 +372,7 @@ impl Sims {
             .in_organisation(sim.organisation_id)
             .changes(json!({ "rule_id": rule.id, "period": period, "what": what, "mails": mails.len() }))
             .at(now, &RequestContext::default());
-        let marker = Item::new(keys::rule_firing(
-            sim.organisation_id,
-            &sim.iccid,
-            rule.id,
-            period,
-            &sim.placement(),
-        ))
-        .with("fired_at", json!(now));
+        let marker = Item::new(marker_key).with("fired_at", json!(now));
         let committed = UnitOfWork::new()
             .write(Write::Put {
                 item: marker,

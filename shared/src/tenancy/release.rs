@@ -1,6 +1,8 @@
 //! What an end user leaves behind (issue 21, L3): leaving a company, or being removed from it,
-//! releases the SIMs and devices assigned to them there. The company keeps them, unassigned;
-//! a claimed SIM keeps its printed code, so whoever holds the card next can claim it again.
+//! releases the SIMs and devices assigned to them there. The company keeps them, unassigned.
+//! A released SIM loses the code it was claimed with: the person removed still holds that
+//! code, and must not claim their way back in; the owner prints a new one for whoever holds
+//! the card next.
 //!
 //! The pointers in the end user's partition (`USERSIMS#…`, `USERDEVICES#…`) find them; each is
 //! released with a condition that it is still theirs, a transaction per few, before the
@@ -11,11 +13,13 @@ use super::Tenancy;
 use crate::error::DomainResult;
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
+use crate::sims::{Sim, code_pointer_writes, sim_write};
 use crate::store::{Condition, Index, Item, Key, Query, SortCondition, StoreError, Update, Write};
 use serde_json::{Value, json};
 
-/// Things released per transaction: each is an update and a pointer's deletion.
-const RELEASED_PER_TRANSACTION: usize = 45;
+/// Things released per transaction: a SIM is its item, its end-user pointer and its code's
+/// pointer; a device its item and its pointer.
+const RELEASED_PER_TRANSACTION: usize = 30;
 
 /// The two kinds of things assigned to an end user, by how their pointers and items are keyed.
 #[derive(Clone, Copy)]
@@ -32,29 +36,21 @@ impl Assigned {
         }
     }
 
-    /// The item a pointer names, and the update that releases it from `user`.
-    fn release(self, root: OrganisationId, user: UserId, pointer: &Item) -> Option<Write> {
-        let key: Key = match self {
+    /// The item a pointer names.
+    fn target(self, root: OrganisationId, pointer: &Item) -> Option<Key> {
+        match self {
             Assigned::Sims => {
                 let iccid = pointer.attribute("iccid")?.as_str()?;
-                keys::sim(root, &crate::telecom::Iccid::parse(iccid, "iccid").ok()?)
+                Some(keys::sim(root, &crate::telecom::Iccid::parse(iccid, "iccid").ok()?))
             }
             Assigned::Devices => {
                 let device: crate::ids::DeviceId =
                     serde_json::from_value(pointer.attribute("device_id")?.clone()).ok()?;
-                keys::device(device)
+                Some(keys::device(device))
             }
-        };
-        let mut update = Update::new(key)
-            .set("end_user_id", Value::Null)
-            .when(Condition::AttributeEquals("end_user_id".into(), json!(user)));
-        if matches!(self, Assigned::Sims) {
-            update = update.set("claimed_at", Value::Null);
         }
-        Some(Write::Update(update))
     }
 }
-
 impl Tenancy {
     /// Releases the SIMs and devices `user` holds in `company` of `root`.
     pub(crate) async fn release_end_user(
@@ -96,14 +92,46 @@ impl Tenancy {
         user: UserId,
         pointers: &[Item],
     ) -> DomainResult<()> {
-        let pairs: Vec<(Option<Write>, Write)> = pointers
+        let targets: Vec<Option<Key>> = pointers.iter().map(|pointer| assigned.target(root, pointer)).collect();
+        let releases: Vec<Vec<Write>> = match assigned {
+            Assigned::Sims => {
+                let wanted: Vec<Key> = targets.iter().flatten().cloned().collect();
+                let mut found = self.store.batch_get(&wanted).await?.into_iter();
+                let mut releases = Vec::new();
+                for target in &targets {
+                    let item = if target.is_some() { found.next().flatten() } else { None };
+                    releases.push(match item {
+                        Some(item) => released_sim(&item.record::<Sim>()?, item.version, user),
+                        None => vec![],
+                    });
+                }
+                releases
+            }
+            Assigned::Devices => targets
+                .iter()
+                .map(|target| {
+                    target
+                        .iter()
+                        .map(|key| {
+                            Write::Update(
+                                Update::new(key.clone())
+                                    .set("end_user_id", Value::Null)
+                                    .when(Condition::AttributeEquals("end_user_id".into(), json!(user))),
+                            )
+                        })
+                        .collect()
+                })
+                .collect(),
+        };
+        let pairs: Vec<(Vec<Write>, Write)> = pointers
             .iter()
-            .map(|pointer| {
+            .zip(releases)
+            .map(|(pointer, release)| {
                 let gone = Write::Delete {
                     key: pointer.key.clone(),
                     condition: None,
                 };
-                (assigned.release(root, user, pointer), gone)
+                (release, gone)
             })
             .collect();
         let together: Vec<Write> = pairs
@@ -126,4 +154,22 @@ impl Tenancy {
             Err(other) => Err(other.into()),
         }
     }
+}
+
+/// The writes that release `sim` from `user`: unassigned, unclaimed, its code gone with the
+/// code's pointer (nothing when it is no longer theirs). The end user's pointer goes with
+/// every release.
+fn released_sim(sim: &Sim, version: u64, user: UserId) -> Vec<Write> {
+    if sim.end_user_id != Some(user) {
+        return vec![];
+    }
+    let released = Sim {
+        end_user_id: None,
+        claimed_at: None,
+        activation_code_digest: None,
+        ..sim.clone()
+    };
+    let mut writes = vec![sim_write(&released, Some(version))];
+    writes.extend(code_pointer_writes(sim, &released));
+    writes
 }

@@ -228,6 +228,46 @@ async fn sam_local_preparation_makes_moto_ready_for_every_function() {
         env["OrganisationsFunction"].get("STRATUM_JWT_SIGNING_KEY").is_none(),
         "only identity signs"
     );
+    let notifier = &env["NotifierFunction"];
+    let mail_key = stratum_infra::sealed_mail::MailKey::new(notifier["STRATUM_MAIL_KEY"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        identity["STRATUM_MAIL_PUBLIC_KEY"].as_str(),
+        Some(mail_key.public_key().as_str()),
+        "what every function seals with, the notifier opens"
+    );
+}
+
+/// Issue 21, L4: the data key (which opens provider secrets and, later, TOTP seeds) is held
+/// only where secrets at rest are kept; every function that writes e-mail holds only the
+/// notifier's public key, and only the notifier the private key that opens it.
+#[test]
+fn only_the_notifier_opens_mail_and_only_keepers_of_secrets_hold_the_data_key() {
+    let template = template();
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert!(
+        globals.get("STRATUM_MAIL_PUBLIC_KEY").is_some(),
+        "every function may seal"
+    );
+    let holding = |variable: &str| -> BTreeSet<String> {
+        functions(&template)
+            .into_iter()
+            .filter(|(_, function)| {
+                function["Properties"]["Environment"]["Variables"]
+                    .get(variable)
+                    .is_some()
+            })
+            .map(|(name, _)| name)
+            .collect()
+    };
+    assert_eq!(
+        holding("STRATUM_DATA_KEY"),
+        BTreeSet::from(["OrganisationsFunction".to_owned(), "SimsFunction".to_owned()]),
+        "provider secrets (organisations) and activation codes' keyed digests (sims)"
+    );
+    assert_eq!(
+        holding("STRATUM_MAIL_KEY"),
+        BTreeSet::from(["NotifierFunction".to_owned()])
+    );
 }
 
 /// Devices share one IoT policy (issue 13): each statement is confined by the connection's

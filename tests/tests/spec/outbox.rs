@@ -27,6 +27,7 @@ async fn notifier(moto: &stratum_tests::Moto) -> Notifier {
         mailer: Arc::new(SesMailer::new(&aws, FROM)),
         clock,
         mail_key: Arc::new(stratum_tests::mail_key()),
+        notice_queue_arn: stratum_tests::NOTICE_QUEUE_ARN.to_owned(),
     }
 }
 
@@ -86,6 +87,28 @@ async fn the_recorded_sqs_event_is_delivered_through_ses() {
 }
 
 #[tokio::test]
+async fn the_notice_queue_carries_notices_only_so_no_notice_writer_can_send_identity_mail() {
+    let moto = stratum_tests::moto();
+    let notifier = notifier(moto).await;
+    let to = unique("lookalike");
+    let confirmation = serde_json::to_string(&message(&to)).unwrap();
+    let records = [("sqs-0".to_owned(), "receipt-0".to_owned(), confirmation.clone())];
+
+    let from_notices = notifier
+        .handle(stratum_tests::sqs_event_from(
+            Some(stratum_tests::NOTICE_QUEUE_ARN),
+            &records,
+        ))
+        .await;
+    assert_eq!(from_notices.batch_item_failures.len(), 1, "refused on the notice queue");
+    assert_eq!(sent_to(moto, &to).await, 0);
+
+    let from_identity = notifier.handle(sqs_event(&[confirmation])).await;
+    assert!(from_identity.batch_item_failures.is_empty());
+    assert_eq!(sent_to(moto, &to).await, 1, "sent from the identity queue");
+}
+
+#[tokio::test]
 async fn a_redelivered_message_sends_no_second_email() {
     let moto = stratum_tests::moto();
     let notifier = notifier(moto).await;
@@ -130,6 +153,7 @@ async fn a_message_ses_refuses_is_reported_and_can_be_sent_on_redelivery() {
         mailer: Arc::new(SesMailer::new(&aws, "unverified@nowhere.test")),
         clock: clock.clone(),
         mail_key: Arc::new(stratum_tests::mail_key()),
+        notice_queue_arn: stratum_tests::NOTICE_QUEUE_ARN.to_owned(),
     };
     let to = unique("retry");
     let body = serde_json::to_string(&message(&to)).unwrap();
@@ -148,6 +172,7 @@ async fn a_message_ses_refuses_is_reported_and_can_be_sent_on_redelivery() {
         mailer: Arc::new(SesMailer::new(&aws, FROM)),
         clock,
         mail_key: Arc::new(stratum_tests::mail_key()),
+        notice_queue_arn: stratum_tests::NOTICE_QUEUE_ARN.to_owned(),
     };
     assert!(verified.handle(sqs_event(&[body])).await.batch_item_failures.is_empty());
     assert_eq!(

@@ -239,6 +239,7 @@ impl World {
             mailer: Arc::new(SesMailer::new(&aws, MAIL_FROM)),
             clock: clock.clone(),
             mail_key: Arc::new(stratum_tests::mail_key()),
+            notice_queue_arn: stratum_tests::NOTICE_QUEUE_ARN.to_owned(),
         };
         let lane = |url: &String| (SqsQueue::new(&aws, url), url.clone());
         let pipeline = MailPipeline {
@@ -379,6 +380,14 @@ impl World {
         match &self.transport {
             Transport::Lambda { pipeline, .. } => Some(pipeline.store.requests()),
             Transport::Local { .. } => None,
+        }
+    }
+
+    /// Which entry point this world runs, in words for the bench's tables.
+    pub fn entry_point(&self) -> &'static str {
+        match &self.transport {
+            Transport::Local { .. } => "local server (relay every 200 ms, in-process notifier)",
+            Transport::Lambda { .. } => "Lambda handlers (one relay round, the identity queue's notifier)",
         }
     }
 
@@ -796,7 +805,8 @@ impl MailPipeline {
                     (text(m.message_id()), text(m.receipt_handle()), text(m.body()))
                 })
                 .collect();
-            let event = stratum_tests::sqs_event(&records);
+            let arn = (lane == Lane::Notices).then_some(stratum_tests::NOTICE_QUEUE_ARN);
+            let event = stratum_tests::sqs_event_from(arn, &records);
             let response = self.notifier.handle(event).await;
             assert!(
                 response.batch_item_failures.is_empty(),

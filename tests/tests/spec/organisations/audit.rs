@@ -38,10 +38,15 @@ async fn every_change_leaves_an_event_only_owners_and_admins_read(world: &World)
     assert_eq!(events.status, 200, "{events:?}");
     assert_eq!(
         actions(&events.body),
-        ["member.roles_changed", "member.added", "organisation.created"],
-        "newest first"
+        [
+            "member.roles_changed",
+            "member.accepted",
+            "member.added",
+            "organisation.created"
+        ],
+        "newest first (Vera accepted the membership Ada gave her)"
     );
-    let creation = &events.body["items"][2];
+    let creation = &events.body["items"][3];
     assert_eq!(creation["request_id"], "req-audit-1");
     assert_eq!(
         creation["actor"],
@@ -68,7 +73,7 @@ async fn every_change_leaves_an_event_only_owners_and_admins_read(world: &World)
     assert_eq!(actions(&first.body), ["member.roles_changed"]);
     let cursor = first.body["next_cursor"].as_str().expect("more pages").to_owned();
     let second = abc.audit().list_with(&[("limit", "1"), ("cursor", &cursor)]).await;
-    assert_eq!(actions(&second.body), ["member.added"]);
+    assert_eq!(actions(&second.body), ["member.accepted"]);
     let bad = abc.audit().list_with(&[("from", "yesterday"), ("limit", "0")]).await;
     assert_eq!(bad.status, 422);
 

@@ -14,6 +14,7 @@ use stratum_shared::telemetry::Envelope;
 both_entry_points!(
     a_devices_next_holders_see_nothing_from_before_and_the_earlier_company_keeps_its_alerts,
     a_sims_usage_stays_with_the_company_it_was_used_in,
+    a_message_right_after_a_move_is_recorded_for_the_new_holder,
 );
 
 fn message(device: &str, ts: &str, seq: u64, raw: i64) -> Envelope {
@@ -178,6 +179,55 @@ async fn a_devices_next_holders_see_nothing_from_before_and_the_earlier_company_
     assert_eq!(count(&get(world, &dora, &telemetry(&depot)).await), 1);
     assert_eq!(count(&get(world, &ada, &telemetry(&root)).await), 2);
     assert_eq!(count(&get(world, &ada, &at(&root, "commands")).await), 1);
+}
+
+async fn a_message_right_after_a_move_is_recorded_for_the_new_holder(world: &World) {
+    let admin = world.admin().await;
+    let ada = world.person("ada").await;
+    let eve = world.person("eve").await;
+    let finn = world.person("finn").await;
+    let root = organisation(world, &ada, "Fleet").await;
+    let shop = company(world, &ada, &root, "Shop").await;
+    add(world, &ada, &shop, &eve, &["member"]).await;
+    add(world, &ada, &shop, &finn, &["member"]).await;
+    let device = devices_of_root(world, &admin, &ada, &root, 1).await.remove(0);
+    let readings = format!(
+        "/api/organisations/{shop}/devices/{device}/telemetry?from=2026-03-01T00:00:00Z&to=2026-03-01T10:00:00Z"
+    );
+    // One ingest worker (one cache) throughout, as a warm Lambda or the local server is.
+    let telemetry = stratum_tests::telemetry_of(&world.sims);
+    place(
+        world,
+        &ada,
+        &root,
+        &device,
+        json!({ "company_id": shop, "end_user_id": eve.id }),
+    )
+    .await;
+    telemetry
+        .ingest(&message(&device, "2026-03-01T08:50:00Z", 1, 100))
+        .await
+        .unwrap();
+
+    // Handed to Finn, and the device reports within the same second.
+    place(world, &ada, &root, &device, json!({ "end_user_id": finn.id })).await;
+    telemetry
+        .ingest(&message(&device, "2026-03-01T08:51:00Z", 2, 200))
+        .await
+        .unwrap();
+    let finns = get(world, &finn, &readings).await;
+    assert_eq!(count(&finns), 1, "the reading right after the move is Finn's: {finns}");
+    assert_eq!(finns["items"][0]["seq"], 2, "{finns}");
+    assert_eq!(count(&get(world, &ada, &readings).await), 2, "the root reads both");
+    assert_eq!(
+        get(
+            world,
+            &finn,
+            &format!("/api/organisations/{shop}/devices/{device}/latest")
+        )
+        .await["last_seen"],
+        "2026-03-01T08:51:00.000Z"
+    );
 }
 
 async fn a_sims_usage_stays_with_the_company_it_was_used_in(world: &World) {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 both_entry_points!(
     alert_rules_name_only_what_is_the_organisations_and_company_staff_read_rules_about_their_devices,
-    removing_an_end_user_releases_their_sims_and_devices_to_be_claimed_again,
+    removing_an_end_user_releases_their_sims_and_devices_and_ends_the_code_they_claimed_with,
     revoking_credentials_ends_the_devices_open_connection,
 );
 
@@ -126,7 +126,7 @@ async fn alert_rules_name_only_what_is_the_organisations_and_company_staff_read_
     assert_eq!(one.status, 404, "{one:?}");
 }
 
-async fn removing_an_end_user_releases_their_sims_and_devices_to_be_claimed_again(world: &World) {
+async fn removing_an_end_user_releases_their_sims_and_devices_and_ends_the_code_they_claimed_with(world: &World) {
     let admin = world.admin().await;
     let ada = world.person("ada").await;
     let buyer = world.person("buyer").await;
@@ -138,21 +138,25 @@ async fn removing_an_end_user_releases_their_sims_and_devices_to_be_claimed_agai
         add_sim(world, &ada, &shop, json!({ "iccid": number })).await.status,
         201
     );
-    let codes = world
-        .call(
-            "POST",
-            &format!("{}/activation-codes", sims_path(&root)),
-            ada.token(),
-            Some(json!({ "iccids": [number] })),
-        )
-        .await;
-    let code = codes.body["items"][0]["activation_code"].as_str().unwrap().to_owned();
-    let claim = |who: &Person| {
+    let print_code = || async {
+        let codes = world
+            .call(
+                "POST",
+                &format!("{}/activation-codes", sims_path(&root)),
+                ada.token(),
+                Some(json!({ "iccids": [number] })),
+            )
+            .await;
+        assert_eq!(codes.status, 200, "{codes:?}");
+        codes.body["items"][0]["activation_code"].as_str().unwrap().to_owned()
+    };
+    let claim = |who: &Person, code: &str| {
         let body = json!({ "iccid": number, "activation_code": code });
         let token = who.access.clone();
         async move { world.call("POST", "/api/sims/claim", Some(&token), Some(body)).await }
     };
-    assert_eq!(claim(&buyer).await.status, 200);
+    let code = print_code().await;
+    assert_eq!(claim(&buyer, &code).await.status, 200);
     let device = devices_of_root(world, &admin, &ada, &root, 1).await.remove(0);
     let placed = world
         .call(
@@ -176,8 +180,8 @@ async fn removing_an_end_user_releases_their_sims_and_devices_to_be_claimed_agai
             sim.body["end_user_id"].clone(),
             sim.body["claimable"].clone()
         ),
-        (json!(shop), Value::Null, json!(true)),
-        "the company keeps it, claimable again: {sim:?}"
+        (json!(shop), Value::Null, json!(false)),
+        "the company keeps it, unassigned, its old code gone: {sim:?}"
     );
     let held = world
         .call(
@@ -188,7 +192,14 @@ async fn removing_an_end_user_releases_their_sims_and_devices_to_be_claimed_agai
         )
         .await;
     assert_eq!(held.body["end_user_id"], Value::Null, "{held:?}");
-    let claimed_again = claim(&next_buyer).await;
+    let comeback = claim(&buyer, &code).await;
+    assert_eq!(
+        (comeback.status, comeback.code()),
+        (404, "not_found"),
+        "the removed end user cannot claim their way back: {comeback:?}"
+    );
+    assert_eq!(claim(&next_buyer, &code).await.status, 404);
+    let claimed_again = claim(&next_buyer, &print_code().await).await;
     assert_eq!(claimed_again.status, 200, "{claimed_again:?}");
     assert_eq!(claimed_again.body["end_user_id"], next_buyer.id.as_str());
 }
