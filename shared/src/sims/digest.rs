@@ -141,7 +141,8 @@ impl Sims {
         if organisation != root {
             organisations.push(root);
         }
-        // A digest goes to staff: an end user hears of their own SIM's changes one by one.
+        // A digest goes to staff: it names the job's SIMs, and an end user hears only of their
+        // own (a change made to their SIM alone, not in bulk).
         let people = rule.recipients.resolve(&*self.store, &organisations, None).await?;
         let what = format!(
             "A bulk change ({}) moved {} SIM{} to {}.",
