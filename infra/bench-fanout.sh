@@ -8,7 +8,7 @@
 set -euo pipefail
 server="$1"
 load="$2"
-messages="${BENCH_FANOUT_MESSAGES:-2000}"
+messages="${BENCH_FANOUT_MESSAGES:-20000}"
 source "$(dirname "$0")/bench-server.sh" "$server"
 
 PYTHONPATH="$(dirname "$0")" python3 - "$base" "$email" "$password" "$data" <<'PY'
@@ -39,9 +39,10 @@ PY
 alone="$("$load" latency "127.0.0.1:$mqtt_port" "$data/b.json" 200)"
 "$load" "127.0.0.1:$mqtt_port" "$data/a.json" "$messages" alternate >"$data/a.out" &
 flood=$!
-sleep 0.5
+sleep 0.2
 beside="$("$load" latency "127.0.0.1:$mqtt_port" "$data/b.json" 200)"
 wait $flood
+[ -s "$data/a.out" ] || { echo "bench-fanout.sh: tenant A's load generator reported nothing" >&2; exit 1; }
 echo "Tenant A: one device, 100 alert rules, $messages messages at QoS 1 each tripping or clearing all of them ($(cat "$data/a.out")). Tenant B: one device, 200 messages one at a time."
 echo
 echo "| tenant B's acknowledgement latency | value |"

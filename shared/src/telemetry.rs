@@ -95,6 +95,8 @@ pub enum Outcome {
 /// A device as ingest needs it.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
+    /// The device item's version it was made from.
+    version: u64,
     organisation: Option<OrganisationId>,
     pub(crate) status: DeviceStatus,
     imei: Imei,
@@ -294,6 +296,14 @@ impl Telemetry {
     /// Caches the device of `id` as ingest needs it, from its item as read (`None`: no such
     /// device).
     async fn keep_target(&self, id: DeviceId, item: Option<Item>, now: i64) -> DomainResult<Arc<Option<Target>>> {
+        // Unchanged since it was cached (the same version), and its model and retention read
+        // less than a minute ago: nothing to make again.
+        if let Some(item) = &item
+            && let Some(cached) = fresh(&self.targets.devices, &id, now)
+            && cached.as_ref().as_ref().is_some_and(|target| target.version == item.version)
+        {
+            return Ok(cached);
+        }
         let target = match item {
             None => None,
             Some(item) => {
@@ -304,6 +314,7 @@ impl Telemetry {
                     None => DEFAULT_RETENTION_DAYS,
                 };
                 Some(Target {
+                    version: item.version,
                     organisation: device.organisation_id,
                     status: device.status,
                     imei: device.imei.clone(),
