@@ -300,7 +300,10 @@ impl Telemetry {
         // less than a minute ago: nothing to make again.
         if let Some(item) = &item
             && let Some(cached) = fresh(&self.targets.devices, &id, now)
-            && cached.as_ref().as_ref().is_some_and(|target| target.version == item.version)
+            && cached
+                .as_ref()
+                .as_ref()
+                .is_some_and(|target| target.version == item.version)
         {
             return Ok(cached);
         }
