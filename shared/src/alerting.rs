@@ -262,6 +262,16 @@ impl Change {
 /// of one message, each with its pending breach removed, fit.
 pub const CHANGE_WRITES_PER_COMMIT: usize = 100 - crate::recipients::MAX_RECIPIENTS;
 
+/// Whom a commit's e-mails tell of its changes.
+#[derive(Clone)]
+pub enum Tell {
+    /// Nobody yet: the changes are told of with a later commit's.
+    Nobody,
+    /// Each person concerned, in one e-mail about these changes and the earlier ones given
+    /// (each alert as it now is, and whether it was raised).
+    AlsoOf(Vec<(Alert, bool)>),
+}
+
 /// The alert operations, on a store at one instant.
 pub struct Alarms<'a> {
     pub store: &'a dyn Store,
@@ -318,6 +328,12 @@ impl Alarms<'_> {
     /// absent, every clear's deleted only if it names the alert; `Lost::Raced` if any of that
     /// changed meanwhile (then nothing is changed). The alerts as they now are, in order.
     pub async fn commit(&self, changes: Vec<Change>) -> Result<Vec<Alert>, Lost> {
+        self.commit_telling(changes, Tell::AlsoOf(vec![])).await
+    }
+
+    /// [`Alarms::commit`], its e-mails as `tell` says: none (a message's earlier clears, told
+    /// of with its last changes), or about these changes and `earlier` ones already made.
+    pub async fn commit_telling(&self, changes: Vec<Change>, tell: Tell) -> Result<Vec<Alert>, Lost> {
         debug_assert!(changes.iter().map(Change::writes).sum::<usize>() <= CHANGE_WRITES_PER_COMMIT);
         let mut unit = UnitOfWork::default();
         let mut changed: Vec<(Alert, bool)> = Vec::with_capacity(changes.len());
@@ -390,7 +406,13 @@ impl Alarms<'_> {
                 }
             }
         }
-        let mails = self.mails(&changed).await.map_err(Lost::Failed)?;
+        let mails = match tell {
+            Tell::Nobody => vec![],
+            Tell::AlsoOf(earlier) => {
+                let told: Vec<(Alert, bool)> = earlier.into_iter().chain(changed.iter().cloned()).collect();
+                self.mails(&told).await.map_err(Lost::Failed)?
+            }
+        };
         unit.writes(mails)
             // What `also` guards changed meanwhile (a silent device's message came).
             .otherwise(Lost::Raced)

@@ -192,6 +192,10 @@ impl Catalogue<'_> {
         if !guard.holds(Some(&item)) {
             return Err(refusal);
         }
+        let uncounted = match T::cap() {
+            Some(cap) => Some(cap.one_less(self.store, organisation_id).await?),
+            None => None,
+        };
         // At the version read, which the guard held for: anything taken meanwhile (a device
         // placed in an environment) changed the version, and the caller reads again.
         UnitOfWork::new()
@@ -202,7 +206,7 @@ impl Catalogue<'_> {
                 },
                 DomainError::PreconditionFailed,
             )
-            .writes(T::cap().map(|cap| cap.one_less(organisation_id)))
+            .writes(uncounted)
             .audit(event)
             .commit(self.store)
             .await

@@ -76,8 +76,7 @@ impl Cap {
             .transpose()?
             .unwrap_or_default();
         if found[1].is_none() {
-            let first = Item::new(counter.clone()).with("count", self.held(store, organisation).await?);
-            applied(store.put(first, Some(Condition::NotExists)).await)?;
+            self.count_from_scratch(store, organisation).await?;
         }
         let limit = self.limit(&settings);
         let more = Update::new(counter)
@@ -93,9 +92,22 @@ impl Cap {
         Ok((Write::Update(more), full))
     }
 
-    /// The write that counts one less, for the deletion's transaction.
-    pub fn one_less(self, organisation: OrganisationId) -> Write {
-        Write::Update(Update::new(keys::held_count(organisation, self.name())).add("count", -1))
+    /// The write that counts one less, for the deletion's transaction (the counter made
+    /// first if it is not yet, the thing deleted still counted).
+    pub async fn one_less(self, store: &dyn Store, organisation: OrganisationId) -> DomainResult<Write> {
+        let counter = keys::held_count(organisation, self.name());
+        if store.get(&counter).await?.is_none() {
+            self.count_from_scratch(store, organisation).await?;
+        }
+        Ok(Write::Update(Update::new(counter).add("count", -1)))
+    }
+
+    /// Makes `organisation`'s counter from what it holds, unless another request made it.
+    async fn count_from_scratch(self, store: &dyn Store, organisation: OrganisationId) -> DomainResult<()> {
+        let first =
+            Item::new(keys::held_count(organisation, self.name())).with("count", self.held(store, organisation).await?);
+        applied(store.put(first, Some(Condition::NotExists)).await)?;
+        Ok(())
     }
 }
 

@@ -341,6 +341,17 @@ impl Telemetry {
                 })
             }
         };
+        // Another batch read a newer version meanwhile (the local broker stores batches at
+        // once): that one stays.
+        if let Some(item_version) = target.as_ref().map(|target| target.version)
+            && let Some(newer) = fresh_for(&self.targets.devices, &id, now, i64::MAX)
+            && newer
+                .as_ref()
+                .as_ref()
+                .is_some_and(|cached| cached.version > item_version)
+        {
+            return Ok(newer);
+        }
         let target = Arc::new(target);
         keep(&self.targets.devices, id, target.clone(), now);
         Ok(target)

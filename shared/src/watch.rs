@@ -17,7 +17,7 @@
 
 use crate::alerting::{
     Alarms, Alert, AlertKind, AlertedDevice, CHANGE_WRITES_PER_COMMIT, Change, Lost, OFFLINE, Raise, SIM_MISMATCH,
-    handlers, park_silence,
+    Tell, handlers, park_silence,
 };
 use crate::devices::{AlertRule, DeviceStatus, Severity, Watched};
 use crate::error::DomainResult;
@@ -330,11 +330,12 @@ impl Telemetry {
         Ok(())
     }
 
-    /// Makes a message's changes to its device's alerts in one transaction, with one e-mail
-    /// per person: its raises, and as many of its clears as fit beside them
-    /// ([`CHANGE_WRITES_PER_COMMIT`]); the other clears stay open for the device's next
-    /// messages to make. A transaction that loses a race (a rare second delivery at once) is
-    /// made change by change, so only what raced is left out. Whether anything raced.
+    /// Makes a message's changes to its device's alerts with one e-mail per person about all
+    /// of them: the clears that do not fit beside its raises first, in transactions of their
+    /// own without e-mail, then the raises and the other clears in one transaction with the
+    /// e-mails ([`CHANGE_WRITES_PER_COMMIT`]). A transaction that loses a race (a rare second
+    /// delivery at once) is made change by change, so only what raced is left out. Whether
+    /// anything raced.
     async fn change(
         &self,
         device: &AlertedDevice,
@@ -343,14 +344,7 @@ impl Telemetry {
         raises: Vec<(String, Raise, Vec<Write>)>,
     ) -> DomainResult<bool> {
         let mut raced = false;
-        let raise_writes: usize = raises.iter().map(|(_, _, also)| 4 + also.len()).sum();
-        let room = CHANGE_WRITES_PER_COMMIT.saturating_sub(raise_writes) / CLEAR_WRITES;
         let partition = keys::device_alerts_partition(device.organisation, device.id);
-        let clears: Vec<String> = clears
-            .into_iter()
-            .filter(|source| book.open.contains_key(source))
-            .take(room)
-            .collect();
         let open: Vec<(String, Key)> = clears
             .into_iter()
             .filter_map(|source| {
@@ -392,22 +386,66 @@ impl Telemetry {
         if changes.is_empty() {
             return Ok(raced);
         }
-        let committed = self
-            .alarms()
-            .commit(changes.iter().map(|(_, change)| change.clone()).collect())
-            .await;
-        match committed {
-            Ok(alerts) => note_raised(book, &changes, &alerts),
-            Err(Lost::Raced) => {
-                for one in &changes {
-                    match self.alarms().commit(vec![one.1.clone()]).await {
-                        Ok(alerts) => note_raised(book, std::slice::from_ref(one), &alerts),
-                        Err(Lost::Raced) => raced = true,
-                        Err(Lost::Failed(error)) => return Err(error),
-                    }
-                }
+        // Clears come first in `changes`: those that do not fit beside the raises go ahead.
+        let raise_writes: usize = changes
+            .iter()
+            .filter(|(_, change)| matches!(change, Change::Raise { .. }))
+            .map(|(_, change)| change.writes())
+            .sum();
+        let clears = changes.len()
+            - changes
+                .iter()
+                .filter(|(_, c)| matches!(c, Change::Raise { .. }))
+                .count();
+        let beside = (CHANGE_WRITES_PER_COMMIT.saturating_sub(raise_writes) / CLEAR_WRITES).min(clears);
+        let (ahead, last) = changes.split_at(clears - beside);
+        let mut earlier: Vec<(Alert, bool)> = Vec::new();
+        for run in ahead.chunks(CHANGE_WRITES_PER_COMMIT / CLEAR_WRITES) {
+            raced |= self.commit_run(book, run, Tell::Nobody, &mut earlier).await?;
+        }
+        raced |= self
+            .commit_run(book, last, Tell::AlsoOf(earlier), &mut Vec::new())
+            .await?;
+        Ok(raced)
+    }
+
+    /// Commits `run` (made change by change if it loses a race, the e-mail going with the
+    /// first that commits), noting its raises in `book` and what it changed in `made`.
+    /// Whether anything raced.
+    async fn commit_run(
+        &self,
+        book: &mut Book,
+        run: &[(String, Change)],
+        tell: Tell,
+        made: &mut Vec<(Alert, bool)>,
+    ) -> DomainResult<bool> {
+        let mut note = |book: &mut Book, run: &[(String, Change)], alerts: Vec<Alert>| {
+            note_raised(book, run, &alerts);
+            for ((_, change), alert) in run.iter().zip(alerts) {
+                made.push((alert, matches!(change, Change::Raise { .. })));
+            }
+        };
+        let changes = run.iter().map(|(_, change)| change.clone()).collect();
+        match self.alarms().commit_telling(changes, tell.clone()).await {
+            Ok(alerts) => {
+                note(book, run, alerts);
+                return Ok(false);
             }
             Err(Lost::Failed(error)) => return Err(error),
+            Err(Lost::Raced) => {}
+        }
+        let mut raced = false;
+        let mut untold = tell;
+        for one in run {
+            let tell = std::mem::replace(&mut untold, Tell::Nobody);
+            match self.alarms().commit_telling(vec![one.1.clone()], tell.clone()).await {
+                Ok(alerts) => note(book, std::slice::from_ref(one), alerts),
+                Err(Lost::Raced) => {
+                    untold = tell;
+                    raced = true;
+                }
+                Err(Lost::Failed(error)) => return Err(error),
+            }
         }
         Ok(raced)
     }

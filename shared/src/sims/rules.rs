@@ -285,7 +285,7 @@ impl Sims {
                 },
                 DomainError::NotFound,
             )
-            .write(Cap::SimRules.one_less(organisation_id))
+            .write(Cap::SimRules.one_less(&*self.store, organisation_id).await?)
             .audit(event)
             .commit(&*self.store)
             .await

@@ -449,7 +449,7 @@ impl Tenancy {
         tally(&mut counts, &membership.roles, -1);
         check_counts(organisation, &counts)?;
         if let Some(root) = organisation.parent_organisation_id {
-            // What was assigned to them in the company stays with it, claimable again (L3).
+            // What was assigned to them in the company stays with it, unassigned (L3).
             self.release_end_user(root, organisation_id, user_id).await?;
         }
         let now = self.now();

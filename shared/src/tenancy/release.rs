@@ -15,6 +15,7 @@ use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::sims::{Sim, code_pointer_writes, sim_write};
 use crate::store::{Condition, Index, Item, Key, Query, SortCondition, StoreError, Update, Write};
+use crate::time::Timestamp;
 use serde_json::{Value, json};
 
 /// Things released per transaction: a SIM is its item, its end-user pointer and its code's
@@ -101,7 +102,7 @@ impl Tenancy {
                 for target in &targets {
                     let item = if target.is_some() { found.next().flatten() } else { None };
                     releases.push(match item {
-                        Some(item) => released_sim(&item.record::<Sim>()?, item.version, user),
+                        Some(item) => released_sim(&item.record::<Sim>()?, item.version, user, self.now()),
                         None => vec![],
                     });
                 }
@@ -140,26 +141,54 @@ impl Tenancy {
             .collect();
         match self.store.transact(together).await {
             Ok(()) => Ok(()),
+            // Something changed meanwhile: one by one, each read afresh.
             Err(StoreError::ConditionFailed { .. }) => {
-                for (release, gone) in pairs {
-                    let writes: Vec<Write> = release.into_iter().chain([gone.clone()]).collect();
-                    match self.store.transact(writes).await {
-                        Ok(()) => {}
-                        Err(StoreError::ConditionFailed { .. }) => self.store.transact(vec![gone]).await?,
-                        Err(other) => return Err(other.into()),
-                    }
+                for ((_, gone), target) in pairs.into_iter().zip(targets) {
+                    super::with_retries(|| self.release_one(assigned, target.clone(), user, gone.clone())).await?;
                 }
                 Ok(())
             }
             Err(other) => Err(other.into()),
         }
     }
+
+    /// Releases one thing from `user` as it is now, and removes its pointer (`gone`): only
+    /// the pointer when it is no longer theirs.
+    async fn release_one(
+        &self,
+        assigned: Assigned,
+        target: Option<Key>,
+        user: UserId,
+        gone: Write,
+    ) -> DomainResult<()> {
+        let Some(key) = target else {
+            return Ok(self.store.transact(vec![gone]).await?);
+        };
+        let mut writes = match assigned {
+            Assigned::Sims => match self.store.get(&key).await? {
+                Some(item) => released_sim(&item.record::<Sim>()?, item.version, user, self.now()),
+                None => vec![],
+            },
+            Assigned::Devices => match self.store.get(&key).await? {
+                Some(item) if item.attribute("end_user_id") == Some(&json!(user)) => {
+                    vec![Write::Update(
+                        Update::new(key)
+                            .set("end_user_id", Value::Null)
+                            .when(Condition::VersionIs(item.version)),
+                    )]
+                }
+                _ => vec![],
+            },
+        };
+        writes.push(gone);
+        Ok(self.store.transact(writes).await?)
+    }
 }
 
 /// The writes that release `sim` from `user`: unassigned, unclaimed, its code gone with the
 /// code's pointer (nothing when it is no longer theirs). The end user's pointer goes with
 /// every release.
-fn released_sim(sim: &Sim, version: u64, user: UserId) -> Vec<Write> {
+fn released_sim(sim: &Sim, version: u64, user: UserId, now: Timestamp) -> Vec<Write> {
     if sim.end_user_id != Some(user) {
         return vec![];
     }
@@ -167,6 +196,7 @@ fn released_sim(sim: &Sim, version: u64, user: UserId) -> Vec<Write> {
         end_user_id: None,
         claimed_at: None,
         activation_code_digest: None,
+        updated_at: now,
         ..sim.clone()
     };
     let mut writes = vec![sim_write(&released, Some(version))];
