@@ -686,6 +686,9 @@ pub fn pending_breach(organisation: OrganisationId, device: DeviceId, placement:
 /// device's entry, so the entries are spread over this many index partitions.
 pub const SILENCE_SHARDS: u32 = 32;
 
+/// Index shards of the held notices due for their summary.
+pub const HELD_SHARDS: u32 = 16;
+
 /// A person's notices of one organisation held back in one hour (past its e-mail budget):
 /// the entry housekeeping finds when the hour is over…
 pub fn held_notices(root: OrganisationId, user: UserId, hour_start: i64) -> Key {
@@ -719,7 +722,7 @@ pub fn held_notices_due(root: OrganisationId, user: UserId, due_ms: i64) -> Inde
     let shard = ids
         .bytes()
         .fold(0u32, |hash, byte| hash.wrapping_mul(31).wrapping_add(u32::from(byte)))
-        % crate::notices::HELD_SHARDS;
+        % HELD_SHARDS;
     IndexKey::new(held_notices_shard(shard), format!("{due_ms:013}#{ids}"))
 }
 

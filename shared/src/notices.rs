@@ -25,8 +25,6 @@ pub const DEFAULT_NOTICE_EMAILS_PER_HOUR: u32 = 1_000;
 const HOUR_SECONDS: i64 = 3600;
 /// How long the budget's setting is used before it is read again.
 const SETTING_TTL_SECONDS: i64 = 60;
-/// Index shards of the held notices due for their summary.
-pub const HELD_SHARDS: u32 = 16;
 
 /// What notice e-mails need besides the store: the notifier's public key that seals them, and
 /// the web app's address for links.
@@ -118,7 +116,7 @@ impl Notices {
     /// held records deleted), so a summary goes out once.
     pub async fn send_held(&self, store: &dyn Store, now: Timestamp) -> DomainResult<usize> {
         let mut sent = 0;
-        for shard in 0..HELD_SHARDS {
+        for shard in 0..keys::HELD_SHARDS {
             let due = Query::new(Index::Gsi1, keys::held_notices_shard(shard))
                 .sort(SortCondition::Below(format!("{:013}~", now.unix_millis())))
                 .limit(crate::store::MAX_PAGE);

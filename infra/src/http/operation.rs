@@ -293,7 +293,11 @@ impl Operation {
     /// row by their use case).
     pub fn body_shape(&self) -> Option<super::shape::BodyShape> {
         match (&self.request, &self.rows) {
-            (Some(payload), None) => Some(super::shape::BodyShape::of(payload)),
+            (Some(payload), None) => {
+                let mut schemas = Vec::new();
+                (payload.collect)(&mut schemas);
+                Some(super::shape::BodyShape::new(&(payload.name)(), schemas))
+            }
             _ => None,
         }
     }

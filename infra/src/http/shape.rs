@@ -5,10 +5,10 @@
 //! `allOf`, `oneOf`/`anyOf`, `properties`, `additionalProperties`, `items` and
 //! `prefixItems`); every other rule stays with the parsers, which report it per field.
 
-use super::operation::Payload;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use stratum_shared::validation::ValidationErrors;
+use utoipa::openapi::{RefOr, Schema};
 
 /// A body type's schema with the components it refers to, as the document states them.
 #[derive(Clone)]
@@ -29,16 +29,15 @@ struct Mismatch {
 const COMPONENTS: &str = "#/components/schemas/";
 
 impl BodyShape {
-    /// The shape of `payload`'s type, as the document declares it.
-    pub fn of(payload: &Payload) -> BodyShape {
-        let mut schemas = Vec::new();
-        (payload.collect)(&mut schemas);
+    /// The shape of the type named `root` among `schemas` (it and every schema it refers
+    /// to, by name), as the document declares them.
+    pub fn new(root: &str, schemas: Vec<(String, RefOr<Schema>)>) -> BodyShape {
         let components = schemas
             .into_iter()
             .map(|(name, schema)| (name, serde_json::to_value(schema).expect("a schema serialises")))
             .collect();
         BodyShape(Arc::new(Shape {
-            root: payload.reference(),
+            root: json!({ "$ref": format!("{COMPONENTS}{root}") }),
             components,
         }))
     }
@@ -259,6 +258,7 @@ pub fn with_value_at(mut body: Value, position: &str, replacement: Value) -> Val
 mod tests {
     use super::*;
     use serde_json::json;
+    use utoipa::{PartialSchema, ToSchema};
 
     #[derive(utoipa::ToSchema)]
     #[allow(dead_code)]
@@ -275,7 +275,9 @@ mod tests {
     }
 
     fn shape() -> BodyShape {
-        BodyShape::of(&Payload::of::<Rule>())
+        let mut schemas = vec![(Rule::name().into_owned(), Rule::schema())];
+        Rule::schemas(&mut schemas);
+        BodyShape::new(&Rule::name(), schemas)
     }
 
     #[test]
