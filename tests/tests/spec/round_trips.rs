@@ -16,13 +16,13 @@ const EXPECTED: &str = "
 DELETE /api/machines/{machine_id}/api-keys/{key_id} | GetItem 3 + Query 1 + TransactWriteItems 1 | 4: caller, machine + key, machine's organisation, the write
 DELETE /api/me/sessions/{session_id} | Query 1 + TransactWriteItems 1 | 2: caller, the write
 DELETE /api/organisations/{organisation_id} | BatchGetItem 1 + Query 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the write, its invitations (a query; a write per pending one, revoking it)
-DELETE /api/organisations/{organisation_id}/alert-rules/{rule_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the rule, the write (delete + audit)
+DELETE /api/organisations/{organisation_id}/alert-rules/{rule_id} | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 4: caller + organisation (one batch), the rule, the organisation's rule counter (made from what it holds if it is not yet), the write (delete + counter + audit)
 DELETE /api/organisations/{organisation_id}/devices/{device_id}/credentials | BatchGetItem 1 + GetItem 2 + TransactWriteItems 1 | 4: caller + organisation (one batch), the device, its credentials, the write (credentials deleted + audit; IoT Core calls besides)
 DELETE /api/organisations/{organisation_id}/environments/{environment_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the environment, the write (delete if no device came meanwhile + audit)
 DELETE /api/organisations/{organisation_id}/invitations/{invitation_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 2: caller + organisation + invitation (one batch), the write
 DELETE /api/organisations/{organisation_id}/map-markers/{marker_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the marker, the write
 DELETE /api/organisations/{organisation_id}/members/{user_id} | BatchGetItem 2 + TransactWriteItems 1 | 2: caller + organisation + member's membership and profile (one batch), the write
-DELETE /api/organisations/{organisation_id}/sim-rules/{rule_id} | BatchGetItem 1 + TransactWriteItems 1 | 2: caller + organisation (one batch), the write
+DELETE /api/organisations/{organisation_id}/sim-rules/{rule_id} | BatchGetItem 1 + GetItem 1 + TransactWriteItems 1 | 3: caller + organisation (one batch), the organisation's rule counter (made from what it holds if it is not yet), the write (delete + counter + audit)
 DELETE /api/organisations/{organisation_id}/sims/{iccid}/assignment | BatchGetItem 2 + TransactWriteItems 1 | 3: caller + organisation (one batch), the SIM, the write (SIM, end user's pointer, counters, audit)
 GET /.well-known/jwks.json | - | 0: the keys are in the function's configuration
 GET /api/device-models | Query 2 | 2: caller, models (a query)
