@@ -176,7 +176,7 @@ mod tests {
     #[test]
     fn a_body_is_ascii_and_reads_back_as_the_same_message() {
         let message = OutboxMessage {
-            lane: stratum_shared::outbox::Lane::Identity,
+            lane: stratum_shared::mail::Lane::Identity,
             id: MessageId::generate(),
             created_at: Timestamp::new(chrono::Utc::now()),
             kind: "email.invitation \u{FFFF} Zoë 😀 \u{1}".into(),

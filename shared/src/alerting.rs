@@ -11,10 +11,11 @@
 //! Statuses: `active_unacknowledged → active_acknowledged`, and clearing either makes it
 //! `cleared_unacknowledged` or `cleared_acknowledged` (acknowledging then is still possible).
 
+use crate::accounts::Role;
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::devices::{AlertRule, Severity};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{Role, User};
+use crate::identity::User;
 use crate::ids::{AlertId, AlertRuleId, DeviceId, DeviceModelId, EnvironmentId, OrganisationId, UserId};
 use crate::keys;
 use crate::mail::{AlertLine, EmailMessage};
@@ -462,7 +463,7 @@ impl Alarms<'_> {
         acknowledged.acknowledged_at = Some(self.now);
         acknowledged.acknowledged_by = Some(principal.user.id);
         acknowledged.comment = Some(comment);
-        let event = self.event(&acknowledged, "alert.acknowledged", Some(Actor::of(principal)), context);
+        let event = self.event(&acknowledged, "alert.acknowledged", Some(principal.actor()), context);
         UnitOfWork::default()
             .write(Write::Put {
                 item: acknowledged.item(version + 1),

@@ -2,7 +2,6 @@
 //! change. Events are append-only; an organisation's owners read its trail, platform admins
 //! read everything.
 
-use crate::identity::{Principal, UserKind};
 use crate::ids::{AuditEventId, OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Condition, Item, Write};
@@ -35,18 +34,6 @@ pub struct Actor {
 }
 
 impl Actor {
-    pub fn of(principal: &Principal) -> Self {
-        let kind = match principal.user.kind {
-            UserKind::Person => ActorKind::User,
-            UserKind::Machine => ActorKind::Machine,
-        };
-        Self {
-            kind,
-            user_id: Some(principal.user.id),
-            api_key_id: principal.api_key_id.clone(),
-        }
-    }
-
     pub fn user(user_id: UserId) -> Self {
         Self {
             kind: ActorKind::User,

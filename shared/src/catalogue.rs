@@ -2,9 +2,10 @@
 //! and plans (SIMs), environments and map markers (devices): created, listed, read, changed
 //! with If-Match and, where a kind allows it, deleted, by the same code, each change audited.
 
-use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::accounts::OrganisationKind;
+use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{OrganisationKind, Principal};
+use crate::identity::Principal;
 use crate::ids::OrganisationId;
 use crate::keys;
 use crate::store::{Condition, Cursor, Index, Item, Key, Query, SortCondition, Store, Write};
@@ -184,7 +185,7 @@ impl Catalogue<'_> {
         let item = self
             .read_to_change::<T>(principal, organisation_id, id, if_match)
             .await?;
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(principal.actor())
             .did(&format!("{}.deleted", T::KIND))
             .on(T::KIND, id)
             .in_organisation(organisation_id)
@@ -258,7 +259,7 @@ impl Catalogue<'_> {
             Some(version) => Condition::VersionIs(version),
             None => Condition::NotExists,
         };
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(principal.actor())
             .did(&format!("{}.{verb}", T::KIND))
             .on(T::KIND, id)
             .in_organisation(organisation_id)

@@ -6,12 +6,12 @@
 //! `ORG#2e8c…` / `MEMBER#USER#91ab…`. Segment values are ids, normalised e-mails or natural
 //! keys; `#` inside a value is escaped so a value can never forge another segment.
 
-use crate::identity::Email;
+use crate::accounts::Email;
 use crate::ids::{
     AlertId, AlertRuleId, ApiKeyId, AuditEventId, CommandId, ContractId, DeviceId, DeviceModelId, EnvironmentId,
     InvitationId, JobId, MaintenanceId, MarkerId, MessageId, OrganisationId, PlanId, SessionId, SimRuleId, UserId,
 };
-use crate::outbox::Lane;
+use crate::mail::Lane;
 use crate::placement::Placement;
 use crate::store::{IndexKey, Key};
 use crate::telecom::{Iccid, Imei};

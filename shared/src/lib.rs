@@ -14,6 +14,7 @@
 //! - [`clock`], [`ids`], [`time`]: time as a port, typed ids, API timestamps.
 //! - [`validation`] and [`error`]: per-field errors and the domain's one error type.
 
+pub mod accounts;
 pub mod alerting;
 pub mod audit;
 pub(crate) mod catalogue;

@@ -2,9 +2,23 @@
 //! in the HTML part; the text part is plain. Free text someone typed (a rule's, device's or
 //! organisation's name) reaches a subject line only through [`quoted`].
 
-use crate::identity::Email;
-use crate::outbox::Lane;
+use crate::accounts::Email;
 use serde::{Deserialize, Serialize};
+
+/// Which outbox partition and queue a message travels through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lane {
+    /// Mail a person waits for: confirmation, password reset, invitations.
+    #[default]
+    Identity,
+    /// Mail about what happens in an organisation: rules, alerts, digests, summaries.
+    Notices,
+}
+
+impl Lane {
+    pub const ALL: [Lane; 2] = [Lane::Identity, Lane::Notices];
+}
 
 /// An e-mail to send, as the outbox stores it: who to, and which template with which values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -185,7 +185,7 @@ impl Notices {
 struct Held {
     root: OrganisationId,
     user_id: UserId,
-    email: crate::identity::Email,
+    email: crate::accounts::Email,
     name: String,
     /// Start of the hour, Unix seconds.
     hour: i64,

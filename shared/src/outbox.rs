@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::MessageId;
 use crate::keys;
-use crate::mail::{EmailMessage, RenderedEmail};
+use crate::mail::{EmailMessage, Lane, RenderedEmail};
 use crate::store::{
     Condition, Index, Item, MAX_TRANSACTION_WRITES, Query, SortCondition, Store, StoreError, Update, Write,
 };
@@ -25,21 +25,6 @@ const DELIVERY_MEMORY_SECONDS: i64 = 14 * 24 * 3600;
 /// Refusals by the queue after which a message is set aside instead of tried again, so one
 /// message the queue will never take cannot hold up the ones behind it.
 pub const MAX_REFUSALS: u32 = 5;
-
-/// Which outbox partition and queue a message travels through.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Lane {
-    /// Mail a person waits for: confirmation, password reset, invitations.
-    #[default]
-    Identity,
-    /// Mail about what happens in an organisation: rules, alerts, digests, summaries.
-    Notices,
-}
-
-impl Lane {
-    pub const ALL: [Lane; 2] = [Lane::Identity, Lane::Notices];
-}
 
 /// Seals an e-mail for the notifier alone (an X25519 sealed box in `infra`): every function
 /// that writes mail to the outbox holds one, but only the notifier can open what it sealed.

@@ -4,8 +4,9 @@
 //! them (issue 21, item 1), and they have not opted out of alert e-mail. Machine accounts are
 //! never e-mailed: their address is a placeholder no mailbox answers.
 
+use crate::accounts::{Role, UserKind};
 use crate::error::DomainResult;
-use crate::identity::{Access, Membership, Registration, Role, User, UserKind};
+use crate::identity::{Access, Membership, Registration, User};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Index, Query, SortCondition, Store};

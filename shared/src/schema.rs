@@ -49,23 +49,6 @@ pub fn with_keywords<T: Into<Schema>>(schema: T, keywords: serde_json::Value) ->
     }
 }
 
-/// A set of membership roles drawn from `allowed`, as `parse_roles` and T4 take it:
-/// `billing_admin` only with `owner`.
-pub fn role_set(allowed: &[crate::identity::Role]) -> Schema {
-    let names: Vec<serde_json::Value> = allowed.iter().map(|role| serde_json::json!(role)).collect();
-    let array = utoipa::openapi::schema::ArrayBuilder::new()
-        .items(ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names)))
-        .description(Some("`member` is implied; `billing_admin` comes with `owner` (T4)."))
-        .build();
-    with_keywords(
-        array,
-        serde_json::json!({ "anyOf": [
-            { "not": { "contains": { "const": "billing_admin" } } },
-            { "contains": { "const": "owner" } }
-        ] }),
-    )
-}
-
 /// A string of `format`.
 pub fn formatted(format: KnownFormat) -> Object {
     ObjectBuilder::new()

@@ -277,7 +277,7 @@ mod tests {
             .at(now, &RequestContext::default());
         let message = OutboxMessage {
             id: MessageId::generate(),
-            lane: crate::outbox::Lane::Identity,
+            lane: crate::mail::Lane::Identity,
             created_at: now,
             kind: "email.test".into(),
             sealed: "c2VhbGVk".into(),

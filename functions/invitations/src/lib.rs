@@ -7,8 +7,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use stratum_infra::http::{Access, Api, ApiError, Caller, Context, Ids, Operation, Paging, Shape, Valid, page};
-use stratum_shared::identity::{Email, Identity};
-use stratum_shared::identity::{MAX_TOKEN_CHARS, Role};
+use stratum_shared::accounts::Email;
+use stratum_shared::accounts::Role;
+use stratum_shared::identity::Identity;
+use stratum_shared::identity::MAX_TOKEN_CHARS;
 use stratum_shared::ids::{InvitationId, OrganisationId, UserId};
 use stratum_shared::invitations::{InvitationPreview, InvitationView, Invitations, InviteOutcome, InviteTarget};
 use stratum_shared::schema;
@@ -188,7 +190,7 @@ struct OrganisationInvitationBody {
 impl utoipa::PartialSchema for OrganisationInvitationBody {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         use utoipa::openapi::schema::ObjectBuilder;
-        let roles = schema::role_set(&[
+        let roles = stratum_shared::accounts::role_set(&[
             Role::Owner,
             Role::BillingAdmin,
             Role::Operator,

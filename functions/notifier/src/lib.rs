@@ -9,7 +9,8 @@
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use std::sync::Arc;
 use stratum_shared::clock::Clock;
-use stratum_shared::outbox::{Lane, MailOpen, Mailer, OutboxMessage, deliver};
+use stratum_shared::mail::Lane;
+use stratum_shared::outbox::{MailOpen, Mailer, OutboxMessage, deliver};
 use stratum_shared::store::Store;
 
 pub struct Notifier {

@@ -15,8 +15,9 @@ use std::collections::BTreeSet;
 use stratum_infra::http::{
     Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, RequestBody, Shape, Valid, etag, page,
 };
+use stratum_shared::accounts::Role;
 use stratum_shared::audit::AuditEvent;
-use stratum_shared::identity::{Identity, OrganisationStatus, Role};
+use stratum_shared::identity::{Identity, OrganisationStatus};
 use stratum_shared::ids::{OrganisationId, UserId};
 use stratum_shared::invitations::{Invitations, InviteTarget};
 use stratum_shared::tenancy::{
@@ -415,7 +416,7 @@ struct RolesBody {
 }
 
 fn any_roles() -> utoipa::openapi::schema::Schema {
-    stratum_shared::schema::role_set(&[
+    stratum_shared::accounts::role_set(&[
         Role::Owner,
         Role::BillingAdmin,
         Role::Operator,

@@ -27,7 +27,7 @@ pub(crate) struct MachineBody {
 }
 
 fn machine_role_set() -> utoipa::openapi::schema::Schema {
-    schema::nullable(schema::role_set(&MACHINE_ROLES))
+    schema::nullable(stratum_shared::accounts::role_set(&MACHINE_ROLES))
 }
 
 pub(crate) async fn create_machine(

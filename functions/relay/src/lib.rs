@@ -6,7 +6,8 @@
 
 use stratum_shared::clock::{Clock, SystemClock};
 use stratum_shared::error::DomainResult;
-use stratum_shared::outbox::{Lane, Queue, relay};
+use stratum_shared::mail::Lane;
+use stratum_shared::outbox::{Queue, relay};
 use stratum_shared::store::Store;
 
 /// Messages moved per round (one query, one queue send, one delete transaction).

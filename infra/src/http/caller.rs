@@ -6,8 +6,9 @@ use super::request_id::RequestId;
 use axum::extract::{FromRef, FromRequestParts, RawPathParams};
 use http::header;
 use http::request::Parts;
+use stratum_shared::accounts::UserKind;
 use stratum_shared::audit::RequestContext;
-use stratum_shared::identity::{Identity, Principal, UserKind, require_platform_admin};
+use stratum_shared::identity::{Identity, Principal, require_platform_admin};
 use stratum_shared::ids::OrganisationId;
 use stratum_shared::tenancy::admits;
 

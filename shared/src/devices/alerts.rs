@@ -6,7 +6,7 @@
 use super::Devices;
 use super::fleet::Fleet;
 use crate::alerting::{Alarms, Alert, AlertStatus, ClearedBy, Lost};
-use crate::audit::{Actor, RequestContext};
+use crate::audit::RequestContext;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{AlertId, DeviceId, OrganisationId};
@@ -282,7 +282,7 @@ impl Devices {
                 return Err(DomainError::conflict("already_cleared", "the alert is cleared"));
             }
             let by = ClearedBy {
-                actor: Actor::of(principal),
+                actor: principal.actor(),
                 user: principal.user.id,
                 context: context.clone(),
             };

@@ -5,7 +5,7 @@
 use super::Devices;
 use super::places::environment_count;
 use super::registry::{Device, DeviceStatus, device_item};
-use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Membership, Organisation, Principal};
 use crate::ids::{DeviceId, DeviceModelId, EnvironmentId, OrganisationId, UserId};
@@ -381,7 +381,7 @@ impl Devices {
             );
         }
         next.updated_at = self.now();
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(principal.actor())
             .did("device.changed")
             .on("device", id)
             .in_organisation(fleet.root)

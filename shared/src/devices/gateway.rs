@@ -283,7 +283,7 @@ impl Devices {
                 )
             }
         };
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(principal.actor())
             .did("device.credentials_issued")
             .on("device", device.id)
             .in_organisation(root)
@@ -338,7 +338,7 @@ impl Devices {
             .revoke(device.id, &credentials)
             .await
             .map_err(DomainError::Internal)?;
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(principal.actor())
             .did("device.credentials_revoked")
             .on("device", device.id)
             .in_organisation(root)
@@ -387,7 +387,7 @@ impl Devices {
             } else {
                 CommandStatus::Failed
             },
-            sent_by: Actor::of(principal),
+            sent_by: principal.actor(),
             sent_at: self.now(),
             company_id: device.company_id,
             end_user_id: device.end_user_id,

@@ -177,7 +177,7 @@ impl Devices {
             performed_at: performed_at.expect("checked"),
             description: description.expect("checked"),
             performed_by,
-            recorded_by: Actor::of(principal),
+            recorded_by: principal.actor(),
             recorded_at: now,
             company_id: device.company_id,
             end_user_id: device.end_user_id,
@@ -256,7 +256,7 @@ impl Devices {
         let mut next = device.clone();
         next.ports.insert(number, setting.clone());
         next.updated_at = self.now();
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(principal.actor())
             .did("device.port_set")
             .on("device", device.id)
             .in_organisation(root)

@@ -3,9 +3,9 @@
 
 use super::register::new_person;
 use super::{
-    Access, Email, Identity, Password, PlatformAdmin, PlatformRole, Principal, Registration, User, UserKind,
-    require_platform_admin,
+    Access, Identity, Password, PlatformAdmin, PlatformRole, Principal, Registration, User, require_platform_admin,
 };
+use crate::accounts::{Email, UserKind};
 use crate::audit::{Actor, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};

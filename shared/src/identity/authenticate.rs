@@ -14,7 +14,8 @@ use super::{Access, ApiKey, Identity, Membership, Organisation, User};
 
 /// Every API key starts with this, so a leaked key is recognisable (secret scanners, logs).
 pub const API_KEY_PREFIX: &str = "stm_";
-use crate::audit::Actor;
+use crate::accounts::UserKind;
+use crate::audit::{Actor, ActorKind};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, SessionId, UserId};
 use crate::keys;
@@ -67,10 +68,23 @@ pub fn require_platform_admin(principal: &Principal) -> DomainResult<PlatformAdm
 }
 
 impl Principal {
+    /// Who the audit trail says acted: the person, or the machine and the key it used.
+    pub fn actor(&self) -> Actor {
+        let kind = match self.user.kind {
+            UserKind::Person => ActorKind::User,
+            UserKind::Machine => ActorKind::Machine,
+        };
+        Actor {
+            kind,
+            user_id: Some(self.user.id),
+            api_key_id: self.api_key_id.clone(),
+        }
+    }
+
     /// The caller's platform admin capability, if they are one.
     pub fn platform_admin(&self) -> Option<PlatformAdmin> {
         self.user.is_platform_admin().then(|| PlatformAdmin {
-            actor: Actor::of(self),
+            actor: self.actor(),
             user_id: self.user.id,
         })
     }

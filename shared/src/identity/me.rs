@@ -2,15 +2,16 @@
 //! organisation (T11).
 
 use super::register::parse_name;
-use super::{Identity, OrganisationKind, PlatformRole, Principal, Role, UserKind};
-use crate::audit::{Actor, RequestContext};
+use super::{Identity, PlatformRole, Principal};
+use crate::accounts::{OrganisationKind, Role, UserKind};
+use crate::audit::RequestContext;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Condition, Index, MAX_TRANSACTION_WRITES, Query, SortCondition, StoreError, Update, Write};
 use crate::unit_of_work::UnitOfWork;
 use crate::validation::{Collector, ValidationErrors};
-use crate::{identity::Email, time::Timestamp};
+use crate::{accounts::Email, time::Timestamp};
 use serde::Serialize;
 use serde_json::json;
 
@@ -200,7 +201,7 @@ impl Identity {
             None => work.write(Write::Update(profile)),
         };
         work.writes(writes)
-            .audit(self.account_event(Actor::of(principal), user, "user.updated", changes, context))
+            .audit(self.account_event(principal.actor(), user, "user.updated", changes, context))
             .otherwise(DomainError::conflict(
                 "membership_changed",
                 "the default organisation is no longer one of your memberships",

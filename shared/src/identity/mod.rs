@@ -6,7 +6,6 @@
 
 mod admin;
 mod authenticate;
-mod email;
 mod me;
 mod password;
 mod records;
@@ -18,7 +17,6 @@ mod tokens;
 
 pub use admin::UserView;
 pub use authenticate::{API_KEY_PREFIX, PlatformAdmin, Principal, require_platform_admin};
-pub use email::Email;
 pub use me::{MeUpdate, MeView, MembershipView};
 pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Password};
 /// The longest token, e-mailed or refresh, the API documents taking; ours are far shorter, and a
@@ -31,6 +29,7 @@ pub(crate) use sessions::holder_of;
 pub use sessions::{LoginContext, SessionView, TokenPair};
 pub use throttle::ThrottlePolicy;
 
+use crate::accounts::Email;
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::clock::Clock;
 use crate::ids::{SessionId, UserId};

@@ -1,17 +1,10 @@
 //! The identity records as stored. Views shown to clients are separate types, so a stored
 //! secret (a password hash) cannot leak through a response by accident.
 
-use super::Email;
+use crate::accounts::{Email, OrganisationKind, Role, UserKind};
 use crate::ids::{ApiKeyId, OrganisationId, SessionId, UserId};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum UserKind {
-    Person,
-    Machine,
-}
 
 /// How far a user has come through registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -37,24 +30,6 @@ pub enum Access {
 pub enum PlatformRole {
     PlatformAdmin,
     SupportEngineer,
-}
-
-/// Membership roles (SPEC §3). `Member` is always present in a membership's set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Owner,
-    BillingAdmin,
-    Operator,
-    Viewer,
-    Member,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrganisationKind {
-    Personal,
-    Shared,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

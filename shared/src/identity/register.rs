@@ -2,9 +2,10 @@
 //! e-mail claim (T10) are written in the same transaction as the user.
 
 use super::{
-    Access, Email, EmailClaim, Identity, Membership, Organisation, OrganisationKind, Password, PlatformRole,
-    Registration as RegistrationState, Role, TokenPurpose, User, UserKind, name_from_email,
+    Access, EmailClaim, Identity, Membership, Organisation, Password, PlatformRole, Registration as RegistrationState,
+    TokenPurpose, User, name_from_email,
 };
+use crate::accounts::{Email, OrganisationKind, Role, UserKind};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::mail::EmailMessage;

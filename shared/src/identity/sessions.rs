@@ -1,7 +1,8 @@
 //! Sign-in, refresh-token rotation with reuse detection, sign-out, and the user's sessions.
 
 use super::throttle::claim;
-use super::{Access, AccessClaims, Email, Identity, Principal, RefreshToken, Registration, Session, User};
+use super::{Access, AccessClaims, Identity, Principal, RefreshToken, Registration, Session, User};
+use crate::accounts::Email;
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{SessionId, UserId};
@@ -376,7 +377,7 @@ impl Identity {
             condition: Some(Condition::Exists),
         };
         let event = self.account_event(
-            Actor::of(principal),
+            principal.actor(),
             user,
             "session.revoked",
             json!({ "session_id": session_id }),

@@ -14,9 +14,10 @@
 
 use super::accept::InvitationReport;
 use super::{Invitation, InvitationStatus, Invitations};
+use crate::accounts::Role;
 use crate::audit::RequestContext;
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{Membership, Organisation, OrganisationStatus, Role, User};
+use crate::identity::{Membership, Organisation, OrganisationStatus, User};
 use crate::ids::{InvitationId, OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Condition, Index, Item, Query, StoreError, Update, Write};

@@ -2,10 +2,11 @@
 
 use super::claim::close;
 use super::{Invitation, InvitationStatus, InvitationView, Invitations, store_invitation, token_write};
-use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::accounts::{Email, Role, UserKind};
+use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::register::new_person;
-use crate::identity::{Email, OrganisationStatus, Principal, Registration, Role, User, UserKind, name_from_email};
+use crate::identity::{OrganisationStatus, Principal, Registration, User, name_from_email};
 use crate::ids::{InvitationId, OrganisationId, UserId};
 use crate::keys;
 use crate::limits::Budget;
@@ -158,7 +159,7 @@ impl Invitations {
         };
         let changes =
             json!({ "email": invitation.email, "roles": invitation.roles, "invited_user_id": invited_user_id });
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(principal.actor())
             .did("invitation.created")
             .on("invitation", invitation.id)
             .in_organisation(invitation.organisation_id)
@@ -225,7 +226,7 @@ impl Invitations {
     ) -> DomainResult<InviteOutcome> {
         let access = authorize::<ManageMembers>(&*self.identity.store, principal, organisation_id).await?;
         let organisation = access.organisation();
-        if organisation.kind == crate::identity::OrganisationKind::Personal {
+        if organisation.kind == crate::accounts::OrganisationKind::Personal {
             return Err(DomainError::conflict(
                 "personal_organisation",
                 "a personal organisation has no other members (T2)",
@@ -402,7 +403,7 @@ impl Invitations {
             organisation: renewed.organisation_name.clone(),
             link: self.link(&token),
         };
-        let audit = AuditEvent::by(Actor::of(principal))
+        let audit = AuditEvent::by(principal.actor())
             .did("invitation.resent")
             .on("invitation", id)
             .in_organisation(organisation_id)
@@ -448,7 +449,7 @@ impl Invitations {
         let update = Update::new(keys::invitation(id))
             .set("status", json!(InvitationStatus::Revoked))
             .when(Condition::VersionIs(version));
-        let audit = AuditEvent::by(Actor::of(principal))
+        let audit = AuditEvent::by(principal.actor())
             .did("invitation.revoked")
             .on("invitation", id)
             .in_organisation(organisation_id)

@@ -15,8 +15,9 @@ pub use invite::{
     INVITATIONS_PER_SOURCE, InviteOutcome, InviteTarget,
 };
 
+use crate::accounts::{Email, Role};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{Email, Identity, Role, name_from_email};
+use crate::identity::{Identity, name_from_email};
 use crate::ids::{InvitationId, OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Condition, Index, Item, Query, SortCondition, Store, Update, Write};

@@ -9,7 +9,7 @@ use super::inventory::SimFilter;
 use super::jobs::{Job, JobKind, JobView, start_queued};
 use super::lifecycle::{Notify, target_of};
 use super::{Sim, SimAction, SimStatus, Sims, sim_scope};
-use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{ContractId, JobId, OrganisationId, PlanId};
@@ -198,7 +198,7 @@ impl Sims {
         let job_id = JobId::generate();
         let sims = iccids.len() as u64;
         let chunks = super::import::chunk_rows(job_id, iccids, SIMS_PER_CHUNK, Some(action));
-        let actor = Actor::of(principal);
+        let actor = principal.actor();
         let job = Job::new(
             job_id,
             JobKind::Bulk,

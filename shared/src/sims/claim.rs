@@ -6,9 +6,10 @@
 
 use super::inventory::{SimView, pointer_writes, sim_write};
 use super::{Sim, SimStatus, Sims, sim_scope};
-use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::accounts::{Role, UserKind};
+use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{Membership, Organisation, Principal, Registration, Role, UserKind};
+use crate::identity::{Membership, Organisation, Principal, Registration};
 use crate::keys;
 use crate::limits::Budget;
 use crate::store::{Condition, Key, Update, Write};
@@ -226,7 +227,7 @@ impl Sims {
         for writes in writes.chunks(CODES_PER_TRANSACTION) {
             let batch: Vec<ActivationCode> = items.by_ref().take(writes.len()).collect();
             let iccids: Vec<&Iccid> = batch.iter().map(|code| &code.iccid).collect();
-            let event = AuditEvent::by(Actor::of(principal))
+            let event = AuditEvent::by(principal.actor())
                 .did("sim.activation_codes_issued")
                 .on("organisation", scope.company.unwrap_or(scope.root))
                 .in_organisation(scope.root)
@@ -356,7 +357,7 @@ impl Sims {
             updated_at: now,
             ..sim.clone()
         };
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(principal.actor())
             .did("sim.claimed")
             .on("sim", iccid)
             .in_organisation(sim.organisation_id)

@@ -251,7 +251,7 @@ impl Sims {
         let total = rows.len() as u64;
         let now = self.now();
         let job_id = JobId::generate();
-        let actor = Actor::of(principal);
+        let actor = principal.actor();
         let event = AuditEvent::by(actor.clone())
             .did("sim.import_started")
             .on("job", job_id)

@@ -4,7 +4,7 @@
 use super::catalogue::{Contract, Plan};
 use super::counts::CountDeltas;
 use super::{Sim, SimScope, SimStatus, Sims, sim_scope};
-use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Membership, Organisation, Principal};
 use crate::ids::{ContractId, OrganisationId, PlanId, UserId};
@@ -437,7 +437,7 @@ impl Sims {
         let sim = new.into_sim(scope.root, scope.company, now);
         let mut counts = CountDeltas::default();
         counts.add(&sim);
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(principal.actor())
             .did("sim.added")
             .on("sim", &sim.iccid)
             .in_organisation(scope.root)
@@ -502,7 +502,7 @@ impl Sims {
             updated_at: now,
             ..patch.apply(&sim)
         };
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(principal.actor())
             .did("sim.changed")
             .on("sim", iccid)
             .in_organisation(scope.root)
@@ -766,7 +766,7 @@ impl Sims {
         } else {
             "sim.unassigned"
         };
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(principal.actor())
             .did(action)
             .on("sim", iccid)
             .in_organisation(scope.root)

@@ -150,7 +150,7 @@ impl Sims {
         let (sim, version) = self.sim(scope.root, iccid).await?;
         let sim = scope.visible(sim)?;
         let (sim, version) = self
-            .apply(sim, version, action, Actor::of(principal), context, Notify::Each)
+            .apply(sim, version, action, principal.actor(), context, Notify::Each)
             .await?;
         Ok((sim.into(), version))
     }

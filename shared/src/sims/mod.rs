@@ -51,9 +51,10 @@ pub use lifecycle::{SimAction, SimStatus};
 pub use rules::{BYTES_PER_MB, Firing, NewRule, RecipientsPayload, RuleAction, RuleKind, SimRule, SimRulePayload};
 pub use usage::{PeriodTotals, Recorded, UsagePayload, UsageRecord};
 
+use crate::accounts::OrganisationKind;
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{OrganisationKind, Principal, SecretBox, Secrets};
+use crate::identity::{Principal, SecretBox, Secrets};
 use crate::ids::{ContractId, OrganisationId, PlanId, UserId};
 use crate::store::Store;
 use crate::telecom::{Iccid, Imei, Imsi, Msisdn};

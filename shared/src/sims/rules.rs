@@ -6,10 +6,10 @@
 //! every change of state, in the change's own transaction.
 
 use super::{Sim, SimStatus, Sims, sim_scope};
+#[cfg(test)]
+use crate::accounts::Role;
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
-#[cfg(test)]
-use crate::identity::Role;
 use crate::identity::{Principal, User};
 use crate::ids::{OrganisationId, SimRuleId};
 use crate::keys;
@@ -209,7 +209,7 @@ impl Sims {
             recipients: rule.recipients,
             created_at: now,
         };
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(principal.actor())
             .did("sim_rule.created")
             .on("sim_rule", stored.id)
             .in_organisation(scope.root)
@@ -272,7 +272,7 @@ impl Sims {
         rule: SimRuleId,
     ) -> DomainResult<()> {
         let scope = sim_scope::<ManageSims>(&*self.store, principal, organisation_id).await?;
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(principal.actor())
             .did("sim_rule.deleted")
             .on("sim_rule", rule)
             .in_organisation(scope.root)

@@ -4,8 +4,9 @@
 //! (see [`Grant`]), that the use case then works on; there is no other way to get one.
 
 use super::grants::Grant;
+use crate::accounts::Role;
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{Organisation, PlatformAdmin, Principal, Role};
+use crate::identity::{Organisation, PlatformAdmin, Principal};
 use crate::ids::OrganisationId;
 use crate::keys;
 use crate::store::{Item, Store};

@@ -4,9 +4,10 @@
 use super::access::authorize;
 use super::grants::ManageBilling;
 use super::{Tenancy, with_retries};
-use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::accounts::Role;
+use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{Principal, Role};
+use crate::identity::Principal;
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Condition, Item, Update, Write};
@@ -243,7 +244,7 @@ impl Tenancy {
             // Still a billing admin when the change lands.
             let still = Write::Check { key: keys::membership(user, organisation_id), condition: Condition::AttributeEquals("roles".into(), json!(own.roles)) };
             let changes = json!({ "billing_subscriber_id": user, "previous_billing_subscriber_id": access.organisation().billing_subscriber_id, "brand": method.brand, "last4": method.last4, "reference": method.reference });
-            let event = AuditEvent::by(Actor::of(principal))
+            let event = AuditEvent::by(principal.actor())
                 .did("billing.payment_method_submitted")
                 .on("organisation", organisation_id)
                 .in_organisation(organisation_id)
@@ -296,7 +297,7 @@ impl Tenancy {
             updated_by: principal.user.id,
         };
         let changes = json!({ "provider": provider, "public_id": account.public_id, "mode": account.mode, "secret": "[redacted]" });
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(principal.actor())
             .did("billing.provider_configured")
             .on("organisation", organisation_id)
             .in_organisation(organisation_id)

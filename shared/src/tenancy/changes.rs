@@ -6,9 +6,10 @@ use super::details::OrganisationInput;
 use super::grants::{ManageSettings, ViewOrganisation};
 use super::organisations::{OrganisationView, counts_update, personal_refused};
 use super::{Tenancy, with_retries};
-use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::accounts::{OrganisationKind, Role};
+use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{Organisation, OrganisationKind, Principal, Role};
+use crate::identity::{Organisation, Principal};
 use crate::ids::OrganisationId;
 use crate::keys;
 use crate::store::{Condition, Index, Query, SortCondition, Update, Write};
@@ -62,7 +63,7 @@ impl Tenancy {
         // conditioned on the version read, so nothing else can land in between.
         let mut updated = access.item().clone();
         update.apply(&mut updated)?;
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(principal.actor())
             .did("organisation.updated")
             .on("organisation", id)
             .in_organisation(id)
@@ -175,7 +176,7 @@ impl Tenancy {
                 let count = Update::new(keys::organisation(root_id)).when(Condition::VersionIs(root_item.version));
                 writes.push(Write::Update(counts_update(count, &root, |c| c.companies -= 1)));
             }
-            let event = AuditEvent::by(Actor::of(principal))
+            let event = AuditEvent::by(principal.actor())
                 .did("organisation.deleted")
                 .on("organisation", id)
                 .in_organisation(id)

@@ -112,7 +112,7 @@ impl Tenancy {
             // Roles through the root are no membership of a company.
             return Err(DomainError::NotFound);
         }
-        self.accept(Actor::of(principal), context, principal.user.id, organisation_id)
+        self.accept(principal.actor(), context, principal.user.id, organisation_id)
             .await
     }
 

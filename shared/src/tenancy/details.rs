@@ -1,7 +1,8 @@
 //! Seed 002's organisation payload, parsed: every field checked, every problem reported.
 
 use super::countries::is_country_code;
-use crate::identity::{Email, OrganisationDetails};
+use crate::accounts::Email;
+use crate::identity::OrganisationDetails;
 use crate::ids::OrganisationId;
 use crate::schema;
 use crate::time::Timestamp;

@@ -8,11 +8,11 @@ use super::grants::ManageMembers;
 use super::members::MemberView;
 use super::organisations::counts_update;
 use super::{Tenancy, with_retries};
-use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::accounts::{Email, OrganisationKind, Role, UserKind};
+use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{
-    API_KEY_PREFIX, Access, ApiKey, Email, EmailClaim, Membership, Organisation, OrganisationKind, Principal,
-    Registration, Role, User, UserKind,
+    API_KEY_PREFIX, Access, ApiKey, EmailClaim, Membership, Organisation, Principal, Registration, User,
 };
 use crate::ids::{ApiKeyId, OrganisationId, UserId};
 use crate::keys;
@@ -94,7 +94,7 @@ impl Tenancy {
             counts.members += 1;
             let update = Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version()));
             writes.push(Write::Update(counts_update(update, organisation, |c| *c = counts)));
-            let event = AuditEvent::by(Actor::of(principal))
+            let event = AuditEvent::by(principal.actor())
                 .did("machine.created")
                 .on("user", machine.id)
                 .in_organisation(organisation_id)
@@ -165,7 +165,7 @@ impl Tenancy {
             None => item,
         };
         let changes = json!({ "key_id": record.id, "name": record.name, "expires_at": expires_at });
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(principal.actor())
             .did("api_key.created")
             .on("user", machine_id)
             .in_organisation(machine.owner_organisation_id)
@@ -213,7 +213,7 @@ impl Tenancy {
         let listed = keys::machine_key(machine_id, key_id);
         let record: ApiKey = self.store.get(&listed).await?.ok_or(DomainError::NotFound)?.record()?;
         let now = self.now();
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(principal.actor())
             .did("api_key.revoked")
             .on("user", machine_id)
             .in_organisation(machine.owner_organisation_id)

@@ -5,12 +5,10 @@ use super::access::{Authorized, authorize};
 use super::grants::{ManageMembers, ReadOrganisation, ViewOrganisation};
 use super::organisations::{Joining, counts_update, join};
 use super::{Tenancy, with_retries};
+use crate::accounts::{Email, OrganisationKind, Role, UserKind};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{
-    Email, MemberCounts, Membership, Organisation, OrganisationKind, OrganisationStatus, Principal, Role, User,
-    UserKind,
-};
+use crate::identity::{MemberCounts, Membership, Organisation, OrganisationStatus, Principal, User};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Condition, Cursor, Index, Query, SortCondition, Update, Write};
@@ -261,7 +259,7 @@ impl Tenancy {
                 now,
             );
             let counts = counts_update(organisation_update, access.organisation(), |c| *c = counts);
-            let event = AuditEvent::by(Actor::of(principal))
+            let event = AuditEvent::by(principal.actor())
                 .did("member.added")
                 .on("user", user_id)
                 .in_organisation(organisation_id)
@@ -335,7 +333,7 @@ impl Tenancy {
             let organisation_update =
                 Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(access.version()));
             let changes = json!({ "user_id": user_id, "roles": roles, "previous_roles": membership.roles });
-            let event = AuditEvent::by(Actor::of(principal))
+            let event = AuditEvent::by(principal.actor())
                 .did("member.roles_changed")
                 .on("user", user_id)
                 .in_organisation(organisation_id)
@@ -470,7 +468,7 @@ impl Tenancy {
                     .when(Condition::VersionIs(user_item.version)),
             ));
         }
-        let actor = principal.map_or_else(|| Actor::user(user_id), Actor::of);
+        let actor = principal.map_or_else(|| Actor::user(user_id), Principal::actor);
         let blocked = !also.is_empty();
         let event = AuditEvent::by(actor)
             .did(action)

@@ -5,11 +5,12 @@ use super::details::OrganisationInput;
 use super::grants::{ManageMembers, ReadOrganisation, ViewOrganisation};
 use super::settings::OrganisationCreation;
 use super::{Tenancy, with_retries};
-use crate::audit::{Actor, AuditEvent, RequestContext};
+use crate::accounts::{Email, OrganisationKind, Role, UserKind};
+use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{
-    Email, MemberCounts, Membership, Organisation, OrganisationDetails, OrganisationKind, OrganisationStatus,
-    PlatformAdmin, Principal, Registration, Role, User, UserKind,
+    MemberCounts, Membership, Organisation, OrganisationDetails, OrganisationStatus, PlatformAdmin, Principal,
+    Registration, User,
 };
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
@@ -174,7 +175,7 @@ impl Tenancy {
             )
         });
         let changes = json!({ "name": organisation.name, "status": organisation.status, "owner": owner.as_ref().map(|(u, _)| u.id) });
-        let event = AuditEvent::by(Actor::of(principal))
+        let event = AuditEvent::by(principal.actor())
             .did("organisation.created")
             .on("organisation", id)
             .in_organisation(id)
@@ -257,7 +258,7 @@ impl Tenancy {
                 .with_gsi2(keys::organisation_everywhere(id));
             let count = Update::new(keys::organisation(root_id)).when(Condition::VersionIs(root.version()));
             let changes = json!({ "name": company.name, "parent_organisation_id": root_id });
-            let event = AuditEvent::by(Actor::of(principal))
+            let event = AuditEvent::by(principal.actor())
                 .did("company.created")
                 .on("organisation", id)
                 .in_organisation(root_id)
@@ -484,7 +485,7 @@ pub(crate) fn join(
         roles,
         active: true,
         // A machine reads no mail; a person given a membership accepts it first.
-        accepted: joining == Joining::Themselves || user.kind == crate::identity::UserKind::Machine,
+        accepted: joining == Joining::Themselves || user.kind == crate::accounts::UserKind::Machine,
         joined_at: now,
         member_email: Some(user.email.clone()),
         member_name: user.name.clone(),

@@ -4,10 +4,11 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use stratum_infra::mail::SesMailer;
 use stratum_notifier::Notifier;
+use stratum_shared::accounts::Email;
 use stratum_shared::clock::SystemClock;
-use stratum_shared::identity::Email;
 use stratum_shared::mail::EmailMessage;
-use stratum_shared::outbox::{Lane, OutboxMessage, Queue, Refusal};
+use stratum_shared::mail::Lane;
+use stratum_shared::outbox::{OutboxMessage, Queue, Refusal};
 use stratum_shared::store::{Index, Query, Store};
 use stratum_shared::time::Timestamp;
 

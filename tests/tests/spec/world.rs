@@ -23,7 +23,7 @@ use stratum_infra::store::dynamodb::DynamoStore;
 use stratum_notifier::Notifier;
 use stratum_shared::clock::ManualClock;
 use stratum_shared::identity::Identity;
-use stratum_shared::outbox::Lane;
+use stratum_shared::mail::Lane;
 use stratum_shared::tenancy::Tenancy;
 use tower::ServiceExt;
 
@@ -499,7 +499,7 @@ impl World {
         let messages: Vec<_> = (0..count)
             .map(|n| {
                 let mail = EmailMessage::SimAlert {
-                    to: stratum_shared::identity::Email::parse(to).unwrap(),
+                    to: stratum_shared::accounts::Email::parse(to).unwrap(),
                     name: "Backlog".into(),
                     rule: "Flood".into(),
                     iccid: format!("{n}"),
