@@ -25,7 +25,10 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .build_https();
     let defaults = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(client);
     // `sam local` runs the functions against moto (infra/sam-local.sh); empty on AWS.
-    match crate::config::optional("STRATUM_AWS_ENDPOINT_URL") {
+    let endpoint = std::env::var("STRATUM_AWS_ENDPOINT_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty());
+    match endpoint {
         Some(endpoint) => defaults.endpoint_url(endpoint).load().await,
         None => defaults.load().await,
     }

@@ -4,7 +4,7 @@
 //! devices' alerts; an end user those of their own devices.
 
 use super::Devices;
-use super::fleet::Fleet;
+use super::reach::Fleet;
 use crate::alerting::{Alarms, Alert, AlertStatus, ClearedBy, Lost};
 use crate::audit::RequestContext;
 use crate::error::{DomainError, DomainResult};

@@ -3,39 +3,28 @@
 //! its owners — name, company, end user, location, status, firmware and free metadata.
 
 use super::Devices;
-use super::places::environment_count;
-use super::registry::{Device, DeviceStatus, device_item};
+use super::environments::environment_count;
+use super::reach::Fleet;
+use super::registry::{Device, DeviceStatus, Location, device_item, end_user_pointer_writes};
 use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Membership, Organisation, Principal};
 use crate::ids::{DeviceId, DeviceModelId, EnvironmentId, OrganisationId, UserId};
 use crate::keys;
-use crate::placement::Reader;
 use crate::schema;
 use crate::sims::{Sim, sim_write};
 use crate::store::{Condition, Cursor, Index, Query, Write};
 use crate::telecom::Iccid;
-use crate::tenancy::{Grant, ManageDevices, Permission, ViewOrganisation, authorize};
+use crate::tenancy::{ManageDevices, ViewOrganisation};
 use crate::unit_of_work::UnitOfWork;
 use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text, storable_number};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 use serde_json::json;
 use std::collections::BTreeMap;
 
 const MAX_SHORT_TEXT: usize = 50;
 const MAX_METADATA: usize = 20;
 const MAX_METADATA_VALUE: usize = 200;
-
-/// Where a device is, in WGS 84 (RFC 7946's coordinates).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Location {
-    #[schema(minimum = -90, maximum = 90)]
-    pub lat: f64,
-    #[schema(minimum = -180, maximum = 180)]
-    pub lon: f64,
-    /// Metres above the ellipsoid.
-    pub alt: Option<f64>,
-}
 
 /// `PATCH …/devices/{device_id}`: the fields to change; `null` clears one.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -179,72 +168,6 @@ impl DeviceFilter {
                 .sim_iccid
                 .as_ref()
                 .is_none_or(|i| device.sim_iccid.as_ref() == Some(i))
-    }
-}
-
-/// The writes that move a device's end-user pointer from where `before` had it to where
-/// `after` has it (none when its organisation, company and end user stay).
-pub(super) fn end_user_pointer_writes(before: &Device, after: &Device) -> Vec<Write> {
-    let pointer = |device: &Device| {
-        Some(keys::end_user_device(
-            device.organisation_id?,
-            device.end_user_id?,
-            device.company_id?,
-            device.id,
-        ))
-    };
-    let (old, new) = (pointer(before), pointer(after));
-    if old == new {
-        return vec![];
-    }
-    let mut writes: Vec<Write> = old
-        .map(|key| Write::Delete { key, condition: None })
-        .into_iter()
-        .collect();
-    if let Some(key) = new {
-        writes.push(Write::Put {
-            item: crate::store::Item::from_record(key, &json!({ "device_id": after.id })),
-            condition: None,
-        });
-    }
-    writes
-}
-
-/// A caller's reach among an organisation's devices.
-pub(super) struct Fleet {
-    pub(super) root: OrganisationId,
-    pub(super) company: Option<OrganisationId>,
-    pub(super) user: UserId,
-    pub(super) staff: bool,
-}
-
-impl Fleet {
-    pub(super) async fn of<G: Grant>(
-        devices: &Devices,
-        principal: &Principal,
-        organisation_id: OrganisationId,
-    ) -> DomainResult<Fleet> {
-        let access = authorize::<G>(&*devices.store, principal, organisation_id).await?;
-        let organisation = access.organisation();
-        Ok(Fleet {
-            root: organisation.parent_organisation_id.unwrap_or(organisation.id),
-            company: organisation.parent_organisation_id.map(|_| organisation.id),
-            user: principal.user.id,
-            staff: access.may(Permission::ReadDevices),
-        })
-    }
-
-    pub(super) fn sees(&self, device: &Device) -> bool {
-        device.organisation_id == Some(self.root) && device.placement().seen_by(&self.reader())
-    }
-
-    /// The caller as a reader of what was recorded about devices.
-    pub(super) fn reader(&self) -> Reader {
-        Reader {
-            company: self.company,
-            user: self.user,
-            staff: self.staff,
-        }
     }
 }
 

@@ -212,8 +212,8 @@ impl Devices {
         principal: &Principal,
         organisation_id: OrganisationId,
         id: DeviceId,
-    ) -> DomainResult<(Device, u64, super::fleet::Fleet)> {
-        let fleet = super::fleet::Fleet::of::<G>(self, principal, organisation_id).await?;
+    ) -> DomainResult<(Device, u64, super::reach::Fleet)> {
+        let fleet = super::reach::Fleet::of::<G>(self, principal, organisation_id).await?;
         let item = self.store.get(&keys::device(id)).await?.ok_or(DomainError::NotFound)?;
         let device: Device = item.record()?;
         if !fleet.sees(&device) {

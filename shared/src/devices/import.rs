@@ -12,6 +12,7 @@ use super::Devices;
 use super::registry::{Device, device_item, is_shared_root};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::clock::Clock;
+use crate::devices::registry::ImeiClaim;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Organisation, PlatformAdmin};
 use crate::ids::{DeviceId, DeviceModelId, JobId, OrganisationId};
@@ -24,7 +25,7 @@ use crate::store::{Condition, Cursor, Item, Key, Store, StoreError, Write};
 use crate::telecom::Imei;
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -67,17 +68,6 @@ struct NewDevice {
     imei: Imei,
     model_id: DeviceModelId,
     organisation_id: Option<OrganisationId>,
-}
-
-/// What an IMEI's claim records: its device and, for an imported one, the job and row that
-/// registered it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(super) struct ImeiClaim {
-    pub device_id: DeviceId,
-    #[serde(default)]
-    pub job_id: Option<JobId>,
-    #[serde(default)]
-    pub row: Option<u64>,
 }
 
 fn parse_row(row: u64, raw: RawRow) -> Result<NewDevice, RowReport> {

@@ -3,11 +3,14 @@
 
 mod alert_rules;
 mod alerts;
+mod environments;
 mod fleet;
 mod gateway;
 mod import;
+mod map;
+mod markers;
 mod models;
-mod places;
+mod reach;
 mod readings;
 mod registry;
 mod upkeep;
@@ -15,21 +18,20 @@ mod upkeep;
 pub(crate) use alert_rules::Watched;
 pub use alert_rules::{AlertRule, AlertRulePatch, AlertRulePayload, Comparison, MAX_DURATION_SECONDS, Scope, Severity};
 pub use alerts::{AcknowledgePayload, AlertFilter, ClearPayload};
-pub use fleet::{DeviceFilter, DevicePatch, DevicePatchPayload, Location};
+pub use environments::{Environment, EnvironmentKind, EnvironmentPatch, EnvironmentPayload};
+pub use fleet::{DeviceFilter, DevicePatch, DevicePatchPayload};
 pub use gateway::{
     CertificateCredentials, Command, CommandPayload, CommandStatus, CredentialKind, Credentials, DeviceGateway, Issued,
     IssuedCredentials, MqttCredentials, MqttLogin, command_topic,
 };
 pub(crate) use import::register_rows;
 pub use import::{DEVICES_PER_TRANSACTION, DeviceImportRow};
+pub use map::{BoundingBox, Map};
+pub use markers::{Marker, MarkerPatch, MarkerPayload, MarkerTarget};
 pub(crate) use models::MIN_TIMEOUT_SECONDS;
 pub use models::{DeviceModel, DeviceModelPayload, MAX_PORTS, ModelInput, Port, PortKind};
-pub use places::{
-    BoundingBox, Environment, EnvironmentKind, EnvironmentPatch, EnvironmentPayload, Map, Marker, MarkerPatch,
-    MarkerPayload, MarkerTarget,
-};
 pub use readings::{Aggregate, Bucket, Latest, MAX_AGGREGATED_POINTS, Point, Range};
-pub use registry::{Device, DeviceStatus, OrganisationPayload, PortOverride, RegistrationPayload};
+pub use registry::{Device, DeviceStatus, Location, OrganisationPayload, PortOverride, RegistrationPayload};
 pub use upkeep::{DevicePorts, EffectivePort, MaintenanceEntry, MaintenancePayload, PortPayload, effective_port};
 
 use crate::clock::Clock;

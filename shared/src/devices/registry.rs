@@ -3,14 +3,12 @@
 //! fails its conditional put (`409 imei_taken`). Devices are never deleted.
 
 use super::Devices;
-use super::fleet::Location;
-use super::import::ImeiClaim;
-use super::places::environment_count;
+use super::environments::environment_count;
 use crate::accounts::OrganisationKind;
 use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Organisation, PlatformAdmin};
-use crate::ids::{DeviceId, DeviceModelId, EnvironmentId, OrganisationId, UserId};
+use crate::ids::{DeviceId, DeviceModelId, EnvironmentId, JobId, OrganisationId, UserId};
 use crate::keys;
 use crate::store::{Condition, Cursor, Index, Item, Query, Write};
 use crate::telecom::{Iccid, Imei};
@@ -159,6 +157,56 @@ pub(super) fn device_item(device: &Device, version: Option<u64>) -> Item {
     item
 }
 
+/// Where a device is, in WGS 84 (RFC 7946's coordinates).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Location {
+    #[schema(minimum = -90, maximum = 90)]
+    pub lat: f64,
+    #[schema(minimum = -180, maximum = 180)]
+    pub lon: f64,
+    /// Metres above the ellipsoid.
+    pub alt: Option<f64>,
+}
+
+/// What an IMEI's claim records: its device and, for an imported one, the job and row that
+/// registered it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ImeiClaim {
+    pub device_id: DeviceId,
+    #[serde(default)]
+    pub job_id: Option<JobId>,
+    #[serde(default)]
+    pub row: Option<u64>,
+}
+
+/// The writes that move a device's end-user pointer from where `before` had it to where
+/// `after` has it (none when its organisation, company and end user stay).
+pub(super) fn end_user_pointer_writes(before: &Device, after: &Device) -> Vec<Write> {
+    let pointer = |device: &Device| {
+        Some(keys::end_user_device(
+            device.organisation_id?,
+            device.end_user_id?,
+            device.company_id?,
+            device.id,
+        ))
+    };
+    let (old, new) = (pointer(before), pointer(after));
+    if old == new {
+        return vec![];
+    }
+    let mut writes: Vec<Write> = old
+        .map(|key| Write::Delete { key, condition: None })
+        .into_iter()
+        .collect();
+    if let Some(key) = new {
+        writes.push(Write::Put {
+            item: crate::store::Item::from_record(key, &json!({ "device_id": after.id })),
+            condition: None,
+        });
+    }
+    writes
+}
+
 impl Devices {
     /// Pre-registers a device by IMEI and model (platform admins).
     pub async fn register(
@@ -299,7 +347,7 @@ impl Devices {
             .writes(previous.map(|from| event(from).write()))
             .writes(sim_out)
             .writes(environment_left)
-            .writes(super::fleet::end_user_pointer_writes(&device, &moved))
+            .writes(end_user_pointer_writes(&device, &moved))
             .write_or(
                 Write::Check {
                     key: keys::device_credentials(id),

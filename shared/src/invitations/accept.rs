@@ -4,19 +4,17 @@
 //! another address binds its invitation to the registrant, claimed when they confirm; without
 //! proof nothing is claimed until the address is confirmed.
 
-use super::claim::{ATTEMPTS, Retry, bound_apart};
+use super::claim::{ATTEMPTS, InvitationReport, Retry, bound_apart};
 use super::{Invitation, InvitationStatus, Invitations};
 use crate::audit::{Actor, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::register::{NewPerson, new_person};
 use crate::identity::{Access, NewRegistration, Registration, User};
-use crate::ids::{InvitationId, OrganisationId};
 use crate::keys;
 use crate::limits::Budget;
 use crate::store::{Condition, Item, Update, Write};
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;
-use serde::Serialize;
 use serde_json::json;
 
 /// Registrations one source makes per hour (each one mails a new address): enough for an
@@ -27,32 +25,6 @@ pub const REGISTRATIONS_PER_SOURCE: Budget = Budget {
     window_seconds: 3600,
     code: "too_many_registrations",
 };
-
-/// What became of the invitation token a registration carried: applied, or not and why.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct InvitationReport {
-    pub applied: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub invitation_id: Option<InvitationId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub organisation_id: Option<OrganisationId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-impl InvitationReport {
-    pub(super) fn not_applied(code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
-            applied: false,
-            invitation_id: None,
-            organisation_id: None,
-            code: Some(code),
-            detail: Some(detail.into()),
-        }
-    }
-}
 
 /// A registration: the new (or claimed) user, and what became of the token it carried.
 #[derive(Debug, Clone)]

@@ -12,7 +12,6 @@
 //! in. Of several invitations to one organisation the newest wins and the others are revoked;
 //! one whose organisation is gone is skipped, revoked and reported.
 
-use super::accept::InvitationReport;
 use super::{Invitation, InvitationStatus, Invitations};
 use crate::accounts::Role;
 use crate::audit::RequestContext;
@@ -24,6 +23,7 @@ use crate::store::{Condition, Index, Item, Query, StoreError, Update, Write};
 use crate::tenancy::organisations::{counts_update, pending_owner_roles};
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;
+use serde::Serialize;
 use serde_json::json;
 
 /// Writes a claim may add to the transaction of its proof (DynamoDB allows 100; the proof
@@ -31,6 +31,32 @@ use serde_json::json;
 const CLAIM_WRITE_BUDGET: usize = 80;
 /// Attempts at a registration or proof that lost a race on a version it read.
 pub(super) const ATTEMPTS: usize = 3;
+
+/// What became of the invitation token a registration carried: applied, or not and why.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct InvitationReport {
+    pub applied: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invitation_id: Option<InvitationId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organisation_id: Option<OrganisationId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl InvitationReport {
+    pub(super) fn not_applied(code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            applied: false,
+            invitation_id: None,
+            organisation_id: None,
+            code: Some(code),
+            detail: Some(detail.into()),
+        }
+    }
+}
 
 /// The writes that claim a set of invitations for one user, and what they claim.
 #[derive(Debug, Default)]

@@ -9,7 +9,8 @@ mod accept;
 mod claim;
 mod invite;
 
-pub use accept::{AcceptedRegistration, InvitationReport};
+pub use accept::AcceptedRegistration;
+pub use claim::InvitationReport;
 pub use invite::{
     INVITATION_MAILS_PER_ADDRESS, INVITATION_MAILS_PER_INVITER_AND_ADDRESS, INVITATIONS_PER_INVITER,
     INVITATIONS_PER_SOURCE, InviteOutcome, InviteTarget,

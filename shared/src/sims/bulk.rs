@@ -5,7 +5,6 @@
 
 use super::digest::{Tallies, tally};
 use super::import::{RawRow, RowOutcome, RowReport};
-use super::inventory::SimFilter;
 use super::jobs::{Job, JobKind, JobView, start_queued};
 use super::lifecycle::{Notify, target_of};
 use super::{Sim, SimAction, SimStatus, Sims, sim_scope};
@@ -14,6 +13,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{ContractId, JobId, OrganisationId, PlanId};
 use crate::keys;
+use crate::sims::wire::SimFilter;
 use crate::store::{Index, Query, SortCondition};
 use crate::telecom::Iccid;
 use crate::tenancy::ManageSims;

@@ -4,7 +4,6 @@
 //! or plan that ends says so by its validity.
 
 use super::Sims;
-use super::connector::NO_INTEGRATION;
 use crate::audit::RequestContext;
 use crate::catalogue::{Catalogue, CatalogueEntry};
 use crate::error::DomainResult;
@@ -17,6 +16,10 @@ use crate::telecom::{Mcc, Mnc};
 use crate::tenancy::ManageSims;
 use crate::time::Timestamp;
 use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text};
+
+/// The id of the connector that stores state and talks to no operator: a contract's
+/// integration when it names none.
+pub const NO_INTEGRATION: &str = "none";
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

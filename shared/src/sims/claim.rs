@@ -4,7 +4,8 @@
 //! as digests; claims are throttled per person and per source, a wrong code and an unknown
 //! ICCID answer the same 404, and only a signed-in person with a proven address claims.
 
-use super::inventory::{SimView, pointer_writes, sim_write};
+use super::records::{code_pointer_writes, pointer_writes, sim_write};
+use super::wire::SimView;
 use super::{Sim, SimStatus, Sims, sim_scope};
 use crate::accounts::{Role, UserKind};
 use crate::audit::{AuditEvent, RequestContext};
@@ -123,31 +124,6 @@ pub fn normalise_code(typed: &str) -> String {
 /// about another SIM's code.
 fn code_digest(secret_box: &dyn crate::identity::SecretBox, iccid: &Iccid, code: &str) -> DomainResult<String> {
     secret_box.mac(&format!("activation-code:{iccid}:{}", normalise_code(code)))
-}
-
-/// The writes that keep a SIM's activation-code pointer in step with its code: the pointer
-/// of the code it had goes, the pointer of the code it gets comes (a claim names no
-/// organisation; the pointer finds the one SIM its code was printed for).
-pub(crate) fn code_pointer_writes(before: &Sim, after: &Sim) -> Vec<Write> {
-    if before.activation_code_digest == after.activation_code_digest {
-        return vec![];
-    }
-    let mut writes: Vec<Write> = before
-        .activation_code_digest
-        .iter()
-        .map(|digest| Write::Delete {
-            key: keys::activation_code(digest),
-            condition: None,
-        })
-        .collect();
-    if let Some(digest) = &after.activation_code_digest {
-        let pointer = json!({ "organisation_id": after.organisation_id, "iccid": after.iccid });
-        writes.push(Write::Put {
-            item: crate::store::Item::from_record(keys::activation_code(digest), &pointer),
-            condition: None,
-        });
-    }
-    writes
 }
 
 /// SIMs whose codes one transaction issues: each is the SIM, its old code's pointer and its

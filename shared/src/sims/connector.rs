@@ -4,6 +4,7 @@
 //! reports back later ([`Sims::settle`](super::Sims::settle)), through a callback or by being
 //! polled — `docs/architecture.md` says how one plugs in.
 
+use super::catalogue::NO_INTEGRATION;
 use super::{Sim, SimAction, Sims};
 use crate::error::{DomainError, DomainResult};
 use crate::keys;
@@ -11,9 +12,6 @@ use crate::telecom::{Iccid, Imsi};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-
-/// The id of the connector that stores state and talks to no operator.
-pub const NO_INTEGRATION: &str = "none";
 
 /// A change asked of an operator.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,6 @@
 
 use super::catalogue::{Contract, Plan};
 use super::counts::CountDeltas;
-use super::inventory::{HOLDING_ATTEMPTS, NewSim, SimPatch, holding_raced, iccid_taken, parse_labels, sim_write};
 use super::jobs::{ChunkOfRows, Job, JobKind, JobView, record_done, start_queued};
 use super::{Sim, Sims, sim_scope};
 use crate::audit::{Actor, AuditEvent, RequestContext};
@@ -16,6 +15,13 @@ use crate::ids::{ContractId, JobId, OrganisationId, PlanId};
 use crate::keys;
 use crate::rows::{RowFile, RowFormat, check_file};
 use crate::schema;
+use crate::sims::records::HOLDING_ATTEMPTS;
+use crate::sims::records::holding_raced;
+use crate::sims::records::iccid_taken;
+use crate::sims::records::sim_write;
+use crate::sims::wire::NewSim;
+use crate::sims::wire::SimPatch;
+use crate::sims::wire::parse_labels;
 use crate::store::{Key, StoreError, Write};
 use crate::telecom::{Iccid, Imsi, Msisdn};
 use crate::tenancy::ManageSims;
@@ -70,7 +76,7 @@ pub struct ImportRowPayload {
 }
 
 fn labels() -> utoipa::openapi::schema::Schema {
-    schema::nullable(super::inventory::labels_schema())
+    schema::nullable(super::wire::labels_schema())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -220,7 +226,7 @@ fn parse_row(row_number: u64, raw: RawRow) -> Result<NewSim, RowReport> {
         errors.check(parse_labels("labels", labels));
     }
     errors.finish(|| ()).map_err(|e| first_error(e, shown.clone()))?;
-    let fields = SimPatch::parse(super::inventory::SimPatchPayload {
+    let fields = SimPatch::parse(super::wire::SimPatchPayload {
         imsi,
         msisdn,
         contract_id: contract,

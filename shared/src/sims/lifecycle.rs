@@ -11,7 +11,8 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::OrganisationId;
 use crate::keys;
-use crate::sims::inventory::{SimView, sim_write};
+use crate::sims::records::sim_write;
+use crate::sims::wire::SimView;
 use crate::telecom::Iccid;
 use crate::tenancy::ManageSims;
 use crate::unit_of_work::UnitOfWork;
@@ -309,7 +310,7 @@ impl Sims {
                     sim_write(&moved, Some(version)),
                     DomainError::conflict("concurrent_change", "the SIM changed meanwhile; try again"),
                 )
-                .writes(super::claim::code_pointer_writes(sim, &moved))
+                .writes(super::records::code_pointer_writes(sim, &moved))
                 .audit(event.clone())
                 .writes(mails.clone())
         };

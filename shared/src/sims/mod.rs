@@ -14,6 +14,7 @@
 //! the root's) see the company's SIMs, and an end user only the SIMs assigned to them. Writes
 //! need `ManageSims`; on a company they touch only that company's SIMs.
 
+mod assignment;
 mod bulk;
 mod catalogue;
 mod claim;
@@ -25,14 +26,15 @@ mod import;
 mod inventory;
 mod jobs;
 mod lifecycle;
+mod records;
 mod rules;
 mod usage;
+mod wire;
 
 pub use bulk::{BulkPayload, BulkTarget, MAX_BULK_SIMS};
 pub use catalogue::{
     BillingPeriod, ContractPatch, ContractPayload, ContractView, Integration, PlanPatch, PlanPayload, PlanView,
 };
-pub(crate) use claim::code_pointer_writes;
 pub use claim::{
     ActivationCode, ActivationCodes, ActivationCodesPayload, CLAIMS_PER_PERSON, CLAIMS_PER_SOURCE, ClaimPayload,
     RefusedCode,
@@ -41,15 +43,15 @@ pub use connector::{ConnectorAnswer, Connectors, OperatorConnector, StateChange}
 pub use holders::SimDuplicate;
 pub(crate) use import::chunk_rows;
 pub use import::{ImportAnswer, ImportRowPayload, MAX_SYNC_ROWS, ROWS_PER_CHUNK, RowOutcome, RowReport};
-pub(crate) use inventory::sim_write;
-pub use inventory::{
-    AssignmentPayload, NewSim, SimFilter, SimPatch, SimPatchPayload, SimPayload, SimView, Summary, SummaryRow,
-};
 pub use jobs::{ChunkOfRows, JobCounts, JobKind, JobQueue, JobState, JobView};
 pub(crate) use jobs::{Job, job_view, record_done, start_queued};
 pub use lifecycle::{SimAction, SimStatus};
+pub(crate) use records::{code_pointer_writes, sim_write};
 pub use rules::{BYTES_PER_MB, Firing, NewRule, RecipientsPayload, RuleAction, RuleKind, SimRule, SimRulePayload};
 pub use usage::{PeriodTotals, Recorded, UsagePayload, UsageRecord};
+pub use wire::{
+    AssignmentPayload, NewSim, SimFilter, SimPatch, SimPatchPayload, SimPayload, SimView, Summary, SummaryRow,
+};
 
 use crate::accounts::OrganisationKind;
 use crate::clock::Clock;

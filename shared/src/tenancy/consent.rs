@@ -8,6 +8,7 @@
 //! following one proves the mailbox, as a confirmation link does, so neither needs a sign-in.
 //! Both actions can be taken again (accepting twice accepts; blocking after leaving blocks).
 
+use super::blocks::block;
 use super::members::Departure;
 use super::{Tenancy, ViewOrganisation, authorize, with_retries};
 use crate::audit::{Actor, AuditEvent, RequestContext};
@@ -72,31 +73,6 @@ pub(crate) fn notice_token(
 /// The root a membership of `organisation` belongs to: blocking one blocks the whole tree.
 fn root_of(organisation: &Organisation) -> OrganisationId {
     organisation.parent_organisation_id.unwrap_or(organisation.id)
-}
-
-/// The write that blocks `root` (and its companies) from adding `user` again.
-fn block(user: UserId, root: OrganisationId, now: Timestamp) -> Write {
-    Write::Put {
-        item: Item::new(keys::blocked_organisation(user, root)).with("blocked_at", json!(now)),
-        condition: None,
-    }
-}
-
-/// The write that checks `root` may add `user` (they have not blocked it), for the add's
-/// transaction.
-pub(crate) fn not_blocked(user: UserId, root: OrganisationId) -> Write {
-    Write::Check {
-        key: keys::blocked_organisation(user, root),
-        condition: Condition::NotExists,
-    }
-}
-
-/// The answer to adding someone who blocked the organisation.
-pub(crate) fn blocked() -> DomainError {
-    DomainError::conflict(
-        "blocked_by_member",
-        "this person left the organisation and blocked it; it cannot add them again",
-    )
 }
 
 impl Tenancy {

@@ -1,7 +1,7 @@
 //! Permissions as types: one zero-sized marker per row of the permission table, so that an
 //! [`Authorized`](super::Authorized) capability says which permission it was granted for.
 
-use super::access::Permission;
+use super::permissions::Permission;
 use std::fmt::Debug;
 
 /// A permission as a type, for [`authorize`](super::authorize) and the capabilities it hands

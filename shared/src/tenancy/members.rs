@@ -269,7 +269,7 @@ impl Tenancy {
             let root = access.organisation().parent_organisation_id.unwrap_or(organisation_id);
             UnitOfWork::new()
                 .write_or(membership, already)
-                .write_or(super::consent::not_blocked(user_id, root), super::consent::blocked())
+                .write_or(super::blocks::not_blocked(user_id, root), super::blocks::blocked())
                 .write(profile)
                 .write(Write::Update(counts))
                 .audit(event)

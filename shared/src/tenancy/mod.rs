@@ -9,6 +9,7 @@
 mod access;
 mod audit_trail;
 mod billing;
+mod blocks;
 mod changes;
 mod consent;
 mod countries;
@@ -17,11 +18,12 @@ mod grants;
 mod machines;
 pub(crate) mod members;
 pub(crate) mod organisations;
+mod permissions;
 mod release;
 mod settings;
 
 pub use crate::identity::SecretBox;
-pub use access::{Authorized, Permission, admits, authorize, role_grants, roles_in};
+pub use access::{Authorized, admits, authorize, roles_in};
 pub use audit_trail::AuditFilter;
 pub use billing::{BillingView, PaymentMethodPayload, PaymentProvider, ProviderPayload, ProviderView};
 pub(crate) use consent::notice_token;
@@ -38,6 +40,7 @@ pub use grants::{
 pub use machines::{ApiKeyView, IssuedApiKey, parse_machine_name};
 pub use members::{MACHINE_ROLES, MemberView, machine_roles, parse_roles};
 pub use organisations::{OrganisationRead, OrganisationView};
+pub use permissions::{Permission, role_grants};
 pub use settings::{OrganisationCreation, PlatformSettings};
 
 use crate::clock::Clock;

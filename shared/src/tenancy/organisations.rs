@@ -1,8 +1,9 @@
 //! Shared organisations and companies: create (T1, T11), read, list, update, delete (T8).
 
-use super::access::{Permission, authorize, role_grants, roles_in};
+use super::access::{authorize, roles_in};
 use super::details::OrganisationInput;
 use super::grants::{ManageMembers, ReadOrganisation, ViewOrganisation};
+use super::permissions::{Permission, role_grants};
 use super::settings::OrganisationCreation;
 use super::{Tenancy, with_retries};
 use crate::accounts::{Email, OrganisationKind, Role, UserKind};
