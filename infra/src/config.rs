@@ -199,7 +199,7 @@ pub fn aws_device_gateway(
 #[cfg(feature = "sqs")]
 pub fn aws_job_queue(
     aws: &aws_config::SdkConfig,
-) -> Result<std::sync::Arc<dyn stratum_shared::sims::JobQueue>, ConfigError> {
+) -> Result<std::sync::Arc<dyn stratum_shared::jobs::JobQueue>, ConfigError> {
     Ok(std::sync::Arc::new(crate::queue::SqsJobQueue::new(
         aws,
         required("STRATUM_SIMS_IMPORT_QUEUE_URL")?,

@@ -2,7 +2,8 @@
 //! that runs them one after another, as the `sims-import` worker does on AWS.
 
 use async_trait::async_trait;
-use stratum_shared::sims::{ChunkOfRows, JobQueue, Sims};
+use stratum_shared::jobs::{ChunkOfRows, JobQueue};
+use stratum_shared::sims::Sims;
 use tokio::sync::mpsc;
 
 /// Attempts at a chunk before it is given up (SQS's redrive count does this on AWS).
@@ -38,7 +39,7 @@ pub async fn run_jobs(sims: Sims, mut receiver: mpsc::UnboundedReceiver<ChunkOfR
     while let Some(chunk) = receiver.recv().await {
         let mut done = false;
         for attempt in 1..=ATTEMPTS {
-            match sims.run_chunk(chunk.clone()).await {
+            match stratum_shared::job_runner::run_chunk(&sims, chunk.clone()).await {
                 Ok(()) => {
                     done = true;
                     break;
@@ -48,7 +49,7 @@ pub async fn run_jobs(sims: Sims, mut receiver: mpsc::UnboundedReceiver<ChunkOfR
                 }
             }
         }
-        if !done && let Err(error) = sims.give_up_chunk(&chunk).await {
+        if !done && let Err(error) = stratum_shared::job_runner::give_up_chunk(&sims, &chunk).await {
             tracing::error!(job = %chunk.job_id, chunk = chunk.chunk, %error, "giving an import chunk up failed");
         }
     }

@@ -116,8 +116,8 @@ impl SqsJobQueue {
 }
 
 #[async_trait]
-impl stratum_shared::sims::JobQueue for SqsJobQueue {
-    async fn enqueue(&self, chunks: Vec<stratum_shared::sims::ChunkOfRows>) -> Result<(), String> {
+impl stratum_shared::jobs::JobQueue for SqsJobQueue {
+    async fn enqueue(&self, chunks: Vec<stratum_shared::jobs::ChunkOfRows>) -> Result<(), String> {
         // A batch holds at most 10 messages and 256 KiB in all.
         let mut batches: Vec<Vec<(String, String)>> = vec![];
         let mut bytes = 0;

@@ -24,6 +24,8 @@ pub mod error;
 pub mod identity;
 pub mod ids;
 pub mod invitations;
+pub mod job_runner;
+pub mod jobs;
 pub mod keys;
 pub mod limits;
 pub mod mail;

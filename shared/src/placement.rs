@@ -4,6 +4,7 @@
 //! holder sees nothing from before and the earlier one keeps what is theirs.
 
 use crate::ids::{OrganisationId, UserId};
+use crate::store::Item;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -45,6 +46,19 @@ impl Placement {
             self.end_user_id.map_or_else(|| "-".to_owned(), |id| id.to_string()),
         ]
     }
+}
+
+/// The placement an item about a device was written under (its `company_id` and
+/// `end_user_id`; none for the root's own).
+impl Placement {
+    /// The placement a stored record was written with (none: the root's own).
+    pub(crate) fn of_item(item: &Item) -> Placement {
+    let attribute = |name: &str| item.attribute(name).cloned().unwrap_or_default();
+    Self::new(
+        serde_json::from_value(attribute("company_id")).unwrap_or_default(),
+        serde_json::from_value(attribute("end_user_id")).unwrap_or_default(),
+    )
+}
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! use case on its own, so one bad row is reported and the rows behind it go on.
 
 use crate::validation::{Collector, ValidationErrors};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 
@@ -163,6 +164,87 @@ fn csv_records(text: &str) -> Result<Vec<Vec<String>>, String> {
         records.push(record);
     }
     Ok(records)
+}
+
+/// Characters of a refused row's ICCID repeated in its report.
+const MAX_ECHOED_CHARS: usize = 40;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RowOutcome {
+    Created,
+    /// A bulk job changed the SIM's state.
+    Changed,
+    Unchanged,
+    Error,
+}
+
+/// What became of one row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = SimImportRowReport)]
+pub struct RowReport {
+    /// The row's number in the file: 1 is the first row after a CSV header, or the array's
+    /// first element.
+    pub row: u64,
+    /// The ICCID as read (normalised when it parsed); null in a device import's report.
+    pub iccid: Option<String>,
+    /// A device import's: the IMEI as read (completed and normalised when it parsed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imei: Option<String>,
+    pub outcome: RowOutcome,
+    /// Why the row was refused: a field's error code (`invalid_check_digit`, `unknown_plan`,
+    /// `unknown_model`…), `iccid_taken`, `imei_taken`, `duplicate_in_file` or `invalid_row`.
+    pub code: Option<String>,
+    /// The field the code is about.
+    pub field: Option<String>,
+}
+
+impl RowReport {
+    pub(crate) fn error(row: u64, iccid: Option<String>, field: Option<&str>, code: &str) -> Self {
+        RowReport {
+            row,
+            // As read, so the owner finds the row; cut short, so a report stays small.
+            iccid: iccid.map(|text| text.chars().take(MAX_ECHOED_CHARS).collect()),
+            imei: None,
+            outcome: RowOutcome::Error,
+            code: Some(code.to_owned()),
+            field: field.map(str::to_owned),
+        }
+    }
+
+    /// A row's outcome, for the SIM of `iccid`.
+    pub(crate) fn sim(row: u64, iccid: Option<String>, outcome: RowOutcome) -> Self {
+        RowReport {
+            row,
+            iccid,
+            imei: None,
+            outcome,
+            code: None,
+            field: None,
+        }
+    }
+
+    /// A device import row's report: its outcome, or with a code, why it was refused.
+    pub(crate) fn device(row: u64, imei: Option<String>, outcome: RowOutcome) -> Self {
+        RowReport {
+            row,
+            iccid: None,
+            imei: imei.map(|text| text.chars().take(MAX_ECHOED_CHARS).collect()),
+            outcome,
+            code: None,
+            field: None,
+        }
+    }
+
+    /// The same report refused with `code` on `field`.
+    pub(crate) fn refused(self, field: &str, code: &str) -> Self {
+        RowReport {
+            outcome: RowOutcome::Error,
+            code: Some(code.to_owned()),
+            field: Some(field.to_owned()),
+            ..self
+        }
+    }
 }
 
 #[cfg(test)]

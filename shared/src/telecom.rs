@@ -235,6 +235,31 @@ impl Imei {
     }
 }
 
+/// A change of state an owner asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SimAction {
+    Activate,
+    Suspend,
+    Terminate,
+}
+
+impl SimAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SimAction::Activate => "activate",
+            SimAction::Suspend => "suspend",
+            SimAction::Terminate => "terminate",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SimAction> {
+        [SimAction::Activate, SimAction::Suspend, SimAction::Terminate]
+            .into_iter()
+            .find(|action| action.as_str() == text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -631,16 +631,6 @@ pub(crate) struct Plan {
     pub(crate) stored: Outcome,
 }
 
-/// The placement an item about a device was written under (its `company_id` and
-/// `end_user_id`; none for the root's own).
-pub(crate) fn placement_of(item: &Item) -> Placement {
-    let attribute = |name: &str| item.attribute(name).cloned().unwrap_or_default();
-    Placement::new(
-        serde_json::from_value(attribute("company_id")).unwrap_or_default(),
-        serde_json::from_value(attribute("end_user_id")).unwrap_or_default(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -510,7 +510,7 @@ impl Telemetry {
         let last_ts = latest.attribute("last_ts").and_then(Value::as_i64).unwrap_or_default();
         let last_seq = latest.attribute("last_seq").and_then(Value::as_i64);
         let park = park_silence(latest.key.clone(), organisation, device, (last_ts, last_seq));
-        let recorded = crate::telemetry::placement_of(latest);
+        let recorded = crate::placement::Placement::of_item(latest);
         // The device read afresh: one handed on, placed with another holder, retired or out of
         // service raises nothing (its present holder's silence has an entry of its own).
         self.targets.forget(device);

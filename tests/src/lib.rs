@@ -283,7 +283,7 @@ pub fn services_of(identity: &Identity) -> stratum_shared::invitations::Invitati
 }
 
 /// The SIM use cases on `identity`'s ports, with import jobs going to `jobs`.
-pub fn sims_with(identity: &Identity, jobs: Arc<dyn stratum_shared::sims::JobQueue>) -> stratum_shared::sims::Sims {
+pub fn sims_with(identity: &Identity, jobs: Arc<dyn stratum_shared::jobs::JobQueue>) -> stratum_shared::sims::Sims {
     stratum_shared::sims::Sims {
         store: identity.store.clone(),
         clock: identity.clock.clone(),

@@ -23,7 +23,7 @@ use stratum_shared::identity::{Identity, require_platform_admin};
 use stratum_shared::ids::{
     AlertId, AlertRuleId, DeviceId, DeviceModelId, EnvironmentId, JobId, MarkerId, OrganisationId,
 };
-use stratum_shared::sims::{ImportAnswer, JobView};
+use stratum_shared::jobs::{ImportAnswer, JobView};
 use stratum_shared::telecom::{Iccid, Imei};
 use stratum_shared::tenancy::Permission;
 use stratum_shared::validation::{Collector, ValidationErrors};

@@ -4,7 +4,8 @@
 //! only those; a chunk that keeps failing ends in the dead-letter queue.
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use stratum_shared::sims::{ChunkOfRows, Sims};
+use stratum_shared::jobs::ChunkOfRows;
+use stratum_shared::sims::Sims;
 
 /// Deliveries of a chunk before SQS moves it to the dead-letter queue (the queue's
 /// `maxReceiveCount` in template.yaml): the last one that fails gives the chunk up, reporting
@@ -21,11 +22,13 @@ pub async fn handle(sims: &Sims, event: SqsEvent) -> SqsBatchResponse {
             .and_then(|count| count.parse::<u32>().ok())
             .is_some_and(|count| count >= MAX_RECEIVES);
         let outcome = match record.body.as_deref().map(serde_json::from_str::<ChunkOfRows>) {
-            Some(Ok(chunk)) => match sims.run_chunk(chunk.clone()).await {
+            Some(Ok(chunk)) => match stratum_shared::job_runner::run_chunk(sims, chunk.clone()).await {
                 Ok(()) => Ok(()),
                 Err(error) if last_attempt => {
                     tracing::error!(sqs_message_id = %id, %error, "an import chunk failed for the last time; giving it up");
-                    sims.give_up_chunk(&chunk).await.map_err(|e| e.to_string())
+                    stratum_shared::job_runner::give_up_chunk(sims, &chunk)
+                        .await
+                        .map_err(|e| e.to_string())
                 }
                 Err(error) => Err(error.to_string()),
             },

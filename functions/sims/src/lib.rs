@@ -13,13 +13,15 @@ use stratum_infra::http::{
 };
 use stratum_shared::identity::{Identity, require_platform_admin};
 use stratum_shared::ids::{ContractId, JobId, OrganisationId, PlanId, SimRuleId, UserId};
+use stratum_shared::jobs::{ImportAnswer, JobKind, JobView};
 use stratum_shared::sims::{
     ActivationCodes, ActivationCodesPayload, AssignmentPayload, BulkPayload, BulkTarget, ClaimPayload, ContractPatch,
-    ContractPayload, ContractView, ImportAnswer, ImportRowPayload, JobKind, JobView, NewRule, PeriodTotals, PlanPatch,
-    PlanPayload, PlanView, Recorded, SimAction, SimDuplicate, SimFilter, SimPatch, SimPatchPayload, SimPayload,
-    SimRule, SimRulePayload, SimStatus, SimView, Sims, Summary, UsagePayload, UsageRecord,
+    ContractPayload, ContractView, ImportRowPayload, NewRule, PeriodTotals, PlanPatch, PlanPayload, PlanView, Recorded,
+    SimDuplicate, SimFilter, SimPatch, SimPatchPayload, SimPayload, SimRule, SimRulePayload, SimStatus, SimView, Sims,
+    Summary, UsagePayload, UsageRecord,
 };
 use stratum_shared::telecom::Iccid;
+use stratum_shared::telecom::SimAction;
 use stratum_shared::tenancy::Permission;
 use stratum_shared::validation::Collector;
 

@@ -24,6 +24,7 @@ use crate::validation::{Collector, ValidationErrors, storable_json};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use crate::placement::Placement;
 
 /// The topic a device's commands are published on.
 pub fn command_topic(device: DeviceId) -> String {
@@ -449,7 +450,7 @@ impl Devices {
         let entries = page
             .items
             .iter()
-            .filter(|item| crate::telemetry::placement_of(item).seen_by(&reader))
+            .filter(|item| Placement::of_item(item).seen_by(&reader))
             .map(Item::record)
             .collect::<Result<_, _>>()?;
         Ok((entries, page.next))

@@ -36,7 +36,7 @@ pub use upkeep::{DevicePorts, EffectivePort, MaintenanceEntry, MaintenancePayloa
 
 use crate::clock::Clock;
 use crate::identity::Secrets;
-use crate::sims::JobQueue;
+use crate::jobs::JobQueue;
 use crate::store::Store;
 use crate::time::Timestamp;
 use std::sync::Arc;

@@ -8,7 +8,6 @@ use crate::identity::Principal;
 use crate::ids::{DeviceId, OrganisationId};
 use crate::keys;
 use crate::store::{Cursor, Index, Item, Query, SortCondition};
-use crate::telemetry::placement_of;
 use crate::tenancy::ViewOrganisation;
 use crate::time::Timestamp;
 use crate::validation::{Collector, ValidationErrors};
@@ -16,6 +15,7 @@ use chrono::DateTime;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
+use crate::placement::Placement;
 
 /// Points an aggregate reads at most; a longer range is refused (`range_too_large`).
 pub const MAX_AGGREGATED_POINTS: usize = 20_000;
@@ -237,7 +237,7 @@ impl Devices {
         let points = page
             .items
             .iter()
-            .filter(|item| placement_of(item).seen_by(&reader))
+            .filter(|item| Placement::of_item(item).seen_by(&reader))
             .map(|item| range.point(item))
             .collect::<Result<_, _>>()?;
         Ok((points, page.next))
@@ -280,7 +280,7 @@ impl Devices {
                 )
                 .into());
             }
-            for item in page.items.iter().filter(|item| placement_of(item).seen_by(&reader)) {
+            for item in page.items.iter().filter(|item| Placement::of_item(item).seen_by(&reader)) {
                 let point = range.point(item)?;
                 let start = point.ts.unix_millis().div_euclid(interval) * interval;
                 let bucket = buckets.entry(start).or_default();

@@ -4,18 +4,24 @@
 //! one SIM that cannot change never holds up the others.
 
 use super::digest::{Tallies, tally};
-use super::import::{RawRow, RowOutcome, RowReport};
-use super::jobs::{Job, JobKind, JobView, start_queued};
 use super::lifecycle::{Notify, target_of};
-use super::{Sim, SimAction, SimStatus, Sims, sim_scope};
+use super::{Sim, SimStatus, Sims, sim_scope};
 use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{ContractId, JobId, OrganisationId, PlanId};
+use crate::jobs::Job;
+use crate::jobs::JobKind;
+use crate::jobs::JobView;
+use crate::jobs::start_queued;
 use crate::keys;
+use crate::rows::RawRow;
+use crate::rows::RowOutcome;
+use crate::rows::RowReport;
 use crate::sims::wire::SimFilter;
 use crate::store::{Index, Query, SortCondition};
 use crate::telecom::Iccid;
+use crate::telecom::SimAction;
 use crate::tenancy::ManageSims;
 use crate::validation::{Collector, ValidationErrors};
 use serde::Deserialize;
@@ -197,7 +203,7 @@ impl Sims {
         let now = self.now();
         let job_id = JobId::generate();
         let sims = iccids.len() as u64;
-        let chunks = super::import::chunk_rows(job_id, iccids, SIMS_PER_CHUNK, Some(action));
+        let chunks = crate::jobs::chunk_rows(job_id, iccids, SIMS_PER_CHUNK, Some(action));
         let actor = principal.actor();
         let job = Job::new(
             job_id,

@@ -5,9 +5,10 @@
 //! polled — `docs/architecture.md` says how one plugs in.
 
 use super::catalogue::NO_INTEGRATION;
-use super::{Sim, SimAction, Sims};
+use super::{Sim, Sims};
 use crate::error::{DomainError, DomainResult};
 use crate::keys;
+use crate::telecom::SimAction;
 use crate::telecom::{Iccid, Imsi};
 use async_trait::async_trait;
 use std::collections::BTreeMap;

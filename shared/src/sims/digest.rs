@@ -8,7 +8,7 @@
 //! each digest once.
 
 use super::rules::{RuleAction, RuleKind, SimRule};
-use super::{Sim, SimAction, Sims};
+use super::{Sim, Sims};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{JobId, OrganisationId, SimRuleId};
@@ -16,6 +16,7 @@ use crate::keys;
 use crate::mail::{DIGEST_ICCIDS, EmailMessage};
 use crate::notices::Notice;
 use crate::store::{Condition, Index, Item, Query, SortCondition, StoreError, Write};
+use crate::telecom::SimAction;
 use crate::unit_of_work::UnitOfWork;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -179,7 +180,7 @@ impl Sims {
             .write(Write::Put {
                 item: Item::new(sent)
                     .with("sent_at", json!(now))
-                    .expiring_at(now.unix_seconds() + super::jobs::JOB_RETENTION_DAYS * 86_400),
+                    .expiring_at(now.unix_seconds() + crate::jobs::JOB_RETENTION_DAYS * 86_400),
                 condition: Some(Condition::NotExists),
             })
             .writes(mails)

@@ -6,13 +6,23 @@
 
 use super::catalogue::{Contract, Plan};
 use super::counts::CountDeltas;
-use super::jobs::{ChunkOfRows, Job, JobKind, JobView, record_done, start_queued};
 use super::{Sim, Sims, sim_scope};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{ContractId, JobId, OrganisationId, PlanId};
+use crate::jobs::ImportAnswer;
+use crate::jobs::Job;
+use crate::jobs::JobKind;
+use crate::jobs::MAX_SYNC_ROWS;
+use crate::jobs::ROWS_PER_CHUNK;
+use crate::jobs::chunk_rows;
+use crate::jobs::record_done;
+use crate::jobs::start_queued;
 use crate::keys;
+use crate::rows::RawRow;
+use crate::rows::RowOutcome;
+use crate::rows::RowReport;
 use crate::rows::{RowFile, RowFormat, check_file};
 use crate::schema;
 use crate::sims::records::HOLDING_ATTEMPTS;
@@ -27,24 +37,12 @@ use crate::telecom::{Iccid, Imsi, Msisdn};
 use crate::tenancy::ManageSims;
 use crate::unit_of_work::UnitOfWork;
 use crate::validation::{Collector, ValidationErrors};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Rows answered synchronously; a larger file is a job.
-pub const MAX_SYNC_ROWS: usize = 1_000;
-/// Rows per queued chunk at most (fewer when their JSON passes [`MAX_CHUNK_BYTES`]).
-pub const ROWS_PER_CHUNK: usize = 1_000;
 /// SIMs per transaction, leaving room for the counters and the audit event (limit 100).
 pub const SIMS_PER_TRANSACTION: usize = 45;
-/// Characters of a refused row's ICCID repeated in its report.
-const MAX_ECHOED_CHARS: usize = 40;
-/// A row's JSON at most; a longer one is reported `invalid_row` and not queued.
-const MAX_ROW_BYTES: usize = 4_096;
-/// A queued chunk's rows' JSON at most: ×6 for non-ASCII text escaped on the queue stays under
-/// SQS's 256 KiB message limit.
-const MAX_CHUNK_BYTES: usize = 40_000;
-pub use crate::rows::RawRow;
 
 /// A SIM import file: a JSON array of rows, or CSV of their columns.
 impl RowFile for ImportRowPayload {
@@ -77,127 +75,6 @@ pub struct ImportRowPayload {
 
 fn labels() -> utoipa::openapi::schema::Schema {
     schema::nullable(super::wire::labels_schema())
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RowOutcome {
-    Created,
-    /// A bulk job changed the SIM's state.
-    Changed,
-    Unchanged,
-    Error,
-}
-
-/// What became of one row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = SimImportRowReport)]
-pub struct RowReport {
-    /// The row's number in the file: 1 is the first row after a CSV header, or the array's
-    /// first element.
-    pub row: u64,
-    /// The ICCID as read (normalised when it parsed); null in a device import's report.
-    pub iccid: Option<String>,
-    /// A device import's: the IMEI as read (completed and normalised when it parsed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub imei: Option<String>,
-    pub outcome: RowOutcome,
-    /// Why the row was refused: a field's error code (`invalid_check_digit`, `unknown_plan`,
-    /// `unknown_model`…), `iccid_taken`, `imei_taken`, `duplicate_in_file` or `invalid_row`.
-    pub code: Option<String>,
-    /// The field the code is about.
-    pub field: Option<String>,
-}
-
-impl RowReport {
-    pub(crate) fn error(row: u64, iccid: Option<String>, field: Option<&str>, code: &str) -> Self {
-        RowReport {
-            row,
-            // As read, so the owner finds the row; cut short, so a report stays small.
-            iccid: iccid.map(|text| text.chars().take(MAX_ECHOED_CHARS).collect()),
-            imei: None,
-            outcome: RowOutcome::Error,
-            code: Some(code.to_owned()),
-            field: field.map(str::to_owned),
-        }
-    }
-
-    /// A row's outcome, for the SIM of `iccid`.
-    pub(crate) fn sim(row: u64, iccid: Option<String>, outcome: RowOutcome) -> Self {
-        RowReport {
-            row,
-            iccid,
-            imei: None,
-            outcome,
-            code: None,
-            field: None,
-        }
-    }
-
-    /// A device import row's report: its outcome, or with a code, why it was refused.
-    pub(crate) fn device(row: u64, imei: Option<String>, outcome: RowOutcome) -> Self {
-        RowReport {
-            row,
-            iccid: None,
-            imei: imei.map(|text| text.chars().take(MAX_ECHOED_CHARS).collect()),
-            outcome,
-            code: None,
-            field: None,
-        }
-    }
-
-    /// The same report refused with `code` on `field`.
-    pub(crate) fn refused(self, field: &str, code: &str) -> Self {
-        RowReport {
-            outcome: RowOutcome::Error,
-            code: Some(code.to_owned()),
-            field: Some(field.to_owned()),
-            ..self
-        }
-    }
-}
-
-/// Either answer of an import: a report at once, or a queued job.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ImportAnswer {
-    /// Done, with the whole report (`state: completed`).
-    Done(JobView),
-    /// Queued as a job; its report comes as its chunks are processed.
-    Queued(JobView),
-}
-
-/// A job's rows in chunks to queue: at most `rows_per_chunk` rows and about
-/// [`MAX_CHUNK_BYTES`] of JSON each; a row over [`MAX_ROW_BYTES`] is queued as `null`, which
-/// reports `invalid_row` (or `invalid_iccid`) without carrying its bulk through the queue.
-pub(crate) fn chunk_rows(
-    job_id: JobId,
-    rows: Vec<RawRow>,
-    rows_per_chunk: usize,
-    action: Option<super::SimAction>,
-) -> Vec<ChunkOfRows> {
-    let mut chunks: Vec<ChunkOfRows> = Vec::new();
-    let mut bytes = 0;
-    for (index, row) in rows.into_iter().enumerate() {
-        let size = serde_json::to_string(&row).map_or(usize::MAX, |json| json.len());
-        let row = if size > MAX_ROW_BYTES { Value::Null } else { row };
-        let size = size.min(MAX_ROW_BYTES);
-        let full = chunks
-            .last()
-            .is_none_or(|chunk| chunk.rows.len() >= rows_per_chunk || bytes + size > MAX_CHUNK_BYTES);
-        if full {
-            chunks.push(ChunkOfRows {
-                job_id,
-                chunk: chunks.len() as u32,
-                first_row: index as u64 + 1,
-                rows: Vec::new(),
-                action,
-            });
-            bytes = 0;
-        }
-        bytes += size;
-        chunks.last_mut().expect("pushed").rows.push(row);
-    }
-    chunks
 }
 
 /// A row parsed into a new SIM, or the report of why not.
@@ -511,35 +388,11 @@ mod tests {
         let unknown = parse_row(8, json!({ "iccid": "1", "colour": "red" })).unwrap_err();
         assert_eq!(unknown.code.as_deref(), Some("invalid_row"));
     }
-}
-
-#[cfg(test)]
-mod chunk_tests {
-    use super::*;
-
-    #[test]
-    fn chunks_hold_a_bounded_number_of_rows_and_bytes_and_number_rows_from_one() {
-        let rows: Vec<RawRow> = (0..2_500)
-            .map(|n| json!({ "iccid": n.to_string(), "labels": ["x".repeat(40)] }))
-            .collect();
-        let chunks = chunk_rows(JobId::generate(), rows, 1_000, None);
-        assert!(chunks.iter().all(|chunk| chunk.rows.len() <= 1_000));
-        assert!(
-            chunks
-                .iter()
-                .all(|chunk| serde_json::to_string(&chunk.rows).unwrap().len() <= MAX_CHUNK_BYTES + 1_000)
-        );
-        assert_eq!(chunks.iter().map(|chunk| chunk.rows.len()).sum::<usize>(), 2_500);
-        for pair in chunks.windows(2) {
-            assert_eq!(pair[1].first_row, pair[0].first_row + pair[0].rows.len() as u64);
-        }
-        assert_eq!(chunks[0].first_row, 1);
-    }
 
     #[test]
     fn an_oversized_row_travels_as_null_and_is_reported_invalid() {
         let rows = vec![json!({ "iccid": "1", "junk": "x".repeat(10_000) })];
-        let chunks = chunk_rows(JobId::generate(), rows, 1_000, None);
+        let chunks = crate::jobs::chunk_rows(JobId::generate(), rows, 1_000, None);
         assert_eq!(chunks[0].rows, [Value::Null]);
         assert_eq!(
             parse_row(1, Value::Null).unwrap_err().code.as_deref(),

@@ -13,7 +13,7 @@ use crate::ids::OrganisationId;
 use crate::keys;
 use crate::sims::records::sim_write;
 use crate::sims::wire::SimView;
-use crate::telecom::Iccid;
+use crate::telecom::{Iccid, SimAction};
 use crate::tenancy::ManageSims;
 use crate::unit_of_work::UnitOfWork;
 use serde::{Deserialize, Serialize};
@@ -73,31 +73,6 @@ impl SimStatus {
 pub(crate) enum Notify {
     Each,
     InDigest,
-}
-
-/// A change of state an owner asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SimAction {
-    Activate,
-    Suspend,
-    Terminate,
-}
-
-impl SimAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SimAction::Activate => "activate",
-            SimAction::Suspend => "suspend",
-            SimAction::Terminate => "terminate",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<SimAction> {
-        [SimAction::Activate, SimAction::Suspend, SimAction::Terminate]
-            .into_iter()
-            .find(|action| action.as_str() == text)
-    }
 }
 
 /// The state `action` lands a SIM in.
@@ -332,7 +307,7 @@ impl Sims {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use SimAction::*;
+    use crate::telecom::SimAction::*;
     use SimStatus::*;
 
     fn code(result: DomainResult<(SimStatus, SimStatus)>) -> &'static str {

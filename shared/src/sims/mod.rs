@@ -41,11 +41,8 @@ pub use claim::{
 };
 pub use connector::{ConnectorAnswer, Connectors, OperatorConnector, StateChange};
 pub use holders::SimDuplicate;
-pub(crate) use import::chunk_rows;
-pub use import::{ImportAnswer, ImportRowPayload, MAX_SYNC_ROWS, ROWS_PER_CHUNK, RowOutcome, RowReport};
-pub use jobs::{ChunkOfRows, JobCounts, JobKind, JobQueue, JobState, JobView};
-pub(crate) use jobs::{Job, job_view, record_done, start_queued};
-pub use lifecycle::{SimAction, SimStatus};
+pub use import::ImportRowPayload;
+pub use lifecycle::SimStatus;
 pub(crate) use records::{code_pointer_writes, sim_write};
 pub use rules::{BYTES_PER_MB, Firing, NewRule, RecipientsPayload, RuleAction, RuleKind, SimRule, SimRulePayload};
 pub use usage::{PeriodTotals, Recorded, UsagePayload, UsageRecord};
@@ -58,6 +55,7 @@ use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Principal, SecretBox, Secrets};
 use crate::ids::{ContractId, OrganisationId, PlanId, UserId};
+use crate::jobs::JobQueue;
 use crate::store::Store;
 use crate::telecom::{Iccid, Imei, Imsi, Msisdn};
 use crate::tenancy::{Authorized, Grant, Permission, authorize};
@@ -83,7 +81,7 @@ pub struct Sims {
 }
 
 impl Sims {
-    fn now(&self) -> Timestamp {
+    pub(crate) fn now(&self) -> Timestamp {
         Timestamp::new(self.clock.now())
     }
 

@@ -4,7 +4,7 @@
 
 use super::catalogue::{BillingPeriod, Plan};
 use super::rules::{Firing, RuleAction, RuleKind};
-use super::{Sim, SimAction, Sims, sim_scope};
+use super::{Sim, Sims, sim_scope};
 use crate::audit::RequestContext;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
@@ -13,6 +13,7 @@ use crate::keys;
 use crate::placement::Placement;
 use crate::store::{Condition, Cursor, Index, Item, Query, SortCondition, StoreError, Update, Write};
 use crate::telecom::Iccid;
+use crate::telecom::SimAction;
 use crate::tenancy::{ManageSims, ViewOrganisation};
 use crate::time::Timestamp;
 use crate::validation::{Collector, ValidationErrors};
