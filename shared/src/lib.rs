@@ -15,7 +15,7 @@
 //! - [`validation`] and [`error`]: per-field errors and the domain's one error type.
 
 pub mod accounts;
-pub mod alerting;
+pub mod alerts;
 pub mod audit;
 pub(crate) mod catalogue;
 pub mod clock;

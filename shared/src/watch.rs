@@ -15,11 +15,12 @@
 //! be silent, in one of [`keys::SILENCE_SHARDS`] index partitions; the sweep reads each
 //! shard up to now. An `offline` alert parks the entry until the next message moves it again.
 
-use crate::alerting::{
+use crate::alerts::{
     Alarms, Alert, AlertKind, AlertedDevice, CHANGE_WRITES_PER_COMMIT, Change, Lost, OFFLINE, Raise, SIM_MISMATCH,
     Tell, handlers, park_silence,
 };
-use crate::devices::{AlertRule, DeviceStatus, Severity, Watched};
+use crate::devices::DeviceStatus;
+use crate::alerts::{AlertRule, Severity, Watched};
 use crate::error::DomainResult;
 use crate::ids::{AlertRuleId, DeviceId, OrganisationId};
 use crate::keys;

@@ -12,7 +12,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         jobs: stratum_infra::config::aws_job_queue(&aws)?,
         gateway: stratum_infra::config::aws_device_gateway(&aws)?,
         secrets: identity.secrets.clone(),
-        notices: stratum_shared::alerting::Notices::of(&identity),
+        notices: stratum_shared::alerts::Notices::of(&identity),
     };
     stratum_infra::lambda::serve(stratum_devices::api(identity, devices).into_router()).await
 }

@@ -14,7 +14,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         store: identity.store.clone(),
         clock: identity.clock.clone(),
         targets: Arc::new(TargetCache::default()),
-        notices: stratum_shared::alerting::Notices::of(identity),
+        notices: stratum_shared::alerts::Notices::of(identity),
     };
     let (services, telemetry) = (&services, &telemetry);
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| async move {

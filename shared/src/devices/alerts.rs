@@ -5,7 +5,7 @@
 
 use super::Devices;
 use super::reach::Fleet;
-use crate::alerting::{Alarms, Alert, AlertStatus, ClearedBy, Lost};
+use crate::alerts::{Alarms, Alert, AlertStatus, ClearedBy, Lost};
 use crate::audit::RequestContext;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
@@ -20,7 +20,7 @@ use chrono::DateTime;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::Severity;
+use crate::alerts::Severity;
 
 const MAX_COMMENT_CHARS: usize = 1000;
 /// Times a change is planned again after losing a race with another change of the alert.

@@ -15,8 +15,6 @@ mod readings;
 mod registry;
 mod upkeep;
 
-pub(crate) use alert_rules::Watched;
-pub use alert_rules::{AlertRule, AlertRulePatch, AlertRulePayload, Comparison, MAX_DURATION_SECONDS, Scope, Severity};
 pub use alerts::{AcknowledgePayload, AlertFilter, ClearPayload};
 pub use environments::{Environment, EnvironmentKind, EnvironmentPatch, EnvironmentPayload};
 pub use fleet::{DeviceFilter, DevicePatch, DevicePatchPayload};
@@ -53,7 +51,7 @@ pub struct Devices {
     /// Passwords for the local broker, and their digests.
     pub secrets: Arc<dyn Secrets>,
     /// What alert e-mails need (an alert cleared by hand is e-mailed).
-    pub notices: crate::alerting::Notices,
+    pub notices: crate::alerts::Notices,
 }
 
 impl Devices {

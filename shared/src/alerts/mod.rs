@@ -11,9 +11,14 @@
 //! Statuses: `active_unacknowledged → active_acknowledged`, and clearing either makes it
 //! `cleared_unacknowledged` or `cleared_acknowledged` (acknowledging then is still possible).
 
+mod rules;
+
+pub(crate) use rules::Watched;
+pub use rules::{AlertRule, AlertRulePatch, AlertRulePayload, Comparison, MAX_DURATION_SECONDS, Scope, Severity};
+
 use crate::accounts::Role;
 use crate::audit::{Actor, AuditEvent, RequestContext};
-use crate::devices::{AlertRule, Severity};
+
 use crate::error::{DomainError, DomainResult};
 use crate::identity::User;
 use crate::ids::{AlertId, AlertRuleId, DeviceId, DeviceModelId, EnvironmentId, OrganisationId, UserId};
