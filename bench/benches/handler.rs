@@ -16,8 +16,7 @@ use stratum_infra::store::sqlite::SqliteStore;
 use stratum_shared::audit::RequestContext;
 use stratum_shared::clock::{Clock, SystemClock};
 use stratum_shared::identity::{LoginContext, Password};
-use stratum_shared::store::Condition;
-use stratum_shared::store::{Item, Key, Page, Query, Store, StoreError, Update, Write};
+use stratum_shared::store::{Condition, Item, Key, Page, Query, Store, StoreError, Update, Write};
 use stratum_shared::time::Timestamp;
 use tower::ServiceExt;
 

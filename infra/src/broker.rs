@@ -26,8 +26,7 @@ use stratum_shared::telemetry::{Envelope, Judgement, Outcome, Telemetry};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::broadcast;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// A packet's size at most (a telemetry message is small; IoT Core's limit is 128 KB).
 const MAX_PACKET_BYTES: usize = 128 * 1024;

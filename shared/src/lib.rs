@@ -35,6 +35,7 @@ pub mod placement;
 pub mod recipients;
 pub mod rows;
 pub mod schema;
+pub mod settings;
 pub mod sims;
 pub mod store;
 pub mod telecom;

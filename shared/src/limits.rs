@@ -27,7 +27,7 @@ impl Cap {
         }
     }
 
-    fn limit(self, settings: &crate::tenancy::PlatformSettings) -> u32 {
+    fn limit(self, settings: &crate::settings::PlatformSettings) -> u32 {
         match self {
             Cap::AlertRules => settings.alert_rules_per_organisation,
             Cap::SimRules => settings.sim_rules_per_organisation,
@@ -70,7 +70,7 @@ impl Cap {
     pub async fn one_more(self, store: &dyn Store, organisation: OrganisationId) -> DomainResult<(Write, DomainError)> {
         let counter = keys::held_count(organisation, self.name());
         let found = store.batch_get(&[keys::platform_settings(), counter.clone()]).await?;
-        let settings: crate::tenancy::PlatformSettings = found[0]
+        let settings: crate::settings::PlatformSettings = found[0]
             .as_ref()
             .map(|item| item.record())
             .transpose()?

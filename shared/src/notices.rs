@@ -18,10 +18,6 @@ use crate::time::Timestamp;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 
-/// Notice e-mails one root organisation (with its companies) sends per hour unless the
-/// platform says otherwise: a busy fleet's alerts and rules, far more than any person reads in
-/// an hour, and well inside SES's sending quota for a handful of such tenants at once.
-pub const DEFAULT_NOTICE_EMAILS_PER_HOUR: u32 = 1_000;
 const HOUR_SECONDS: i64 = 3600;
 /// How long the budget's setting is used before it is read again.
 const SETTING_TTL_SECONDS: i64 = 60;
@@ -64,7 +60,7 @@ impl Notices {
         {
             return Ok(per_hour);
         }
-        let settings: crate::tenancy::PlatformSettings = store
+        let settings: crate::settings::PlatformSettings = store
             .get(&keys::platform_settings())
             .await?
             .map(|item| item.record())

@@ -53,12 +53,12 @@ impl Placement {
 impl Placement {
     /// The placement a stored record was written with (none: the root's own).
     pub(crate) fn of_item(item: &Item) -> Placement {
-    let attribute = |name: &str| item.attribute(name).cloned().unwrap_or_default();
-    Self::new(
-        serde_json::from_value(attribute("company_id")).unwrap_or_default(),
-        serde_json::from_value(attribute("end_user_id")).unwrap_or_default(),
-    )
-}
+        let attribute = |name: &str| item.attribute(name).cloned().unwrap_or_default();
+        Self::new(
+            serde_json::from_value(attribute("company_id")).unwrap_or_default(),
+            serde_json::from_value(attribute("end_user_id")).unwrap_or_default(),
+        )
+    }
 }
 
 #[cfg(test)]

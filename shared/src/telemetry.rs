@@ -15,10 +15,9 @@
 //! message is written under its device's holder as it is; models and organisations' retention
 //! come from a per-process cache of [`TARGET_TTL_SECONDS`].
 
-use crate::alerts::{AlertedDevice, Notices};
+use crate::alerts::{AlertRule, AlertedDevice, Notices};
 use crate::clock::Clock;
 use crate::devices::{Device, DeviceModel, DeviceStatus, EffectivePort, PortKind, effective_port};
-use crate::alerts::AlertRule;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{AlertRuleId, DeviceId, DeviceModelId, OrganisationId};
 use crate::keys;

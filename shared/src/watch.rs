@@ -19,8 +19,8 @@ use crate::alerts::{
     Alarms, Alert, AlertKind, AlertedDevice, CHANGE_WRITES_PER_COMMIT, Change, Lost, OFFLINE, Raise, SIM_MISMATCH,
     Tell, handlers, park_silence,
 };
-use crate::devices::DeviceStatus;
 use crate::alerts::{AlertRule, Severity, Watched};
+use crate::devices::DeviceStatus;
 use crate::error::DomainResult;
 use crate::ids::{AlertRuleId, DeviceId, OrganisationId};
 use crate::keys;

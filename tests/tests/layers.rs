@@ -334,42 +334,76 @@ fn loops<N: Ord + Clone>(edges: &BTreeMap<N, BTreeSet<N>>) -> Vec<Vec<N>> {
     state.found
 }
 
-/// Per crate: the file graph and the top-level-module graph, each edge with one reason.
+/// Top-level modules still reaching each other, by crate, each named in sorted order. Two
+/// steps of tenancy's own use cases still call up: deleting an organisation revokes its
+/// invitations (`invitations::revoke_pending_of`), and removing an end user releases their
+/// SIMs (`tenancy/release.rs` writes `sims::Sim`). Both leave when those steps move above
+/// tenancy; this list must then shrink, and nothing may join it.
+const KNOWN_MODULE_LOOPS: &[(&str, &[&str])] = &[("shared/src", &["catalogue", "invitations", "sims", "tenancy"])];
+
+/// One crate's imports: between files, and between top-level modules, each edge with one
+/// reason (the path that made it).
+struct Graph {
+    files: BTreeMap<ModPath, BTreeSet<ModPath>>,
+    modules: BTreeMap<String, BTreeSet<String>>,
+    why: HashMap<(ModPath, ModPath), String>,
+}
+
+fn graph(crate_root: &str) -> Graph {
+    let root = workspace().join(crate_root);
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    // A binary beside a library reaches it by the crate's name, never by `crate::`.
+    if files
+        .iter()
+        .any(|f| f.ends_with("lib.rs") && f.parent() == Some(&*root))
+    {
+        files.retain(|f| f != &root.join("main.rs"));
+    }
+    let read: BTreeMap<ModPath, Module> = files.iter().map(|f| read_module(&root, f)).collect();
+    let mut graph = Graph {
+        files: BTreeMap::new(),
+        modules: BTreeMap::new(),
+        why: HashMap::new(),
+    };
+    for (at, module) in &read {
+        for used in &module.uses {
+            let Some(target) = defining_module(&read, used, 0) else {
+                continue;
+            };
+            if &target == at || target.is_empty() || at.is_empty() {
+                continue;
+            }
+            graph
+                .why
+                .entry((at.clone(), target.clone()))
+                .or_insert_with(|| used.join("::"));
+            graph.files.entry(at.clone()).or_default().insert(target.clone());
+            if at[0] != target[0] {
+                graph
+                    .modules
+                    .entry(at[0].clone())
+                    .or_default()
+                    .insert(target[0].clone());
+                graph
+                    .why
+                    .entry((vec![at[0].clone()], vec![target[0].clone()]))
+                    .or_insert_with(|| format!("{} uses {}", read[at].file.display(), used.join("::")));
+            }
+        }
+    }
+    graph
+}
+
+/// Per crate: the loops of the file graph and of the top-level-module graph, with what ties them.
 fn import_loops() -> Vec<String> {
     let mut report = Vec::new();
     for crate_root in CRATES {
-        let root = workspace().join(crate_root);
-        let mut files = Vec::new();
-        rust_files(&root, &mut files);
-        // A binary beside a library reaches it by the crate's name, never by `crate::`.
-        if files
-            .iter()
-            .any(|f| f.ends_with("lib.rs") && f.parent() == Some(&*root))
-        {
-            files.retain(|f| f != &root.join("main.rs"));
-        }
-        let modules: BTreeMap<ModPath, Module> = files.iter().map(|f| read_module(&root, f)).collect();
-        let mut file_edges: BTreeMap<ModPath, BTreeSet<ModPath>> = BTreeMap::new();
-        let mut top_edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        let mut why: HashMap<(ModPath, ModPath), String> = HashMap::new();
-        for (at, module) in &modules {
-            for used in &module.uses {
-                let Some(target) = defining_module(&modules, used, 0) else {
-                    continue;
-                };
-                if &target == at || target.is_empty() || at.is_empty() {
-                    continue;
-                }
-                why.entry((at.clone(), target.clone()))
-                    .or_insert_with(|| used.join("::"));
-                file_edges.entry(at.clone()).or_default().insert(target.clone());
-                if at[0] != target[0] {
-                    top_edges.entry(at[0].clone()).or_default().insert(target[0].clone());
-                    why.entry((vec![at[0].clone()], vec![target[0].clone()]))
-                        .or_insert_with(|| format!("{} uses {}", modules[at].file.display(), used.join("::")));
-                }
-            }
-        }
+        let Graph {
+            files: file_edges,
+            modules: top_edges,
+            why,
+        } = graph(crate_root);
         for component in loops(&file_edges) {
             let members: BTreeSet<&ModPath> = component.iter().collect();
             let ties: Vec<String> = why
@@ -383,6 +417,12 @@ fn import_loops() -> Vec<String> {
             ));
         }
         for component in loops(&top_edges) {
+            let known = KNOWN_MODULE_LOOPS.iter().any(|(krate, modules)| {
+                krate == crate_root && component.iter().map(String::as_str).eq(modules.iter().copied())
+            });
+            if known {
+                continue;
+            }
             let members: BTreeSet<&String> = component.iter().collect();
             let ties: Vec<String> = why
                 .iter()
@@ -405,6 +445,18 @@ fn import_loops() -> Vec<String> {
 fn no_file_or_module_imports_anything_that_imports_it_back() {
     let report = import_loops();
     assert!(report.is_empty(), "import loops:\n{}", report.join("\n"));
+}
+
+#[test]
+fn the_known_module_loops_are_still_there_so_a_fixed_one_leaves_the_list() {
+    for (crate_root, modules) in KNOWN_MODULE_LOOPS {
+        let found: Vec<Vec<String>> = loops(&graph(crate_root).modules);
+        let expected: Vec<String> = modules.iter().map(|m| m.to_string()).collect();
+        assert!(
+            found.contains(&expected),
+            "{crate_root}: {modules:?} no longer loop; take them off KNOWN_MODULE_LOOPS"
+        );
+    }
 }
 
 #[test]

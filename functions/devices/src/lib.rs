@@ -11,9 +11,14 @@ use serde_json::json;
 use stratum_infra::http::{
     Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, Params, Rows, Shape, Valid, etag, page,
 };
-use stratum_shared::alerts::Alert;
-use stratum_shared::devices::{AcknowledgePayload, Aggregate, AlertFilter, BoundingBox, ClearPayload, Command, CommandPayload, Device, DeviceFilter, DeviceImportRow, DeviceModel, DeviceModelPayload, DevicePatch, DevicePatchPayload, DevicePorts, DeviceStatus, Devices, EffectivePort, Environment, EnvironmentPatch, EnvironmentPayload, IssuedCredentials, Latest, MaintenanceEntry, MaintenancePayload, Map, Marker, MarkerPatch, MarkerPayload, ModelInput, OrganisationPayload, Point, PortPayload, Range, RegistrationPayload};
-use stratum_shared::alerts::{AlertRule, AlertRulePatch, AlertRulePayload};
+use stratum_shared::alerts::{Alert, AlertRule, AlertRulePatch, AlertRulePayload};
+use stratum_shared::devices::{
+    AcknowledgePayload, Aggregate, AlertFilter, BoundingBox, ClearPayload, Command, CommandPayload, Device,
+    DeviceFilter, DeviceImportRow, DeviceModel, DeviceModelPayload, DevicePatch, DevicePatchPayload, DevicePorts,
+    DeviceStatus, Devices, EffectivePort, Environment, EnvironmentPatch, EnvironmentPayload, IssuedCredentials, Latest,
+    MaintenanceEntry, MaintenancePayload, Map, Marker, MarkerPatch, MarkerPayload, ModelInput, OrganisationPayload,
+    Point, PortPayload, Range, RegistrationPayload,
+};
 use stratum_shared::identity::{Identity, require_platform_admin};
 use stratum_shared::ids::{
     AlertId, AlertRuleId, DeviceId, DeviceModelId, EnvironmentId, JobId, MarkerId, OrganisationId,

@@ -7,15 +7,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use stratum_infra::http::{Access, Api, ApiError, Caller, Context, Ids, Operation, Paging, Shape, Valid, page};
-use stratum_shared::accounts::Email;
-use stratum_shared::accounts::Role;
-use stratum_shared::identity::Identity;
-use stratum_shared::identity::MAX_TOKEN_CHARS;
+use stratum_shared::accounts::{Email, Role};
+use stratum_shared::identity::{Identity, MAX_TOKEN_CHARS};
 use stratum_shared::ids::{InvitationId, OrganisationId, UserId};
 use stratum_shared::invitations::{InvitationPreview, InvitationView, Invitations, InviteOutcome, InviteTarget};
 use stratum_shared::schema;
-use stratum_shared::tenancy::parse_roles;
-use stratum_shared::tenancy::{NoticeTokenPayload, Permission};
+use stratum_shared::tenancy::{NoticeTokenPayload, Permission, parse_roles};
 use stratum_shared::validation::{Collector, ValidationErrors};
 use utoipa::ToSchema;
 

@@ -20,10 +20,11 @@ use stratum_shared::audit::AuditEvent;
 use stratum_shared::identity::{Identity, OrganisationStatus};
 use stratum_shared::ids::{OrganisationId, UserId};
 use stratum_shared::invitations::{Invitations, InviteTarget};
+use stratum_shared::settings::PlatformSettings;
 use stratum_shared::tenancy::{
     ApiKeyView, BillingView, IssuedApiKey, MemberView, NewCompanyPayload, NewOrganisationPayload, OrganisationInput,
     OrganisationPatchPayload, OrganisationPayload, OrganisationRead, OrganisationView, PaymentMethodPayload,
-    Permission, PlatformSettings, ProviderPayload, ProviderView, Tenancy, parse_roles,
+    Permission, ProviderPayload, ProviderView, Tenancy, parse_roles,
 };
 use stratum_shared::validation::ValidationErrors;
 use utoipa::ToSchema;

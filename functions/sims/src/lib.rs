@@ -20,8 +20,7 @@ use stratum_shared::sims::{
     SimDuplicate, SimFilter, SimPatch, SimPatchPayload, SimPayload, SimRule, SimRulePayload, SimStatus, SimView, Sims,
     Summary, UsagePayload, UsageRecord,
 };
-use stratum_shared::telecom::Iccid;
-use stratum_shared::telecom::SimAction;
+use stratum_shared::telecom::{Iccid, SimAction};
 use stratum_shared::tenancy::Permission;
 use stratum_shared::validation::Collector;
 

@@ -1,11 +1,10 @@
 use super::operation::Operation;
 use super::problem::ApiError;
 use super::request_id;
-use axum::Extension;
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::routing::{MethodFilter, on};
+use axum::{Extension, Router};
 
 /// The largest request body taken; larger ones answer 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;

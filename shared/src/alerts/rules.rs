@@ -3,18 +3,15 @@
 //! device (no scope) — with how long a breach must hold, a clear threshold (hysteresis), a
 //! severity and who is e-mailed. Catalogue entries of the root: owners write, staff read.
 
-use crate::audit::RequestContext;
 use crate::catalogue::{CatalogueEntry, Reference};
-use crate::error::{DomainError, DomainResult};
-use crate::identity::Principal;
+use crate::error::DomainError;
 use crate::ids::{AlertRuleId, DeviceId, DeviceModelId, EnvironmentId, OrganisationId};
-use crate::keys;
 use crate::recipients::{Recipients, RecipientsPayload};
-use crate::schema;
-use crate::store::{Condition as StoreCondition, Cursor, Key};
+use crate::store::{Condition as StoreCondition, Key};
 use crate::tenancy::ManageDevices;
 use crate::time::Timestamp;
 use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text, storable_number};
+use crate::{keys, schema};
 use serde::{Deserialize, Serialize};
 
 /// The longest a breach may be required to hold: a day.

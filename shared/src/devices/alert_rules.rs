@@ -1,20 +1,13 @@
 //! The alert-rule use cases: owners write an organisation's rules, staff read them.
 
 use super::Devices;
+use crate::alerts::{AlertRule, AlertRulePatch, AlertRulePayload};
 use crate::audit::RequestContext;
-use crate::catalogue::{CatalogueEntry, Reference};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
-use crate::ids::{AlertRuleId, DeviceId, DeviceModelId, EnvironmentId, OrganisationId};
+use crate::ids::{AlertRuleId, DeviceId, OrganisationId};
 use crate::keys;
-use crate::recipients::{Recipients, RecipientsPayload};
-use crate::schema;
-use crate::store::{Condition as StoreCondition, Cursor, Key};
-use crate::tenancy::ManageDevices;
-use crate::time::Timestamp;
-use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text, storable_number};
-use serde::{Deserialize, Serialize};
-use crate::alerts::{AlertRule, AlertRulePatch, AlertRulePayload};
+use crate::store::Cursor;
 
 impl Devices {
     pub async fn create_alert_rule(

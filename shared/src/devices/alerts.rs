@@ -5,22 +5,19 @@
 
 use super::Devices;
 use super::reach::Fleet;
-use crate::alerts::{Alarms, Alert, AlertStatus, ClearedBy, Lost};
+use crate::alerts::{Alarms, Alert, AlertStatus, ClearedBy, Lost, Severity};
 use crate::audit::RequestContext;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{AlertId, DeviceId, OrganisationId};
-use crate::keys;
-use crate::schema;
 use crate::store::{Cursor, Index, Item, Key, Query, SortCondition};
 use crate::tenancy::{HandleAlerts, ViewOrganisation};
 use crate::time::Timestamp;
 use crate::validation::{Collector, ValidationErrors, free_text};
+use crate::{keys, schema};
 use chrono::DateTime;
 use serde::Deserialize;
 use serde_json::json;
-
-use crate::alerts::Severity;
 
 const MAX_COMMENT_CHARS: usize = 1000;
 /// Times a change is planned again after losing a race with another change of the alert.

@@ -10,12 +10,11 @@ use crate::catalogue::{Catalogue, CatalogueEntry};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{EnvironmentId, OrganisationId};
-use crate::keys;
-use crate::schema;
 use crate::store::{Condition, Cursor, Key, Update, Write};
 use crate::tenancy::ManageSettings;
 use crate::time::Timestamp;
 use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text};
+use crate::{keys, schema};
 use serde::{Deserialize, Serialize};
 
 const MAX_DESCRIPTION_CHARS: usize = 500;

@@ -14,17 +14,16 @@ use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{DeviceId, OrganisationId};
-use crate::keys;
-use crate::schema;
+use crate::placement::Placement;
 use crate::store::{Condition, Cursor, Index, Item, Query, SortCondition, Write};
 use crate::tenancy::{Grant, HandleAlerts, ManageDevices, ReadDevices};
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;
 use crate::validation::{Collector, ValidationErrors, storable_json};
+use crate::{keys, schema};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use crate::placement::Placement;
 
 /// The topic a device's commands are published on.
 pub fn command_topic(device: DeviceId) -> String {

@@ -16,16 +16,15 @@ use crate::devices::registry::ImeiClaim;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Organisation, PlatformAdmin};
 use crate::ids::{DeviceId, DeviceModelId, JobId, OrganisationId};
-use crate::jobs::{ImportAnswer, JobKind, JobView, MAX_SYNC_ROWS, ROWS_PER_CHUNK};
-use crate::jobs::{Job, chunk_rows, job_view, record_done, start_queued};
-use crate::keys;
-use crate::rows::{RawRow, RowFile, RowFormat, check_file};
-use crate::rows::{RowOutcome, RowReport};
-use crate::schema;
+use crate::jobs::{
+    ImportAnswer, Job, JobKind, JobView, MAX_SYNC_ROWS, ROWS_PER_CHUNK, chunk_rows, job_view, record_done, start_queued,
+};
+use crate::rows::{RawRow, RowFile, RowFormat, RowOutcome, RowReport, check_file};
 use crate::store::{Condition, Cursor, Item, Key, Store, StoreError, Write};
 use crate::telecom::Imei;
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;
+use crate::{keys, schema};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};

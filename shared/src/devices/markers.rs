@@ -8,12 +8,11 @@ use crate::catalogue::CatalogueEntry;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{DeviceModelId, EnvironmentId, MarkerId, OrganisationId};
-use crate::keys;
-use crate::schema;
 use crate::store::{Condition, Cursor, Key};
 use crate::tenancy::ManageSettings;
 use crate::time::Timestamp;
 use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text};
+use crate::{keys, schema};
 use serde::{Deserialize, Serialize};
 
 /// What a marker draws: the devices of one environment, of one model, or in one status.

@@ -7,6 +7,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{DeviceId, OrganisationId};
 use crate::keys;
+use crate::placement::Placement;
 use crate::store::{Cursor, Index, Item, Query, SortCondition};
 use crate::tenancy::ViewOrganisation;
 use crate::time::Timestamp;
@@ -15,7 +16,6 @@ use chrono::DateTime;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use crate::placement::Placement;
 
 /// Points an aggregate reads at most; a longer range is refused (`range_too_large`).
 pub const MAX_AGGREGATED_POINTS: usize = 20_000;
@@ -280,7 +280,11 @@ impl Devices {
                 )
                 .into());
             }
-            for item in page.items.iter().filter(|item| Placement::of_item(item).seen_by(&reader)) {
+            for item in page
+                .items
+                .iter()
+                .filter(|item| Placement::of_item(item).seen_by(&reader))
+            {
                 let point = range.point(item)?;
                 let start = point.ts.unix_millis().div_euclid(interval) * interval;
                 let bucket = buckets.entry(start).or_default();

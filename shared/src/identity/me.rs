@@ -7,11 +7,10 @@ use crate::accounts::{OrganisationKind, Role, UserKind};
 use crate::audit::RequestContext;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};
-use crate::keys;
 use crate::store::{Condition, Index, MAX_TRANSACTION_WRITES, Query, SortCondition, StoreError, Update, Write};
 use crate::unit_of_work::UnitOfWork;
 use crate::validation::{Collector, ValidationErrors};
-use crate::{accounts::Email, time::Timestamp};
+use crate::{accounts::Email, keys, time::Timestamp};
 use serde::Serialize;
 use serde_json::json;
 

@@ -12,10 +12,8 @@ pub(crate) use progress::{job_progress, job_view, record_chunk, record_done, sta
 use crate::audit::Actor;
 use crate::ids::{JobId, OrganisationId};
 use crate::keys;
-use crate::rows::RowOutcome;
-use crate::rows::{RawRow, RowReport};
-use crate::store::Cursor;
-use crate::store::Item;
+use crate::rows::{RawRow, RowOutcome, RowReport};
+use crate::store::{Cursor, Item};
 use crate::telecom::SimAction;
 use crate::time::Timestamp;
 use async_trait::async_trait;

@@ -4,20 +4,12 @@
 use crate::audit::AuditEvent;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::JobId;
-use crate::jobs::ChunkOfRows;
-use crate::jobs::JOB_RETENTION_DAYS;
-use crate::jobs::Job;
-use crate::jobs::JobCounts;
-use crate::jobs::JobKind;
-use crate::jobs::JobQueue;
-use crate::jobs::JobState;
-use crate::jobs::JobView;
+use crate::jobs::{ChunkOfRows, Job, JobCounts, JobKind, JobQueue, JobState, JobView, retention_end};
 use crate::keys;
 use crate::rows::RowReport;
 use crate::store::{Condition, Cursor, Index, Item, Store, StoreError, Update, Write};
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;
-use crate::jobs::retention_end;
 
 /// A chunk's report, kept with the job.
 pub(crate) fn report_item(job: &Job, chunk: u32, reports: &[RowReport]) -> DomainResult<Item> {

@@ -9,13 +9,12 @@ use crate::catalogue::{Catalogue, CatalogueEntry};
 use crate::error::DomainResult;
 use crate::identity::Principal;
 use crate::ids::{ContractId, OrganisationId, PlanId};
-use crate::keys;
-use crate::schema;
 use crate::store::{Cursor, Key};
 use crate::telecom::{Mcc, Mnc};
 use crate::tenancy::ManageSims;
 use crate::time::Timestamp;
 use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text};
+use crate::{keys, schema};
 
 /// The id of the connector that stores state and talks to no operator: a contract's
 /// integration when it names none.

@@ -7,9 +7,7 @@ use super::{Sims, sim_scope};
 use crate::error::DomainResult;
 use crate::identity::Principal;
 use crate::ids::{JobId, OrganisationId};
-use crate::jobs::JobKind;
-use crate::jobs::JobView;
-use crate::jobs::job_view;
+use crate::jobs::{JobKind, JobView, job_view};
 use crate::store::Cursor;
 use crate::tenancy::ManageSims;
 

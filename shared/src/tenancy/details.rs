@@ -6,13 +6,12 @@ use crate::identity::OrganisationDetails;
 use crate::ids::OrganisationId;
 use crate::schema;
 use crate::time::Timestamp;
-use crate::validation::{Collector, ValidationErrors, free_text};
+use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
 
-use crate::validation::MAX_NAME_CHARS;
 const MAX_TYPE_CHARS: usize = 100;
 const MAX_ADDRESS_CHARS: usize = 500;
 

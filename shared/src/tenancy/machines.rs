@@ -19,14 +19,13 @@ use crate::keys;
 use crate::store::{Condition, Index, Item, Query, Update, Write};
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;
-use crate::validation::ValidationErrors;
+use crate::validation::{MAX_NAME_CHARS, ValidationErrors};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeSet;
 
 /// Characters of a key shown as its recognisable prefix.
 const SHOWN_PREFIX_CHARS: usize = 12;
-use crate::validation::MAX_NAME_CHARS;
 
 /// A new API key: the only time its value is shown.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -41,7 +41,6 @@ pub use machines::{ApiKeyView, IssuedApiKey, parse_machine_name};
 pub use members::{MACHINE_ROLES, MemberView, machine_roles, parse_roles};
 pub use organisations::{OrganisationRead, OrganisationView};
 pub use permissions::{Permission, role_grants};
-pub use settings::{OrganisationCreation, PlatformSettings};
 
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};

@@ -4,7 +4,6 @@ use super::access::{authorize, roles_in};
 use super::details::OrganisationInput;
 use super::grants::{ManageMembers, ReadOrganisation, ViewOrganisation};
 use super::permissions::{Permission, role_grants};
-use super::settings::OrganisationCreation;
 use super::{Tenancy, with_retries};
 use crate::accounts::{Email, OrganisationKind, Role, UserKind};
 use crate::audit::{AuditEvent, RequestContext};
@@ -15,6 +14,7 @@ use crate::identity::{
 };
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
+use crate::settings::OrganisationCreation;
 use crate::store::{Condition, Cursor, Index, Item, Query, SortCondition, StoreError, Update, Write};
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;
