@@ -13,10 +13,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use stratum_infra::store::sqlite::SqliteStore;
+use stratum_shared::accounts::Password;
 use stratum_shared::audit::RequestContext;
-use stratum_shared::clock::{Clock, SystemClock};
-use stratum_shared::identity::{LoginContext, Password};
-use stratum_shared::store::{Condition, Item, Key, Page, Query, Store, StoreError, Update, Write};
+use stratum_shared::clock::SystemClock;
+use stratum_shared::identity::LoginContext;
+use stratum_shared::ports::{Clock, Store};
+use stratum_shared::store::{Condition, Item, Key, Page, Query, StoreError, Update, Write};
 use stratum_shared::time::Timestamp;
 use tower::ServiceExt;
 

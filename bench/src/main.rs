@@ -17,10 +17,10 @@ use stratum_infra::crypto::JwtKeys;
 use stratum_infra::store::dynamodb::{DynamoStore, create_table};
 use stratum_shared::accounts::Email;
 use stratum_shared::audit::RequestContext;
-use stratum_shared::clock::{Clock, SystemClock};
+use stratum_shared::clock::SystemClock;
 use stratum_shared::identity::LoginContext;
 use stratum_shared::mail::EmailMessage;
-use stratum_shared::outbox::OutboxMessage;
+use stratum_shared::ports::{Clock, OutboxMessage};
 use stratum_shared::time::Timestamp;
 
 const MAIL_FROM: &str = "no-reply@stratum.test";

@@ -7,6 +7,11 @@
 //! Starfield Services Root CA G2), so those five, compiled in, are all a function needs.
 
 use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use stratum_shared::ports::PortError;
 
 /// Amazon Root CA 1–4 and Starfield Services Root Certificate Authority G2, PEM.
 const AMAZON_TRUST_SERVICES: &[u8] = include_bytes!("../certs/amazon-trust-services.pem");
@@ -33,6 +38,40 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         None => defaults.load().await,
     }
 }
+
+/// A failed AWS call as a port's error: a timeout, a connection that failed, a throttled call
+/// or the service's own fault may pass if tried again; anything else the service refused.
+pub fn port_error<E>(what: &str, error: SdkError<E, HttpResponse>) -> PortError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let transient = match &error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(context) => {
+            context.raw().status().is_server_error() || error.code().is_some_and(|code| THROTTLED.contains(&code))
+        }
+        _ => false,
+    };
+    let message = format!("{what}: {}", DisplayErrorContext(&error));
+    if transient {
+        PortError::Unavailable(message)
+    } else {
+        PortError::Refused(message)
+    }
+}
+
+/// The error codes AWS services answer a throttled call with.
+const THROTTLED: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottled",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "LimitExceededException",
+    "ProvisionedThroughputExceededException",
+    "ServiceUnavailable",
+];
 
 #[cfg(test)]
 mod tests {

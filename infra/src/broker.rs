@@ -17,11 +17,9 @@ use rumqttc::mqttbytes::v4::{
 };
 use std::sync::Arc;
 use std::time::Duration;
-use stratum_shared::devices::{CredentialKind, Credentials};
-use stratum_shared::identity::Secrets;
 use stratum_shared::ids::DeviceId;
 use stratum_shared::keys;
-use stratum_shared::store::Store;
+use stratum_shared::ports::{CredentialKind, Credentials, Secrets, Store};
 use stratum_shared::telemetry::{Envelope, Judgement, Outcome, Telemetry};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;

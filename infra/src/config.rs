@@ -74,7 +74,7 @@ fn token_audience() -> (String, String) {
 /// What seals e-mail for the notifier: its public key, `STRATUM_MAIL_PUBLIC_KEY` (a function
 /// without it sends no e-mail).
 #[cfg(feature = "crypto")]
-pub fn mail_sealer() -> Result<std::sync::Arc<dyn stratum_shared::outbox::MailSeal>, ConfigError> {
+pub fn mail_sealer() -> Result<std::sync::Arc<dyn stratum_shared::ports::MailSeal>, ConfigError> {
     Ok(match optional("STRATUM_MAIL_PUBLIC_KEY") {
         Some(public) => std::sync::Arc::new(
             crate::sealed_mail::MailSealer::new(&public)
@@ -126,8 +126,9 @@ pub async fn bootstrap_admin(identity: &stratum_shared::identity::Identity) -> R
 pub async fn aws_services() -> Result<stratum_shared::invitations::Invitations, ConfigError> {
     use crate::crypto::{Argon2Hasher, RandomSecrets};
     use std::sync::Arc;
-    use stratum_shared::clock::{Clock, SystemClock};
+    use stratum_shared::clock::SystemClock;
     use stratum_shared::identity::Identity;
+    use stratum_shared::ports::Clock;
     use stratum_shared::tenancy::Tenancy;
 
     let aws = crate::aws::sdk_config().await;
@@ -187,7 +188,7 @@ pub async fn aws_sims(
 #[cfg(feature = "iot")]
 pub fn aws_device_gateway(
     aws: &aws_config::SdkConfig,
-) -> Result<std::sync::Arc<dyn stratum_shared::devices::DeviceGateway>, ConfigError> {
+) -> Result<std::sync::Arc<dyn stratum_shared::ports::DeviceGateway>, ConfigError> {
     Ok(std::sync::Arc::new(crate::iot::IotGateway::new(
         aws,
         required("STRATUM_IOT_POLICY_NAME")?,
@@ -199,7 +200,7 @@ pub fn aws_device_gateway(
 #[cfg(feature = "sqs")]
 pub fn aws_job_queue(
     aws: &aws_config::SdkConfig,
-) -> Result<std::sync::Arc<dyn stratum_shared::jobs::JobQueue>, ConfigError> {
+) -> Result<std::sync::Arc<dyn stratum_shared::ports::JobQueue>, ConfigError> {
     Ok(std::sync::Arc::new(crate::queue::SqsJobQueue::new(
         aws,
         required("STRATUM_SIMS_IMPORT_QUEUE_URL")?,

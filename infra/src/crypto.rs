@@ -12,9 +12,10 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
 use serde::{Deserialize, Serialize};
+use stratum_shared::accounts::Password;
 use stratum_shared::error::{DomainError, DomainResult};
-use stratum_shared::identity::{AccessClaims, AccessTokens, Password, PasswordHasher, Secrets, VerificationKey};
 use stratum_shared::ids::{SessionId, UserId};
+use stratum_shared::ports::{AccessClaims, AccessTokens, PasswordHasher, Secrets, VerificationKey};
 use stratum_shared::time::Timestamp;
 
 /// SPEC §4's floor for argon2id: 19 MiB, 2 passes, 1 lane. Kept in each PHC string, so it

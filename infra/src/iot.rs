@@ -4,11 +4,14 @@
 //! the client id of its thing and to `devices/{thing}/` topics, so no device needs a policy
 //! of its own. Commands go out through the data plane.
 
+use crate::aws::port_error;
 use async_trait::async_trait;
-use aws_sdk_iot::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_iot::error::ProvideErrorMetadata;
 use aws_sdk_iot::types::CertificateStatus;
-use stratum_shared::devices::{Credentials, DeviceGateway, Issued};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 use stratum_shared::ids::DeviceId;
+use stratum_shared::ports::{Credentials, DeviceGateway, Issued, PortError};
 use tokio::sync::OnceCell;
 
 pub struct IotGateway {
@@ -31,7 +34,7 @@ impl IotGateway {
 
     /// The data-plane client: at the configured endpoint where one is set (moto), else at the
     /// account's ATS data endpoint, asked once per container.
-    async fn data_plane(&self) -> Result<&aws_sdk_iotdataplane::Client, String> {
+    async fn data_plane(&self) -> Result<&aws_sdk_iotdataplane::Client, PortError> {
         self.data
             .get_or_try_init(|| async {
                 if self.config.endpoint_url().is_some() {
@@ -43,9 +46,9 @@ impl IotGateway {
                     .endpoint_type("iot:Data-ATS")
                     .send()
                     .await
-                    .map_err(|e| DisplayErrorContext(e).to_string())?
+                    .map_err(|e| port_error("DescribeEndpoint", e))?
                     .endpoint_address
-                    .ok_or("IoT Core named no data endpoint")?;
+                    .ok_or_else(|| PortError::Refused("IoT Core named no data endpoint".to_owned()))?;
                 let config = aws_sdk_iotdataplane::config::Builder::from(&self.config)
                     .endpoint_url(format!("https://{endpoint}"))
                     .build();
@@ -55,15 +58,18 @@ impl IotGateway {
     }
 }
 
-fn failed<E: std::error::Error + Send + Sync + 'static>(what: &str, device: DeviceId, error: E) -> String {
-    let message = format!("{what}: {}", DisplayErrorContext(error));
-    tracing::error!(device = %device, error = %message, "IoT Core refused");
-    message
+fn failed<E>(what: &str, device: DeviceId, error: SdkError<E, HttpResponse>) -> PortError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let error = port_error(what, error);
+    tracing::error!(device = %device, error = %error, "IoT Core refused");
+    error
 }
 
 #[async_trait]
 impl DeviceGateway for IotGateway {
-    async fn issue(&self, device: DeviceId) -> Result<Issued, String> {
+    async fn issue(&self, device: DeviceId) -> Result<Issued, PortError> {
         let thing = device.to_string();
         match self.iot.create_thing().thing_name(&thing).send().await {
             Ok(_) => {}
@@ -84,7 +90,9 @@ impl DeviceGateway for IotGateway {
             made.certificate_pem,
             made.key_pair.and_then(|pair| pair.private_key),
         ) else {
-            return Err("IoT Core answered CreateKeysAndCertificate without a certificate".into());
+            return Err(PortError::Refused(
+                "IoT Core answered CreateKeysAndCertificate without a certificate".to_owned(),
+            ));
         };
         let attached = async {
             self.iot
@@ -125,9 +133,11 @@ impl DeviceGateway for IotGateway {
         })
     }
 
-    async fn revoke(&self, device: DeviceId, credentials: &Credentials) -> Result<(), String> {
+    async fn revoke(&self, device: DeviceId, credentials: &Credentials) -> Result<(), PortError> {
         let (Some(id), Some(arn)) = (&credentials.certificate_id, &credentials.certificate_arn) else {
-            return Err("credentials without a certificate were not issued here".into());
+            return Err(PortError::Refused(
+                "credentials without a certificate were not issued here".to_owned(),
+            ));
         };
         self.iot
             .update_certificate()
@@ -167,7 +177,7 @@ impl DeviceGateway for IotGateway {
         }
     }
 
-    async fn publish(&self, topic: &str, payload: &[u8]) -> Result<(), String> {
+    async fn publish(&self, topic: &str, payload: &[u8]) -> Result<(), PortError> {
         self.data_plane()
             .await?
             .publish()
@@ -178,9 +188,9 @@ impl DeviceGateway for IotGateway {
             .await
             .map(drop)
             .map_err(|error| {
-                let message = DisplayErrorContext(error).to_string();
-                tracing::error!(topic, error = %message, "IoT Core refused a publish");
-                message
+                let error = port_error("Publish", error);
+                tracing::error!(topic, error = %error, "IoT Core refused a publish");
+                error
             })
     }
 }

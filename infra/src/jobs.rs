@@ -2,7 +2,7 @@
 //! that runs them one after another, as the `sims-import` worker does on AWS.
 
 use async_trait::async_trait;
-use stratum_shared::jobs::{ChunkOfRows, JobQueue};
+use stratum_shared::ports::{ChunkOfRows, JobQueue, PortError};
 use stratum_shared::sims::Sims;
 use tokio::sync::mpsc;
 
@@ -23,11 +23,11 @@ impl InProcessJobs {
 
 #[async_trait]
 impl JobQueue for InProcessJobs {
-    async fn enqueue(&self, chunks: Vec<ChunkOfRows>) -> Result<(), String> {
+    async fn enqueue(&self, chunks: Vec<ChunkOfRows>) -> Result<(), PortError> {
         for chunk in chunks {
             self.sender
                 .send(chunk)
-                .map_err(|_| "the job runner has stopped".to_owned())?;
+                .map_err(|_| PortError::Unavailable("the job runner has stopped".to_owned()))?;
         }
         Ok(())
     }

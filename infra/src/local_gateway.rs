@@ -3,8 +3,8 @@
 //! the broker over an in-process bus, which it publishes to the device's subscribers.
 
 use async_trait::async_trait;
-use stratum_shared::devices::{Credentials, DeviceGateway, Issued};
 use stratum_shared::ids::DeviceId;
+use stratum_shared::ports::{Credentials, DeviceGateway, Issued, PortError};
 use tokio::sync::broadcast;
 
 /// Messages the bus holds for a slow broker before the oldest are dropped.
@@ -50,7 +50,7 @@ impl LocalGateway {
 
 #[async_trait]
 impl DeviceGateway for LocalGateway {
-    async fn issue(&self, _: DeviceId) -> Result<Issued, String> {
+    async fn issue(&self, _: DeviceId) -> Result<Issued, PortError> {
         Ok(Issued::Mqtt {
             host: self.host.clone(),
             port: self.port,
@@ -59,13 +59,13 @@ impl DeviceGateway for LocalGateway {
 
     /// The broker signs a device in against its stored digest, which revoking deletes; a
     /// connection already open is ended here.
-    async fn revoke(&self, device: DeviceId, _: &Credentials) -> Result<(), String> {
+    async fn revoke(&self, device: DeviceId, _: &Credentials) -> Result<(), PortError> {
         // No broker listening: no connection to end.
         let _ = self.revoked.send(device);
         Ok(())
     }
 
-    async fn publish(&self, topic: &str, payload: &[u8]) -> Result<(), String> {
+    async fn publish(&self, topic: &str, payload: &[u8]) -> Result<(), PortError> {
         self.bus
             .send(Publication {
                 topic: topic.to_owned(),
@@ -74,7 +74,7 @@ impl DeviceGateway for LocalGateway {
             .map(drop)
             .map_err(|_| {
                 tracing::warn!(topic, "no broker is running to publish a command");
-                "no broker is running".to_owned()
+                PortError::Unavailable("no broker is running".to_owned())
             })
     }
 }

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use std::path::PathBuf;
 use stratum_shared::mail::RenderedEmail;
-use stratum_shared::outbox::Mailer;
+use stratum_shared::ports::{Mailer, PortError};
 
 /// Writes each e-mail as an RFC 5322 message (`.eml`, multipart text + HTML) into a folder,
 /// so local users read what would have been sent.
@@ -53,7 +53,7 @@ pub fn rfc5322(email: &RenderedEmail, from: &str, date: chrono::DateTime<chrono:
 
 #[async_trait]
 impl Mailer for FileMailer {
-    async fn send(&self, email: &RenderedEmail) -> Result<(), String> {
+    async fn send(&self, email: &RenderedEmail) -> Result<(), PortError> {
         let now = chrono::Utc::now();
         let id = uuid::Uuid::now_v7().to_string();
         let path = self
@@ -61,7 +61,7 @@ impl Mailer for FileMailer {
             .join(format!("{}-{id}.eml", now.format("%Y%m%dT%H%M%S%.3fZ")));
         tokio::fs::write(&path, rfc5322(email, &self.from, now, &id))
             .await
-            .map_err(|e| format!("writing {}: {e}", path.display()))
+            .map_err(|e| PortError::Unavailable(format!("writing {}: {e}", path.display())))
     }
 }
 
@@ -72,7 +72,6 @@ pub use ses::SesMailer;
 mod ses {
     use super::*;
     use aws_sdk_ses::Client;
-    use aws_sdk_ses::error::DisplayErrorContext;
     use aws_sdk_ses::types::{Body, Content, Destination, Message};
 
     /// Sends through SES (v1 `SendEmail`, simple content: templates are rendered in Rust).
@@ -100,7 +99,7 @@ mod ses {
 
     #[async_trait]
     impl Mailer for SesMailer {
-        async fn send(&self, email: &RenderedEmail) -> Result<(), String> {
+        async fn send(&self, email: &RenderedEmail) -> Result<(), PortError> {
             let message = Message::builder()
                 .subject(content(&email.subject))
                 .body(
@@ -118,7 +117,7 @@ mod ses {
                 .send()
                 .await
                 .map(drop)
-                .map_err(|e| DisplayErrorContext(e).to_string())
+                .map_err(|e| crate::aws::port_error("SendEmail", e))
         }
     }
 }

@@ -3,11 +3,11 @@
 //! delivery is fine. Entries SQS refuses are reported one by one, so the relay can set a
 //! message aside without holding up the rest of its batch.
 
+use crate::aws::port_error;
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use stratum_shared::outbox::{OutboxMessage, Queue, Refusal};
+use stratum_shared::ports::{OutboxMessage, PortError, Queue, Refusal};
 
 /// SQS accepts at most this many messages per batch…
 const SQS_BATCH: usize = 10;
@@ -34,7 +34,7 @@ impl SqsQueue {
 
 #[async_trait]
 impl Queue for SqsQueue {
-    async fn send(&self, messages: &[OutboxMessage]) -> Result<Vec<Refusal>, String> {
+    async fn send(&self, messages: &[OutboxMessage]) -> Result<Vec<Refusal>, PortError> {
         let mut refusals = Vec::new();
         for chunk in messages.chunks(SQS_BATCH) {
             let entries = chunk
@@ -44,9 +44,9 @@ impl Queue for SqsQueue {
                         .id(message.id.to_string())
                         .message_body(sqs_body(message))
                         .build()
-                        .map_err(|e| e.to_string())
+                        .map_err(|e| PortError::Refused(e.to_string()))
                 })
-                .collect::<Result<Vec<_>, String>>()?;
+                .collect::<Result<Vec<_>, PortError>>()?;
             let output = self
                 .client
                 .send_message_batch()
@@ -54,10 +54,13 @@ impl Queue for SqsQueue {
                 .set_entries(Some(entries))
                 .send()
                 .await
-                .map_err(|e| DisplayErrorContext(e).to_string())?;
+                .map_err(|e| port_error("SendMessageBatch", e))?;
             for failed in output.failed() {
                 let Some(message) = chunk.iter().find(|m| m.id.to_string() == failed.id()) else {
-                    return Err(format!("SQS reported an entry it was not sent: {}", failed.id()));
+                    return Err(PortError::Unavailable(format!(
+                        "SQS reported an entry it was not sent: {}",
+                        failed.id()
+                    )));
                 };
                 refusals.push(Refusal {
                     id: message.id,
@@ -116,8 +119,8 @@ impl SqsJobQueue {
 }
 
 #[async_trait]
-impl stratum_shared::jobs::JobQueue for SqsJobQueue {
-    async fn enqueue(&self, chunks: Vec<stratum_shared::jobs::ChunkOfRows>) -> Result<(), String> {
+impl stratum_shared::ports::JobQueue for SqsJobQueue {
+    async fn enqueue(&self, chunks: Vec<stratum_shared::ports::ChunkOfRows>) -> Result<(), PortError> {
         // A batch holds at most 10 messages and 256 KiB in all.
         let mut batches: Vec<Vec<(String, String)>> = vec![];
         let mut bytes = 0;
@@ -144,9 +147,9 @@ impl stratum_shared::jobs::JobQueue for SqsJobQueue {
                         .id(id)
                         .message_body(body)
                         .build()
-                        .map_err(|e| e.to_string())
+                        .map_err(|e| PortError::Refused(e.to_string()))
                 })
-                .collect::<Result<Vec<_>, String>>()?;
+                .collect::<Result<Vec<_>, PortError>>()?;
             let output = self
                 .client
                 .send_message_batch()
@@ -154,13 +157,18 @@ impl stratum_shared::jobs::JobQueue for SqsJobQueue {
                 .set_entries(Some(entries))
                 .send()
                 .await
-                .map_err(|e| DisplayErrorContext(e).to_string())?;
+                .map_err(|e| port_error("SendMessageBatch", e))?;
             if let Some(failed) = output.failed().first() {
-                return Err(format!(
+                let reason = format!(
                     "SQS refused chunk {}: {}",
                     failed.id(),
                     failed.message().unwrap_or("no reason given")
-                ));
+                );
+                return Err(if failed.sender_fault() {
+                    PortError::Refused(reason)
+                } else {
+                    PortError::Unavailable(reason)
+                });
             }
         }
         Ok(())

@@ -16,7 +16,7 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use stratum_shared::error::{DomainError, DomainResult};
-use stratum_shared::outbox::{MailOpen, MailSeal};
+use stratum_shared::ports::{MailOpen, MailSeal};
 
 const PREFIX: &str = "m1.";
 const KEY_BYTES: usize = 32;

@@ -8,8 +8,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 use stratum_infra::crypto::JwtKeys;
-use stratum_shared::identity::{AccessClaims, AccessTokens};
 use stratum_shared::ids::{SessionId, UserId};
+use stratum_shared::ports::{AccessClaims, AccessTokens};
 use stratum_shared::time::Timestamp;
 
 const SECRET: &str = "k9bQzR0v4c2mS7uYtW1xPe8LhJ5nA3dFgK6sV0qZ";

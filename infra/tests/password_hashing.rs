@@ -2,7 +2,8 @@
 #![cfg(feature = "crypto")]
 
 use stratum_infra::crypto::{AesGcmSecretBox, Argon2Hasher};
-use stratum_shared::identity::{Password, PasswordHasher};
+use stratum_shared::accounts::Password;
+use stratum_shared::ports::PasswordHasher;
 
 #[tokio::test]
 async fn passwords_are_hashed_with_argon2id_and_verified_exactly_as_typed() {

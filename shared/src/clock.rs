@@ -1,11 +1,8 @@
 //! Time as a port: the domain never calls `Utc::now()` itself.
 
+use crate::ports::Clock;
 use chrono::{DateTime, Utc};
 use std::sync::Mutex;
-
-pub trait Clock: Send + Sync {
-    fn now(&self) -> DateTime<Utc>;
-}
 
 /// The real wall clock.
 #[derive(Debug, Default, Clone, Copy)]

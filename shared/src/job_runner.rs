@@ -6,8 +6,9 @@
 use crate::devices::register_rows;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::OrganisationId;
-use crate::jobs::{ChunkOfRows, Job, JobKind, job_progress, record_chunk};
+use crate::jobs::{Job, JobKind, job_progress, record_chunk};
 use crate::keys;
+use crate::ports::ChunkOfRows;
 use crate::rows::RowReport;
 use crate::sims::Sims;
 use crate::telecom::SimAction;

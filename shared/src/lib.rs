@@ -32,6 +32,7 @@ pub mod mail;
 pub mod notices;
 pub mod outbox;
 pub mod placement;
+pub mod ports;
 pub mod recipients;
 pub mod rows;
 pub mod schema;

@@ -6,7 +6,8 @@
 use crate::error::{DomainError, DomainResult};
 use crate::ids::OrganisationId;
 use crate::keys;
-use crate::store::{Condition, Index, Item, Query, SortCondition, Store, StoreError, Update, Write};
+use crate::ports::Store;
+use crate::store::{Condition, Index, Item, Query, SortCondition, StoreError, Update, Write};
 use crate::time::Timestamp;
 
 /// Things of a kind one organisation may hold at most (its rules: every message and every

@@ -16,13 +16,13 @@
 //! come from a per-process cache of [`TARGET_TTL_SECONDS`].
 
 use crate::alerts::{AlertRule, AlertedDevice, Notices};
-use crate::clock::Clock;
 use crate::devices::{Device, DeviceModel, DeviceStatus, EffectivePort, PortKind, effective_port};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{AlertRuleId, DeviceId, DeviceModelId, OrganisationId};
 use crate::keys;
 use crate::placement::Placement;
-use crate::store::{Condition, Item, Store, StoreError, Update, Write};
+use crate::ports::{Clock, Store};
+use crate::store::{Condition, Item, StoreError, Update, Write};
 use crate::telecom::Imei;
 use crate::time::Timestamp;
 use chrono::DateTime;

@@ -23,8 +23,8 @@
 
 use crate::audit::AuditEvent;
 use crate::error::DomainError;
-use crate::outbox::OutboxMessage;
-use crate::store::{Store, StoreError, Write};
+use crate::ports::{OutboxMessage, Store};
+use crate::store::{StoreError, Write};
 
 /// The writes of one change and what a failed condition on each of them means (`M`: a
 /// [`DomainError`] unless the use case needs its own outcomes, such as "plan again").

@@ -10,9 +10,8 @@ use std::time::{Duration, Instant};
 use stratum_infra::crypto::{Argon2Hasher, JwtKeys, RandomSecrets};
 use stratum_infra::store::dynamodb::{DynamoStore, create_table};
 use stratum_infra::store::sqlite::SqliteStore;
-use stratum_shared::clock::Clock;
 use stratum_shared::identity::{Identity, IdentitySettings};
-use stratum_shared::store::Store;
+use stratum_shared::ports::{Clock, Store};
 
 const INSTALL_HINT: &str = "moto (with its server) is required for the DynamoDB, SQS and SES tests and was not found. \
 Install it with `pip install \"moto[server]\"` (the README's test command does this for you), \
@@ -283,7 +282,7 @@ pub fn services_of(identity: &Identity) -> stratum_shared::invitations::Invitati
 }
 
 /// The SIM use cases on `identity`'s ports, with import jobs going to `jobs`.
-pub fn sims_with(identity: &Identity, jobs: Arc<dyn stratum_shared::jobs::JobQueue>) -> stratum_shared::sims::Sims {
+pub fn sims_with(identity: &Identity, jobs: Arc<dyn stratum_shared::ports::JobQueue>) -> stratum_shared::sims::Sims {
     stratum_shared::sims::Sims {
         store: identity.store.clone(),
         clock: identity.clock.clone(),
@@ -318,12 +317,12 @@ pub fn api_of(identity: &Identity) -> stratum_infra::http::Api {
 struct AsynchronousOperator;
 
 #[async_trait::async_trait]
-impl stratum_shared::sims::OperatorConnector for AsynchronousOperator {
+impl stratum_shared::ports::OperatorConnector for AsynchronousOperator {
     async fn request(
         &self,
-        _: &stratum_shared::sims::StateChange,
-    ) -> Result<stratum_shared::sims::ConnectorAnswer, String> {
-        Ok(stratum_shared::sims::ConnectorAnswer::Pending)
+        _: &stratum_shared::ports::StateChange,
+    ) -> Result<stratum_shared::ports::ConnectorAnswer, stratum_shared::ports::PortError> {
+        Ok(stratum_shared::ports::ConnectorAnswer::Pending)
     }
 }
 
@@ -331,12 +330,14 @@ impl stratum_shared::sims::OperatorConnector for AsynchronousOperator {
 struct RefusingOperator;
 
 #[async_trait::async_trait]
-impl stratum_shared::sims::OperatorConnector for RefusingOperator {
+impl stratum_shared::ports::OperatorConnector for RefusingOperator {
     async fn request(
         &self,
-        _: &stratum_shared::sims::StateChange,
-    ) -> Result<stratum_shared::sims::ConnectorAnswer, String> {
-        Err("the operator is down for maintenance".into())
+        _: &stratum_shared::ports::StateChange,
+    ) -> Result<stratum_shared::ports::ConnectorAnswer, stratum_shared::ports::PortError> {
+        Err(stratum_shared::ports::PortError::Unavailable(
+            "the operator is down for maintenance".into(),
+        ))
     }
 }
 
@@ -351,7 +352,7 @@ pub fn test_connectors() -> stratum_shared::sims::Connectors {
 /// connecting through `gateway`.
 pub fn devices_of(
     sims: &stratum_shared::sims::Sims,
-    gateway: Arc<dyn stratum_shared::devices::DeviceGateway>,
+    gateway: Arc<dyn stratum_shared::ports::DeviceGateway>,
 ) -> stratum_shared::devices::Devices {
     stratum_shared::devices::Devices {
         store: sims.store.clone(),

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use stratum_infra::http::{
     Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, RequestBody, Shape, Valid, etag, page,
 };
+use stratum_shared::accounts::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 use stratum_shared::identity::{
-    Identity, LoginContext, MAX_PASSWORD_CHARS, MAX_TOKEN_CHARS, MIN_PASSWORD_CHARS, MeUpdate, MeView, NewRegistration,
-    SessionView, TokenPair, UserView,
+    Identity, LoginContext, MAX_TOKEN_CHARS, MeUpdate, MeView, NewRegistration, SessionView, TokenPair, UserView,
 };
 use stratum_shared::ids::{SessionId, UserId};
 use stratum_shared::invitations::{InvitationReport, Invitations};

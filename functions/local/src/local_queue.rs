@@ -1,8 +1,7 @@
 use async_trait::async_trait;
 use std::sync::Arc;
-use stratum_shared::clock::Clock;
-use stratum_shared::outbox::{MailOpen, Mailer, OutboxMessage, Queue, Refusal, deliver};
-use stratum_shared::store::Store;
+use stratum_shared::outbox::deliver;
+use stratum_shared::ports::{Clock, MailOpen, Mailer, OutboxMessage, PortError, Queue, Refusal, Store};
 
 /// The local stand-in for SQS + the notifier: a relayed message is delivered at once, with the
 /// same once-per-message rule the notifier applies; one that cannot be delivered is refused,
@@ -17,7 +16,7 @@ pub struct InProcessQueue {
 
 #[async_trait]
 impl Queue for InProcessQueue {
-    async fn send(&self, messages: &[OutboxMessage]) -> Result<Vec<Refusal>, String> {
+    async fn send(&self, messages: &[OutboxMessage]) -> Result<Vec<Refusal>, PortError> {
         let mut refusals = Vec::new();
         for message in messages {
             // Locally a refusal counts towards parking whatever its cause (a message that

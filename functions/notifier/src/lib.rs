@@ -8,10 +8,9 @@
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use std::sync::Arc;
-use stratum_shared::clock::Clock;
 use stratum_shared::mail::Lane;
-use stratum_shared::outbox::{MailOpen, Mailer, OutboxMessage, deliver};
-use stratum_shared::store::Store;
+use stratum_shared::outbox::deliver;
+use stratum_shared::ports::{Clock, MailOpen, Mailer, OutboxMessage, Store};
 
 pub struct Notifier {
     pub store: Arc<dyn Store>,

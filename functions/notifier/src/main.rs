@@ -7,7 +7,8 @@ use stratum_infra::config;
 use stratum_infra::mail::SesMailer;
 use stratum_infra::store::dynamodb::DynamoStore;
 use stratum_notifier::Notifier;
-use stratum_shared::clock::{Clock, SystemClock};
+use stratum_shared::clock::SystemClock;
+use stratum_shared::ports::Clock;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -4,11 +4,11 @@
 //! schedule (a sweep, so a missed wake-up delays a message but never loses it). Locally the
 //! server runs the same drain in-process.
 
-use stratum_shared::clock::{Clock, SystemClock};
+use stratum_shared::clock::SystemClock;
 use stratum_shared::error::DomainResult;
 use stratum_shared::mail::Lane;
-use stratum_shared::outbox::{Queue, relay};
-use stratum_shared::store::Store;
+use stratum_shared::outbox::relay;
+use stratum_shared::ports::{Clock, Queue, Store};
 
 /// Messages moved per round (one query, one queue send, one delete transaction).
 pub const BATCH: u32 = 100;

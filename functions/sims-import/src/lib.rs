@@ -4,7 +4,7 @@
 //! only those; a chunk that keeps failing ends in the dead-letter queue.
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use stratum_shared::jobs::ChunkOfRows;
+use stratum_shared::ports::ChunkOfRows;
 use stratum_shared::sims::Sims;
 
 /// Deliveries of a chunk before SQS moves it to the dead-letter queue (the queue's

@@ -1,4 +1,4 @@
-//! Adapters of the store port (`stratum_shared::store::Store`).
+//! Adapters of the store port (`stratum_shared::ports::Store`).
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;

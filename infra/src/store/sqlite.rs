@@ -12,10 +12,11 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use stratum_shared::clock::Clock;
+use stratum_shared::ports::{Clock, Store};
+use stratum_shared::store::StoreError;
 use stratum_shared::store::{
-    Attributes, Condition, Cursor, Index, IndexKey, Item, Key, Page, Query, SortCondition, Store, StoreError, Update,
-    Write, check_transaction,
+    Attributes, Condition, Cursor, Index, IndexKey, Item, Key, Page, Query, SortCondition, Update, Write,
+    check_transaction,
 };
 
 const SCHEMA: &str = "

@@ -1,10 +1,12 @@
-//! What accounts and organisations are, as values: an e-mail address, a user's kind, a
-//! membership role and an organisation's kind. A leaf beside [`crate::ids`] and
+//! What accounts and organisations are, as values: an e-mail address, a password as typed, a
+//! user's kind, a membership role and an organisation's kind. A leaf beside [`crate::ids`] and
 //! [`crate::telecom`]: everything above may name them, and they name nothing above.
 
 mod email;
+mod password;
 
 pub use email::Email;
+pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Password};
 
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};

@@ -15,64 +15,19 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{DeviceId, OrganisationId};
 use crate::placement::Placement;
+use crate::ports::{CredentialKind, Credentials, Issued};
 use crate::store::{Condition, Cursor, Index, Item, Query, SortCondition, Write};
 use crate::tenancy::{Grant, HandleAlerts, ManageDevices, ReadDevices};
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;
 use crate::validation::{Collector, ValidationErrors, storable_json};
 use crate::{keys, schema};
-use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// The topic a device's commands are published on.
 pub fn command_topic(device: DeviceId) -> String {
     format!("devices/{device}/commands")
-}
-
-/// What the broker gave a device.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Issued {
-    /// AWS IoT Core: a certificate attached to the device's thing and the shared policy.
-    Certificate {
-        certificate_id: String,
-        certificate_arn: String,
-        certificate_pem: String,
-        private_key: String,
-    },
-    /// The embedded broker, at this address; the password is the domain's to make.
-    Mqtt { host: String, port: u16 },
-}
-
-/// The broker devices connect to: AWS IoT Core, or the local embedded broker.
-#[async_trait]
-pub trait DeviceGateway: Send + Sync {
-    /// Makes credentials for `device` (on AWS: its thing, a certificate, the policy attached).
-    async fn issue(&self, device: DeviceId) -> Result<Issued, String>;
-    /// Revokes what `issue` made (on AWS: the certificate made inactive and detached).
-    async fn revoke(&self, device: DeviceId, credentials: &Credentials) -> Result<(), String>;
-    /// Publishes `payload` on `topic` (QoS 1).
-    async fn publish(&self, topic: &str, payload: &[u8]) -> Result<(), String>;
-}
-
-/// A device's credentials as stored: which kind, and nothing that would let anyone use them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Credentials {
-    pub device_id: DeviceId,
-    pub kind: CredentialKind,
-    /// The certificate's id and ARN (AWS).
-    pub certificate_id: Option<String>,
-    pub certificate_arn: Option<String>,
-    /// The MQTT password's digest (local).
-    pub password_digest: Option<String>,
-    pub issued_at: Timestamp,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CredentialKind {
-    Certificate,
-    Mqtt,
 }
 
 /// `POST …/credentials` on AWS: the certificate and its private key, shown once.
@@ -238,7 +193,7 @@ impl Devices {
         if self.store.get(&keys::device_credentials(device.id)).await?.is_some() {
             return Err(exist());
         }
-        let issued = self.gateway.issue(device.id).await.map_err(DomainError::Internal)?;
+        let issued = self.gateway.issue(device.id).await?;
         let now = self.now();
         let (credentials, answer) = match issued {
             Issued::Certificate {
@@ -334,10 +289,7 @@ impl Devices {
             .await?
             .ok_or(DomainError::NotFound)?;
         let credentials: Credentials = item.record()?;
-        self.gateway
-            .revoke(device.id, &credentials)
-            .await
-            .map_err(DomainError::Internal)?;
+        self.gateway.revoke(device.id, &credentials).await?;
         let event = AuditEvent::by(principal.actor())
             .did("device.credentials_revoked")
             .on("device", device.id)

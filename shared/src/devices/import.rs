@@ -11,7 +11,6 @@
 use super::Devices;
 use super::registry::{Device, device_item, is_shared_root};
 use crate::audit::{Actor, AuditEvent, RequestContext};
-use crate::clock::Clock;
 use crate::devices::registry::ImeiClaim;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Organisation, PlatformAdmin};
@@ -19,8 +18,9 @@ use crate::ids::{DeviceId, DeviceModelId, JobId, OrganisationId};
 use crate::jobs::{
     ImportAnswer, Job, JobKind, JobView, MAX_SYNC_ROWS, ROWS_PER_CHUNK, chunk_rows, job_view, record_done, start_queued,
 };
+use crate::ports::{Clock, Store};
 use crate::rows::{RawRow, RowFile, RowFormat, RowOutcome, RowReport, check_file};
-use crate::store::{Condition, Cursor, Item, Key, Store, StoreError, Write};
+use crate::store::{Condition, Cursor, Item, Key, StoreError, Write};
 use crate::telecom::Imei;
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;

@@ -19,8 +19,8 @@ pub use alerts::{AcknowledgePayload, AlertFilter, ClearPayload};
 pub use environments::{Environment, EnvironmentKind, EnvironmentPatch, EnvironmentPayload};
 pub use fleet::{DeviceFilter, DevicePatch, DevicePatchPayload};
 pub use gateway::{
-    CertificateCredentials, Command, CommandPayload, CommandStatus, CredentialKind, Credentials, DeviceGateway, Issued,
-    IssuedCredentials, MqttCredentials, MqttLogin, command_topic,
+    CertificateCredentials, Command, CommandPayload, CommandStatus, IssuedCredentials, MqttCredentials, MqttLogin,
+    command_topic,
 };
 pub(crate) use import::register_rows;
 pub use import::{DEVICES_PER_TRANSACTION, DeviceImportRow};
@@ -32,10 +32,7 @@ pub use readings::{Aggregate, Bucket, Latest, MAX_AGGREGATED_POINTS, Point, Rang
 pub use registry::{Device, DeviceStatus, Location, OrganisationPayload, PortOverride, RegistrationPayload};
 pub use upkeep::{DevicePorts, EffectivePort, MaintenanceEntry, MaintenancePayload, PortPayload, effective_port};
 
-use crate::clock::Clock;
-use crate::identity::Secrets;
-use crate::jobs::JobQueue;
-use crate::store::Store;
+use crate::ports::{Clock, DeviceGateway, JobQueue, Secrets, Store};
 use crate::time::Timestamp;
 use std::sync::Arc;
 

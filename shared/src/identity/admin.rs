@@ -2,10 +2,8 @@
 //! reactivating users.
 
 use super::register::new_person;
-use super::{
-    Access, Identity, Password, PlatformAdmin, PlatformRole, Principal, Registration, User, require_platform_admin,
-};
-use crate::accounts::{Email, UserKind};
+use super::{Access, Identity, PlatformAdmin, PlatformRole, Principal, Registration, User, require_platform_admin};
+use crate::accounts::{Email, Password, UserKind};
 use crate::audit::{Actor, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{OrganisationId, UserId};

@@ -7,7 +7,6 @@
 mod admin;
 mod authenticate;
 mod me;
-mod password;
 mod records;
 pub(crate) mod register;
 mod reset;
@@ -18,7 +17,6 @@ mod tokens;
 pub use admin::UserView;
 pub use authenticate::{API_KEY_PREFIX, PlatformAdmin, Principal, require_platform_admin};
 pub use me::{MeUpdate, MeView, MembershipView};
-pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Password};
 /// The longest token, e-mailed or refresh, the API documents taking; ours are far shorter, and a
 /// longer one names nothing (404 or 401).
 pub const MAX_TOKEN_CHARS: usize = 512;
@@ -31,75 +29,10 @@ pub use throttle::ThrottlePolicy;
 
 use crate::accounts::Email;
 use crate::audit::{Actor, AuditEvent, RequestContext};
-use crate::clock::Clock;
-use crate::ids::{SessionId, UserId};
-use crate::outbox::OutboxMessage;
-use crate::store::Store;
+use crate::ids::UserId;
+use crate::ports::{AccessTokens, Clock, OutboxMessage, PasswordHasher, SecretBox, Secrets, Store};
 use crate::time::Timestamp;
-use async_trait::async_trait;
 use std::sync::Arc;
-
-/// Hashes and verifies passwords (argon2id in `infra`). Async because hashing is deliberately
-/// slow and must not block the request executor.
-#[async_trait]
-pub trait PasswordHasher: Send + Sync {
-    async fn hash(&self, password: &Password) -> String;
-    /// Whether `password` matches the PHC string `hash`.
-    async fn verify(&self, password: &str, hash: &str) -> bool;
-    /// Spends the time a verification would, for unknown accounts, so response times do not
-    /// tell which addresses are registered.
-    async fn waste_time(&self, password: &str);
-}
-
-/// Random secrets and their digests.
-pub trait Secrets: Send + Sync {
-    /// A fresh token: 256 bits from a CSPRNG, URL-safe text.
-    fn token(&self) -> String;
-    /// The digest under which a token is stored (SHA-256, hex); the token itself never is.
-    fn digest(&self, token: &str) -> String;
-}
-
-/// Encrypts secrets at rest and in transit through queues (AES-256-GCM under the data key in
-/// `infra`): provider secrets, and outbox messages whose links carry tokens.
-pub trait SecretBox: Send + Sync {
-    /// `plaintext` sealed; an error where this process holds no data key (housekeeping).
-    fn seal(&self, plaintext: &str) -> crate::error::DomainResult<String>;
-    fn open(&self, sealed: &str) -> Option<String>;
-    /// A keyed digest of `text` (HMAC-SHA256 under a key derived from the data key, hex): what
-    /// a short secret such as an activation code is stored under, so a copy of the table alone
-    /// cannot test guesses against it.
-    fn mac(&self, text: &str) -> crate::error::DomainResult<String>;
-}
-
-/// The claims a verified access token carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessClaims {
-    pub user_id: UserId,
-    pub session_id: SessionId,
-    /// When the token's session began (sign-in), so that ending every session at once (a
-    /// password reset, a suspension) ends its tokens with it.
-    pub session_started_at: Timestamp,
-}
-
-/// Issues and verifies short-lived signed access tokens (EdDSA JWTs in `infra`).
-pub trait AccessTokens: Send + Sync {
-    /// A token for `claims`, valid from `now` for [`AccessTokens::lifetime_seconds`]; an
-    /// error where this process holds no signing key (only the identity function signs).
-    fn issue(&self, claims: &AccessClaims, now: Timestamp) -> crate::error::DomainResult<String>;
-    /// The claims of a valid token: signature by a known key, issuer, audience and times.
-    fn verify(&self, token: &str, now: Timestamp) -> Option<AccessClaims>;
-    fn lifetime_seconds(&self) -> u64;
-    /// The public keys tokens are verified with (the signing key's first), for
-    /// `GET /.well-known/jwks.json`.
-    fn verification_keys(&self) -> Vec<VerificationKey>;
-}
-
-/// A public key access tokens are verified with: its `kid` and the raw Ed25519 key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerificationKey {
-    pub kid: String,
-    pub public_key: Vec<u8>,
-}
 
 /// Deployment settings of identity.
 #[derive(Debug, Clone)]
@@ -155,7 +88,7 @@ pub struct Identity {
     /// Seals secrets at rest (the data key), where a function holds it.
     pub secret_box: Arc<dyn SecretBox>,
     /// Seals e-mail for the notifier (its public key).
-    pub mail_seal: Arc<dyn crate::outbox::MailSeal>,
+    pub mail_seal: Arc<dyn crate::ports::MailSeal>,
     pub settings: IdentitySettings,
 }
 

@@ -2,14 +2,14 @@
 //! e-mail claim (T10) are written in the same transaction as the user.
 
 use super::{
-    Access, EmailClaim, Identity, Membership, Organisation, Password, PlatformRole, Registration as RegistrationState,
+    Access, EmailClaim, Identity, Membership, Organisation, PlatformRole, Registration as RegistrationState,
     TokenPurpose, User, name_from_email,
 };
-use crate::accounts::{Email, OrganisationKind, Role, UserKind};
+use crate::accounts::{Email, OrganisationKind, Password, Role, UserKind};
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::mail::EmailMessage;
-use crate::outbox::OutboxMessage;
+use crate::ports::OutboxMessage;
 use crate::store::{Condition, Item, Write};
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;

@@ -1,8 +1,8 @@
 //! Password reset by e-mailed single-use token. Asking for a reset answers the same whether
 //! or not the address is registered; completing one ends every session.
 
-use super::{Identity, Password, Registration, TokenPurpose, User};
-use crate::accounts::Email;
+use super::{Identity, Registration, TokenPurpose, User};
+use crate::accounts::{Email, Password};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::keys;

@@ -1,13 +1,14 @@
 //! Sign-in, refresh-token rotation with reuse detection, sign-out, and the user's sessions.
 
 use super::throttle::claim;
-use super::{Access, AccessClaims, Identity, Principal, RefreshToken, Registration, Session, User};
+use super::{Access, Identity, Principal, RefreshToken, Registration, Session, User};
 use crate::accounts::Email;
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{SessionId, UserId};
 use crate::keys;
-use crate::store::{Condition, Index, Item, Query, Store, StoreError, Update, Write};
+use crate::ports::{AccessClaims, Store};
+use crate::store::{Condition, Index, Item, Query, StoreError, Update, Write};
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;
 use serde::Serialize;

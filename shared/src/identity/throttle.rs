@@ -5,7 +5,8 @@
 
 use super::Throttle;
 use crate::error::{DomainError, DomainResult};
-use crate::store::{Condition, Item, Key, Store, StoreError, Update};
+use crate::ports::Store;
+use crate::store::{Condition, Item, Key, StoreError, Update};
 use crate::time::Timestamp;
 
 /// How long a throttle record is kept after its lock ends: failures wear off after an hour

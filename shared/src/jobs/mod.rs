@@ -12,11 +12,11 @@ pub(crate) use progress::{job_progress, job_view, record_chunk, record_done, sta
 use crate::audit::Actor;
 use crate::ids::{JobId, OrganisationId};
 use crate::keys;
+use crate::ports::ChunkOfRows;
 use crate::rows::{RawRow, RowOutcome, RowReport};
 use crate::store::{Cursor, Item};
 use crate::telecom::SimAction;
 use crate::time::Timestamp;
-use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -170,25 +170,6 @@ impl JobView {
             next_cursor: next.map(|cursor| cursor.encode()),
         }
     }
-}
-
-/// One chunk of a job's rows, as queued.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChunkOfRows {
-    pub job_id: JobId,
-    pub chunk: u32,
-    /// The file's row number of the first row (1 is the first row after the header).
-    pub first_row: u64,
-    pub rows: Vec<RawRow>,
-    /// For a bulk job: the change to make to each SIM (the rows are ICCIDs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<SimAction>,
-}
-
-/// Where chunks of a job go to be processed: SQS on AWS, a local task in the local server.
-#[async_trait]
-pub trait JobQueue: Send + Sync {
-    async fn enqueue(&self, chunks: Vec<ChunkOfRows>) -> Result<(), String>;
 }
 
 /// Rows answered synchronously; a larger file is a job.

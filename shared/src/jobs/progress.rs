@@ -4,10 +4,11 @@
 use crate::audit::AuditEvent;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::JobId;
-use crate::jobs::{ChunkOfRows, Job, JobCounts, JobKind, JobQueue, JobState, JobView, retention_end};
+use crate::jobs::{Job, JobCounts, JobKind, JobState, JobView, retention_end};
 use crate::keys;
+use crate::ports::{ChunkOfRows, JobQueue, Store};
 use crate::rows::RowReport;
-use crate::store::{Condition, Cursor, Index, Item, Store, StoreError, Update, Write};
+use crate::store::{Condition, Cursor, Index, Item, StoreError, Update, Write};
 use crate::time::Timestamp;
 use crate::unit_of_work::UnitOfWork;
 

@@ -122,7 +122,7 @@ pub fn normalise_code(typed: &str) -> String {
 /// The digest a code is stored under: an HMAC under a server key (a copy of the table alone
 /// cannot test the 2⁶⁰ codes against it), bound to its ICCID, so one digest says nothing
 /// about another SIM's code.
-fn code_digest(secret_box: &dyn crate::identity::SecretBox, iccid: &Iccid, code: &str) -> DomainResult<String> {
+fn code_digest(secret_box: &dyn crate::ports::SecretBox, iccid: &Iccid, code: &str) -> DomainResult<String> {
     secret_box.mac(&format!("activation-code:{iccid}:{}", normalise_code(code)))
 }
 

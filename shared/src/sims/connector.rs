@@ -8,38 +8,10 @@ use super::catalogue::NO_INTEGRATION;
 use super::{Sim, Sims};
 use crate::error::{DomainError, DomainResult};
 use crate::keys;
-use crate::telecom::{Iccid, Imsi, SimAction};
+use crate::ports::{ConnectorAnswer, OperatorConnector, PortError, StateChange};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-
-/// A change asked of an operator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StateChange {
-    pub iccid: Iccid,
-    pub imsi: Option<Imsi>,
-    pub action: SimAction,
-}
-
-/// How an operator answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnectorAnswer {
-    /// Done: the SIM is in its new state at the operator.
-    Applied,
-    /// Accepted; the operator reports the outcome later.
-    Pending,
-}
-
-#[async_trait]
-pub trait OperatorConnector: Send + Sync {
-    /// Whether changes apply at once with no call at all (the `none` connector).
-    fn is_immediate(&self) -> bool {
-        false
-    }
-
-    /// Asks the operator for `change`; an error is the operator's refusal or unavailability.
-    async fn request(&self, change: &StateChange) -> Result<ConnectorAnswer, String>;
-}
 
 /// Stores state only: every change applies at once.
 struct NoIntegration;
@@ -50,7 +22,7 @@ impl OperatorConnector for NoIntegration {
         true
     }
 
-    async fn request(&self, _: &StateChange) -> Result<ConnectorAnswer, String> {
+    async fn request(&self, _: &StateChange) -> Result<ConnectorAnswer, PortError> {
         Ok(ConnectorAnswer::Applied)
     }
 }

@@ -3,7 +3,6 @@
 //! asynchronous operator connector works on it. Changes go through the SIM's connector
 //! (`connector`), are audited and move the SIM's counters.
 
-use super::connector::{ConnectorAnswer, StateChange};
 use super::counts::CountDeltas;
 use super::{Sim, Sims, sim_scope};
 use crate::audit::{Actor, AuditEvent, RequestContext};
@@ -11,6 +10,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::OrganisationId;
 use crate::keys;
+use crate::ports::{ConnectorAnswer, StateChange};
 use crate::sims::records::sim_write;
 use crate::sims::wire::SimView;
 use crate::telecom::{Iccid, SimAction};

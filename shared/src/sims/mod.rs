@@ -39,7 +39,7 @@ pub use claim::{
     ActivationCode, ActivationCodes, ActivationCodesPayload, CLAIMS_PER_PERSON, CLAIMS_PER_SOURCE, ClaimPayload,
     RefusedCode,
 };
-pub use connector::{ConnectorAnswer, Connectors, OperatorConnector, StateChange};
+pub use connector::Connectors;
 pub use holders::SimDuplicate;
 pub use import::ImportRowPayload;
 pub use lifecycle::SimStatus;
@@ -51,12 +51,10 @@ pub use wire::{
 };
 
 use crate::accounts::OrganisationKind;
-use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{Principal, SecretBox, Secrets};
+use crate::identity::Principal;
 use crate::ids::{ContractId, OrganisationId, PlanId, UserId};
-use crate::jobs::JobQueue;
-use crate::store::Store;
+use crate::ports::{Clock, JobQueue, SecretBox, Secrets, Store};
 use crate::telecom::{Iccid, Imei, Imsi, Msisdn};
 use crate::tenancy::{Authorized, Grant, Permission, authorize};
 use crate::time::Timestamp;

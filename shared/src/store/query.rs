@@ -1,4 +1,5 @@
-use super::{Item, Key, MAX_PAGE, StoreError};
+use super::{Item, Key, MAX_PAGE};
+use crate::store::StoreError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};

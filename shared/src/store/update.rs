@@ -1,4 +1,5 @@
-use super::{Condition, IndexKey, Item, Key, StoreError};
+use super::{Condition, IndexKey, Item, Key};
+use crate::store::StoreError;
 use serde_json::Value;
 
 /// A partial change to a live item. The item must exist (an update never creates one);

@@ -10,7 +10,8 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::{Organisation, PlatformAdmin, Principal};
 use crate::ids::OrganisationId;
 use crate::keys;
-use crate::store::{Item, Store};
+use crate::ports::Store;
+use crate::store::Item;
 use std::collections::BTreeSet;
 use std::marker::PhantomData;
 

@@ -22,7 +22,7 @@ mod permissions;
 mod release;
 mod settings;
 
-pub use crate::identity::SecretBox;
+pub use crate::ports::SecretBox;
 pub use access::{Authorized, admits, authorize, roles_in};
 pub use audit_trail::AuditFilter;
 pub use billing::{BillingView, PaymentMethodPayload, PaymentProvider, ProviderPayload, ProviderView};
@@ -42,10 +42,10 @@ pub use members::{MACHINE_ROLES, MemberView, machine_roles, parse_roles};
 pub use organisations::{OrganisationRead, OrganisationView};
 pub use permissions::{Permission, role_grants};
 
-use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{Identity, Secrets};
-use crate::store::{Store, StoreError};
+use crate::identity::Identity;
+use crate::ports::{Clock, Secrets, Store};
+use crate::store::StoreError;
 use crate::time::Timestamp;
 use std::future::Future;
 use std::sync::Arc;

@@ -106,7 +106,8 @@ async fn the_telemetry_worker_stores_a_message_once_and_refuses_without_retrying
     use chrono::TimeZone;
     use stratum_shared::devices::{Device, DeviceModel, DeviceStatus, Port, PortKind};
     use stratum_shared::ids::{DeviceId, DeviceModelId, OrganisationId};
-    use stratum_shared::store::{Item, Store};
+    use stratum_shared::ports::Store;
+    use stratum_shared::store::Item;
     // The recorded messages were taken at 08:30 that day.
     let clock = std::sync::Arc::new(stratum_shared::clock::ManualClock::new(
         chrono::Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),

@@ -7,8 +7,8 @@ use stratum_notifier::Notifier;
 use stratum_shared::accounts::Email;
 use stratum_shared::clock::SystemClock;
 use stratum_shared::mail::{EmailMessage, Lane};
-use stratum_shared::outbox::{OutboxMessage, Queue, Refusal};
-use stratum_shared::store::{Index, Query, Store};
+use stratum_shared::ports::{OutboxMessage, PortError, Queue, Refusal, Store};
+use stratum_shared::store::{Index, Query};
 use stratum_shared::time::Timestamp;
 
 const FROM: &str = "no-reply@stratum.test";
@@ -187,8 +187,8 @@ struct BrokenQueue;
 
 #[async_trait::async_trait]
 impl Queue for BrokenQueue {
-    async fn send(&self, _: &[OutboxMessage]) -> Result<Vec<Refusal>, String> {
-        Err("queue unavailable".into())
+    async fn send(&self, _: &[OutboxMessage]) -> Result<Vec<Refusal>, PortError> {
+        Err(PortError::Unavailable("queue unavailable".into()))
     }
 }
 
@@ -298,7 +298,7 @@ fn sqs_accepts(body: &str) -> bool {
 
 #[async_trait::async_trait]
 impl Queue for SqsCharacterRules {
-    async fn send(&self, messages: &[OutboxMessage]) -> Result<Vec<Refusal>, String> {
+    async fn send(&self, messages: &[OutboxMessage]) -> Result<Vec<Refusal>, PortError> {
         let mut refusals = Vec::new();
         for message in messages {
             if sqs_accepts(&(self.body)(message)) {
@@ -412,7 +412,7 @@ struct StrugglingQueue;
 
 #[async_trait::async_trait]
 impl Queue for StrugglingQueue {
-    async fn send(&self, messages: &[OutboxMessage]) -> Result<Vec<Refusal>, String> {
+    async fn send(&self, messages: &[OutboxMessage]) -> Result<Vec<Refusal>, PortError> {
         Ok(messages
             .iter()
             .map(|message| Refusal {

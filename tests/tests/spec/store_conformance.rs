@@ -7,8 +7,9 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use stratum_shared::clock::ManualClock;
+use stratum_shared::ports::Store;
 use stratum_shared::store::{
-    Condition, Cursor, Index, IndexKey, Item, Key, Query, SortCondition, Store, StoreError, Update, Write,
+    Condition, Cursor, Index, IndexKey, Item, Key, Query, SortCondition, StoreError, Update, Write,
 };
 
 /// A store under test and the clock it reads expiry against.
@@ -563,7 +564,7 @@ trait UnixNow {
 
 impl UnixNow for ManualClock {
     fn now_unix(&self) -> i64 {
-        use stratum_shared::clock::Clock;
+        use stratum_shared::ports::Clock;
         self.now().timestamp()
     }
 }

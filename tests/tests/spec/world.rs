@@ -494,7 +494,7 @@ impl World {
     /// notices lane, as a flood of an organisation's would leave them.
     pub async fn seed_notices(&self, to: &str, count: usize) {
         use stratum_shared::mail::EmailMessage;
-        use stratum_shared::outbox::OutboxMessage;
+        use stratum_shared::ports::OutboxMessage;
         let now = stratum_shared::time::Timestamp::new(self.clock_now());
         let messages: Vec<_> = (0..count)
             .map(|n| {
@@ -664,7 +664,7 @@ impl World {
     }
 
     pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
-        use stratum_shared::clock::Clock;
+        use stratum_shared::ports::Clock;
         self.clock.now()
     }
 

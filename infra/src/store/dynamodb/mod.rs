@@ -27,9 +27,10 @@ use rand::Rng;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use stratum_shared::clock::Clock;
+use stratum_shared::ports::{Clock, Store};
+use stratum_shared::store::StoreError;
 use stratum_shared::store::{
-    Condition, Cursor, Item, Key, Page, Query, SortCondition, Store, StoreError, Update, Write, check_transaction,
+    Condition, Cursor, Item, Key, Page, Query, SortCondition, Update, Write, check_transaction,
 };
 
 /// BatchGetItem's limit on keys per request.
