@@ -87,4 +87,21 @@ mod tests {
             assert!(pem.contains(root), "{root} is in the bundle");
         }
     }
+
+    #[cfg(feature = "sqs")]
+    #[test]
+    fn a_throttled_or_failing_service_may_pass_later_and_a_refusal_will_not() {
+        use aws_sdk_sqs::operation::send_message::SendMessageError;
+        use aws_smithy_types::body::SdkBody;
+        use aws_smithy_types::error::ErrorMetadata;
+        let answer = |status: u16, code: &str| {
+            let error = SendMessageError::generic(ErrorMetadata::builder().code(code).build());
+            let raw = super::HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+            super::port_error("SendMessage", super::SdkError::service_error(error, raw))
+        };
+        assert!(answer(400, "ThrottlingException").is_transient());
+        assert!(answer(503, "InternalError").is_transient());
+        assert!(!answer(400, "InvalidParameterValue").is_transient());
+        assert!(!answer(403, "AccessDenied").is_transient());
+    }
 }
