@@ -150,7 +150,13 @@ pub async fn aws_services() -> Result<stratum_shared::invitations::Invitations, 
         mail_seal: mail_sealer()?,
         settings: identity_settings("http://localhost:3000"),
     };
-    let tenancy = Tenancy::new(&identity);
+    let tenancy = Tenancy::new(
+        &identity,
+        Arc::new(stratum_shared::sims::EndUserRelease {
+            store: identity.store.clone(),
+            clock: identity.clock.clone(),
+        }),
+    );
     Ok(stratum_shared::invitations::Invitations { identity, tenancy })
 }
 

@@ -334,13 +334,6 @@ fn loops<N: Ord + Clone>(edges: &BTreeMap<N, BTreeSet<N>>) -> Vec<Vec<N>> {
     state.found
 }
 
-/// Top-level modules still reaching each other, by crate, each named in sorted order. Two
-/// steps of tenancy's own use cases still call up: deleting an organisation revokes its
-/// invitations (`invitations::revoke_pending_of`), and removing an end user releases their
-/// SIMs (`tenancy/release.rs` writes `sims::Sim`). Both leave when those steps move above
-/// tenancy; this list must then shrink, and nothing may join it.
-const KNOWN_MODULE_LOOPS: &[(&str, &[&str])] = &[("shared/src", &["catalogue", "invitations", "sims", "tenancy"])];
-
 /// One crate's imports: between files, and between top-level modules, each edge with one
 /// reason (the path that made it).
 struct Graph {
@@ -417,12 +410,6 @@ fn import_loops() -> Vec<String> {
             ));
         }
         for component in loops(&top_edges) {
-            let known = KNOWN_MODULE_LOOPS.iter().any(|(krate, modules)| {
-                krate == crate_root && component.iter().map(String::as_str).eq(modules.iter().copied())
-            });
-            if known {
-                continue;
-            }
             let members: BTreeSet<&String> = component.iter().collect();
             let ties: Vec<String> = why
                 .iter()
@@ -445,18 +432,6 @@ fn import_loops() -> Vec<String> {
 fn no_file_or_module_imports_anything_that_imports_it_back() {
     let report = import_loops();
     assert!(report.is_empty(), "import loops:\n{}", report.join("\n"));
-}
-
-#[test]
-fn the_known_module_loops_are_still_there_so_a_fixed_one_leaves_the_list() {
-    for (crate_root, modules) in KNOWN_MODULE_LOOPS {
-        let found: Vec<Vec<String>> = loops(&graph(crate_root).modules);
-        let expected: Vec<String> = modules.iter().map(|m| m.to_string()).collect();
-        assert!(
-            found.contains(&expected),
-            "{crate_root}: {modules:?} no longer loop; take them off KNOWN_MODULE_LOOPS"
-        );
-    }
 }
 
 #[test]

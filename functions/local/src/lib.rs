@@ -26,7 +26,7 @@ use stratum_shared::devices::Devices;
 use stratum_shared::identity::Identity;
 use stratum_shared::invitations::Invitations;
 use stratum_shared::ports::{Clock, DeviceGateway};
-use stratum_shared::sims::{Connectors, Sims};
+use stratum_shared::sims::{Connectors, EndUserRelease, Sims};
 use stratum_shared::telemetry::{TargetCache, Telemetry};
 use stratum_shared::tenancy::Tenancy;
 use tokio::sync::oneshot;
@@ -161,7 +161,13 @@ pub async fn start(options: Options) -> Result<Server, String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
     let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let tenancy = Tenancy::new(&identity);
+    let tenancy = Tenancy::new(
+        &identity,
+        Arc::new(EndUserRelease {
+            store: identity.store.clone(),
+            clock: identity.clock.clone(),
+        }),
+    );
     let services = Invitations {
         identity: identity.clone(),
         tenancy,

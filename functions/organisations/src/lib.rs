@@ -367,7 +367,7 @@ async fn delete_organisation(
     Context(context): Context,
     Ids(id): Ids<OrganisationId>,
 ) -> Result<StatusCode> {
-    state.tenancy.delete_organisation(&principal, &context, id).await?;
+    state.invitations.delete_organisation(&principal, &context, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

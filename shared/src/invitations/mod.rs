@@ -17,8 +17,9 @@ pub use invite::{
 };
 
 use crate::accounts::{Email, Role};
+use crate::audit::RequestContext;
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{Identity, name_from_email};
+use crate::identity::{Identity, Principal, name_from_email};
 use crate::ids::{InvitationId, OrganisationId, UserId};
 use crate::keys;
 use crate::ports::Store;
@@ -205,9 +206,24 @@ impl Invitations {
     }
 }
 
+impl Invitations {
+    /// Soft-deletes a shared organisation (T8); its pending invitations die with it, so a link
+    /// from a deleted organisation answers 410.
+    pub async fn delete_organisation(
+        &self,
+        principal: &Principal,
+        context: &RequestContext,
+        id: OrganisationId,
+    ) -> DomainResult<()> {
+        self.tenancy.delete_organisation(principal, context, id).await?;
+        revoke_pending_of(&*self.identity.store, id).await?;
+        Ok(())
+    }
+}
+
 /// Revokes every pending invitation of a deleted organisation, page by page, so none of its
 /// links works any more (acceptance checks the organisation too, should one slip through).
-pub(crate) async fn revoke_pending_of(store: &dyn Store, organisation: OrganisationId) -> DomainResult<usize> {
+async fn revoke_pending_of(store: &dyn Store, organisation: OrganisationId) -> DomainResult<usize> {
     let mut cursor = None;
     let mut revoked = 0;
     loop {

@@ -27,6 +27,7 @@ mod inventory;
 mod jobs;
 mod lifecycle;
 mod records;
+mod release;
 mod rules;
 mod usage;
 mod wire;
@@ -43,7 +44,8 @@ pub use connector::Connectors;
 pub use holders::SimDuplicate;
 pub use import::ImportRowPayload;
 pub use lifecycle::SimStatus;
-pub(crate) use records::{code_pointer_writes, sim_write};
+pub(crate) use records::sim_write;
+pub use release::EndUserRelease;
 pub use rules::{BYTES_PER_MB, Firing, NewRule, RecipientsPayload, RuleAction, RuleKind, SimRule, SimRulePayload};
 pub use usage::{PeriodTotals, Recorded, UsagePayload, UsageRecord};
 pub use wire::{

@@ -109,7 +109,9 @@ impl Tenancy {
 
     /// Soft-deletes a shared organisation (T8): a root by its billing subscriber, a company
     /// by an owner of its root, and only once no other member and no live company remain.
-    pub async fn delete_organisation(
+    /// [`Invitations::delete_organisation`](crate::invitations::Invitations::delete_organisation)
+    /// calls it, and then revokes the organisation's invitations.
+    pub(crate) async fn delete_organisation(
         &self,
         principal: &Principal,
         context: &RequestContext,
@@ -189,8 +191,6 @@ impl Tenancy {
             Ok(())
         })
         .await?;
-        // Its invitations die with it: a link from a deleted organisation answers 410.
-        crate::invitations::revoke_pending_of(&*self.store, id).await?;
         Ok(())
     }
 }

@@ -448,7 +448,7 @@ impl Tenancy {
         check_counts(organisation, &counts)?;
         if let Some(root) = organisation.parent_organisation_id {
             // What was assigned to them in the company stays with it, unassigned (L3).
-            self.release_end_user(root, organisation_id, user_id).await?;
+            self.holdings.release(root, organisation_id, user_id).await?;
         }
         let now = self.now();
         let organisation_update = Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(version));

@@ -19,7 +19,6 @@ mod machines;
 pub(crate) mod members;
 pub(crate) mod organisations;
 mod permissions;
-mod release;
 mod settings;
 
 pub use crate::ports::SecretBox;
@@ -44,9 +43,11 @@ pub use permissions::{Permission, role_grants};
 
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Identity;
+use crate::ids::{OrganisationId, UserId};
 use crate::ports::{Clock, Secrets, Store};
 use crate::store::StoreError;
 use crate::time::Timestamp;
+use async_trait::async_trait;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -59,16 +60,27 @@ pub struct Tenancy {
     pub clock: Arc<dyn Clock>,
     pub secrets: Arc<dyn Secrets>,
     pub secret_box: Arc<dyn SecretBox>,
+    /// What an end user holds in a company, released when they leave it (issue 21, L3).
+    pub holdings: Arc<dyn EndUserHoldings>,
+}
+
+/// What an end user holds in a company (SIMs, devices), released when they leave it or are
+/// removed: the company keeps it, unassigned. SIMs and devices sit above tenancy, so they
+/// hand it this ([`crate::sims::EndUserRelease`]) rather than tenancy reaching up to them.
+#[async_trait]
+pub trait EndUserHoldings: Send + Sync {
+    async fn release(&self, root: OrganisationId, company: OrganisationId, user: UserId) -> DomainResult<()>;
 }
 
 impl Tenancy {
-    /// Tenancy on the same ports as identity.
-    pub fn new(identity: &Identity) -> Self {
+    /// Tenancy on the same ports as identity, releasing end users' holdings through `holdings`.
+    pub fn new(identity: &Identity, holdings: Arc<dyn EndUserHoldings>) -> Self {
         Self {
             store: identity.store.clone(),
             clock: identity.clock.clone(),
             secrets: identity.secrets.clone(),
             secret_box: identity.secret_box.clone(),
+            holdings,
         }
     }
 

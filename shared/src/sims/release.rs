@@ -9,14 +9,18 @@
 //! membership ends (so a crash in between leaves a member with fewer things, never things
 //! assigned to someone who is no member).
 
-use super::Tenancy;
+use super::Sim;
+use super::records::{code_pointer_writes, sim_write};
 use crate::error::DomainResult;
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
-use crate::sims::{Sim, code_pointer_writes, sim_write};
+use crate::ports::{Clock, Store};
 use crate::store::{Condition, Index, Item, Key, Query, SortCondition, StoreError, Update, Write};
+use crate::tenancy::{EndUserHoldings, with_retries};
 use crate::time::Timestamp;
+use async_trait::async_trait;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// Things released per transaction: a SIM is its item, its end-user pointer and its code's
 /// pointer; a device its item and its pointer.
@@ -52,14 +56,26 @@ impl Assigned {
         }
     }
 }
-impl Tenancy {
+/// Releases what end users hold, on the store: handed to tenancy, whose departures call it.
+pub struct EndUserRelease {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[async_trait]
+impl EndUserHoldings for EndUserRelease {
+    async fn release(&self, root: OrganisationId, company: OrganisationId, user: UserId) -> DomainResult<()> {
+        self.release_end_user(root, company, user).await
+    }
+}
+
+impl EndUserRelease {
+    fn now(&self) -> Timestamp {
+        Timestamp::new(self.clock.now())
+    }
+
     /// Releases the SIMs and devices `user` holds in `company` of `root`.
-    pub(crate) async fn release_end_user(
-        &self,
-        root: OrganisationId,
-        company: OrganisationId,
-        user: UserId,
-    ) -> DomainResult<()> {
+    async fn release_end_user(&self, root: OrganisationId, company: OrganisationId, user: UserId) -> DomainResult<()> {
         for assigned in [Assigned::Sims, Assigned::Devices] {
             let mut cursor = None;
             loop {
@@ -73,7 +89,7 @@ impl Tenancy {
                     )
                     .await?;
                 for pointers in page.items.chunks(RELEASED_PER_TRANSACTION) {
-                    self.release(assigned, root, user, pointers).await?;
+                    self.release_pointed(assigned, root, user, pointers).await?;
                 }
                 match page.next {
                     Some(next) => cursor = Some(next),
@@ -86,7 +102,7 @@ impl Tenancy {
 
     /// Releases what `pointers` name, together; what changed meanwhile (released or moved by
     /// someone else) is left as it is, its pointer removed all the same.
-    async fn release(
+    async fn release_pointed(
         &self,
         assigned: Assigned,
         root: OrganisationId,
@@ -144,7 +160,7 @@ impl Tenancy {
             // Something changed meanwhile: one by one, each read afresh.
             Err(StoreError::ConditionFailed { .. }) => {
                 for ((_, gone), target) in pairs.into_iter().zip(targets) {
-                    super::with_retries(|| self.release_one(assigned, target.clone(), user, gone.clone())).await?;
+                    with_retries(|| self.release_one(assigned, target.clone(), user, gone.clone())).await?;
                 }
                 Ok(())
             }
