@@ -45,4 +45,3 @@ pub mod tenancy;
 pub mod time;
 pub mod unit_of_work;
 pub mod validation;
-pub mod watch;

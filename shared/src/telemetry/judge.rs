@@ -5,7 +5,7 @@
 //!
 //! No read per message: rules are cached per organisation for [`RULES_TTL_SECONDS`] and each
 //! device's alert state (open alerts, pending breaches) for [`TARGET_TTL_SECONDS`]; writes happen
-//! only when the state changes, each conditional (see [`crate::alerting`]), so a stale cache
+//! only when the state changes, each conditional (see [`crate::alerts`]), so a stale cache
 //! never makes a second alert or e-mail. What staleness can do is delay: an alert cleared by
 //! hand (or by another container) is raised again by a breach only once this process reads
 //! the device's state afresh, within [`TARGET_TTL_SECONDS`].
@@ -15,24 +15,20 @@
 //! be silent, in one of [`keys::SILENCE_SHARDS`] index partitions; the sweep reads each
 //! shard up to now. An `offline` alert parks the entry until the next message moves it again.
 
+use super::cache::Book;
+use super::{Judgement, Plan, Telemetry};
 use crate::alerts::{
-    Alarms, Alert, AlertKind, AlertedDevice, CHANGE_WRITES_PER_COMMIT, Change, Lost, OFFLINE, Raise, SIM_MISMATCH,
-    Tell, handlers, park_silence,
+    Alarms, Alert, AlertKind, AlertRule, AlertedDevice, CHANGE_WRITES_PER_COMMIT, Change, Lost, OFFLINE, Raise,
+    SIM_MISMATCH, Severity, Tell, Watched, handlers,
 };
-use crate::alerts::{AlertRule, Severity, Watched};
-use crate::devices::DeviceStatus;
 use crate::error::DomainResult;
-use crate::ids::{AlertRuleId, DeviceId, OrganisationId};
+use crate::ids::AlertRuleId;
 use crate::keys;
-use crate::store::{Condition, Index, Item, Key, Query, SortCondition, Write};
-#[cfg(doc)]
-use crate::telemetry::TARGET_TTL_SECONDS;
-use crate::telemetry::{Book, Plan, RULES_TTL_SECONDS, Telemetry, fresh, fresh_for, keep};
+use crate::store::{Condition, Item, Key, Write};
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 /// A value as a rule compares it: numbers as they are, booleans as 1 and 0.
-fn number(value: &Value) -> Option<f64> {
+pub(super) fn number(value: &Value) -> Option<f64> {
     match value {
         Value::Bool(on) => Some(if *on { 1.0 } else { 0.0 }),
         other => other.as_f64(),
@@ -44,8 +40,6 @@ fn number(value: &Value) -> Option<f64> {
 /// message holds up the ones behind it for long, and its e-mails stay one per person.
 pub const MAX_ALERTS_PER_MESSAGE: usize = 10;
 
-// A message's raises (each at most five writes: marker, alert, pointer, audit, its pending
-// breach removed) always fit one transaction, so its e-mails are one per person.
 const _: () = assert!(MAX_ALERTS_PER_MESSAGE * 5 <= CHANGE_WRITES_PER_COMMIT);
 
 /// Writes a clear takes (marker, alert, audit).
@@ -60,116 +54,18 @@ fn note_raised(book: &mut Book, batch: &[(String, Change)], alerts: &[Alert]) {
     }
 }
 
-/// What the sweep did.
-#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Sweep {
-    /// `offline` alerts raised.
-    pub raised: u64,
-    /// Silent devices with nothing to raise (not in service, or already offline).
-    pub parked: u64,
-    /// Silent devices that could not be handled (the next sweep tries again), and why the
-    /// last of them could not.
-    pub failed: u64,
-    pub last_failure: Option<String>,
-}
-
 impl Telemetry {
-    fn alarms(&self) -> Alarms<'_> {
+    /// Judges a stored message that became its device's latest against its alert rules, its
+    /// SIM's lock and an open `offline`.
+    pub async fn judge_stored(&self, judgement: &Judgement) -> DomainResult<()> {
+        self.judge(&judgement.0).await
+    }
+
+    pub(super) fn alarms(&self) -> Alarms<'_> {
         Alarms {
             store: &*self.store,
             notices: &self.notices,
             now: self.now(),
-        }
-    }
-
-    /// The organisation's alert rules, read every [`RULES_TTL_SECONDS`] per process.
-    async fn rules(&self, organisation: OrganisationId) -> DomainResult<Arc<Vec<AlertRule>>> {
-        let now = self.now().unix_seconds();
-        if let Some(rules) = fresh_for(&self.targets.rules, &organisation, now, RULES_TTL_SECONDS) {
-            return Ok(rules);
-        }
-        self.read_rules(organisation).await
-    }
-
-    /// The organisation's alert rules as stored now, kept in the cache.
-    async fn read_rules(&self, organisation: OrganisationId) -> DomainResult<Arc<Vec<AlertRule>>> {
-        let now = self.now().unix_seconds();
-        let mut rules = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self
-                .store
-                .query(
-                    &Query::new(Index::Table, keys::organisation_partition(organisation))
-                        .sort(SortCondition::BeginsWith(keys::ALERT_RULES_PREFIX.to_owned()))
-                        .limit(crate::store::MAX_PAGE)
-                        .after(cursor),
-                )
-                .await?;
-            for item in &page.items {
-                rules.push(item.record()?);
-            }
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
-        let rules = Arc::new(rules);
-        keep(&self.targets.rules, organisation, rules.clone(), now);
-        Ok(rules)
-    }
-
-    /// A device's alert state while with its present holder, read once a minute per process
-    /// (and kept as changed here).
-    async fn book(&self, device: &AlertedDevice) -> DomainResult<Book> {
-        let now = self.now().unix_seconds();
-        let cached = (device.organisation, device.id, device.placement());
-        if let Some(book) = fresh(&self.targets.books, &cached, now) {
-            return Ok(book);
-        }
-        let page = self
-            .store
-            .query(
-                &Query::new(
-                    Index::Table,
-                    keys::device_alerts_partition(device.organisation, device.id),
-                )
-                .sort(SortCondition::BeginsWith(keys::alert_state_of(&device.placement())))
-                .limit(crate::store::MAX_PAGE),
-            )
-            .await?;
-        let mut book = Book::default();
-        for item in page.items {
-            if let Some(alert_key) = item.attribute("alert_key").and_then(Value::as_str) {
-                let source = item.key.sk.rsplit('#').next().unwrap_or_default().to_owned();
-                book.open.insert(source, alert_key.to_owned());
-            } else if let (Some(rule), Some(since)) = (
-                item.attribute("rule_id")
-                    .and_then(|v| serde_json::from_value::<AlertRuleId>(v.clone()).ok()),
-                item.attribute("since_ms").and_then(Value::as_i64),
-            ) {
-                let stamp = item.attribute("rule_stamp").and_then(Value::as_i64).unwrap_or_default();
-                book.pending.insert(rule, (since, stamp));
-            }
-        }
-        keep(&self.targets.books, cached, book.clone(), now);
-        Ok(book)
-    }
-
-    /// Keeps what this process changed of a device's alert state (until its entry expires),
-    /// or forgets it after a lost race so the next message reads it afresh.
-    fn remember(&self, device: &AlertedDevice, book: Option<Book>) {
-        let mut books = self.targets.books.lock().expect("the cache lock");
-        let key = (device.organisation, device.id, device.placement());
-        match book {
-            Some(book) => {
-                if let Some(entry) = books.get_mut(&key) {
-                    entry.1 = book;
-                }
-            }
-            None => {
-                books.remove(&key);
-            }
         }
     }
 
@@ -449,109 +345,6 @@ impl Telemetry {
             }
         }
         Ok(raced)
-    }
-
-    /// Sends the summaries of the notices organisations sent past their hourly e-mail budget,
-    /// once each hour is over (see [`crate::notices`]).
-    pub async fn send_held_notices(&self) -> DomainResult<usize> {
-        self.notices.send_held(&*self.store, self.now()).await
-    }
-
-    /// Raises `offline` for every device in service whose silence is due, and parks the
-    /// others: a query per shard up to now, pages of [`crate::store::MAX_PAGE`].
-    pub async fn sweep_silent(&self) -> DomainResult<Sweep> {
-        let mut sweep = Sweep::default();
-        let now = self.now();
-        for shard in 0..keys::SILENCE_SHARDS {
-            let mut cursor = None;
-            loop {
-                let page = self
-                    .store
-                    .query(
-                        &Query::new(Index::Gsi1, keys::silence_shard(shard))
-                            .sort(SortCondition::Below(format!("{:013}~", now.unix_millis())))
-                            .limit(crate::store::MAX_PAGE)
-                            .after(cursor),
-                    )
-                    .await?;
-                for item in &page.items {
-                    match self.silent(item).await {
-                        Ok(true) => sweep.raised += 1,
-                        Ok(false) => sweep.parked += 1,
-                        Err(error) => {
-                            sweep.failed += 1;
-                            sweep.last_failure = Some(error.to_string());
-                        }
-                    }
-                }
-                match page.next {
-                    Some(next) => cursor = Some(next),
-                    None => break,
-                }
-            }
-        }
-        Ok(sweep)
-    }
-
-    /// Handles one silent device's latest values: whether an `offline` alert was raised.
-    async fn silent(&self, latest: &Item) -> DomainResult<bool> {
-        let Some(index) = latest.gsi1.as_ref() else {
-            return Ok(false);
-        };
-        let mut ids = index.sk.splitn(3, '#').skip(1);
-        let (Some(organisation), Some(device)) = (ids.next(), ids.next()) else {
-            return Ok(false);
-        };
-        let (Ok(organisation), Ok(device)) = (
-            OrganisationId::parse(organisation, "organisation"),
-            DeviceId::parse(device, "device"),
-        ) else {
-            return Ok(false);
-        };
-        let last_ts = latest.attribute("last_ts").and_then(Value::as_i64).unwrap_or_default();
-        let last_seq = latest.attribute("last_seq").and_then(Value::as_i64);
-        let park = park_silence(latest.key.clone(), organisation, device, (last_ts, last_seq));
-        let recorded = crate::placement::Placement::of_item(latest);
-        // The device read afresh: one handed on, placed with another holder, retired or out of
-        // service raises nothing (its present holder's silence has an entry of its own).
-        self.targets.forget(device);
-        let target = self.target(device).await?;
-        let alerted = target
-            .as_ref()
-            .as_ref()
-            .filter(|target| target.status == DeviceStatus::Active)
-            .and_then(|target| target.alerted.clone())
-            .filter(|alerted| alerted.organisation == organisation && alerted.placement() == recorded);
-        let Some(alerted) = alerted else {
-            self.park(park).await?;
-            return Ok(false);
-        };
-        let last_seen = latest.attribute("last_seen").and_then(Value::as_str).unwrap_or("?");
-        let raise = Raise {
-            kind: AlertKind::Offline,
-            rule: None,
-            title: "Device offline".into(),
-            severity: Severity::Major,
-            message: format!("Nothing heard since {last_seen}, past its model's inactivity timeout."),
-            value: None,
-            recipients: handlers(),
-        };
-        match self.alarms().raise(&alerted, raise, vec![park.clone()]).await {
-            Ok(_) => Ok(true),
-            // Offline already (or a message came meanwhile: parking then fails, harmlessly).
-            Err(Lost::Raced) => {
-                self.park(park).await?;
-                Ok(false)
-            }
-            Err(Lost::Failed(error)) => Err(error),
-        }
-    }
-
-    async fn park(&self, park: Write) -> DomainResult<()> {
-        match self.store.write_each(vec![park]).await?.into_iter().next() {
-            Some(Err(crate::store::StoreError::ConditionFailed { .. })) | Some(Ok(())) | None => Ok(()),
-            Some(Err(other)) => Err(other.into()),
-        }
     }
 }
 

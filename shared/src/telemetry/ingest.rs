@@ -1,4 +1,4 @@
-//! Telemetry ingest (issue 14, SPEC §7): a device's message, as the IoT Core rule (or the
+//! Ingest (issue 14, SPEC §7): a device's message, as the IoT Core rule (or the
 //! local broker) hands it on with the topic's device id, the connection's client id and the
 //! broker's receive time, becomes a stored point and the device's latest values.
 //!
@@ -15,180 +15,18 @@
 //! message is written under its device's holder as it is; models and organisations' retention
 //! come from a per-process cache of [`TARGET_TTL_SECONDS`].
 
-use crate::alerts::{AlertRule, AlertedDevice, Notices};
-use crate::devices::{Device, DeviceModel, DeviceStatus, EffectivePort, PortKind, effective_port};
-use crate::error::{DomainError, DomainResult};
-use crate::ids::{AlertRuleId, DeviceId, DeviceModelId, OrganisationId};
+use super::{Envelope, Judgement, MAX_CLOCK_SKEW_SECONDS, Outcome, Plan, Refusal, Telemetry};
+use crate::alerts::AlertedDevice;
+use crate::devices::{DeviceStatus, EffectivePort, PortKind};
+use crate::error::DomainResult;
+use crate::ids::DeviceId;
 use crate::keys;
-use crate::placement::Placement;
-use crate::ports::{Clock, Store};
 use crate::store::{Condition, Item, StoreError, Update, Write};
 use crate::telecom::Imei;
 use crate::time::Timestamp;
 use chrono::DateTime;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
-
-/// How long a point is kept unless its (root) organisation says otherwise
-/// (`telemetry_retention_days`).
-pub const DEFAULT_RETENTION_DAYS: i64 = 90;
-/// How long a device's settings are used from the cache before they are read again.
-pub const TARGET_TTL_SECONDS: i64 = 60;
-/// How long an organisation's alert rules are used from the cache: a rule written applies
-/// within this (one query per organisation and process, however many devices report).
-pub const RULES_TTL_SECONDS: i64 = 10;
-/// How far ahead of the receiving clock a message's `ts` may be (device clocks drift).
-const MAX_CLOCK_SKEW_SECONDS: i64 = 300;
-
-/// A message as the broker hands it on.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Envelope {
-    /// The device id of the topic (`devices/{device_id}/telemetry`).
-    pub device_id: String,
-    /// The MQTT client id of the connection that published it.
-    pub client_id: String,
-    /// When the broker received it (milliseconds since the epoch).
-    #[serde(default)]
-    pub received_at: Option<i64>,
-    /// The device's own message.
-    #[serde(flatten)]
-    pub message: Map<String, Value>,
-}
-
-/// Why a message was not stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Refusal {
-    /// Not the message format (or a `ts` far in the future).
-    Malformed,
-    /// Published by a connection whose client id is not the device of the topic.
-    Impersonation,
-    UnknownDevice,
-    /// Not handed to an organisation.
-    Unassigned,
-    Decommissioned,
-    /// Taken longer ago than points are kept: it would expire as it is stored.
-    Stale,
-}
-
-/// What became of a message.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    Stored {
-        device: DeviceId,
-        organisation: OrganisationId,
-        /// The message named an IMEI other than the device's, which its SIM is locked to.
-        sim_mismatch: bool,
-        /// Why its alerts were not judged, if they were not (the device's next message
-        /// judges again).
-        unjudged: Option<String>,
-    },
-    /// Stored before: a repeat changes nothing.
-    Repeated,
-    Refused(Refusal),
-    /// Not stored for a fault of ours (the device could not be read); sent again, it may be.
-    Failed,
-}
-
-/// A device as ingest needs it.
-#[derive(Debug, Clone)]
-pub(crate) struct Target {
-    /// The device item's version it was made from.
-    version: u64,
-    organisation: Option<OrganisationId>,
-    pub(crate) status: DeviceStatus,
-    imei: Imei,
-    has_sim: bool,
-    ports: BTreeMap<u8, EffectivePort>,
-    /// Its model's inactivity timeout.
-    silence_ms: i64,
-    /// How long its organisation keeps points.
-    retention_days: i64,
-    /// What its alerts record (its organisation's is `organisation`'s).
-    pub(crate) alerted: Option<AlertedDevice>,
-}
-
-/// Devices (and models) a cache holds at most before it starts afresh.
-const MAX_CACHED: usize = 50_000;
-
-/// The devices and models ingest has read, each for [`TARGET_TTL_SECONDS`] (a device not
-/// found too, so an unknown device's messages cost no read each).
-#[derive(Default)]
-pub struct TargetCache {
-    devices: Cache<DeviceId, Arc<Option<Target>>>,
-    models: Cache<DeviceModelId, Arc<DeviceModel>>,
-    /// Each organisation's retention, in days.
-    retentions: Cache<OrganisationId, i64>,
-    /// Each organisation's alert rules.
-    pub(crate) rules: Cache<OrganisationId, Arc<Vec<AlertRule>>>,
-    /// Each device's alert state (its open alerts and pending breaches) with its present
-    /// holder, as last read or changed here.
-    pub(crate) books: Cache<(OrganisationId, DeviceId, Placement), Book>,
-}
-
-impl TargetCache {
-    /// Drops a device's entry, so it is read afresh.
-    pub(crate) fn forget(&self, device: DeviceId) {
-        self.devices.lock().expect("the cache lock").remove(&device);
-    }
-}
-
-/// A device's alert state as ingest knows it: the open alert of each source (by its sort
-/// key) and each rule's pending breach (since when, in milliseconds).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Book {
-    pub(crate) open: HashMap<String, String>,
-    /// Since when, and the rule as it was then (its `updated_at`, milliseconds): a breach
-    /// pending under a rule since changed starts afresh.
-    pub(crate) pending: HashMap<AlertRuleId, (i64, i64)>,
-}
-
-// A device silent past its timeout comes back to a book read afresh, which sees its
-// `offline` alert: the cache never outlives the shortest timeout.
-const _: () = assert!(TARGET_TTL_SECONDS <= crate::devices::MIN_TIMEOUT_SECONDS as i64);
-
-/// Entries by key, each with when it was read.
-pub(crate) type Cache<K, V> = Mutex<HashMap<K, (i64, V)>>;
-
-/// A fresh entry of `cache`, if there is one.
-pub(crate) fn fresh<K: std::hash::Hash + Eq, V: Clone>(cache: &Cache<K, V>, key: &K, now: i64) -> Option<V> {
-    fresh_for(cache, key, now, TARGET_TTL_SECONDS)
-}
-
-/// An entry of `cache` read less than `ttl` seconds ago, if there is one.
-pub(crate) fn fresh_for<K: std::hash::Hash + Eq, V: Clone>(
-    cache: &Cache<K, V>,
-    key: &K,
-    now: i64,
-    ttl: i64,
-) -> Option<V> {
-    let cache = cache.lock().expect("the cache lock");
-    cache
-        .get(key)
-        .filter(|(read_at, _)| now - read_at < ttl)
-        .map(|(_, value)| value.clone())
-}
-
-/// Keeps `value` in `cache`, which starts afresh when full (entries live a minute anyway).
-pub(crate) fn keep<K: std::hash::Hash + Eq, V>(cache: &Cache<K, V>, key: K, value: V, now: i64) {
-    let mut cache = cache.lock().expect("the cache lock");
-    if cache.len() >= MAX_CACHED {
-        cache.clear();
-    }
-    cache.insert(key, (now, value));
-}
-
-/// The ingest use case, on the store and clock ports.
-#[derive(Clone)]
-pub struct Telemetry {
-    pub store: Arc<dyn Store>,
-    pub clock: Arc<dyn Clock>,
-    pub targets: Arc<TargetCache>,
-    /// What alert e-mails need.
-    pub notices: Notices,
-}
+use std::collections::BTreeMap;
 
 /// A message parsed.
 struct Reading {
@@ -251,148 +89,6 @@ fn calibrate(port: &EffectivePort, raw: &Value) -> Value {
 }
 
 impl Telemetry {
-    pub(crate) fn now(&self) -> Timestamp {
-        Timestamp::new(self.clock.now())
-    }
-
-    /// The device of `id` as ingest needs it: from the cache while fresh, else read (its
-    /// model from the cache of models) and cached, a missing device too.
-    pub(crate) async fn target(&self, id: DeviceId) -> DomainResult<Arc<Option<Target>>> {
-        let now = self.now().unix_seconds();
-        if let Some(target) = fresh(&self.targets.devices, &id, now) {
-            return Ok(target);
-        }
-        let item = self.store.get(&keys::device(id)).await?;
-        self.keep_target(id, item, now).await
-    }
-
-    /// Reads the devices of a batch's messages afresh, together (a request per 100 devices),
-    /// so every message of the batch is written under its device's holder as it is now: a
-    /// device moved to another company or end user records nothing more for the one before
-    /// from the next batch on (issue 21, item 3).
-    /// A device that cannot be read (or made sense of) here is forgotten, so its messages read
-    /// it alone, and fail alone.
-    async fn read_targets(&self, envelopes: &[Envelope]) {
-        let now = self.now().unix_seconds();
-        let mut ids: Vec<DeviceId> = envelopes
-            .iter()
-            .filter(|envelope| envelope.client_id == envelope.device_id)
-            .filter_map(|envelope| DeviceId::parse(&envelope.device_id, "device_id").ok())
-            .collect();
-        ids.sort();
-        ids.dedup();
-        let keys: Vec<_> = ids.iter().map(|id| keys::device(*id)).collect();
-        let Ok(items) = self.store.batch_get(&keys).await else {
-            ids.iter().for_each(|id| self.targets.forget(*id));
-            return;
-        };
-        for (id, item) in ids.iter().zip(items) {
-            if self.keep_target(*id, item, now).await.is_err() {
-                self.targets.forget(*id);
-            }
-        }
-    }
-
-    /// Caches the device of `id` as ingest needs it, from its item as read (`None`: no such
-    /// device).
-    async fn keep_target(&self, id: DeviceId, item: Option<Item>, now: i64) -> DomainResult<Arc<Option<Target>>> {
-        // Unchanged since it was cached (the same version), and its model and retention read
-        // less than a minute ago: nothing to make again.
-        if let Some(item) = &item
-            && let Some(cached) = fresh(&self.targets.devices, &id, now)
-            && cached
-                .as_ref()
-                .as_ref()
-                .is_some_and(|target| target.version == item.version)
-        {
-            return Ok(cached);
-        }
-        let target = match item {
-            None => None,
-            Some(item) => {
-                let device: Device = item.record()?;
-                let model = self.model(device.model_id, now).await?;
-                let retention_days = match device.organisation_id {
-                    Some(organisation) => self.retention(organisation, now).await?,
-                    None => DEFAULT_RETENTION_DAYS,
-                };
-                Some(Target {
-                    version: item.version,
-                    organisation: device.organisation_id,
-                    status: device.status,
-                    imei: device.imei.clone(),
-                    has_sim: device.sim_iccid.is_some(),
-                    ports: model
-                        .ports
-                        .iter()
-                        .map(|port| (port.number, effective_port(port, device.ports.get(&port.number))))
-                        .collect(),
-                    silence_ms: i64::from(model.inactivity_timeout_seconds) * 1000,
-                    retention_days,
-                    alerted: device.organisation_id.map(|organisation| AlertedDevice {
-                        id: device.id,
-                        organisation,
-                        name: device.name.clone(),
-                        company: device.company_id,
-                        end_user: device.end_user_id,
-                        model: device.model_id,
-                        environment: device.environment_id,
-                    }),
-                })
-            }
-        };
-        // Another batch read a newer version meanwhile (the local broker stores batches at
-        // once): that one stays.
-        if let Some(item_version) = target.as_ref().map(|target| target.version)
-            && let Some(newer) = fresh_for(&self.targets.devices, &id, now, i64::MAX)
-            && newer
-                .as_ref()
-                .as_ref()
-                .is_some_and(|cached| cached.version > item_version)
-        {
-            return Ok(newer);
-        }
-        let target = Arc::new(target);
-        keep(&self.targets.devices, id, target.clone(), now);
-        Ok(target)
-    }
-
-    /// An organisation's retention, read once a minute per process however many of its
-    /// devices report.
-    async fn retention(&self, organisation: OrganisationId, now: i64) -> DomainResult<i64> {
-        if let Some(days) = fresh(&self.targets.retentions, &organisation, now) {
-            return Ok(days);
-        }
-        let days = match self.store.get(&keys::organisation(organisation)).await? {
-            Some(item) => {
-                item.record::<crate::identity::Organisation>()?
-                    .details
-                    .telemetry_retention_days
-            }
-            None => None,
-        }
-        .map_or(DEFAULT_RETENTION_DAYS, i64::from);
-        keep(&self.targets.retentions, organisation, days, now);
-        Ok(days)
-    }
-
-    /// A model, read once a minute per process however many devices are of it (the models'
-    /// partition is shared by every device).
-    async fn model(&self, id: DeviceModelId, now: i64) -> DomainResult<Arc<DeviceModel>> {
-        if let Some(model) = fresh(&self.targets.models, &id, now) {
-            return Ok(model);
-        }
-        let model: Arc<DeviceModel> = Arc::new(
-            self.store
-                .get(&keys::device_model(id))
-                .await?
-                .ok_or_else(|| DomainError::Internal(format!("a device of a missing model {id}")))?
-                .record()?,
-        );
-        keep(&self.targets.models, id, model.clone(), now);
-        Ok(model)
-    }
-
     /// Stores one message: its point, and the device's latest values if it is the newest.
     pub async fn ingest(&self, envelope: &Envelope) -> DomainResult<Outcome> {
         let mut outcomes = self.ingest_batch(std::slice::from_ref(envelope)).await?;
@@ -412,12 +108,6 @@ impl Telemetry {
             }
         }
         Ok(outcomes)
-    }
-
-    /// Judges a stored message that became its device's latest against its alert rules, its
-    /// SIM's lock and an open `offline`.
-    pub async fn judge_stored(&self, judgement: &Judgement) -> DomainResult<()> {
-        self.judge(&judgement.0).await
     }
 
     /// Stores a batch of messages in one round of writes for the whole batch (the latest
@@ -511,7 +201,7 @@ impl Telemetry {
     }
 
     /// A message's writes, or why it is refused.
-    async fn plan(&self, envelope: &Envelope, now: Timestamp) -> DomainResult<Result<Plan, Outcome>> {
+    pub(super) async fn plan(&self, envelope: &Envelope, now: Timestamp) -> DomainResult<Result<Plan, Outcome>> {
         let refused = |refusal| Ok(Err(Outcome::Refused(refusal)));
         if envelope.client_id != envelope.device_id {
             return refused(Refusal::Impersonation);
@@ -612,30 +302,11 @@ impl Telemetry {
     }
 }
 
-/// A stored message that became its device's latest, to be judged against its alert rules.
-pub struct Judgement(Plan);
-
-/// A message's writes: its latest values (an update conditional on being newer; for the
-/// device's first message, the same fields put), its point, and the outcome once stored.
-pub(crate) struct Plan {
-    latest: Update,
-    /// Taken when written.
-    point: Option<Item>,
-    /// The calibrated values, by port.
-    pub(crate) values: BTreeMap<u8, Value>,
-    /// The message's time, in milliseconds.
-    pub(crate) ts_ms: i64,
-    pub(crate) imei: Option<String>,
-    /// The device (always found: a plan is made only for a known device).
-    pub(crate) target: Arc<Option<Target>>,
-    pub(crate) stored: Outcome,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn at(text: &str) -> Timestamp {
+    pub(super) fn at(text: &str) -> Timestamp {
         Timestamp::new(DateTime::parse_from_rfc3339(text).unwrap().to_utc())
     }
 
