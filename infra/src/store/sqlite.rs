@@ -13,9 +13,8 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params, 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use stratum_shared::ports::{Clock, Store};
-use stratum_shared::store::StoreError;
 use stratum_shared::store::{
-    Attributes, Condition, Cursor, Index, IndexKey, Item, Key, Page, Query, SortCondition, Update, Write,
+    Attributes, Condition, Cursor, Index, IndexKey, Item, Key, Page, Query, SortCondition, StoreError, Update, Write,
     check_transaction,
 };
 

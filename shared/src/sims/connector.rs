@@ -4,7 +4,7 @@
 //! reports back later ([`Sims::settle`](super::Sims::settle)), through a callback or by being
 //! polled — `docs/architecture.md` says how one plugs in.
 
-use super::catalogue::NO_INTEGRATION;
+use super::contracts::NO_INTEGRATION;
 use super::{Sim, Sims};
 use crate::error::{DomainError, DomainResult};
 use crate::keys;
@@ -64,7 +64,7 @@ impl Sims {
         let Some(contract) = sim.contract_id else {
             return self.connectors.get(NO_INTEGRATION);
         };
-        let contract: Option<super::catalogue::Contract> = self
+        let contract: Option<super::contracts::Contract> = self
             .store
             .get(&keys::contract(sim.organisation_id, contract))
             .await?

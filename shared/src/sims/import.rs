@@ -4,8 +4,9 @@
 //! up to [`SIMS_PER_TRANSACTION`], so no row is half-written. Up to [`MAX_SYNC_ROWS`] rows are
 //! answered at once with the per-row report; a larger file becomes a job (`jobs`).
 
-use super::catalogue::{Contract, Plan};
+use super::contracts::Contract;
 use super::counts::CountDeltas;
+use super::plans::Plan;
 use super::{Sim, Sims, sim_scope};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};

@@ -1,8 +1,9 @@
 //! The SIM inventory: adding SIMs one by one, reading, changing and listing them, assigning
 //! them to companies and end users, and counting them by company and status.
 
-use super::catalogue::{Contract, Plan};
+use super::contracts::Contract;
 use super::counts::CountDeltas;
+use super::plans::Plan;
 use super::{Sim, SimScope, SimStatus, Sims, sim_scope};
 use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};

@@ -16,9 +16,9 @@
 
 mod assignment;
 mod bulk;
-mod catalogue;
 mod claim;
 mod connector;
+mod contracts;
 mod counts;
 mod digest;
 mod holders;
@@ -26,6 +26,7 @@ mod import;
 mod inventory;
 mod jobs;
 mod lifecycle;
+mod plans;
 mod records;
 mod release;
 mod rules;
@@ -33,17 +34,16 @@ mod usage;
 mod wire;
 
 pub use bulk::{BulkPayload, BulkTarget, MAX_BULK_SIMS};
-pub use catalogue::{
-    BillingPeriod, ContractPatch, ContractPayload, ContractView, Integration, PlanPatch, PlanPayload, PlanView,
-};
 pub use claim::{
     ActivationCode, ActivationCodes, ActivationCodesPayload, CLAIMS_PER_PERSON, CLAIMS_PER_SOURCE, ClaimPayload,
     RefusedCode,
 };
 pub use connector::Connectors;
+pub use contracts::{ContractPatch, ContractPayload, ContractView, Integration};
 pub use holders::SimDuplicate;
 pub use import::ImportRowPayload;
 pub use lifecycle::SimStatus;
+pub use plans::{BillingPeriod, PlanPatch, PlanPayload, PlanView};
 pub(crate) use records::sim_write;
 pub use release::EndUserRelease;
 pub use rules::{BYTES_PER_MB, Firing, NewRule, RecipientsPayload, RuleAction, RuleKind, SimRule, SimRulePayload};
@@ -53,6 +53,7 @@ pub use wire::{
 };
 
 use crate::accounts::OrganisationKind;
+use crate::catalogue::Catalogue;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{ContractId, OrganisationId, PlanId, UserId};
@@ -81,6 +82,14 @@ pub struct Sims {
 }
 
 impl Sims {
+    /// The catalogue of contracts and plans, on this store and clock.
+    pub(crate) fn catalogue(&self) -> Catalogue<'_> {
+        Catalogue {
+            store: &*self.store,
+            now: self.now(),
+        }
+    }
+
     pub(crate) fn now(&self) -> Timestamp {
         Timestamp::new(self.clock.now())
     }

@@ -2,7 +2,7 @@
 //! to the totals of the SIM's billing period in the same transaction; then the SIM's
 //! data-usage rules are checked against the new total (`rules`).
 
-use super::catalogue::{BillingPeriod, Plan};
+use super::plans::{BillingPeriod, Plan};
 use super::rules::{Firing, RuleAction, RuleKind};
 use super::{Sim, Sims, sim_scope};
 use crate::audit::RequestContext;

@@ -142,12 +142,7 @@ impl Telemetry {
 
     /// Caches the device of `id` as ingest needs it, from its item as read (`None`: no such
     /// device).
-    async fn keep_target(
-        &self,
-        id: DeviceId,
-        item: Option<Item>,
-        now: i64,
-    ) -> DomainResult<Arc<Option<Target>>> {
+    async fn keep_target(&self, id: DeviceId, item: Option<Item>, now: i64) -> DomainResult<Arc<Option<Target>>> {
         // Unchanged since it was cached (the same version), and its model and retention read
         // less than a minute ago: nothing to make again.
         if let Some(item) = &item

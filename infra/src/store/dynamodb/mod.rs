@@ -28,9 +28,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use stratum_shared::ports::{Clock, Store};
-use stratum_shared::store::StoreError;
 use stratum_shared::store::{
-    Condition, Cursor, Item, Key, Page, Query, SortCondition, Update, Write, check_transaction,
+    Condition, Cursor, Item, Key, Page, Query, SortCondition, StoreError, Update, Write, check_transaction,
 };
 
 /// BatchGetItem's limit on keys per request.
