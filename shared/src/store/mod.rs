@@ -4,7 +4,7 @@
 //! optionally projected into two global secondary indexes, optionally expiring (TTL), and
 //! always carrying a version for optimistic concurrency. The semantics here are the contract:
 //! the DynamoDB adapter and the embedded adapter in `infra` both pass the same conformance
-//! suite (`tests/tests/spec/store_conformance.rs`).
+//! suite (`tests/tests/spec/store_conformance/`).
 //!
 //! Expired items are invisible: reads skip them and conditions treat them as absent, whether
 //! or not a background sweeper has deleted them yet (DynamoDB deletes them up to days late).

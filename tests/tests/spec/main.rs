@@ -1,6 +1,6 @@
 //! End-to-end specs: one test binary, so the crates link once.
 
-/// Instantiates scenarios for both entry points (see `world.rs`); defined before the modules
+/// Instantiates scenarios for both entry points (see `world/`); defined before the modules
 /// so they all see it.
 macro_rules! both_entry_points {
     ($($scenario:ident),* $(,)?) => {

@@ -1,4 +1,4 @@
-//! Identity, end to end, through both entry points (see `world.rs`). Every scenario runs
+//! Identity, end to end, through both entry points (see `world/`). Every scenario runs
 //! once through the local server's real HTTP and once through the Lambda handler.
 
 mod accounts;
