@@ -44,6 +44,9 @@ impl FromRef<SimsApi> for Identity {
 }
 
 pub fn api(identity: Identity, sims: Sims) -> Api {
+    // Grouped by module, so `Api::operations` lists some routes in another order than before the
+    // split (the single-SIM actions now beside the bulk job); the OpenAPI document and the route
+    // table sort what they read, so nothing else sees the order.
     let sub_resources: [fn(Api<SimsApi>) -> Api<SimsApi>; 10] = [
         contracts::routes,
         plans::routes,
