@@ -5,13 +5,36 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use stratum_infra::http::{Caller, Ids, Operation, Paging, Params, page};
+use stratum_infra::http::{Access, Api, Caller, Ids, Operation, Paging, Params, page};
+use stratum_shared::audit::AuditEvent;
 use stratum_shared::ids::OrganisationId;
-use stratum_shared::tenancy::AuditFilter;
+use stratum_shared::tenancy::{AuditFilter, Permission};
 use stratum_shared::validation::ValidationErrors;
 
+pub(crate) fn routes(api: Api<Organisations>) -> Api<Organisations> {
+    api.route(
+        Operation::get("/api/organisations/{organisation_id}/audit", "organisationAudit")
+            .summary("audit", "An organisation's audit trail, newest first")
+            .permission(Permission::ReadAudit)
+            .lists::<AuditEvent>()
+            .with(filters),
+        organisation_audit,
+    )
+    .route(
+        Operation::get("/api/platform/audit", "platformAudit")
+            .summary(
+                "audit",
+                "The whole platform's audit trail, newest first (platform admins)",
+            )
+            .access(Access::PlatformAdmins)
+            .lists::<AuditEvent>()
+            .with(filters),
+        platform_audit,
+    )
+}
+
 /// The filters both audit trails take, as [`AuditParams`] reads them.
-pub(crate) fn filters(operation: Operation) -> Operation {
+fn filters(operation: Operation) -> Operation {
     let time = json!({ "type": "string", "format": "date-time" });
     operation
         .query("from", time.clone(), "Events at or after this RFC 3339 time")
@@ -29,7 +52,7 @@ pub(crate) fn filters(operation: Operation) -> Operation {
 }
 
 #[derive(Deserialize)]
-pub(crate) struct AuditParams {
+struct AuditParams {
     from: Option<String>,
     to: Option<String>,
     actor_id: Option<String>,
@@ -47,7 +70,7 @@ impl AuditParams {
     }
 }
 
-pub(crate) async fn organisation_audit(
+async fn organisation_audit(
     State(state): State<Organisations>,
     Caller(principal): Caller,
     Ids(id): Ids<OrganisationId>,
@@ -62,7 +85,7 @@ pub(crate) async fn organisation_audit(
     Ok(page(items, next).into_response())
 }
 
-pub(crate) async fn platform_audit(
+async fn platform_audit(
     State(state): State<Organisations>,
     Caller(principal): Caller,
     Params(params): Params<AuditParams>,

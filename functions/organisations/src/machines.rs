@@ -6,18 +6,55 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use stratum_infra::http::{Caller, Context, Ids, Shape, Valid, page};
+use stratum_infra::http::{Api, Caller, Context, Ids, Operation, Shape, Valid, page};
 use stratum_shared::ids::{ApiKeyId, OrganisationId, UserId};
 use stratum_shared::schema;
-use stratum_shared::tenancy::{MACHINE_ROLES, machine_roles, parse_machine_name, parse_roles};
+use stratum_shared::tenancy::{
+    ApiKeyView, IssuedApiKey, MACHINE_ROLES, MemberView, Permission, machine_roles, parse_machine_name, parse_roles,
+};
 use stratum_shared::time::Timestamp;
 use stratum_shared::validation::Collector;
 use utoipa::ToSchema;
 
+pub(crate) fn routes(api: Api<Organisations>) -> Api<Organisations> {
+    api.route(
+        Operation::post("/api/organisations/{organisation_id}/machines", "createMachine")
+            .summary("machines", "Create a machine user (an API client) in an organisation")
+            .permission(Permission::ManageMembers)
+            .takes::<MachineBody>()
+            .answers::<MemberView>(201)
+            .may_answer(&[409]),
+        create_machine,
+    )
+    .route(
+        Operation::post("/api/machines/{machine_id}/api-keys", "createApiKey")
+            .summary("machines", "Issue an API key for a machine; the key is shown once")
+            .permission(Permission::ManageMembers)
+            .takes::<ApiKeyBody>()
+            .answers::<IssuedApiKey>(201)
+            .may_answer(&[409]),
+        create_api_key,
+    )
+    .route(
+        Operation::get("/api/machines/{machine_id}/api-keys", "listApiKeys")
+            .summary("machines", "A machine's API keys (never the secrets)")
+            .permission(Permission::ManageMembers)
+            .lists::<ApiKeyView>(),
+        list_api_keys,
+    )
+    .route(
+        Operation::delete("/api/machines/{machine_id}/api-keys/{key_id}", "revokeApiKey")
+            .summary("machines", "Revoke an API key")
+            .permission(Permission::ManageMembers)
+            .answers_nothing(204),
+        revoke_api_key,
+    )
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = MachineRequest)]
-pub(crate) struct MachineBody {
+struct MachineBody {
     #[schema(schema_with = schema::name_text)]
     name: String,
     /// `viewer` when absent; machines hold neither `owner` nor `billing_admin` (T4).
@@ -29,7 +66,7 @@ fn machine_role_set() -> utoipa::openapi::schema::Schema {
     schema::nullable(stratum_shared::accounts::role_set(&MACHINE_ROLES))
 }
 
-pub(crate) async fn create_machine(
+async fn create_machine(
     State(state): State<Organisations>,
     Caller(principal): Caller,
     Context(context): Context,
@@ -56,7 +93,7 @@ pub(crate) async fn create_machine(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = ApiKeyRequest)]
-pub(crate) struct ApiKeyBody {
+struct ApiKeyBody {
     #[schema(schema_with = optional_name)]
     name: Option<String>,
     /// When the key stops working; never, when absent.
@@ -72,7 +109,7 @@ fn optional_time() -> impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::
     schema::nullable(schema::formatted(utoipa::openapi::schema::KnownFormat::DateTime))
 }
 
-pub(crate) async fn create_api_key(
+async fn create_api_key(
     State(state): State<Organisations>,
     Caller(principal): Caller,
     Context(context): Context,
@@ -105,7 +142,7 @@ pub(crate) async fn create_api_key(
     Ok((StatusCode::CREATED, Json(issued)).into_response())
 }
 
-pub(crate) async fn list_api_keys(
+async fn list_api_keys(
     State(state): State<Organisations>,
     Caller(principal): Caller,
     Ids(machine): Ids<UserId>,
@@ -114,7 +151,7 @@ pub(crate) async fn list_api_keys(
     Ok(page(keys, None).into_response())
 }
 
-pub(crate) async fn revoke_api_key(
+async fn revoke_api_key(
     State(state): State<Organisations>,
     Caller(principal): Caller,
     Context(context): Context,
