@@ -85,7 +85,7 @@ impl Tenancy {
             let is_root = organisation.parent_organisation_id.is_none();
             let default = if is_root { Role::Viewer } else { Role::Member };
             let roles = roles.clone().unwrap_or_else(|| BTreeSet::from([default, Role::Member]));
-            super::members::check_roles(&roles, UserKind::Machine, is_root)?;
+            super::roles::check_roles(&roles, UserKind::Machine, is_root)?;
             let roles: Vec<Role> = roles.into_iter().collect();
             let now = self.now();
             let (machine, mut writes) = new_machine(organisation, &name, &roles, now);

@@ -14,11 +14,13 @@ mod changes;
 mod consent;
 mod countries;
 mod details;
+pub(crate) mod founding;
 mod grants;
 mod machines;
 pub(crate) mod members;
 pub(crate) mod organisations;
 mod permissions;
+pub(crate) mod roles;
 mod settings;
 
 pub use crate::ports::SecretBox;
@@ -37,9 +39,10 @@ pub use grants::{
     ReadDevices, ReadOrganisation, ViewOrganisation,
 };
 pub use machines::{ApiKeyView, IssuedApiKey, parse_machine_name};
-pub use members::{MACHINE_ROLES, MemberView, machine_roles, parse_roles};
+pub use members::MemberView;
 pub use organisations::{OrganisationRead, OrganisationView};
 pub use permissions::{Permission, role_grants};
+pub use roles::{MACHINE_ROLES, machine_roles, parse_roles};
 
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Identity;
