@@ -10,6 +10,7 @@ mod import;
 mod map;
 mod markers;
 mod models;
+mod patch;
 mod reach;
 mod readings;
 mod registry;
@@ -17,7 +18,7 @@ mod upkeep;
 
 pub use alerts::{AcknowledgePayload, AlertFilter, ClearPayload};
 pub use environments::{Environment, EnvironmentKind, EnvironmentPatch, EnvironmentPayload};
-pub use fleet::{DeviceFilter, DevicePatch, DevicePatchPayload};
+pub use fleet::DeviceFilter;
 pub use gateway::{
     CertificateCredentials, Command, CommandPayload, CommandStatus, IssuedCredentials, MqttCredentials, MqttLogin,
     command_topic,
@@ -28,6 +29,7 @@ pub use map::{BoundingBox, Map};
 pub use markers::{Marker, MarkerPatch, MarkerPayload, MarkerTarget};
 pub(crate) use models::MIN_TIMEOUT_SECONDS;
 pub use models::{DeviceModel, DeviceModelPayload, MAX_PORTS, ModelInput, Port, PortKind};
+pub use patch::{DevicePatch, DevicePatchPayload};
 pub use readings::{Aggregate, Bucket, Latest, MAX_AGGREGATED_POINTS, Point, Range};
 pub use registry::{Device, DeviceStatus, Location, OrganisationPayload, PortOverride, RegistrationPayload};
 pub use upkeep::{DevicePorts, EffectivePort, MaintenanceEntry, MaintenancePayload, PortPayload, effective_port};

@@ -21,6 +21,7 @@ mod connector;
 mod contracts;
 mod counts;
 mod digest;
+mod firing;
 mod holders;
 mod import;
 mod inventory;

@@ -188,7 +188,7 @@ impl SimPatch {
         self.root_only_unless(self.contract_id.flatten().is_some() || self.termination_protection == Some(true))
     }
 
-    pub(super) fn root_only_unless(&self, root_decides: bool) -> DomainResult<()> {
+    fn root_only_unless(&self, root_decides: bool) -> DomainResult<()> {
         if root_decides {
             return Err(DomainError::conflict(
                 "root_only",
