@@ -3,9 +3,10 @@
 
 mod alert_rules;
 mod alerts;
+mod commands;
+mod credentials;
 mod environments;
 mod fleet;
-mod gateway;
 mod import;
 mod map;
 mod markers;
@@ -17,12 +18,10 @@ mod registry;
 mod upkeep;
 
 pub use alerts::{AcknowledgePayload, AlertFilter, ClearPayload};
+pub use commands::{Command, CommandPayload, CommandStatus, command_topic};
+pub use credentials::{CertificateCredentials, IssuedCredentials, MqttCredentials, MqttLogin};
 pub use environments::{Environment, EnvironmentKind, EnvironmentPatch, EnvironmentPayload};
 pub use fleet::DeviceFilter;
-pub use gateway::{
-    CertificateCredentials, Command, CommandPayload, CommandStatus, IssuedCredentials, MqttCredentials, MqttLogin,
-    command_topic,
-};
 pub(crate) use import::register_rows;
 pub use import::{DEVICES_PER_TRANSACTION, DeviceImportRow};
 pub use map::{BoundingBox, Map};

@@ -10,6 +10,7 @@ mod me;
 mod records;
 pub(crate) mod register;
 mod reset;
+mod session_list;
 mod sessions;
 mod throttle;
 mod tokens;

@@ -8,6 +8,7 @@
 mod accept;
 mod claim;
 mod invite;
+mod pending;
 
 pub use accept::AcceptedRegistration;
 pub use claim::InvitationReport;

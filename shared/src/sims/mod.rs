@@ -32,6 +32,7 @@ mod records;
 mod release;
 mod rules;
 mod usage;
+mod usage_rules;
 mod wire;
 
 pub use bulk::{BulkPayload, BulkTarget, MAX_BULK_SIMS};

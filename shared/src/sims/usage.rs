@@ -2,9 +2,9 @@
 //! to the totals of the SIM's billing period in the same transaction; then the SIM's
 //! data-usage rules are checked against the new total (`rules`).
 
-use super::plans::{BillingPeriod, Plan};
-use super::rules::{Firing, RuleAction, RuleKind};
-use super::{Sim, Sims, sim_scope};
+use super::plans::BillingPeriod;
+use super::rules::Firing;
+use super::{Sims, sim_scope};
 use crate::audit::RequestContext;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
@@ -12,7 +12,7 @@ use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::placement::Placement;
 use crate::store::{Condition, Cursor, Index, Item, Query, SortCondition, StoreError, Update, Write};
-use crate::telecom::{Iccid, SimAction};
+use crate::telecom::Iccid;
 use crate::tenancy::{ManageSims, ViewOrganisation};
 use crate::time::Timestamp;
 use crate::validation::{Collector, ValidationErrors};
@@ -138,7 +138,7 @@ pub struct PeriodTotals {
 }
 
 impl PeriodTotals {
-    fn of(item: &Item) -> PeriodTotals {
+    pub(super) fn of(item: &Item) -> PeriodTotals {
         let n = |name: &str| item.attribute(name).and_then(|v| v.as_u64()).unwrap_or(0);
         let placement = placement_of(item);
         PeriodTotals {
@@ -278,85 +278,6 @@ impl Sims {
         })
     }
 
-    /// Fires each data-usage rule whose threshold the period's total reached and that has not
-    /// fired for this SIM in this period.
-    async fn check_data_rules(
-        &self,
-        sim: &Sim,
-        plan: Option<&Plan>,
-        totals: &PeriodTotals,
-        context: &RequestContext,
-    ) -> DomainResult<Vec<Firing>> {
-        let mut fired = Vec::new();
-        for rule in self.rules_for(sim, RuleKind::DataUsage).await? {
-            let Some(threshold) = rule.threshold_bytes(plan.map(|plan| plan.data_mb)) else {
-                continue;
-            };
-            if totals.data_bytes < threshold {
-                continue;
-            }
-            let what = format!(
-                "SIM {} used {} bytes of data in the period from {}, reaching the rule's threshold of {} bytes.",
-                sim.iccid, totals.data_bytes, totals.period_start, threshold
-            );
-            if !self.fire_once(&rule, sim, &totals.period_start, &what).await? {
-                continue;
-            }
-            if rule.actions.contains(&RuleAction::Suspend) {
-                self.suspend_for_rule(sim.organisation_id, &sim.iccid, context).await?;
-            }
-            fired.push(Firing {
-                rule_id: rule.id,
-                actions: rule.actions.clone(),
-            });
-        }
-        Ok(fired)
-    }
-
-    /// Suspends a SIM a rule fired for, trying again when a concurrent change moved it first.
-    /// A SIM that cannot be suspended (suspended or terminated already, or its operator
-    /// refusing) is left as it is: the firing and its e-mails stand, and the audit trail says
-    /// what happened to the SIM.
-    async fn suspend_for_rule(
-        &self,
-        root: OrganisationId,
-        iccid: &Iccid,
-        context: &RequestContext,
-    ) -> DomainResult<()> {
-        for _ in 0..3 {
-            match self
-                .change_state_as_system(root, iccid, SimAction::Suspend, context)
-                .await
-            {
-                Err(DomainError::Conflict {
-                    code: "concurrent_change",
-                    ..
-                }) => continue,
-                Ok(()) | Err(DomainError::Conflict { .. }) => return Ok(()),
-                Err(other) => return Err(other),
-            }
-        }
-        Ok(())
-    }
-
-    /// The SIM's plan, from its root or its company.
-    async fn plan_of(&self, sim: &Sim) -> DomainResult<Option<Plan>> {
-        let Some(plan) = sim.plan_id else {
-            return Ok(None);
-        };
-        let mut keys = vec![keys::plan(sim.organisation_id, plan)];
-        if let Some(company) = sim.company_id {
-            keys.push(keys::plan(company, plan));
-        }
-        let found = self.store.batch_get(&keys).await?;
-        Ok(found
-            .into_iter()
-            .flatten()
-            .next()
-            .map(|item| item.record())
-            .transpose()?)
-    }
-
     /// A SIM's usage per billing period and holder, newest first: what was used while the SIM
     /// was the caller's (the root's staff see every holder's).
     pub async fn usage(
@@ -395,7 +316,7 @@ impl Sims {
 mod tests {
     use super::*;
 
-    fn payload(from: &str, to: &str) -> UsagePayload {
+    pub(super) fn payload(from: &str, to: &str) -> UsagePayload {
         UsagePayload {
             record_id: "r-1".into(),
             data_bytes: 1,
@@ -406,7 +327,7 @@ mod tests {
         }
     }
 
-    fn now() -> Timestamp {
+    pub(super) fn now() -> Timestamp {
         Timestamp::new(
             DateTime::parse_from_rfc3339("2026-03-10T00:00:00Z")
                 .unwrap()
