@@ -182,6 +182,8 @@ impl EmailMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::accounts::Email;
+    use crate::mail::{AlertLine, Lane};
 
     fn jane() -> Email {
         Email::parse("jane@example.com").unwrap()
