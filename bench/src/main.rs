@@ -5,8 +5,10 @@
 //!
 //! Usage: `stratum-bench <directory of release binaries> [cold-start runs] [warm invocations]`
 
+mod report;
 mod runtime_api;
 
+use report::{median, peak_rss_kib, print_report};
 use runtime_api::RuntimeApi;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -327,92 +329,5 @@ async fn serve_many(bin_dir: &Path, subject: &Subject, setup: &Setup, count: usi
     Sustained {
         peak_rss_kib,
         median: median(&mut times),
-    }
-}
-
-/// `VmHWM`: the most resident memory the process has had.
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc is readable");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/<pid>/status")
-}
-
-fn median(samples: &mut [Duration]) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn millis(duration: Duration) -> String {
-    format!("{:.2}", duration.as_secs_f64() * 1e3)
-}
-
-fn megabytes(bytes: u64) -> String {
-    format!("{:.2}", bytes as f64 / 1e6)
-}
-
-/// The size of `binary` zipped as `bootstrap` (what Lambda's `provided.al2023` runtime runs).
-fn zip_size(binary: &Path) -> u64 {
-    let dir = std::env::temp_dir().join(format!("stratum-bench-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    let zip = dir.join("function.zip");
-    let zipped = Command::new("python3")
-        .args([
-            "-c",
-            "import sys, zipfile\n\
-             with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED, compresslevel=9) as z:\n\
-             \x20   z.write(sys.argv[2], 'bootstrap')",
-        ])
-        .arg(&zip)
-        .arg(binary)
-        .status()
-        .expect("python3 runs");
-    assert!(zipped.success(), "zipping {} failed", binary.display());
-    let size = std::fs::metadata(&zip).expect("the zip exists").len();
-    std::fs::remove_dir_all(&dir).expect("the temporary directory is removed");
-    size
-}
-
-fn print_report(bin_dir: &Path, cold: &[ColdStart], sustained: &[Sustained], runs: usize, warm: usize) {
-    let mut cold: Vec<(Duration, Duration, Duration)> = cold
-        .iter()
-        .map(|c| {
-            let (mut init, mut first, mut second) = (c.init.clone(), c.first.clone(), c.second.clone());
-            (median(&mut init), median(&mut first), median(&mut second))
-        })
-        .collect();
-    let baseline = cold[0].0;
-    println!("### Cold start ({runs} interleaved runs each, medians)\n");
-    println!("| function | exec → first poll (ms) | × hello-world | first invocation (ms) | second invocation (ms) |");
-    println!("|---|---:|---:|---:|---:|");
-    for (subject, (init, first, second)) in SUBJECTS.iter().zip(cold.iter_mut()) {
-        println!(
-            "| {} | {} | {:.2} | {} | {} |",
-            subject.name,
-            millis(*init),
-            init.as_secs_f64() / baseline.as_secs_f64(),
-            millis(*first),
-            millis(*second)
-        );
-    }
-    println!("\n### Size and memory ({warm} warm invocations each)\n");
-    println!(
-        "| function | `bootstrap` (MB) | zip (MB) | zip target (MB) | peak RSS (MB) | median warm invocation (ms) |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|");
-    for (subject, sustained) in SUBJECTS.iter().zip(sustained) {
-        let binary = bin_dir.join(subject.name);
-        let size = std::fs::metadata(&binary).expect("the binary exists").len();
-        println!(
-            "| {} | {} | {} | {} | {:.1} | {} |",
-            subject.name,
-            megabytes(size),
-            megabytes(zip_size(&binary)),
-            if subject.uses_sdk { "≤ 4" } else { "≤ 3" },
-            sustained.peak_rss_kib as f64 * 1024.0 / 1e6,
-            millis(sustained.median)
-        );
     }
 }

@@ -1,14 +1,11 @@
-//! The local server's MQTT broker (MQTT 3.1.1, what devices speak to IoT Core): a device
-//! signs in with the login its credentials gave (username and client id: its id; the password
-//! is checked against the stored digest), may publish only to `devices/{its id}/telemetry`
-//! and subscribe only to `devices/{its id}/commands` — the confinement IoT Core's policy
-//! gives on AWS. Its messages go through the same ingest use case as on AWS; commands come
-//! from the device gateway's bus.
-//!
-//! Why not rumqttd: it authenticates a connection but has no per-topic authorisation, and the
-//! messages it hands on do not say which client published them, so a device could publish
-//! under another device's topic unseen. The packets are rumqttc's codec; the rules are here.
+//! One device's connection: signed in against its stored digest, one connection per device
+//! (a newer one takes over), its publishes handed to ingest in order with at most
+//! `MAX_IN_FLIGHT_PER_CONNECTION` on their way, and its acknowledgements written in order.
 
+use super::packets::{constant_time_eq, packet_kind, read, write};
+use super::{
+    CONNECT_TIMEOUT, LONGEST_KEEP_ALIVE_SECONDS, MAX_CONNECTIONS, MAX_IN_FLIGHT_PER_CONNECTION, Pending, WRITE_TIMEOUT,
+};
 use crate::local_gateway::{LocalGateway, Publication};
 use bytes::BytesMut;
 use rumqttc::mqttbytes::QoS;
@@ -20,46 +17,19 @@ use std::time::Duration;
 use stratum_shared::ids::DeviceId;
 use stratum_shared::keys;
 use stratum_shared::ports::{CredentialKind, Credentials, Secrets, Store};
-use stratum_shared::telemetry::{Envelope, Judgement, Outcome, Telemetry};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use stratum_shared::telemetry::Envelope;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc, oneshot};
-
-/// A packet's size at most (a telemetry message is small; IoT Core's limit is 128 KB).
-const MAX_PACKET_BYTES: usize = 128 * 1024;
-/// How long a connection has to sign in.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Messages one ingest batch takes at most: a commit's fsync is shared by them all.
-const MAX_BATCH: usize = 2_000;
-/// Messages waiting for ingest at most (each up to a packet's size): connections wait beyond.
-const MAX_QUEUED: usize = 2_000;
-/// Messages one connection has on their way to ingest at most: a device sending faster than
-/// they are stored waits on its own connection, and never fills the queue all devices share.
-const MAX_IN_FLIGHT_PER_CONNECTION: usize = 100;
-/// Stored messages waiting to be judged against alert rules at most: past it a message is not
-/// judged (its device's next message judges again), so alerts never hold up acknowledgements.
-const MAX_AWAITING_JUDGEMENT: usize = 10_000;
-/// Connections served at once at most.
-const MAX_CONNECTIONS: usize = 10_000;
-/// How long a write to a device may take before its connection is given up (a device that
-/// does not read must not hold the broker's memory).
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// The keep-alive of a device that asks for none (0), as IoT Core's longest.
-const LONGEST_KEEP_ALIVE_SECONDS: u64 = 1_200;
-
-/// A message on its way to ingest, and where to say whether it may be acknowledged.
-type Pending = (Envelope, oneshot::Sender<bool>);
 
 /// The connection each device has open, by a number of its own: a newer connection of the
 /// same device takes over and the older one ends, as on IoT Core, so no device holds more
 /// than one.
 #[derive(Clone, Default)]
-struct Online(Arc<std::sync::Mutex<std::collections::HashMap<DeviceId, OnlineConnection>>>);
+pub(super) struct Online(Arc<std::sync::Mutex<std::collections::HashMap<DeviceId, OnlineConnection>>>);
 
 /// A device's open connection: its number, and what ends it when a newer one takes over.
-type OnlineConnection = (u64, oneshot::Sender<()>);
+pub(super) type OnlineConnection = (u64, oneshot::Sender<()>);
 
 impl Online {
     /// Registers a connection of `device`, ending the one it had; what says when a newer one
@@ -86,93 +56,18 @@ impl Online {
     }
 }
 
-/// What the broker needs: the store (logins), the secrets port (digests), ingest, and the
-/// gateway whose bus carries commands.
-pub struct Broker {
-    pub store: Arc<dyn Store>,
-    pub secrets: Arc<dyn Secrets>,
-    pub telemetry: Telemetry,
-    pub gateway: LocalGateway,
-}
-
 /// A connection's view of the broker: logins, and the queue to ingest.
 #[derive(Clone)]
-struct Connections {
-    store: Arc<dyn Store>,
-    secrets: Arc<dyn Secrets>,
-    gateway: LocalGateway,
-    ingest: mpsc::Sender<Pending>,
-    online: Online,
-}
-
-impl Broker {
-    /// Serves devices on `listener` until the task is dropped.
-    pub async fn serve(self, listener: TcpListener) {
-        let (ingest, queue) = mpsc::channel(MAX_QUEUED);
-        let (judge, judgements) = mpsc::channel(MAX_AWAITING_JUDGEMENT);
-        tokio::spawn(judge_in_order(self.telemetry.clone(), judgements));
-        tokio::spawn(ingest_in_batches(self.telemetry, queue, judge));
-        Connections {
-            store: self.store,
-            secrets: self.secrets,
-            gateway: self.gateway,
-            ingest,
-            online: Online::default(),
-        }
-        .serve(listener)
-        .await
-    }
-}
-
-/// Judges stored messages against alert rules, in the order they were stored.
-async fn judge_in_order(telemetry: Telemetry, mut judgements: mpsc::Receiver<Judgement>) {
-    while let Some(judgement) = judgements.recv().await {
-        if let Err(reason) = telemetry.judge_stored(&judgement).await {
-            tracing::warn!(%reason, "alerts not judged; the device's next message judges again");
-        }
-    }
-}
-
-/// Ingests what the connections queue, in batches of what has queued up meanwhile (group
-/// commit: the embedded store syncs to disk a few times a batch, not twice a message). Each
-/// message is acknowledged once stored; judging it against alert rules comes after, on its
-/// own task.
-async fn ingest_in_batches(telemetry: Telemetry, mut queue: mpsc::Receiver<Pending>, judge: mpsc::Sender<Judgement>) {
-    while let Some(first) = queue.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(pending) => batch.push(pending),
-                Err(_) => break,
-            }
-        }
-        let (envelopes, replies): (Vec<Envelope>, Vec<oneshot::Sender<bool>>) = batch.into_iter().unzip();
-        match telemetry.store_batch(&envelopes).await {
-            Ok((outcomes, judgements)) => {
-                for ((envelope, outcome), reply) in envelopes.iter().zip(outcomes).zip(replies) {
-                    if let Outcome::Refused(refusal) = &outcome {
-                        tracing::warn!(device = %envelope.device_id, ?refusal, "a telemetry message was refused");
-                    }
-                    let _ = reply.send(outcome != Outcome::Failed);
-                }
-                for (_, judgement) in judgements {
-                    if judge.try_send(judgement).is_err() {
-                        tracing::warn!("too many messages await judgement; one is not judged (its device's next is)");
-                    }
-                }
-            }
-            Err(error) => {
-                tracing::error!(%error, messages = envelopes.len(), "telemetry could not be stored");
-                for reply in replies {
-                    let _ = reply.send(false);
-                }
-            }
-        }
-    }
+pub(super) struct Connections {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) secrets: Arc<dyn Secrets>,
+    pub(super) gateway: LocalGateway,
+    pub(super) ingest: mpsc::Sender<Pending>,
+    pub(super) online: Online,
 }
 
 impl Connections {
-    async fn serve(self, listener: TcpListener) {
+    pub(super) async fn serve(self, listener: TcpListener) {
         // The broker's own subscription: a command published while no device listens is
         // still handed to the broker (and, as with QoS 1 without a session, goes no further).
         let _always = self.gateway.publications();
@@ -201,7 +96,7 @@ impl Connections {
         }
     }
 
-    async fn connection(&self, stream: TcpStream) -> Result<(), String> {
+    pub(super) async fn connection(&self, stream: TcpStream) -> Result<(), String> {
         static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let number = CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut signed_in = None;
@@ -388,7 +283,7 @@ impl Connections {
     /// Queues a telemetry message for ingest; what says whether it may be acknowledged once
     /// stored (stored, a repeat, or refused for good — anything but a failure to store, which
     /// the device sends again).
-    async fn ingest(&self, device: DeviceId, publish: &Publish) -> oneshot::Receiver<bool> {
+    pub(super) async fn ingest(&self, device: DeviceId, publish: &Publish) -> oneshot::Receiver<bool> {
         let (reply, stored) = oneshot::channel();
         match serde_json::from_slice::<serde_json::Value>(&publish.payload) {
             Ok(serde_json::Value::Object(message)) => {
@@ -412,7 +307,7 @@ impl Connections {
 
 /// What goes back to a device: a packet now, or a message's acknowledgement once stored (with
 /// the message's place in its connection's backlog, freed once acknowledged).
-enum Outgoing {
+pub(super) enum Outgoing {
     Now(Packet),
     OnceStored(oneshot::Receiver<bool>, u16, tokio::sync::OwnedSemaphorePermit),
 }
@@ -437,53 +332,10 @@ async fn write_in_order(mut writer: OwnedWriteHalf, mut outgoing: mpsc::Receiver
 }
 
 /// A task aborted when this is dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+pub(super) struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
-}
-
-/// A packet's kind, for logs (a packet itself may carry a password).
-fn packet_kind(packet: &Packet) -> &'static str {
-    match packet {
-        Packet::Connect(_) => "CONNECT",
-        Packet::ConnAck(_) => "CONNACK",
-        Packet::Publish(_) => "PUBLISH",
-        Packet::PubAck(_) => "PUBACK",
-        Packet::PubRec(_) => "PUBREC",
-        Packet::PubRel(_) => "PUBREL",
-        Packet::PubComp(_) => "PUBCOMP",
-        Packet::Subscribe(_) => "SUBSCRIBE",
-        Packet::SubAck(_) => "SUBACK",
-        Packet::Unsubscribe(_) => "UNSUBSCRIBE",
-        Packet::UnsubAck(_) => "UNSUBACK",
-        Packet::PingReq => "PINGREQ",
-        Packet::PingResp => "PINGRESP",
-        Packet::Disconnect => "DISCONNECT",
-    }
-}
-
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-async fn read(stream: &mut (impl AsyncRead + Unpin), buffer: &mut BytesMut) -> Result<Packet, String> {
-    loop {
-        match Packet::read(buffer, MAX_PACKET_BYTES) {
-            Ok(packet) => return Ok(packet),
-            Err(rumqttc::mqttbytes::Error::InsufficientBytes(_)) => {}
-            Err(error) => return Err(format!("a malformed packet: {error}")),
-        }
-        if stream.read_buf(buffer).await.map_err(|e| e.to_string())? == 0 {
-            return Err("the device closed the connection".into());
-        }
-    }
-}
-
-async fn write(stream: &mut (impl AsyncWrite + Unpin), packet: Packet) -> Result<(), String> {
-    let mut out = BytesMut::new();
-    packet.write(&mut out, MAX_PACKET_BYTES).map_err(|e| e.to_string())?;
-    stream.write_all(&out).await.map_err(|e| e.to_string())
 }
