@@ -3,6 +3,7 @@
 //! read from the source as text (`use crate::…`, `super::…`, and paths written inline); a name
 //! a module only re-exports (`pub use`) is followed to the file that defines it, so a folder's
 //! `mod.rs` face is never a floor of its own. Tests (`#[cfg(test)]` onwards) are not read.
+//! And every room is small: no product file over 400 lines, no test file over 600.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
@@ -432,6 +433,38 @@ fn import_loops() -> Vec<String> {
 fn no_file_or_module_imports_anything_that_imports_it_back() {
     let report = import_loops();
     assert!(report.is_empty(), "import loops:\n{}", report.join("\n"));
+}
+
+/// Lines a product file may hold, and a test file (`tests/`): a file past them mixes things
+/// that belong in rooms of their own.
+const MAX_PRODUCT_LINES: usize = 400;
+const MAX_TEST_LINES: usize = 600;
+
+#[test]
+fn no_product_file_is_over_400_lines_and_no_test_file_over_600() {
+    let mut files = Vec::new();
+    for crate_root in CRATES
+        .iter()
+        .chain(["tests/src", "tests/tests", "bench/benches", "bench/mqtt-load/src"].iter())
+    {
+        rust_files(&workspace().join(crate_root), &mut files);
+    }
+    let too_long: Vec<String> = files
+        .iter()
+        .filter_map(|file| {
+            let lines = fs::read_to_string(file)
+                .expect("a readable source file")
+                .lines()
+                .count();
+            let limit = if file.starts_with(workspace().join("tests")) {
+                MAX_TEST_LINES
+            } else {
+                MAX_PRODUCT_LINES
+            };
+            (lines > limit).then(|| format!("{} has {lines} lines (at most {limit})", file.display()))
+        })
+        .collect();
+    assert!(too_long.is_empty(), "files over their limit:\n{}", too_long.join("\n"));
 }
 
 #[test]
