@@ -24,7 +24,7 @@ pub trait Store: Send + Sync {
     /// One page of live items under one partition key of the table or an index.
     async fn query(&self, query: &Query) -> Result<Page, StoreError>;
 
-    /// Up to [`MAX_TRANSACTION_WRITES`] writes on distinct keys, applied all or none.
+    /// Up to [`MAX_TRANSACTION_WRITES`](crate::store::MAX_TRANSACTION_WRITES) writes on distinct keys, applied all or none.
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
 
     /// Each write on its own, in order, as if by its own call: each condition checked and

@@ -75,7 +75,7 @@ pub enum StoreError {
     Unavailable(String),
 }
 
-/// Checks the rules of [`Store::transact`] that do not depend on stored data, so both
+/// Checks the rules of [`Store::transact`](crate::ports::Store::transact) that do not depend on stored data, so both
 /// adapters reject the same malformed transactions the same way.
 pub fn check_transaction(writes: &[Write]) -> Result<(), StoreError> {
     if writes.is_empty() || writes.len() > MAX_TRANSACTION_WRITES {
