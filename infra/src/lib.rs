@@ -24,6 +24,7 @@ pub mod lambda;
 pub mod local_gateway;
 pub mod logging;
 pub mod mail;
+pub mod outcomes;
 #[cfg(feature = "sqs")]
 pub mod queue;
 #[cfg(feature = "crypto")]

@@ -1,11 +1,11 @@
 //! Alert rules: a condition on a port's value, for one device, a model's or an environment's
 //! devices, or all of a root organisation's.
 
-use super::{DevicesApi, Result, with_etag};
+use super::{DevicesApi, Result};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use stratum_infra::http::{Api, Caller, Context, Ids, IfMatch, Operation, Paging, Shape, Valid, page};
+use stratum_infra::http::{Api, Caller, Context, Ids, IfMatch, Operation, Paging, Shape, Valid, page, with_etag};
 use stratum_shared::alerts::{AlertRule, AlertRulePatch, AlertRulePayload};
 use stratum_shared::ids::{AlertRuleId, OrganisationId};
 use stratum_shared::tenancy::Permission;

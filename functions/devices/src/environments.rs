@@ -1,11 +1,11 @@
 //! Environments devices stand in (facilities, departments, mobile fleets): a root
 //! organisation's, read through its companies, changed by owners.
 
-use super::{DevicesApi, Result, with_etag};
+use super::{DevicesApi, Result};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use stratum_infra::http::{Api, Caller, Context, Ids, IfMatch, Operation, Paging, Shape, Valid, page};
+use stratum_infra::http::{Api, Caller, Context, Ids, IfMatch, Operation, Paging, Shape, Valid, page, with_etag};
 use stratum_shared::devices::{Environment, EnvironmentPatch, EnvironmentPayload};
 use stratum_shared::ids::{EnvironmentId, OrganisationId};
 use stratum_shared::tenancy::Permission;

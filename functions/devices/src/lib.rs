@@ -20,12 +20,8 @@ mod telemetry;
 
 pub use registration::IMPORT_LIMIT;
 
-use axum::Json;
 use axum::extract::FromRef;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use stratum_infra::http::{Api, ApiError, etag};
+use stratum_infra::http::{Api, ApiError};
 use stratum_shared::devices::Devices;
 use stratum_shared::identity::Identity;
 
@@ -65,9 +61,4 @@ pub fn api(identity: Identity, devices: Devices) -> Api {
         .into_iter()
         .fold(Api::new(), |api, routes| routes(api))
         .with_state(DevicesApi { identity, devices })
-}
-
-/// A body with its version as the `ETag` an `If-Match` names to change it.
-pub(crate) fn with_etag<T: Serialize>(status: StatusCode, version: u64, body: T) -> Response {
-    (status, [(header::ETAG, etag(version))], Json(body)).into_response()
 }

@@ -1,14 +1,16 @@
 //! The map: markers a root organisation defines for its environments', models' or statuses'
 //! devices, and the devices with a position as a GeoJSON FeatureCollection drawn with them.
 
-use super::{DevicesApi, Result, with_etag};
+use super::{DevicesApi, Result};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use stratum_infra::http::{Access, Api, Caller, Context, Ids, IfMatch, Operation, Paging, Params, Shape, Valid, page};
+use stratum_infra::http::{
+    Access, Api, Caller, Context, Ids, IfMatch, Operation, Paging, Params, Shape, Valid, page, with_etag,
+};
 use stratum_shared::devices::{BoundingBox, Map, Marker, MarkerPatch, MarkerPayload};
 use stratum_shared::ids::{MarkerId, OrganisationId};
 use stratum_shared::tenancy::Permission;

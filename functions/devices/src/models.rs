@@ -1,11 +1,13 @@
 //! Device models (platform admins define them; everyone signed in reads them): the ports
 //! a device of the model reports and how long it may stay silent.
 
-use super::{DevicesApi, Result, with_etag};
+use super::{DevicesApi, Result};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use stratum_infra::http::{Access, Api, Caller, Context, Ids, IfMatch, Operation, Paging, Shape, Valid, page};
+use stratum_infra::http::{
+    Access, Api, Caller, Context, Ids, IfMatch, Operation, Paging, Shape, Valid, page, with_etag,
+};
 use stratum_shared::devices::{DeviceModel, DeviceModelPayload, ModelInput};
 use stratum_shared::identity::require_platform_admin;
 use stratum_shared::ids::DeviceModelId;

@@ -1,13 +1,15 @@
 //! An organisation's devices as its members see them: the list (filtered, and narrowed to a
 //! company's or an end user's own), one device, and its configuration by owners.
 
-use super::{DevicesApi, Result, with_etag};
+use super::{DevicesApi, Result};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use stratum_infra::http::{Access, Api, Caller, Context, Ids, IfMatch, Operation, Paging, Params, Shape, Valid, page};
+use stratum_infra::http::{
+    Access, Api, Caller, Context, Ids, IfMatch, Operation, Paging, Params, Shape, Valid, page, with_etag,
+};
 use stratum_shared::devices::{Device, DeviceFilter, DevicePatch, DevicePatchPayload, DeviceStatus};
 use stratum_shared::ids::{DeviceId, DeviceModelId, EnvironmentId, OrganisationId};
 use stratum_shared::telecom::Iccid;

@@ -1,13 +1,13 @@
 //! A device's ports as it uses them: its model's, with the device's own name, unit,
 //! calibration and enabling over them.
 
-use super::{DevicesApi, Result, with_etag};
+use super::{DevicesApi, Result};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
-use stratum_infra::http::{Api, Caller, Context, Ids, IfMatch, Operation, Shape, Valid};
+use stratum_infra::http::{Api, Caller, Context, Ids, IfMatch, Operation, Shape, Valid, with_etag};
 use stratum_shared::devices::{DevicePorts, EffectivePort, PortPayload};
 use stratum_shared::ids::{DeviceId, OrganisationId};
 use stratum_shared::tenancy::Permission;

@@ -2,12 +2,12 @@
 //! imported in bulk, the platform's device list, and the hand-over of a device to an
 //! organisation.
 
-use super::{DevicesApi, Result, with_etag};
+use super::{DevicesApi, Result};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use stratum_infra::http::{Access, Api, Caller, Context, Ids, Operation, Paging, Rows, Shape, Valid, page};
+use stratum_infra::http::{Access, Api, Caller, Context, Ids, Operation, Paging, Rows, Shape, Valid, page, with_etag};
 use stratum_shared::devices::{Device, DeviceImportRow, OrganisationPayload, RegistrationPayload};
 use stratum_shared::identity::require_platform_admin;
 use stratum_shared::ids::{DeviceId, JobId};

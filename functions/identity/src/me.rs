@@ -2,13 +2,12 @@
 
 use super::fields::optional_name;
 use super::{IdentityState, Result};
-use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use stratum_infra::http::{
-    Access, Api, Caller, Context, Ids, IfMatch, Operation, Paging, RequestBody, Valid, etag, page,
+    Access, Api, Caller, Context, Ids, IfMatch, Operation, Paging, RequestBody, Valid, page, with_etag,
 };
 use stratum_shared::identity::{Identity, MeUpdate, MeView, SessionView};
 use stratum_shared::ids::SessionId;
@@ -56,12 +55,9 @@ pub(crate) fn routes(api: Api<IdentityState>) -> Api<IdentityState> {
     )
 }
 
-fn with_etag(view: MeView) -> Response {
-    ([(header::ETAG, etag(view.etag))], Json(view)).into_response()
-}
-
 async fn me(State(identity): State<Identity>, Caller(principal): Caller) -> Response {
-    with_etag(identity.me(&principal))
+    let view = identity.me(&principal);
+    with_etag(StatusCode::OK, view.etag, view)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -103,9 +99,8 @@ async fn update_me(
     IfMatch(expected): IfMatch,
     Valid(UpdateMe(update)): Valid<UpdateMe>,
 ) -> Result<Response> {
-    Ok(with_etag(
-        identity.update_me(&principal, update, expected, &context).await?,
-    ))
+    let view = identity.update_me(&principal, update, expected, &context).await?;
+    Ok(with_etag(StatusCode::OK, view.etag, view))
 }
 
 async fn sessions(State(identity): State<Identity>, Caller(principal): Caller, _paging: Paging) -> Result<Response> {

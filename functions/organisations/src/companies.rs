@@ -1,11 +1,11 @@
 //! Companies: the sub-organisations of a root organisation.
 
 use super::organisations::Create;
-use super::{Organisations, Result, with_etag};
+use super::{Organisations, Result};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use stratum_infra::http::{Api, Caller, Context, Ids, Operation, Paging, Valid, page};
+use stratum_infra::http::{Api, Caller, Context, Ids, Operation, Paging, Valid, page, with_etag};
 use stratum_shared::ids::OrganisationId;
 use stratum_shared::tenancy::{NewCompanyPayload, OrganisationView, Permission};
 
@@ -37,7 +37,7 @@ async fn create_company(
     Valid(Create(input)): Valid<Create>,
 ) -> Result<Response> {
     let view = state.tenancy.create_company(&principal, &context, id, input).await?;
-    Ok(with_etag(StatusCode::CREATED, view))
+    Ok(with_etag(StatusCode::CREATED, view.etag, view))
 }
 
 async fn list_companies(

@@ -13,14 +13,11 @@ mod members;
 mod organisations;
 mod platform_settings;
 
-use axum::Json;
 use axum::extract::FromRef;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use stratum_infra::http::{Api, ApiError, etag};
+use stratum_infra::http::{Api, ApiError};
 use stratum_shared::identity::Identity;
 use stratum_shared::invitations::Invitations;
-use stratum_shared::tenancy::{OrganisationView, Tenancy};
+use stratum_shared::tenancy::Tenancy;
 
 pub(crate) type Result<T> = std::result::Result<T, ApiError>;
 
@@ -58,9 +55,4 @@ pub fn api(invitations: Invitations) -> Api {
         .into_iter()
         .fold(Api::new(), |api, routes| routes(api))
         .with_state(state)
-}
-
-/// An organisation with its version as the `ETag` an `If-Match` names to change it.
-pub(crate) fn with_etag(status: StatusCode, view: OrganisationView) -> Response {
-    (status, [(header::ETAG, etag(view.etag))], Json(view)).into_response()
 }

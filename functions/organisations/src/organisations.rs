@@ -1,13 +1,15 @@
 //! Shared organisations (seed 002): created by a person who becomes its owner (or, for one who
 //! has not registered yet, invited as its first owner), listed, read, changed and deleted.
 
-use super::{Organisations, Result, with_etag};
+use super::{Organisations, Result};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use std::collections::BTreeSet;
-use stratum_infra::http::{Access, Api, Caller, Context, Ids, IfMatch, Operation, Paging, RequestBody, Valid, page};
+use stratum_infra::http::{
+    Access, Api, Caller, Context, Ids, IfMatch, Operation, Paging, RequestBody, Valid, page, with_etag,
+};
 use stratum_shared::accounts::Role;
 use stratum_shared::identity::OrganisationStatus;
 use stratum_shared::ids::OrganisationId;
@@ -117,7 +119,7 @@ async fn create_organisation(
             .invite_to_organisation(&principal, &context, view.id, target, Some(roles))
             .await?;
     }
-    Ok(with_etag(StatusCode::CREATED, view))
+    Ok(with_etag(StatusCode::CREATED, view.etag, view))
 }
 
 async fn list_organisations(
@@ -138,7 +140,7 @@ async fn get_organisation(
     Ids(id): Ids<OrganisationId>,
 ) -> Result<Response> {
     Ok(match state.tenancy.organisation(&principal, id).await? {
-        OrganisationRead::Full(view) => with_etag(StatusCode::OK, *view),
+        OrganisationRead::Full(view) => with_etag(StatusCode::OK, view.etag, *view),
         name_only => Json(name_only).into_response(),
     })
 }
@@ -155,7 +157,7 @@ async fn update_organisation(
         .tenancy
         .update_organisation(&principal, &context, id, input, expected)
         .await?;
-    Ok(with_etag(StatusCode::OK, view))
+    Ok(with_etag(StatusCode::OK, view.etag, view))
 }
 
 async fn delete_organisation(

@@ -1,11 +1,11 @@
 //! Assignment: a SIM handed to a company and, optionally, one of its end users, or taken
 //! back.
 
-use super::{Result, SimsApi, iccid_parameter, with_etag};
+use super::{Result, SimsApi, iccid_parameter};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use stratum_infra::http::{Api, Caller, Context, Ids, Operation, Shape, Valid};
+use stratum_infra::http::{Api, Caller, Context, Ids, Operation, Shape, Valid, with_etag};
 use stratum_shared::ids::OrganisationId;
 use stratum_shared::sims::{AssignmentPayload, SimView};
 use stratum_shared::telecom::Iccid;

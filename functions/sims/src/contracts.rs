@@ -1,11 +1,11 @@
 //! Operator contracts: a root organisation's agreements with mobile operators, its SIMs
 //! held under them.
 
-use super::{Result, SimsApi, with_etag};
+use super::{Result, SimsApi};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use stratum_infra::http::{Api, Caller, Context, Ids, IfMatch, Operation, Paging, Shape, Valid, page};
+use stratum_infra::http::{Api, Caller, Context, Ids, IfMatch, Operation, Paging, Shape, Valid, page, with_etag};
 use stratum_shared::ids::{ContractId, OrganisationId};
 use stratum_shared::sims::{ContractPatch, ContractPayload, ContractView};
 use stratum_shared::tenancy::Permission;

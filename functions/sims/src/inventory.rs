@@ -1,7 +1,7 @@
 //! The SIM inventory: adding a SIM, the SIMs the caller may see (filtered), their counts by
 //! company and status, one SIM and changes to its details.
 
-use super::{Result, SimsApi, iccid_parameter, with_etag};
+use super::{Result, SimsApi, iccid_parameter};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use stratum_infra::http::{
-    Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, Params, Shape, Valid, page,
+    Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, Params, Shape, Valid, page, with_etag,
 };
 use stratum_shared::ids::{ContractId, OrganisationId, PlanId, UserId};
 use stratum_shared::sims::{SimFilter, SimPatch, SimPatchPayload, SimPayload, SimStatus, SimView, Summary};

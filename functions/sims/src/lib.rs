@@ -18,13 +18,9 @@ mod usage;
 
 pub use imports::IMPORT_LIMIT;
 
-use axum::Json;
 use axum::extract::FromRef;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use serde_json::json;
-use stratum_infra::http::{Api, ApiError, Operation, etag};
+use stratum_infra::http::{Api, ApiError, Operation};
 use stratum_shared::identity::Identity;
 use stratum_shared::sims::Sims;
 
@@ -71,9 +67,4 @@ pub(crate) fn iccid_parameter(operation: Operation) -> Operation {
         "iccid",
         json!({ "type": "string", "pattern": "^[0-9]{19,20}$", "description": "The SIM's ICCID, 19 or 20 digits." }),
     )
-}
-
-/// A body with its version as the `ETag` an `If-Match` names to change it.
-pub(crate) fn with_etag<T: Serialize>(status: StatusCode, version: u64, body: T) -> Response {
-    (status, [(header::ETAG, etag(version))], Json(body)).into_response()
 }

@@ -1,12 +1,12 @@
 //! A SIM's lifecycle: activation, suspension and termination, one SIM at a time or up to
 //! 10,000 at once as a bulk job.
 
-use super::{Result, SimsApi, iccid_parameter, with_etag};
+use super::{Result, SimsApi, iccid_parameter};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use stratum_infra::http::{Api, Caller, Context, Ids, Operation, Paging, Shape, Valid};
+use stratum_infra::http::{Api, Caller, Context, Ids, Operation, Paging, Shape, Valid, with_etag};
 use stratum_shared::ids::{JobId, OrganisationId};
 use stratum_shared::jobs::{JobKind, JobView};
 use stratum_shared::sims::{BulkPayload, BulkTarget, SimView};

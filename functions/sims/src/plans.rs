@@ -1,10 +1,10 @@
 //! Plans: what a SIM's data allowance and price are, a root's or a company's own.
 
-use super::{Result, SimsApi, with_etag};
+use super::{Result, SimsApi};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use stratum_infra::http::{Api, Caller, Context, Ids, IfMatch, Operation, Paging, Shape, Valid, page};
+use stratum_infra::http::{Api, Caller, Context, Ids, IfMatch, Operation, Paging, Shape, Valid, page, with_etag};
 use stratum_shared::ids::{OrganisationId, PlanId};
 use stratum_shared::sims::{PlanPatch, PlanPayload, PlanView};
 use stratum_shared::tenancy::Permission;

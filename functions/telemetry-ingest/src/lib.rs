@@ -6,6 +6,7 @@
 //! (partial batch response), so SQS redelivers just those; ingest is idempotent.
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use stratum_infra::outcomes::log_outcome;
 use stratum_shared::telemetry::{Envelope, Outcome, Telemetry};
 
 /// What a batch came to, for the log line that counts it.
@@ -46,23 +47,11 @@ pub async fn handle(telemetry: &Telemetry, event: SqsEvent) -> (SqsBatchResponse
         }
     };
     for ((id, envelope), outcome) in ids.into_iter().zip(&envelopes).zip(outcomes) {
+        log_outcome(&id, envelope, &outcome);
         match outcome {
-            Outcome::Stored {
-                sim_mismatch, unjudged, ..
-            } => {
-                if sim_mismatch {
-                    tracing::warn!(device = %envelope.device_id, "a device reported an IMEI other than its own");
-                }
-                if let Some(reason) = unjudged {
-                    tracing::warn!(device = %envelope.device_id, %reason, "alerts not judged; the device's next message judges again");
-                }
-                tally.stored += 1;
-            }
+            Outcome::Stored { .. } => tally.stored += 1,
             Outcome::Repeated => tally.repeated += 1,
-            Outcome::Refused(refusal) => {
-                tracing::warn!(sqs_message_id = %id, device = %envelope.device_id, client = %envelope.client_id, refusal = ?refusal, "a telemetry message was refused");
-                tally.refused += 1;
-            }
+            Outcome::Refused(_) => tally.refused += 1,
             Outcome::Failed => {
                 tally.failed += 1;
                 let mut failure = BatchItemFailure::default();

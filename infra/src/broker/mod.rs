@@ -102,9 +102,7 @@ async fn ingest_in_batches(telemetry: Telemetry, mut queue: mpsc::Receiver<Pendi
         match telemetry.store_batch(&envelopes).await {
             Ok((outcomes, judgements)) => {
                 for ((envelope, outcome), reply) in envelopes.iter().zip(outcomes).zip(replies) {
-                    if let Outcome::Refused(refusal) = &outcome {
-                        tracing::warn!(device = %envelope.device_id, ?refusal, "a telemetry message was refused");
-                    }
+                    crate::outcomes::log_outcome("mqtt", envelope, &outcome);
                     let _ = reply.send(outcome != Outcome::Failed);
                 }
                 for (_, judgement) in judgements {

@@ -1,12 +1,20 @@
 //! ETags are a resource's store version, quoted: `"7"`.
 
 use super::problem::ApiError;
+use axum::Json;
 use axum::extract::FromRequestParts;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use http::request::Parts;
+use serde::Serialize;
 
 pub fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header value")
+}
+
+/// A body with its version as the `ETag` an `If-Match` names to change it.
+pub fn with_etag<T: Serialize>(status: StatusCode, version: u64, body: T) -> Response {
+    (status, [(header::ETAG, etag(version))], Json(body)).into_response()
 }
 
 /// The version an `If-Match` header requires: `None` when absent or `*` (RFC 9110: any

@@ -20,7 +20,7 @@ pub use api::{Api, BODY_LIMIT};
 pub use body::{RequestBody, Rows, Shape, Valid};
 pub use caller::{Caller, Context, Source, SourceAddress};
 pub use cors::cors;
-pub use etag::{IfMatch, etag};
+pub use etag::{IfMatch, etag, with_etag};
 pub use operation::{Access, Body, Operation, Payload};
 pub use paging::{Paging, Params, page};
 pub use path::Ids;
