@@ -11,9 +11,7 @@ pub fn required(name: &str) -> Result<String, ConfigError> {
     optional(name).ok_or_else(|| ConfigError(format!("{name} is not set")))
 }
 
-pub fn optional(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
-}
+pub use crate::env::optional;
 
 /// `STRATUM_WEB_URL` (links in e-mails) with `default` when unset.
 pub fn identity_settings(default_web_url: &str) -> IdentitySettings {
@@ -150,13 +148,7 @@ pub async fn aws_services() -> Result<stratum_shared::invitations::Invitations, 
         mail_seal: mail_sealer()?,
         settings: identity_settings("http://localhost:3000"),
     };
-    let tenancy = Tenancy::new(
-        &identity,
-        Arc::new(stratum_shared::sims::EndUserRelease {
-            store: identity.store.clone(),
-            clock: identity.clock.clone(),
-        }),
-    );
+    let tenancy = Tenancy::new(&identity, stratum_shared::sims::EndUserRelease::on(&identity));
     Ok(stratum_shared::invitations::Invitations { identity, tenancy })
 }
 

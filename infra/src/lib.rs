@@ -15,6 +15,7 @@ pub mod broker;
 pub mod config;
 #[cfg(feature = "crypto")]
 pub mod crypto;
+pub mod env;
 pub mod http;
 #[cfg(feature = "iot")]
 pub mod iot;

@@ -270,13 +270,7 @@ pub fn mail_sealer() -> stratum_infra::sealed_mail::MailSealer {
 
 /// Tenancy on `identity`'s ports.
 pub fn tenancy_of(identity: &Identity) -> stratum_shared::tenancy::Tenancy {
-    stratum_shared::tenancy::Tenancy::new(
-        identity,
-        std::sync::Arc::new(stratum_shared::sims::EndUserRelease {
-            store: identity.store.clone(),
-            clock: identity.clock.clone(),
-        }),
-    )
+    stratum_shared::tenancy::Tenancy::new(identity, stratum_shared::sims::EndUserRelease::on(identity))
 }
 
 /// Every domain service on `identity`'s ports, as a function's state.

@@ -25,6 +25,9 @@ const CRATES: &[&str] = &[
     "functions/telemetry-ingest/src",
     "functions/local/src",
     "bench/src",
+    "bench/hello/src",
+    "bench/mqtt-load/src",
+    "tests/src",
 ];
 
 type ModPath = Vec<String>;
@@ -74,10 +77,19 @@ fn module_path(root: &Path, file: &Path) -> ModPath {
 /// The product part of a file: everything before its tests, without comments.
 fn product_text(source: &str) -> String {
     let mut text = String::new();
-    for line in source.lines() {
+    let mut lines = source.lines().peekable();
+    while let Some(line) = lines.next() {
         let trimmed = line.trim_start();
         if trimmed.starts_with("#[cfg(test)]") {
-            break;
+            // The tests module ends what is read; a single test-only item is skipped.
+            if lines.peek().is_some_and(|next| next.trim_start().starts_with("mod ")) {
+                break;
+            }
+            while lines
+                .next()
+                .is_some_and(|item| !item.trim_end().ends_with(';') && !item.trim_end().ends_with('}'))
+            {}
+            continue;
         }
         if trimmed.starts_with("//") {
             continue;
@@ -141,13 +153,18 @@ fn expand_tree(tree: &str, prefix: &[String], out: &mut Vec<(ModPath, String)>) 
     out.push((full, alias));
 }
 
-/// Makes a path written in module `at` absolute (`crate::`, `super::`, `self::`); `None` for
-/// paths into other crates.
-fn absolute(path: &[String], at: &[String]) -> Option<ModPath> {
+/// Makes a path written in module `at` absolute (`crate::`, `super::`, `self::`, or a child
+/// module of `at` named first); `None` for paths into other crates.
+fn absolute(path: &[String], at: &[String], children: &BTreeSet<String>) -> Option<ModPath> {
     let mut resolved: ModPath = match path.first().map(String::as_str) {
         Some("crate") => Vec::new(),
         Some("self") => at.to_vec(),
         Some("super") => at.to_vec(),
+        Some(child) if children.contains(child) => {
+            let mut resolved = at.to_vec();
+            resolved.extend(path.iter().cloned());
+            return Some(resolved);
+        }
         _ => return None,
     };
     let mut rest = &path[1..];
@@ -203,7 +220,9 @@ fn read_module(root: &Path, file: &Path) -> (ModPath, Module) {
             let mut leaves = Vec::new();
             expand_tree(&after[..end].replace('\n', " "), &[], &mut leaves);
             for (path, alias) in leaves {
-                let Some(full) = absolute(&path, &at) else { continue };
+                let Some(full) = absolute(&path, &at, &module.children) else {
+                    continue;
+                };
                 if public {
                     if alias == "*" {
                         let mut module_of = full.clone();
@@ -238,7 +257,7 @@ fn read_module(root: &Path, file: &Path) -> (ModPath, Module) {
                 .filter(|s| !s.is_empty())
                 .map(String::from)
                 .collect();
-            if let Some(full) = absolute(&path, &at) {
+            if let Some(full) = absolute(&path, &at, &module.children) {
                 module.uses.push(full);
             }
             i = j;
@@ -344,7 +363,11 @@ struct Graph {
 }
 
 fn graph(crate_root: &str) -> Graph {
-    let root = workspace().join(crate_root);
+    graph_at(&workspace().join(crate_root))
+}
+
+fn graph_at(root: &Path) -> Graph {
+    let root = root.to_path_buf();
     let mut files = Vec::new();
     rust_files(&root, &mut files);
     // A binary beside a library reaches it by the crate's name, never by `crate::`.
@@ -465,6 +488,35 @@ fn no_product_file_is_over_400_lines_and_no_test_file_over_600() {
         })
         .collect();
     assert!(too_long.is_empty(), "files over their limit:\n{}", too_long.join("\n"));
+}
+
+#[test]
+fn a_loop_through_a_folders_face_and_a_child_named_without_crate_is_seen() {
+    // `tree/mod.rs` hands on `a::A`; `b` uses it through the face, and `a` names its sibling
+    // `b` through `super::`; `tree/c.rs` is only read past a test-only import.
+    let root = std::env::temp_dir().join(format!("stratum-layers-{}", std::process::id()));
+    let tree = root.join("tree");
+    fs::create_dir_all(&tree).expect("a scratch folder");
+    let files = [
+        ("lib.rs", "mod tree;\n"),
+        ("tree/mod.rs", "mod a;\nmod b;\nmod c;\n\npub use a::A;\nuse b::B;\n"),
+        ("tree/a.rs", "use super::b::B;\n\npub struct A(B);\n"),
+        ("tree/b.rs", "use super::A;\n\npub struct B(Box<A>);\n"),
+        ("tree/c.rs", "#[cfg(test)]\nuse super::A;\n\npub struct C;\n"),
+    ];
+    for (name, text) in files {
+        fs::write(root.join(name), text).expect("a scratch file");
+    }
+    let found = graph_at(&root);
+    fs::remove_dir_all(&root).expect("the scratch folder goes");
+    let a: ModPath = vec!["tree".into(), "a".into()];
+    let b: ModPath = vec!["tree".into(), "b".into()];
+    assert_eq!(loops(&found.files), vec![vec![a.clone(), b]]);
+    let c: ModPath = vec!["tree".into(), "c".into()];
+    assert!(
+        !found.files.get(&c).is_some_and(|targets| targets.contains(&a)),
+        "a test-only import is not read"
+    );
 }
 
 #[test]

@@ -161,13 +161,7 @@ pub async fn start(options: Options) -> Result<Server, String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
     let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let tenancy = Tenancy::new(
-        &identity,
-        Arc::new(EndUserRelease {
-            store: identity.store.clone(),
-            clock: identity.clock.clone(),
-        }),
-    );
+    let tenancy = Tenancy::new(&identity, EndUserRelease::on(&identity));
     let services = Invitations {
         identity: identity.clone(),
         tenancy,

@@ -12,8 +12,8 @@ use stratum_infra::http::{
     Access, Api, ApiError, Caller, Context, Ids, IfMatch, Operation, Paging, Params, Shape, Valid, page, with_etag,
 };
 use stratum_shared::ids::{ContractId, OrganisationId, PlanId, UserId};
-use stratum_shared::sims::{SimFilter, SimPatch, SimPatchPayload, SimPayload, SimStatus, SimView, Summary};
-use stratum_shared::telecom::Iccid;
+use stratum_shared::sims::{SimFilter, SimPatch, SimPatchPayload, SimPayload, SimView, Summary};
+use stratum_shared::telecom::{Iccid, SimStatus};
 use stratum_shared::tenancy::Permission;
 use stratum_shared::validation::Collector;
 

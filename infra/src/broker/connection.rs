@@ -3,9 +3,6 @@
 //! `MAX_IN_FLIGHT_PER_CONNECTION` on their way, and its acknowledgements written in order.
 
 use super::packets::{constant_time_eq, packet_kind, read, write};
-use super::{
-    CONNECT_TIMEOUT, LONGEST_KEEP_ALIVE_SECONDS, MAX_CONNECTIONS, MAX_IN_FLIGHT_PER_CONNECTION, Pending, WRITE_TIMEOUT,
-};
 use crate::local_gateway::{LocalGateway, Publication};
 use bytes::BytesMut;
 use rumqttc::mqttbytes::QoS;
@@ -21,6 +18,26 @@ use stratum_shared::telemetry::Envelope;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// How long a connection has to sign in.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Messages one connection has on their way to ingest at most: a device sending faster than
+/// they are stored waits on its own connection, and never fills the queue all devices share.
+const MAX_IN_FLIGHT_PER_CONNECTION: usize = 100;
+
+/// Connections served at once at most.
+const MAX_CONNECTIONS: usize = 10_000;
+
+/// How long a write to a device may take before its connection is given up (a device that
+/// does not read must not hold the broker's memory).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The keep-alive of a device that asks for none (0), as IoT Core's longest.
+const LONGEST_KEEP_ALIVE_SECONDS: u64 = 1_200;
+
+/// A message on its way to ingest, and where to say whether it may be acknowledged.
+pub(super) type Pending = (Envelope, oneshot::Sender<bool>);
 
 /// The connection each device has open, by a number of its own: a newer connection of the
 /// same device takes over and the older one ends, as on IoT Core, so no device holds more

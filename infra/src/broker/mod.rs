@@ -12,41 +12,22 @@
 mod connection;
 mod packets;
 
-use connection::{Connections, Online};
+use connection::{Connections, Online, Pending};
 
 use crate::local_gateway::LocalGateway;
 use std::sync::Arc;
-use std::time::Duration;
 use stratum_shared::ports::{Secrets, Store};
 use stratum_shared::telemetry::{Envelope, Judgement, Outcome, Telemetry};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
-/// A packet's size at most (a telemetry message is small; IoT Core's limit is 128 KB).
-const MAX_PACKET_BYTES: usize = 128 * 1024;
-/// How long a connection has to sign in.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Messages one ingest batch takes at most: a commit's fsync is shared by them all.
 const MAX_BATCH: usize = 2_000;
 /// Messages waiting for ingest at most (each up to a packet's size): connections wait beyond.
 const MAX_QUEUED: usize = 2_000;
-/// Messages one connection has on their way to ingest at most: a device sending faster than
-/// they are stored waits on its own connection, and never fills the queue all devices share.
-const MAX_IN_FLIGHT_PER_CONNECTION: usize = 100;
 /// Stored messages waiting to be judged against alert rules at most: past it a message is not
 /// judged (its device's next message judges again), so alerts never hold up acknowledgements.
 const MAX_AWAITING_JUDGEMENT: usize = 10_000;
-/// Connections served at once at most.
-const MAX_CONNECTIONS: usize = 10_000;
-/// How long a write to a device may take before its connection is given up (a device that
-/// does not read must not hold the broker's memory).
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// The keep-alive of a device that asks for none (0), as IoT Core's longest.
-const LONGEST_KEEP_ALIVE_SECONDS: u64 = 1_200;
-
-/// A message on its way to ingest, and where to say whether it may be acknowledged.
-type Pending = (Envelope, oneshot::Sender<bool>);
 
 /// What the broker needs: the store (logins), the secrets port (digests), ingest, and the
 /// gateway whose bus carries commands.

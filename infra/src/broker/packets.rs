@@ -1,10 +1,12 @@
 //! MQTT packets on the wire: read and written with a size limit, named for logs, and passwords
 //! compared in constant time.
 
-use super::MAX_PACKET_BYTES;
 use bytes::BytesMut;
 use rumqttc::mqttbytes::v4::Packet;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// A packet's size at most (a telemetry message is small; IoT Core's limit is 128 KB).
+const MAX_PACKET_BYTES: usize = 128 * 1024;
 
 /// A packet's kind, for logs (a packet itself may carry a password).
 pub(super) fn packet_kind(packet: &Packet) -> &'static str {

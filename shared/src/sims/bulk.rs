@@ -5,7 +5,7 @@
 
 use super::digest::{Tallies, tally};
 use super::lifecycle::{Notify, target_of};
-use super::{Sim, SimStatus, Sims, sim_scope};
+use super::{Sim, Sims, sim_scope};
 use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
@@ -15,7 +15,7 @@ use crate::keys;
 use crate::rows::{RawRow, RowOutcome, RowReport};
 use crate::sims::wire::SimFilter;
 use crate::store::{Index, Query, SortCondition};
-use crate::telecom::{Iccid, SimAction};
+use crate::telecom::{Iccid, SimAction, SimStatus};
 use crate::tenancy::ManageSims;
 use crate::validation::{Collector, ValidationErrors};
 use serde::Deserialize;

@@ -6,7 +6,7 @@
 
 use super::records::{code_pointer_writes, pointer_writes, sim_write};
 use super::wire::SimView;
-use super::{Sim, SimStatus, Sims, sim_scope};
+use super::{Sim, Sims, sim_scope};
 use crate::accounts::{Role, UserKind};
 use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
@@ -14,7 +14,7 @@ use crate::identity::{Membership, Organisation, Principal, Registration};
 use crate::keys;
 use crate::limits::Budget;
 use crate::store::{Condition, Key, Update, Write};
-use crate::telecom::Iccid;
+use crate::telecom::{Iccid, SimStatus};
 use crate::tenancy::ManageSims;
 use crate::tenancy::founding::{Joining, join};
 use crate::tenancy::organisations::counts_update;

@@ -7,11 +7,12 @@
 //! create items, so a transaction whose counter is missing fails on it, that company's counters
 //! are created (a conditional put per shard, once in their life) and the change is tried again.
 
-use super::{Sim, SimStatus, Sims, shard_of};
+use super::{Sim, Sims, shard_of};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::OrganisationId;
 use crate::keys;
 use crate::store::{Condition, Item, StoreError, Update, Write};
+use crate::telecom::SimStatus;
 use crate::unit_of_work::UnitOfWork;
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! tell, and each firing recorded once per period so a threshold crossed twice tells once.
 
 use super::rules::{RuleAction, RuleKind, SimRule};
-use super::{Sim, SimStatus, Sims};
+use super::{Sim, Sims};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::User;
@@ -12,6 +12,7 @@ use crate::mail::EmailMessage;
 use crate::notices::Notice;
 use crate::recipients::MAX_RECIPIENTS;
 use crate::store::{Condition, Index, Item, Query, SortCondition, StoreError, Write};
+use crate::telecom::SimStatus;
 use crate::unit_of_work::UnitOfWork;
 use serde_json::json;
 use std::collections::BTreeSet;

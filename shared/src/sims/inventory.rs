@@ -4,7 +4,7 @@
 use super::contracts::Contract;
 use super::counts::CountDeltas;
 use super::plans::Plan;
-use super::{Sim, SimScope, SimStatus, Sims, sim_scope};
+use super::{Sim, SimScope, Sims, sim_scope};
 use crate::audit::{AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{Organisation, Principal};
@@ -13,7 +13,7 @@ use crate::keys;
 use crate::sims::records::{HOLDING_ATTEMPTS, holding_raced, iccid_taken, sim_write};
 use crate::sims::wire::{NewSim, SimFilter, SimPatch, SimView, Summary, SummaryRow};
 use crate::store::{Cursor, Index, Key, Query, SortCondition};
-use crate::telecom::Iccid;
+use crate::telecom::{Iccid, SimStatus};
 use crate::tenancy::{ManageSims, ReadDevices, ViewOrganisation};
 use crate::unit_of_work::UnitOfWork;
 use crate::validation::Collector;

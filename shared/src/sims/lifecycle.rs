@@ -13,58 +13,10 @@ use crate::keys;
 use crate::ports::{ConnectorAnswer, StateChange};
 use crate::sims::records::sim_write;
 use crate::sims::wire::SimView;
-use crate::telecom::{Iccid, SimAction};
+use crate::telecom::{Iccid, SimAction, SimStatus};
 use crate::tenancy::ManageSims;
 use crate::unit_of_work::UnitOfWork;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SimStatus {
-    Inventory,
-    ActivationPending,
-    Active,
-    SuspensionPending,
-    Suspended,
-    TerminationPending,
-    Terminated,
-}
-
-impl SimStatus {
-    pub const ALL: [SimStatus; 7] = [
-        SimStatus::Inventory,
-        SimStatus::ActivationPending,
-        SimStatus::Active,
-        SimStatus::SuspensionPending,
-        SimStatus::Suspended,
-        SimStatus::TerminationPending,
-        SimStatus::Terminated,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SimStatus::Inventory => "inventory",
-            SimStatus::ActivationPending => "activation_pending",
-            SimStatus::Active => "active",
-            SimStatus::SuspensionPending => "suspension_pending",
-            SimStatus::Suspended => "suspended",
-            SimStatus::TerminationPending => "termination_pending",
-            SimStatus::Terminated => "terminated",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<SimStatus> {
-        SimStatus::ALL.into_iter().find(|status| status.as_str() == text)
-    }
-
-    fn is_pending(self) -> bool {
-        matches!(
-            self,
-            SimStatus::ActivationPending | SimStatus::SuspensionPending | SimStatus::TerminationPending
-        )
-    }
-}
 
 /// Whether a change of state e-mails its status-change rules' recipients itself, or leaves
 /// that to its job's digest (a bulk change: one e-mail per rule and person for the whole
@@ -308,7 +260,7 @@ impl Sims {
 mod tests {
     use super::*;
     use crate::telecom::SimAction::*;
-    use SimStatus::*;
+    use crate::telecom::SimStatus::*;
 
     fn code(result: DomainResult<(SimStatus, SimStatus)>) -> &'static str {
         match result {

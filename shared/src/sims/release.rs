@@ -12,11 +12,12 @@
 use super::Sim;
 use super::records::{code_pointer_writes, sim_write};
 use crate::error::DomainResult;
+use crate::identity::Identity;
 use crate::ids::{OrganisationId, UserId};
 use crate::keys;
 use crate::ports::{Clock, Store};
 use crate::store::{Condition, Index, Item, Key, Query, SortCondition, StoreError, Update, Write};
-use crate::tenancy::{EndUserHoldings, with_retries};
+use crate::tenancy::{Departing, EndUserHoldings, with_retries};
 use crate::time::Timestamp;
 use async_trait::async_trait;
 use serde_json::{Value, json};
@@ -58,18 +59,27 @@ impl Assigned {
 }
 /// Releases what end users hold, on the store: handed to tenancy, whose departures call it.
 pub struct EndUserRelease {
-    pub store: Arc<dyn Store>,
-    pub clock: Arc<dyn Clock>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
 }
 
 #[async_trait]
 impl EndUserHoldings for EndUserRelease {
-    async fn release(&self, root: OrganisationId, company: OrganisationId, user: UserId) -> DomainResult<()> {
-        self.release_end_user(root, company, user).await
+    async fn release(&self, departing: &Departing) -> DomainResult<()> {
+        self.release_end_user(departing.root, departing.company, departing.user)
+            .await
     }
 }
 
 impl EndUserRelease {
+    /// The release tenancy is built with, on identity's store and clock.
+    pub fn on(identity: &Identity) -> Arc<dyn EndUserHoldings> {
+        Arc::new(Self {
+            store: identity.store.clone(),
+            clock: identity.clock.clone(),
+        })
+    }
+
     fn now(&self) -> Timestamp {
         Timestamp::new(self.clock.now())
     }

@@ -140,7 +140,7 @@ pub struct PeriodTotals {
 impl PeriodTotals {
     pub(super) fn of(item: &Item) -> PeriodTotals {
         let n = |name: &str| item.attribute(name).and_then(|v| v.as_u64()).unwrap_or(0);
-        let placement = placement_of(item);
+        let placement = Placement::of_item(item);
         PeriodTotals {
             period_start: item
                 .attribute("period_start")
@@ -155,15 +155,6 @@ impl PeriodTotals {
             records: n("records"),
         }
     }
-}
-
-/// The placement a usage item was recorded under.
-fn placement_of(item: &Item) -> Placement {
-    let attribute = |name: &str| item.attribute(name).cloned().unwrap_or_default();
-    Placement::new(
-        serde_json::from_value(attribute("company_id")).unwrap_or_default(),
-        serde_json::from_value(attribute("end_user_id")).unwrap_or_default(),
-    )
 }
 
 /// A usage item's record attributes: when its period starts and whose it is.
@@ -305,7 +296,7 @@ impl Sims {
         let periods = page
             .items
             .iter()
-            .filter(|item| placement_of(item).seen_by(&reader))
+            .filter(|item| Placement::of_item(item).seen_by(&reader))
             .map(PeriodTotals::of)
             .collect();
         Ok((periods, page.next))

@@ -1,11 +1,11 @@
 //! A SIM as the API takes and shows it: the view, the payloads, their parsing into a new SIM
 //! or a patch, labels, filters and the summary.
 
-use super::{Sim, SimStatus};
+use super::Sim;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{ContractId, OrganisationId, PlanId, UserId};
 use crate::schema;
-use crate::telecom::{Iccid, Imei, Imsi, Msisdn};
+use crate::telecom::{Iccid, Imei, Imsi, Msisdn, SimStatus};
 use crate::time::Timestamp;
 use crate::validation::{Collector, ValidationErrors, free_text};
 use serde::{Deserialize, Deserializer, Serialize};

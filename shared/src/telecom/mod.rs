@@ -260,5 +260,52 @@ impl SimAction {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SimStatus {
+    Inventory,
+    ActivationPending,
+    Active,
+    SuspensionPending,
+    Suspended,
+    TerminationPending,
+    Terminated,
+}
+
+impl SimStatus {
+    pub const ALL: [SimStatus; 7] = [
+        SimStatus::Inventory,
+        SimStatus::ActivationPending,
+        SimStatus::Active,
+        SimStatus::SuspensionPending,
+        SimStatus::Suspended,
+        SimStatus::TerminationPending,
+        SimStatus::Terminated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SimStatus::Inventory => "inventory",
+            SimStatus::ActivationPending => "activation_pending",
+            SimStatus::Active => "active",
+            SimStatus::SuspensionPending => "suspension_pending",
+            SimStatus::Suspended => "suspended",
+            SimStatus::TerminationPending => "termination_pending",
+            SimStatus::Terminated => "terminated",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SimStatus> {
+        SimStatus::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+
+    pub fn is_pending(self) -> bool {
+        matches!(
+            self,
+            SimStatus::ActivationPending | SimStatus::SuspensionPending | SimStatus::TerminationPending
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests;

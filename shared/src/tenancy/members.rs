@@ -6,7 +6,7 @@ use super::founding::{Joining, join};
 use super::grants::{ManageMembers, ReadOrganisation, ViewOrganisation};
 use super::organisations::counts_update;
 use super::roles::{check_counts, check_roles, tally};
-use super::{Tenancy, with_retries};
+use super::{Departing, Tenancy, with_retries};
 use crate::accounts::{Email, OrganisationKind, Role, UserKind};
 use crate::audit::{Actor, AuditEvent, RequestContext};
 use crate::error::{DomainError, DomainResult};
@@ -355,7 +355,13 @@ impl Tenancy {
         check_counts(organisation, &counts)?;
         if let Some(root) = organisation.parent_organisation_id {
             // What was assigned to them in the company stays with it, unassigned (L3).
-            self.holdings.release(root, organisation_id, user_id).await?;
+            self.holdings
+                .release(&Departing {
+                    root,
+                    company: organisation_id,
+                    user: user_id,
+                })
+                .await?;
         }
         let now = self.now();
         let organisation_update = Update::new(keys::organisation(organisation_id)).when(Condition::VersionIs(version));

@@ -64,7 +64,7 @@ pub struct Tenancy {
     pub secrets: Arc<dyn Secrets>,
     pub secret_box: Arc<dyn SecretBox>,
     /// What an end user holds in a company, released when they leave it (issue 21, L3).
-    pub holdings: Arc<dyn EndUserHoldings>,
+    pub(crate) holdings: Arc<dyn EndUserHoldings>,
 }
 
 /// What an end user holds in a company (SIMs, devices), released when they leave it or are
@@ -72,7 +72,15 @@ pub struct Tenancy {
 /// hand it this ([`crate::sims::EndUserRelease`]) rather than tenancy reaching up to them.
 #[async_trait]
 pub trait EndUserHoldings: Send + Sync {
-    async fn release(&self, root: OrganisationId, company: OrganisationId, user: UserId) -> DomainResult<()>;
+    async fn release(&self, departing: &Departing) -> DomainResult<()>;
+}
+
+/// An end user leaving a company of a root: only tenancy's departures make one, so nothing
+/// outside them can release anyone's holdings.
+pub struct Departing {
+    pub(crate) root: OrganisationId,
+    pub(crate) company: OrganisationId,
+    pub(crate) user: UserId,
 }
 
 impl Tenancy {
