@@ -1,7 +1,7 @@
 //! SIM imports: CSV or JSON rows, idempotent by ICCID, answered at once or run as a job whose
 //! report is paged.
 
-use super::{Result, SimsApi};
+use super::{Result, SimsApi, job_page};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -78,17 +78,5 @@ async fn get_import(
     Ids((organisation, job)): Ids<(OrganisationId, JobId)>,
     paging: Paging,
 ) -> Result<Json<JobView>> {
-    Ok(Json(
-        state
-            .sims
-            .job(
-                &principal,
-                organisation,
-                JobKind::Import,
-                job,
-                paging.limit,
-                paging.cursor,
-            )
-            .await?,
-    ))
+    job_page(&state, &principal, organisation, JobKind::Import, job, paging).await
 }

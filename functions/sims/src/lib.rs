@@ -18,10 +18,13 @@ mod usage;
 
 pub use imports::IMPORT_LIMIT;
 
+use axum::Json;
 use axum::extract::FromRef;
 use serde_json::json;
-use stratum_infra::http::{Api, ApiError, Operation};
-use stratum_shared::identity::Identity;
+use stratum_infra::http::{Api, ApiError, Operation, Paging};
+use stratum_shared::identity::{Identity, Principal};
+use stratum_shared::ids::{JobId, OrganisationId};
+use stratum_shared::jobs::{JobKind, JobView};
 use stratum_shared::sims::Sims;
 
 pub(crate) type Result<T> = std::result::Result<T, ApiError>;
@@ -59,6 +62,22 @@ pub fn api(identity: Identity, sims: Sims) -> Api {
         .into_iter()
         .fold(Api::new(), |api, routes| routes(api))
         .with_state(SimsApi { identity, sims })
+}
+
+/// A job of `kind` with a page of its report: an import's or a bulk change's.
+pub(crate) async fn job_page(
+    state: &SimsApi,
+    principal: &Principal,
+    organisation: OrganisationId,
+    kind: JobKind,
+    job: JobId,
+    paging: Paging,
+) -> Result<Json<JobView>> {
+    let view = state
+        .sims
+        .job(principal, organisation, kind, job, paging.limit, paging.cursor)
+        .await?;
+    Ok(Json(view))
 }
 
 /// The `{iccid}` path parameter of the routes on one SIM.

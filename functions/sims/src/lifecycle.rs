@@ -1,7 +1,7 @@
 //! A SIM's lifecycle: activation, suspension and termination, one SIM at a time or up to
 //! 10,000 at once as a bulk job.
 
-use super::{Result, SimsApi, iccid_parameter};
+use super::{Result, SimsApi, iccid_parameter, job_page};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -94,19 +94,7 @@ async fn get_bulk_job(
     Ids((organisation, job)): Ids<(OrganisationId, JobId)>,
     paging: Paging,
 ) -> Result<Json<JobView>> {
-    Ok(Json(
-        state
-            .sims
-            .job(
-                &principal,
-                organisation,
-                JobKind::Bulk,
-                job,
-                paging.limit,
-                paging.cursor,
-            )
-            .await?,
-    ))
+    job_page(&state, &principal, organisation, JobKind::Bulk, job, paging).await
 }
 
 async fn change_state(
