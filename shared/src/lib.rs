@@ -26,7 +26,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod audit;
-pub(crate) mod catalogue;
+pub mod catalogue;
 pub mod clock;
 pub mod devices;
 pub mod error;

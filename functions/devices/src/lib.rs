@@ -5,11 +5,9 @@
 //! One module per sub-resource, each declaring its routes beside its handlers; [`api`] chains
 //! them.
 
-mod alert_rules;
 mod alerts;
 mod commands;
 mod credentials;
-mod environments;
 mod maintenance;
 mod map;
 mod models;
@@ -21,8 +19,10 @@ mod telemetry;
 pub use registration::IMPORT_LIMIT;
 
 use axum::extract::FromRef;
-use stratum_infra::http::{Api, ApiError};
-use stratum_shared::devices::Devices;
+use stratum_infra::http::{Api, ApiError, catalogue};
+use stratum_shared::alerts::AlertRule;
+use stratum_shared::catalogue::StoreAndClock;
+use stratum_shared::devices::{Devices, Environment, Marker};
 use stratum_shared::identity::Identity;
 
 pub(crate) type Result<T> = std::result::Result<T, ApiError>;
@@ -34,6 +34,15 @@ pub struct DevicesApi {
     pub devices: Devices,
 }
 
+impl FromRef<DevicesApi> for StoreAndClock {
+    fn from_ref(state: &DevicesApi) -> StoreAndClock {
+        StoreAndClock {
+            store: state.devices.store.clone(),
+            clock: state.devices.clock.clone(),
+        }
+    }
+}
+
 impl FromRef<DevicesApi> for Identity {
     fn from_ref(state: &DevicesApi) -> Identity {
         state.identity.clone()
@@ -43,15 +52,16 @@ impl FromRef<DevicesApi> for Identity {
 pub fn api(identity: Identity, devices: Devices) -> Api {
     // The order of declaration is the order `Api::operations` lists the routes in: kept as it
     // was before the routes moved into their modules.
-    let sub_resources: [fn(Api<DevicesApi>) -> Api<DevicesApi>; 12] = [
+    let sub_resources: [fn(Api<DevicesApi>) -> Api<DevicesApi>; 13] = [
         models::routes,
         registration::routes,
         organisation_devices::routes,
         credentials::routes,
         commands::routes,
-        environments::routes,
-        alert_rules::routes,
+        catalogue::<Environment, _>,
+        catalogue::<AlertRule, _>,
         alerts::routes,
+        catalogue::<Marker, _>,
         map::routes,
         maintenance::routes,
         ports::routes,

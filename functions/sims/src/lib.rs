@@ -7,12 +7,10 @@
 
 mod assignment;
 mod claims;
-mod contracts;
 mod duplicates;
 mod imports;
 mod inventory;
 mod lifecycle;
-mod plans;
 mod rules;
 mod usage;
 
@@ -21,11 +19,12 @@ pub use imports::IMPORT_LIMIT;
 use axum::Json;
 use axum::extract::FromRef;
 use serde_json::json;
-use stratum_infra::http::{Api, ApiError, Operation, Paging};
+use stratum_infra::http::{Api, ApiError, Operation, Paging, catalogue};
+use stratum_shared::catalogue::StoreAndClock;
 use stratum_shared::identity::{Identity, Principal};
 use stratum_shared::ids::{JobId, OrganisationId};
 use stratum_shared::jobs::{JobKind, JobView};
-use stratum_shared::sims::Sims;
+use stratum_shared::sims::{ContractView, PlanView, Sims};
 
 pub(crate) type Result<T> = std::result::Result<T, ApiError>;
 
@@ -34,6 +33,21 @@ pub(crate) type Result<T> = std::result::Result<T, ApiError>;
 pub struct SimsApi {
     pub identity: Identity,
     pub sims: Sims,
+}
+
+impl FromRef<SimsApi> for Sims {
+    fn from_ref(state: &SimsApi) -> Sims {
+        state.sims.clone()
+    }
+}
+
+impl FromRef<SimsApi> for StoreAndClock {
+    fn from_ref(state: &SimsApi) -> StoreAndClock {
+        StoreAndClock {
+            store: state.sims.store.clone(),
+            clock: state.sims.clock.clone(),
+        }
+    }
 }
 
 impl FromRef<SimsApi> for Identity {
@@ -47,8 +61,8 @@ pub fn api(identity: Identity, sims: Sims) -> Api {
     // split (the single-SIM actions now beside the bulk job); the OpenAPI document and the route
     // table sort what they read, so nothing else sees the order.
     let sub_resources: [fn(Api<SimsApi>) -> Api<SimsApi>; 10] = [
-        contracts::routes,
-        plans::routes,
+        catalogue::<ContractView, _>,
+        catalogue::<PlanView, _>,
         inventory::routes,
         imports::routes,
         lifecycle::routes,

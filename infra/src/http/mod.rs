@@ -6,6 +6,7 @@
 mod api;
 mod body;
 mod caller;
+mod catalogue;
 mod cors;
 mod etag;
 mod openapi;
@@ -19,6 +20,7 @@ mod shape;
 pub use api::{Api, BODY_LIMIT};
 pub use body::{RequestBody, Rows, Shape, Valid};
 pub use caller::{Caller, Context, Source, SourceAddress};
+pub use catalogue::catalogue;
 pub use cors::cors;
 pub use etag::{IfMatch, etag, with_etag};
 pub use operation::{Access, Body, Operation, Payload};

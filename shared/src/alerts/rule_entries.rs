@@ -2,7 +2,7 @@
 //! checked field by field, naming only what is the organisation's.
 
 use crate::alerts::{AlertRule, Comparison, Scope, Severity};
-use crate::catalogue::{CatalogueEntry, Reference};
+use crate::catalogue::{CatalogueApi, CatalogueEntry, Reference, StoreAndClock};
 use crate::error::DomainError;
 use crate::ids::{AlertRuleId, OrganisationId};
 use crate::recipients::{Recipients, RecipientsPayload};
@@ -88,7 +88,27 @@ impl From<AlertRulePayload> for AlertRulePatch {
     }
 }
 
+/// The organisation a device item names in `field`, read without the device type (devices
+/// sit above alerts).
+fn holder(item: &crate::store::Item, field: &str) -> Option<OrganisationId> {
+    item.attribute(field)
+        .and_then(|holder| serde_json::from_value(holder.clone()).ok())
+}
+
 impl CatalogueEntry for AlertRule {
+    /// Through a company, a rule about one device is seen only if the device is the
+    /// company's (L2).
+    fn seen_by_company(&self, company: OrganisationId) -> Option<Reference> {
+        let device = self.scope.device_id?;
+        Some(Reference {
+            field: "scope.device_id".into(),
+            key: keys::device(device),
+            fits: Box::new(move |item| holder(item, "company_id") == Some(company)),
+            code: "unknown_device",
+            message: "no device of this company has this id",
+        })
+    }
+
     fn cap() -> Option<crate::limits::Cap> {
         Some(crate::limits::Cap::AlertRules)
     }
@@ -102,11 +122,7 @@ impl CatalogueEntry for AlertRule {
                 field: "scope.device_id".into(),
                 key: keys::device(device),
                 // The device item's holder, read without the device type (devices sit above alerts).
-                fits: Box::new(move |item| {
-                    item.attribute("organisation_id")
-                        .and_then(|holder| serde_json::from_value::<OrganisationId>(holder.clone()).ok())
-                        == Some(organisation)
-                }),
+                fits: Box::new(move |item| holder(item, "organisation_id") == Some(organisation)),
                 code: "unknown_device",
                 message: "no device of this organisation has this id",
             });
@@ -144,11 +160,22 @@ impl CatalogueEntry for AlertRule {
     type Id = AlertRuleId;
     type Payload = AlertRulePayload;
     type Patch = AlertRulePatch;
-    type Context = ();
+    type Service = StoreAndClock;
     type Manage = ManageDevices;
     const KIND: &'static str = "alert_rule";
     const PREFIX: &'static str = keys::ALERT_RULES_PREFIX;
     const COMPANIES_TOO: bool = false;
+    const API: CatalogueApi = CatalogueApi {
+        collection: "alert-rules",
+        id: "rule_id",
+        name: "AlertRule",
+        tag: "alerts",
+        create: "Create an alert rule on a port's value, for a device, a model's or an environment's devices, or all (owners; roots)",
+        list: "The organisation's alert rules (through a company, its root's)",
+        get: "An alert rule",
+        update: "Change an alert rule; the rule as changed is checked whole (owners)",
+        delete: "Delete an alert rule; its open alerts stay until cleared (owners)",
+    };
 
     fn key(organisation: OrganisationId, id: AlertRuleId) -> Key {
         keys::alert_rule(organisation, id)
@@ -178,7 +205,7 @@ impl CatalogueEntry for AlertRule {
         }
     }
 
-    fn patched(&self, patch: AlertRulePatch, _: &(), now: Timestamp) -> Result<Self, ValidationErrors> {
+    fn patched(&self, patch: AlertRulePatch, _: &StoreAndClock, now: Timestamp) -> Result<Self, ValidationErrors> {
         let mut errors = Collector::new();
         let mut next = self.clone();
         if let Some(name) = patch.name.as_deref() {

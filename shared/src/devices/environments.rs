@@ -4,13 +4,10 @@
 //! device's own transaction, which also proves the environment exists; one with devices in it
 //! is not deleted (`409 environment_in_use`).
 
-use super::Devices;
-use crate::audit::RequestContext;
-use crate::catalogue::{Catalogue, CatalogueEntry};
-use crate::error::{DomainError, DomainResult};
-use crate::identity::Principal;
+use crate::catalogue::{CatalogueApi, CatalogueEntry, StoreAndClock};
+use crate::error::DomainError;
 use crate::ids::{EnvironmentId, OrganisationId};
-use crate::store::{Condition, Cursor, Key, Update, Write};
+use crate::store::{Condition, Key, Update, Write};
 use crate::tenancy::ManageSettings;
 use crate::time::Timestamp;
 use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text};
@@ -84,11 +81,22 @@ impl CatalogueEntry for Environment {
     type Id = EnvironmentId;
     type Payload = EnvironmentPayload;
     type Patch = EnvironmentPatch;
-    type Context = ();
+    type Service = StoreAndClock;
     type Manage = ManageSettings;
     const KIND: &'static str = "environment";
     const PREFIX: &'static str = keys::ENVIRONMENTS_PREFIX;
     const COMPANIES_TOO: bool = false;
+    const API: CatalogueApi = CatalogueApi {
+        collection: "environments",
+        id: "environment_id",
+        name: "Environment",
+        tag: "devices",
+        create: "Create an environment devices stand in: a facility, department or mobile fleet (owners; roots)",
+        list: "The organisation's environments (through a company, its root's)",
+        get: "An environment, with the number of devices in it",
+        update: "Change an environment (owners)",
+        delete: "Delete an environment no device stands in (owners; 409 environment_in_use)",
+    };
 
     fn key(organisation: OrganisationId, id: EnvironmentId) -> Key {
         keys::environment(organisation, id)
@@ -111,7 +119,7 @@ impl CatalogueEntry for Environment {
         }
     }
 
-    fn patched(&self, patch: EnvironmentPatch, _: &(), now: Timestamp) -> Result<Self, ValidationErrors> {
+    fn patched(&self, patch: EnvironmentPatch, _: &StoreAndClock, now: Timestamp) -> Result<Self, ValidationErrors> {
         let mut errors = Collector::new();
         let mut next = self.clone();
         if let Some(name) = patch.name.as_deref() {
@@ -148,72 +156,4 @@ pub(crate) fn environment_count(root: OrganisationId, environment: EnvironmentId
     let mut update = Update::new(keys::environment(root, environment)).add("devices", delta);
     update.condition = Some(Condition::Exists);
     Write::Update(update)
-}
-impl Devices {
-    pub(super) fn catalogue(&self) -> Catalogue<'_> {
-        Catalogue {
-            store: &*self.store,
-            now: self.now(),
-        }
-    }
-
-    pub async fn create_environment(
-        &self,
-        principal: &Principal,
-        context: &RequestContext,
-        organisation_id: OrganisationId,
-        payload: EnvironmentPayload,
-    ) -> DomainResult<(Environment, u64)> {
-        self.catalogue()
-            .create(principal, context, organisation_id, payload, &())
-            .await
-    }
-
-    pub async fn update_environment(
-        &self,
-        principal: &Principal,
-        context: &RequestContext,
-        organisation_id: OrganisationId,
-        id: EnvironmentId,
-        patch: EnvironmentPatch,
-        if_match: Option<u64>,
-    ) -> DomainResult<(Environment, u64)> {
-        self.catalogue()
-            .update(principal, context, organisation_id, id, patch, if_match, &())
-            .await
-    }
-
-    pub async fn delete_environment(
-        &self,
-        principal: &Principal,
-        context: &RequestContext,
-        organisation_id: OrganisationId,
-        id: EnvironmentId,
-        if_match: Option<u64>,
-    ) -> DomainResult<()> {
-        self.catalogue()
-            .delete::<Environment>(principal, context, organisation_id, id, if_match)
-            .await
-    }
-
-    pub async fn environment(
-        &self,
-        principal: &Principal,
-        organisation_id: OrganisationId,
-        id: EnvironmentId,
-    ) -> DomainResult<(Environment, u64)> {
-        self.catalogue().entry(principal, organisation_id, id).await
-    }
-
-    pub async fn environments(
-        &self,
-        principal: &Principal,
-        organisation_id: OrganisationId,
-        limit: u32,
-        cursor: Option<Cursor>,
-    ) -> DomainResult<(Vec<Environment>, Option<Cursor>)> {
-        self.catalogue()
-            .entries(principal, organisation_id, limit, cursor)
-            .await
-    }
 }

@@ -1,14 +1,11 @@
 //! Map markers (issue 13, item 5): how the map draws the devices of one environment, one model
 //! or one status. Catalogue entries of the root, like environments.
 
-use super::Devices;
 use super::registry::{Device, DeviceStatus};
-use crate::audit::RequestContext;
-use crate::catalogue::CatalogueEntry;
-use crate::error::{DomainError, DomainResult};
-use crate::identity::Principal;
+use crate::catalogue::{CatalogueApi, CatalogueEntry, StoreAndClock};
+use crate::error::DomainError;
 use crate::ids::{DeviceModelId, EnvironmentId, MarkerId, OrganisationId};
-use crate::store::{Condition, Cursor, Key};
+use crate::store::{Condition, Key};
 use crate::tenancy::ManageSettings;
 use crate::time::Timestamp;
 use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text};
@@ -132,11 +129,22 @@ impl CatalogueEntry for Marker {
     type Id = MarkerId;
     type Payload = MarkerPayload;
     type Patch = MarkerPatch;
-    type Context = ();
+    type Service = StoreAndClock;
     type Manage = ManageSettings;
     const KIND: &'static str = "map_marker";
     const PREFIX: &'static str = keys::MARKERS_PREFIX;
     const COMPANIES_TOO: bool = false;
+    const API: CatalogueApi = CatalogueApi {
+        collection: "map-markers",
+        id: "marker_id",
+        name: "MapMarker",
+        tag: "devices",
+        create: "Create a map marker for an environment's, a model's or a status's devices (owners; roots)",
+        list: "The organisation's map markers (through a company, its root's)",
+        get: "A map marker",
+        update: "Change a map marker (owners)",
+        delete: "Delete a map marker (owners)",
+    };
 
     fn key(organisation: OrganisationId, id: MarkerId) -> Key {
         keys::marker(organisation, id)
@@ -159,7 +167,17 @@ impl CatalogueEntry for Marker {
         }
     }
 
-    fn patched(&self, patch: MarkerPatch, _: &(), now: Timestamp) -> Result<Self, ValidationErrors> {
+    fn patched(&self, patch: MarkerPatch, _: &StoreAndClock, now: Timestamp) -> Result<Self, ValidationErrors> {
+        self.changed_by(patch, now)
+    }
+
+    fn deletable() -> Option<(Condition, DomainError)> {
+        Some((Condition::Exists, DomainError::NotFound))
+    }
+}
+impl Marker {
+    /// The marker with the patch's fields changed (needing nothing but the clock's time).
+    fn changed_by(&self, patch: MarkerPatch, now: Timestamp) -> Result<Self, ValidationErrors> {
         let mut errors = Collector::new();
         let mut next = self.clone();
         if let Some(label) = patch.label.as_deref() {
@@ -201,72 +219,8 @@ impl CatalogueEntry for Marker {
         next.updated_at = now;
         errors.finish(|| next)
     }
-
-    fn deletable() -> Option<(Condition, DomainError)> {
-        Some((Condition::Exists, DomainError::NotFound))
-    }
 }
-impl Devices {
-    pub async fn create_marker(
-        &self,
-        principal: &Principal,
-        context: &RequestContext,
-        organisation_id: OrganisationId,
-        payload: MarkerPayload,
-    ) -> DomainResult<(Marker, u64)> {
-        self.catalogue()
-            .create(principal, context, organisation_id, payload, &())
-            .await
-    }
 
-    pub async fn update_marker(
-        &self,
-        principal: &Principal,
-        context: &RequestContext,
-        organisation_id: OrganisationId,
-        id: MarkerId,
-        patch: MarkerPatch,
-        if_match: Option<u64>,
-    ) -> DomainResult<(Marker, u64)> {
-        self.catalogue()
-            .update(principal, context, organisation_id, id, patch, if_match, &())
-            .await
-    }
-
-    pub async fn delete_marker(
-        &self,
-        principal: &Principal,
-        context: &RequestContext,
-        organisation_id: OrganisationId,
-        id: MarkerId,
-        if_match: Option<u64>,
-    ) -> DomainResult<()> {
-        self.catalogue()
-            .delete::<Marker>(principal, context, organisation_id, id, if_match)
-            .await
-    }
-
-    pub async fn marker(
-        &self,
-        principal: &Principal,
-        organisation_id: OrganisationId,
-        id: MarkerId,
-    ) -> DomainResult<(Marker, u64)> {
-        self.catalogue().entry(principal, organisation_id, id).await
-    }
-
-    pub async fn markers(
-        &self,
-        principal: &Principal,
-        organisation_id: OrganisationId,
-        limit: u32,
-        cursor: Option<Cursor>,
-    ) -> DomainResult<(Vec<Marker>, Option<Cursor>)> {
-        self.catalogue()
-            .entries(principal, organisation_id, limit, cursor)
-            .await
-    }
-}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,7 +242,7 @@ mod tests {
             ..Default::default()
         };
         let codes: Vec<&str> = marker
-            .patched(both, &(), marker.created_at)
+            .changed_by(both, marker.created_at)
             .unwrap_err()
             .errors()
             .iter()

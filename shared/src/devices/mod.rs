@@ -1,7 +1,6 @@
 //! Devices (SPEC §7, seeds 001 and 003): the models the platform defines and the devices it
 //! pre-registers by IMEI and hands to organisations, and the organisations' view of them.
 
-mod alert_rules;
 mod alerts;
 mod commands;
 mod credentials;

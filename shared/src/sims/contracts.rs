@@ -4,12 +4,9 @@
 //! or plan that ends says so by its validity.
 
 use super::Sims;
-use crate::audit::RequestContext;
-use crate::catalogue::CatalogueEntry;
-use crate::error::DomainResult;
-use crate::identity::Principal;
+use crate::catalogue::{CatalogueApi, CatalogueEntry};
 use crate::ids::{ContractId, OrganisationId};
-use crate::store::{Cursor, Key};
+use crate::store::Key;
 use crate::telecom::{Mcc, Mnc};
 use crate::tenancy::ManageSims;
 use crate::time::Timestamp;
@@ -183,11 +180,22 @@ impl CatalogueEntry for Contract {
     type Id = ContractId;
     type Payload = ContractPayload;
     type Patch = ContractPatch;
-    type Context = Sims;
+    type Service = Sims;
     type Manage = ManageSims;
     const KIND: &'static str = "contract";
     const PREFIX: &'static str = keys::CONTRACTS_PREFIX;
     const COMPANIES_TOO: bool = false;
+    const API: CatalogueApi = CatalogueApi {
+        collection: "operator-contracts",
+        id: "contract_id",
+        name: "Contract",
+        tag: "sims",
+        create: "Add an operator contract (owners of a root organisation)",
+        list: "The organisation's operator contracts",
+        get: "An operator contract",
+        update: "Change an operator contract",
+        delete: "",
+    };
 
     fn key(organisation: OrganisationId, id: ContractId) -> Key {
         keys::contract(organisation, id)
@@ -258,55 +266,5 @@ impl CatalogueEntry for Contract {
         }
         next.updated_at = now;
         errors.finish(|| next)
-    }
-}
-
-/// Public entry points, typed per kind.
-impl Sims {
-    pub async fn create_contract(
-        &self,
-        principal: &Principal,
-        context: &RequestContext,
-        organisation_id: OrganisationId,
-        payload: ContractPayload,
-    ) -> DomainResult<(ContractView, u64)> {
-        self.catalogue()
-            .create(principal, context, organisation_id, payload, self)
-            .await
-    }
-
-    pub async fn update_contract(
-        &self,
-        principal: &Principal,
-        context: &RequestContext,
-        organisation_id: OrganisationId,
-        id: ContractId,
-        patch: ContractPatch,
-        if_match: Option<u64>,
-    ) -> DomainResult<(ContractView, u64)> {
-        self.catalogue()
-            .update(principal, context, organisation_id, id, patch, if_match, self)
-            .await
-    }
-
-    pub async fn contract(
-        &self,
-        principal: &Principal,
-        organisation_id: OrganisationId,
-        id: ContractId,
-    ) -> DomainResult<(ContractView, u64)> {
-        self.catalogue().entry(principal, organisation_id, id).await
-    }
-
-    pub async fn contracts(
-        &self,
-        principal: &Principal,
-        organisation_id: OrganisationId,
-        limit: u32,
-        cursor: Option<Cursor>,
-    ) -> DomainResult<(Vec<ContractView>, Option<Cursor>)> {
-        self.catalogue()
-            .entries(principal, organisation_id, limit, cursor)
-            .await
     }
 }

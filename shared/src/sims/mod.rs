@@ -54,7 +54,7 @@ pub use wire::{
 };
 
 use crate::accounts::OrganisationKind;
-use crate::catalogue::Catalogue;
+use crate::catalogue::Keeper;
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Principal;
 use crate::ids::{ContractId, OrganisationId, PlanId, UserId};
@@ -83,14 +83,6 @@ pub struct Sims {
 }
 
 impl Sims {
-    /// The catalogue of contracts and plans, on this store and clock.
-    pub(crate) fn catalogue(&self) -> Catalogue<'_> {
-        Catalogue {
-            store: &*self.store,
-            now: self.now(),
-        }
-    }
-
     pub(crate) fn now(&self) -> Timestamp {
         Timestamp::new(self.clock.now())
     }
@@ -98,6 +90,17 @@ impl Sims {
     /// What alert e-mails need, as this service's own e-mails have it.
     pub fn notices(&self) -> crate::notices::Notices {
         self.notices.clone()
+    }
+}
+
+/// Keeps operator contracts and plans.
+impl Keeper for Sims {
+    fn store(&self) -> &dyn Store {
+        &*self.store
+    }
+
+    fn now(&self) -> Timestamp {
+        Sims::now(self)
     }
 }
 

@@ -1,13 +1,9 @@
 //! Plans of roots and companies (SPEC §6): a catalogue entry ([`crate::catalogue`]) with its
 //! allowances, prices and billing period; never deleted, since SIMs keep referring to them.
 
-use super::Sims;
-use crate::audit::RequestContext;
-use crate::catalogue::CatalogueEntry;
-use crate::error::DomainResult;
-use crate::identity::Principal;
+use crate::catalogue::{CatalogueApi, CatalogueEntry, StoreAndClock};
 use crate::ids::{OrganisationId, PlanId};
-use crate::store::{Cursor, Key};
+use crate::store::Key;
 use crate::tenancy::ManageSims;
 use crate::time::Timestamp;
 use crate::validation::{Collector, MAX_NAME_CHARS, ValidationErrors, free_text};
@@ -151,11 +147,22 @@ impl CatalogueEntry for PlanView {
     type Id = PlanId;
     type Payload = PlanPayload;
     type Patch = PlanPatch;
-    type Context = Sims;
+    type Service = StoreAndClock;
     type Manage = ManageSims;
     const KIND: &'static str = "plan";
     const PREFIX: &'static str = keys::PLANS_PREFIX;
     const COMPANIES_TOO: bool = true;
+    const API: CatalogueApi = CatalogueApi {
+        collection: "plans",
+        id: "plan_id",
+        name: "Plan",
+        tag: "sims",
+        create: "Add a plan (owners and billing admins; roots and companies)",
+        list: "The organisation's (or company's) plans",
+        get: "A plan",
+        update: "Change a plan",
+        delete: "",
+    };
 
     fn key(organisation: OrganisationId, id: PlanId) -> Key {
         keys::plan(organisation, id)
@@ -181,7 +188,7 @@ impl CatalogueEntry for PlanView {
         }
     }
 
-    fn patched(&self, payload: PlanPatch, _: &Sims, now: Timestamp) -> Result<Self, ValidationErrors> {
+    fn patched(&self, payload: PlanPatch, _: &StoreAndClock, now: Timestamp) -> Result<Self, ValidationErrors> {
         let mut errors = Collector::new();
         let mut next = self.clone();
         if let Some(name) = payload.name.as_deref() {
@@ -235,55 +242,6 @@ pub fn is_currency_code(code: &str) -> bool {
 }
 
 pub(crate) type Plan = PlanView;
-
-impl Sims {
-    pub async fn create_plan(
-        &self,
-        principal: &Principal,
-        context: &RequestContext,
-        organisation_id: OrganisationId,
-        payload: PlanPayload,
-    ) -> DomainResult<(PlanView, u64)> {
-        self.catalogue()
-            .create(principal, context, organisation_id, payload, self)
-            .await
-    }
-
-    pub async fn update_plan(
-        &self,
-        principal: &Principal,
-        context: &RequestContext,
-        organisation_id: OrganisationId,
-        id: PlanId,
-        patch: PlanPatch,
-        if_match: Option<u64>,
-    ) -> DomainResult<(PlanView, u64)> {
-        self.catalogue()
-            .update(principal, context, organisation_id, id, patch, if_match, self)
-            .await
-    }
-
-    pub async fn plan(
-        &self,
-        principal: &Principal,
-        organisation_id: OrganisationId,
-        id: PlanId,
-    ) -> DomainResult<(PlanView, u64)> {
-        self.catalogue().entry(principal, organisation_id, id).await
-    }
-
-    pub async fn plans(
-        &self,
-        principal: &Principal,
-        organisation_id: OrganisationId,
-        limit: u32,
-        cursor: Option<Cursor>,
-    ) -> DomainResult<(Vec<PlanView>, Option<Cursor>)> {
-        self.catalogue()
-            .entries(principal, organisation_id, limit, cursor)
-            .await
-    }
-}
 
 #[cfg(test)]
 mod tests {

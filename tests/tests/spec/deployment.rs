@@ -55,43 +55,89 @@ fn declared_routes(api: Api) -> Routes {
 }
 
 /// Each HTTP function's router, by its resource name in the template.
-fn routers() -> BTreeMap<&'static str, Routes> {
+fn apis() -> Vec<(&'static str, Api)> {
     let clock = Arc::new(SystemClock);
     let store = SqliteStore::in_memory(clock.clone()).unwrap();
     let identity = stratum_tests::identity_on(Arc::new(store), clock);
     let services = stratum_tests::services_of(&identity);
     let sims = stratum_tests::sims_with(&identity, Arc::new(stratum_infra::jobs::InProcessJobs::new().0));
-    let mut system = declared_routes(stratum_system::api());
-    system.insert(("ANY".to_owned(), "$default".to_owned()));
-    BTreeMap::from([
-        ("SystemFunction", system),
-        (
-            "IdentityFunction",
-            declared_routes(stratum_identity::api(services.clone())),
-        ),
-        (
-            "OrganisationsFunction",
-            declared_routes(stratum_organisations::api(services.clone())),
-        ),
-        (
-            "SimsFunction",
-            declared_routes(stratum_sims::api(identity.clone(), sims.clone())),
-        ),
-        (
-            "DevicesFunction",
-            declared_routes(stratum_devices::api(
-                identity.clone(),
-                stratum_tests::devices_of(
-                    &sims,
-                    Arc::new(stratum_infra::local_gateway::LocalGateway::new("127.0.0.1", 1883)),
-                ),
-            )),
-        ),
-        (
-            "InvitationsFunction",
-            declared_routes(stratum_invitations::api(services)),
-        ),
-    ])
+    let devices = stratum_tests::devices_of(
+        &sims,
+        Arc::new(stratum_infra::local_gateway::LocalGateway::new("127.0.0.1", 1883)),
+    );
+    vec![
+        ("SystemFunction", stratum_system::api()),
+        ("IdentityFunction", stratum_identity::api(services.clone())),
+        ("OrganisationsFunction", stratum_organisations::api(services.clone())),
+        ("SimsFunction", stratum_sims::api(identity.clone(), sims.clone())),
+        ("DevicesFunction", stratum_devices::api(identity.clone(), devices)),
+        ("InvitationsFunction", stratum_invitations::api(services)),
+    ]
+}
+
+/// Each HTTP function's declared routes, by its resource name in the template (the system
+/// function also answers `$default`).
+fn routers() -> BTreeMap<&'static str, Routes> {
+    apis()
+        .into_iter()
+        .map(|(name, api)| {
+            let mut routes = declared_routes(api);
+            if name == "SystemFunction" {
+                routes.insert(("ANY".to_owned(), "$default".to_owned()));
+            }
+            (name, routes)
+        })
+        .collect()
+}
+
+const ROUTES_BEGIN: &str = "        # Routes: written from the function's route declarations by\n        # `STRATUM_WRITE_TEMPLATE=1 cargo test -p stratum-tests --test spec deployment`; edit those.\n";
+const ROUTES_END: &str = "        # End of routes.\n";
+
+/// A function's route events as the template writes them: one line per declared route, named
+/// after its operation id, in declaration order.
+fn route_events(api: &Api) -> String {
+    api.operations()
+        .iter()
+        .map(|operation| {
+            let mut name = operation.id.to_owned();
+            name[..1].make_ascii_uppercase();
+            format!(
+                "        {name}: {{ Type: HttpApi, Properties: {{ ApiId: !Ref Api, Method: {}, Path: \"{}\" }} }}\n",
+                operation.method, operation.path
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_templates_route_events_are_written_from_the_route_declarations() {
+    let path = Path::new(ROOT).join("template.yaml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    let write = std::env::var_os("STRATUM_WRITE_TEMPLATE").is_some();
+    for (name, api) in apis() {
+        let resource = text
+            .find(&format!("\n  {name}:\n"))
+            .unwrap_or_else(|| panic!("template.yaml declares {name}"));
+        let begin = resource
+            + text[resource..]
+                .find(ROUTES_BEGIN)
+                .unwrap_or_else(|| panic!("{name}'s Events begin with the routes marker"))
+            + ROUTES_BEGIN.len();
+        let end = begin + text[begin..].find(ROUTES_END).expect("the routes end marker");
+        let events = route_events(&api);
+        if write {
+            text.replace_range(begin..end, &events);
+        } else {
+            assert!(
+                text[begin..end] == events,
+                "{name}'s route events differ from its declarations: run \
+                 STRATUM_WRITE_TEMPLATE=1 cargo test -p stratum-tests --test spec deployment"
+            );
+        }
+    }
+    if write {
+        std::fs::write(&path, text).unwrap();
+    }
 }
 
 #[test]
